@@ -1,0 +1,53 @@
+// Every environment variable Batchboard reads, validated once. README.md documents each of them.
+import { z } from "zod";
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["1", "0", "true", "false", "on", "off", "yes", "no", ""])
+    .optional()
+    .transform((v) => (v === undefined || v === "" ? fallback : ["1", "true", "on", "yes"].includes(v)));
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).optional().default(fallback);
+
+const configSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  BATCHBOARD_DATA_DIR: z.string().min(1).default(".data"),
+  PORT: int(3000, 1),
+  /** run the worker inside the Next.js server (the single-machine default) */
+  BATCHBOARD_WORKER: bool(true),
+  /** jobs one worker process runs at once, across all batches */
+  BATCHBOARD_WORKER_CONCURRENCY: int(64, 1),
+  /** shared secret for POST /api/worker/run (cron-driven deployments); unset disables the route */
+  BATCHBOARD_WORKER_SECRET: z.string().min(16).optional(),
+  /** how long a claimed job's lease holds without a heartbeat */
+  BATCHBOARD_LEASE_MS: int(30_000, 1000),
+  /** finished batches older than this many days are deleted; 0 keeps everything */
+  BATCHBOARD_RETENTION_DAYS: int(30),
+  BATCHBOARD_WEBHOOK_SECRET: z.string().min(1).optional(),
+  BATCHBOARD_AUTH: z.enum(["on", "off"]).default("on"),
+  BATCHBOARD_ADMIN_TOKEN: z.string().min(16).optional(),
+  BATCHBOARD_ENABLE_COMMAND_FLOW: bool(false),
+  BATCHBOARD_HTTP_ALLOWLIST: z.string().optional(),
+  BATCHBOARD_MAX_BODY_BYTES: int(64 * 1024 * 1024, 1024),
+  BATCHBOARD_MAX_UPLOAD_BYTES: int(1024 * 1024 * 1024, 1024),
+  BATCHBOARD_MAX_INLINE_RECORDS: int(100_000, 1),
+  BATCHBOARD_MAX_RECORDS_PER_BATCH: int(1_000_000, 1),
+  BATCHBOARD_LOAD_DEMO: bool(true),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+let cached: Config | undefined;
+
+export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (env !== process.env) return configSchema.parse(env);
+  if (!cached) {
+    const parsed = configSchema.safeParse(env);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+      throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}

@@ -1,0 +1,80 @@
+// The contract between flows and the engine: a flow is `run(record, ctx)`, typed by its zod
+// parameter schema. See README "Write your own flow".
+import type { z } from "zod";
+
+export interface FlowRecord {
+  /** the record id (unique in its batch) */
+  id: string;
+  /** the record's data as stored in its dataset (any JSON value) */
+  data: unknown;
+  /** 0-based position in the source dataset */
+  position: number;
+}
+
+/** What a prompt asks for. The Inbox renders it; answers are validated against it. */
+export type PromptInput =
+  | { type: "choice"; options: { value: string; label?: string }[]; allowFreeText?: boolean }
+  | { type: "text"; multiline?: boolean; maxLength?: number }
+  | { type: "number"; min?: number; max?: number }
+  | { type: "boolean" }
+  | { type: "json"; schema?: Record<string, unknown> };
+
+export interface AskOptions<T = unknown> {
+  /** stable within one job: the answer is stored under it and returned on re-run */
+  key: string;
+  question: string;
+  input?: PromptInput;
+  /** used in non-interactive batches, and when the prompt times out */
+  default?: T;
+  /** how long the prompt stays open; past it the default is used, or the job fails */
+  timeoutMs?: number;
+}
+
+export interface FlowContext<P = unknown> {
+  params: P;
+  /** aborted on cancel, on the per-item timeout, and when the worker shuts down */
+  signal: AbortSignal;
+  batchId: string;
+  /** 1 on the first attempt */
+  attempt: number;
+  interactive: boolean;
+  log(message: string, level?: "info" | "warn" | "error"): void;
+  /** adds to this job's (and its batch's) spent cost */
+  reportCost(amount: number): void;
+  /**
+   * Asks a human. In an interactive batch the first call parks the job (`waiting_input`) and the
+   * flow is re-run from the start once answered, when this returns the stored answer: code before
+   * an ask must be safe to run twice. Never catch and swallow what ask() throws.
+   */
+  ask<T = unknown>(options: AskOptions<T>): Promise<T>;
+}
+
+export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  parameters: S;
+  /** dataset name used when a batch names no source (the seeds' "flow's data sources") */
+  defaultDataset?: string;
+  run(record: FlowRecord, ctx: FlowContext<z.output<S>>): Promise<unknown>;
+}
+
+export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDefinition<S> {
+  return def;
+}
+
+/**
+ * Throw from a flow to fail an attempt with a code. `retryable: false` fails the job for good at once;
+ * `retryAfterMs` overrides the backoff for the next attempt (e.g. from a Retry-After header).
+ */
+export class FlowError extends Error {
+  override name = "FlowError";
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+  constructor(code: string, message: string, options: { retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable ?? true;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

@@ -1,0 +1,17 @@
+// What a Next.js server process starts besides serving requests (called from instrumentation.ts).
+import { getConfig } from "@/lib/config";
+import { migrate } from "@/lib/db/migrate";
+
+const g = globalThis as typeof globalThis & { __batchboardStarted?: boolean };
+
+export async function startServerSideServices() {
+  if (g.__batchboardStarted) return;
+  g.__batchboardStarted = true;
+  const config = getConfig();
+  if (!config.DATABASE_URL) {
+    console.warn("[batchboard] DATABASE_URL is not set: start with `npm start` or `npm run dev`, which provide a database.");
+    return;
+  }
+  // `npm start` has migrated already; this covers `next start` run directly against DATABASE_URL.
+  await migrate(config.DATABASE_URL, { log: (l) => console.log(`[migrate] ${l}`) });
+}

@@ -1,0 +1,68 @@
+// Each test file works in its own database, cloned from the migrated template (test/global-setup.ts).
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, inject } from "vitest";
+import { closeDb } from "@/lib/db/client";
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+function withDatabase(url: string, name: string) {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export function adminUrl() {
+  return inject("adminDatabaseUrl");
+}
+
+/** A new database. `migrated: false` gives an empty one (for migration tests). */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const admin = inject("adminDatabaseUrl");
+  const name = `t_${randomBytes(6).toString("hex")}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  try {
+    const template = options.migrated === false ? "template0" : inject("templateDatabase");
+    await client.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  } finally {
+    await client.end();
+  }
+  return {
+    name,
+    url: withDatabase(admin, name),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/**
+ * Gives the calling test file a migrated database of its own and points DATABASE_URL (and so
+ * lib/db/client) at it. Returns a getter, since the database exists only once beforeAll has run.
+ */
+export function useTestDatabase(): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    process.env.DATABASE_URL = db.url;
+  });
+  afterAll(async () => {
+    await closeDb();
+    await db?.drop();
+  });
+  return () => {
+    if (!db) throw new Error("useTestDatabase(): the database is created in beforeAll");
+    return db;
+  };
+}
