@@ -1,0 +1,181 @@
+// The engine's public types: what lib/api (and the worker) get from lib/engine. camelCase inside;
+// lib/api maps these to the snake_case wire format in one place.
+import type { PromptInput } from "@/lib/flows/types";
+
+export type BatchStatus = "pending" | "running" | "paused" | "completed" | "failed" | "cancelled";
+export type JobStatus = "pending" | "running" | "waiting_input" | "succeeded" | "failed" | "cancelled" | "skipped";
+export type PromptStatus = "open" | "answered" | "expired" | "cancelled";
+export type StopReason = "error_policy" | "error_threshold" | "budget_exhausted" | "cancelled";
+
+export const TERMINAL_BATCH_STATUSES: readonly BatchStatus[] = ["completed", "failed", "cancelled"];
+export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled", "skipped"];
+
+export interface BatchOptions {
+  shuffle: boolean;
+  seed: string | null;
+  maxRecords: number | null;
+  concurrency: number;
+  errorPolicy: "continue" | "stop";
+  errorThreshold: { rate: number; minFinished: number } | null;
+  interactive: boolean;
+  maxRetries: number;
+  retryBackoffMs: number;
+  timeoutMs: number | null;
+  maxCost: number | null;
+  priority: number;
+  webhookUrl: string | null;
+  dryRun: boolean;
+}
+
+export interface BatchCounts {
+  total: number;
+  pending: number;
+  running: number;
+  waitingInput: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  skipped: number;
+}
+
+export interface Batch {
+  id: string;
+  name: string | null;
+  flow: string;
+  parameters: unknown;
+  datasetId: string | null;
+  status: BatchStatus;
+  stopReason: string | null;
+  options: BatchOptions;
+  counts: BatchCounts;
+  costSpent: number;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  updatedAt: Date;
+  /** items/s over the recent completions (from batch_metrics), null before any */
+  itemsPerSecond: number | null;
+}
+
+/** Where a batch's records come from. */
+export type BatchSource =
+  | { kind: "dataset"; dataset: string } // id or name
+  | { kind: "records"; records: unknown[]; recordIdField: string }
+  | { kind: "flow_default" };
+
+export interface CreateBatchInput extends Partial<BatchOptions> {
+  flow: string;
+  parameters?: unknown;
+  source: BatchSource;
+  name?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface LogLine {
+  at: string;
+  level: "info" | "warn" | "error";
+  message: string;
+}
+
+export interface Job {
+  batchId: string;
+  recordId: string;
+  ordinal: number;
+  position: number;
+  status: JobStatus;
+  attempts: number;
+  cost: number;
+  error: JobError | null;
+  runAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+}
+
+export interface Prompt {
+  id: string;
+  batchId: string;
+  recordId: string;
+  key: string;
+  question: string;
+  input: PromptInput;
+  defaultValue: unknown;
+  status: PromptStatus;
+  answer: unknown;
+  answeredBy: string | null;
+  createdAt: Date;
+  answeredAt: Date | null;
+  expiresAt: Date | null;
+  /** the record's data, so the Inbox can show it beside the question */
+  record?: unknown;
+}
+
+export interface JobDetail extends Job {
+  record: unknown;
+  result: unknown;
+  logs: LogLine[];
+  prompts: Prompt[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  total: number;
+}
+
+export interface ResultRow {
+  recordId: string;
+  position: number;
+  status: JobStatus;
+  result: unknown;
+  error: JobError | null;
+  cost: number;
+  /** the record's data (the OpenAI output format echoes custom_id only; csv may include it) */
+  record?: unknown;
+}
+
+export interface MetricsPoint {
+  t: Date;
+  succeeded: number;
+  failed: number;
+  cost: number;
+  cumulativeCost: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  mode: string;
+  concurrency: number;
+  startedAt: Date;
+  heartbeatAt: Date;
+  running: number;
+  processed: number;
+  failed: number;
+  alive: boolean;
+}
+
+export interface Stats {
+  jobs: Record<JobStatus, number>;
+  batches: Record<BatchStatus, number> & { active: number };
+  queueDepth: number;
+  workers: { live: number };
+  openPrompts: number;
+  throughput: { last1m: number; last5m: number; last60m: number };
+  series: { t: Date; succeeded: number; failed: number }[];
+}
+
+/** What the engine publishes (PostgreSQL NOTIFY on channel "batchboard"), fanned out to SSE clients. */
+export type EngineEvent =
+  | { type: "batch"; batchId: string; status: BatchStatus }
+  | { type: "prompts"; batchId: string };
