@@ -46,7 +46,7 @@ export default defineConfig({
     stderr: "pipe",
     env: {
       PORT: String(PORT),
-      BATCHBOARD_DATA_DIR: ".data/e2e",
+      BATCHBOARD_DATA_DIR: process.env.E2E_DATA_DIR || ".data/e2e",
       BATCHBOARD_AUTH: "off",
       ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
     },

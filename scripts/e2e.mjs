@@ -12,9 +12,10 @@ if (!browser) {
   process.exit(1);
 }
 // every run starts on a new embedded database
-rmSync(".data/e2e", { recursive: true, force: true });
+const dataDir = process.env.E2E_DATA_DIR || ".data/e2e";
+rmSync(dataDir, { recursive: true, force: true });
 const r = spawnSync(process.execPath, ["node_modules/@playwright/test/cli.js", "test", ...process.argv.slice(2)], {
   stdio: "inherit",
-  env: { ...process.env, PLAYWRIGHT_CHROMIUM_EXECUTABLE: browser.executablePath ?? "" },
+  env: { ...process.env, E2E_DATA_DIR: dataDir, PLAYWRIGHT_CHROMIUM_EXECUTABLE: browser.executablePath ?? "" },
 });
 process.exit(r.status ?? 1);

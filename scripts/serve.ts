@@ -26,7 +26,7 @@ function newestMtime(dir: string): number {
 }
 
 function buildIfStale() {
-  const buildId = path.join(root, ".next", "BUILD_ID");
+  const buildId = path.join(root, process.env.NEXT_DIST_DIR || ".next", "BUILD_ID");
   const built = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
   const sources = Math.max(...["app", "components", "lib"].map((d) => newestMtime(path.join(root, d))));
   if (built && built >= sources) return;
