@@ -1,0 +1,74 @@
+// How a record gets its id: objects name it in a field (default "id"), anything else (a plain string,
+// a number) is numbered by its 1-based position. Shared by dataset imports and inline batch records.
+import { AppError } from "@/lib/errors";
+
+export interface RecordWithId {
+  recordId: string;
+  data: unknown;
+}
+
+/** Longest record id accepted: ids appear in URLs, exports and the Inbox. */
+export const MAX_RECORD_ID_LENGTH = 512;
+
+/**
+ * The id of `value`, the `index`th record (0-based). Objects must carry a non-empty string or
+ * finite number in `idField`; the error names `${pathPrefix}.${index}.${idField}`.
+ */
+export function extractRecordId(value: unknown, index: number, idField: string, pathPrefix: string): RecordWithId {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { recordId: String(index + 1), data: value };
+  }
+  const raw = (value as Record<string, unknown>)[idField];
+  const path = `${pathPrefix}.${index}.${idField}`;
+  let recordId: string | undefined;
+  if (typeof raw === "string") recordId = raw;
+  else if (typeof raw === "number" && Number.isFinite(raw)) recordId = String(raw);
+  if (recordId === undefined || recordId === "") {
+    const message =
+      raw === undefined || raw === null || raw === ""
+        ? `record has no ${JSON.stringify(idField)} field`
+        : `${JSON.stringify(idField)} must be a non-empty string or a finite number`;
+    throw new AppError("validation_failed", `record ${index + 1}: ${message}`, [{ path, message }]);
+  }
+  checkRecordId(recordId, path);
+  return { recordId, data: value };
+}
+
+/** Refuses ids PostgreSQL text cannot hold (NUL) or that are unreasonably long. */
+export function checkRecordId(recordId: string, path: string): void {
+  if (recordId.length > MAX_RECORD_ID_LENGTH) {
+    const message = `record id is longer than ${MAX_RECORD_ID_LENGTH} characters`;
+    throw new AppError("validation_failed", message, [{ path, message }]);
+  }
+  if (recordId.includes("\u0000")) {
+    const message = "record id contains a NUL character";
+    throw new AppError("validation_failed", message, [{ path, message }]);
+  }
+}
+
+/**
+ * Remembers ids seen so far and throws 422 on a repeat, naming both places. Holds every id in
+ * memory: for inline records (bounded by BATCHBOARD_MAX_INLINE_RECORDS); streamed imports rely on
+ * the unique index instead (lib/datasets/write-records.ts).
+ */
+export function createDuplicateIdChecker(describe: (index: number) => string = (i) => `records.${i}`) {
+  const seen = new Map<string, number>();
+  return (recordId: string, index: number): void => {
+    const first = seen.get(recordId);
+    if (first !== undefined) {
+      const message = `duplicate record id ${JSON.stringify(recordId)} (first seen at ${describe(first)})`;
+      throw new AppError("validation_failed", `${describe(index)}: ${message}`, [{ path: describe(index), message }]);
+    }
+    seen.set(recordId, index);
+  };
+}
+
+/** extractRecordId over a whole array, refusing duplicates. */
+export function extractRecordIds(values: readonly unknown[], idField: string, pathPrefix: string): RecordWithId[] {
+  const check = createDuplicateIdChecker((i) => `${pathPrefix}.${i}`);
+  return values.map((value, index) => {
+    const r = extractRecordId(value, index, idField, pathPrefix);
+    check(r.recordId, index);
+    return r;
+  });
+}

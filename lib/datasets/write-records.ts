@@ -1,0 +1,95 @@
+// Bulk insert of dataset_records through COPY ... FROM STDIN: one round trip for any number of
+// records, fed from an (async) iterable with stream backpressure, so memory stays bounded whatever
+// the size. Run it on a client inside the caller's transaction: a failure leaves nothing behind.
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { AppError } from "@/lib/errors";
+
+export interface DatasetRecordRow {
+  recordId: string;
+  data: unknown;
+}
+
+export interface WriteRecordsOptions {
+  /** position of the first row (rows are numbered in iteration order from here); default 0 */
+  startPosition?: number;
+  /** how errors name a row, e.g. (p) => `line ${lines[p]}`; default `records.${position}` */
+  describePosition?: (position: number) => string;
+}
+
+export interface WriteRecordsResult {
+  count: number;
+  /** bytes of record data as stored JSON text */
+  dataBytes: number;
+}
+
+// ~256 KiB per write: large enough that per-chunk overhead vanishes, small enough to stay bounded
+const CHUNK_CHARS = 256 * 1024;
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+
+/** Escapes a value for COPY's text format: backslash, newline, carriage return and tab. */
+export function escapeCopyText(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  return value.replace(/[\\\n\r\t]/g, (c) => (c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t"));
+}
+
+export async function writeDatasetRecords(
+  client: pg.ClientBase,
+  datasetId: string,
+  rows: Iterable<DatasetRecordRow> | AsyncIterable<DatasetRecordRow>,
+  options: WriteRecordsOptions = {},
+): Promise<WriteRecordsResult> {
+  const start = options.startPosition ?? 0;
+  const describe = options.describePosition ?? ((p: number) => `records.${p}`);
+  const datasetField = escapeCopyText(datasetId);
+  let count = 0;
+  let dataBytes = 0;
+
+  async function* chunks(): AsyncGenerator<string> {
+    let buf = "";
+    for await (const row of rows) {
+      const json = JSON.stringify(row.data === undefined ? null : row.data);
+      dataBytes += json.length;
+      buf += `${datasetField}\t${start + count}\t${escapeCopyText(row.recordId)}\t${escapeCopyText(json)}\n`;
+      count++;
+      if (buf.length >= CHUNK_CHARS) {
+        yield buf;
+        buf = "";
+      }
+    }
+    if (buf) yield buf;
+  }
+
+  const copy = client.query(copyFrom("COPY dataset_records (dataset_id, position, record_id, data) FROM STDIN"));
+  try {
+    await pipeline(Readable.from(chunks()), copy);
+  } catch (err) {
+    throw toRowError(err, start, describe) ?? err;
+  }
+  return { count, dataBytes };
+}
+
+/**
+ * Turns PostgreSQL's complaint about one COPY row (a duplicate id, JSON jsonb cannot hold such as
+ * \u0000) into a 422 that names the row the way the caller names it ("line 17").
+ */
+function toRowError(err: unknown, start: number, describe: (position: number) => string): AppError | undefined {
+  if (!err || typeof err !== "object") return undefined;
+  const e = err as { code?: string; where?: string; detail?: string; message?: string };
+  const line = /COPY dataset_records, line (\d+)/.exec(e.where ?? "");
+  if (!line || !e.code) return undefined;
+  const isDuplicate = e.code === "23505";
+  if (!isDuplicate && !e.code.startsWith("22")) return undefined;
+  const position = start + Number(line[1]) - 1;
+  const where = describe(position);
+  let message: string;
+  if (isDuplicate) {
+    const id = /\(dataset_id, record_id\)=\(.*?, (.*)\) already exists/.exec(e.detail ?? "")?.[1];
+    message = id !== undefined ? `duplicate record id ${JSON.stringify(id)}` : "duplicate record id";
+  } else {
+    message = `record cannot be stored: ${e.message ?? "invalid data"}`;
+  }
+  return new AppError("validation_failed", `${where}: ${message}`, [{ path: where, message }]);
+}
