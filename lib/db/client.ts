@@ -26,13 +26,15 @@ export function databaseUrl(): string {
 }
 
 export function getPool(): pg.Pool {
-  state.pool ??= new pg.Pool({
-    connectionString: databaseUrl(),
-    max: Number(process.env.BATCHBOARD_DB_POOL_SIZE ?? 10),
-    // a dropped connection (database restart) must surface as an error on the query, not crash the process
-    idleTimeoutMillis: 30_000,
-  });
-  state.pool.on("error", (err) => console.error(`[db] idle connection error: ${err.message}`));
+  if (!state.pool) {
+    state.pool = new pg.Pool({
+      connectionString: databaseUrl(),
+      max: Number(process.env.BATCHBOARD_DB_POOL_SIZE ?? 10),
+      idleTimeoutMillis: 30_000,
+    });
+    // a dropped idle connection (database restart) must not crash the process; queries report their own errors
+    state.pool.on("error", (err) => console.error(`[db] idle connection error: ${err.message}`));
+  }
   return state.pool;
 }
 
