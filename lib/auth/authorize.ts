@@ -1,0 +1,76 @@
+// Who is calling, and may they? Bearer API keys for scripts and the CLI; the session cookie for the
+// dashboard, with an Origin check on cookie-authenticated mutations (CSRF); BATCHBOARD_AUTH=off for
+// local experiments. Scopes nest: admin > write > read.
+import { getConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+import { getKeyPrincipal, hasScope, verifyKey, type Principal, type Scope } from "./keys";
+import { RateLimiter } from "./rate-limit";
+import { SESSION_COOKIE, readCookie, readSessionValue } from "./session";
+
+const LOCAL: Principal = { id: "local", name: "local (auth off)", scopes: ["admin"], via: "none" };
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+const g = globalThis as typeof globalThis & { __batchboardRateLimiter?: RateLimiter };
+function limiter(): RateLimiter {
+  const perSecond = Number(process.env.BATCHBOARD_RATE_LIMIT_PER_SECOND ?? 50);
+  return (g.__batchboardRateLimiter ??= new RateLimiter(perSecond, perSecond * 2));
+}
+
+export function authEnabled(): boolean {
+  return getConfig().BATCHBOARD_AUTH !== "off";
+}
+
+/** A cookie-authenticated mutation must come from our own origin. */
+function sameOrigin(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site) return site === "same-origin" || site === "none";
+  const origin = request.headers.get("origin");
+  if (!origin) return false;
+  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+async function identify(request: Request): Promise<Principal | null> {
+  const header = request.headers.get("authorization");
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw new AppError("unauthorized", "the Authorization header must be `Bearer <api key>`");
+    const principal = await verifyKey(match[1]!);
+    if (!principal) throw new AppError("unauthorized", "unknown or revoked API key");
+    return principal;
+  }
+  const id = await readSessionValue(readCookie(request, SESSION_COOKIE));
+  if (!id) return null;
+  const principal = await getKeyPrincipal(id);
+  if (principal && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) {
+    throw new AppError("forbidden", "cross-site request refused (CSRF): send mutations from the dashboard or with an API key");
+  }
+  return principal;
+}
+
+/** Authenticates the request and checks `scope`; rate-limits mutations per caller. Throws AppError 401/403/429. */
+export async function authorize(request: Request, scope: Scope): Promise<Principal> {
+  const principal = authEnabled() ? await identify(request) : LOCAL;
+  if (!principal) {
+    throw new AppError("unauthorized", "authentication required: send `Authorization: Bearer <api key>` or sign in", [], {
+      "WWW-Authenticate": 'Bearer realm="batchboard"',
+    });
+  }
+  if (!hasScope(principal.scopes, scope)) {
+    throw new AppError("forbidden", `this route needs the ${scope} scope; the key has ${principal.scopes.join(", ") || "none"}`);
+  }
+  if (!SAFE_METHODS.has(request.method)) {
+    const caller = principal.id !== "local" ? principal.id : (request.headers.get("x-forwarded-for") ?? "local");
+    const r = limiter().take(caller);
+    if (!r.ok) {
+      throw new AppError("rate_limited", `too many requests: retry in ${r.retryAfterSeconds}s`, [], {
+        "Retry-After": String(r.retryAfterSeconds),
+      });
+    }
+  }
+  return principal;
+}
