@@ -19,3 +19,12 @@ test("health reports the database and the applied migration", async ({ request }
   expect(body).toMatchObject({ status: "ok", database: "up" });
   expect(body.migration).toMatch(/^\d{14}_/);
 });
+
+test("pages carry security headers: CSP with frame-ancestors, nosniff", async ({ request }) => {
+  const res = await request.get("/batches");
+  const headers = res.headers();
+  expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
+  expect(headers["content-security-policy"]).toContain("object-src 'none'");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["x-frame-options"]).toBe("DENY");
+});
