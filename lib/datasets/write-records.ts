@@ -10,6 +10,8 @@ import { AppError } from "@/lib/errors";
 export interface DatasetRecordRow {
   recordId: string;
   data: unknown;
+  /** `data` as JSON text when the caller already has it (a JSONL line): stored as given */
+  json?: string;
 }
 
 export interface WriteRecordsOptions {
@@ -50,7 +52,7 @@ export async function writeDatasetRecords(
   async function* chunks(): AsyncGenerator<string> {
     let buf = "";
     for await (const row of rows) {
-      const json = JSON.stringify(row.data === undefined ? null : row.data);
+      const json = row.json ?? JSON.stringify(row.data === undefined ? null : row.data);
       dataBytes += json.length;
       buf += `${datasetField}\t${start + count}\t${escapeCopyText(row.recordId)}\t${escapeCopyText(json)}\n`;
       count++;

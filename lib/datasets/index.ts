@@ -1,0 +1,397 @@
+// Datasets: named, ordered collections of records that batches read from. Imports stream the
+// upload through a parser straight into COPY inside one transaction, so a file of any size takes
+// bounded memory and a malformed file leaves nothing behind.
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import path from "node:path";
+import type pg from "pg";
+import { getConfig } from "@/lib/config";
+import { getPool, getPrisma } from "@/lib/db/client";
+import type { Page } from "@/lib/engine/types";
+import { AppError, notFound } from "@/lib/errors";
+import { parseDataset, type DatasetFormat } from "./parse";
+import { extractRecordIds } from "./record-ids";
+import { writeDatasetRecords, type DatasetRecordRow } from "./write-records";
+
+export { DATASET_FORMATS, type DatasetFormat } from "./parse";
+export { extractRecordId, extractRecordIds, createDuplicateIdChecker } from "./record-ids";
+export { writeDatasetRecords } from "./write-records";
+
+export type DatasetKind = "upload" | "demo" | "inline";
+
+export interface Dataset {
+  id: string;
+  name: string;
+  kind: DatasetKind;
+  description: string | null;
+  format: string | null;
+  idField: string | null;
+  recordCount: number;
+  sizeBytes: number;
+  createdAt: Date;
+}
+
+export interface DatasetRecordItem {
+  recordId: string;
+  position: number;
+  data: unknown;
+}
+
+export type DatasetBody = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | string;
+
+export interface ImportDatasetInput {
+  name: string;
+  format: DatasetFormat;
+  body: DatasetBody;
+  idField?: string;
+  description?: string;
+  kind?: "upload" | "demo";
+  /** refuse the upload past this many bytes (default BATCHBOARD_MAX_UPLOAD_BYTES) */
+  maxBytes?: number;
+}
+
+export const DEMO_DATASET_NAME = "demo-reviews";
+const ACTIVE_BATCH_STATUSES = ["pending", "running", "paused"] as const;
+
+export function newDatasetId(): string {
+  return `ds_${randomBytes(10).toString("hex")}`;
+}
+
+function checkName(name: string): string {
+  const trimmed = typeof name === "string" ? name.trim() : "";
+  let message: string | undefined;
+  if (!trimmed) message = "name must not be empty";
+  else if (trimmed.length > 200) message = "name must be at most 200 characters";
+  // eslint-disable-next-line no-control-regex
+  else if (/[\u0000-\u001f\u007f]/.test(trimmed)) message = "name must not contain control characters";
+  else if (/^ds_[0-9a-f]{20}$/.test(trimmed)) message = "name must not look like a dataset id";
+  if (message) throw new AppError("validation_failed", message, [{ path: "name", message }]);
+  return trimmed;
+}
+
+function nameTaken(name: string): AppError {
+  return new AppError("conflict", `a dataset named ${JSON.stringify(name)} already exists`, [
+    { path: "name", message: "name is taken" },
+  ]);
+}
+
+/** Runs `fn` in one transaction on a pool client; the insert of the dataset row maps a taken name to 409. */
+async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await getPool().connect();
+  try {
+    await client.query("BEGIN");
+    const out = await fn(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+async function insertDatasetRow(
+  client: pg.ClientBase,
+  row: { id: string; name: string; kind: DatasetKind; description: string | null; format: string; idField: string | null },
+): Promise<void> {
+  try {
+    await client.query(
+      "INSERT INTO datasets (id, name, kind, description, format, id_field) VALUES ($1, $2, $3::dataset_kind, $4, $5, $6)",
+      [row.id, row.name, row.kind, row.description, row.format, row.idField],
+    );
+  } catch (err) {
+    if ((err as { code?: string; constraint?: string }).code === "23505") throw nameTaken(row.name);
+    throw err;
+  }
+}
+
+async function finishDatasetRow(
+  client: pg.ClientBase,
+  id: string,
+  values: { recordCount: number; sizeBytes: number; idField: string | null },
+): Promise<Dataset> {
+  const { rows } = await client.query(
+    `UPDATE datasets SET record_count = $2, size_bytes = $3, id_field = $4 WHERE id = $1
+     RETURNING id, name, kind, description, format, id_field, record_count, size_bytes, created_at`,
+    [id, values.recordCount, values.sizeBytes, values.idField],
+  );
+  return fromRow(rows[0]);
+}
+
+function fromRow(r: Record<string, unknown>): Dataset {
+  return {
+    id: r.id as string,
+    name: r.name as string,
+    kind: r.kind as DatasetKind,
+    description: (r.description as string | null) ?? null,
+    format: (r.format as string | null) ?? null,
+    idField: (r.id_field as string | null) ?? null,
+    recordCount: Number(r.record_count),
+    sizeBytes: Number(r.size_bytes),
+    createdAt: r.created_at as Date,
+  };
+}
+
+function fromModel(m: {
+  id: string;
+  name: string;
+  kind: DatasetKind;
+  description: string | null;
+  format: string | null;
+  idField: string | null;
+  recordCount: number;
+  sizeBytes: bigint;
+  createdAt: Date;
+}): Dataset {
+  return { ...m, sizeBytes: Number(m.sizeBytes) };
+}
+
+function tooLarge(maxBytes: number): AppError {
+  const message = `the file is larger than the limit of ${maxBytes} bytes`;
+  return new AppError("payload_too_large", message, [{ path: "file", message }]);
+}
+
+/** The body as byte chunks, counting them and refusing past maxBytes as soon as it is crossed. */
+async function* byteChunks(body: DatasetBody, maxBytes: number, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
+  const count = (chunk: Uint8Array) => {
+    counter.bytes += chunk.byteLength;
+    if (counter.bytes > maxBytes) throw tooLarge(maxBytes);
+    return chunk;
+  };
+  if (typeof body === "string") {
+    const buf = Buffer.from(body, "utf8");
+    for (let i = 0; i < buf.length; i += 1 << 20) yield count(buf.subarray(i, i + (1 << 20)));
+    return;
+  }
+  if (typeof (body as ReadableStream<Uint8Array>).getReader === "function") {
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
+    let done = false;
+    try {
+      while (true) {
+        const next = await reader.read();
+        if (next.done) {
+          done = true;
+          return;
+        }
+        yield count(next.value);
+      }
+    } finally {
+      if (!done) await reader.cancel().catch(() => {});
+      reader.releaseLock();
+    }
+  }
+  for await (const chunk of body as AsyncIterable<Uint8Array>) yield count(chunk);
+}
+
+/**
+ * Imports a file as a new dataset, all or nothing: a malformed record, a duplicate id, or an
+ * oversized body fails the whole import (422 / 413) naming the line; a taken name is 409.
+ */
+export async function importDataset(input: ImportDatasetInput): Promise<Dataset> {
+  const name = checkName(input.name);
+  if (!(["csv", "jsonl", "json", "openai"] as string[]).includes(input.format)) {
+    const message = "format must be one of csv, jsonl, json, openai";
+    throw new AppError("validation_failed", message, [{ path: "format", message }]);
+  }
+  const idField = input.idField?.trim() || undefined;
+  const maxBytes = input.maxBytes ?? getConfig().BATCHBOARD_MAX_UPLOAD_BYTES;
+  const counter = { bytes: 0 };
+  const parsed = parseDataset(input.format, byteChunks(input.body, maxBytes, counter), { idField });
+
+  // position -> source line, for naming the line of a row PostgreSQL refuses (4 bytes a record)
+  let lines = new Uint32Array(1024);
+  async function* rows(): AsyncGenerator<DatasetRecordRow> {
+    let position = 0;
+    for await (const r of parsed.records) {
+      if (position === lines.length) {
+        const grown = new Uint32Array(lines.length * 2);
+        grown.set(lines);
+        lines = grown;
+      }
+      lines[position++] = r.line;
+      yield r;
+    }
+  }
+
+  const id = newDatasetId();
+  return inTransaction(async (client) => {
+    await insertDatasetRow(client, {
+      id,
+      name,
+      kind: input.kind ?? "upload",
+      description: input.description ?? null,
+      format: input.format,
+      idField: idField ?? null,
+    });
+    const { count } = await writeDatasetRecords(client, id, rows(), {
+      describePosition: (p) => `line ${lines[p] ?? p + 1}`,
+    });
+    if (count === 0) {
+      const message = "the file has no records";
+      throw new AppError("validation_failed", message, [{ path: "file", message }]);
+    }
+    return finishDatasetRow(client, id, { recordCount: count, sizeBytes: counter.bytes, idField: parsed.idField() });
+  });
+}
+
+export interface CreateDatasetFromRecordsInput {
+  name: string;
+  records: unknown[];
+  idField?: string;
+  description?: string;
+  /** "inline" for records given with a batch (not listed on the Datasets page) */
+  kind?: DatasetKind;
+}
+
+/** A dataset from records given as JSON (POST /api/datasets with `records`): ids per extractRecordId. */
+export async function createDatasetFromRecords(input: CreateDatasetFromRecordsInput): Promise<Dataset> {
+  const name = checkName(input.name);
+  if (!Array.isArray(input.records) || input.records.length === 0) {
+    const message = "records must be a non-empty array";
+    throw new AppError("validation_failed", message, [{ path: "records", message }]);
+  }
+  const idField = input.idField?.trim() || "id";
+  const rows = extractRecordIds(input.records, idField, "records");
+  const usesField = rows.some((_, i) => {
+    const v = input.records[i];
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+  });
+  const id = newDatasetId();
+  return inTransaction(async (client) => {
+    await insertDatasetRow(client, {
+      id,
+      name,
+      kind: input.kind ?? "upload",
+      description: input.description ?? null,
+      format: "inline",
+      idField: usesField ? idField : null,
+    });
+    const { count, dataBytes } = await writeDatasetRecords(client, id, rows);
+    return finishDatasetRow(client, id, { recordCount: count, sizeBytes: dataBytes, idField: usesField ? idField : null });
+  });
+}
+
+function encodeCursor(parts: unknown[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString("base64url");
+}
+
+function decodeCursor<T extends unknown[]>(cursor: string, check: (v: unknown[]) => v is T): T {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (Array.isArray(v) && check(v)) return v;
+  } catch {
+    // fall through to the 422
+  }
+  throw new AppError("validation_failed", "invalid cursor", [{ path: "cursor", message: "not a cursor this endpoint returned" }]);
+}
+
+const isDatasetCursor = (v: unknown[]): v is [string, string] =>
+  v.length === 2 && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string";
+const isPositionCursor = (v: unknown[]): v is [number] => v.length === 1 && Number.isInteger(v[0]);
+
+/** Uploaded and demo datasets, newest first (inline ones belong to their batch and are not listed). */
+export async function listDatasets(options: { cursor?: string | null; limit: number }): Promise<Page<Dataset>> {
+  const prisma = getPrisma();
+  const kinds = { in: ["upload", "demo"] as ("upload" | "demo")[] };
+  const after = options.cursor ? decodeCursor(options.cursor, isDatasetCursor) : null;
+  const where = after
+    ? {
+        kind: kinds,
+        OR: [
+          { createdAt: { lt: new Date(after[0]) } },
+          { createdAt: new Date(after[0]), id: { lt: after[1] } },
+        ],
+      }
+    : { kind: kinds };
+  const [models, total] = await Promise.all([
+    prisma.dataset.findMany({ where, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: options.limit + 1 }),
+    prisma.dataset.count({ where: { kind: kinds } }),
+  ]);
+  const items = models.slice(0, options.limit).map(fromModel);
+  const last = items[items.length - 1];
+  const nextCursor = models.length > options.limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null;
+  return { items, nextCursor, total };
+}
+
+/** A dataset by id, else by name; 404 when neither. */
+export async function getDataset(idOrName: string): Promise<Dataset> {
+  const prisma = getPrisma();
+  const model =
+    (await prisma.dataset.findUnique({ where: { id: idOrName } })) ??
+    (await prisma.dataset.findUnique({ where: { name: idOrName } }));
+  if (!model) throw notFound("dataset", idOrName);
+  return fromModel(model);
+}
+
+/** A dataset's records in source order, keyset-paged by position. */
+export async function listRecords(
+  datasetIdOrName: string,
+  options: { cursor?: string | null; limit: number },
+): Promise<Page<DatasetRecordItem>> {
+  const dataset = await getDataset(datasetIdOrName);
+  const after = options.cursor ? decodeCursor(options.cursor, isPositionCursor)[0] : -1;
+  const models = await getPrisma().datasetRecord.findMany({
+    where: { datasetId: dataset.id, position: { gt: after } },
+    orderBy: { position: "asc" },
+    take: options.limit + 1,
+    select: { recordId: true, position: true, data: true },
+  });
+  const items = models.slice(0, options.limit).map((m) => ({ recordId: m.recordId, position: m.position, data: m.data as unknown }));
+  const last = items[items.length - 1];
+  const nextCursor = models.length > options.limit && last ? encodeCursor([last.position]) : null;
+  return { items, nextCursor, total: dataset.recordCount };
+}
+
+/**
+ * Deletes a dataset and its records. 409 while an unfinished batch reads it; finished batches
+ * keep their results and lose only the link (their record data goes with the dataset).
+ */
+export async function deleteDataset(idOrName: string): Promise<void> {
+  const dataset = await getDataset(idOrName);
+  await inTransaction(async (client) => {
+    // the row lock orders us against a batch being created on this dataset (its FK check waits)
+    const locked = await client.query("SELECT id FROM datasets WHERE id = $1 FOR UPDATE", [dataset.id]);
+    if (locked.rowCount === 0) throw notFound("dataset", idOrName);
+    const active = await client.query(
+      `SELECT id FROM batches WHERE dataset_id = $1 AND status = ANY($2::batch_status[]) ORDER BY created_at LIMIT 5`,
+      [dataset.id, ACTIVE_BATCH_STATUSES],
+    );
+    if (active.rowCount) {
+      const ids = active.rows.map((r) => r.id as string);
+      throw new AppError("conflict", `dataset ${JSON.stringify(dataset.name)} is used by an unfinished batch`, [
+        { path: "id", message: `cancel or finish batch ${ids.join(", ")} first`, batches: ids },
+      ]);
+    }
+    await client.query("UPDATE batches SET dataset_id = NULL WHERE dataset_id = $1", [dataset.id]);
+    await client.query("DELETE FROM datasets WHERE id = $1", [dataset.id]);
+  });
+}
+
+/** The shipped demo file (data/demo/reviews.jsonl), resolved from the app's working directory. */
+export function demoDatasetFile(): string {
+  return path.join(process.cwd(), "data", "demo", "reviews.jsonl");
+}
+
+/**
+ * Loads the demo dataset ("demo-reviews") unless it exists. Safe to call from several processes at
+ * once: the loser of the race hits the unique name and leaves the winner's copy.
+ */
+export async function ensureDemoDataset(options: { file?: string } = {}): Promise<void> {
+  const existing = await getPrisma().dataset.findUnique({ where: { name: DEMO_DATASET_NAME }, select: { id: true } });
+  if (existing) return;
+  try {
+    await importDataset({
+      name: DEMO_DATASET_NAME,
+      format: "jsonl",
+      kind: "demo",
+      idField: "id",
+      description: "3,000 short product, app and restaurant reviews with mixed sentiment, for trying classify and review.",
+      body: createReadStream(options.file ?? demoDatasetFile()),
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    });
+  } catch (err) {
+    if (err instanceof AppError && err.code === "conflict") return;
+    throw err;
+  }
+}
