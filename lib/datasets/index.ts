@@ -62,7 +62,6 @@ function checkName(name: string): string {
   let message: string | undefined;
   if (!trimmed) message = "name must not be empty";
   else if (trimmed.length > 200) message = "name must be at most 200 characters";
-  // eslint-disable-next-line no-control-regex
   else if (/[\u0000-\u001f\u007f]/.test(trimmed)) message = "name must not contain control characters";
   else if (/^ds_[0-9a-f]{20}$/.test(trimmed)) message = "name must not look like a dataset id";
   if (message) throw new AppError("validation_failed", message, [{ path: "name", message }]);

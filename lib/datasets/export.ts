@@ -1,0 +1,63 @@
+// Result export formats. The OpenAI Batch output format lets people moving from that API keep
+// their tooling; CSV follows RFC 4180 (CRLF line ends, fields quoted when they need it).
+import type { ResultRow } from "@/lib/engine/types";
+
+export interface OpenAIOutputLine {
+  id: string;
+  custom_id: string;
+  response: { status_code: number; request_id: string; body: unknown } | null;
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * One line of an OpenAI Batch output file (https://platform.openai.com/docs/api-reference/batch):
+ * a succeeded job becomes a 200 response whose body is the flow's result; anything else an error.
+ */
+export function toOpenAIOutputLine(row: ResultRow, batchId: string): OpenAIOutputLine {
+  const requestId = `${batchId}:${row.recordId}`;
+  const id = `${batchId}_${row.position}`;
+  if (row.status === "succeeded") {
+    return { id, custom_id: row.recordId, response: { status_code: 200, request_id: requestId, body: row.result ?? null }, error: null };
+  }
+  const error = row.error ?? { code: row.status, message: `job ${row.status}`, retryable: false };
+  return { id, custom_id: row.recordId, response: null, error: { code: error.code, message: error.message } };
+}
+
+/** The line as JSONL text (with its newline). */
+export function openAIOutputLine(row: ResultRow, batchId: string): string {
+  return `${JSON.stringify(toOpenAIOutputLine(row, batchId))}\n`;
+}
+
+/** Quotes a CSV field when it holds a comma, quote, CR or LF (or starts/ends with spaces), doubling quotes. */
+export function csvField(value: unknown): string {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One CSV line from fields, CRLF-terminated per RFC 4180. */
+export function csvLine(fields: readonly unknown[]): string {
+  return `${fields.map(csvField).join(",")}\r\n`;
+}
+
+export const RESULT_CSV_COLUMNS = ["record_id", "position", "status", "result", "error_code", "error_message", "cost"] as const;
+
+/** The header line of a results CSV; `withRecord` adds a `record` column with the record's data as JSON. */
+export function csvHeader(options: { withRecord?: boolean } = {}): string {
+  return csvLine(options.withRecord ? [...RESULT_CSV_COLUMNS, "record"] : RESULT_CSV_COLUMNS);
+}
+
+/** A result row as a CSV line matching csvHeader(); objects (result, record) are JSON text. */
+export function csvRow(row: ResultRow, options: { withRecord?: boolean } = {}): string {
+  const fields: unknown[] = [
+    row.recordId,
+    row.position,
+    row.status,
+    row.result,
+    row.error?.code ?? null,
+    row.error?.message ?? null,
+    row.cost,
+  ];
+  if (options.withRecord) fields.push(row.record ?? null);
+  return csvLine(fields);
+}
