@@ -1,0 +1,13 @@
+import { cancelBatch, getBatch } from "@/lib/engine";
+import { route } from "@/lib/api/handler";
+import { idParams } from "@/lib/api/schemas";
+import { toBatchJson } from "@/lib/api/serialize";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+// GET /api/batches/[id] – one batch with progress, cost and timing
+export const GET = route({ scope: "read", params: idParams }, async ({ params }) => toBatchJson(await getBatch(params.id)));
+
+// DELETE /api/batches/[id] – cancel the batch (the seeds' semantics; the batch stays readable)
+export const DELETE = route({ scope: "write", params: idParams }, async ({ params }) => toBatchJson(await cancelBatch(params.id)));

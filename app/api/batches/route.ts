@@ -1,0 +1,21 @@
+import { createBatch, listBatches } from "@/lib/engine";
+import { json, route } from "@/lib/api/handler";
+import { idempotencyKeyOf, withIdempotency } from "@/lib/api/idempotency";
+import { createBatchSchema, listBatchesQuery } from "@/lib/api/schemas";
+import { toBatchJson, toCreateBatchInput, toPage } from "@/lib/api/serialize";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+// POST /api/batches – create a batch (the seeds' body verbatim, plus every option); Idempotency-Key aware
+export const POST = route({ scope: "write", body: createBatchSchema }, async ({ body, rawBody, request }) =>
+  withIdempotency("POST /api/batches", idempotencyKeyOf(request), rawBody ?? {}, async () => {
+    const batch = await createBatch(toCreateBatchInput(body));
+    return [201, toBatchJson(batch)];
+  }),
+);
+
+// GET /api/batches – batches newest first, filtered by status, flow and q, cursor-paginated
+export const GET = route({ scope: "read", query: listBatchesQuery }, async ({ query }) =>
+  json(toPage(await listBatches(query), (b) => toBatchJson(b))),
+);

@@ -1,0 +1,9 @@
+import { listFlows } from "@/lib/flows/registry";
+import { route } from "@/lib/api/handler";
+import { toFlowJson } from "@/lib/api/serialize";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+// GET /api/flows – the registered flows with their parameters as JSON Schema
+export const GET = route({ scope: "read" }, async () => ({ items: listFlows().map(toFlowJson) }));

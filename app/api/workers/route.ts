@@ -1,0 +1,9 @@
+import { listWorkers } from "@/lib/engine";
+import { route } from "@/lib/api/handler";
+import { toWorkerJson } from "@/lib/api/serialize";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+// GET /api/workers – worker processes with their heartbeat and counters
+export const GET = route({ scope: "read" }, async () => ({ items: (await listWorkers()).map(toWorkerJson) }));

@@ -1,0 +1,125 @@
+// The one route wrapper: authorizes, reads the body under a size cap, parses JSON, validates params,
+// query and body with zod, and renders every failure as the one error body. Route files declare
+// their schemas and call lib/; nothing else.
+import "server-only";
+import { NextResponse, type NextRequest } from "next/server";
+import type { z } from "zod";
+import { getConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+import { authorize, type RouteScope } from "./auth";
+import { renderError, validationError } from "./errors";
+
+type Schema = z.ZodType;
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteOptions<P, Q, B> {
+  scope: RouteScope;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** overrides BATCHBOARD_MAX_BODY_BYTES for this route's JSON body */
+  maxBodyBytes?: number;
+}
+
+export interface RouteInput<P, Q, B> {
+  params: Out<P>;
+  query: Out<Q>;
+  body: Out<B>;
+  request: NextRequest;
+  /** the raw JSON body (for idempotency hashing); undefined when the route has no body schema */
+  rawBody: unknown;
+}
+
+export type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+
+/** A JSON response with a status (handlers may also return plain data: 200 JSON). */
+export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return NextResponse.json(data, { status, headers });
+}
+
+/** URLSearchParams -> object; a repeated key becomes an array. */
+export function searchParamsObject(params: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of params) {
+    const prev = out[k];
+    out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return out;
+}
+
+export function tooLarge(limit: number, what = "request body"): AppError {
+  const message = `the ${what} is larger than the limit of ${limit} bytes (BATCHBOARD_MAX_BODY_BYTES)`;
+  return new AppError("payload_too_large", message, [{ message }]);
+}
+
+/** Reads the whole body, refusing (413) as soon as it passes `limit`, before buffering more. */
+export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function isJsonContentType(contentType: string | null): boolean {
+  const type = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  return type === "application/json" || /^application\/[\w.+-]*\+json$/.test(type);
+}
+
+/** The JSON body: undefined when empty; 415 when not JSON; 400 when malformed. */
+export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
+  const bytes = await readBodyCapped(request, limit);
+  if (bytes.byteLength === 0) return undefined;
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    throw new AppError("unsupported_media_type", `send the body as application/json (got ${request.headers.get("content-type") ?? "no Content-Type"})`);
+  }
+  try {
+    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+  } catch (err) {
+    throw new AppError("invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseWith<S extends Schema>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
+}
+
+export function route<P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined>(
+  options: RouteOptions<P, Q, B>,
+  handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown,
+) {
+  return async function handle(request: NextRequest, ctx: RouteContext): Promise<Response> {
+    try {
+      await authorize(request, options.scope);
+      const rawParams = (await ctx?.params) ?? {};
+      const params = (options.params ? parseWith(options.params, rawParams, "path") : undefined) as Out<P>;
+      const query = (
+        options.query ? parseWith(options.query, searchParamsObject(request.nextUrl.searchParams), "query") : undefined
+      ) as Out<Q>;
+      let rawBody: unknown = undefined;
+      let body = undefined as Out<B>;
+      if (options.body) {
+        rawBody = await readJsonBody(request, options.maxBodyBytes ?? getConfig().BATCHBOARD_MAX_BODY_BYTES);
+        body = parseWith(options.body, rawBody ?? {}, "body") as Out<B>;
+      }
+      const out = await handler({ params, query, body, request, rawBody });
+      return out instanceof Response ? out : json(out);
+    } catch (err) {
+      return renderError(err, `${request.method} ${request.nextUrl.pathname}`);
+    }
+  };
+}

@@ -1,0 +1,204 @@
+// The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with. Every
+// route under app/api is listed here (e2e/api/openapi.spec.ts walks app/api to hold us to it).
+import "server-only";
+import { z } from "zod";
+import type { RouteScope } from "./auth";
+import * as S from "./schemas";
+
+type JsonSchema = Record<string, unknown>;
+
+interface Operation {
+  method: "get" | "post" | "delete";
+  path: string;
+  summary: string;
+  scope: RouteScope | "none";
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: { schema: z.ZodType } | { content: Record<string, { schema: JsonSchema }>; description: string };
+  ok: { status: number; description: string; schema?: z.ZodType | JsonSchema; contentType?: string };
+  headers?: { name: string; description: string }[];
+}
+
+/** Response schemas published under components.schemas and referenced by name. */
+const COMPONENTS: [string, z.ZodType][] = [
+  ["Error", S.ErrorBodySchema],
+  ["Batch", S.BatchSchema],
+  ["Job", S.JobSchema],
+  ["JobDetail", S.JobDetailSchema],
+  ["Prompt", S.PromptSchema],
+  ["Dataset", S.DatasetSchema],
+  ["DatasetRecord", S.DatasetRecordSchema],
+  ["Flow", S.FlowSchema],
+  ["Metrics", S.MetricsSchema],
+  ["Stats", S.StatsSchema],
+  ["Worker", S.WorkerSchema],
+  ["ResultLine", S.ResultLineSchema],
+  ["CreateBatchRequest", S.createBatchSchema],
+  ["RetryBatchRequest", S.retryBatchSchema],
+  ["AnswerPromptRequest", S.answerPromptSchema],
+  ["CreateDatasetRequest", S.createDatasetSchema],
+];
+const REQUEST_COMPONENTS = new Set(["CreateBatchRequest", "RetryBatchRequest", "AnswerPromptRequest", "CreateDatasetRequest"]);
+
+function toSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+  const out = z.toJSONSchema(schema, { io, unrepresentable: "any", target: "draft-2020-12" }) as JsonSchema;
+  delete out.$schema;
+  return out;
+}
+
+function ref(schema: z.ZodType | JsonSchema): JsonSchema {
+  const named = COMPONENTS.find(([, s]) => s === schema);
+  if (named) return { $ref: `#/components/schemas/${named[0]}` };
+  return schema instanceof z.ZodType ? toSchema(schema, "output") : schema;
+}
+
+const list = (item: z.ZodType): JsonSchema => ({
+  type: "object",
+  required: ["items", "next_cursor", "total"],
+  properties: { items: { type: "array", items: ref(item) }, next_cursor: { type: ["string", "null"] }, total: { type: "integer" } },
+});
+
+const sse = (events: string): JsonSchema => ({ type: "string", description: `text/event-stream; events: ${events}` });
+const idParam = S.idParams;
+const job = S.jobParams;
+
+const OPERATIONS: Operation[] = [
+  { method: "post", path: "/api/batches", summary: "Create a batch (the seeds' body verbatim, plus every option)", scope: "write",
+    body: { schema: S.createBatchSchema }, ok: { status: 201, description: "the new batch", schema: S.BatchSchema },
+    headers: [{ name: "Idempotency-Key", description: "same key and body replays the original response; another body is a 409" }] },
+  { method: "get", path: "/api/batches", summary: "List batches, newest first", scope: "read", query: S.listBatchesQuery,
+    ok: { status: 200, description: "a page of batches", schema: list(S.BatchSchema) } },
+  { method: "get", path: "/api/batches/{id}", summary: "One batch with progress, cost and timing", scope: "read", params: idParam,
+    ok: { status: 200, description: "the batch", schema: S.BatchSchema } },
+  { method: "delete", path: "/api/batches/{id}", summary: "Cancel a batch (409 when already finished)", scope: "write", params: idParam,
+    ok: { status: 200, description: "the cancelled batch", schema: S.BatchSchema } },
+  ...(["cancel", "pause", "resume"] as const).map(
+    (a): Operation => ({ method: "post", path: `/api/batches/{id}/${a}`, summary: `${a[0]!.toUpperCase()}${a.slice(1)} a batch (409 when finished)`,
+      scope: "write", params: idParam, ok: { status: 200, description: "the batch", schema: S.BatchSchema } }),
+  ),
+  { method: "post", path: "/api/batches/{id}/retry", summary: "Re-queue jobs in the given statuses (default failed)", scope: "write",
+    params: idParam, body: { schema: S.retryBatchSchema },
+    ok: { status: 200, description: "the batch and how many jobs were re-queued", schema: S.RetryBatchResponseSchema } },
+  { method: "get", path: "/api/batches/{id}/jobs", summary: "A batch's jobs, filtered and sorted", scope: "read", params: idParam,
+    query: S.listJobsQuery, ok: { status: 200, description: "a page of jobs", schema: list(S.JobSchema) } },
+  { method: "get", path: "/api/batches/{id}/jobs/{recordId}", summary: "One job: record, result, error, logs, prompts", scope: "read",
+    params: job, ok: { status: 200, description: "the job", schema: S.JobDetailSchema } },
+  { method: "post", path: "/api/batches/{id}/jobs/{recordId}/retry", summary: "Run one job again", scope: "write", params: job,
+    ok: { status: 200, description: "the job", schema: S.JobDetailSchema } },
+  { method: "post", path: "/api/batches/{id}/jobs/{recordId}/cancel", summary: "Cancel one job", scope: "write", params: job,
+    ok: { status: 200, description: "the job", schema: S.JobDetailSchema } },
+  { method: "get", path: "/api/batches/{id}/results", summary: "Results in source order, streamed (jsonl, csv or OpenAI batch output)",
+    scope: "read", params: idParam, query: S.resultsQuery,
+    ok: { status: 200, description: "one line per record; jsonl lines are ResultLine", contentType: "application/x-ndjson", schema: S.ResultLineSchema } },
+  { method: "get", path: "/api/batches/{id}/metrics", summary: "Throughput, p50/p95 duration and cost per bucket", scope: "read",
+    params: idParam, query: S.metricsQuery, ok: { status: 200, description: "the series", schema: S.MetricsSchema } },
+  { method: "get", path: "/api/batches/{id}/events", summary: "Server-Sent Events: `batch` on every change, `end` when finished",
+    scope: "read", params: idParam, ok: { status: 200, description: "an event stream", contentType: "text/event-stream", schema: sse("batch (Batch), end ({status})") } },
+  { method: "get", path: "/api/events", summary: "Server-Sent Events for every batch and the open-prompt count", scope: "read",
+    ok: { status: 200, description: "an event stream", contentType: "text/event-stream", schema: sse("batch (Batch), prompts ({open})") } },
+  { method: "get", path: "/api/prompts", summary: "Prompts, oldest first", scope: "read", query: S.listPromptsQuery,
+    ok: { status: 200, description: "a page of prompts", schema: list(S.PromptSchema) } },
+  { method: "get", path: "/api/prompts/{id}", summary: "One prompt", scope: "read", params: idParam,
+    ok: { status: 200, description: "the prompt", schema: S.PromptSchema } },
+  { method: "post", path: "/api/prompts/{id}/answer", summary: "Answer a prompt (422 invalid answer, 409 already answered)", scope: "write",
+    params: idParam, body: { schema: S.answerPromptSchema }, ok: { status: 200, description: "the answered prompt", schema: S.PromptSchema } },
+  { method: "get", path: "/api/flows", summary: "Registered flows with their parameters as JSON Schema", scope: "read",
+    ok: { status: 200, description: "the flows", schema: { type: "object", properties: { items: { type: "array", items: ref(S.FlowSchema) } } } } },
+  { method: "post", path: "/api/datasets", summary: "Create a dataset from JSON records or an uploaded CSV / JSONL / JSON file", scope: "write",
+    query: S.uploadDatasetQuery,
+    body: {
+      description: "JSON {name, records}, multipart/form-data with a `file` field, or a raw file body with ?name=&format=",
+      content: {
+        "application/json": { schema: ref(S.createDatasetSchema) },
+        "multipart/form-data": { schema: { type: "object", properties: { file: { type: "string", contentMediaType: "application/octet-stream" }, name: { type: "string" }, format: { enum: [...S.UPLOAD_FORMATS] }, id_field: { type: "string" } }, required: ["file"] } },
+        "text/csv": { schema: { type: "string" } },
+        "application/x-ndjson": { schema: { type: "string" } },
+      },
+    },
+    ok: { status: 201, description: "the new dataset", schema: S.DatasetSchema } },
+  { method: "get", path: "/api/datasets", summary: "Datasets, newest first", scope: "read", query: S.pageQuery,
+    ok: { status: 200, description: "a page of datasets", schema: list(S.DatasetSchema) } },
+  { method: "get", path: "/api/datasets/{id}", summary: "One dataset, by id or name", scope: "read", params: idParam,
+    ok: { status: 200, description: "the dataset", schema: S.DatasetSchema } },
+  { method: "delete", path: "/api/datasets/{id}", summary: "Delete a dataset (409 while an unfinished batch uses it)", scope: "write",
+    params: idParam, ok: { status: 204, description: "deleted" } },
+  { method: "get", path: "/api/datasets/{id}/records", summary: "A dataset's records in source order", scope: "read", params: idParam,
+    query: S.pageQuery, ok: { status: 200, description: "a page of records", schema: list(S.DatasetRecordSchema) } },
+  { method: "get", path: "/api/stats", summary: "Totals by status, queue depth, live workers, throughput", scope: "read",
+    ok: { status: 200, description: "the stats", schema: S.StatsSchema } },
+  { method: "get", path: "/api/metrics", summary: "Prometheus text exposition", scope: "read",
+    ok: { status: 200, description: "metrics", contentType: "text/plain", schema: { type: "string" } } },
+  { method: "get", path: "/api/workers", summary: "Worker processes with heartbeat and counters", scope: "read",
+    ok: { status: 200, description: "the workers", schema: { type: "object", properties: { items: { type: "array", items: ref(S.WorkerSchema) } } } } },
+  { method: "post", path: "/api/worker/run", summary: "Run the worker once (cron-driven deployments; needs BATCHBOARD_WORKER_SECRET)", scope: "none",
+    ok: { status: 200, description: "what the run did", schema: { type: "object" } } },
+  { method: "get", path: "/api/health", summary: "Liveness: the database answers (503 when not)", scope: "none",
+    ok: { status: 200, description: "healthy", schema: { type: "object", properties: { status: { type: "string" }, database: { type: "string" }, migration: { type: ["string", "null"] } } } } },
+  { method: "get", path: "/api/openapi.json", summary: "This document", scope: "read",
+    ok: { status: 200, description: "OpenAPI 3.1", schema: { type: "object" } } },
+];
+
+function parametersOf(op: Operation): JsonSchema[] {
+  const out: JsonSchema[] = [];
+  for (const [where, obj] of [["path", op.params], ["query", op.query]] as const) {
+    if (!obj) continue;
+    const json = toSchema(obj, "output") as { properties?: Record<string, JsonSchema>; required?: string[] };
+    for (const [name, schema] of Object.entries(json.properties ?? {})) {
+      const { description, ...rest } = schema;
+      out.push({
+        name,
+        in: where,
+        required: where === "path" || ((json.required ?? []).includes(name) && !("default" in schema)),
+        ...(description ? { description } : {}),
+        schema: rest,
+        ...(rest.type === "array" ? { style: "form", explode: true } : {}),
+      });
+    }
+  }
+  for (const h of op.headers ?? []) out.push({ name: h.name, in: "header", required: false, description: h.description, schema: { type: "string" } });
+  return out;
+}
+
+let cached: JsonSchema | undefined;
+
+export function openApiDocument(): JsonSchema {
+  if (cached) return cached;
+  const paths: Record<string, Record<string, JsonSchema>> = {};
+  const errorResponse = { description: "the error body", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+  for (const op of OPERATIONS) {
+    const ok: JsonSchema = { description: op.ok.description };
+    if (op.ok.schema) ok.content = { [op.ok.contentType ?? "application/json"]: { schema: ref(op.ok.schema) } };
+    const operation: JsonSchema = {
+      operationId: `${op.method}${op.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+      summary: op.summary,
+      "x-scope": op.scope,
+      ...(op.scope === "none" ? { security: [] } : {}),
+      parameters: parametersOf(op),
+      responses: { [String(op.ok.status)]: ok, "4XX": errorResponse, "500": errorResponse },
+    };
+    if (op.body) {
+      operation.requestBody =
+        "schema" in op.body
+          ? { required: op.method === "post" && op.path === "/api/batches", content: { "application/json": { schema: ref(op.body.schema) } } }
+          : { required: true, description: op.body.description, content: op.body.content };
+    }
+    (paths[op.path] ??= {})[op.method] = operation;
+  }
+  const schemas = Object.fromEntries(COMPONENTS.map(([name, s]) => [name, toSchema(s, REQUEST_COMPONENTS.has(name) ? "input" : "output")]));
+  cached = {
+    openapi: "3.1.0",
+    info: {
+      title: "Batchboard API",
+      version: "1",
+      description:
+        "Run one flow over every record of a dataset. JSON is snake_case; every error is { error: { code, message, details } }. Lists are { items, next_cursor, total } with ?limit=&cursor=.",
+    },
+    servers: [{ url: "/" }],
+    security: [{ bearer: [] }],
+    paths,
+    components: { schemas, securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "an API key" } } },
+  };
+  return cached;
+}
+
+export const API_OPERATIONS = OPERATIONS.map((o) => ({ method: o.method.toUpperCase(), path: o.path, summary: o.summary, scope: o.scope }));

@@ -1,0 +1,317 @@
+// The API's zod schemas, request and response, snake_case as on the wire. The same schemas validate
+// input, type the serializers (lib/api/serialize.ts) and generate the OpenAPI document.
+import { z } from "zod";
+
+export const BATCH_STATUSES = ["pending", "running", "paused", "completed", "failed", "cancelled"] as const;
+export const JOB_STATUSES = ["pending", "running", "waiting_input", "succeeded", "failed", "cancelled", "skipped"] as const;
+export const PROMPT_STATUSES = ["open", "answered", "expired", "cancelled"] as const;
+export const RESULT_FORMATS = ["jsonl", "csv", "openai"] as const;
+export const UPLOAD_FORMATS = ["csv", "jsonl", "json", "openai"] as const;
+
+const iso = z.iso.datetime({ offset: true });
+const nullableIso = iso.nullable();
+const json = z.unknown();
+
+// ---------- query helpers ----------
+
+/** `?status=a,b` or `?status=a&status=b` -> ["a", "b"] */
+function listOf<T extends readonly [string, ...string[]]>(values: T) {
+  return z.preprocess(
+    (v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(",")).map((s) => s.trim()).filter(Boolean)),
+    z.array(z.enum(values)).optional(),
+  );
+}
+
+const single = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), schema);
+
+export const limitParam = single(z.coerce.number().int().min(1).max(1000).default(50)) as unknown as z.ZodDefault<z.ZodNumber>;
+export const cursorParam = z.string().min(1).max(4096).optional();
+export const pageQuery = z.object({ cursor: cursorParam, limit: limitParam });
+
+// ---------- path params ----------
+
+export const idParams = z.object({ id: z.string().min(1).max(200) });
+export const jobParams = z.object({ id: z.string().min(1).max(200), recordId: z.string().min(1).max(512) });
+
+// ---------- requests ----------
+
+export const errorThresholdSchema = z.strictObject({
+  rate: z.number().gt(0).max(1).describe("fail the batch when failed/finished passes this rate"),
+  min_finished: z.number().int().min(1).describe("only after this many jobs finished"),
+});
+
+export const createBatchSchema = z
+  .strictObject({
+    flow: z.string().min(1).describe("registered flow name (GET /api/flows)"),
+    name: z.string().max(200).nullish(),
+    parameters: z.record(z.string(), json).nullish().describe("the flow's parameters (validated against its schema)"),
+    dataset: z.string().min(1).nullish().describe("dataset id or name; with neither dataset nor records, the flow's default dataset"),
+    records: z.array(json).nullish().describe("inline records: objects with an id in record_id_field, or plain strings"),
+    record_id_field: z.string().min(1).max(200).nullish(),
+    shuffle: z.boolean().default(true),
+    seed: z.string().max(200).nullish(),
+    max_records: z.number().int().min(1).nullish(),
+    concurrency: z.number().int().min(1).max(1000).default(5),
+    error_policy: z.enum(["continue", "stop"]).default("continue"),
+    error_threshold: errorThresholdSchema.nullish(),
+    interactive: z.boolean().default(false),
+    max_retries: z.number().int().min(0).max(100).nullish(),
+    retry_backoff_ms: z.number().int().min(0).max(86_400_000).nullish(),
+    timeout_ms: z.number().int().min(1).max(86_400_000).nullish(),
+    max_cost: z.number().min(0).nullish(),
+    priority: z.number().int().min(-1000).max(1000).nullish(),
+    metadata: z.record(z.string(), json).nullish(),
+    webhook_url: z.url({ protocol: /^https?$/ }).nullish(),
+    dry_run: z.boolean().default(false).describe("run only the first 10 records"),
+  })
+  .refine((b) => !(b.records && b.dataset), { path: ["records"], message: "give records or dataset, not both" });
+export type CreateBatchBody = z.input<typeof createBatchSchema>;
+
+export const listBatchesQuery = z.object({
+  status: listOf(BATCH_STATUSES),
+  flow: single(z.string().min(1).max(200).optional()),
+  q: single(z.string().max(200).optional()),
+  cursor: cursorParam,
+  limit: limitParam,
+});
+
+export const retryBatchSchema = z.strictObject({
+  statuses: z.array(z.enum(["failed", "cancelled", "skipped"])).min(1).default(["failed"]),
+});
+
+export const listJobsQuery = z.object({
+  status: listOf(JOB_STATUSES),
+  q: single(z.string().max(200).optional()),
+  sort: single(z.enum(["ordinal", "finished"]).default("ordinal")),
+  cursor: cursorParam,
+  limit: limitParam,
+});
+
+export const resultsQuery = z.object({
+  format: single(z.enum(RESULT_FORMATS).default("jsonl")),
+  status: listOf(JOB_STATUSES),
+});
+
+export const metricsQuery = z.object({
+  bucket: single(z.coerce.number().int().min(1).max(86_400).optional()).describe("bucket width in seconds (default: automatic)"),
+});
+
+export const listPromptsQuery = z.object({
+  status: listOf(PROMPT_STATUSES),
+  batch_id: single(z.string().min(1).max(200).optional()),
+  cursor: cursorParam,
+  limit: limitParam,
+});
+
+export const answerPromptSchema = z
+  .strictObject({ answer: json.describe("validated against the prompt's input spec") })
+  .refine((b) => b.answer !== undefined, { path: ["answer"], message: "answer is required" });
+
+export const createDatasetSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  records: z.array(json).min(1),
+  id_field: z.string().min(1).max(200).nullish(),
+  description: z.string().max(2000).nullish(),
+});
+
+export const uploadDatasetQuery = z.object({
+  name: single(z.string().min(1).max(200).optional()),
+  format: single(z.enum(UPLOAD_FORMATS).optional()).describe("default: from the Content-Type or the file name"),
+  id_field: single(z.string().min(1).max(200).optional()),
+  description: single(z.string().max(2000).optional()),
+});
+
+// ---------- responses ----------
+
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ path: z.string().optional(), message: z.string() }).loose()),
+  }),
+});
+
+export const BatchOptionsSchema = z.object({
+  shuffle: z.boolean(),
+  seed: z.string().nullable(),
+  max_records: z.number().int().nullable(),
+  concurrency: z.number().int(),
+  error_policy: z.enum(["continue", "stop"]),
+  error_threshold: z.object({ rate: z.number(), min_finished: z.number().int() }).nullable(),
+  interactive: z.boolean(),
+  max_retries: z.number().int(),
+  retry_backoff_ms: z.number().int(),
+  timeout_ms: z.number().int().nullable(),
+  max_cost: z.number().nullable(),
+  priority: z.number().int(),
+  webhook_url: z.string().nullable(),
+  dry_run: z.boolean(),
+});
+
+export const BatchSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  flow: z.string(),
+  parameters: json,
+  dataset_id: z.string().nullable(),
+  status: z.enum(BATCH_STATUSES),
+  stop_reason: z.string().nullable(),
+  options: BatchOptionsSchema,
+  progress: z.object({
+    total: z.number().int(),
+    pending: z.number().int(),
+    running: z.number().int(),
+    waiting_input: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+    skipped: z.number().int(),
+    percent: z.number().describe("finished / total * 100"),
+  }),
+  cost: z.object({ spent: z.number(), max: z.number().nullable(), projected_total: z.number().nullable() }),
+  timing: z.object({
+    created_at: iso,
+    started_at: nullableIso,
+    completed_at: nullableIso,
+    duration_seconds: z.number().nullable(),
+    items_per_second: z.number().nullable(),
+    eta_seconds: z.number().nullable(),
+  }),
+  metadata: z.record(z.string(), json),
+});
+export type Batch = z.infer<typeof BatchSchema>;
+
+export const JobErrorSchema = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() });
+
+export const JobSchema = z.object({
+  record_id: z.string(),
+  ordinal: z.number().int(),
+  position: z.number().int(),
+  status: z.enum(JOB_STATUSES),
+  attempts: z.number().int(),
+  cost: z.number(),
+  error: JobErrorSchema.nullable(),
+  started_at: nullableIso,
+  finished_at: nullableIso,
+  duration_ms: z.number().nullable(),
+});
+export type Job = z.infer<typeof JobSchema>;
+
+export const PromptInputSchema = z.union([
+  z.object({
+    type: z.literal("choice"),
+    options: z.array(z.object({ value: z.string(), label: z.string().optional() })),
+    allow_free_text: z.boolean(),
+  }),
+  z.object({ type: z.literal("text"), multiline: z.boolean(), max_length: z.number().int().nullable() }),
+  z.object({ type: z.literal("number"), min: z.number().nullable(), max: z.number().nullable() }),
+  z.object({ type: z.literal("boolean") }),
+  z.object({ type: z.literal("json"), schema: z.record(z.string(), json).nullable() }),
+]);
+
+export const PromptSchema = z.object({
+  id: z.string(),
+  batch_id: z.string(),
+  record_id: z.string(),
+  key: z.string(),
+  question: z.string(),
+  input: PromptInputSchema,
+  default: json,
+  status: z.enum(PROMPT_STATUSES),
+  answer: json,
+  answered_by: z.string().nullable(),
+  created_at: iso,
+  answered_at: nullableIso,
+  expires_at: nullableIso,
+  record: json,
+});
+export type Prompt = z.infer<typeof PromptSchema>;
+
+export const JobDetailSchema = JobSchema.extend({
+  batch_id: z.string(),
+  record: json,
+  result: json,
+  logs: z.array(z.object({ at: z.string(), level: z.enum(["info", "warn", "error"]), message: z.string() })),
+  run_at: iso,
+  prompts: z.array(PromptSchema),
+});
+export type JobDetail = z.infer<typeof JobDetailSchema>;
+
+export const RetryBatchResponseSchema = z.object({ batch: BatchSchema, retried: z.number().int() });
+
+export const ResultLineSchema = z.object({
+  record_id: z.string(),
+  status: z.enum(JOB_STATUSES),
+  result: json,
+  error: JobErrorSchema.nullable(),
+  cost: z.number(),
+});
+export type ResultLine = z.infer<typeof ResultLineSchema>;
+
+export const MetricsSchema = z.object({
+  bucket_seconds: z.number().int(),
+  series: z.array(
+    z.object({
+      t: iso,
+      succeeded: z.number().int(),
+      failed: z.number().int(),
+      cost: z.number(),
+      cumulative_cost: z.number(),
+      p50_ms: z.number().nullable(),
+      p95_ms: z.number().nullable(),
+    }),
+  ),
+});
+
+export const FlowSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  parameters_schema: z.record(z.string(), json),
+  default_dataset: z.string().nullable(),
+});
+
+export const DatasetSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(["upload", "demo", "inline"]),
+  description: z.string().nullable(),
+  format: z.string().nullable(),
+  id_field: z.string().nullable(),
+  record_count: z.number().int(),
+  size_bytes: z.number().int(),
+  created_at: iso,
+});
+export type Dataset = z.infer<typeof DatasetSchema>;
+
+export const DatasetRecordSchema = z.object({ record_id: z.string(), position: z.number().int(), data: json });
+
+const countsOf = <T extends readonly string[]>(keys: T) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<T[number], z.ZodNumber>);
+
+export const StatsSchema = z.object({
+  jobs: countsOf(JOB_STATUSES),
+  batches: countsOf(BATCH_STATUSES).extend({ active: z.number().int() }),
+  queue_depth: z.number().int(),
+  workers: z.object({ live: z.number().int() }),
+  open_prompts: z.number().int(),
+  throughput: z.object({ last_1m: z.number(), last_5m: z.number(), last_60m: z.number() }),
+  series: z.array(z.object({ t: iso, succeeded: z.number().int(), failed: z.number().int() })),
+});
+export type Stats = z.infer<typeof StatsSchema>;
+
+export const WorkerSchema = z.object({
+  id: z.string(),
+  host: z.string(),
+  pid: z.number().int(),
+  mode: z.string(),
+  concurrency: z.number().int(),
+  started_at: iso,
+  heartbeat_at: iso,
+  running: z.number().int(),
+  processed: z.number().int(),
+  failed: z.number().int(),
+  alive: z.boolean(),
+});
+
+export const listSchema = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable(), total: z.number().int() });

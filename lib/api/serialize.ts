@@ -1,0 +1,241 @@
+// The one camelCase -> snake_case mapping between lib/ and the wire, and where the derived numbers
+// (percent, duration, rate, ETA, projected cost) are computed, so every client sees the same ones.
+import "server-only";
+import type { Dataset as DatasetModel, DatasetRecordItem } from "@/lib/datasets";
+import type * as E from "@/lib/engine/types";
+import type { FlowDefinition, PromptInput } from "@/lib/flows/types";
+import { flowParametersJsonSchema } from "@/lib/flows/registry";
+import type { z } from "zod";
+import type { Batch, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
+
+const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
+const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
+  const c = b.counts;
+  const finished = c.succeeded + c.failed + c.cancelled + c.skipped;
+  const terminal = b.status === "completed" || b.status === "failed" || b.status === "cancelled";
+  const durationSeconds = b.startedAt ? Math.max(0, ((b.completedAt?.getTime() ?? now) - b.startedAt.getTime()) / 1000) : null;
+  const rate = b.itemsPerSecond;
+  const remaining = Math.max(0, c.total - finished);
+  const etaSeconds = terminal ? null : remaining === 0 ? 0 : rate && rate > 0 && b.status === "running" ? remaining / rate : null;
+  const projected = terminal ? b.costSpent : finished > 0 ? (b.costSpent / finished) * c.total : null;
+  return {
+    id: b.id,
+    name: b.name,
+    flow: b.flow,
+    parameters: b.parameters ?? {},
+    dataset_id: b.datasetId,
+    status: b.status,
+    stop_reason: b.stopReason,
+    options: {
+      shuffle: b.options.shuffle,
+      seed: b.options.seed,
+      max_records: b.options.maxRecords,
+      concurrency: b.options.concurrency,
+      error_policy: b.options.errorPolicy,
+      error_threshold: b.options.errorThreshold
+        ? { rate: b.options.errorThreshold.rate, min_finished: b.options.errorThreshold.minFinished }
+        : null,
+      interactive: b.options.interactive,
+      max_retries: b.options.maxRetries,
+      retry_backoff_ms: b.options.retryBackoffMs,
+      timeout_ms: b.options.timeoutMs,
+      max_cost: b.options.maxCost,
+      priority: b.options.priority,
+      webhook_url: b.options.webhookUrl,
+      dry_run: b.options.dryRun,
+    },
+    progress: {
+      total: c.total,
+      pending: c.pending,
+      running: c.running,
+      waiting_input: c.waitingInput,
+      succeeded: c.succeeded,
+      failed: c.failed,
+      cancelled: c.cancelled,
+      skipped: c.skipped,
+      percent: c.total > 0 ? round((finished / c.total) * 100) : terminal ? 100 : 0,
+    },
+    cost: { spent: b.costSpent, max: b.options.maxCost, projected_total: projected === null ? null : round(projected, 6) },
+    timing: {
+      created_at: b.createdAt.toISOString(),
+      started_at: isoOrNull(b.startedAt),
+      completed_at: isoOrNull(b.completedAt),
+      duration_seconds: durationSeconds === null ? null : round(durationSeconds, 3),
+      items_per_second: rate === null ? null : round(rate, 3),
+      eta_seconds: etaSeconds === null ? null : Math.ceil(etaSeconds),
+    },
+    metadata: b.metadata ?? {},
+  };
+}
+
+export function toJobJson(j: E.Job): Job {
+  return {
+    record_id: j.recordId,
+    ordinal: j.ordinal,
+    position: j.position,
+    status: j.status,
+    attempts: j.attempts,
+    cost: j.cost,
+    error: j.error,
+    started_at: isoOrNull(j.startedAt),
+    finished_at: isoOrNull(j.finishedAt),
+    duration_ms: j.durationMs,
+  };
+}
+
+function toPromptInputJson(input: PromptInput): Prompt["input"] {
+  switch (input.type) {
+    case "choice":
+      return { type: "choice", options: input.options, allow_free_text: input.allowFreeText ?? false };
+    case "text":
+      return { type: "text", multiline: input.multiline ?? false, max_length: input.maxLength ?? null };
+    case "number":
+      return { type: "number", min: input.min ?? null, max: input.max ?? null };
+    case "boolean":
+      return { type: "boolean" };
+    case "json":
+      return { type: "json", schema: input.schema ?? null };
+  }
+}
+
+export function toPromptJson(p: E.Prompt): Prompt {
+  return {
+    id: p.id,
+    batch_id: p.batchId,
+    record_id: p.recordId,
+    key: p.key,
+    question: p.question,
+    input: toPromptInputJson(p.input ?? { type: "json" }),
+    default: p.defaultValue ?? null,
+    status: p.status,
+    answer: p.answer ?? null,
+    answered_by: p.answeredBy,
+    created_at: p.createdAt.toISOString(),
+    answered_at: isoOrNull(p.answeredAt),
+    expires_at: isoOrNull(p.expiresAt),
+    record: p.record ?? null,
+  };
+}
+
+export function toJobDetailJson(j: E.JobDetail): JobDetail {
+  return {
+    ...toJobJson(j),
+    batch_id: j.batchId,
+    record: j.record ?? null,
+    result: j.result ?? null,
+    logs: j.logs,
+    run_at: j.runAt.toISOString(),
+    prompts: j.prompts.map(toPromptJson),
+  };
+}
+
+export function toResultLine(r: E.ResultRow): ResultLine {
+  return { record_id: r.recordId, status: r.status, result: r.result ?? null, error: r.error, cost: r.cost };
+}
+
+export function toMetricsJson(m: { bucketSeconds: number; series: E.MetricsPoint[] }): z.infer<typeof MetricsSchema> {
+  return {
+    bucket_seconds: m.bucketSeconds,
+    series: m.series.map((p) => ({
+      t: p.t.toISOString(),
+      succeeded: p.succeeded,
+      failed: p.failed,
+      cost: p.cost,
+      cumulative_cost: p.cumulativeCost,
+      p50_ms: p.p50Ms,
+      p95_ms: p.p95Ms,
+    })),
+  };
+}
+
+export function toFlowJson(f: FlowDefinition): z.infer<typeof FlowSchema> {
+  return {
+    name: f.name,
+    description: f.description,
+    parameters_schema: flowParametersJsonSchema(f),
+    default_dataset: f.defaultDataset ?? null,
+  };
+}
+
+export function toDatasetJson(d: DatasetModel): Dataset {
+  return {
+    id: d.id,
+    name: d.name,
+    kind: d.kind,
+    description: d.description,
+    format: d.format,
+    id_field: d.idField,
+    record_count: d.recordCount,
+    size_bytes: d.sizeBytes,
+    created_at: d.createdAt.toISOString(),
+  };
+}
+
+export function toDatasetRecordJson(r: DatasetRecordItem): z.infer<typeof DatasetRecordSchema> {
+  return { record_id: r.recordId, position: r.position, data: r.data };
+}
+
+export function toStatsJson(s: E.Stats): Stats {
+  return {
+    jobs: s.jobs,
+    batches: s.batches,
+    queue_depth: s.queueDepth,
+    workers: s.workers,
+    open_prompts: s.openPrompts,
+    throughput: { last_1m: s.throughput.last1m, last_5m: s.throughput.last5m, last_60m: s.throughput.last60m },
+    series: s.series.map((p) => ({ t: p.t.toISOString(), succeeded: p.succeeded, failed: p.failed })),
+  };
+}
+
+export function toWorkerJson(w: E.WorkerInfo): z.infer<typeof WorkerSchema> {
+  return {
+    id: w.id,
+    host: w.host,
+    pid: w.pid,
+    mode: w.mode,
+    concurrency: w.concurrency,
+    started_at: w.startedAt.toISOString(),
+    heartbeat_at: w.heartbeatAt.toISOString(),
+    running: w.running,
+    processed: w.processed,
+    failed: w.failed,
+    alive: w.alive,
+  };
+}
+
+export function toPage<T, U>(page: E.Page<T>, map: (t: T) => U) {
+  return { items: page.items.map(map), next_cursor: page.nextCursor, total: page.total };
+}
+
+/** wire body -> engine input (the reverse mapping, for POST /api/batches) */
+export function toCreateBatchInput(b: z.output<typeof import("./schemas").createBatchSchema>): E.CreateBatchInput {
+  const source: E.BatchSource = b.records
+    ? { kind: "records", records: b.records, recordIdField: b.record_id_field ?? "id" }
+    : b.dataset
+      ? { kind: "dataset", dataset: b.dataset }
+      : { kind: "flow_default" };
+  const opt = <T>(v: T | null | undefined) => (v === null ? undefined : v);
+  return {
+    flow: b.flow,
+    parameters: b.parameters ?? {},
+    source,
+    name: b.name ?? null,
+    metadata: b.metadata ?? {},
+    shuffle: b.shuffle,
+    seed: opt(b.seed),
+    maxRecords: b.max_records ?? null,
+    concurrency: b.concurrency,
+    errorPolicy: b.error_policy,
+    errorThreshold: b.error_threshold ? { rate: b.error_threshold.rate, minFinished: b.error_threshold.min_finished } : null,
+    interactive: b.interactive,
+    maxRetries: opt(b.max_retries),
+    retryBackoffMs: opt(b.retry_backoff_ms),
+    timeoutMs: opt(b.timeout_ms),
+    maxCost: b.max_cost ?? null,
+    priority: opt(b.priority),
+    webhookUrl: b.webhook_url ?? null,
+    dryRun: b.dry_run,
+  };
+}
