@@ -1,0 +1,193 @@
+// Reading batches and the batch-level actions: cancel, pause, resume, retry.
+import type pg from "pg";
+import { AppError } from "@/lib/errors";
+import { query, withTx } from "./db";
+import { notifyBatch, notifyPrompts } from "./events";
+import { BATCH_SELECT, decodeCursor, encodeCursor, toBatch, type BatchRow } from "./map";
+import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
+import type { Batch, BatchStatus, JobStatus, Page } from "./types";
+
+export async function getBatch(id: string): Promise<Batch> {
+  const { rows } = await query<BatchRow>(`SELECT ${BATCH_SELECT} FROM batches b WHERE b.id = $1`, [id]);
+  if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
+  return toBatch(rows[0]);
+}
+
+export interface ListBatchesOptions {
+  status?: BatchStatus[];
+  flow?: string;
+  q?: string;
+  cursor?: string | null;
+  limit: number;
+}
+
+export async function listBatches(opts: ListBatchesOptions): Promise<Page<Batch>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (n: string) => string, v: unknown) => {
+    params.push(v);
+    where.push(sql(`$${params.length}`));
+  };
+  if (opts.status?.length) add((p) => `b.status = ANY(${p}::batch_status[])`, opts.status);
+  if (opts.flow) add((p) => `b.flow = ${p}`, opts.flow);
+  if (opts.q) add((p) => `(b.name ILIKE ${p} OR b.metadata::text ILIKE ${p})`, `%${escapeLike(opts.q)}%`);
+  const filterSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const filterParams = [...params];
+  const cursor = decodeCursor(opts.cursor, 2);
+  if (cursor) {
+    params.push(new Date(String(cursor[0])), String(cursor[1]));
+    where.push(`(b.created_at, b.id) < ($${params.length - 1}, $${params.length})`);
+  }
+  const limit = Math.max(1, Math.min(opts.limit, 500));
+  params.push(limit + 1);
+  const [page, count] = await Promise.all([
+    query<BatchRow>(
+      `SELECT ${BATCH_SELECT} FROM batches b ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       ORDER BY b.created_at DESC, b.id DESC LIMIT $${params.length}`,
+      params,
+    ),
+    query<{ n: number }>(`SELECT count(*)::int AS n FROM batches b ${filterSql}`, filterParams),
+  ]);
+  const rows = page.rows.slice(0, limit);
+  const last = rows[rows.length - 1];
+  return {
+    items: rows.map((r) => toBatch(r)),
+    nextCursor: page.rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
+    total: count.rows[0]?.n ?? 0,
+  };
+}
+
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** Locks the batch row (lock order: batches before jobs) or 404s. */
+export async function lockBatch(client: pg.ClientBase, id: string): Promise<BatchRow> {
+  const { rows } = await client.query<BatchRow>(`SELECT * FROM batches WHERE id = $1 FOR UPDATE`, [id]);
+  if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
+  return rows[0];
+}
+
+function conflict(row: BatchRow, action: string): AppError {
+  return new AppError("conflict", `cannot ${action}: batch is ${row.status}`, [{ message: `batch is ${row.status}` }]);
+}
+
+const ACTIVE: BatchStatus[] = ["pending", "running", "paused"];
+
+/**
+ * Cancels a batch: pending and waiting jobs cancelled, running ones cancelled too (their workers see
+ * it on the next heartbeat or NOTIFY and abort the signal; a late result is rejected by the fence).
+ * Claims lock the batch row and check its status, so nothing of it starts once this has committed.
+ */
+export async function cancelBatch(id: string): Promise<Batch> {
+  await withTx(async (client) => {
+    const row = await lockBatch(client, id);
+    if (!ACTIVE.includes(row.status)) throw conflict(row, "cancel");
+    const deltas = new Deltas();
+    await moveBatchJobs(client, id, ["pending", "waiting_input", "running"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
+    await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [id]);
+    await applyDeltas(client, deltas);
+    await client.query(
+      `UPDATE batches SET status = 'cancelled', stop_reason = 'cancelled', completed_at = now(), updated_at = now(),
+         webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
+       WHERE id = $1`,
+      [id],
+    );
+  });
+  notifyBatch(id, "cancelled");
+  notifyPrompts(id);
+  return getBatch(id);
+}
+
+export async function pauseBatch(id: string): Promise<Batch> {
+  await withTx(async (client) => {
+    const row = await lockBatch(client, id);
+    if (row.status === "paused") return;
+    if (row.status !== "pending" && row.status !== "running") throw conflict(row, "pause");
+    await client.query(`UPDATE batches SET status = 'paused', updated_at = now() WHERE id = $1`, [id]);
+  });
+  notifyBatch(id, "paused");
+  return getBatch(id);
+}
+
+export async function resumeBatch(id: string): Promise<Batch> {
+  let status: BatchStatus = "running";
+  await withTx(async (client) => {
+    const row = await lockBatch(client, id);
+    if (row.status === "pending" || row.status === "running") {
+      status = row.status;
+      return;
+    }
+    if (row.status !== "paused") throw conflict(row, "resume");
+    status = row.started_at ? "running" : "pending";
+    await client.query(`UPDATE batches SET status = $2::batch_status, updated_at = now() WHERE id = $1`, [id, status]);
+    // running jobs may all have finished while paused: then there is nothing left and it ends now
+    const done = await finishIfDone(client, [id]);
+    if (done[0]) status = done[0].status;
+  });
+  notifyBatch(id, status);
+  return getBatch(id);
+}
+
+const RETRYABLE_STATUSES: JobStatus[] = ["failed", "cancelled", "skipped"];
+
+/** Re-queues jobs of a batch (attempts reset) and runs the batch again. */
+export async function requeueJobs(
+  client: pg.ClientBase,
+  batch: BatchRow,
+  statuses: JobStatus[],
+  recordId: string | null,
+): Promise<number> {
+  const deltas = new Deltas();
+  const { rows } = await client.query<{ old: JobStatus; n: number }>(
+    `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[])
+                  AND ($3::text IS NULL OR record_id = $3) FOR UPDATE),
+     u AS (UPDATE jobs j SET status = 'pending', attempts = 0, run_at = now(), result = NULL, error_code = NULL,
+             error_message = NULL, error_retryable = NULL, started_at = NULL, finished_at = NULL, duration_ms = NULL,
+             lease_owner = NULL, lease_expires_at = NULL
+           FROM t WHERE j.id = t.id RETURNING t.old)
+     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
+    [batch.id, statuses, recordId],
+  );
+  let n = 0;
+  for (const r of rows) {
+    deltas.move(batch.id, r.old, "pending", r.n);
+    n += r.n;
+  }
+  if (n === 0) return 0;
+  // a cancelled job's prompts were cancelled with it; re-running asks again
+  await client.query(
+    `DELETE FROM prompts WHERE batch_id = $1 AND status = 'cancelled' AND job_id IN
+       (SELECT id FROM jobs WHERE batch_id = $1 AND status = 'pending' AND ($2::text IS NULL OR record_id = $2))`,
+    [batch.id, recordId],
+  );
+  await applyDeltas(client, deltas);
+  if (!ACTIVE.includes(batch.status)) {
+    await client.query(
+      `UPDATE batches SET status = (CASE WHEN started_at IS NULL THEN 'pending' ELSE 'running' END)::batch_status,
+         stop_reason = NULL, completed_at = NULL, updated_at = now(),
+         webhook_state = NULL, webhook_attempts = 0, webhook_next_at = NULL, webhook_last_error = NULL, webhook_delivered_at = NULL
+       WHERE id = $1`,
+      [batch.id],
+    );
+  } else if (batch.stop_reason === "budget_exhausted") {
+    await client.query(`UPDATE batches SET stop_reason = NULL WHERE id = $1`, [batch.id]);
+  }
+  return n;
+}
+
+export async function retryBatch(id: string, statuses: JobStatus[] = ["failed"]): Promise<{ batch: Batch; retried: number }> {
+  const bad = statuses.filter((s) => !RETRYABLE_STATUSES.includes(s));
+  if (bad.length || statuses.length === 0) {
+    throw new AppError("validation_failed", "statuses may only name failed, cancelled and skipped", [
+      { path: "statuses", message: `one or more of ${RETRYABLE_STATUSES.join(", ")}` },
+    ]);
+  }
+  const retried = await withTx(async (client) => {
+    const row = await lockBatch(client, id);
+    return requeueJobs(client, row, statuses, null);
+  });
+  const batch = await getBatch(id);
+  if (retried > 0) notifyBatch(id, batch.status);
+  return { batch, retried };
+}

@@ -1,0 +1,193 @@
+// Reading jobs (keyset pages that stay fast at 1,000,000 jobs), one job's detail, retry/cancel of one
+// job, and the results stream in source order with bounded memory.
+import { AppError } from "@/lib/errors";
+import { getPool } from "@/lib/db/client";
+import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
+import { query, withTx } from "./db";
+import { notifyBatch, notifyPrompts } from "./events";
+import { decodeCursor, encodeCursor, JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
+import { applyDeltas, Deltas, finishIfDone } from "./transitions";
+import type { BatchCounts, Job, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
+
+export interface ListJobsOptions {
+  status?: JobStatus[];
+  q?: string;
+  /** ordinal: run order; finished: most recently finished first (finished jobs only) */
+  sort?: "ordinal" | "finished";
+  cursor?: string | null;
+  limit: number;
+}
+
+const COUNT_KEY: Record<JobStatus, keyof BatchCounts> = {
+  pending: "pending",
+  running: "running",
+  waiting_input: "waitingInput",
+  succeeded: "succeeded",
+  failed: "failed",
+  cancelled: "cancelled",
+  skipped: "skipped",
+};
+
+export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<Page<Job>> {
+  const batch = await getBatch(batchId);
+  const sort = opts.sort ?? "ordinal";
+  const params: unknown[] = [batchId];
+  const where = ["j.batch_id = $1"];
+  let join = "";
+  if (opts.status?.length) {
+    params.push(opts.status);
+    where.push(`j.status = ANY($${params.length}::job_status[])`);
+  }
+  if (opts.q) {
+    params.push(`%${escapeLike(opts.q)}%`);
+    join = `LEFT JOIN dataset_records r ON r.dataset_id = $${params.length + 1} AND r.position = j.position`;
+    where.push(`(j.record_id ILIKE $${params.length} OR r.data::text ILIKE $${params.length})`);
+    params.push(batch.datasetId);
+  }
+  if (sort === "finished") where.push("j.finished_at IS NOT NULL");
+  const filterWhere = [...where];
+  const filterParams = [...params];
+  const cursor = decodeCursor(opts.cursor, sort === "ordinal" ? 1 : 2);
+  if (cursor) {
+    if (sort === "ordinal") {
+      params.push(Number(cursor[0]));
+      where.push(`j.ordinal > $${params.length}`);
+    } else {
+      params.push(new Date(String(cursor[0])), Number(cursor[1]));
+      where.push(`(j.finished_at, j.id) < ($${params.length - 1}, $${params.length})`);
+    }
+  }
+  const limit = Math.max(1, Math.min(opts.limit, 1000));
+  params.push(limit + 1);
+  const order = sort === "ordinal" ? "j.ordinal" : "j.finished_at DESC, j.id DESC";
+  const { rows } = await query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobs j ${join} WHERE ${where.join(" AND ")} ORDER BY ${order} LIMIT $${params.length}`,
+    params,
+  );
+  let total: number;
+  if (!opts.q && sort === "ordinal") {
+    // O(1): the batch's counters are exact
+    total = opts.status?.length ? [...new Set(opts.status)].reduce((n, s) => n + batch.counts[COUNT_KEY[s]], 0) : batch.counts.total;
+  } else {
+    const r = await query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs j ${join} WHERE ${filterWhere.join(" AND ")}`,
+      filterParams,
+    );
+    total = r.rows[0]?.n ?? 0;
+  }
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  let nextCursor: string | null = null;
+  if (rows.length > limit && last) {
+    nextCursor = sort === "ordinal" ? encodeCursor([last.ordinal]) : encodeCursor([last.finished_at!.toISOString(), last.id]);
+  }
+  return { items: page.map(toJob), nextCursor, total };
+}
+
+export async function getJob(batchId: string, recordId: string): Promise<JobDetail> {
+  const { rows } = await query<JobRow & { result: unknown; logs: LogLine[] | null; record: unknown }>(
+    `SELECT ${JOB_COLUMNS}, j.result, j.logs, r.data AS record
+     FROM jobs j JOIN batches b ON b.id = j.batch_id
+     LEFT JOIN dataset_records r ON r.dataset_id = b.dataset_id AND r.position = j.position
+     WHERE j.batch_id = $1 AND j.record_id = $2`,
+    [batchId, recordId],
+  );
+  const row = rows[0];
+  if (!row) {
+    await getBatch(batchId);
+    throw new AppError("not_found", `job ${JSON.stringify(recordId)} not found in batch ${JSON.stringify(batchId)}`);
+  }
+  const prompts = await query<PromptRow>(`SELECT ${PROMPT_SELECT} WHERE p.job_id = $1 ORDER BY p.created_at, p.id`, [row.id]);
+  return {
+    ...toJob(row),
+    record: row.record ?? null,
+    result: row.result ?? null,
+    logs: row.logs ?? [],
+    prompts: prompts.rows.map(toPrompt),
+  };
+}
+
+export async function retryJob(batchId: string, recordId: string): Promise<JobDetail> {
+  await withTx(async (client) => {
+    const batch = await lockBatch(client, batchId);
+    const job = await client.query<{ status: JobStatus }>(`SELECT status FROM jobs WHERE batch_id = $1 AND record_id = $2`, [batchId, recordId]);
+    if (!job.rows[0]) throw new AppError("not_found", `job ${JSON.stringify(recordId)} not found in batch ${JSON.stringify(batchId)}`);
+    const status = job.rows[0].status;
+    if (!["failed", "cancelled", "skipped"].includes(status)) {
+      throw new AppError("conflict", `cannot retry: job is ${status}`, [{ message: `job is ${status}` }]);
+    }
+    await requeueJobs(client, batch, [status], recordId);
+  });
+  const b = await getBatch(batchId);
+  notifyBatch(batchId, b.status);
+  return getJob(batchId, recordId);
+}
+
+export async function cancelJob(batchId: string, recordId: string): Promise<JobDetail> {
+  const status = await withTx(async (client) => {
+    await lockBatch(client, batchId);
+    const { rows } = await client.query<{ id: number; status: JobStatus }>(
+      `SELECT id, status FROM jobs WHERE batch_id = $1 AND record_id = $2 FOR UPDATE`,
+      [batchId, recordId],
+    );
+    const job = rows[0];
+    if (!job) throw new AppError("not_found", `job ${JSON.stringify(recordId)} not found in batch ${JSON.stringify(batchId)}`);
+    if (!["pending", "running", "waiting_input"].includes(job.status)) {
+      throw new AppError("conflict", `cannot cancel: job is ${job.status}`, [{ message: `job is ${job.status}` }]);
+    }
+    await client.query(
+      `UPDATE jobs SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
+         error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false WHERE id = $1`,
+      [job.id],
+    );
+    await client.query(`UPDATE prompts SET status = 'cancelled' WHERE job_id = $1 AND status = 'open'`, [job.id]);
+    const deltas = new Deltas().move(batchId, job.status, "cancelled");
+    await applyDeltas(client, deltas);
+    const done = await finishIfDone(client, [batchId]);
+    return done[0]?.status;
+  });
+  const b = await getBatch(batchId);
+  notifyBatch(batchId, status ?? b.status);
+  notifyPrompts(batchId);
+  return getJob(batchId, recordId);
+}
+
+const RESULTS_PAGE = 2000;
+
+/** Every job's outcome in source (position) order, read in keyset pages: memory stays bounded. */
+export async function* streamResults(batchId: string, opts: { status?: JobStatus[] } = {}): AsyncGenerator<ResultRow> {
+  const batch = await getBatch(batchId);
+  let after = -1;
+  for (;;) {
+    const { rows } = await getPool().query<{
+      record_id: string;
+      position: number;
+      status: JobStatus;
+      result: unknown;
+      error_code: string | null;
+      error_message: string | null;
+      error_retryable: boolean | null;
+      cost: number;
+      record: unknown;
+    }>(
+      `SELECT j.record_id, j.position, j.status, j.result, j.error_code, j.error_message, j.error_retryable, j.cost, r.data AS record
+       FROM jobs j LEFT JOIN dataset_records r ON r.dataset_id = $2 AND r.position = j.position
+       WHERE j.batch_id = $1 AND j.position > $3 AND ($4::job_status[] IS NULL OR j.status = ANY($4::job_status[]))
+       ORDER BY j.position LIMIT ${RESULTS_PAGE}`,
+      [batchId, batch.datasetId, after, opts.status?.length ? opts.status : null],
+    );
+    for (const r of rows) {
+      yield {
+        recordId: r.record_id,
+        position: r.position,
+        status: r.status,
+        result: r.result ?? null,
+        error: toJobError(r),
+        cost: r.cost,
+        record: r.record,
+      };
+    }
+    if (rows.length < RESULTS_PAGE) return;
+    after = rows[rows.length - 1]!.position;
+  }
+}

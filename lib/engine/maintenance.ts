@@ -1,0 +1,204 @@
+// Periodic work any worker may do (all of it safe to run from several processes at once):
+// expired leases, expired prompts, webhook deliveries, the retention sweep, stale worker rows.
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { getConfig } from "@/lib/config";
+import { query, withTx } from "./db";
+import { notifyBatch } from "./events";
+import { applyDeltas, Deltas, settleBatches } from "./transitions";
+import type { BatchStatus, JobStatus } from "./types";
+
+/**
+ * Jobs whose worker stopped renewing the lease (crashed, kill -9, partitioned) run again; the lost
+ * attempt counts, so a job that keeps killing its worker fails once its retries are used up.
+ */
+export async function expireLeases(limit = 1000): Promise<number> {
+  const result = await withTx(async (client) => {
+    const { rows } = await client.query<{ batch_id: string; status: JobStatus }>(
+      `WITH due AS (
+         SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < now()
+         ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       UPDATE jobs j SET
+         status = (CASE WHEN j.attempts > b.max_retries THEN 'failed' ELSE 'pending' END)::job_status,
+         lease_owner = NULL, lease_expires_at = NULL, run_at = now(),
+         error_code = 'lease_expired', error_message = 'the worker running this attempt stopped renewing its lease',
+         error_retryable = true,
+         finished_at = CASE WHEN j.attempts > b.max_retries THEN now() END
+       FROM due, batches b WHERE j.id = due.id AND b.id = j.batch_id
+       RETURNING j.batch_id, j.status`,
+      [limit],
+    );
+    if (rows.length === 0) return { n: 0, settled: [] };
+    const deltas = new Deltas();
+    for (const r of rows) deltas.move(r.batch_id, "running", r.status);
+    const states = await applyDeltas(client, deltas);
+    return { n: rows.length, settled: await settleBatches(client, states, deltas) };
+  });
+  for (const s of result.settled) notifyBatch(s.id, s.status);
+  return result.n;
+}
+
+const WEBHOOK_MAX_ATTEMPTS = 8;
+const WEBHOOK_TIMEOUT_MS = 10_000;
+
+/** The signing secret: BATCHBOARD_WEBHOOK_SECRET, else one generated once and kept in `settings`. */
+export async function getWebhookSecret(): Promise<string> {
+  const fromEnv = getConfig().BATCHBOARD_WEBHOOK_SECRET;
+  if (fromEnv) return fromEnv;
+  await query(`INSERT INTO settings (key, value) VALUES ('webhook_secret', $1) ON CONFLICT (key) DO NOTHING`, [
+    randomBytes(32).toString("hex"),
+  ]);
+  const { rows } = await query<{ value: string }>(`SELECT value FROM settings WHERE key = 'webhook_secret'`);
+  return rows[0]!.value;
+}
+
+export function signWebhook(secret: string, body: string): string {
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+}
+
+interface WebhookBatchRow {
+  id: string;
+  name: string | null;
+  flow: string;
+  status: BatchStatus;
+  stop_reason: string | null;
+  webhook_url: string;
+  webhook_attempts: number;
+  total: number;
+  pending: number;
+  running: number;
+  waiting_input: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  skipped: number;
+  cost_spent: number;
+  max_cost: number | null;
+  metadata: unknown;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+}
+
+export function webhookBody(b: WebhookBatchRow): string {
+  return JSON.stringify({
+    event: "batch.finished",
+    batch: {
+      id: b.id,
+      name: b.name,
+      flow: b.flow,
+      status: b.status,
+      stop_reason: b.stop_reason,
+      progress: {
+        total: b.total,
+        pending: b.pending,
+        running: b.running,
+        waiting_input: b.waiting_input,
+        succeeded: b.succeeded,
+        failed: b.failed,
+        cancelled: b.cancelled,
+        skipped: b.skipped,
+      },
+      cost: { spent: b.cost_spent, max: b.max_cost },
+      metadata: b.metadata,
+      created_at: b.created_at.toISOString(),
+      started_at: b.started_at?.toISOString() ?? null,
+      completed_at: b.completed_at?.toISOString() ?? null,
+    },
+  });
+}
+
+/** Delivers due completion webhooks; failures retry with exponential backoff, up to 8 attempts. */
+export async function deliverWebhooks(limit = 10): Promise<number> {
+  // claim: push next_at forward so another worker does not deliver the same one meanwhile
+  const { rows } = await query<WebhookBatchRow>(
+    `UPDATE batches b SET webhook_next_at = now() + interval '60 seconds'
+     FROM (SELECT id FROM batches WHERE webhook_state = 'pending' AND webhook_next_at <= now()
+           ORDER BY webhook_next_at LIMIT $1 FOR UPDATE SKIP LOCKED) due
+     WHERE b.id = due.id
+     RETURNING b.*`,
+    [limit],
+  );
+  if (rows.length === 0) return 0;
+  const secret = await getWebhookSecret();
+  await Promise.all(
+    rows.map(async (b) => {
+      const body = webhookBody(b);
+      const attempt = b.webhook_attempts + 1;
+      let error: string | null = null;
+      try {
+        const res = await fetch(b.webhook_url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "user-agent": "Batchboard-Webhook/1",
+            "x-batchboard-event": "batch.finished",
+            "x-batchboard-delivery": createHash("sha256").update(`${b.id}:${attempt}`).digest("hex").slice(0, 16),
+            "x-batchboard-signature": signWebhook(secret, body),
+          },
+          body,
+          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+          redirect: "manual",
+        });
+        await res.body?.cancel().catch(() => {});
+        if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+      } catch (err) {
+        error = (err as Error).message || String(err);
+      }
+      if (error === null) {
+        await query(
+          `UPDATE batches SET webhook_state = 'delivered', webhook_attempts = $2, webhook_delivered_at = now(),
+             webhook_next_at = NULL, webhook_last_error = NULL WHERE id = $1 AND webhook_state = 'pending'`,
+          [b.id, attempt],
+        );
+      } else {
+        const giveUp = attempt >= WEBHOOK_MAX_ATTEMPTS;
+        const backoffMs = Math.min(1000 * 2 ** (attempt - 1), 3_600_000) * (0.75 + Math.random() * 0.5);
+        await query(
+          `UPDATE batches SET webhook_state = $3, webhook_attempts = $2, webhook_last_error = $4,
+             webhook_next_at = CASE WHEN $3 = 'failed' THEN NULL ELSE now() + make_interval(secs => $5::float8 / 1000) END
+           WHERE id = $1 AND webhook_state = 'pending'`,
+          [b.id, attempt, giveUp ? "failed" : "pending", error.slice(0, 500), backoffMs],
+        );
+      }
+    }),
+  );
+  return rows.length;
+}
+
+/**
+ * Deletes finished batches older than `days` (BATCHBOARD_RETENTION_DAYS; 0 keeps everything), with
+ * their jobs, prompts, metrics and inline datasets. A few batches per transaction: a million-job
+ * batch must not hold one huge transaction.
+ */
+export async function sweepRetention(days = getConfig().BATCHBOARD_RETENTION_DAYS): Promise<number> {
+  if (days <= 0) return 0;
+  let deleted = 0;
+  for (;;) {
+    const n = await withTx(async (client) => {
+      const { rows } = await client.query<{ id: string; dataset_id: string | null }>(
+        `DELETE FROM batches WHERE id IN (
+           SELECT id FROM batches WHERE status IN ('completed', 'failed', 'cancelled')
+             AND completed_at < now() - make_interval(days => $1)
+           ORDER BY completed_at LIMIT 5 FOR UPDATE SKIP LOCKED)
+         RETURNING id, dataset_id`,
+        [days],
+      );
+      const ids = rows.map((r) => r.id);
+      if (ids.length) {
+        await client.query(
+          `DELETE FROM datasets d WHERE d.kind = 'inline' AND d.name = ANY($1::text[])
+             AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.dataset_id = d.id)`,
+          [ids.map((id) => `inline:${id}`)],
+        );
+      }
+      return ids.length;
+    });
+    deleted += n;
+    if (n === 0) return deleted;
+  }
+}
+
+/** Worker rows not heard from for a day are history. */
+export async function pruneWorkers(): Promise<void> {
+  await query(`DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day'`);
+}

@@ -1,0 +1,207 @@
+// Row -> engine type mapping for the snake_case tables (one place).
+import { AppError } from "@/lib/errors";
+import type { PromptInput } from "@/lib/flows/types";
+import type { Batch, BatchStatus, Job, JobError, JobStatus, Prompt, PromptStatus } from "./types";
+
+export interface BatchRow {
+  id: string;
+  name: string | null;
+  flow: string;
+  parameters: unknown;
+  dataset_id: string | null;
+  status: BatchStatus;
+  stop_reason: string | null;
+  shuffle: boolean;
+  seed: string | null;
+  max_records: number | null;
+  concurrency: number;
+  error_policy: "continue" | "stop";
+  error_threshold_rate: number | null;
+  error_threshold_min_finished: number | null;
+  interactive: boolean;
+  max_retries: number;
+  retry_backoff_ms: number;
+  timeout_ms: number | null;
+  max_cost: number | null;
+  priority: number;
+  metadata: Record<string, unknown>;
+  webhook_url: string | null;
+  dry_run: boolean;
+  total: number;
+  pending: number;
+  running: number;
+  waiting_input: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+  skipped: number;
+  cost_spent: number;
+  created_at: Date;
+  started_at: Date | null;
+  completed_at: Date | null;
+  updated_at: Date;
+  /** completions over the last 60 s (joined from batch_metrics) */
+  recent_done?: number | null;
+}
+
+/** SELECT list for a batch plus its recent completions (items/s), for `FROM batches b`. */
+export const BATCH_SELECT = `b.*, (SELECT sum(m.succeeded + m.failed)::int FROM batch_metrics m
+  WHERE m.batch_id = b.id AND m.bucket > now() - interval '60 seconds') AS recent_done`;
+
+export function toBatch(r: BatchRow, now = Date.now()): Batch {
+  let itemsPerSecond: number | null = null;
+  const done = r.succeeded + r.failed;
+  if (r.started_at && done > 0) {
+    if (r.completed_at) {
+      itemsPerSecond = done / Math.max((r.completed_at.getTime() - r.started_at.getTime()) / 1000, 0.001);
+    } else if (r.recent_done) {
+      const window = Math.min(60, Math.max((now - r.started_at.getTime()) / 1000, 1));
+      itemsPerSecond = r.recent_done / window;
+    } else {
+      itemsPerSecond = 0;
+    }
+  }
+  return {
+    id: r.id,
+    name: r.name,
+    flow: r.flow,
+    parameters: r.parameters,
+    datasetId: r.dataset_id,
+    status: r.status,
+    stopReason: r.stop_reason,
+    options: {
+      shuffle: r.shuffle,
+      seed: r.seed,
+      maxRecords: r.max_records,
+      concurrency: r.concurrency,
+      errorPolicy: r.error_policy,
+      errorThreshold:
+        r.error_threshold_rate === null ? null : { rate: r.error_threshold_rate, minFinished: r.error_threshold_min_finished ?? 1 },
+      interactive: r.interactive,
+      maxRetries: r.max_retries,
+      retryBackoffMs: r.retry_backoff_ms,
+      timeoutMs: r.timeout_ms,
+      maxCost: r.max_cost,
+      priority: r.priority,
+      webhookUrl: r.webhook_url,
+      dryRun: r.dry_run,
+    },
+    counts: {
+      total: r.total,
+      pending: r.pending,
+      running: r.running,
+      waitingInput: r.waiting_input,
+      succeeded: r.succeeded,
+      failed: r.failed,
+      cancelled: r.cancelled,
+      skipped: r.skipped,
+    },
+    costSpent: r.cost_spent,
+    metadata: r.metadata ?? {},
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+    updatedAt: r.updated_at,
+    itemsPerSecond,
+  };
+}
+
+export interface JobRow {
+  id: number;
+  batch_id: string;
+  record_id: string;
+  ordinal: number;
+  position: number;
+  status: JobStatus;
+  attempts: number;
+  run_at: Date;
+  cost: number;
+  error_code: string | null;
+  error_message: string | null;
+  error_retryable: boolean | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_ms: number | null;
+}
+
+export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position, j.status, j.attempts, j.run_at, j.cost,
+  j.error_code, j.error_message, j.error_retryable, j.started_at, j.finished_at, j.duration_ms`;
+
+export function toJobError(r: { error_code: string | null; error_message: string | null; error_retryable: boolean | null }): JobError | null {
+  if (r.error_code === null) return null;
+  return { code: r.error_code, message: r.error_message ?? "", retryable: r.error_retryable ?? false };
+}
+
+export function toJob(r: JobRow): Job {
+  return {
+    batchId: r.batch_id,
+    recordId: r.record_id,
+    ordinal: r.ordinal,
+    position: r.position,
+    status: r.status,
+    attempts: r.attempts,
+    cost: r.cost,
+    error: toJobError(r),
+    runAt: r.run_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    durationMs: r.duration_ms,
+  };
+}
+
+export interface PromptRow {
+  id: string;
+  job_id: number;
+  batch_id: string;
+  record_id: string;
+  key: string;
+  question: string;
+  input: PromptInput;
+  default_value: unknown;
+  status: PromptStatus;
+  answer: unknown;
+  answered_by: string | null;
+  created_at: Date;
+  answered_at: Date | null;
+  expires_at: Date | null;
+  record?: unknown;
+}
+
+export const PROMPT_SELECT = `p.*, j.record_id, r.data AS record
+  FROM prompts p JOIN jobs j ON j.id = p.job_id JOIN batches b ON b.id = p.batch_id
+  LEFT JOIN dataset_records r ON r.dataset_id = b.dataset_id AND r.position = j.position`;
+
+export function toPrompt(r: PromptRow): Prompt {
+  return {
+    id: r.id,
+    batchId: r.batch_id,
+    recordId: r.record_id,
+    key: r.key,
+    question: r.question,
+    input: r.input,
+    defaultValue: r.default_value ?? null,
+    status: r.status,
+    answer: r.answer ?? null,
+    answeredBy: r.answered_by,
+    createdAt: r.created_at,
+    answeredAt: r.answered_at,
+    expiresAt: r.expires_at,
+    record: r.record,
+  };
+}
+
+/** Opaque keyset cursors: base64url of a JSON array. */
+export function encodeCursor(values: unknown[]): string {
+  return Buffer.from(JSON.stringify(values)).toString("base64url");
+}
+
+export function decodeCursor(cursor: string | undefined | null, arity: number): unknown[] | null {
+  if (!cursor) return null;
+  try {
+    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(v) && v.length === arity) return v;
+  } catch {
+    // fall through
+  }
+  throw new AppError("validation_failed", "invalid cursor", [{ path: "cursor", message: "not a cursor this list returned" }]);
+}

@@ -1,0 +1,98 @@
+// Duration histograms for batch_metrics: fixed log-scale bucket bounds (upper bounds, in ms), so
+// per-second rows merge by adding arrays and percentiles never need a scan over jobs.
+import { AppError } from "@/lib/errors";
+import { query } from "./db";
+import type { MetricsPoint } from "./types";
+
+/** Upper bounds (ms) of each histogram bucket; the last bucket is open-ended. */
+export const DURATION_BOUNDS_MS = [
+  1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 60_000, 120_000, 300_000, 600_000,
+] as const;
+export const HISTOGRAM_SIZE = DURATION_BOUNDS_MS.length + 1;
+
+export function durationBucket(ms: number): number {
+  for (let i = 0; i < DURATION_BOUNDS_MS.length; i++) if (ms <= DURATION_BOUNDS_MS[i]!) return i;
+  return DURATION_BOUNDS_MS.length;
+}
+
+export function emptyHistogram(): number[] {
+  return new Array<number>(HISTOGRAM_SIZE).fill(0);
+}
+
+export function mergeHistograms(into: number[], from: readonly number[] | null | undefined): number[] {
+  if (!from) return into;
+  for (let i = 0; i < HISTOGRAM_SIZE; i++) into[i] = (into[i] ?? 0) + (from[i] ?? 0);
+  return into;
+}
+
+/** The q-quantile as the upper bound of the bucket it falls in (the open bucket reports the last bound). */
+export function histogramPercentile(hist: readonly number[], q: number): number | null {
+  const total = hist.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.ceil(q * total);
+  let seen = 0;
+  for (let i = 0; i < hist.length; i++) {
+    seen += hist[i] ?? 0;
+    if (seen >= rank) return DURATION_BOUNDS_MS[Math.min(i, DURATION_BOUNDS_MS.length - 1)]!;
+  }
+  return DURATION_BOUNDS_MS[DURATION_BOUNDS_MS.length - 1]!;
+}
+
+interface MetricRow {
+  bucket: Date;
+  succeeded: number;
+  failed: number;
+  cost: number;
+  duration_hist: number[] | null;
+}
+
+/** Picks a bucket width giving at most ~120 points over the batch's lifetime. */
+function autoBucketSeconds(spanSeconds: number): number {
+  const steps = [1, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400];
+  return steps.find((s) => spanSeconds / s <= 120) ?? 86400;
+}
+
+export async function getBatchMetrics(
+  batchId: string,
+  bucketSeconds?: number,
+): Promise<{ bucketSeconds: number; series: MetricsPoint[] }> {
+  const b = await query<{ created_at: Date; completed_at: Date | null }>(
+    "SELECT created_at, completed_at FROM batches WHERE id = $1",
+    [batchId],
+  );
+  const batch = b.rows[0];
+  if (!batch) throw new AppError("not_found", `batch ${JSON.stringify(batchId)} not found`);
+  const { rows } = await query<MetricRow>(
+    `SELECT bucket, succeeded, failed, cost, duration_hist FROM batch_metrics WHERE batch_id = $1 ORDER BY bucket`,
+    [batchId],
+  );
+  const first = rows[0]?.bucket ?? batch.created_at;
+  const last = rows[rows.length - 1]?.bucket ?? batch.completed_at ?? new Date();
+  const width = bucketSeconds && bucketSeconds > 0 ? Math.floor(bucketSeconds) : autoBucketSeconds((last.getTime() - first.getTime()) / 1000);
+  const points = new Map<number, { succeeded: number; failed: number; cost: number; hist: number[] }>();
+  for (const r of rows) {
+    const t = Math.floor(r.bucket.getTime() / 1000 / width) * width * 1000;
+    let p = points.get(t);
+    if (!p) points.set(t, (p = { succeeded: 0, failed: 0, cost: 0, hist: emptyHistogram() }));
+    p.succeeded += r.succeeded;
+    p.failed += r.failed;
+    p.cost += r.cost;
+    mergeHistograms(p.hist, r.duration_hist);
+  }
+  let cumulative = 0;
+  const series: MetricsPoint[] = [...points.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([t, p]) => {
+      cumulative += p.cost;
+      return {
+        t: new Date(t),
+        succeeded: p.succeeded,
+        failed: p.failed,
+        cost: p.cost,
+        cumulativeCost: cumulative,
+        p50Ms: histogramPercentile(p.hist, 0.5),
+        p95Ms: histogramPercentile(p.hist, 0.95),
+      };
+    });
+  return { bucketSeconds: width, series };
+}

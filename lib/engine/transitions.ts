@@ -1,0 +1,207 @@
+// Every job transition moves its batch's counters in the same transaction: callers collect
+// per-batch deltas, apply them in one UPDATE, then settle the batches (stop policies, budget,
+// completion). Lock order everywhere: batch rows (by id) before job rows.
+import type pg from "pg";
+import type { BatchStatus, JobStatus, StopReason } from "./types";
+
+type Counted = "pending" | "running" | "waiting_input" | "succeeded" | "failed" | "cancelled" | "skipped";
+
+export interface Delta {
+  counts: Record<Counted, number>;
+  cost: number;
+  /** jobs that failed for good in this change (error policy "stop" looks at these) */
+  newFailures: number;
+}
+
+export class Deltas {
+  readonly map = new Map<string, Delta>();
+
+  private get(batchId: string): Delta {
+    let d = this.map.get(batchId);
+    if (!d) {
+      d = { counts: { pending: 0, running: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 }, cost: 0, newFailures: 0 };
+      this.map.set(batchId, d);
+    }
+    return d;
+  }
+
+  move(batchId: string, from: JobStatus | null, to: JobStatus | null, n = 1): this {
+    if (from === to || n === 0) return this;
+    const d = this.get(batchId);
+    if (from) d.counts[from] -= n;
+    if (to) d.counts[to] += n;
+    if (to === "failed") d.newFailures += n;
+    return this;
+  }
+
+  addCost(batchId: string, cost: number): this {
+    if (cost) this.get(batchId).cost += cost;
+    return this;
+  }
+
+  get size() {
+    return this.map.size;
+  }
+}
+
+export interface BatchState {
+  id: string;
+  status: BatchStatus;
+  pending: number;
+  running: number;
+  waiting_input: number;
+  succeeded: number;
+  failed: number;
+  cost_spent: number;
+  max_cost: number | null;
+  error_policy: "continue" | "stop";
+  error_threshold_rate: number | null;
+  error_threshold_min_finished: number | null;
+  stop_reason: string | null;
+}
+
+const STATE_COLUMNS = `id, status, pending, running, waiting_input, succeeded, failed, cost_spent, max_cost, error_policy,
+  error_threshold_rate, error_threshold_min_finished, stop_reason`;
+
+/** Applies the deltas in one statement (rows touched in id order) and returns the batches' new state. */
+export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promise<BatchState[]> {
+  if (deltas.size === 0) return [];
+  const entries = [...deltas.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const col = (k: Counted) => entries.map(([, d]) => d.counts[k]);
+  const { rows } = await client.query<BatchState>(
+    `UPDATE batches b SET
+       pending = b.pending + d.pending, running = b.running + d.running, waiting_input = b.waiting_input + d.waiting_input,
+       succeeded = b.succeeded + d.succeeded, failed = b.failed + d.failed, cancelled = b.cancelled + d.cancelled,
+       skipped = b.skipped + d.skipped, cost_spent = b.cost_spent + d.cost, updated_at = now()
+     FROM (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::float8[])
+           AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost) ORDER BY id) d
+     WHERE b.id = d.id
+     RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}`,
+    [
+      entries.map(([id]) => id),
+      col("pending"),
+      col("running"),
+      col("waiting_input"),
+      col("succeeded"),
+      col("failed"),
+      col("cancelled"),
+      col("skipped"),
+      entries.map(([, d]) => d.cost),
+    ],
+  );
+  return rows;
+}
+
+export interface Settled {
+  id: string;
+  status: BatchStatus;
+}
+
+/**
+ * After counters moved: stops batches whose error policy, error threshold or budget says so, and
+ * finishes batches with nothing left to run. Returns every batch touched, with its status now.
+ */
+export async function settleBatches(client: pg.ClientBase, states: BatchState[], deltas?: Deltas): Promise<Settled[]> {
+  const out = new Map<string, BatchStatus>();
+  for (const s of states) {
+    out.set(s.id, s.status);
+    if (!["pending", "running", "paused"].includes(s.status)) continue;
+    const newFailures = deltas?.map.get(s.id)?.newFailures ?? 0;
+    const finished = s.succeeded + s.failed;
+    if (s.error_policy === "stop" && newFailures > 0 && s.failed > 0) {
+      out.set(s.id, await stopBatch(client, s.id, "error_policy"));
+    } else if (
+      s.error_threshold_rate !== null &&
+      newFailures > 0 &&
+      finished >= (s.error_threshold_min_finished ?? 1) &&
+      s.failed / finished >= s.error_threshold_rate
+    ) {
+      out.set(s.id, await stopBatch(client, s.id, "error_threshold"));
+    } else if (
+      s.max_cost !== null &&
+      s.cost_spent >= s.max_cost &&
+      // a running job that failed and was re-queued after the stop is skipped too
+      (s.stop_reason === null || s.pending > 0 || s.waiting_input > 0)
+    ) {
+      out.set(s.id, await stopBatch(client, s.id, "budget_exhausted"));
+    }
+  }
+  const finished = await finishIfDone(client, [...out.keys()]);
+  for (const f of finished) out.set(f.id, f.status);
+  return [...out.entries()].map(([id, status]) => ({ id, status }));
+}
+
+/** Batches with nothing pending, running or waiting end: completed, or failed when they were stopped. */
+export async function finishIfDone(client: pg.ClientBase, ids: string[]): Promise<Settled[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await client.query<Settled>(
+    `UPDATE batches SET
+       status = (CASE WHEN stop_reason IS NULL THEN 'completed' ELSE 'failed' END)::batch_status,
+       completed_at = now(), updated_at = now(),
+       webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
+     WHERE id = ANY($1::text[]) AND status IN ('pending', 'running', 'paused')
+       AND pending = 0 AND running = 0 AND waiting_input = 0
+     RETURNING id, status`,
+    [ids],
+  );
+  return rows;
+}
+
+/**
+ * Moves a batch's unfinished jobs to `to` (those in `from`), with the counters, and returns how many
+ * moved per previous status. Running jobs moved away lose their lease: their worker's heartbeat notices
+ * and aborts them, and its late completion is rejected (it no longer matches status 'running').
+ */
+export async function moveBatchJobs(
+  client: pg.ClientBase,
+  batchId: string,
+  from: JobStatus[],
+  to: JobStatus,
+  error: { code: string; message: string } | null,
+  deltas: Deltas,
+): Promise<number> {
+  const { rows } = await client.query<{ old: JobStatus; n: number }>(
+    `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[]) FOR UPDATE),
+     u AS (
+       UPDATE jobs j SET status = $3::job_status, lease_owner = NULL, lease_expires_at = NULL,
+         finished_at = now(), duration_ms = CASE WHEN t.old = 'running' THEN (extract(epoch FROM now() - j.started_at) * 1000)::int ELSE j.duration_ms END,
+         error_code = COALESCE($4, j.error_code), error_message = COALESCE($5, j.error_message),
+         error_retryable = CASE WHEN $4::text IS NULL THEN j.error_retryable ELSE false END
+       FROM t WHERE j.id = t.id RETURNING t.old)
+     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
+    [batchId, from, to, error?.code ?? null, error?.message ?? null],
+  );
+  let total = 0;
+  for (const r of rows) {
+    deltas.move(batchId, r.old, to, r.n);
+    total += r.n;
+  }
+  return total;
+}
+
+/**
+ * Stops a batch for `reason`. error_policy / error_threshold: pending and waiting jobs skipped,
+ * running ones aborted, status failed at once. budget_exhausted: nothing new starts, pending and
+ * waiting jobs skipped, running ones may finish (the overshoot bound); the batch ends when they have.
+ */
+export async function stopBatch(client: pg.ClientBase, batchId: string, reason: StopReason): Promise<BatchStatus> {
+  const deltas = new Deltas();
+  const message = `batch stopped: ${reason}`;
+  const from: JobStatus[] = reason === "budget_exhausted" ? ["pending", "waiting_input"] : ["pending", "waiting_input", "running"];
+  await moveBatchJobs(client, batchId, from, "skipped", { code: "batch_stopped", message }, deltas);
+  await client.query(
+    `UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`,
+    [batchId],
+  );
+  await applyDeltas(client, deltas);
+  const { rows } = await client.query<{ status: BatchStatus }>(
+    `UPDATE batches SET stop_reason = $2, updated_at = now(),
+       status = (CASE WHEN $2 = 'budget_exhausted' AND running > 0 THEN status ELSE 'failed' END)::batch_status,
+       completed_at = CASE WHEN $2 = 'budget_exhausted' AND running > 0 THEN completed_at ELSE now() END,
+       webhook_state = CASE WHEN ($2 <> 'budget_exhausted' OR running = 0) AND webhook_url IS NOT NULL THEN 'pending' ELSE webhook_state END,
+       webhook_next_at = now()
+     WHERE id = $1 RETURNING status`,
+    [batchId, reason],
+  );
+  return rows[0]!.status;
+}

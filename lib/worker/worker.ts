@@ -1,0 +1,486 @@
+// The worker: claims jobs in batches, runs their flows, writes outcomes in batches, renews leases by
+// heartbeat, and does the periodic maintenance. One module, three uses: in the Next.js server
+// (in-process), `npm run worker` (standalone), and POST /api/worker/run (bounded, for cron).
+import os from "node:os";
+import { getConfig } from "@/lib/config";
+import { getPool } from "@/lib/db/client";
+import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
+import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
+import { withTx } from "@/lib/engine/db";
+import { notifyBatch, subscribeEvents } from "@/lib/engine/events";
+import { newId } from "@/lib/engine/ids";
+import { deliverWebhooks, expireLeases, pruneWorkers, sweepRetention } from "@/lib/engine/maintenance";
+import { expirePrompts } from "@/lib/engine/prompts";
+import type { LogLine } from "@/lib/engine/types";
+import { getFlow } from "@/lib/flows/registry";
+import { FlowError, type AskOptions, type FlowContext, type FlowDefinition } from "@/lib/flows/types";
+
+export type WorkerMode = "in-process" | "standalone" | "route";
+
+export interface WorkerOptions {
+  mode: WorkerMode;
+  /** jobs this worker runs at once, across batches (default BATCHBOARD_WORKER_CONCURRENCY) */
+  concurrency?: number;
+  /** lease length (default BATCHBOARD_LEASE_MS); heartbeats renew it every third of it */
+  leaseMs?: number;
+  log?: (line: string) => void;
+  /** how often to look for work when idle and no NOTIFY woke us (default 500 ms) */
+  pollMs?: number;
+  /** how often to run maintenance: expired leases and prompts, webhooks (default 1000 ms) */
+  maintenanceMs?: number;
+}
+
+export interface WorkerHandle {
+  id: string;
+  /** stop claiming; running jobs get `graceMs` to finish, the rest are released (attempt not counted) */
+  stop(graceMs?: number): Promise<void>;
+  readonly stats: { processed: number; failed: number; running: number };
+}
+
+interface BatchInfo {
+  flow: string;
+  parameters: unknown;
+  interactive: boolean;
+  maxRetries: number;
+  retryBackoffMs: number;
+  timeoutMs: number | null;
+}
+
+/** Thrown by ctx.ask() in an interactive batch to park the job until the prompt is answered. */
+class ParkSignal extends Error {
+  override name = "ParkSignal";
+}
+
+type AbortKind = "timeout" | "lost" | "shutdown";
+class AbortReason extends Error {
+  constructor(readonly kind: AbortKind, message: string) {
+    super(message);
+  }
+}
+
+interface RunningJob {
+  job: ClaimedJob;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const MAX_LOG_LINES = 100;
+const MAX_LOG_CHARS = 2000;
+const FLUSH_DELAY_MS = 3;
+const FLUSH_MAX = 500;
+const RETENTION_EVERY_MS = 10 * 60_000;
+
+function backoffMs(base: number, attempt: number): number {
+  const d = Math.min(base * 2 ** (attempt - 1), 3_600_000);
+  // "equal jitter": half fixed, half random, so retries of many jobs spread out
+  return d / 2 + Math.random() * (d / 2);
+}
+
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const config = getConfig();
+  const id = newId("wrk");
+  const concurrency = Math.max(1, options.concurrency ?? config.BATCHBOARD_WORKER_CONCURRENCY);
+  const leaseMs = Math.max(200, options.leaseMs ?? config.BATCHBOARD_LEASE_MS);
+  const pollMs = options.pollMs ?? 500;
+  const maintenanceMs = options.maintenanceMs ?? 1000;
+  const log = options.log ?? ((line: string) => console.log(`[worker ${id}] ${line}`));
+  const pool = getPool();
+
+  await pool.query(
+    `INSERT INTO workers (id, host, pid, mode, version, concurrency) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [id, os.hostname(), process.pid, options.mode, process.env.npm_package_version ?? null, concurrency],
+  );
+
+  const running = new Map<number, RunningJob>();
+  const batchCache = new Map<string, BatchInfo>();
+  const stats = { processed: 0, failed: 0, running: 0 };
+  let stopping = false;
+
+  // ---- wake-ups: a promise the claim loop waits on, resolved by NOTIFY, a freed slot, or the poll timer
+  let wake: (() => void) | null = null;
+  const wakeUp = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const waitForWake = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        wake = null;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+
+  // ---- serialised DB writes of this worker (flushes and heartbeats touch the same job rows)
+  let writeChain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = writeChain.then(fn, fn);
+    writeChain = p.catch(() => {});
+    return p;
+  };
+
+  // ---- completions: buffered for a few ms and written many per statement
+  const buffer: { outcome: Outcome; resolve: () => void }[] = [];
+  let flushTimer: NodeJS.Timeout | null = null;
+  let flushFailures = 0;
+  const scheduleFlush = () => {
+    if (flushTimer) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      void flush();
+    }, buffer.length >= FLUSH_MAX ? 0 : FLUSH_DELAY_MS);
+  };
+  const flush = (): Promise<void> =>
+    serial(async () => {
+      if (buffer.length === 0) return;
+      const items = buffer.splice(0, FLUSH_MAX);
+      try {
+        const res = await withTx((client) => writeOutcomes(client, id, items.map((i) => i.outcome)));
+        flushFailures = 0;
+        for (const s of res.settled) notifyBatch(s.id, s.status);
+        for (const i of items) i.resolve();
+      } catch (err) {
+        // keep them; the database may be back in a moment (if not, the leases expire and the fence
+        // rejects these late writes: the jobs run again elsewhere)
+        buffer.unshift(...items);
+        flushFailures++;
+        log(`flush failed (${items.length} outcomes): ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** flushFailures, 5000)));
+      }
+      if (buffer.length) scheduleFlush();
+    });
+  const complete = (outcome: Outcome) =>
+    new Promise<void>((resolve) => {
+      buffer.push({ outcome, resolve });
+      scheduleFlush();
+    });
+
+  async function batchInfo(batchId: string): Promise<BatchInfo | null> {
+    let info = batchCache.get(batchId);
+    if (info) return info;
+    const { rows } = await pool.query<{
+      flow: string;
+      parameters: unknown;
+      interactive: boolean;
+      max_retries: number;
+      retry_backoff_ms: number;
+      timeout_ms: number | null;
+    }>(`SELECT flow, parameters, interactive, max_retries, retry_backoff_ms, timeout_ms FROM batches WHERE id = $1`, [batchId]);
+    const r = rows[0];
+    if (!r) return null;
+    info = {
+      flow: r.flow,
+      parameters: r.parameters,
+      interactive: r.interactive,
+      maxRetries: r.max_retries,
+      retryBackoffMs: r.retry_backoff_ms,
+      timeoutMs: r.timeout_ms,
+    };
+    if (batchCache.size > 1000) batchCache.clear();
+    batchCache.set(batchId, info);
+    return info;
+  }
+
+  async function ask<T>(job: ClaimedJob, info: BatchInfo, opts: AskOptions<T>): Promise<T> {
+    const hasDefault = opts.default !== undefined;
+    if (!info.interactive) {
+      if (hasDefault) return opts.default as T;
+      throw new FlowError("input_required", `input required (${opts.key}) but the batch is not interactive`, { retryable: false });
+    }
+    const { rows } = await pool.query<{ status: string; answer: unknown; default_value: unknown }>(
+      `SELECT status, answer, default_value FROM prompts WHERE job_id = $1 AND key = $2`,
+      [job.id, opts.key],
+    );
+    const p = rows[0];
+    if (p?.status === "answered") return p.answer as T;
+    if (p?.status === "expired") {
+      if (p.default_value !== null && p.default_value !== undefined) return p.default_value as T;
+      throw new FlowError("input_timeout", `no answer to ${JSON.stringify(opts.key)} before the prompt expired`, { retryable: false });
+    }
+    if (p?.status === "cancelled") throw new FlowError("input_cancelled", `prompt ${JSON.stringify(opts.key)} was cancelled`, { retryable: false });
+    if (!p) {
+      await pool.query(
+        `INSERT INTO prompts (id, job_id, batch_id, key, question, input, default_value, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $8::float8 / 1000) END)
+         ON CONFLICT (job_id, key) DO NOTHING`,
+        [
+          newId("prm"),
+          job.id,
+          job.batch_id,
+          opts.key,
+          opts.question,
+          JSON.stringify(opts.input ?? { type: "text" }),
+          hasDefault ? JSON.stringify(opts.default) : null,
+          opts.timeoutMs ?? null,
+        ],
+      );
+    }
+    throw new ParkSignal(opts.key);
+  }
+
+  async function runJob(job: ClaimedJob, controller: AbortController): Promise<void> {
+    const started = Date.now();
+    const logs: LogLine[] = [];
+    let cost = 0;
+    let info: BatchInfo | null = null;
+    const outcome = (o: Partial<Outcome> & Pick<Outcome, "status">): Outcome => ({
+      id: job.id,
+      batchId: job.batch_id,
+      attempts: job.attempts,
+      cost,
+      logs: logs.length ? JSON.stringify(logs) : null,
+      delayMs: 0,
+      durationMs: Date.now() - started,
+      ...o,
+    });
+    const failure = (err: FlowError | { code: string; message: string; retryable: boolean; retryAfterMs?: number }): Outcome => {
+      const retry = err.retryable && info !== null && job.attempts <= info.maxRetries;
+      logs.push({ at: new Date().toISOString(), level: "error", message: `${err.code}: ${err.message}`.slice(0, MAX_LOG_CHARS) });
+      if (retry) {
+        return outcome({
+          status: "pending",
+          error: { code: err.code, message: err.message, retryable: true },
+          delayMs: err.retryAfterMs ?? backoffMs(info!.retryBackoffMs, job.attempts),
+        });
+      }
+      return outcome({ status: "failed", error: { code: err.code, message: err.message, retryable: err.retryable } });
+    };
+
+    let result: Outcome;
+    let timer: NodeJS.Timeout | null = null;
+    try {
+      info = await batchInfo(job.batch_id);
+      const flow: FlowDefinition | undefined = info ? getFlow(info.flow) : undefined;
+      if (!info || !flow) {
+        result = failure({ code: "unknown_flow", message: `flow ${JSON.stringify(info?.flow)} is not registered in this worker`, retryable: false });
+      } else {
+        const i = info;
+        const ctx: FlowContext = {
+          params: i.parameters,
+          signal: controller.signal,
+          batchId: job.batch_id,
+          attempt: job.attempts,
+          interactive: i.interactive,
+          log(message, level = "info") {
+            if (logs.length < MAX_LOG_LINES) logs.push({ at: new Date().toISOString(), level, message: String(message).slice(0, MAX_LOG_CHARS) });
+          },
+          reportCost(amount) {
+            if (Number.isFinite(amount) && amount > 0) cost += amount;
+          },
+          ask: (opts) => ask(job, i, opts),
+        };
+        if (i.timeoutMs) {
+          timer = setTimeout(
+            () => controller.abort(new AbortReason("timeout", `timed out after ${i.timeoutMs} ms`)),
+            i.timeoutMs,
+          );
+        }
+        // the attempt ends when the flow settles or the signal aborts, whichever is first: a flow
+        // that ignores its signal cannot hold a slot past its timeout or a cancel
+        const aborted = new Promise<never>((_, reject) => {
+          if (controller.signal.aborted) reject(controller.signal.reason);
+          controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
+        });
+        const value = await Promise.race([flow.run({ id: job.record_id, data: job.data, position: job.position }, ctx), aborted]);
+        let json: string | undefined;
+        try {
+          json = JSON.stringify(value === undefined ? null : value);
+        } catch (err) {
+          throw new FlowError("invalid_result", `the flow returned a value JSON cannot hold: ${(err as Error).message}`, { retryable: false });
+        }
+        result = outcome({ status: "succeeded", result: json, error: null });
+      }
+    } catch (err) {
+      const reason = controller.signal.aborted ? controller.signal.reason : null;
+      if (reason instanceof AbortReason && reason.kind === "lost") return; // cancelled/stopped/expired: nothing to write
+      if (reason instanceof AbortReason && reason.kind === "shutdown") {
+        result = outcome({ status: "pending", release: true, error: null });
+      } else if (reason instanceof AbortReason && reason.kind === "timeout") {
+        result = failure({ code: "timeout", message: reason.message, retryable: true });
+      } else if (err instanceof ParkSignal) {
+        result = outcome({ status: "waiting_input", error: null });
+      } else if (err instanceof FlowError) {
+        result = failure(err);
+      } else {
+        const e = err as Error;
+        result = failure({ code: "flow_error", message: (e?.message || String(err)).slice(0, 4000), retryable: true });
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    if (result.status === "succeeded") stats.processed++;
+    else if (result.status === "failed") {
+      stats.processed++;
+      stats.failed++;
+    }
+    await complete(result);
+  }
+
+  function start(job: ClaimedJob) {
+    const controller = new AbortController();
+    const entry: RunningJob = { job, controller, done: Promise.resolve() };
+    running.set(job.id, entry);
+    entry.done = runJob(job, controller)
+      .catch((err) => log(`job ${job.id} crashed the runner: ${(err as Error).message}`))
+      .finally(() => {
+        running.delete(job.id);
+        wakeUp();
+      });
+  }
+
+  // ---- the claim loop
+  const loop = (async () => {
+    let idle = 5;
+    while (!stopping) {
+      const free = concurrency - running.size;
+      if (free <= 0) {
+        await waitForWake(pollMs);
+        continue;
+      }
+      let claimed: ClaimedJob[] = [];
+      try {
+        claimed = await claimJobs(id, free, leaseMs);
+      } catch (err) {
+        log(`claim failed: ${(err as Error).message}`);
+      }
+      if (stopping) {
+        // claimed just as stop() was called: give them straight back
+        for (const j of claimed) void complete({ id: j.id, batchId: j.batch_id, attempts: j.attempts, status: "pending", release: true, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
+        break;
+      }
+      for (const j of claimed) start(j);
+      if (claimed.length === 0) {
+        // nothing runnable (or candidates locked by another claimer): back off up to pollMs
+        await waitForWake(idle);
+        idle = Math.min(idle * 2, pollMs);
+      } else {
+        idle = 5;
+        if (claimed.length >= free) await waitForWake(pollMs);
+      }
+    }
+  })();
+
+  // ---- heartbeat: renew leases; jobs no longer ours (cancelled, stopped, expired) are aborted
+  let lastHeartbeat = 0;
+  const heartbeat = () =>
+    serial(async () => {
+      lastHeartbeat = Date.now();
+      const ids = [...running.keys()];
+      try {
+        if (ids.length) {
+          const { rows } = await pool.query<{ id: number }>(
+            `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
+             WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'running' RETURNING id`,
+            [ids, id, leaseMs],
+          );
+          const held = new Set(rows.map((r) => r.id));
+          const queued = new Set(buffer.map((b) => b.outcome.id));
+          for (const jid of ids) {
+            const r = running.get(jid);
+            if (r && !held.has(jid) && !queued.has(jid) && !r.controller.signal.aborted) {
+              r.controller.abort(new AbortReason("lost", "the job was cancelled, stopped, or its lease was lost"));
+            }
+          }
+        }
+        stats.running = running.size;
+        await pool.query(
+          `UPDATE workers SET heartbeat_at = now(), running = $2, processed = $3, failed = $4 WHERE id = $1`,
+          [id, running.size, stats.processed, stats.failed],
+        );
+      } catch (err) {
+        log(`heartbeat failed: ${(err as Error).message}`);
+      }
+    });
+  const heartbeatTimer = setInterval(() => void heartbeat(), Math.max(100, Math.floor(leaseMs / 3)));
+
+  // ---- NOTIFY: new work wakes the claim loop; a cancel or stop triggers a heartbeat at once
+  const unsubscribe = subscribeEvents((e) => {
+    if (e.type !== "batch") return;
+    if (e.status === "cancelled" || e.status === "failed" || e.status === "completed") {
+      if ([...running.values()].some((r) => r.job.batch_id === e.batchId) && Date.now() - lastHeartbeat > 20) void heartbeat();
+    } else {
+      wakeUp();
+    }
+  });
+
+  // ---- maintenance
+  let lastRetention = 0;
+  let maintaining = false;
+  const maintain = async () => {
+    if (maintaining || stopping) return;
+    maintaining = true;
+    try {
+      const expired = await expireLeases();
+      const prompts = await expirePrompts();
+      if (expired || prompts) wakeUp();
+      await deliverWebhooks();
+      if (Date.now() - lastRetention > RETENTION_EVERY_MS) {
+        lastRetention = Date.now();
+        const n = await sweepRetention();
+        if (n) log(`retention: deleted ${n} finished batches`);
+        await pruneWorkers();
+      }
+    } catch (err) {
+      log(`maintenance failed: ${(err as Error).message}`);
+    } finally {
+      maintaining = false;
+    }
+  };
+  const maintenanceTimer = setInterval(() => void maintain(), maintenanceMs);
+  void maintain();
+
+  let stopped: Promise<void> | null = null;
+  const stop = (graceMs = 10_000): Promise<void> =>
+    (stopped ??= (async () => {
+      stopping = true;
+      clearInterval(maintenanceTimer);
+      wakeUp();
+      await loop;
+      const deadline = Date.now() + graceMs;
+      while (running.size > 0 && Date.now() < deadline) {
+        await Promise.race([Promise.all([...running.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 50))]);
+      }
+      if (running.size > 0) {
+        log(`releasing ${running.size} unfinished jobs`);
+        for (const r of running.values()) r.controller.abort(new AbortReason("shutdown", "worker shutting down"));
+        await Promise.all([...running.values()].map((r) => r.done));
+      }
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = null;
+      while (buffer.length) {
+        await flush();
+        if (flushFailures > 5) break;
+      }
+      clearInterval(heartbeatTimer);
+      unsubscribe();
+      await writeChain;
+      await pool
+        .query(`UPDATE workers SET stopped_at = now(), heartbeat_at = now(), running = 0, processed = $2, failed = $3 WHERE id = $1`, [
+          id,
+          stats.processed,
+          stats.failed,
+        ])
+        .catch(() => {});
+    })());
+
+  log(`started (${options.mode}, concurrency ${concurrency}, lease ${leaseMs} ms)`);
+  return {
+    id,
+    stop,
+    get stats() {
+      return { ...stats, running: running.size };
+    },
+  };
+}
+
+/** Processes for about `ms` (POST /api/worker/run, cron deployments), then stops gracefully. */
+export async function runWorkerFor(ms: number): Promise<{ processed: number }> {
+  const handle = await startWorker({ mode: "route", log: () => {} });
+  await new Promise((r) => setTimeout(r, ms));
+  await handle.stop(Math.min(ms, 10_000));
+  return { processed: handle.stats.processed };
+}
