@@ -50,7 +50,7 @@ export interface CallOptions {
   params?: Record<string, string>;
   query?: string;
   headers?: Record<string, string>;
-  body?: string | Uint8Array;
+  body?: string | Blob | ArrayBuffer;
   signal?: AbortSignal;
 }
 
