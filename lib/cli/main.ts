@@ -1,0 +1,440 @@
+// `npx batchboard <command>`: the REST API from a terminal. Human-readable tables by default, --json
+// for scripts. Exit codes: 0 ok, 1 API error or a batch that ended failed/cancelled, 2 usage error.
+import { createReadStream, createWriteStream, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ApiError, Client } from "./client";
+import { duration, progressLine, table, type ProgressView } from "./format";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+class UsageError extends Error {}
+
+const GLOBAL: Options = {
+  url: { type: "string" },
+  token: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+};
+
+const PAGE: Options = { limit: { type: "string" }, cursor: { type: "string" } };
+
+const HELP = `batchboard – run and watch Batchboard batches from a terminal
+
+Usage: batchboard <command> [options]
+
+Commands:
+  create <flow>              create a batch (see options below); --wait to follow it to the end
+  list                       list batches (--status, --flow, --q, --limit, --cursor)
+  status <batch>             one batch: progress, cost, timing
+  cancel <batch>             cancel a batch
+  pause <batch>              pause a batch
+  resume <batch>             resume a paused batch
+  retry <batch>              re-run failed jobs (--statuses failed,cancelled,skipped)
+  jobs <batch>               list a batch's jobs (--status, --q, --sort ordinal|finished, --limit, --cursor)
+  results <batch>            stream results (--format jsonl|csv|openai, --status, --output <file>; default stdout)
+  datasets upload <file>     upload a CSV / JSONL / JSON file (--name, --format, --id-field, --description)
+  datasets list              list datasets
+  prompts list               list prompts (--status open, --batch <id>)
+  prompts answer <id> <answer>   answer a prompt (JSON, else taken as a string)
+  flows                      list flows
+
+create options:
+  --dataset <id|name>  --records-file <file.json|.jsonl|.txt>  --record-id-field <field>
+  --param key=value (repeatable; value parsed as JSON when it is)  --params-json '{...}'
+  --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
+  --error-threshold <rate>:<min_finished>  --interactive  --max-retries <n>  --retry-backoff-ms <n>  --timeout-ms <n>
+  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>  --dry-run  --idempotency-key <key>
+  --wait               show a live progress bar (stderr); exit 1 when the batch ends failed or cancelled
+
+Global options:
+  --url <url>     API base URL (env BATCHBOARD_URL, default http://localhost:3000)
+  --token <key>   API key, sent as a Bearer token (env BATCHBOARD_TOKEN)
+  --json          machine-readable JSON output
+  -h, --help      this help
+`;
+
+const CREATE: Options = {
+  dataset: { type: "string" },
+  "records-file": { type: "string" },
+  "record-id-field": { type: "string" },
+  param: { type: "string", multiple: true },
+  "params-json": { type: "string" },
+  name: { type: "string" },
+  flow: { type: "string" },
+  "no-shuffle": { type: "boolean" },
+  shuffle: { type: "boolean" },
+  seed: { type: "string" },
+  "max-records": { type: "string" },
+  concurrency: { type: "string" },
+  "error-policy": { type: "string" },
+  "error-threshold": { type: "string" },
+  interactive: { type: "boolean" },
+  "max-retries": { type: "string" },
+  "retry-backoff-ms": { type: "string" },
+  "timeout-ms": { type: "string" },
+  "max-cost": { type: "string" },
+  priority: { type: "string" },
+  "metadata-json": { type: "string" },
+  "webhook-url": { type: "string" },
+  "dry-run": { type: "boolean" },
+  "idempotency-key": { type: "string" },
+  wait: { type: "boolean" },
+};
+
+const COMMAND_OPTIONS: Record<string, Options> = {
+  create: CREATE,
+  list: { ...PAGE, status: { type: "string" }, flow: { type: "string" }, q: { type: "string" } },
+  status: {},
+  cancel: {},
+  pause: {},
+  resume: {},
+  retry: { statuses: { type: "string" } },
+  jobs: { ...PAGE, status: { type: "string" }, q: { type: "string" }, sort: { type: "string" } },
+  results: { format: { type: "string" }, status: { type: "string" }, output: { type: "string", short: "o" } },
+  "datasets upload": { name: { type: "string" }, format: { type: "string" }, "id-field": { type: "string" }, description: { type: "string" } },
+  "datasets list": PAGE,
+  "prompts list": { ...PAGE, status: { type: "string" }, batch: { type: "string" } },
+  "prompts answer": {},
+  flows: {},
+};
+
+interface Ctx {
+  client: Client;
+  values: Values;
+  args: string[];
+  json: boolean;
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+function num(values: Values, key: string): number | undefined {
+  const v = values[key];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new UsageError(`--${key} must be a number (got ${String(v)})`);
+  return n;
+}
+
+function str(values: Values, key: string): string | undefined {
+  const v = values[key];
+  return typeof v === "string" ? v : undefined;
+}
+
+function arg(ctx: Ctx, i: number, what: string): string {
+  const v = ctx.args[i];
+  if (!v) throw new UsageError(`missing <${what}>`);
+  return v;
+}
+
+function parseJsonFlag(value: string | undefined, flag: string): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new UsageError(`--${flag} must be JSON`);
+  }
+}
+
+function readRecordsFile(file: string): unknown[] {
+  const text = readFileSync(file, "utf8");
+  const ext = path.extname(file).toLowerCase();
+  if (ext === ".json") {
+    const v = JSON.parse(text) as unknown;
+    if (!Array.isArray(v)) throw new UsageError(`${file}: a .json records file must hold an array`);
+    return v;
+  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (ext === ".jsonl" || ext === ".ndjson") return lines.map((l, i) => {
+    try {
+      return JSON.parse(l) as unknown;
+    } catch {
+      throw new UsageError(`${file}:${i + 1}: not JSON`);
+    }
+  });
+  return lines; // plain text: one record (a string) per line
+}
+
+export function createBody(flow: string, v: Values): Record<string, unknown> {
+  const parameters: Record<string, unknown> = { ...((parseJsonFlag(str(v, "params-json"), "params-json") as object) ?? {}) };
+  for (const p of (v.param as string[] | undefined) ?? []) {
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--param must be key=value (got ${p})`);
+    const raw = p.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // not JSON: the string itself
+    }
+    parameters[p.slice(0, eq)] = value;
+  }
+  let errorThreshold: { rate: number; min_finished: number } | undefined;
+  const et = str(v, "error-threshold");
+  if (et !== undefined) {
+    const [rate, min] = et.split(":");
+    errorThreshold = { rate: Number(rate), min_finished: Number(min ?? 1) };
+  }
+  const body: Record<string, unknown> = {
+    flow,
+    name: str(v, "name"),
+    parameters,
+    dataset: str(v, "dataset"),
+    records: v["records-file"] ? readRecordsFile(str(v, "records-file")!) : undefined,
+    record_id_field: str(v, "record-id-field"),
+    shuffle: v["no-shuffle"] ? false : v.shuffle === true ? true : undefined,
+    seed: str(v, "seed"),
+    max_records: num(v, "max-records"),
+    concurrency: num(v, "concurrency"),
+    error_policy: str(v, "error-policy"),
+    error_threshold: errorThreshold,
+    interactive: v.interactive === true ? true : undefined,
+    max_retries: num(v, "max-retries"),
+    retry_backoff_ms: num(v, "retry-backoff-ms"),
+    timeout_ms: num(v, "timeout-ms"),
+    max_cost: num(v, "max-cost"),
+    priority: num(v, "priority"),
+    metadata: parseJsonFlag(str(v, "metadata-json"), "metadata-json"),
+    webhook_url: str(v, "webhook-url"),
+    dry_run: v["dry-run"] === true ? true : undefined,
+  };
+  for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+  return body;
+}
+
+interface BatchJson extends ProgressView {
+  id: string;
+  name: string | null;
+  flow: string;
+  stop_reason: string | null;
+  cost: { spent: number; max: number | null; projected_total: number | null };
+  timing: ProgressView["timing"] & { created_at: string; started_at: string | null; completed_at: string | null; duration_seconds: number | null };
+}
+
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+function printBatch(ctx: Ctx, b: BatchJson) {
+  if (ctx.json) return ctx.out(JSON.stringify(b, null, 2));
+  const p = b.progress;
+  ctx.out(
+    [
+      `id         ${b.id}${b.name ? `  (${b.name})` : ""}`,
+      `flow       ${b.flow}`,
+      `status     ${b.status}${b.stop_reason ? ` (${b.stop_reason})` : ""}`,
+      `progress   ${p.percent.toFixed(1)}% of ${p.total}: succeeded ${p.succeeded}, failed ${p.failed}, running ${p.running}, cancelled ${p.cancelled}, skipped ${p.skipped}`,
+      `cost       ${b.cost.spent}${b.cost.max !== null ? ` of max ${b.cost.max}` : ""}${b.cost.projected_total !== null ? `, projected ${b.cost.projected_total}` : ""}`,
+      `timing     created ${b.timing.created_at}, duration ${duration(b.timing.duration_seconds)}, ${b.timing.items_per_second ?? "-"} items/s, ETA ${duration(b.timing.eta_seconds)}`,
+    ].join("\n"),
+  );
+}
+
+async function waitFor(ctx: Ctx, id: string): Promise<BatchJson> {
+  const tty = process.stderr.isTTY;
+  let lastLine = "";
+  for (;;) {
+    const b = await ctx.client.json<BatchJson>("GET", `api/batches/${encodeURIComponent(id)}`);
+    const line = progressLine(b);
+    if (tty) process.stderr.write(`\r${line}\x1b[K`);
+    else if (line !== lastLine) ctx.err(line);
+    lastLine = line;
+    if (TERMINAL.has(b.status)) {
+      if (tty) process.stderr.write("\n");
+      return b;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+const batchPath = (id: string, rest = "") => `api/batches/${encodeURIComponent(id)}${rest}`;
+
+function printList(ctx: Ctx, page: { items: Record<string, unknown>[]; next_cursor: string | null; total: number }, columns: string[], map = (r: Record<string, unknown>) => r) {
+  if (ctx.json) return ctx.out(JSON.stringify(page, null, 2));
+  ctx.out(table(page.items.map(map), columns));
+  ctx.out(`${page.items.length} of ${page.total}${page.next_cursor ? `  (more: --cursor ${page.next_cursor})` : ""}`);
+}
+
+const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
+  async create(ctx) {
+    const flow = str(ctx.values, "flow") ?? arg(ctx, 0, "flow");
+    const key = str(ctx.values, "idempotency-key");
+    const batch = await ctx.client.json<BatchJson>("POST", "api/batches", {
+      body: createBody(flow, ctx.values),
+      headers: key ? { "Idempotency-Key": key } : {},
+    });
+    if (!ctx.values.wait) {
+      printBatch(ctx, batch);
+      return 0;
+    }
+    if (!ctx.json) ctx.err(`created ${batch.id}; waiting for it to finish (Ctrl-C stops watching, not the batch)`);
+    const done = await waitFor(ctx, batch.id);
+    printBatch(ctx, done);
+    return done.status === "completed" ? 0 : 1;
+  },
+  async list(ctx) {
+    const v = ctx.values;
+    const page = await ctx.client.json<{ items: BatchJson[]; next_cursor: string | null; total: number }>("GET", "api/batches", {
+      query: { status: str(v, "status"), flow: str(v, "flow"), q: str(v, "q"), limit: str(v, "limit"), cursor: str(v, "cursor") },
+    });
+    printList(ctx, page as never, ["id", "status", "flow", "name", "progress", "created"], (r) => {
+      const b = r as unknown as BatchJson;
+      return { id: b.id, status: b.status, flow: b.flow, name: b.name, progress: `${b.progress.percent.toFixed(1)}% of ${b.progress.total}`, created: b.timing.created_at };
+    });
+    return 0;
+  },
+  async status(ctx) {
+    printBatch(ctx, await ctx.client.json<BatchJson>("GET", batchPath(arg(ctx, 0, "batch"))));
+    return 0;
+  },
+  cancel: (ctx) => batchAction(ctx, "cancel"),
+  pause: (ctx) => batchAction(ctx, "pause"),
+  resume: (ctx) => batchAction(ctx, "resume"),
+  async retry(ctx) {
+    const statuses = str(ctx.values, "statuses")?.split(",").map((s) => s.trim()).filter(Boolean);
+    const out = await ctx.client.json<{ batch: BatchJson; retried: number }>("POST", batchPath(arg(ctx, 0, "batch"), "/retry"), {
+      body: statuses ? { statuses } : {},
+    });
+    if (ctx.json) ctx.out(JSON.stringify(out, null, 2));
+    else ctx.out(`re-queued ${out.retried} job(s); ${out.batch.id} is ${out.batch.status}`);
+    return 0;
+  },
+  async jobs(ctx) {
+    const v = ctx.values;
+    const page = await ctx.client.json<{ items: Record<string, unknown>[]; next_cursor: string | null; total: number }>("GET", batchPath(arg(ctx, 0, "batch"), "/jobs"), {
+      query: { status: str(v, "status"), q: str(v, "q"), sort: str(v, "sort"), limit: str(v, "limit"), cursor: str(v, "cursor") },
+    });
+    printList(ctx, page, ["record_id", "status", "attempts", "duration_ms", "cost", "error"], (r) => ({
+      ...r,
+      error: r.error ? `${(r.error as { code: string }).code}: ${(r.error as { message: string }).message}` : null,
+    }));
+    return 0;
+  },
+  async results(ctx) {
+    const v = ctx.values;
+    const res = await ctx.client.raw("GET", batchPath(arg(ctx, 0, "batch"), "/results"), {
+      query: { format: str(v, "format") ?? "jsonl", status: str(v, "status") },
+      headers: { Accept: "*/*" },
+    });
+    const output = str(v, "output");
+    const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+    if (output) {
+      await pipeline(body, createWriteStream(output));
+      ctx.err(`wrote ${output}`);
+    } else {
+      await pipeline(body, process.stdout, { end: false });
+    }
+    return 0;
+  },
+  async "datasets upload"(ctx) {
+    const file = arg(ctx, 0, "file");
+    const v = ctx.values;
+    try {
+      statSync(file);
+    } catch {
+      throw new UsageError(`cannot read ${file}`);
+    }
+    const ext = path.extname(file).toLowerCase().slice(1);
+    const format = str(v, "format") ?? ({ csv: "csv", jsonl: "jsonl", ndjson: "jsonl", json: "json" } as Record<string, string>)[ext];
+    if (!format) throw new UsageError(`cannot infer the format from ${file}: give --format csv|jsonl|json|openai`);
+    const contentType = format === "csv" ? "text/csv" : format === "json" ? "application/json" : "application/x-ndjson";
+    const res = await ctx.client.raw("POST", "api/datasets", {
+      query: { name: str(v, "name") ?? path.basename(file).replace(/\.[^.]+$/, ""), format, id_field: str(v, "id-field"), description: str(v, "description") },
+      headers: { "Content-Type": contentType, "Content-Length": String(statSync(file).size) },
+      body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
+    });
+    const ds = (await res.json()) as Record<string, unknown>;
+    if (ctx.json) ctx.out(JSON.stringify(ds, null, 2));
+    else ctx.out(`uploaded ${String(ds.name)} (${String(ds.id)}): ${String(ds.record_count)} records, id field ${String(ds.id_field ?? "-")}`);
+    return 0;
+  },
+  async "datasets list"(ctx) {
+    const page = await ctx.client.json<{ items: Record<string, unknown>[]; next_cursor: string | null; total: number }>("GET", "api/datasets", {
+      query: { limit: str(ctx.values, "limit"), cursor: str(ctx.values, "cursor") },
+    });
+    printList(ctx, page, ["id", "name", "kind", "format", "record_count", "created_at"]);
+    return 0;
+  },
+  async "prompts list"(ctx) {
+    const v = ctx.values;
+    const page = await ctx.client.json<{ items: Record<string, unknown>[]; next_cursor: string | null; total: number }>("GET", "api/prompts", {
+      query: { status: str(v, "status"), batch_id: str(v, "batch"), limit: str(v, "limit"), cursor: str(v, "cursor") },
+    });
+    printList(ctx, page, ["id", "status", "batch_id", "record_id", "question", "answer"]);
+    return 0;
+  },
+  async "prompts answer"(ctx) {
+    const id = arg(ctx, 0, "prompt id");
+    const raw = arg(ctx, 1, "answer");
+    let answer: unknown = raw;
+    try {
+      answer = JSON.parse(raw);
+    } catch {
+      // not JSON: answer with the string
+    }
+    const prompt = await ctx.client.json<Record<string, unknown>>("POST", `api/prompts/${encodeURIComponent(id)}/answer`, { body: { answer } });
+    if (ctx.json) ctx.out(JSON.stringify(prompt, null, 2));
+    else ctx.out(`answered ${id}: ${JSON.stringify(prompt.answer)}`);
+    return 0;
+  },
+  async flows(ctx) {
+    const out = await ctx.client.json<{ items: Record<string, unknown>[] }>("GET", "api/flows");
+    if (ctx.json) ctx.out(JSON.stringify(out, null, 2));
+    else ctx.out(table(out.items, ["name", "default_dataset", "description"]));
+    return 0;
+  },
+};
+
+async function batchAction(ctx: Ctx, action: "cancel" | "pause" | "resume"): Promise<number> {
+  const b = await ctx.client.json<BatchJson>("POST", batchPath(arg(ctx, 0, "batch"), `/${action}`));
+  if (ctx.json) ctx.out(JSON.stringify(b, null, 2));
+  else ctx.out(`${b.id} is ${b.status}`);
+  return 0;
+}
+
+export async function main(
+  argv: string[],
+  io: { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv } = {
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+    env: process.env,
+  },
+): Promise<number> {
+  // a first, lenient pass only to find the command words (string options consume their values)
+  const allOptions = Object.assign({}, GLOBAL, ...Object.values(COMMAND_OPTIONS)) as Options;
+  const words = parseArgs({ args: argv, options: allOptions, allowPositionals: true, strict: false }).positionals;
+  const first = words[0];
+  const name = first && (first === "datasets" || first === "prompts") && words[1] ? `${first} ${words[1]}` : first;
+  if (!name || argv.includes("--help") || argv.includes("-h") || name === "help") {
+    io.out(HELP);
+    return name && name !== "help" && !COMMAND_OPTIONS[name] ? 2 : 0;
+  }
+  const options = COMMAND_OPTIONS[name];
+  const run = COMMANDS[name];
+  if (!options || !run) {
+    io.err(`unknown command: ${name}\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: { ...GLOBAL, ...options }, allowPositionals: true, strict: true });
+    const args = positionals.slice(name.split(" ").length);
+    const client = new Client({
+      url: (values.url as string | undefined) ?? io.env.BATCHBOARD_URL ?? "http://localhost:3000",
+      token: (values.token as string | undefined) ?? io.env.BATCHBOARD_TOKEN,
+    });
+    return await run({ client, values: values as Values, args, json: values.json === true, out: io.out, err: io.err });
+  } catch (err) {
+    if (err instanceof ApiError) {
+      io.err(`error: ${err.code}${err.status ? ` (${err.status})` : ""}: ${err.message}`);
+      for (const d of err.details) io.err(`  ${d.path ? `${d.path}: ` : ""}${d.message}`);
+      return 1;
+    }
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      io.err(`usage: ${(err as Error).message} (batchboard --help)`);
+      return 2;
+    }
+    io.err(`error: ${(err as Error).message}`);
+    return 1;
+  }
+}
