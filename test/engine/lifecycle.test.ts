@@ -1,0 +1,351 @@
+// Batch and job lifecycle against a real worker (in this process) and real PostgreSQL: cancel,
+// pause/resume, error policy, error threshold, budget, retries and backoff, ctx.ask in and out of
+// interactive batches, prompt timeouts, retry/cancel of jobs, the completion webhook.
+import { createHmac } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getPool } from "@/lib/db/client";
+import {
+  answerPrompt,
+  cancelBatch,
+  cancelJob,
+  createBatch,
+  getBatch,
+  getJob,
+  getPrompt,
+  getStats,
+  listPrompts,
+  listWorkers,
+  pauseBatch,
+  resumeBatch,
+  retryBatch,
+  retryJob,
+  startWorker,
+  subscribeEvents,
+  type Batch,
+  type CreateBatchInput,
+  type EngineEvent,
+  type WorkerHandle,
+} from "@/lib/engine";
+import { getWebhookSecret } from "@/lib/engine/maintenance";
+import { AppError } from "@/lib/errors";
+import { useTestDatabase } from "../helpers/db";
+import { registerTestFlows } from "./fixtures/flows";
+import { batchRow, createTestTables, expectCountersExact, waitFor } from "./helpers";
+
+useTestDatabase();
+registerTestFlows();
+
+let worker: WorkerHandle;
+beforeAll(async () => {
+  await createTestTables();
+  worker = await startWorker({ mode: "in-process", concurrency: 16, leaseMs: 1000, pollMs: 50, maintenanceMs: 100, log: () => {} });
+});
+afterAll(async () => {
+  await worker.stop(500);
+});
+
+const records = (n: number, f: (i: number) => object = () => ({})) =>
+  Array.from({ length: n }, (_, i) => ({ id: `r${i}`, ...f(i) }));
+
+function make(flow: string, n: number, extra: Partial<CreateBatchInput> = {}, f?: (i: number) => object) {
+  return createBatch({ flow, source: { kind: "records", records: records(n, f), recordIdField: "id" }, shuffle: false, ...extra });
+}
+
+function until(id: string, what: string, pred: (b: Batch) => boolean, ms = 20_000) {
+  return waitFor(what, async () => {
+    const b = await getBatch(id);
+    return pred(b) && b;
+  }, ms);
+}
+
+const finished = (b: Batch) => ["completed", "failed", "cancelled"].includes(b.status);
+
+async function dbNow(): Promise<Date> {
+  const { rows } = await getPool().query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
+  return rows[0]!.now;
+}
+
+async function rejects(p: Promise<unknown>, code: string): Promise<AppError> {
+  const err = await p.then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(AppError);
+  expect((err as AppError).code).toBe(code);
+  return err as AppError;
+}
+
+describe("cancel, pause, resume", () => {
+  it("cancel: pending and running jobs cancelled, running flows aborted, nothing starts after, results kept", async () => {
+    const events: EngineEvent[] = [];
+    const unsubscribe = subscribeEvents((e) => events.push(e));
+    const b = await make("t-track", 40, { concurrency: 3, parameters: { delay_ms: 150 } });
+    await until(b.id, "some succeeded and 3 running", (x) => x.counts.succeeded >= 3 && x.counts.running === 3);
+    const cancelled = await cancelBatch(b.id);
+    const after = await dbNow();
+    expect(cancelled.status).toBe("cancelled");
+    expect(cancelled.stopReason).toBe("cancelled");
+    expect(cancelled.counts.pending + cancelled.counts.running).toBe(0);
+    const kept = cancelled.counts.succeeded;
+    expect(kept).toBeGreaterThanOrEqual(3);
+    expect(cancelled.counts.cancelled).toBe(40 - kept);
+    // the running flows see their signal abort: their executions end, the worker frees the slots
+    await waitFor("aborted executions ended", async () => {
+      const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM test_exec WHERE batch_id = $1 AND ended_at IS NULL`, [b.id]);
+      return rows[0].n === 0;
+    });
+    await waitFor("worker idle", async () => worker.stats.running === 0);
+    const started = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND started_at > $2`, [b.id, after]);
+    expect(started.rows[0].n).toBe(0);
+    const x = await getBatch(b.id);
+    expect(x.counts.succeeded).toBe(kept);
+    await expectCountersExact(b.id);
+    const err = await rejects(cancelBatch(b.id), "conflict");
+    expect(err.message).toContain("batch is cancelled");
+    await rejects(pauseBatch(b.id), "conflict");
+    await waitFor("cancel event", async () => events.some((e) => e.type === "batch" && e.batchId === b.id && e.status === "cancelled"));
+    unsubscribe();
+  });
+
+  it("pause starts nothing new while running jobs finish; resume runs the rest", async () => {
+    const b = await make("t-track", 30, { concurrency: 2, parameters: { delay_ms: 60 } });
+    await until(b.id, "started", (x) => x.counts.succeeded >= 2);
+    const paused = await pauseBatch(b.id);
+    const at = await dbNow();
+    expect(paused.status).toBe("paused");
+    const idle = await until(b.id, "running drained", (x) => x.counts.running === 0);
+    expect(idle.status).toBe("paused");
+    expect(idle.counts.pending).toBeGreaterThan(0);
+    // let the worker go through several claim rounds: none may take a job of the paused batch
+    await waitFor("claim rounds", async () => {
+      const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'pending'`, [b.id]);
+      return rows[0].n === idle.counts.pending;
+    });
+    const late = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND started_at > $2`, [b.id, at]);
+    expect(late.rows[0].n).toBe(0);
+    expect((await resumeBatch(b.id)).status).toBe("running");
+    const done = await until(b.id, "completed", finished);
+    expect(done.status).toBe("completed");
+    expect(done.counts.succeeded).toBe(30);
+    await expectCountersExact(b.id);
+    await rejects(resumeBatch(b.id), "conflict");
+  });
+});
+
+describe("stopping", () => {
+  it("error_policy stop: first failure fails the batch, pending skipped, running aborted", async () => {
+    const b = await make("t-fail", 40, { concurrency: 4, errorPolicy: "stop", parameters: { fail_times: 0, delay_ms: 40 } }, (i) =>
+      i === 6 ? { fail: true } : {},
+    );
+    const x = await until(b.id, "stopped", finished);
+    expect(x.status).toBe("failed");
+    expect(x.stopReason).toBe("error_policy");
+    expect(x.counts.failed).toBe(1);
+    expect(x.counts.skipped).toBeGreaterThan(0);
+    expect(x.counts.succeeded + x.counts.failed + x.counts.skipped).toBe(40);
+    const skipped = await getJob(b.id, "r39");
+    expect(skipped.status).toBe("skipped");
+    expect(skipped.error?.code).toBe("batch_stopped");
+    await expectCountersExact(b.id);
+  });
+
+  it("error_threshold: stops once the failure rate is reached over the minimum finished", async () => {
+    const b = await make("t-fail", 60, { concurrency: 2, errorThreshold: { rate: 0.5, minFinished: 6 }, parameters: { fail_times: 0 } }, (i) =>
+      i % 2 === 0 ? { fail: true } : {},
+    );
+    const x = await until(b.id, "stopped", finished);
+    expect(x.status).toBe("failed");
+    expect(x.stopReason).toBe("error_threshold");
+    expect(x.counts.succeeded + x.counts.failed).toBeGreaterThanOrEqual(6);
+    expect(x.counts.skipped).toBeGreaterThan(0);
+    await expectCountersExact(b.id);
+  });
+
+  it("a continue batch with failures completes, and its counts say so", async () => {
+    const b = await make("t-fail", 10, { concurrency: 5, parameters: { fail_times: 0 } }, (i) => (i < 3 ? { fail: true } : {}));
+    const x = await until(b.id, "completed", finished);
+    expect(x.status).toBe("completed");
+    expect(x.counts).toMatchObject({ failed: 3, succeeded: 7 });
+  });
+
+  it("budget: no job starts once max_cost is spent; overshoot bounded by running jobs; rest skipped", async () => {
+    const b = await make("t-cost", 50, { concurrency: 3, maxCost: 5, parameters: { cost: 1, delay_ms: 30 } });
+    const x = await until(b.id, "stopped", finished);
+    expect(x.status).toBe("failed");
+    expect(x.stopReason).toBe("budget_exhausted");
+    expect(x.costSpent).toBeGreaterThanOrEqual(5);
+    expect(x.costSpent).toBeLessThanOrEqual(5 + 3);
+    expect(x.counts.succeeded).toBe(x.costSpent);
+    expect(x.counts.skipped).toBe(50 - x.counts.succeeded);
+    await expectCountersExact(b.id);
+  });
+});
+
+describe("retries", () => {
+  it("retries with exponential backoff (a future run_at) until it succeeds", async () => {
+    const b = await make("t-fail", 3, { concurrency: 3, maxRetries: 3, retryBackoffMs: 400, parameters: { fail_times: 2 } });
+    const waiting = await waitFor("first retry scheduled", async () => {
+      const { rows } = await getPool().query(
+        `SELECT run_at, started_at, attempts FROM jobs WHERE batch_id = $1 AND record_id = 'r0' AND status = 'pending' AND attempts = 1`,
+        [b.id],
+      );
+      return rows[0];
+    });
+    // backoff base 400 ms with equal jitter: at least 200 ms after the attempt started
+    expect(waiting.run_at.getTime() - waiting.started_at.getTime()).toBeGreaterThanOrEqual(200);
+    const x = await until(b.id, "completed", finished);
+    expect(x.counts.succeeded).toBe(3);
+    const job = await getJob(b.id, "r0");
+    expect(job.attempts).toBe(3);
+    expect(job.error).toBeNull();
+    expect(job.result).toEqual({ ok: true, attempt: 3 });
+    expect(job.logs.filter((l) => l.message.includes("failing attempt")).length).toBe(2);
+  });
+
+  it("a non-retryable FlowError fails at once; retryAfterMs sets the next run", async () => {
+    const b = await make("t-fail", 1, { maxRetries: 5, parameters: { retryable: false } });
+    const x = await until(b.id, "done", finished);
+    expect(x.counts.failed).toBe(1);
+    const job = await getJob(b.id, "r0");
+    expect(job).toMatchObject({ attempts: 1, error: { code: "boom", retryable: false } });
+
+    const later = await make("t-fail", 1, { maxRetries: 1, retryBackoffMs: 1, parameters: { fail_times: 1, retry_after_ms: 800 } });
+    const w = await waitFor("retry scheduled", async () => {
+      const { rows } = await getPool().query(`SELECT run_at, started_at FROM jobs WHERE batch_id = $1 AND status = 'pending' AND attempts = 1`, [
+        later.id,
+      ]);
+      return rows[0];
+    });
+    expect(w.run_at.getTime() - w.started_at.getTime()).toBeGreaterThanOrEqual(800);
+    expect((await until(later.id, "done", finished)).counts.succeeded).toBe(1);
+  });
+
+  it("a per-item timeout aborts the attempt (even a flow that ignores its signal)", async () => {
+    const b = await make("t-hang", 2, { timeoutMs: 200, maxRetries: 1, retryBackoffMs: 10, parameters: { ignore_signal: true } });
+    const x = await until(b.id, "done", finished);
+    expect(x.counts.failed).toBe(2);
+    const job = await getJob(b.id, "r1");
+    expect(job).toMatchObject({ attempts: 2, error: { code: "timeout" } });
+  });
+
+  it("retryBatch re-queues failed jobs with attempts reset; retryJob/cancelJob act on one job", async () => {
+    const b = await make("t-fail", 4, { parameters: { fail_times: 0 } }, (i) => (i < 2 ? { fail: true } : {}));
+    await until(b.id, "done", finished);
+    const { batch, retried } = await retryBatch(b.id);
+    expect(retried).toBe(2);
+    expect(["running", "pending", "completed"]).toContain(batch.status);
+    const again = await until(b.id, "done again", (x) => finished(x) && x.counts.failed === 2);
+    expect(again.status).toBe("completed");
+    expect((await getJob(b.id, "r0")).attempts).toBe(1);
+    const one = await retryJob(b.id, "r1");
+    expect(["pending", "running", "failed"]).toContain(one.status);
+    await until(b.id, "done a third time", (x) => finished(x) && x.counts.failed === 2);
+    await rejects(retryJob(b.id, "r3"), "conflict");
+    await rejects(retryBatch(b.id, ["succeeded"]), "validation_failed");
+
+    const h = await make("t-hang", 3, { concurrency: 1 });
+    await until(h.id, "running", (x) => x.counts.running === 1);
+    const c = await cancelJob(h.id, "r2");
+    expect(c.status).toBe("cancelled");
+    await cancelJob(h.id, "r0");
+    await cancelJob(h.id, "r1");
+    const x = await until(h.id, "all cancelled", finished);
+    expect(x.status).toBe("completed");
+    expect(x.counts.cancelled).toBe(3);
+    await expectCountersExact(h.id);
+  });
+});
+
+describe("ctx.ask", () => {
+  it("non-interactive: the default, or input_required", async () => {
+    const withDefault = await make("t-ask", 1, { parameters: { default: "no" } });
+    const without = await make("t-ask", 1);
+    expect((await until(withDefault.id, "done", finished)).counts.succeeded).toBe(1);
+    expect((await getJob(withDefault.id, "r0")).result).toEqual({ answer: "no" });
+    expect((await until(without.id, "done", finished)).counts.failed).toBe(1);
+    expect((await getJob(without.id, "r0")).error).toMatchObject({ code: "input_required", retryable: false });
+  });
+
+  it("interactive: parks the job (slot freed), answer re-runs it and ask returns the answer", async () => {
+    const b = await make("t-ask", 3, { interactive: true, concurrency: 1 });
+    // concurrency 1 and all three parked: a parked job does not hold its slot
+    const parked = await until(b.id, "all waiting", (x) => x.counts.waitingInput === 3);
+    expect(parked.counts.running).toBe(0);
+    const open = await listPrompts({ batchId: b.id, status: ["open"], limit: 10 });
+    expect(open.total).toBe(3);
+    const p = open.items.find((i) => i.recordId === "r1")!;
+    expect(p).toMatchObject({ key: "label", question: "Label r1?", input: { type: "choice" }, record: { id: "r1" } });
+    await rejects(answerPrompt(p.id, "maybe", "alice"), "validation_failed");
+    const answered = await answerPrompt(p.id, "yes", "alice");
+    expect(answered).toMatchObject({ status: "answered", answer: "yes", answeredBy: "alice" });
+    await rejects(answerPrompt(p.id, "no", "bob"), "conflict");
+    await waitFor("r1 succeeded", async () => (await getJob(b.id, "r1")).status === "succeeded");
+    const job = await getJob(b.id, "r1");
+    expect(job.result).toEqual({ answer: "yes" });
+    expect(job.attempts).toBe(1);
+    expect(job.prompts.map((x) => x.status)).toEqual(["answered"]);
+    const runs = await getPool().query(`SELECT runs FROM test_ask_runs WHERE batch_id = $1 AND record_id = 'r1'`, [b.id]);
+    expect(runs.rows[0].runs).toBe(2);
+    for (const q of open.items.filter((i) => i.id !== p.id)) await answerPrompt(q.id, "no", "bob");
+    const done = await until(b.id, "completed", finished);
+    expect(done.counts.succeeded).toBe(3);
+    expect((await getPrompt(p.id)).status).toBe("answered");
+    await expectCountersExact(b.id);
+  });
+
+  it("a prompt past its timeout resolves to its default, or fails the job", async () => {
+    const withDefault = await make("t-ask", 1, { interactive: true, parameters: { default: "no", timeout_ms: 300 } });
+    const without = await make("t-ask", 1, { interactive: true, parameters: { timeout_ms: 300 } });
+    expect((await until(withDefault.id, "done", finished)).counts.succeeded).toBe(1);
+    expect((await getJob(withDefault.id, "r0")).result).toEqual({ answer: "no" });
+    expect((await until(without.id, "done", finished)).counts.failed).toBe(1);
+    const j = await getJob(without.id, "r0");
+    expect(j.error?.code).toBe("input_timeout");
+    expect(j.prompts[0]!.status).toBe("expired");
+  });
+});
+
+describe("webhook, stats, workers", () => {
+  it("POSTs a signed summary when the batch ends, retrying after a failure", async () => {
+    const received: { body: string; signature: string | undefined }[] = [];
+    let calls = 0;
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        calls++;
+        if (calls === 1) {
+          res.writeHead(500).end();
+          return;
+        }
+        received.push({ body, signature: req.headers["x-batchboard-signature"] as string | undefined });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const b = await make("t-echo", 3, { webhookUrl: `http://127.0.0.1:${port}/hook`, metadata: { team: "x" } });
+      await waitFor("webhook delivered", async () => (await batchRow(b.id)).webhook_state === "delivered", 20_000);
+      expect(calls).toBe(2);
+      const row = await batchRow(b.id);
+      expect(row.webhook_attempts).toBe(2);
+      const secret = await getWebhookSecret();
+      const { body, signature } = received[0]!;
+      expect(signature).toBe(`sha256=${createHmac("sha256", secret).update(body).digest("hex")}`);
+      const payload = JSON.parse(body);
+      expect(payload.batch).toMatchObject({ id: b.id, status: "completed", progress: { succeeded: 3 }, metadata: { team: "x" } });
+    } finally {
+      server.close();
+    }
+  });
+
+  it("stats come from counters; workers register and heartbeat", async () => {
+    const stats = await getStats();
+    expect(stats.jobs.succeeded).toBeGreaterThan(0);
+    expect(stats.workers.live).toBeGreaterThanOrEqual(1);
+    expect(stats.throughput.last60m).toBeGreaterThan(0);
+    const workers = await listWorkers();
+    const me = workers.find((w) => w.id === worker.id);
+    expect(me).toMatchObject({ mode: "in-process", concurrency: 16, alive: true, pid: process.pid });
+  });
+});
