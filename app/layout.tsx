@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
 import { AppShell } from "@/components/layout/app-shell";
+import { THEME_SCRIPT } from "@/components/ui/theme-script";
 import { Providers } from "./providers";
 import "./globals.css";
 
@@ -11,7 +12,12 @@ export const metadata: Metadata = {
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
-    <html lang="en">
+    // the head script may set data-theme before hydration
+    <html lang="en" suppressHydrationWarning>
+      <head>
+        {/* a constant script (components/ui/theme-script.ts), never user data */}
+        <script dangerouslySetInnerHTML={{ __html: THEME_SCRIPT }} />
+      </head>
       <body>
         <Providers>
           <AppShell>{children}</AppShell>

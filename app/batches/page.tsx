@@ -1,4 +1,4 @@
-import { EmptyState } from "@/components/ui/empty-state";
+import { BatchesTable } from "@/components/batches/batches-table";
 import { PageHeader } from "@/components/ui/page-header";
 
 export const metadata = { title: "Batches" };
@@ -6,10 +6,8 @@ export const metadata = { title: "Batches" };
 export default function BatchesPage() {
   return (
     <>
-      <PageHeader title="Batches" />
-      <EmptyState title="No batches yet">
-        <p>Launch a batch to run a flow over every record of a dataset.</p>
-      </EmptyState>
+      <PageHeader title="Batches" description="Every run of a flow over a set of records, newest first." />
+      <BatchesTable />
     </>
   );
 }

@@ -1,4 +1,5 @@
-import { EmptyState } from "@/components/ui/empty-state";
+import { DatasetUpload } from "@/components/datasets/dataset-upload";
+import { DatasetsList } from "@/components/datasets/datasets-list";
 import { PageHeader } from "@/components/ui/page-header";
 
 export const metadata = { title: "Datasets" };
@@ -6,10 +7,9 @@ export const metadata = { title: "Datasets" };
 export default function DatasetsPage() {
   return (
     <>
-      <PageHeader title="Datasets" />
-      <EmptyState title="No datasets yet">
-        <p>Upload CSV, JSONL or JSON records to run batches over them.</p>
-      </EmptyState>
+      <PageHeader title="Datasets" description="Records to run flows over: upload your own, or use a demo set." />
+      <DatasetUpload />
+      <DatasetsList />
     </>
   );
 }

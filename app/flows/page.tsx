@@ -1,4 +1,4 @@
-import { EmptyState } from "@/components/ui/empty-state";
+import { FlowsList } from "@/components/flows/flows-list";
 import { PageHeader } from "@/components/ui/page-header";
 
 export const metadata = { title: "Flows" };
@@ -6,10 +6,8 @@ export const metadata = { title: "Flows" };
 export default function FlowsPage() {
   return (
     <>
-      <PageHeader title="Flows" />
-      <EmptyState title="No flows registered">
-        <p>Flows are defined in lib/flows and registered in one place.</p>
-      </EmptyState>
+      <PageHeader title="Flows" description="What a batch can run over each record, and the parameters each takes." />
+      <FlowsList />
     </>
   );
 }

@@ -1,4 +1,4 @@
-import { EmptyState } from "@/components/ui/empty-state";
+import { Inbox } from "@/components/prompts/inbox";
 import { PageHeader } from "@/components/ui/page-header";
 
 export const metadata = { title: "Inbox" };
@@ -6,10 +6,8 @@ export const metadata = { title: "Inbox" };
 export default function InboxPage() {
   return (
     <>
-      <PageHeader title="Inbox" />
-      <EmptyState title="No open prompts">
-        <p>Questions asked by interactive batches appear here.</p>
-      </EmptyState>
+      <PageHeader title="Inbox" description="Questions from interactive batches, oldest first." />
+      <Inbox />
     </>
   );
 }

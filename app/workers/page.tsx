@@ -1,15 +1,13 @@
-import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
+import { WorkersView } from "@/components/workers/workers-view";
 
 export const metadata = { title: "Workers" };
 
 export default function WorkersPage() {
   return (
     <>
-      <PageHeader title="Workers" />
-      <EmptyState title="No live workers">
-        <p>Workers register here when they start.</p>
-      </EmptyState>
+      <PageHeader title="Workers" description="Processes claiming and running jobs, and the work they get through." />
+      <WorkersView />
     </>
   );
 }

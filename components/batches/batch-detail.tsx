@@ -1,0 +1,178 @@
+"use client";
+// One batch, live: its summary follows /api/batches/{id}/events; polling only stands in while the
+// stream is down and the batch is still active.
+import dynamic from "next/dynamic";
+import Link from "next/link";
+import { useCallback, useState } from "react";
+import { ProgressBar } from "@/components/ui/progress-bar";
+import { Loading, QueryError } from "@/components/ui/query-state";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { isNotFound } from "@/lib/client/api";
+import { formatCost, formatCount, formatDuration, formatRate, formatStatus, formatTime } from "@/lib/client/format";
+import { useBatch, useMetrics } from "@/lib/client/hooks";
+import { useBatchEvents } from "@/lib/client/sse";
+import { isActiveBatch, type Batch } from "@/lib/client/types";
+import { BatchActions } from "./batch-actions";
+import { JobPanel } from "./job-panel";
+import { JobsTable } from "./jobs-table";
+
+// recharts measures the DOM: render it in the browser only
+const BatchCharts = dynamic(() => import("./batch-charts").then((m) => m.BatchCharts), {
+  ssr: false,
+  loading: () => <p className="muted chart-empty">Loading charts…</p>,
+});
+
+const LEGEND = ["succeeded", "failed", "running", "waiting_input", "pending", "cancelled", "skipped"] as const;
+
+const STOP_REASONS: Record<string, string> = {
+  error_policy: "stopped at the first failure (error policy: stop)",
+  error_threshold: "stopped: the failure rate passed the error threshold",
+  budget_exhausted: "stopped: the cost budget is spent",
+  cancelled: "cancelled by a user",
+};
+
+export function BatchDetail({ id }: { id: string }) {
+  const batch = useBatch(id);
+  const stream = useBatchEvents(id, batch.data?.status);
+  const active = isActiveBatch(batch.data?.status);
+  const fallback = stream.failed && active;
+  // a second observer of the same query that polls only while the stream is down
+  useBatch(id, { streamFailed: stream.failed });
+  const metrics = useMetrics(id, fallback);
+  const [jobStatus, setJobStatus] = useState("");
+  const [selected, setSelected] = useState<string | null>(null);
+  const closePanel = useCallback(() => setSelected(null), []);
+
+  if (batch.isLoading) return <Loading label="Loading batch…" />;
+  if (isNotFound(batch.error)) {
+    return (
+      <section className="empty-state" role="status">
+        <h1>Batch not found</h1>
+        <p>
+          No batch has the id <code>{id}</code>. It may have been deleted. <Link href="/batches">Back to all batches</Link>
+        </p>
+      </section>
+    );
+  }
+  if (!batch.data) return <QueryError error={batch.error} onRetry={() => void batch.refetch()} what="this batch" />;
+  const b = batch.data;
+
+  return (
+    <div className={selected ? "with-panel" : undefined}>
+      <nav className="crumbs" aria-label="Breadcrumb">
+        <Link href="/batches">Batches</Link> <span aria-hidden>/</span> <span className="mono">{b.id}</span>
+      </nav>
+      <div className="page-header">
+        <div>
+          <h1>
+            {b.name || b.flow} <StatusBadge status={b.status} />
+            {b.options.dry_run ? <span className="tag">dry run</span> : null}
+          </h1>
+          <p className="muted">
+            flow <strong>{b.flow}</strong> · created {formatTime(b.timing.created_at)}
+            {b.dataset_id ? (
+              <>
+                {" "}
+                · dataset <Link href={`/datasets/${b.dataset_id}`}>{b.dataset_id}</Link>
+              </>
+            ) : null}
+            {" · "}
+            <LiveDot active={active} failed={stream.failed} />
+          </p>
+          {b.stop_reason ? (
+            <p className="stop-reason" role="note">
+              {STOP_REASONS[b.stop_reason] ?? `stopped: ${formatStatus(b.stop_reason)}`}
+            </p>
+          ) : null}
+        </div>
+        <BatchActions batch={b} />
+      </div>
+
+      <Summary batch={b} onPickStatus={setJobStatus} />
+
+      <section aria-label="Charts">
+        {metrics.data ? (
+          <BatchCharts metrics={metrics.data} />
+        ) : metrics.isError ? (
+          <p className="muted chart-empty">Charts unavailable: {(metrics.error as Error).message}</p>
+        ) : (
+          <p className="muted chart-empty">Loading charts…</p>
+        )}
+      </section>
+
+      <JobsTable
+        batchId={b.id}
+        progress={b.progress}
+        status={jobStatus}
+        onStatusChange={setJobStatus}
+        selected={selected}
+        onSelect={setSelected}
+        poll={fallback}
+      />
+      {selected ? <JobPanel key={selected} batchId={b.id} recordId={selected} onClose={closePanel} /> : null}
+    </div>
+  );
+}
+
+function LiveDot({ active, failed }: { active: boolean; failed: boolean }) {
+  if (!active) return <span className="live live-off">finished</span>;
+  return failed ? <span className="live live-poll">polling</span> : <span className="live live-on">live</span>;
+}
+
+function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: string) => void }) {
+  const p = b.progress;
+  const budget = b.cost.max;
+  return (
+    <div className="summary">
+      <section className="card summary-progress" aria-label="Progress by status">
+        <div className="summary-head">
+          <span className="big">{Math.round(p.percent)}%</span>
+          <span className="muted">
+            {formatCount(p.succeeded + p.failed + p.cancelled + p.skipped)} of {formatCount(p.total)} finished
+          </span>
+        </div>
+        <ProgressBar progress={p} showCounts={false} />
+        <ul className="legend">
+          {LEGEND.map((s) => (
+            <li key={s}>
+              <button type="button" className="legend-item" onClick={() => onPickStatus(s)} aria-label={`Show ${s.replace("_", " ")} jobs`}>
+                <span className={`swatch bar-${s}`} aria-hidden />
+                {formatStatus(s)} <strong>{formatCount(p[s])}</strong>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <section className="card stat" aria-label="Cost">
+        <div className="stat-label">Cost</div>
+        <div className="stat-value">
+          {formatCost(b.cost.spent)}
+          {budget !== null ? <span className="muted"> of {formatCost(budget)}</span> : null}
+        </div>
+        {budget !== null && budget > 0 ? (
+          <div className="meter" role="meter" aria-label="Budget used" aria-valuemin={0} aria-valuemax={budget} aria-valuenow={b.cost.spent}>
+            <span style={{ width: `${Math.min(100, (b.cost.spent / budget) * 100)}%` }} className={b.cost.spent >= budget ? "bar-failed" : ""} />
+          </div>
+        ) : (
+          <div className="muted small">no budget</div>
+        )}
+        {b.cost.projected_total !== null ? <div className="muted small">projected {formatCost(b.cost.projected_total)}</div> : null}
+      </section>
+      <section className="card stat" aria-label="Rate">
+        <div className="stat-label">Rate</div>
+        <div className="stat-value">{formatRate(b.timing.items_per_second)}</div>
+        <div className="muted small">concurrency {b.options.concurrency}</div>
+      </section>
+      <section className="card stat" aria-label="Time">
+        <div className="stat-label">{isActiveBatch(b.status) ? "ETA" : "Took"}</div>
+        <div className="stat-value">
+          {isActiveBatch(b.status) ? formatDuration(b.timing.eta_seconds) : formatDuration(b.timing.duration_seconds)}
+        </div>
+        <div className="muted small">
+          {b.timing.started_at ? `started ${formatTime(b.timing.started_at)}` : "not started"}
+          {b.timing.completed_at ? ` · ended ${formatTime(b.timing.completed_at)}` : ""}
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,130 @@
+"use client";
+// A batch's jobs, one keyset page at a time (a million-job batch loads 100 rows, not a million).
+import { useState } from "react";
+import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { formatCost, formatMs, formatTime } from "@/lib/client/format";
+import { useJobs } from "@/lib/client/hooks";
+import { JOB_STATUSES, type BatchProgress } from "@/lib/client/types";
+import { useDebounced } from "@/lib/client/use-debounced";
+
+export function JobsTable({
+  batchId,
+  progress,
+  status,
+  onStatusChange,
+  selected,
+  onSelect,
+  poll,
+}: {
+  batchId: string;
+  progress: BatchProgress;
+  status: string;
+  onStatusChange: (s: string) => void;
+  selected: string | null;
+  onSelect: (recordId: string) => void;
+  poll: boolean;
+}) {
+  const [q, setQ] = useState("");
+  const [sort, setSort] = useState<"ordinal" | "finished">("ordinal");
+  const search = useDebounced(q.trim());
+  const jobs = useJobs(batchId, { status, q: search, sort, limit: 100 }, poll);
+  const items = jobs.data?.pages.flatMap((p) => p.items) ?? [];
+  const total = jobs.data?.pages[0]?.total;
+
+  return (
+    <section className="jobs" aria-labelledby="jobs-title">
+      <div className="toolbar">
+        <h2 id="jobs-title">Jobs</h2>
+        <label className="inline-field">
+          <span>Status</span>
+          <select aria-label="Job status" value={status} onChange={(e) => onStatusChange(e.target.value)}>
+            <option value="">All ({progress.total.toLocaleString("en-US")})</option>
+            {JOB_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s.replace("_", " ")} ({(progress[s] ?? 0).toLocaleString("en-US")})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="inline-field">
+          <span>Order</span>
+          <select aria-label="Job order" value={sort} onChange={(e) => setSort(e.target.value as "ordinal" | "finished")}>
+            <option value="ordinal">Run order</option>
+            <option value="finished">Recently finished</option>
+          </select>
+        </label>
+        <input type="search" className="search" aria-label="Search jobs" placeholder="Record id…" value={q} onChange={(e) => setQ(e.target.value)} />
+        {jobs.isFetching && !jobs.isLoading ? <span className="muted small">updating…</span> : null}
+      </div>
+      {jobs.isLoading ? (
+        <Loading label="Loading jobs…" />
+      ) : jobs.isError && !items.length ? (
+        <QueryError error={jobs.error} onRetry={() => void jobs.refetch()} what="jobs" />
+      ) : items.length === 0 ? (
+        <div className="empty-state" role="status">
+          <h2>{status || search ? "No jobs match" : "No jobs"}</h2>
+        </div>
+      ) : (
+        <div className="table-wrap">
+          <table aria-label="Jobs">
+            <thead>
+              <tr>
+                <th className="num">#</th>
+                <th>Record</th>
+                <th>Status</th>
+                <th className="num">Attempts</th>
+                <th className="num">Duration</th>
+                <th className="num">Cost</th>
+                <th>Error</th>
+                <th>Finished</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((j) => (
+                <tr
+                  key={j.record_id}
+                  className="clickable"
+                  tabIndex={0}
+                  aria-selected={selected === j.record_id}
+                  onClick={() => onSelect(j.record_id)}
+                  onKeyDown={(e) => {
+                    if (e.key === "Enter" || e.key === " ") {
+                      e.preventDefault();
+                      onSelect(j.record_id);
+                    }
+                  }}
+                >
+                  <td className="num muted">{j.ordinal + 1}</td>
+                  <td className="mono cell-record">{j.record_id}</td>
+                  <td>
+                    <StatusBadge status={j.status} />
+                  </td>
+                  <td className="num">{j.attempts}</td>
+                  <td className="num">{formatMs(j.duration_ms)}</td>
+                  <td className="num">{formatCost(j.cost)}</td>
+                  <td className="cell-error" title={j.error?.message}>
+                    {j.error ? (
+                      <>
+                        <span className="mono">{j.error.code}</span> {j.error.message}
+                      </>
+                    ) : null}
+                  </td>
+                  <td>{formatTime(j.finished_at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <LoadMore
+            hasNextPage={!!jobs.hasNextPage}
+            isFetchingNextPage={jobs.isFetchingNextPage}
+            fetchNextPage={() => void jobs.fetchNextPage()}
+            shown={items.length}
+            total={total}
+            noun="jobs"
+          />
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,185 @@
+// The typed fetch client for /api. Every call resolves with the parsed body or throws ApiError,
+// whose `status` is 0 when the API could not be reached at all.
+import type {
+  Batch,
+  CreateBatchBody,
+  Dataset,
+  DatasetRecord,
+  ErrorDetail,
+  Flow,
+  Job,
+  JobDetail,
+  ListResponse,
+  Metrics,
+  Prompt,
+  Stats,
+  Worker,
+} from "./types";
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+  }
+
+  get unreachable(): boolean {
+    return this.status === 0;
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 404;
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v !== undefined && v !== null && v !== "") params.set(k, String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      ...init,
+      headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers },
+    });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === "AbortError") throw e;
+    throw new ApiError(0, "unreachable", "The Batchboard API could not be reached.");
+  }
+  const text = await res.text();
+  let body: unknown = null;
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+  }
+  if (!res.ok) {
+    const err = (body as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? "http_" + res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.details ?? []);
+  }
+  return body as T;
+}
+
+const post = <T>(path: string, body?: unknown) =>
+  apiFetch<T>(path, { method: "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+
+const enc = encodeURIComponent;
+
+export interface BatchListInput {
+  status?: string;
+  flow?: string;
+  q?: string;
+  limit?: number;
+}
+
+export interface JobListInput {
+  status?: string;
+  q?: string;
+  sort?: "ordinal" | "finished";
+  limit?: number;
+}
+
+export const api = {
+  listBatches: (input: BatchListInput, cursor?: string | null) =>
+    apiFetch<ListResponse<Batch>>(withQuery("/api/batches", { ...input, cursor })),
+  getBatch: (id: string) => apiFetch<Batch>(`/api/batches/${enc(id)}`),
+  createBatch: (body: CreateBatchBody) => post<Batch>("/api/batches", body),
+  cancelBatch: (id: string) => post<Batch>(`/api/batches/${enc(id)}/cancel`),
+  pauseBatch: (id: string) => post<Batch>(`/api/batches/${enc(id)}/pause`),
+  resumeBatch: (id: string) => post<Batch>(`/api/batches/${enc(id)}/resume`),
+  retryBatch: (id: string, statuses: string[] = ["failed"]) =>
+    post<{ batch: Batch; retried: number }>(`/api/batches/${enc(id)}/retry`, { statuses }),
+  getMetrics: (id: string) => apiFetch<Metrics>(`/api/batches/${enc(id)}/metrics`),
+  listJobs: (id: string, input: JobListInput, cursor?: string | null) =>
+    apiFetch<ListResponse<Job>>(withQuery(`/api/batches/${enc(id)}/jobs`, { ...input, cursor })),
+  getJob: (id: string, recordId: string) => apiFetch<JobDetail>(`/api/batches/${enc(id)}/jobs/${enc(recordId)}`),
+  retryJob: (id: string, recordId: string) => post<JobDetail>(`/api/batches/${enc(id)}/jobs/${enc(recordId)}/retry`),
+  cancelJob: (id: string, recordId: string) => post<JobDetail>(`/api/batches/${enc(id)}/jobs/${enc(recordId)}/cancel`),
+  resultsUrl: (id: string, format: "jsonl" | "csv" | "openai") => `/api/batches/${enc(id)}/results?format=${format}`,
+
+  listPrompts: (input: { status?: string; batch_id?: string; limit?: number }, cursor?: string | null) =>
+    apiFetch<ListResponse<Prompt>>(withQuery("/api/prompts", { ...input, cursor })),
+  answerPrompt: (id: string, answer: unknown) => post<Prompt>(`/api/prompts/${enc(id)}/answer`, { answer }),
+
+  listFlows: () => apiFetch<{ items: Flow[] }>("/api/flows"),
+
+  listDatasets: (cursor?: string | null) =>
+    apiFetch<ListResponse<Dataset>>(withQuery("/api/datasets", { cursor, limit: 100 })),
+  getDataset: (id: string) => apiFetch<Dataset>(`/api/datasets/${enc(id)}`),
+  listDatasetRecords: (id: string, cursor?: string | null) =>
+    apiFetch<ListResponse<DatasetRecord>>(withQuery(`/api/datasets/${enc(id)}/records`, { cursor, limit: 50 })),
+  deleteDataset: (id: string) => apiFetch<unknown>(`/api/datasets/${enc(id)}`, { method: "DELETE" }),
+
+  getStats: () => apiFetch<Stats>("/api/stats"),
+  listWorkers: () => apiFetch<{ items: Worker[] }>("/api/workers"),
+};
+
+export type UploadFormat = "csv" | "jsonl" | "json";
+
+export const UPLOAD_CONTENT_TYPES: Record<UploadFormat, string> = {
+  csv: "text/csv",
+  jsonl: "application/x-ndjson",
+  json: "application/json",
+};
+
+export function guessUploadFormat(fileName: string): UploadFormat | null {
+  const lower = fileName.toLowerCase();
+  if (lower.endsWith(".csv")) return "csv";
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson")) return "jsonl";
+  if (lower.endsWith(".json")) return "json";
+  return null;
+}
+
+/**
+ * Uploads a file as the raw request body. XMLHttpRequest rather than fetch because only XHR reports
+ * upload progress.
+ */
+export function uploadDataset(
+  file: Blob,
+  opts: { name: string; format: UploadFormat; idField?: string },
+  onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
+): Promise<Dataset> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", withQuery("/api/datasets", { name: opts.name, format: opts.format, id_field: opts.idField }));
+    xhr.setRequestHeader("content-type", UPLOAD_CONTENT_TYPES[opts.format]);
+    xhr.setRequestHeader("accept", "application/json");
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      let body: unknown = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        body = null;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        resolve(body as Dataset);
+      } else {
+        const err = (body as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | null)?.error;
+        reject(new ApiError(xhr.status, err?.code ?? "http_" + xhr.status, err?.message ?? `upload failed (${xhr.status})`, err?.details ?? []));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, "unreachable", "The Batchboard API could not be reached."));
+    xhr.onabort = () => reject(new DOMException("upload aborted", "AbortError"));
+    signal?.addEventListener("abort", () => xhr.abort());
+    xhr.send(file);
+  });
+}

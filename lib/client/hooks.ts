@@ -1,0 +1,166 @@
+"use client";
+// react-query hooks over the typed client. Lists page by cursor (never loading a whole batch's
+// jobs); polling is only a fallback for a failed event stream while something is active.
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, type BatchListInput, type JobListInput } from "./api";
+import { batchKeys, datasetKeys, flowKeys, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
+import { useGlobalStreamFailed } from "./sse";
+import { isActiveBatch, type Batch, type Prompt } from "./types";
+
+export function useBatchList(input: BatchListInput) {
+  const streamFailed = useGlobalStreamFailed();
+  return useInfiniteQuery({
+    queryKey: batchKeys.list(input),
+    queryFn: ({ pageParam }) => api.listBatches(input, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    refetchInterval: (q) =>
+      streamFailed && q.state.data?.pages.some((p) => p.items.some((b) => isActiveBatch(b.status))) ? 5_000 : false,
+  });
+}
+
+export function useBatch(id: string, opts: { streamFailed?: boolean } = {}) {
+  return useQuery({
+    queryKey: batchKeys.detail(id),
+    queryFn: () => api.getBatch(id),
+    retry: (count, err) => (err as { status?: number }).status !== 404 && count < 1,
+    refetchInterval: (q) => (opts.streamFailed && isActiveBatch(q.state.data?.status) ? 2_000 : false),
+  });
+}
+
+export function useMetrics(id: string, poll: boolean) {
+  return useQuery({
+    queryKey: batchKeys.metrics(id),
+    queryFn: () => api.getMetrics(id),
+    refetchInterval: poll ? 5_000 : false,
+  });
+}
+
+export function useJobs(batchId: string, input: JobListInput, poll: boolean) {
+  return useInfiniteQuery({
+    queryKey: jobKeys.list(batchId, input),
+    queryFn: ({ pageParam }) => api.listJobs(batchId, input, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    placeholderData: (prev) => prev,
+    refetchInterval: poll ? 4_000 : false,
+  });
+}
+
+export function useJob(batchId: string, recordId: string | null) {
+  return useQuery({
+    queryKey: jobKeys.detail(batchId, recordId ?? ""),
+    queryFn: () => api.getJob(batchId, recordId!),
+    enabled: !!recordId,
+  });
+}
+
+function useSetBatch() {
+  const qc = useQueryClient();
+  return (batch: Batch) => {
+    qc.setQueryData(batchKeys.detail(batch.id), batch);
+    void qc.invalidateQueries({ queryKey: batchKeys.lists() });
+    void qc.invalidateQueries({ queryKey: jobKeys.batch(batch.id) });
+  };
+}
+
+export function useBatchAction(id: string, action: "cancel" | "pause" | "resume") {
+  const setBatch = useSetBatch();
+  return useMutation({
+    mutationFn: () =>
+      action === "cancel" ? api.cancelBatch(id) : action === "pause" ? api.pauseBatch(id) : api.resumeBatch(id),
+    onSuccess: setBatch,
+  });
+}
+
+export function useRetryBatch(id: string) {
+  const setBatch = useSetBatch();
+  return useMutation({
+    mutationFn: (statuses: string[]) => api.retryBatch(id, statuses),
+    onSuccess: (r) => setBatch(r.batch),
+  });
+}
+
+export function useJobAction(batchId: string, recordId: string, action: "retry" | "cancel") {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => (action === "retry" ? api.retryJob(batchId, recordId) : api.cancelJob(batchId, recordId)),
+    onSuccess: (job) => {
+      qc.setQueryData(jobKeys.detail(batchId, recordId), job);
+      void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId) });
+      void qc.invalidateQueries({ queryKey: batchKeys.detail(batchId) });
+    },
+  });
+}
+
+export function useOpenPrompts(poll: boolean) {
+  return useInfiniteQuery({
+    queryKey: promptKeys.open(),
+    queryFn: ({ pageParam }) => api.listPrompts({ status: "open", limit: 50 }, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    refetchInterval: poll ? 3_000 : false,
+  });
+}
+
+/** The Inbox badge: kept current by the global stream's `prompts` events. */
+export function useOpenPromptCount() {
+  const streamFailed = useGlobalStreamFailed();
+  return useQuery({
+    queryKey: promptKeys.openCount(),
+    queryFn: async () => (await api.listPrompts({ status: "open", limit: 1 })).total,
+    refetchInterval: streamFailed ? 10_000 : false,
+    retry: false,
+  });
+}
+
+export function useAnswerPrompt() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, answer }: { id: string; answer: unknown }) => api.answerPrompt(id, answer),
+    onSuccess: (p: Prompt) => {
+      // drop the answered prompt at once; the refetch confirms it
+      qc.setQueryData(promptKeys.open(), (old: { pages: { items: Prompt[]; total: number }[] } | undefined) =>
+        old
+          ? { ...old, pages: old.pages.map((pg) => ({ ...pg, items: pg.items.filter((x) => x.id !== p.id), total: Math.max(0, pg.total - 1) })) }
+          : old,
+      );
+      qc.setQueryData(promptKeys.openCount(), (n: number | undefined) => (typeof n === "number" ? Math.max(0, n - 1) : n));
+      void qc.invalidateQueries({ queryKey: promptKeys.all });
+      void qc.invalidateQueries({ queryKey: batchKeys.detail(p.batch_id) });
+    },
+  });
+}
+
+export function useFlows() {
+  return useQuery({ queryKey: flowKeys.all, queryFn: api.listFlows, staleTime: 60_000 });
+}
+
+export function useDatasets() {
+  return useQuery({ queryKey: datasetKeys.list(), queryFn: () => api.listDatasets() });
+}
+
+export function useDataset(id: string) {
+  return useQuery({
+    queryKey: datasetKeys.detail(id),
+    queryFn: () => api.getDataset(id),
+    retry: (count, err) => (err as { status?: number }).status !== 404 && count < 1,
+  });
+}
+
+export function useDatasetRecords(id: string) {
+  return useInfiniteQuery({
+    queryKey: datasetKeys.records(id),
+    queryFn: ({ pageParam }) => api.listDatasetRecords(id, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+  });
+}
+
+export function useStats(poll: boolean) {
+  return useQuery({ queryKey: statsKeys.all, queryFn: api.getStats, refetchInterval: poll ? 5_000 : false });
+}
+
+export function useWorkers(poll: boolean) {
+  return useQuery({ queryKey: workerKeys.all, queryFn: api.listWorkers, refetchInterval: poll ? 5_000 : false });
+}

@@ -1,0 +1,36 @@
+// Query-key factories: one place names every cached query so invalidation can target a prefix
+// (`batchKeys.all` drops every batch list and detail at once).
+import type { BatchListInput, JobListInput } from "./api";
+
+export const batchKeys = {
+  all: ["batches"] as const,
+  lists: () => [...batchKeys.all, "list"] as const,
+  list: (input: BatchListInput) => [...batchKeys.lists(), input] as const,
+  details: () => [...batchKeys.all, "detail"] as const,
+  detail: (id: string) => [...batchKeys.details(), id] as const,
+  metrics: (id: string) => [...batchKeys.all, "metrics", id] as const,
+};
+
+export const jobKeys = {
+  all: ["jobs"] as const,
+  batch: (batchId: string) => [...jobKeys.all, batchId] as const,
+  list: (batchId: string, input: JobListInput) => [...jobKeys.batch(batchId), "list", input] as const,
+  detail: (batchId: string, recordId: string) => [...jobKeys.batch(batchId), "detail", recordId] as const,
+};
+
+export const promptKeys = {
+  all: ["prompts"] as const,
+  open: () => [...promptKeys.all, "open"] as const,
+  openCount: () => [...promptKeys.all, "open-count"] as const,
+};
+
+export const datasetKeys = {
+  all: ["datasets"] as const,
+  list: () => [...datasetKeys.all, "list"] as const,
+  detail: (id: string) => [...datasetKeys.all, "detail", id] as const,
+  records: (id: string) => [...datasetKeys.all, "records", id] as const,
+};
+
+export const flowKeys = { all: ["flows"] as const };
+export const statsKeys = { all: ["stats"] as const };
+export const workerKeys = { all: ["workers"] as const };
