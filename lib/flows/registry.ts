@@ -1,10 +1,18 @@
 // Every flow Batchboard can run. Adding a flow: one file in lib/flows/ and one line here.
 import { z } from "zod";
 import { AppError } from "@/lib/errors";
+import { chaos } from "./chaos";
+import { classify } from "./classify";
+import { command } from "./command";
 import { echo } from "./echo";
+import { embed } from "./embed";
+import { http } from "./http";
+import { llm } from "./llm";
+import { review } from "./review";
+import { sleep } from "./sleep";
 import type { FlowDefinition } from "./types";
 
-const builtIn: FlowDefinition[] = [echo];
+const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, classify, review, command];
 
 const flows = new Map<string, FlowDefinition>(builtIn.map((f) => [f.name, f]));
 

@@ -1,0 +1,117 @@
+// Runs a shell command per record. It executes arbitrary code as the server's user, so it is off
+// unless BATCHBOARD_ENABLE_COMMAND_FLOW=1: refused when a batch is created and again when a job runs.
+import { spawn } from "node:child_process";
+import { z } from "zod";
+import { renderTemplate, shellQuote } from "./template";
+import { defineFlow, FlowError } from "./types";
+
+export function commandFlowEnabled(): boolean {
+  return ["1", "true", "on", "yes"].includes((process.env.BATCHBOARD_ENABLE_COMMAND_FLOW ?? "").toLowerCase());
+}
+
+const DISABLED_MESSAGE =
+  "the command flow is disabled: it runs shell commands as the server's user; set BATCHBOARD_ENABLE_COMMAND_FLOW=1 to enable it";
+
+export interface CommandResult {
+  exit_code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+}
+
+/** Collects a stream up to `max` bytes, counting (not keeping) the rest. */
+function capture(max: number) {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let truncated = false;
+  return {
+    push(chunk: Buffer) {
+      const room = max - kept;
+      if (chunk.length > room) truncated = true;
+      if (room > 0) {
+        const part = chunk.subarray(0, room);
+        chunks.push(part);
+        kept += part.length;
+      }
+    },
+    text: () => Buffer.concat(chunks).toString("utf8"),
+    truncated: () => truncated,
+  };
+}
+
+export const command = defineFlow({
+  name: "command",
+  description:
+    "Runs a shell command per record with the record as JSON on stdin and/or {{record.field}} arguments (shell-quoted); captures stdout, stderr and the exit code. Disabled unless BATCHBOARD_ENABLE_COMMAND_FLOW=1.",
+  parameters: z
+    .object({
+      command: z.string().min(1).describe("run by /bin/sh -c; {{record.field}} placeholders are shell-quoted"),
+      stdin: z.enum(["json", "none"]).default("json").describe("send the record's data as JSON on stdin"),
+      timeout_ms: z.number().int().min(1).max(3_600_000).default(60_000),
+      max_output_bytes: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024).describe("stdout and stderr are each cut at this size"),
+      fail_on_nonzero: z.boolean().default(true).describe("a non-zero exit fails the record"),
+    })
+    .superRefine((_p, ctx) => {
+      if (!commandFlowEnabled()) ctx.addIssue({ code: "custom", message: DISABLED_MESSAGE, path: [] });
+    }),
+  async run(record, ctx) {
+    if (!commandFlowEnabled()) throw new FlowError("command_disabled", DISABLED_MESSAGE, { retryable: false });
+    const { params } = ctx;
+    const line = renderTemplate(params.command, record, shellQuote);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+
+    const result = await new Promise<CommandResult>((resolve, reject) => {
+      // own process group, so a timeout or cancel also stops whatever the shell started
+      const child = spawn("/bin/sh", ["-c", line], { detached: true, stdio: ["pipe", "pipe", "pipe"] });
+      const out = capture(params.max_output_bytes);
+      const err = capture(params.max_output_bytes);
+      let stopped: unknown = null;
+      const kill = (reason: unknown) => {
+        stopped ??= reason;
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+      };
+      const timer = setTimeout(
+        () => kill(new FlowError("timeout", `command did not finish within ${params.timeout_ms} ms`, { retryable: true })),
+        params.timeout_ms,
+      );
+      const onAbort = () => kill(ctx.signal.reason);
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      child.stdout.on("data", (c: Buffer) => out.push(c));
+      child.stderr.on("data", (c: Buffer) => err.push(c));
+      child.stdin.on("error", () => {}); // a command that ignores stdin closes the pipe early: not an error
+      child.on("error", (e) => {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", onAbort);
+        reject(new FlowError("command_failed", `cannot start /bin/sh: ${e.message}`, { retryable: false }));
+      });
+      child.on("close", (code, signal) => {
+        clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", onAbort);
+        if (stopped) return reject(stopped);
+        resolve({
+          exit_code: code,
+          signal,
+          stdout: out.text(),
+          stderr: err.text(),
+          stdout_truncated: out.truncated(),
+          stderr_truncated: err.truncated(),
+        });
+      });
+      child.stdin.end(params.stdin === "json" ? `${JSON.stringify(record.data ?? null)}\n` : undefined);
+    });
+
+    if (params.fail_on_nonzero && result.exit_code !== 0) {
+      const tail = result.stderr.trim().split("\n").slice(-5).join("\n");
+      const how = result.exit_code === null ? `was killed by ${result.signal}` : `exited with ${result.exit_code}`;
+      ctx.log(`stderr: ${result.stderr.slice(-2000)}`, "warn");
+      throw new FlowError("command_failed", `command ${how}${tail ? `: ${tail}` : ""}`, { retryable: false });
+    }
+    return result;
+  },
+});

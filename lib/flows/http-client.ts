@@ -1,0 +1,114 @@
+// The one HTTP call path for the http, llm and embed flows: outbound URL check, per-call timeout
+// tied to the job's abort signal, status mapping (429/5xx retryable honouring Retry-After, other
+// 4xx final) and JSON decoding with a clear error when the body is not JSON.
+import { z } from "zod";
+import { checkOutboundUrl } from "./outbound";
+import { FlowError } from "./types";
+
+/** A header value given directly, or read from an environment variable when the job runs (never stored). */
+export const headerValueSchema = z.union([
+  z.string(),
+  z
+    .object({
+      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name"),
+      prefix: z.string().default("").describe('prepended to the value, e.g. "Bearer "'),
+    })
+    .strict(),
+]);
+export type HeaderValue = z.output<typeof headerValueSchema>;
+
+export function readSecretEnv(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") {
+    throw new FlowError("secret_missing", `environment variable ${name} is not set on the worker`, { retryable: false });
+  }
+  return value;
+}
+
+export function resolveHeaders(headers: Record<string, HeaderValue>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, v]) => [name, typeof v === "string" ? v : `${v.prefix}${readSecretEnv(v.env)}`]),
+  );
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export interface JsonRequest {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  /** sent as JSON when not undefined */
+  body?: unknown;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  /** the decoded JSON body; null for an empty body */
+  json: unknown;
+}
+
+const SNIPPET = 300;
+const snippet = (text: string) => (text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text);
+
+export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
+  const check = await checkOutboundUrl(req.url);
+  if (!check.ok) throw new FlowError("url_not_allowed", check.reason, { retryable: check.retryable ?? false });
+
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  const signal = AbortSignal.any([req.signal, timeout]);
+  const headers: Record<string, string> = { accept: "application/json", ...req.headers };
+  if (req.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["content-type"] = "application/json";
+  }
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(check.url, {
+      method: req.method ?? "POST",
+      headers,
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      signal,
+      redirect: "manual",
+    });
+    text = await res.text();
+  } catch (err) {
+    // cancellation and shutdown win over our own timeout: the engine reads the signal's reason
+    if (req.signal.aborted) throw req.signal.reason;
+    if (timeout.aborted) {
+      throw new FlowError("timeout", `no response from ${check.url.host} within ${req.timeoutMs} ms`, { retryable: true, cause: err });
+    }
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+    throw new FlowError("network_error", `request to ${check.url.host} failed: ${detail}`, { retryable: true, cause: err });
+  }
+
+  const where = `${req.method ?? "POST"} ${check.url.origin}${check.url.pathname}`;
+  if (res.status === 429 || res.status >= 500) {
+    throw new FlowError(`http_${res.status}`, `${where} answered ${res.status}: ${snippet(text)}`, {
+      retryable: true,
+      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+    });
+  }
+  if (res.status >= 300) {
+    throw new FlowError(`http_${res.status}`, `${where} answered ${res.status}: ${snippet(text)}`, { retryable: false });
+  }
+  if (text.trim() === "") return { status: res.status, headers: res.headers, json: null };
+  try {
+    return { status: res.status, headers: res.headers, json: JSON.parse(text) };
+  } catch {
+    const type = res.headers.get("content-type") ?? "no content type";
+    throw new FlowError("invalid_response", `${where} answered ${res.status} with a body that is not JSON (${type}): ${snippet(text)}`, {
+      retryable: false,
+    });
+  }
+}

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { readSecretEnv, requestJson } from "./http-client";
+import { renderTemplate } from "./template";
+import { defineFlow, FlowError } from "./types";
+
+const responseFormatSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({
+    type: z.literal("json_schema"),
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("result"),
+    schema: z.record(z.string(), z.unknown()).describe("JSON Schema the answer must match"),
+    strict: z.boolean().default(true),
+  }),
+]);
+
+export const pricesSchema = z
+  .object({
+    input_per_1m: z.number().min(0).default(0).describe("price per million input (prompt) tokens"),
+    output_per_1m: z.number().min(0).default(0).describe("price per million output (completion) tokens"),
+  })
+  .default({ input_per_1m: 0, output_per_1m: 0 });
+
+export const baseUrlSchema = z
+  .string()
+  .regex(/^https?:\/\//i, "must start with http:// or https://")
+  .default("https://api.openai.com/v1")
+  .describe("OpenAI-compatible API root, e.g. http://localhost:11434/v1 for Ollama");
+
+export const apiKeyEnvSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")
+  .optional()
+  .describe("environment variable holding the API key (sent as a Bearer token); unset: no key (local servers)");
+
+export function authHeaders(apiKeyEnv: string | undefined): Record<string, string> {
+  return apiKeyEnv ? { authorization: `Bearer ${readSecretEnv(apiKeyEnv)}` } : {};
+}
+
+export function endpoint(baseUrl: string, path: string): string {
+  return `${baseUrl.replace(/\/+$/, "")}/${path}`;
+}
+
+interface ChatCompletion {
+  model?: string;
+  choices?: { message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }[];
+  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+}
+
+export const llm = defineFlow({
+  name: "llm",
+  description:
+    "Runs a chat completion per record against any OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio), with prompt templates, optional JSON-schema output, and cost from token usage.",
+  parameters: z.object({
+    base_url: baseUrlSchema,
+    model: z.string().min(1),
+    system_prompt: z.string().optional().describe("system message; {{record.field}} placeholders allowed"),
+    user_prompt: z.string().min(1).default("{{record}}").describe("user message; {{record.field}} placeholders, {{record}} for the whole record as JSON"),
+    temperature: z.number().min(0).max(2).optional(),
+    max_tokens: z.number().int().min(1).optional(),
+    response_format: responseFormatSchema.optional(),
+    api_key_env: apiKeyEnvSchema,
+    prices: pricesSchema,
+    timeout_ms: z.number().int().min(1).max(600_000).default(120_000),
+  }),
+  async run(record, ctx) {
+    const { params } = ctx;
+    const messages = [
+      ...(params.system_prompt ? [{ role: "system", content: renderTemplate(params.system_prompt, record) }] : []),
+      { role: "user", content: renderTemplate(params.user_prompt, record) },
+    ];
+    const format = params.response_format;
+    const body: Record<string, unknown> = { model: params.model, messages };
+    if (params.temperature !== undefined) body.temperature = params.temperature;
+    if (params.max_tokens !== undefined) body.max_tokens = params.max_tokens;
+    if (format?.type === "json_object") body.response_format = { type: "json_object" };
+    if (format?.type === "json_schema") {
+      body.response_format = { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict: format.strict } };
+    }
+
+    const res = await requestJson({
+      url: endpoint(params.base_url, "chat/completions"),
+      headers: authHeaders(params.api_key_env),
+      body,
+      timeoutMs: params.timeout_ms,
+      signal: ctx.signal,
+    });
+    const completion = (res.json ?? {}) as ChatCompletion;
+    const usage = {
+      prompt_tokens: completion.usage?.prompt_tokens ?? 0,
+      completion_tokens: completion.usage?.completion_tokens ?? 0,
+      total_tokens: completion.usage?.total_tokens ?? (completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0),
+    };
+    // tokens were spent even if the answer turns out unusable below
+    const cost = (usage.prompt_tokens * params.prices.input_per_1m + usage.completion_tokens * params.prices.output_per_1m) / 1_000_000;
+    if (cost > 0) ctx.reportCost(cost);
+    if (!completion.usage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
+
+    const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;
+    if (!message) throw new FlowError("invalid_response", "the response has no choices[0].message", { retryable: false });
+    if (message.refusal) throw new FlowError("model_refused", `the model refused: ${message.refusal}`, { retryable: false });
+    const content = typeof message.content === "string" ? message.content : "";
+    const result: { content: string; parsed?: unknown; usage: typeof usage; model: string } = {
+      content,
+      usage,
+      model: completion.model ?? params.model,
+    };
+    if (format && format.type !== "text") {
+      try {
+        result.parsed = JSON.parse(content);
+      } catch {
+        // models occasionally break format; another attempt may well succeed
+        throw new FlowError("invalid_model_output", `the model's answer is not valid JSON: ${content.slice(0, 200)}`, { retryable: true });
+      }
+    }
+    return result;
+  },
+});

@@ -1,0 +1,82 @@
+// A FlowContext for running flows directly in tests: records reportCost/log/ask calls and hands
+// the test the AbortController behind ctx.signal.
+import type { z } from "zod";
+import { parseFlowParameters } from "@/lib/flows/registry";
+import type { AskOptions, FlowContext, FlowDefinition, FlowRecord } from "@/lib/flows/types";
+
+export interface TestContextOptions {
+  attempt?: number;
+  interactive?: boolean;
+  batchId?: string;
+  /** answers ctx.ask; default: returns options.default, or throws like a non-interactive engine */
+  ask?: (options: AskOptions) => unknown;
+}
+
+export interface TestHarness<P> {
+  ctx: FlowContext<P>;
+  costs: number[];
+  logs: { message: string; level: "info" | "warn" | "error" }[];
+  asks: AskOptions[];
+  abort(reason?: unknown): void;
+  totalCost(): number;
+}
+
+export function createTestContext<P>(params: P, options: TestContextOptions = {}): TestHarness<P> {
+  const controller = new AbortController();
+  const costs: number[] = [];
+  const logs: TestHarness<P>["logs"] = [];
+  const asks: AskOptions[] = [];
+  const ctx: FlowContext<P> = {
+    params,
+    signal: controller.signal,
+    batchId: options.batchId ?? "batch_test",
+    attempt: options.attempt ?? 1,
+    interactive: options.interactive ?? false,
+    log: (message, level = "info") => void logs.push({ message, level }),
+    reportCost: (amount) => void costs.push(amount),
+    ask: async <T,>(o: AskOptions<T>): Promise<T> => {
+      asks.push(o as AskOptions);
+      if (options.ask) return (await options.ask(o as AskOptions)) as T;
+      if (o.default !== undefined) return o.default;
+      throw new Error("ask() without an answerer or default");
+    },
+  };
+  return {
+    ctx,
+    costs,
+    logs,
+    asks,
+    abort: (reason = new Error("aborted")) => controller.abort(reason),
+    totalCost: () => costs.reduce((a, b) => a + b, 0),
+  };
+}
+
+export function record(data: unknown, id = "r1", position = 0): FlowRecord {
+  return { id, data, position };
+}
+
+/**
+ * Validates raw parameters the way batch creation does (defaults applied, 422 on bad input),
+ * then runs the flow once.
+ */
+export async function runFlow<S extends z.ZodType>(
+  flow: FlowDefinition<S>,
+  rec: FlowRecord,
+  rawParams: unknown = {},
+  options: TestContextOptions = {},
+): Promise<{ result: unknown; harness: TestHarness<z.output<S>> }> {
+  const params = parseFlowParameters(flow as unknown as FlowDefinition, rawParams) as z.output<S>;
+  const harness = createTestContext(params, options);
+  const result = await flow.run(rec, harness.ctx);
+  return { result, harness };
+}
+
+/** The rejection of a promise (fails the test if it resolves). */
+export async function rejection(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  return promise.then(
+    (v) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(v)}`);
+    },
+    (e: unknown) => e as Error & Record<string, unknown>,
+  );
+}
