@@ -1,0 +1,243 @@
+// The guarantees that need real worker processes: exactly once under kill -9, the per-batch
+// concurrency cap across processes, lease expiry, fairness between batches, and the fence that
+// rejects a late write. Plus the engine steps tests drive by hand: an answer that arrives before
+// the job parks, and the retention sweep.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { getPool } from "@/lib/db/client";
+import { answerPrompt, cancelBatch, createBatch, getBatch, getJob, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
+import { claimJobs } from "@/lib/engine/claim";
+import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
+import { withTx } from "@/lib/engine/db";
+import { expireLeases, sweepRetention } from "@/lib/engine/maintenance";
+import { useTestDatabase } from "../helpers/db";
+import { registerTestFlows } from "./fixtures/flows";
+import { batchRow, createTestTables, expectCountersExact, spawnWorker, waitFor, type WorkerProcess } from "./helpers";
+
+const db = useTestDatabase();
+registerTestFlows();
+
+beforeAll(async () => {
+  await createTestTables();
+});
+
+const children: WorkerProcess[] = [];
+afterEach(async () => {
+  for (const w of children.splice(0)) {
+    if (w.child.exitCode === null && w.child.signalCode === null) {
+      w.child.kill("SIGKILL");
+      await w.exited;
+    }
+  }
+  // each test starts from a quiet queue: what one leaves runnable must not feed the next one's workers
+  const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM batches WHERE status IN ('pending', 'running', 'paused')`);
+  for (const r of rows) await cancelBatch(r.id);
+});
+afterAll(async () => {
+  for (const w of children) w.child.kill("SIGKILL");
+});
+
+function worker(env: Record<string, string> = {}) {
+  const w = spawnWorker({ DATABASE_URL: db().url, LEASE_MS: "1000", ...env });
+  children.push(w);
+  return w;
+}
+
+const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, n: i }));
+const make = (flow: string, n: number, extra: Partial<CreateBatchInput> = {}) =>
+  createBatch({ flow, source: { kind: "records", records: records(n), recordIdField: "id" }, ...extra });
+
+function settled(id: string, ms = 60_000) {
+  return waitFor(`batch ${id} finished`, async () => {
+    const b = await getBatch(id);
+    return ["completed", "failed", "cancelled"].includes(b.status) && b;
+  }, ms);
+}
+
+function outcome(job: { id: number; batch_id: string; attempts: number }, o: Partial<Outcome>): Outcome {
+  return { id: job.id, batchId: job.batch_id, attempts: job.attempts, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o };
+}
+
+describe("worker processes", () => {
+  it("exactly once under kill -9: every job succeeds with one result, counters exact", async () => {
+    const b = await make("t-echo", 2000, { concurrency: 50, maxRetries: 20, parameters: { delay_ms: 15 } });
+    let kills = 0;
+    for (let round = 0; round < 4; round++) {
+      const w = worker({ CONCURRENCY: "32" });
+      await w.ready;
+      // kill at a random moment once it has made progress
+      const before = (await batchRow(b.id)).succeeded as number;
+      await waitFor("progress", async () => ((await batchRow(b.id)).succeeded as number) > before + 50 + Math.floor(Math.random() * 150) || (await batchRow(b.id)).status === "completed", 30_000);
+      if ((await batchRow(b.id)).status === "completed") break;
+      w.child.kill("SIGKILL");
+      await w.exited;
+      kills++;
+    }
+    expect(kills).toBeGreaterThanOrEqual(2);
+    const running = await batchRow(b.id);
+    if (running.status !== "completed") {
+      // leases of the killed worker expire; a fresh worker recovers them and finishes
+      const w = worker({ CONCURRENCY: "32" });
+      await w.ready;
+    }
+    const done = await settled(b.id);
+    expect(done.status).toBe("completed");
+    expect(done.counts.succeeded).toBe(2000);
+    await expectCountersExact(b.id);
+    const { rows } = await getPool().query(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE result IS NULL)::int AS missing,
+              count(*) FILTER (WHERE attempts > 1)::int AS rerun,
+              count(*) FILTER (WHERE result->>'id' <> record_id)::int AS wrong
+       FROM jobs WHERE batch_id = $1`,
+      [b.id],
+    );
+    expect(rows[0]).toMatchObject({ n: 2000, missing: 0, wrong: 0 });
+    // the kills did interrupt attempts, and those jobs were re-run
+    expect(rows[0].rerun).toBeGreaterThan(0);
+  });
+
+  it("3 worker processes never run more than the batch's concurrency (4)", async () => {
+    const b = await make("t-track", 150, { concurrency: 4, parameters: { delay_ms: 30 } });
+    const ws = [worker({ CONCURRENCY: "8" }), worker({ CONCURRENCY: "8" }), worker({ CONCURRENCY: "8" })];
+    await Promise.all(ws.map((w) => w.ready));
+    let maxRunning = 0;
+    const done = await waitFor("completed while sampling", async () => {
+      const r = await batchRow(b.id);
+      maxRunning = Math.max(maxRunning, r.running);
+      return r.status === "completed" && r;
+    }, 60_000);
+    expect(done.succeeded).toBe(150);
+    expect(maxRunning).toBeLessThanOrEqual(4);
+    // the executions themselves, by the database clock: at no start were more than 4 in flight
+    const { rows } = await getPool().query<{ peak: number; pids: number }>(
+      `SELECT max(c)::int AS peak, (SELECT count(DISTINCT pid) FROM test_exec WHERE batch_id = $1)::int AS pids FROM (
+         SELECT (SELECT count(*) FROM test_exec o WHERE o.batch_id = e.batch_id
+                   AND o.started_at <= e.started_at AND (o.ended_at IS NULL OR o.ended_at > e.started_at)) AS c
+         FROM test_exec e WHERE e.batch_id = $1) s`,
+      [b.id],
+    );
+    expect(rows[0]!.peak).toBeLessThanOrEqual(4);
+    expect(rows[0]!.peak).toBeGreaterThanOrEqual(2);
+    expect(rows[0]!.pids).toBeGreaterThanOrEqual(2);
+    await expectCountersExact(b.id);
+  });
+
+  it("lease expiry: a killed worker's job runs again, and the lost attempt counts", async () => {
+    const w = worker({ CONCURRENCY: "2" });
+    await w.ready;
+    const once = await make("t-hang", 1, { maxRetries: 0 });
+    const twice = await make("t-hang", 1, { maxRetries: 1 });
+    await waitFor("both running", async () => (await batchRow(once.id)).running === 1 && (await batchRow(twice.id)).running === 1);
+    w.child.kill("SIGKILL");
+    await w.exited;
+    // nobody is heartbeating now: the sweep (run here by hand, by any worker normally) finds the leases lapsed
+    await waitFor("leases expired", async () => (await expireLeases()) > 0 || (await batchRow(once.id)).running === 0);
+    await waitFor("both swept", async () => (await batchRow(twice.id)).running === 0 && (await batchRow(once.id)).running === 0 ? true : (await expireLeases(), false));
+    const a = await getJob(once.id, "r0");
+    expect(a).toMatchObject({ status: "failed", attempts: 1, error: { code: "lease_expired" } });
+    expect((await getBatch(once.id)).status).toBe("completed");
+    const b = await getJob(twice.id, "r0");
+    expect(b).toMatchObject({ status: "pending", attempts: 1 });
+    await expectCountersExact(once.id);
+    await expectCountersExact(twice.id);
+  });
+
+  it("graceful SIGTERM: running jobs released without counting the attempt", async () => {
+    const w = worker({ CONCURRENCY: "2", GRACE_MS: "200" });
+    await w.ready;
+    const b = await make("t-hang", 2, { concurrency: 2 });
+    await waitFor("running", async () => (await batchRow(b.id)).running === 2);
+    w.child.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+    const row = await batchRow(b.id);
+    expect(row).toMatchObject({ running: 0, pending: 2, status: "running" });
+    const { rows } = await getPool().query(`SELECT attempts, lease_owner FROM jobs WHERE batch_id = $1`, [b.id]);
+    expect(rows).toEqual([
+      { attempts: 0, lease_owner: null },
+      { attempts: 0, lease_owner: null },
+    ]);
+    const ws = await getPool().query(`SELECT stopped_at FROM workers ORDER BY started_at DESC LIMIT 1`);
+    expect(ws.rows[0].stopped_at).not.toBeNull();
+  });
+});
+
+describe("fairness", () => {
+  let inProcess: WorkerHandle | null = null;
+  afterAll(async () => {
+    await inProcess?.stop(500);
+  });
+
+  it("a 1-job batch created after a 10,000-job batch starts within a few claim rounds", async () => {
+    const big = await make("t-echo", 10_000, { concurrency: 1000, parameters: { delay_ms: 5 } });
+    inProcess = await startWorker({ mode: "in-process", concurrency: 16, leaseMs: 1000, pollMs: 50, log: () => {} });
+    await waitFor("big batch under way", async () => ((await batchRow(big.id)).succeeded as number) > 200);
+    const small = await make("t-echo", 1);
+    const done = await settled(small.id, 20_000);
+    expect(done.counts.succeeded).toBe(1);
+    const smallJob = await getPool().query(`SELECT started_at FROM jobs WHERE batch_id = $1`, [small.id]);
+    // big-batch jobs claimed between the small batch's creation and its job's start: a few rounds of 16 at most
+    const { rows } = await getPool().query(
+      `SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND started_at > $2 AND started_at < $3`,
+      [big.id, done.createdAt, smallJob.rows[0].started_at],
+    );
+    expect(rows[0].n).toBeLessThanOrEqual(16 * 3);
+    expect((await batchRow(big.id)).status).toBe("running");
+    await inProcess.stop(500);
+    inProcess = null;
+  });
+});
+
+describe("engine steps, driven by hand", () => {
+  it("the fence rejects a late write from a worker that lost its lease", async () => {
+    const b = await make("t-echo", 1, { maxRetries: 1 });
+    const [first] = await claimJobs("ghost-1", 1, 50);
+    expect(first).toBeDefined();
+    await waitFor("lease expired", async () => (await expireLeases()) > 0);
+    const [second] = await claimJobs("ghost-2", 1, 60_000);
+    expect(second).toMatchObject({ id: first!.id, attempts: 2 });
+    const late = await withTx((c) => writeOutcomes(c, "ghost-1", [outcome(first!, { result: JSON.stringify("late") })]));
+    expect(late.applied).toBe(0);
+    const stale = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome({ ...second!, attempts: 1 }, { result: JSON.stringify("stale") })]));
+    expect(stale.applied).toBe(0);
+    const ok = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome(second!, { result: JSON.stringify("right") })]));
+    expect(ok.applied).toBe(1);
+    const again = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome(second!, { result: JSON.stringify("twice") })]));
+    expect(again.applied).toBe(0);
+    expect((await getJob(b.id, "r0")).result).toBe("right");
+    expect((await getBatch(b.id)).status).toBe("completed");
+    await expectCountersExact(b.id);
+  });
+
+  it("an answer that arrives before the job parks is not lost", async () => {
+    const b = await make("t-ask", 1, { interactive: true });
+    const [job] = await claimJobs("ghost-3", 1, 60_000);
+    // what ctx.ask does: the prompt is created, then the worker parks the job...
+    await getPool().query(
+      `INSERT INTO prompts (id, job_id, batch_id, key, question, input) VALUES ('prm_early', $1, $2, 'label', 'q?', '{"type":"boolean"}')`,
+      [job!.id, b.id],
+    );
+    // ...but the answer lands first
+    await answerPrompt("prm_early", true, "fast human");
+    expect((await getJob(b.id, "r0")).status).toBe("running");
+    const parked = await withTx((c) => writeOutcomes(c, "ghost-3", [outcome(job!, { status: "waiting_input", result: null })]));
+    expect(parked.applied).toBe(1);
+    const after = await getJob(b.id, "r0");
+    expect(after.status).toBe("pending");
+    expect(after.attempts).toBe(0);
+    await expectCountersExact(b.id);
+  });
+
+  it("retention deletes finished batches past the age with their jobs and inline datasets", async () => {
+    const old = await make("t-echo", 2);
+    const recent = await make("t-echo", 2);
+    await getPool().query(`UPDATE batches SET status = 'completed', completed_at = now() - interval '31 days' WHERE id = $1`, [old.id]);
+    await getPool().query(`UPDATE batches SET status = 'completed', completed_at = now() - interval '1 day' WHERE id = $1`, [recent.id]);
+    expect(await sweepRetention(0)).toBe(0);
+    expect(await sweepRetention(30)).toBe(1);
+    const left = await getPool().query(
+      `SELECT (SELECT count(*) FROM batches WHERE id = $1)::int AS b, (SELECT count(*) FROM jobs WHERE batch_id = $1)::int AS j,
+              (SELECT count(*) FROM datasets WHERE name = $2)::int AS d, (SELECT count(*) FROM batches WHERE id = $3)::int AS keep`,
+      [old.id, `inline:${old.id}`, recent.id],
+    );
+    expect(left.rows[0]).toEqual({ b: 0, j: 0, d: 0, keep: 1 });
+  });
+});
