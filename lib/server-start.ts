@@ -14,4 +14,18 @@ export async function startServerSideServices() {
   }
   // `npm start` has migrated already; this covers `next start` run directly against DATABASE_URL.
   await migrate(config.DATABASE_URL, { log: (l) => console.log(`[migrate] ${l}`) });
+  if (config.BATCHBOARD_WORKER) {
+    const { startWorker } = await import("@/lib/engine");
+    const handle = await startWorker({ mode: "in-process" });
+    // graceful: stop claiming, let running jobs finish, release the rest; then let the server exit
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`[batchboard] ${signal}: stopping the in-process worker`);
+      void handle.stop(Number(process.env.BATCHBOARD_SHUTDOWN_GRACE_MS ?? 10_000)).finally(() => process.exit(0));
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  }
 }

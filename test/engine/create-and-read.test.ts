@@ -18,11 +18,12 @@ import { AppError } from "@/lib/errors";
 import { registerFlow } from "@/lib/flows/registry";
 import { defineFlow } from "@/lib/flows/types";
 import { z } from "zod";
-import { useTestDatabase } from "../helpers/db";
+// not a React hook: the name only says it hooks into beforeAll/afterAll
+import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { expectCountersExact, waitFor } from "./helpers";
 
-useTestDatabase();
+withTestDatabase();
 registerTestFlows();
 
 async function expectAppError(p: Promise<unknown>, code: string, path?: string) {

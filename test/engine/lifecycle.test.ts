@@ -30,11 +30,12 @@ import {
 } from "@/lib/engine";
 import { getWebhookSecret } from "@/lib/engine/maintenance";
 import { AppError } from "@/lib/errors";
-import { useTestDatabase } from "../helpers/db";
+// not a React hook: the name only says it hooks into beforeAll/afterAll
+import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { batchRow, createTestTables, expectCountersExact, waitFor } from "./helpers";
 
-useTestDatabase();
+withTestDatabase();
 registerTestFlows();
 
 let worker: WorkerHandle;

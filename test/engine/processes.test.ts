@@ -9,11 +9,12 @@ import { claimJobs } from "@/lib/engine/claim";
 import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
 import { withTx } from "@/lib/engine/db";
 import { expireLeases, sweepRetention } from "@/lib/engine/maintenance";
-import { useTestDatabase } from "../helpers/db";
+// not a React hook: the name only says it hooks into beforeAll/afterAll
+import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { batchRow, createTestTables, expectCountersExact, spawnWorker, waitFor, type WorkerProcess } from "./helpers";
 
-const db = useTestDatabase();
+const db = withTestDatabase();
 registerTestFlows();
 
 beforeAll(async () => {
