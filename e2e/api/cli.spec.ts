@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect, test } from "@playwright/test";
+import { getBatch, unique, waitUntil, type BatchJson } from "../fixtures";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node bin/batchboard.mjs …` against the e2e app. */
+function cli(args: string[], baseURL: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["bin/batchboard.mjs", ...args], {
+      env: { ...process.env, BATCHBOARD_URL: baseURL, BATCHBOARD_TOKEN: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test.describe("CLI", () => {
+  test.setTimeout(120_000);
+
+  test("create --wait follows the batch to the end, then results --format jsonl prints every record", async ({ baseURL }) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
+    const file = path.join(dir, "records.jsonl");
+    writeFileSync(file, Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: `c${i}`, text: `line ${i}` })).join("\n"));
+    const name = unique("cli");
+    const created = await cli(
+      ["create", "echo", "--records-file", file, "--name", name, "--param", "delay_ms=20", "--concurrency", "3", "--no-shuffle", "--wait", "--json"],
+      baseURL!,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const batch = JSON.parse(created.stdout) as BatchJson;
+    expect(batch).toMatchObject({ name, status: "completed", parameters: { delay_ms: 20 }, options: { concurrency: 3, shuffle: false } });
+    expect(batch.progress).toMatchObject({ total: 8, succeeded: 8, percent: 100 });
+    // the progress bar went to stderr
+    expect(created.stderr).toMatch(/\[#+-*\]\s+[\d.]+% \d+\/8/);
+    expect(created.stderr).toContain("ETA");
+
+    const results = await cli(["results", batch.id, "--format", "jsonl"], baseURL!);
+    expect(results.code, results.stderr).toBe(0);
+    const lines = results.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.record_id)).toEqual(["c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"]);
+    expect(lines[0]).toEqual({ record_id: "c0", status: "succeeded", result: { id: "c0", text: "line 0" }, error: null, cost: 0 });
+
+    const out = path.join(dir, "out.csv");
+    const csv = await cli(["results", batch.id, "--format", "csv", "--output", out], baseURL!);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(readFileSync(out, "utf8").split(/\r?\n/)[0]).toBe("record_id,status,result,error_code,error_message,cost");
+
+    const status = await cli(["status", batch.id], baseURL!);
+    expect(status.stdout).toContain("completed");
+    const list = await cli(["list", "--q", name], baseURL!);
+    expect(list.stdout).toMatch(/ID\s+STATUS\s+FLOW/);
+    expect(list.stdout).toContain(batch.id);
+    const jobs = await cli(["jobs", batch.id, "--limit", "3"], baseURL!);
+    expect(jobs.stdout).toContain("3 of 8");
+  });
+
+  test("create --wait exits non-zero when the batch ends cancelled", async ({ baseURL, request }) => {
+    const name = unique("cli-cancel");
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "bb-cli-")), "ids.txt");
+    writeFileSync(file, "one\ntwo\nthree\n");
+    const running = cli(["create", "echo", "--records-file", file, "--name", name, "--param", "delay_ms=600000", "--concurrency", "1", "--wait"], baseURL!);
+    const id = await waitUntil(async () => {
+      const page = await (await request.get(`/api/batches?q=${name}`)).json();
+      return page.items[0]?.id as string | undefined;
+    }, "the CLI's batch to exist");
+    const cancel = await request.post(`/api/batches/${id}/cancel`);
+    expect(cancel.status()).toBe(200);
+    const run = await running;
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("cancelled");
+    expect((await getBatch(request, id)).status).toBe("cancelled");
+  });
+
+  test("datasets upload infers the format; errors print the API's code and field paths", async ({ baseURL }) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
+    const file = path.join(dir, "people.csv");
+    writeFileSync(file, "email,name\na@x.org,Ann\nb@x.org,Bob\n");
+    const name = unique("cli-ds");
+    const up = await cli(["datasets", "upload", file, "--name", name, "--id-field", "email", "--json"], baseURL!);
+    expect(up.code, up.stderr).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({ name, format: "csv", id_field: "email", record_count: 2 });
+    const list = await cli(["datasets", "list", "--limit", "1000"], baseURL!);
+    expect(list.stdout).toContain(name);
+
+    const bad = await cli(["create", "echo", "--concurrency", "0", "--dataset", name], baseURL!);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("validation_failed (422)");
+    expect(bad.stderr).toContain("concurrency:");
+    const usage = await cli(["create", "echo", "--bogus-flag"], baseURL!);
+    expect(usage.code).toBe(2);
+    const help = await cli(["--help"], baseURL!);
+    for (const c of ["create", "list", "status", "cancel", "pause", "resume", "retry", "jobs", "results", "datasets upload", "prompts list", "prompts answer"]) {
+      expect(help.stdout).toContain(c);
+    }
+  });
+});
