@@ -14,6 +14,12 @@ export async function startServerSideServices() {
   }
   // `npm start` has migrated already; this covers `next start` run directly against DATABASE_URL.
   await migrate(config.DATABASE_URL, { log: (l) => console.log(`[migrate] ${l}`) });
+  if (config.BATCHBOARD_LOAD_DEMO) {
+    const { ensureDemoDataset } = await import("@/lib/datasets");
+    await ensureDemoDataset().catch((err: Error) => console.error(`[batchboard] loading the demo dataset failed: ${err.message}`));
+  }
+  const { ensureAdminAccess } = await import("@/lib/auth/bootstrap");
+  await ensureAdminAccess(`http://localhost:${config.PORT}`, (l) => console.log(`[batchboard] ${l}`));
   if (config.BATCHBOARD_WORKER) {
     const { startWorker } = await import("@/lib/engine");
     const handle = await startWorker({ mode: "in-process" });

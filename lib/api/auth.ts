@@ -1,10 +1,15 @@
-// The one authorization hook every route goes through (called by route() in ./handler).
-// Issue 7 implements it (API keys, sessions, scopes; lib/auth/authorize.ts holds the building
-// blocks): until then it allows every request, so the API is open — do not expose it publicly.
+// The one authorization hook every route goes through (called by route() in ./handler): API keys by
+// bearer, the dashboard's session cookie (with a CSRF origin check), scopes, and per-caller rate
+// limits on mutations live in lib/auth/authorize.ts. "public" routes (sign-in) skip it.
 import "server-only";
+import { authorize as authorizeRequest } from "@/lib/auth/authorize";
+import type { Principal, Scope } from "@/lib/auth/keys";
 
-export type RouteScope = "read" | "write" | "admin";
+export type RouteScope = Scope | "public";
+export type { Principal };
 
-export async function authorize(_request: Request, _scope: RouteScope): Promise<void> {
-  // issue 7: replace with lib/auth/authorize.ts's authorize(request, scope)
+const ANONYMOUS: Principal = { id: "anonymous", name: "anonymous", scopes: [], via: "none" };
+
+export async function authorize(request: Request, scope: RouteScope): Promise<Principal> {
+  return scope === "public" ? ANONYMOUS : authorizeRequest(request, scope);
 }

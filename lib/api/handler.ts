@@ -6,7 +6,7 @@ import { NextResponse, type NextRequest } from "next/server";
 import type { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import { authorize, type RouteScope } from "./auth";
+import { authorize, type Principal, type RouteScope } from "./auth";
 import { renderError, validationError } from "./errors";
 
 type Schema = z.ZodType;
@@ -26,6 +26,8 @@ export interface RouteInput<P, Q, B> {
   query: Out<Q>;
   body: Out<B>;
   request: NextRequest;
+  /** who is calling (api key, session, or "local" when BATCHBOARD_AUTH=off) */
+  principal: Principal;
   /** the raw JSON body (for idempotency hashing); undefined when the route has no body schema */
   rawBody: unknown;
 }
@@ -104,7 +106,7 @@ export function route<P extends Schema | undefined = undefined, Q extends Schema
 ) {
   return async function handle(request: NextRequest, ctx: RouteContext): Promise<Response> {
     try {
-      await authorize(request, options.scope);
+      const principal = await authorize(request, options.scope);
       const rawParams = (await ctx?.params) ?? {};
       const params = (options.params ? parseWith(options.params, rawParams, "path") : undefined) as Out<P>;
       const query = (
@@ -116,7 +118,7 @@ export function route<P extends Schema | undefined = undefined, Q extends Schema
         rawBody = await readJsonBody(request, options.maxBodyBytes ?? getConfig().BATCHBOARD_MAX_BODY_BYTES);
         body = parseWith(options.body, rawBody ?? {}, "body") as Out<B>;
       }
-      const out = await handler({ params, query, body, request, rawBody });
+      const out = await handler({ params, query, body, request, principal, rawBody });
       return out instanceof Response ? out : json(out);
     } catch (err) {
       return renderError(err, `${request.method} ${request.nextUrl.pathname}`);

@@ -7,7 +7,6 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /api/prompts/[id]/answer – answer an open prompt (validated against its input spec); the job resumes
-export const POST = route({ scope: "write", params: idParams, body: answerPromptSchema }, async ({ params, body }) =>
-  // issue 7 passes the caller's name here once authentication identifies one
-  toPromptJson(await answerPrompt(params.id, body.answer, null)),
+export const POST = route({ scope: "write", params: idParams, body: answerPromptSchema }, async ({ params, body, principal }) =>
+  toPromptJson(await answerPrompt(params.id, body.answer, principal.name)),
 );

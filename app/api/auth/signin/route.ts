@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { json, route } from "@/lib/api/handler";
+import { verifyKey } from "@/lib/auth/keys";
+import { createSessionValue, sessionCookie } from "@/lib/auth/session";
+import { AppError } from "@/lib/errors";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const signInSchema = z.strictObject({ key: z.string().min(1).max(512) });
+
+// POST /api/auth/signin – exchange an API key for a dashboard session cookie
+export const POST = route({ scope: "public", body: signInSchema }, async ({ body, request }) => {
+  const principal = await verifyKey(body.key);
+  if (!principal) throw new AppError("unauthorized", "unknown or revoked API key");
+  const secure = request.nextUrl.protocol === "https:";
+  return json({ name: principal.name, scopes: principal.scopes }, 200, {
+    "Set-Cookie": sessionCookie(await createSessionValue(principal.id), secure),
+  });
+});

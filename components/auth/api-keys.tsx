@@ -1,0 +1,130 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { ApiError, apiFetch } from "@/lib/client/api";
+
+interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+const keysKey = ["api-keys"] as const;
+
+export function ApiKeys() {
+  const qc = useQueryClient();
+  const keys = useQuery({ queryKey: keysKey, queryFn: () => apiFetch<{ items: ApiKey[] }>("/api/keys") });
+  const [name, setName] = useState("");
+  const [scope, setScope] = useState("write");
+  const [created, setCreated] = useState<string | null>(null);
+  const create = useMutation({
+    mutationFn: () =>
+      apiFetch<ApiKey & { key: string }>("/api/keys", { method: "POST", body: JSON.stringify({ name, scopes: [scope] }) }),
+    onSuccess: (k) => {
+      setCreated(k.key);
+      setName("");
+      void qc.invalidateQueries({ queryKey: keysKey });
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => apiFetch<ApiKey>(`/api/keys/${encodeURIComponent(id)}`, { method: "DELETE" }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keysKey }),
+  });
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    setCreated(null);
+    create.mutate();
+  }
+
+  return (
+    <div style={{ display: "grid", gap: 16 }}>
+      <form className="card" onSubmit={submit} aria-label="Create an API key">
+        <h2>New key</h2>
+        <div style={{ display: "flex", gap: 8, alignItems: "flex-end", flexWrap: "wrap" }}>
+          <div className="field">
+            <label htmlFor="key-name">Name</label>
+            <input id="key-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="ci, laptop, …" required />
+          </div>
+          <div className="field">
+            <label htmlFor="key-scope">Scope</label>
+            <select id="key-scope" value={scope} onChange={(e) => setScope(e.target.value)}>
+              <option value="read">read</option>
+              <option value="write">write (read + create, cancel, retry, answer)</option>
+              <option value="admin">admin (write + keys)</option>
+            </select>
+          </div>
+          <div className="field">
+            <button className="btn btn-primary" type="submit" disabled={create.isPending || !name.trim()}>
+              Create key
+            </button>
+          </div>
+        </div>
+        {create.error ? <p className="field-error" role="alert">{(create.error as Error).message}</p> : null}
+        {created ? (
+          <p role="status">
+            Copy it now, it will not be shown again: <code data-testid="new-key">{created}</code>
+          </p>
+        ) : null}
+      </form>
+      <div className="card" style={{ padding: 0, overflowX: "auto" }}>
+        {keys.error ? (
+          <p className="field-error" style={{ padding: 14 }} role="alert">
+            {keys.error instanceof ApiError && keys.error.status === 403 ? "Managing keys needs the admin scope." : (keys.error as Error).message}
+          </p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Key</th>
+                <th>Scopes</th>
+                <th>Created</th>
+                <th>Last used</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {(keys.data?.items ?? []).map((k) => (
+                <tr key={k.id}>
+                  <td>{k.name}</td>
+                  <td className="mono">{k.prefix}…</td>
+                  <td>{k.scopes.join(", ")}</td>
+                  <td>{new Date(k.created_at).toLocaleString()}</td>
+                  <td>{k.last_used_at ? new Date(k.last_used_at).toLocaleString() : "never"}</td>
+                  <td>
+                    {k.revoked_at ? (
+                      <span className="muted">revoked</span>
+                    ) : (
+                      <button
+                        className="btn btn-danger"
+                        type="button"
+                        onClick={() => {
+                          if (window.confirm(`Revoke "${k.name}"? Scripts and sessions using it stop working.`)) revoke.mutate(k.id);
+                        }}
+                      >
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+              {keys.data && keys.data.items.length === 0 ? (
+                <tr>
+                  <td colSpan={6} className="muted">
+                    No keys yet.
+                  </td>
+                </tr>
+              ) : null}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}

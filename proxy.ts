@@ -1,0 +1,17 @@
+// Sends a visitor without a session to /signin when auth is on. This is only the friendly redirect:
+// every API route checks the session or key itself (lib/auth/authorize.ts), so data never depends on it.
+import { NextResponse, type NextRequest } from "next/server";
+
+export function proxy(request: NextRequest) {
+  if (process.env.BATCHBOARD_AUTH === "off") return NextResponse.next();
+  if (request.cookies.has("bb_session")) return NextResponse.next();
+  const url = request.nextUrl.clone();
+  url.pathname = "/signin";
+  url.search = `?next=${encodeURIComponent(request.nextUrl.pathname + request.nextUrl.search)}`;
+  return NextResponse.redirect(url);
+}
+
+export const config = {
+  // pages only: the API answers 401 itself, and assets must load on the sign-in page
+  matcher: ["/((?!api|signin|docs|_next|favicon.ico).*)"],
+};
