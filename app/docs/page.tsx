@@ -29,9 +29,7 @@ export default function DocsPage() {
           {operations.map(({ path, method, op }) => (
             <li key={`${method} ${path}`}>
               <a href={`#${op.operationId as string}`}>
-                <code>
-                  {method.toUpperCase()} {path}
-                </code>
+                <code>{`${method.toUpperCase()} ${path}`}</code>
               </a>{" "}
               – {op.summary as string}
             </li>
@@ -45,9 +43,7 @@ export default function DocsPage() {
         return (
           <section key={`${method} ${path}`} id={op.operationId as string}>
             <h2>
-              <code>
-                {method.toUpperCase()} {path}
-              </code>
+              <code>{`${method.toUpperCase()} ${path}`}</code>
             </h2>
             <p>
               {op.summary as string} <small>(scope: {op["x-scope"] as string})</small>

@@ -196,7 +196,7 @@ test.describe("batches", () => {
   });
 
   test("create errors: invalid JSON 400, wrong content type 415, validation 422 with field paths", async ({ request }) => {
-    await expectError(await request.post("/api/batches", { data: "{not json", headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
+    await expectError(await request.post("/api/batches", { data: Buffer.from("{not json"), headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
     await expectError(await request.post("/api/batches", { data: "flow=echo", headers: { "Content-Type": "application/x-www-form-urlencoded" } }), 415, "unsupported_media_type");
     const missing = await expectError(await request.post("/api/batches", { data: {} }), 422, "validation_failed");
     expect(detailPaths(missing)).toContain("flow");

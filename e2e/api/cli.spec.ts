@@ -84,6 +84,15 @@ test.describe("CLI", () => {
     expect((await getBatch(request, id)).status).toBe("cancelled");
   });
 
+  test("create --wait exits non-zero when the batch ends failed", async ({ baseURL }) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "bb-cli-")), "ids.txt");
+    writeFileSync(file, "one\ntwo\n");
+    // review without an interactive batch or a default label fails each job for good; stop fails the batch
+    const run = await cli(["create", "review", "--records-file", file, "--error-policy", "stop", "--wait", "--json"], baseURL!);
+    expect(run.code, run.stderr).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: "failed", stop_reason: "error_policy" });
+  });
+
   test("datasets upload infers the format; errors print the API's code and field paths", async ({ baseURL }) => {
     const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
     const file = path.join(dir, "people.csv");

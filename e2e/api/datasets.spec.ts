@@ -62,7 +62,7 @@ test.describe("datasets", () => {
     await expectError(await request.post("/api/datasets", { data: { name: ds.name, records: [{ id: "b" }] } }), 409, "conflict");
     await expectError(await request.post("/api/datasets", { data: "GIF89a", headers: { "Content-Type": "image/gif" } }), 415, "unsupported_media_type");
     expect(detailPaths(await expectError(await request.post("/api/datasets", { data: "id\n1\n", headers: { "Content-Type": "text/csv" } }), 422, "validation_failed"))).toContain("name");
-    await expectError(await request.post("/api/datasets", { data: "{nope", headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
+    await expectError(await request.post("/api/datasets", { data: Buffer.from("{nope"), headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
     const missing = await expectError(await request.post("/api/datasets", { data: { name: unique("x") } }), 422, "validation_failed");
     expect(detailPaths(missing)).toContain("records");
   });

@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { expect, test } from "@playwright/test";
-import { createPausedBatch, detailPaths, expectError, runEchoBatch } from "../fixtures";
+import { createBatch, createPausedBatch, detailPaths, expectError, runEchoBatch, waitForBatch, waitUntil } from "../fixtures";
 
 /** Every app/api route file as an OpenAPI path: app/api/batches/[id]/route.ts -> /api/batches/{id}. */
 function routePaths(dir = path.resolve("app/api")): string[] {
@@ -36,7 +36,37 @@ test.describe("flows, prompts, stats, metrics, workers, events", () => {
     await expectError(await request.get("/api/prompts/prompt_nope"), 404, "not_found");
     await expectError(await request.post("/api/prompts/prompt_nope/answer", { data: { answer: "yes" } }), 404, "not_found");
     expect(detailPaths(await expectError(await request.post("/api/prompts/prompt_nope/answer", { data: {} }), 422, "validation_failed"))).toContain("answer");
-    await expectError(await request.post("/api/prompts/prompt_nope/answer", { data: "{", headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
+    await expectError(await request.post("/api/prompts/prompt_nope/answer", { data: Buffer.from("{"), headers: { "Content-Type": "application/json" } }), 400, "invalid_json");
+  });
+
+  test("prompts: an interactive batch asks; the answer is validated (422), accepted once (200), then 409", async ({ request }) => {
+    const batch = await createBatch(request, { flow: "review", interactive: true, records: [{ id: "p1", text: "great" }], parameters: { options: ["yes", "no"] } });
+    const prompt = await waitUntil(async () => {
+      const page = await (await request.get(`/api/prompts?status=open&batch_id=${batch.id}`)).json();
+      return page.items[0] as { id: string } | undefined;
+    }, "the review prompt");
+    const got = await (await request.get(`/api/prompts/${prompt.id}`)).json();
+    expect(got).toMatchObject({
+      id: prompt.id,
+      batch_id: batch.id,
+      record_id: "p1",
+      status: "open",
+      input: { type: "choice", options: [{ value: "yes" }, { value: "no" }], allow_free_text: false },
+      record: { id: "p1", text: "great" },
+    });
+    const job = await (await request.get(`/api/batches/${batch.id}/jobs/p1`)).json();
+    expect(job.status).toBe("waiting_input");
+    expect(job.prompts.map((p: { id: string }) => p.id)).toEqual([prompt.id]);
+
+    await expectError(await request.post(`/api/prompts/${prompt.id}/answer`, { data: { answer: "maybe" } }), 422, "validation_failed");
+    const answered = await request.post(`/api/prompts/${prompt.id}/answer`, { data: { answer: "yes" } });
+    expect(answered.status(), await answered.text()).toBe(200);
+    expect(await answered.json()).toMatchObject({ id: prompt.id, status: "answered", answer: "yes" });
+    await expectError(await request.post(`/api/prompts/${prompt.id}/answer`, { data: { answer: "no" } }), 409, "conflict");
+    const done = await waitForBatch(request, batch.id);
+    expect(done.progress.succeeded).toBe(1);
+    const result = await (await request.get(`/api/batches/${batch.id}/jobs/p1`)).json();
+    expect(result.result).toMatchObject({ label: "yes" });
   });
 
   test("stats: totals by status, active batches, queue depth, workers, throughput", async ({ request }) => {

@@ -11,7 +11,8 @@ interface Operation {
   method: "get" | "post" | "delete";
   path: string;
   summary: string;
-  scope: RouteScope | "none";
+  /** the route's scope; "public" routes need no credentials */
+  scope: RouteScope | "public";
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: { schema: z.ZodType } | { content: Record<string, { schema: JsonSchema }>; description: string };
@@ -130,10 +131,26 @@ const OPERATIONS: Operation[] = [
     ok: { status: 200, description: "metrics", contentType: "text/plain", schema: { type: "string" } } },
   { method: "get", path: "/api/workers", summary: "Worker processes with heartbeat and counters", scope: "read",
     ok: { status: 200, description: "the workers", schema: { type: "object", properties: { items: { type: "array", items: ref(S.WorkerSchema) } } } } },
-  { method: "post", path: "/api/worker/run", summary: "Run the worker once (cron-driven deployments; needs BATCHBOARD_WORKER_SECRET)", scope: "none",
+  { method: "post", path: "/api/worker/run", summary: "Run the worker once (cron-driven deployments; needs BATCHBOARD_WORKER_SECRET)", scope: "public",
     ok: { status: 200, description: "what the run did", schema: { type: "object" } } },
-  { method: "get", path: "/api/health", summary: "Liveness: the database answers (503 when not)", scope: "none",
+  { method: "get", path: "/api/health", summary: "Liveness: the database answers (503 when not)", scope: "public",
     ok: { status: 200, description: "healthy", schema: { type: "object", properties: { status: { type: "string" }, database: { type: "string" }, migration: { type: ["string", "null"] } } } } },
+  { method: "post", path: "/api/auth/signin", summary: "Exchange an API key for a dashboard session cookie", scope: "public",
+    body: { description: "the API key", content: { "application/json": { schema: { type: "object", properties: { key: { type: "string" } }, required: ["key"] } } } },
+    ok: { status: 200, description: "signed in; Set-Cookie carries the session", schema: { type: "object" } } },
+  { method: "post", path: "/api/auth/signout", summary: "Clear the dashboard session cookie", scope: "public",
+    ok: { status: 200, description: "signed out", schema: { type: "object", properties: { signed_out: { type: "boolean" } } } } },
+  { method: "get", path: "/api/auth/session", summary: "Who the caller is, and whether authentication is on", scope: "read",
+    ok: { status: 200, description: "the caller", schema: { type: "object" } } },
+  { method: "get", path: "/api/auth/one-time", summary: "The first-start sign-in link: sets the session cookie once, then redirects", scope: "public",
+    query: z.object({ token: z.string().min(1).max(256) }), ok: { status: 302, description: "redirect to the dashboard" } },
+  { method: "get", path: "/api/keys", summary: "API keys (never the secrets), newest first", scope: "admin",
+    ok: { status: 200, description: "the keys", schema: { type: "object", properties: { items: { type: "array", items: { type: "object" } } } } } },
+  { method: "post", path: "/api/keys", summary: "Create an API key; the response is the only time the key is shown", scope: "admin",
+    body: { description: "name and scopes", content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" }, scopes: { type: "array", items: { enum: ["read", "write", "admin"] } } } } } } },
+    ok: { status: 201, description: "the key, once", schema: { type: "object" } } },
+  { method: "delete", path: "/api/keys/{id}", summary: "Revoke an API key", scope: "admin", params: idParam,
+    ok: { status: 200, description: "revoked", schema: { type: "object" } } },
   { method: "get", path: "/api/openapi.json", summary: "This document", scope: "read",
     ok: { status: 200, description: "OpenAPI 3.1", schema: { type: "object" } } },
 ];
@@ -172,7 +189,7 @@ export function openApiDocument(): JsonSchema {
       operationId: `${op.method}${op.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
       summary: op.summary,
       "x-scope": op.scope,
-      ...(op.scope === "none" ? { security: [] } : {}),
+      ...(op.scope === "public" ? { security: [] } : {}),
       parameters: parametersOf(op),
       responses: { [String(op.ok.status)]: ok, "4XX": errorResponse, "500": errorResponse },
     };
