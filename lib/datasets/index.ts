@@ -168,7 +168,9 @@ function tooLarge(maxBytes: number): AppError {
 
 /** The body as byte chunks, counting them and refusing past maxBytes as soon as it is crossed. */
 async function* byteChunks(body: DatasetBody, maxBytes: number, counter: { bytes: number }): AsyncGenerator<Uint8Array> {
-  const count = (chunk: Uint8Array) => {
+  const count = (raw: Uint8Array | string) => {
+    // a Node stream with an encoding set yields strings
+    const chunk = typeof raw === "string" ? Buffer.from(raw, "utf8") : raw;
     counter.bytes += chunk.byteLength;
     if (counter.bytes > maxBytes) throw tooLarge(maxBytes);
     return chunk;
@@ -195,7 +197,7 @@ async function* byteChunks(body: DatasetBody, maxBytes: number, counter: { bytes
       reader.releaseLock();
     }
   }
-  for await (const chunk of body as AsyncIterable<Uint8Array>) yield count(chunk);
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>) yield count(chunk);
 }
 
 /**

@@ -192,6 +192,15 @@ describe("importDataset", () => {
     expect(ds.recordCount).toBe(2);
   });
 
+  it("accepts a Node stream, including one that yields strings, counting bytes not characters", async () => {
+    const { Readable } = await import("node:stream");
+    const text = '{"id":"ü1","t":"naïve"}\n{"id":"ü2"}\n';
+    const stream = Readable.from([Buffer.from(text)]).setEncoding("utf8");
+    const ds = await importDataset({ name: "node-stream", format: "jsonl", body: stream });
+    expect(ds).toMatchObject({ recordCount: 2, sizeBytes: Buffer.byteLength(text) });
+    expect((await allRecords(ds.id)).map((r) => r.recordId)).toEqual(["ü1", "ü2"]);
+  });
+
   it("round-trips 1,000 rows through listRecords in source order", async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => ({ id: `row-${1000 - i}`, i, text: `text ${i}\twith tab` }));
     const ds = await importDataset({ name: "thousand", format: "jsonl", body: rows.map((r) => JSON.stringify(r)).join("\n") });
