@@ -211,8 +211,10 @@ test.describe("batches", () => {
     expect(detailPaths(params)).toContain("parameters.delay_ms");
     const both = await expectError(await request.post("/api/batches", { data: { flow: "echo", records: ["a"], dataset: "x" } }), 422, "validation_failed");
     expect(detailPaths(both)).toContain("records");
-    const badRecord = await expectError(await request.post("/api/batches", { data: { flow: "echo", records: [{ id: "a" }, 42] } }), 422, "validation_failed");
-    expect(detailPaths(badRecord).some((p) => p?.startsWith("records.1"))).toBe(true);
+    const badRecord = await expectError(await request.post("/api/batches", { data: { flow: "echo", records: [{ id: "a" }, { text: "no id" }] } }), 422, "validation_failed");
+    expect(detailPaths(badRecord)).toContain("records.1.id");
+    const dup = await expectError(await request.post("/api/batches", { data: { flow: "echo", records: [{ id: "a" }, { id: "a" }] } }), 422, "validation_failed");
+    expect(detailPaths(dup).some((p) => p?.startsWith("records.1"))).toBe(true);
   });
 
   test("create errors: unknown flow and unknown dataset are 404", async ({ request }) => {
