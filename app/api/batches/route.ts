@@ -8,8 +8,9 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /api/batches – create a batch (the seeds' body verbatim, plus every option); Idempotency-Key aware
-export const POST = route({ scope: "write", body: createBatchSchema }, async ({ body, rawBody, request }) =>
-  withIdempotency("POST /api/batches", idempotencyKeyOf(request), rawBody ?? {}, async () => {
+export const POST = route({ scope: "write", body: createBatchSchema }, async ({ body, rawBody, request, principal }) =>
+  // keys are per caller: one caller's key never replays another caller's batch
+  withIdempotency(`POST /api/batches ${principal.id}`, idempotencyKeyOf(request), rawBody ?? {}, async () => {
     const batch = await createBatch(toCreateBatchInput(body));
     return [201, toBatchJson(batch)];
   }),
