@@ -1,0 +1,12 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { BenchOptions } from "../lib/args";
+import { ROOT } from "../lib/child";
+import type { BenchServer } from "../lib/pg";
+import type { Report } from "../lib/report";
+
+export function apiAvailable() {
+  return existsSync(path.join(ROOT, "app", "api", "batches", "route.ts"));
+}
+
+export async function runApiSection(_pgs: BenchServer, _opts: BenchOptions, _report: Report, _log: (l: string) => void) {}

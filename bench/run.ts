@@ -1,0 +1,161 @@
+// `npm run bench`: every system on one throwaway PostgreSQL, each in its own child process on the
+// same Node binary; prints a table and the target checks, writes bench/results/latest.{md,json}.
+// Figures are measured, never asserted: a missed target is printed, not failed.
+import os from "node:os";
+import path from "node:path";
+import { parseBenchArgs, type BenchOptions } from "./lib/args";
+import { benchNode, ROOT, runChild } from "./lib/child";
+import { startBenchServer, type BenchServer } from "./lib/pg";
+import { renderLatency, renderTable, renderTargets, writeReport, type Report } from "./lib/report";
+import type { Row, SystemResult } from "./lib/types";
+import { engineAvailable, runEngineSection } from "./engine/section";
+import { apiAvailable, runApiSection } from "./api/section";
+import { evaluateTargets, oursRate } from "./lib/targets";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+function rowFrom(section: string, system: string, setting: string, unit: string, r: SystemResult): Row {
+  return {
+    section,
+    system,
+    setting,
+    jobs: r.jobs,
+    seconds: r.seconds,
+    perSecond: r.perSecond,
+    unit,
+    rssPeakMb: r.rssPeakMb,
+    cpuSeconds: r.cpuSeconds,
+    notes: [r.notes, r.extra?.statementsPerSecond ? `${Math.round(r.extra.statementsPerSecond as number).toLocaleString("en-US")} statements/s` : ""]
+      .filter(Boolean)
+      .join("; "),
+  };
+}
+
+function errorRow(section: string, system: string, setting: string, unit: string, err: unknown): Row {
+  const message = err instanceof Error ? err.message : String(err);
+  log(`${system} ${setting}: FAILED: ${message}`);
+  return { section, system, setting, jobs: null, seconds: null, perSecond: null, unit, error: message };
+}
+
+/** Runs one system in its own database, then drops it so the next starts on a quiet server. */
+async function measure(
+  pgs: BenchServer,
+  rows: Row[],
+  spec: { section: string; system: string; setting: string; unit: string; db: string; script: string; config: Record<string, unknown> },
+) {
+  log(`${spec.system} (${spec.setting}) ...`);
+  try {
+    const url = await pgs.createDatabase(spec.db);
+    const r = await runChild<SystemResult>(spec.script, { ...spec.config, url }, { label: `${spec.system} ${spec.setting}` });
+    const row = rowFrom(spec.section, spec.system, spec.setting, spec.unit, r);
+    rows.push(row);
+    log(`${spec.system} (${spec.setting}): ${row.jobs?.toLocaleString("en-US")} in ${row.seconds} s = ${row.perSecond?.toLocaleString("en-US")} ${spec.unit}`);
+  } catch (err) {
+    rows.push(errorRow(spec.section, spec.system, spec.setting, spec.unit, err));
+  } finally {
+    await pgs.dropDatabase(spec.db).catch(() => {});
+  }
+}
+
+const want = (o: BenchOptions, s: string) => !o.only || o.only.has(s);
+
+function nodeVersion(): string {
+  return execFileSync(benchNode(), ["--version"], { encoding: "utf8" }).trim();
+}
+
+/** graphile-worker and pg-boss live in bench/package.json (they declare Node >= 22): installed on first use. */
+function ensureComparedSystems() {
+  if (existsSync(path.join(ROOT, "bench", "node_modules", "pg-boss")) && existsSync(path.join(ROOT, "bench", "node_modules", "graphile-worker"))) return;
+  log("installing the compared systems into bench/node_modules (npm ci --prefix bench)");
+  const r = spawnSync("npm", ["ci", "--prefix", "bench", "--no-audit", "--no-fund"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error("npm ci --prefix bench failed");
+}
+
+async function main() {
+  const opts = parseBenchArgs(process.argv.slice(2));
+  if (!opts.only || opts.only.has("graphile") || opts.only.has("pgboss")) ensureComparedSystems();
+  const started = Date.now();
+  const report: Report = {
+    startedAt: new Date(started).toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    options: { ...opts, only: opts.only ? [...opts.only] : null },
+    machine: {
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      cores: os.cpus().length,
+      ramGb: os.totalmem() / 1024 ** 3,
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      node: nodeVersion(),
+      loadAvgStart: os.loadavg(),
+    },
+    postgres: null,
+    rows: [],
+    latency: [],
+    memory: null,
+    targets: [],
+    notes: [],
+  };
+  log(`Node ${report.machine.node} at ${path.relative(ROOT, benchNode())}; ${report.machine.cores} cores (${report.machine.cpu}); load ${report.machine.loadAvgStart.map((x) => x.toFixed(2)).join(" ")}`);
+
+  const pgs = await startBenchServer({ durable: opts.durable, profile: opts.profile });
+  const stopServer = async () => pgs.stop().catch(() => {});
+  process.on("SIGINT", () => void stopServer().then(() => process.exit(130)));
+  try {
+    report.postgres = await pgs.describe();
+    log(`${report.postgres.version.split(",")[0]} on port ${pgs.server.port}, data in ${pgs.dataDir}`);
+    log(`settings: ${Object.entries(report.postgres.settings).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    const rows = report.rows;
+    const J = opts.jobs;
+
+    if (want(opts, "ref")) {
+      const ref = { section: "reference", system: "plain pg loop", unit: "rows/s", script: "systems/pg-reference.ts" };
+      const base = { clients: opts.clients, durationMs: opts.refSeconds * 1000, jobs: J };
+      await measure(pgs, rows, { ...ref, setting: "1-row UPDATE per transaction", db: "bench_ref1", config: { ...base, mode: "update1" } });
+      await measure(pgs, rows, { ...ref, setting: "UPDATE 100 rows per statement", db: "bench_ref100", config: { ...base, mode: "update100" } });
+      await measure(pgs, rows, { ...ref, setting: "SKIP LOCKED claim + complete, 50 per statement", db: "bench_refq", config: { ...base, mode: "skiplocked" } });
+    }
+    if (want(opts, "graphile")) {
+      const gw = { section: "queues", system: "graphile-worker", unit: "jobs/s", script: "systems/graphile-worker.ts" };
+      await measure(pgs, rows, { ...gw, setting: "defaults", db: "bench_gw_defaults", config: { jobs: J, setting: "defaults" } });
+      await measure(pgs, rows, { ...gw, setting: "fastest", db: "bench_gw_fastest", config: { jobs: J, setting: "fastest" } });
+    }
+    if (want(opts, "pgboss")) {
+      const cap = opts.quick ? 15 : 60;
+      const pb = { section: "queues", system: "pg-boss", unit: "jobs/s", script: "systems/pg-boss.ts" };
+      await measure(pgs, rows, { ...pb, setting: "defaults", db: "bench_pgboss_defaults", config: { jobs: J, setting: "defaults", maxSeconds: cap } });
+      await measure(pgs, rows, { ...pb, setting: "fastest", db: "bench_pgboss_fastest", config: { jobs: J, setting: "fastest", maxSeconds: cap } });
+    }
+    if (want(opts, "engine")) {
+      if (engineAvailable()) await runEngineSection(pgs, opts, report, log);
+      else report.notes.push("Our engine (lib/engine/index.ts) is not in this tree yet: its rows were skipped.");
+    }
+    if (want(opts, "api")) {
+      if (engineAvailable() && apiAvailable()) await runApiSection(pgs, opts, report, log);
+      else report.notes.push("The REST API (app/api/batches) or the engine is not in this tree yet: ingest, latency and memory were skipped.");
+    }
+  } finally {
+    await stopServer();
+  }
+
+  report.finishedAt = new Date().toISOString();
+  report.durationSeconds = Math.round((Date.now() - started) / 1000);
+  report.machine.loadAvgEnd = os.loadavg();
+  report.targets = evaluateTargets(report);
+  const ours = oursRate(report.rows);
+  const dir = path.resolve(ROOT, opts.out);
+  await writeReport(dir, report, ours);
+
+  console.log("\n" + renderTable(report.rows, ours));
+  if (report.latency.length) console.log("\n" + renderLatency(report.latency));
+  if (report.memory) console.log("\nworker memory: " + JSON.stringify(report.memory));
+  console.log("\n" + renderTargets(report.targets));
+  for (const n of report.notes) console.log(`note: ${n}`);
+  console.log(`\nNode ${report.machine.node}; load average at end ${report.machine.loadAvgEnd.map((x) => x.toFixed(2)).join(" ")}; ${report.durationSeconds} s in all`);
+  console.log(`wrote ${path.relative(ROOT, dir)}/latest.md and latest.json`);
+}
+
+main().catch((err) => {
+  console.error(`[bench] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});
