@@ -78,7 +78,7 @@ export function BatchActions({ batch }: { batch: Batch }) {
                 ? "Resume this batch?"
                 : "Retry jobs?"
         }
-        confirmLabel={pending === "cancel" ? "Cancel batch" : pending === "pause" ? "Pause" : pending === "resume" ? "Resume" : `Retry ${retryable.toLocaleString("en-US")} jobs`}
+        confirmLabel={pending === "cancel" ? "Cancel batch" : pending === "pause" ? "Pause" : pending === "resume" ? "Resume" : `Retry ${retryable.toLocaleString("en-US")} ${retryable === 1 ? "job" : "jobs"}`}
         danger={pending === "cancel"}
         busy={current.isPending}
         error={current.error ? (current.error as Error).message : null}

@@ -272,16 +272,18 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
           </label>
         </div>
         {sourceKind === "dataset" ? (
-          <Field id="dataset" label="Dataset" errors={errors.dataset} hint={datasets.isError ? "Could not load datasets." : undefined}>
-            <select id="dataset" value={dataset} onChange={(e) => setDataset(e.target.value)}>
-              <option value="">{flow.default_dataset ? `Flow default (${flow.default_dataset})` : "Choose a dataset…"}</option>
-              {datasets.data?.items.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name} — {d.record_count.toLocaleString("en-US")} records
-                </option>
-              ))}
-            </select>
-          </Field>
+          <div className="source-field">
+            <Field id="dataset" label="Dataset" errors={errors.dataset} hint={datasets.isError ? "Could not load datasets." : undefined}>
+              <select id="dataset" value={dataset} onChange={(e) => setDataset(e.target.value)}>
+                <option value="">{flow.default_dataset ? `Flow default (${flow.default_dataset})` : "Choose a dataset…"}</option>
+                {datasets.data?.items.map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.name} — {d.record_count.toLocaleString("en-US")} records
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </div>
         ) : (
           <>
             <Field

@@ -91,8 +91,9 @@ export function Inbox() {
           setDrafts((d) => ({ ...d, [active.id]: choice.value }));
         }
       } else if (key === "enter") {
-        // Enter on a button activates that button; elsewhere it submits the active prompt
-        if ((e.target as HTMLElement | null)?.tagName === "BUTTON" || (e.target as HTMLElement | null)?.tagName === "A") return;
+        // Enter on a link or an action button activates it; on an option or elsewhere it submits
+        const el = e.target as HTMLElement | null;
+        if (el?.tagName === "A" || (el?.tagName === "BUTTON" && el.getAttribute("role") !== "radio")) return;
         e.preventDefault();
         submit(active);
       }

@@ -59,8 +59,11 @@ function typeLabelOf(s: JsonSchema, kind: FieldKind): string {
     if (s.type === "array") return s.items?.type ? `${String(s.items.type)}[]` : "array";
     return typeof s.type === "string" ? s.type : "any";
   }
+  // zod's int() adds ±MAX_SAFE_INTEGER bounds that say nothing to a reader
+  const min = s.minimum !== undefined && Math.abs(s.minimum) < Number.MAX_SAFE_INTEGER ? s.minimum : undefined;
+  const max = s.maximum !== undefined && Math.abs(s.maximum) < Number.MAX_SAFE_INTEGER ? s.maximum : undefined;
   const range =
-    s.minimum !== undefined || s.maximum !== undefined ? ` (${s.minimum ?? "…"}..${s.maximum ?? "…"})` : "";
+    min !== undefined && max !== undefined ? ` ${min}..${max}` : min !== undefined ? ` ≥ ${min}` : max !== undefined ? ` ≤ ${max}` : "";
   const fmt = s.format ? ` (${s.format})` : "";
   return `${kind}${range}${fmt}`;
 }

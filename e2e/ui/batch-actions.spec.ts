@@ -1,0 +1,114 @@
+import { expect, test } from "@playwright/test";
+import { createBatch, getBatch, inlineRecords, TERMINAL, unique, waitForBatch, waitUntil } from "../fixtures";
+import { snap } from "./helpers";
+
+test("cancel a running batch after confirming", async ({ page, request }) => {
+  const batch = await createBatch(request, { flow: "sleep", name: unique("ui-cancel"), parameters: { ms: 600_000 }, records: inlineRecords(6), concurrency: 2 });
+  await page.goto(`/batches/${batch.id}`);
+  await expect(page.getByRole("region", { name: "Progress by status" })).toContainText(/running\s*2/, { timeout: 30_000 });
+  await page.getByRole("button", { name: "Cancel batch" }).click();
+  const dialog = page.getByRole("dialog", { name: "Cancel this batch?" });
+  await expect(dialog).toBeVisible();
+  await snap(page, "batch-cancel-dialog", { fullPage: false });
+  await dialog.getByRole("button", { name: "Cancel batch" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("heading", { level: 1 }).getByText("cancelled")).toBeVisible();
+  await expect(page.getByText("cancelled by a user")).toBeVisible();
+  const after = await waitForBatch(request, batch.id);
+  expect(after.status).toBe("cancelled");
+  expect(after.progress.succeeded).toBe(0);
+  await snap(page, "batch-cancelled");
+});
+
+test("retry failed jobs from the batch page", async ({ page, request }) => {
+  // every record fails its first attempt and there are no automatic retries: all 5 end failed
+  const batch = await createBatch(request, {
+    flow: "chaos",
+    name: unique("ui-retry"),
+    parameters: { failure_rate: 1, transient: true },
+    records: inlineRecords(5),
+    max_retries: 0,
+    shuffle: false,
+  });
+  const done = await waitForBatch(request, batch.id);
+  expect(done.progress.failed).toBe(5);
+
+  await page.goto(`/batches/${batch.id}`);
+  await expect(page.getByRole("table", { name: "Jobs" })).toContainText("chaos_transient");
+  await page.getByRole("button", { name: "Show failed jobs" }).click();
+  await expect(page.getByRole("combobox", { name: "Job status" })).toHaveValue("failed");
+  await snap(page, "batch-failed");
+  await page.getByRole("button", { name: "Retry failed" }).click();
+  const dialog = page.getByRole("dialog", { name: "Retry jobs?" });
+  await dialog.getByRole("button", { name: "Retry 5 jobs" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("status").filter({ hasText: "5 jobs queued again" })).toBeVisible();
+  // the retried jobs ran again: the batch finishes a second time
+  await waitUntil(async () => {
+    const b = await getBatch(request, batch.id);
+    return b.timing.completed_at && b.timing.completed_at !== done.timing.completed_at && TERMINAL.includes(b.status) ? b : undefined;
+  }, "the retried batch to finish again");
+});
+
+test("cancel a job, retry it with the batch and see it succeed; read a job's result", async ({ page, request }) => {
+  const batch = await createBatch(request, {
+    flow: "echo",
+    name: unique("ui-retry-ok"),
+    parameters: { delay_ms: 300 },
+    records: inlineRecords(3),
+    concurrency: 1,
+    shuffle: false,
+  });
+  // paused, so r2 is still pending when we cancel it
+  expect((await request.post(`/api/batches/${batch.id}/pause`)).status()).toBe(200);
+  await page.goto(`/batches/${batch.id}`);
+  const jobs = page.getByRole("table", { name: "Jobs" });
+  await jobs.getByRole("row").filter({ hasText: "r2" }).click();
+  const panel = page.getByRole("dialog", { name: "Job r2" });
+  await expect(panel).toContainText("pending");
+  await panel.getByRole("button", { name: "Cancel job" }).click();
+  await expect(panel).toContainText("cancelled");
+  await page.getByRole("button", { name: "Close job panel" }).click();
+
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.getByRole("dialog", { name: "Resume this batch?" }).getByRole("button", { name: "Resume" }).click();
+  await expect(page.getByRole("heading", { level: 1 }).getByText("completed")).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByRole("button", { name: "Show cancelled jobs" })).toContainText("1");
+
+  await page.getByRole("button", { name: "Retry failed" }).click();
+  const dialog = page.getByRole("dialog", { name: "Retry jobs?" });
+  await dialog.getByRole("checkbox", { name: /Also retry 1 cancelled/ }).check();
+  await dialog.getByRole("button", { name: "Retry 1 job", exact: true }).click();
+  await expect(dialog).toBeHidden();
+  await expect(page.getByRole("button", { name: "Show succeeded jobs" })).toContainText("3", { timeout: 30_000 });
+  await expect(page.getByRole("region", { name: "Progress by status" }).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+
+  // open a job and read its result: echo returns the record
+  await jobs.getByRole("row").filter({ hasText: "r2" }).click();
+  const result = panel.getByRole("group", { name: "Result" });
+  await expect(result).toContainText('"record 2"');
+  await expect(panel).toContainText("succeeded");
+  await snap(page, "job-panel", { fullPage: false });
+  await page.keyboard.press("Escape");
+  await expect(panel).toBeHidden();
+});
+
+test("a batch that does not exist shows a not-found state", async ({ page }) => {
+  await page.goto("/batches/batch_does_not_exist");
+  await expect(page.getByRole("heading", { name: "Batch not found" })).toBeVisible();
+  await snap(page, "batch-not-found");
+});
+
+test("a huge result is truncated and the page stays responsive", async ({ page, request }) => {
+  const big = "x".repeat(200_000);
+  const items = Array.from({ length: 3000 }, (_, i) => ({ i }));
+  const batch = await createBatch(request, { flow: "echo", records: [{ id: "huge", big, items }], shuffle: false });
+  await waitForBatch(request, batch.id);
+  await page.goto(`/batches/${batch.id}`);
+  await page.getByRole("table", { name: "Jobs" }).getByRole("row").filter({ hasText: "huge" }).click();
+  const result = page.getByRole("dialog", { name: "Job huge" }).getByRole("group", { name: "Result" });
+  await expect(result.getByRole("button", { name: /show more \(199,600 more chars\)/ })).toBeVisible();
+  // the 3000-item array renders collapsed; opening it shows one page of entries, not all
+  await result.getByRole("button", { name: "Expand items" }).click();
+  await expect(result.getByRole("button", { name: /show more \(2,950 more\)/ })).toBeVisible();
+});

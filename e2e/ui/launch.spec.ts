@@ -1,0 +1,85 @@
+import { expect, test } from "@playwright/test";
+import { unique } from "../fixtures";
+import { snap } from "./helpers";
+
+test("launch a batch from the form and watch it reach 100%", async ({ page }) => {
+  const name = unique("ui-launch");
+  await page.goto("/batches/new");
+  await expect(page.getByRole("heading", { level: 1, name: "New batch" })).toBeVisible();
+  await page.getByRole("combobox", { name: "Flow", exact: true }).selectOption("echo");
+  // the parameter form is generated from the flow's JSON Schema
+  await expect(page.getByRole("spinbutton", { name: /delay_ms/ })).toHaveValue("0");
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByRole("radio", { name: /Paste or upload records/ }).check();
+  const records = Array.from({ length: 12 }, (_, i) => JSON.stringify({ id: `row-${i}`, text: `hello ${i}` })).join("\n");
+  await page.getByRole("textbox", { name: "Records", exact: true }).fill(records);
+  await expect(page.getByText("12 records (jsonl)")).toBeVisible();
+  await page.getByLabel("Concurrency").fill("4");
+  await snap(page, "new-batch-filled");
+  await page.getByRole("button", { name: "Launch batch" }).click();
+
+  await expect(page).toHaveURL(/\/batches\/[^/]+$/);
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(name) })).toBeVisible();
+  const progress = page.getByRole("region", { name: "Progress by status" }).getByRole("progressbar");
+  await expect(progress).toHaveAttribute("aria-valuenow", "100", { timeout: 45_000 });
+  await expect(page.getByRole("heading", { level: 1 }).getByText("completed")).toBeVisible();
+  await expect(page.getByRole("table", { name: "Jobs" }).getByRole("row")).toHaveCount(13);
+  await snap(page, "batch-completed");
+
+  // and the list shows it
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Batches" }).click();
+  const row = page.getByRole("row").filter({ hasText: name });
+  await expect(row).toContainText("completed");
+  await expect(row.getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100");
+});
+
+test("the API's 422 details appear at the matching fields", async ({ page }) => {
+  await page.goto("/batches/new");
+  await page.getByRole("combobox", { name: "Flow", exact: true }).selectOption("http");
+  await page.getByRole("radio", { name: /Paste or upload records/ }).check();
+  await page.getByRole("textbox", { name: "Records", exact: true }).fill('[{"id":"a"},{"id":"b"}]');
+  const url = page.getByRole("textbox", { name: /^url/ });
+  const fieldOf = (control: ReturnType<typeof page.getByLabel>) => page.locator(".field").filter({ has: control });
+
+  // a required parameter left empty is caught before sending
+  await page.getByRole("button", { name: "Launch batch" }).click();
+  await expect(fieldOf(url).getByRole("alert")).toHaveText("Required");
+
+  // values only the API rejects: its details land at the fields they name
+  await url.fill("http://example.invalid/hook");
+  await page.getByLabel("Concurrency").fill("5000");
+  await page.getByRole("button", { name: "Launch batch" }).click();
+  await expect(fieldOf(page.getByLabel("Concurrency")).getByRole("alert")).toBeVisible();
+  await expect(page.getByLabel("Concurrency")).toHaveValue("5000");
+
+  await page.getByLabel("Concurrency").fill("5");
+  await url.fill("ftp://example.invalid/");
+  await page.getByRole("button", { name: "Launch batch" }).click();
+  await expect(fieldOf(url).getByRole("alert")).toContainText("http");
+  await expect(fieldOf(page.getByLabel("Concurrency")).getByRole("alert")).toHaveCount(0);
+  await expect(page).toHaveURL(/\/batches\/new$/);
+  await snap(page, "new-batch-errors");
+});
+
+test("out-of-range parameters are caught in the browser", async ({ page }) => {
+  await page.goto("/batches/new");
+  await page.getByRole("combobox", { name: "Flow", exact: true }).selectOption("echo");
+  await page.getByRole("spinbutton", { name: /delay_ms/ }).fill("99999999");
+  await page.getByRole("button", { name: "Launch batch" }).click();
+  await expect(page.locator(".field").filter({ has: page.getByRole("spinbutton", { name: /delay_ms/ }) }).getByRole("alert")).toHaveText(
+    "Must be at most 3600000",
+  );
+  await expect(page.getByRole("alert").filter({ hasText: "Fix the highlighted fields." })).toBeVisible();
+  await expect(page).toHaveURL(/\/batches\/new$/);
+});
+
+test("a dry run runs only the first 10 records", async ({ page }) => {
+  await page.goto("/batches/new");
+  await page.getByRole("combobox", { name: "Flow", exact: true }).selectOption("echo");
+  await page.getByRole("radio", { name: /Paste or upload records/ }).check();
+  await page.getByRole("textbox", { name: "Records", exact: true }).fill(Array.from({ length: 25 }, (_, i) => `line ${i}`).join("\n"));
+  await page.getByRole("button", { name: /Dry run/ }).click();
+  await expect(page).toHaveURL(/\/batches\/[^/]+$/);
+  await expect(page.getByText("dry run").first()).toBeVisible();
+  await expect(page.getByRole("region", { name: "Progress by status" })).toContainText("of 10 finished", { timeout: 45_000 });
+});

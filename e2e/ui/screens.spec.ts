@@ -1,0 +1,63 @@
+// Screenshots of every page in both themes (e2e/screenshots/), and the states a user can land in.
+import { expect, test } from "@playwright/test";
+import { createBatch, createDataset, inlineRecords, unique } from "../fixtures";
+import { setTheme, snap } from "./helpers";
+
+test("every page renders in light and dark", async ({ page, request }) => {
+  const ds = await createDataset(request, inlineRecords(30, "s"), unique("screens"));
+  const running = await createBatch(request, {
+    flow: "chaos",
+    name: unique("screens-chaos"),
+    dataset: ds.id,
+    parameters: { failure_rate: 0.3, delay_ms: 200, cost_per_item: 0.002 },
+    max_retries: 0,
+    max_cost: 1,
+    concurrency: 3,
+  });
+  await createBatch(request, { flow: "review", name: unique("screens-review"), records: inlineRecords(2, "q"), interactive: true });
+  const pages: [string, string, string][] = [
+    ["batches", "/batches", "Batches"],
+    ["batch-detail", `/batches/${running.id}`, ""],
+    ["new-batch", "/batches/new", "New batch"],
+    ["inbox-page", "/inbox", "Inbox"],
+    ["datasets-page", "/datasets", "Datasets"],
+    ["dataset-page", `/datasets/${ds.id}`, ""],
+    ["flows", "/flows", "Flows"],
+    ["workers", "/workers", "Workers"],
+    ["not-found", "/no/such/page", "Page not found"],
+  ];
+  for (const theme of ["light", "dark"] as const) {
+    await page.goto("/batches");
+    await setTheme(page, theme);
+    for (const [name, url, heading] of pages) {
+      await page.goto(url);
+      await expect(page.locator("html")).toHaveAttribute("data-theme", theme);
+      if (heading) await expect(page.getByRole("heading", { level: 1, name: heading })).toBeVisible();
+      else await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      await expect(page.getByText(/^Loading/)).toHaveCount(0);
+      await snap(page, `${name}-${theme}`);
+    }
+  }
+});
+
+test("the theme toggle flips data-theme and remembers it", async ({ page }) => {
+  await page.goto("/flows");
+  const html = page.locator("html");
+  const toDark = page.getByRole("button", { name: "Switch to dark theme" });
+  const toLight = page.getByRole("button", { name: "Switch to light theme" });
+  if (await toLight.isVisible()) await toLight.click();
+  await toDark.click();
+  await expect(html).toHaveAttribute("data-theme", "dark");
+  await page.reload();
+  await expect(html).toHaveAttribute("data-theme", "dark");
+  await page.getByRole("button", { name: "Switch to light theme" }).click();
+  await expect(html).toHaveAttribute("data-theme", "light");
+});
+
+test("an unreachable API shows an error state, not a blank page", async ({ page }) => {
+  await page.route("**/api/**", (route) => route.abort("connectionrefused"));
+  await page.goto("/batches");
+  await expect(page.getByRole("heading", { name: "API unreachable" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Retry" })).toBeVisible();
+  await snap(page, "api-unreachable");
+});
