@@ -201,6 +201,18 @@ describe("importDataset", () => {
     expect((await allRecords(ds.id)).map((r) => r.recordId)).toEqual(["ü1", "ü2"]);
   });
 
+  it("leaves no pooled connection in replica mode after imports", async () => {
+    await importDataset({ name: "replica-check", format: "jsonl", body: '{"id":"a"}' });
+    await importDataset({ name: "replica-check", format: "jsonl", body: '{"id":"a"}' }).catch(() => {});
+    const pool = getPool();
+    const clients = await Promise.all(Array.from({ length: pool.options.max ?? 10 }, () => pool.connect()));
+    try {
+      for (const c of clients) expect((await c.query("SHOW session_replication_role")).rows[0].session_replication_role).toBe("origin");
+    } finally {
+      for (const c of clients) c.release();
+    }
+  });
+
   it("round-trips 1,000 rows through listRecords in source order", async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => ({ id: `row-${1000 - i}`, i, text: `text ${i}\twith tab` }));
     const ds = await importDataset({ name: "thousand", format: "jsonl", body: rows.map((r) => JSON.stringify(r)).join("\n") });
