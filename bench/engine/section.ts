@@ -1,12 +1,162 @@
+// Our engine: N no-op `echo` jobs (no delay) with batch and worker concurrency 64; 1 worker process
+// against 2, and 20 concurrent batches against one. Timed from PostgreSQL's record: min(started_at)
+// to max(finished_at) of the batches' jobs, i.e. first claim to last completion.
 import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import pg from "pg";
 import type { BenchOptions } from "../lib/args";
-import { ROOT } from "../lib/child";
+import { ROOT, round, runChild, spawnChild, type ChildHandle } from "../lib/child";
 import type { BenchServer } from "../lib/pg";
 import type { Report } from "../lib/report";
+import { OURS_SETTING } from "../lib/targets";
+import type { Row } from "../lib/types";
+import type { WorkerChildResult } from "./worker";
 
 export function engineAvailable() {
   return existsSync(path.join(ROOT, "lib", "engine", "index.ts"));
 }
 
-export async function runEngineSection(_pgs: BenchServer, _opts: BenchOptions, _report: Report, _log: (l: string) => void) {}
+export async function setupBatches(url: string, batches: number[], concurrency: number, extra: { dataset?: string; profile?: boolean; env?: Record<string, string> } = {}) {
+  return runChild<{ batchIds: string[]; createSeconds: number }>(
+    "engine/setup.ts",
+    { url, batches, concurrency, dataset: extra.dataset, profile: extra.profile },
+    { env: { DATABASE_URL: url, BATCHBOARD_LOAD_DEMO: "0", ...extra.env }, label: "engine setup" },
+  );
+}
+
+/** Starts `n` worker processes, each ready (modules loaded, connected) before any is told to go. */
+export async function startWorkers(url: string, batchIds: string[], n: number, concurrency: number, execArgv: string[] = []) {
+  const handles: ChildHandle<WorkerChildResult>[] = Array.from({ length: n }, (_, i) =>
+    spawnChild<WorkerChildResult>(
+      "engine/worker.ts",
+      { url, batchIds, concurrency, timeoutMs: 30 * 60_000 },
+      { env: { DATABASE_URL: url, BATCHBOARD_WORKER_CONCURRENCY: String(concurrency) }, execArgv, label: `engine worker ${i + 1}` },
+    ),
+  );
+  await Promise.all(handles.map((h) => h.ready));
+  for (const h of handles) h.go();
+  return handles;
+}
+
+export async function jobTiming(url: string, batchIds: string[]) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ done: number; s: number; statuses: Record<string, number> }>(
+      `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS done,
+              extract(epoch FROM max(finished_at) - min(started_at))::float8 AS s
+       FROM jobs WHERE batch_id = ANY($1)`,
+      [batchIds],
+    );
+    return rows[0]!;
+  } finally {
+    await c.end();
+  }
+}
+
+async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) => void, spec: { setting: string; db: string; batches: number[]; workers: number; profile: boolean }): Promise<{ row: Row; profile?: Record<string, unknown> }> {
+  const unit = "jobs/s";
+  log(`batchboard (${spec.setting}) ...`);
+  const url = await pgs.createDatabase(spec.db);
+  try {
+    const { batchIds } = await setupBatches(url, spec.batches, opts.concurrency, { profile: spec.profile });
+    const profDir = path.join(ROOT, "bench", "results", "profiles");
+    if (spec.profile) await mkdir(profDir, { recursive: true });
+    const execArgv = spec.profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
+    const before = spec.profile ? new Set(await readdir(profDir)) : new Set<string>();
+    const handles = await startWorkers(url, batchIds, spec.workers, opts.concurrency, execArgv);
+    const results = await Promise.all(handles.map((h) => h.result));
+    const t = await jobTiming(url, batchIds);
+    const total = spec.batches.reduce((a, b) => a + b, 0);
+    const row: Row = {
+      section: "queues",
+      system: "batchboard",
+      setting: spec.setting,
+      jobs: t.done,
+      seconds: round(t.s, 3),
+      perSecond: round(t.done / t.s),
+      unit,
+      rssPeakMb: Math.max(...results.map((r) => r.rssPeakMb)),
+      cpuSeconds: round(results.reduce((a, r) => a + r.cpuSeconds, 0), 2),
+      notes: `concurrency ${opts.concurrency} (batch and worker)${spec.workers > 1 ? `; jobs per worker ${results.map((r) => r.processed.toLocaleString("en-US")).join(" / ")}` : ""}${t.done < total ? `; only ${t.done} of ${total} succeeded` : ""}`,
+    };
+    log(`batchboard (${spec.setting}): ${t.done.toLocaleString("en-US")} in ${row.seconds} s = ${row.perSecond?.toLocaleString("en-US")} jobs/s`);
+    let profile: Record<string, unknown> | undefined;
+    if (spec.profile) {
+      const after = (await readdir(profDir)).filter((f) => !before.has(f) && f.endsWith(".cpuprofile"));
+      profile = {
+        cpuProfile: after.map((f) => path.relative(ROOT, path.join(profDir, f))),
+        topFunctions: after.length ? await topFunctions(path.join(profDir, after[0]!)) : [],
+        topStatements: await topStatements(url, spec.db),
+      };
+    }
+    return { row, profile };
+  } finally {
+    await pgs.dropDatabase(spec.db).catch(() => {});
+  }
+}
+
+export async function runEngineSection(pgs: BenchServer, opts: BenchOptions, report: Report, log: (l: string) => void) {
+  const J = opts.jobs;
+  const per = Math.max(1, Math.round(J / 20));
+  const runs = [
+    { setting: `${OURS_SETTING} of ${J.toLocaleString("en-US")}`, db: "bench_engine_1w", batches: [J], workers: 1, profile: opts.profile },
+    { setting: `2 workers, 1 batch of ${J.toLocaleString("en-US")}`, db: "bench_engine_2w", batches: [J], workers: 2, profile: false },
+    { setting: `1 worker, 20 batches of ${per.toLocaleString("en-US")}`, db: "bench_engine_20b", batches: Array(20).fill(per) as number[], workers: 1, profile: false },
+  ];
+  for (const spec of runs) {
+    try {
+      const { row, profile } = await engineRun(pgs, opts, log, spec);
+      report.rows.push(row);
+      if (profile) report.profile = profile;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`batchboard (${spec.setting}): FAILED: ${message}`);
+      report.rows.push({ section: "queues", system: "batchboard", setting: spec.setting, jobs: null, seconds: null, perSecond: null, unit: "jobs/s", error: message });
+    }
+  }
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** Self time by function from a V8 .cpuprofile: where the worker's CPU goes. */
+async function topFunctions(file: string) {
+  const prof = JSON.parse(await readFile(file, "utf8")) as { nodes: ProfileNode[]; samples: number[] };
+  const hits = new Map<string, number>();
+  let total = 0;
+  for (const n of prof.nodes) {
+    const h = n.hitCount ?? 0;
+    total += h;
+    const where = n.callFrame.url ? `${n.callFrame.url.replace(/^file:\/\//, "").replace(ROOT + "/", "")}:${n.callFrame.lineNumber + 1}` : "";
+    const key = `${n.callFrame.functionName || "(anonymous)"} ${where}`.trim();
+    hits.set(key, (hits.get(key) ?? 0) + h);
+  }
+  return [...hits.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 20)
+    .map(([fn, h]) => ({ fn, selfPercent: round((100 * h) / Math.max(1, total), 1) }));
+}
+
+async function topStatements(url: string, db: string) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query(
+      `SELECT calls, round(total_exec_time::numeric, 1) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms, rows,
+              left(regexp_replace(query, '\\s+', ' ', 'g'), 300) AS query
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+       WHERE d.datname = $1 ORDER BY total_exec_time DESC LIMIT 12`,
+      [db],
+    );
+    return rows;
+  } catch (err) {
+    return [{ error: (err as Error).message }];
+  } finally {
+    await c.end();
+  }
+}

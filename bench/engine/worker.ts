@@ -1,0 +1,57 @@
+// One standalone worker process of our engine: startWorker after "go", until every given batch is
+// finished. Reports its RSS (sampled from inside every 100 ms) and CPU over that span.
+import { childConfig, childMain, pollUntil, ResourceSampler } from "../lib/child";
+
+interface Config {
+  url: string;
+  batchIds: string[];
+  concurrency: number;
+  timeoutMs: number;
+}
+
+const cfg = childConfig<Config>();
+let engine: typeof import("@/lib/engine");
+let db: typeof import("@/lib/db/client");
+
+export interface WorkerChildResult {
+  processed: number;
+  rssStartMb: number;
+  rssPeakMb: number;
+  rssEndMb: number;
+  cpuSeconds: number;
+  rssSamples: { t: number; rssMb: number }[];
+}
+
+childMain<WorkerChildResult>(
+  async () => {
+    engine = await import("@/lib/engine");
+    db = await import("@/lib/db/client");
+    await db.getPool().query("SELECT 1"); // connect before the clock starts
+  },
+  async () => {
+    const sampler = new ResourceSampler();
+    sampler.begin();
+    const worker = await engine.startWorker({ mode: "standalone", concurrency: cfg.concurrency, log: () => {} });
+    await pollUntil(
+      async () => {
+        const { rows } = await db
+          .getPool()
+          .query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM batches WHERE id = ANY($1) AND status NOT IN ('completed', 'failed', 'cancelled')",
+            [cfg.batchIds],
+          );
+        return rows[0]!.n === 0;
+      },
+      100,
+      cfg.timeoutMs,
+      "the batches to finish",
+    );
+    const use = sampler.end();
+    const processed = worker.stats.processed;
+    await worker.stop(1000);
+    await db.closeDb();
+    // at most ~600 points: enough to draw RSS over the run
+    const every = Math.max(1, Math.ceil(sampler.samples.length / 600));
+    return { processed, ...use, rssSamples: sampler.samples.filter((_, i) => i % every === 0) };
+  },
+);
