@@ -78,6 +78,7 @@ export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
       headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
       signal,
+      // not followed: a redirect's target would bypass the outbound URL check (it fails as http_3xx)
       redirect: "manual",
     });
     text = await res.text();
