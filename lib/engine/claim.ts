@@ -44,7 +44,8 @@ picked AS (
 claimed AS (
   UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = $3,
     lease_expires_at = now() + make_interval(secs => $4::float8 / 1000), started_at = now(), finished_at = NULL
-  FROM picked WHERE j.id = picked.id
+  -- = ANY(ARRAY(...)) keeps this an index lookup by id: a join on the CTE is planned as a scan of all jobs
+  WHERE j.id = ANY(ARRAY(SELECT id FROM picked))
   RETURNING j.id, j.batch_id, j.record_id, j.position, j.attempts
 ),
 counts AS (SELECT batch_id, count(*)::int AS n FROM claimed GROUP BY batch_id),
@@ -58,9 +59,9 @@ touched AS (
   WHERE b.id = r.id
   RETURNING b.id
 ) -- data-modifying CTEs always run, referenced or not
-SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts, d.data
-FROM claimed c JOIN ranked r ON r.id = c.batch_id
-LEFT JOIN dataset_records d ON d.dataset_id = r.dataset_id AND d.position = c.position`;
+SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts,
+  (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position) AS data
+FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 
 /** Claims up to `want` jobs for worker `owner` with a lease of `leaseMs`. */
 export async function claimJobs(owner: string, want: number, leaseMs: number, maxBatches = 16): Promise<ClaimedJob[]> {

@@ -8,6 +8,10 @@ const RETRYABLE = new Set(["40P01", "40001"]);
 export async function withTx<T>(fn: (client: pg.PoolClient) => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await getPool().connect();
+    // a connection dropped mid-transaction rejects the query below; without a listener the same
+    // failure would also be emitted as an 'error' event and crash the process
+    const onError = () => {};
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const out = await fn(client);
@@ -19,6 +23,7 @@ export async function withTx<T>(fn: (client: pg.PoolClient) => Promise<T>, attem
       if (attempt < attempts && code && RETRYABLE.has(code)) continue;
       throw err;
     } finally {
+      client.off("error", onError);
       client.release();
     }
   }

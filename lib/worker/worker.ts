@@ -138,12 +138,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     serial(async () => {
       if (buffer.length === 0) return;
       const items = buffer.splice(0, FLUSH_MAX);
+      flushing += items.length;
       try {
         const res = await withTx((client) => writeOutcomes(client, id, items.map((i) => i.outcome)));
         flushFailures = 0;
         for (const s of res.settled) notifyBatch(s.id, s.status);
-        for (const i of items) i.resolve();
+        for (const i of items) {
+          unflushed.delete(i.outcome.id);
+          i.resolve();
+        }
+        flushing -= items.length;
+        wakeUp();
       } catch (err) {
+        flushing -= items.length;
         // keep them; the database may be back in a moment (if not, the leases expire and the fence
         // rejects these late writes: the jobs run again elsewhere)
         buffer.unshift(...items);
@@ -153,8 +160,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       if (buffer.length) scheduleFlush();
     });
+  // outcomes written or being written; their leases are still renewed until the write lands
+  const unflushed = new Set<number>();
+  let flushing = 0;
   const complete = (outcome: Outcome) =>
     new Promise<void>((resolve) => {
+      unflushed.add(outcome.id);
       buffer.push({ outcome, resolve });
       scheduleFlush();
     });
@@ -317,7 +328,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       stats.processed++;
       stats.failed++;
     }
-    await complete(result);
+    // not awaited: the slot frees now and the next claim overlaps this write (the batch's own
+    // `running` counter still holds the slot until the write commits, so batch concurrency stays exact)
+    void complete(result);
   }
 
   function start(job: ClaimedJob) {
@@ -336,8 +349,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const loop = (async () => {
     let idle = 5;
     while (!stopping) {
-      const free = concurrency - running.size;
-      if (free <= 0) {
+      // at most `concurrency` flows at once, and at most as many outcomes again waiting to be written
+      const free = Math.min(concurrency - running.size, 2 * concurrency - running.size - buffer.length - flushing);
+      // claim in rounds, not one slot at a time: wait until a useful share of the slots is free
+      if (free <= 0 || (free < Math.ceil(concurrency / 8) && running.size > 0 && idle === 5)) {
         await waitForWake(pollMs);
         continue;
       }
@@ -369,7 +384,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const heartbeat = () =>
     serial(async () => {
       lastHeartbeat = Date.now();
-      const ids = [...running.keys()];
+      const ids = [...running.keys(), ...unflushed];
       try {
         if (ids.length) {
           const { rows } = await pool.query<{ id: number }>(
@@ -378,10 +393,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
             [ids, id, leaseMs],
           );
           const held = new Set(rows.map((r) => r.id));
-          const queued = new Set(buffer.map((b) => b.outcome.id));
           for (const jid of ids) {
             const r = running.get(jid);
-            if (r && !held.has(jid) && !queued.has(jid) && !r.controller.signal.aborted) {
+            if (r && !held.has(jid) && !r.controller.signal.aborted) {
               r.controller.abort(new AbortReason("lost", "the job was cancelled, stopped, or its lease was lost"));
             }
           }
