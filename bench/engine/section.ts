@@ -26,11 +26,11 @@ export async function setupBatches(url: string, batches: number[], concurrency: 
 }
 
 /** Starts `n` worker processes, each ready (modules loaded, connected) before any is told to go. */
-export async function startWorkers(url: string, batchIds: string[], n: number, concurrency: number, execArgv: string[] = []) {
+export async function startWorkers(url: string, batchIds: string[], n: number, concurrency: number, execArgv: string[] = [], maxMs?: number) {
   const handles: ChildHandle<WorkerChildResult>[] = Array.from({ length: n }, (_, i) =>
     spawnChild<WorkerChildResult>(
       "engine/worker.ts",
-      { url, batchIds, concurrency, timeoutMs: 30 * 60_000 },
+      { url, batchIds, concurrency, timeoutMs: 30 * 60_000, maxMs },
       { env: { DATABASE_URL: url, BATCHBOARD_WORKER_CONCURRENCY: String(concurrency) }, execArgv, label: `engine worker ${i + 1}` },
     ),
   );
