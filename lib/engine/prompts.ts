@@ -95,11 +95,11 @@ export function validateAnswer(input: PromptInput, answer: unknown): unknown {
  * early answer is never lost (both sides lock the job row; see lib/worker/completions.ts).
  */
 export async function answerPrompt(id: string, answer: unknown, answeredBy: string | null): Promise<Prompt> {
-  const batchId = await withTx(async (client) => {
+  const batch = await withTx(async (client) => {
     const p = await client.query<{ batch_id: string; job_id: number }>(`SELECT batch_id, job_id FROM prompts WHERE id = $1`, [id]);
     if (!p.rows[0]) throw new AppError("not_found", `prompt ${JSON.stringify(id)} not found`);
     const { batch_id, job_id } = p.rows[0];
-    await lockBatch(client, batch_id);
+    const locked = await lockBatch(client, batch_id);
     const job = await client.query<{ status: string }>(`SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, [job_id]);
     const prompt = await client.query<{ status: PromptStatus; input: PromptInput }>(
       `SELECT status, input FROM prompts WHERE id = $1 FOR UPDATE`,
@@ -115,10 +115,10 @@ export async function answerPrompt(id: string, answer: unknown, answeredBy: stri
       [id, JSON.stringify(value), answeredBy],
     );
     if (job.rows[0]?.status === "waiting_input") await wakeJobs(client, [job_id]);
-    return batch_id;
+    return { id: batch_id, status: locked.status };
   });
-  notifyPrompts(batchId);
-  notifyBatch(batchId, "running");
+  notifyPrompts(batch.id);
+  notifyBatch(batch.id, batch.status);
   return getPrompt(id);
 }
 

@@ -7,7 +7,7 @@ import { getPool } from "@/lib/db/client";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
 import { withTx } from "@/lib/engine/db";
-import { notifyBatch, subscribeEvents } from "@/lib/engine/events";
+import { notifyBatch, notifyPrompts, subscribeEvents } from "@/lib/engine/events";
 import { newId } from "@/lib/engine/ids";
 import { deliverWebhooks, expireLeases, pruneWorkers, sweepRetention } from "@/lib/engine/maintenance";
 import { expirePrompts } from "@/lib/engine/prompts";
@@ -229,6 +229,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           opts.timeoutMs ?? null,
         ],
       );
+      notifyPrompts(job.batch_id);
     }
     throw new ParkSignal(opts.key);
   }
