@@ -8,7 +8,17 @@ import { answerPrompt, createBatch, getBatch, listPrompts, startWorker, streamRe
 import type { ResultRow } from "@/lib/engine/types";
 import { chaosRoll } from "@/lib/flows/chaos";
 import { useTestDatabase } from "../helpers/db";
-import { waitFor } from "../engine/helpers";
+
+/** Polls `fn` until it returns a truthy value; fails naming `what` after `ms`. */
+async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 async function results(batchId: string): Promise<ResultRow[]> {
   const out: ResultRow[] = [];
