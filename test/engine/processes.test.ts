@@ -2,6 +2,8 @@
 // concurrency cap across processes, lease expiry, fairness between batches, and the fence that
 // rejects a late write. Plus the engine steps tests drive by hand: an answer that arrives before
 // the job parks, and the retention sweep.
+import { spawn } from "node:child_process";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { answerPrompt, cancelBatch, createBatch, getBatch, getJob, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
@@ -158,6 +160,41 @@ describe("worker processes", () => {
     ]);
     const ws = await getPool().query(`SELECT stopped_at FROM workers ORDER BY started_at DESC LIMIT 1`);
     expect(ws.rows[0].stopped_at).not.toBeNull();
+  });
+});
+
+describe("npm run worker", () => {
+  it("scripts/worker.ts migrates, works, and exits 0 on SIGTERM", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
+      cwd: path.resolve(import.meta.dirname, "../.."),
+      env: { ...process.env, DATABASE_URL: db().url, BATCHBOARD_LEASE_MS: "1000" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d) => (out += String(d)));
+    child.stderr!.on("data", (d) => (out += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    try {
+      const b = await make("echo", 5);
+      const done = await settled(b.id, 30_000);
+      expect(done.counts.succeeded).toBe(5);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(out).toContain("started (standalone");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("refuses to start without DATABASE_URL", async () => {
+    const env = { ...process.env };
+    delete env.DATABASE_URL;
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
+      cwd: path.resolve(import.meta.dirname, "../.."),
+      env,
+      stdio: "ignore",
+    });
+    expect(await new Promise((resolve) => child.once("exit", (code) => resolve(code)))).toBe(2);
   });
 });
 
