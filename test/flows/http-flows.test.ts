@@ -53,6 +53,13 @@ describe("http flow", () => {
     expect(JSON.parse(server.requests[0]!.body)).toEqual({ a: 1 });
   });
 
+  it("replays an OpenAI batch input line with body_template {{record.body}}", async () => {
+    server.reply({ json: { id: "chatcmpl-1" } });
+    const line = { custom_id: "req-1", method: "POST", url: "/v1/chat/completions", body: { model: "m", messages: [{ role: "user", content: "Hi" }] } };
+    await runFlow(http, record(line, "req-1"), { url: `${server.url}/v1/chat/completions`, body_template: "{{record.body}}" });
+    expect(JSON.parse(server.requests[0]!.body)).toEqual(line.body);
+  });
+
   it("treats 429 as retryable with Retry-After, and a 500 followed by a success as recoverable", async () => {
     server.reply({ status: 429, headers: { "retry-after": "7" }, json: { error: "slow down" } });
     const limited = await rejection(runFlow(http, record({}), { url: server.url }));
