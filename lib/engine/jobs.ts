@@ -170,8 +170,10 @@ export async function* streamResults(batchId: string, opts: { status?: JobStatus
       cost: number;
       record: unknown;
     }>(
-      `SELECT j.record_id, j.position, j.status, j.result, j.error_code, j.error_message, j.error_retryable, j.cost, r.data AS record
-       FROM jobs j LEFT JOIN dataset_records r ON r.dataset_id = $2 AND r.position = j.position
+      // the record by a per-row index lookup: a join may be planned as a scan of the whole dataset per page
+      `SELECT j.record_id, j.position, j.status, j.result, j.error_code, j.error_message, j.error_retryable, j.cost,
+              (SELECT r.data FROM dataset_records r WHERE r.dataset_id = $2 AND r.position = j.position) AS record
+       FROM jobs j
        WHERE j.batch_id = $1 AND j.position > $3 AND ($4::job_status[] IS NULL OR j.status = ANY($4::job_status[]))
        ORDER BY j.position LIMIT ${RESULTS_PAGE}`,
       [batchId, batch.datasetId, after, opts.status?.length ? opts.status : null],
