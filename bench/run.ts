@@ -148,7 +148,7 @@ async function main() {
 
   console.log("\n" + renderTable(report.rows, ours));
   if (report.latency.length) console.log("\n" + renderLatency(report.latency));
-  if (report.memory) console.log("\nworker memory: " + JSON.stringify(report.memory));
+  if (report.memory) console.log("\nworker memory: " + JSON.stringify({ ...report.memory, rssSamples: undefined }));
   console.log("\n" + renderTargets(report.targets));
   for (const n of report.notes) console.log(`note: ${n}`);
   console.log(`\nNode ${report.machine.node}; load average at end ${report.machine.loadAvgEnd.map((x) => x.toFixed(2)).join(" ")}; ${report.durationSeconds} s in all`);

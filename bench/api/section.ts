@@ -260,7 +260,7 @@ export async function runApiSection(pgs: BenchServer, opts: BenchOptions, report
 
     // 4. the engine flat out (one standalone worker child, memory sampled inside), the API under it
     const memoryCapMs = (opts.quick ? 90 : 600) * 1000;
-    const [worker] = await startWorkers(url, [bigId], 1, opts.concurrency, [], memoryCapMs);
+    const [worker] = await startWorkers(url, [bigId], 1, opts.concurrency, ["--expose-gc"], memoryCapMs);
     await sleep(3000); // let it reach full speed
     const deepCursor = await walkCursor(base, bigId, opts.quick ? 100 : 500);
     const events = followEvents(base, bigId);
@@ -302,6 +302,9 @@ export async function runApiSection(pgs: BenchServer, opts: BenchOptions, report
       rssEndMb: w.rssEndMb,
       growthMb: round(w.rssEndMb - w.rssStartMb, 1),
       peakGrowthMb: round(w.rssPeakMb - w.rssStartMb, 1),
+      heapUsedStartMb: w.heapUsedStartMb,
+      heapUsedEndMb: w.heapUsedEndMb,
+      afterStopAndFullGc: w.afterGc,
       cpuSeconds: w.cpuSeconds,
       note: w.finished ? "" : `the worker was stopped after ${memoryCapMs / 1000} s (run's time cap), before finishing the batch`,
       rssSamples: w.rssSamples,

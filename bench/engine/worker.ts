@@ -1,6 +1,6 @@
 // One standalone worker process of our engine: startWorker after "go", until every given batch is
 // finished. Reports its RSS (sampled from inside every 100 ms) and CPU over that span.
-import { childConfig, childMain, pollUntil, ResourceSampler } from "../lib/child";
+import { childConfig, childMain, mb, pollUntil, ResourceSampler } from "../lib/child";
 
 interface Config {
   url: string;
@@ -22,7 +22,11 @@ export interface WorkerChildResult {
   rssPeakMb: number;
   rssEndMb: number;
   cpuSeconds: number;
-  rssSamples: { t: number; rssMb: number }[];
+  heapUsedStartMb: number;
+  heapUsedEndMb: number;
+  /** after a forced full GC (the memory run starts the child with --expose-gc): what is really retained */
+  afterGc: { rssMb: number; heapUsedMb: number } | null;
+  rssSamples: { t: number; rssMb: number; heapUsedMb: number }[];
 }
 
 childMain<WorkerChildResult>(
@@ -33,6 +37,7 @@ childMain<WorkerChildResult>(
   },
   async () => {
     const sampler = new ResourceSampler();
+    const heapUsedStartMb = mb(process.memoryUsage().heapUsed);
     sampler.begin();
     const worker = await engine.startWorker({ mode: "standalone", concurrency: cfg.concurrency, log: () => {} });
     const finished = await pollUntil(
@@ -53,11 +58,19 @@ childMain<WorkerChildResult>(
       throw err;
     });
     const use = sampler.end();
+    const heapUsedEndMb = mb(process.memoryUsage().heapUsed);
     const processed = worker.stats.processed;
     await worker.stop(1000);
     await db.closeDb();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    let afterGc: WorkerChildResult["afterGc"] = null;
+    if (gc) {
+      gc();
+      const m = process.memoryUsage();
+      afterGc = { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed) };
+    }
     // at most ~600 points: enough to draw RSS over the run
     const every = Math.max(1, Math.ceil(sampler.samples.length / 600));
-    return { processed, finished, ...use, rssSamples: sampler.samples.filter((_, i) => i % every === 0) };
+    return { processed, finished, ...use, heapUsedStartMb, heapUsedEndMb, afterGc, rssSamples: sampler.samples.filter((_, i) => i % every === 0) };
   },
 );

@@ -94,7 +94,7 @@ export class ResourceSampler {
   private cpu0 = process.cpuUsage();
   private start = 0;
   private peak = 0;
-  readonly samples: { t: number; rssMb: number }[] = [];
+  readonly samples: { t: number; rssMb: number; heapUsedMb: number }[] = [];
 
   begin() {
     this.cpu0 = process.cpuUsage();
@@ -102,9 +102,10 @@ export class ResourceSampler {
     this.peak = this.start;
     const t0 = Date.now();
     this.timer = setInterval(() => {
-      const rss = mb(process.memoryUsage.rss());
+      const m = process.memoryUsage();
+      const rss = mb(m.rss);
       if (rss > this.peak) this.peak = rss;
-      this.samples.push({ t: Date.now() - t0, rssMb: rss });
+      this.samples.push({ t: Date.now() - t0, rssMb: rss, heapUsedMb: mb(m.heapUsed) });
     }, 100);
     this.timer.unref();
   }
@@ -122,7 +123,7 @@ export class ResourceSampler {
   }
 }
 
-const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+export const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 export const round = (n: number, digits = 0) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /**

@@ -123,7 +123,7 @@ export function renderMarkdown(r: Report, ours: number | null): string {
     "",
     "## Worker memory",
     "",
-    r.memory ? "```json\n" + JSON.stringify(r.memory, null, 2) + "\n```" : "not measured",
+    r.memory ? "```json\n" + JSON.stringify({ ...r.memory, rssSamples: undefined }, null, 2) + "\n```\n\n(RSS samples every ~100 ms over the run are in latest.json.)" : "not measured",
     "",
     "## Targets (measured, never asserted)",
     "",
