@@ -92,7 +92,7 @@ export function BatchActions({ batch }: { batch: Batch }) {
             retry.mutate(alsoOthers ? ["failed", "cancelled", "skipped"] : ["failed"], {
               onSuccess: (r) => {
                 setPending(null);
-                setNotice(`${r.retried.toLocaleString("en-US")} jobs queued again`);
+                setNotice(`${r.retried.toLocaleString("en-US")} ${r.retried === 1 ? "job" : "jobs"} queued again`);
               },
             });
         }}

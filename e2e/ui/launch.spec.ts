@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { unique } from "../fixtures";
+import { createBatch, inlineRecords, unique } from "../fixtures";
 import { snap } from "./helpers";
 
 test("launch a batch from the form and watch it reach 100%", async ({ page }) => {
@@ -82,4 +82,15 @@ test("a dry run runs only the first 10 records", async ({ page }) => {
   await expect(page).toHaveURL(/\/batches\/[^/]+$/);
   await expect(page.getByText("dry run").first()).toBeVisible();
   await expect(page.getByRole("region", { name: "Progress by status" })).toContainText("of 10 finished", { timeout: 45_000 });
+});
+
+test("when the event streams fail, an active batch falls back to polling", async ({ page, request }) => {
+  await page.route(/\/api\/(batches\/[^/]+\/)?events$/, (route) => route.abort("connectionrefused"));
+  const batch = await createBatch(request, { flow: "echo", parameters: { delay_ms: 300 }, records: inlineRecords(8), concurrency: 2 });
+  await page.goto(`/batches/${batch.id}`);
+  await expect(page.getByText("polling", { exact: true })).toBeVisible();
+  await expect(page.getByRole("region", { name: "Progress by status" }).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100", {
+    timeout: 45_000,
+  });
+  await expect(page.getByText("finished", { exact: true })).toBeVisible();
 });

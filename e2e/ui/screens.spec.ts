@@ -4,12 +4,12 @@ import { createBatch, createDataset, inlineRecords, unique } from "../fixtures";
 import { setTheme, snap } from "./helpers";
 
 test("every page renders in light and dark", async ({ page, request }) => {
-  const ds = await createDataset(request, inlineRecords(30, "s"), unique("screens"));
+  const ds = await createDataset(request, inlineRecords(45, "s"), unique("screens"));
   const running = await createBatch(request, {
     flow: "chaos",
     name: unique("screens-chaos"),
     dataset: ds.id,
-    parameters: { failure_rate: 0.3, delay_ms: 200, cost_per_item: 0.002 },
+    parameters: { failure_rate: 0.3, delay_ms: 800, cost_per_item: 0.002 },
     max_retries: 0,
     max_cost: 1,
     concurrency: 3,
