@@ -35,6 +35,7 @@ test("answer prompts in the Inbox by mouse and by keyboard, and the batch finish
   await first.getByRole("radio", { name: /positive/ }).click();
   await first.getByRole("button", { name: "Submit answer" }).click();
   await expect(mine).toHaveCount(3);
+  await expect(nav.getByRole("link", { name: /Inbox/ })).toContainText("3");
 
   // 2. by keyboard: the next prompt is active; 2 picks "negative", Enter submits
   const second = mine.first();
@@ -59,6 +60,8 @@ test("answer prompts in the Inbox by mouse and by keyboard, and the batch finish
   await page.keyboard.press("1");
   await page.keyboard.press("Enter");
   await expect(mine).toHaveCount(0);
+  await expect(nav.getByTestId("inbox-count")).toHaveCount(0);
+  await expect(page.getByRole("heading", { name: "No open prompts" })).toBeVisible();
 
   const done = await waitForBatch(request, batch.id);
   expect(done.status).toBe("completed");
