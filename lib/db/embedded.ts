@@ -25,6 +25,8 @@ export interface EmbeddedOptions {
   database?: string;
   /** extra postgres -c settings, e.g. { fsync: "off" } for throwaway test clusters */
   settings?: Record<string, string>;
+  /** listen on this port instead of a free one (restarting a stopped cluster where its clients expect it) */
+  port?: number;
   log?: (line: string) => void;
 }
 
@@ -110,7 +112,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     };
   }
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const tail: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: pgdata,

@@ -1,0 +1,352 @@
+// The fault-injection scenarios behind `npm run chaos` and test/chaos/chaos.test.ts (same code, two
+// sizes). Each runs one batch on real standalone worker processes against a real PostgreSQL,
+// injects its fault, waits for the batch to end, and checks the invariants (verify-batch.ts).
+import { chaosRoll } from "@/lib/flows/chaos";
+import { getPool } from "@/lib/db/client";
+import { createBatch, type CreateBatchInput } from "@/lib/engine";
+import type { ChaosCluster } from "./cluster";
+import { verifyBatch, type Check, type Expectation } from "./verify-batch";
+import { WorkerFleet, type UnexpectedExit } from "./worker-processes";
+
+export interface ChaosSize {
+  /** jobs in the kill, restart and termination batches */
+  jobs: number;
+  /** kill -9 at least this many times */
+  kills: number;
+  /** and at most this many */
+  maxKills: number;
+  /** jobs in the hang batch */
+  hangs: number;
+  /** how long PostgreSQL stays down */
+  outageMs: number;
+  /** at least this many rounds of pg_terminate_backend() */
+  terminations: number;
+  /** and at most this many (then the batch is left to finish) */
+  maxTerminations: number;
+  /** flow delay per record, so a batch lasts long enough to be hit */
+  delayMs: number;
+  /** worker concurrency (and the batch's) */
+  concurrency: number;
+  /** how long a batch may take to finish after its faults */
+  deadlineMs: number;
+}
+
+export function chaosSize(jobs: number, quick: boolean): ChaosSize {
+  return quick
+    ? { jobs, kills: 3, maxKills: 4, hangs: 10, outageMs: 1500, terminations: 3, maxTerminations: 8, delayMs: 120, concurrency: 12, deadlineMs: 60_000 }
+    : { jobs, kills: 5, maxKills: 10, hangs: 100, outageMs: 4000, terminations: 8, maxTerminations: Infinity, delayMs: 40, concurrency: 64, deadlineMs: 300_000 };
+}
+
+export interface ScenarioReport {
+  name: string;
+  jobs: number;
+  seconds: number;
+  injected: string;
+  succeeded: number;
+  failed: number;
+  checks: Check[];
+  ok: boolean;
+  /** workers that died without being killed: their exit and last output */
+  crashes: UnexpectedExit[];
+}
+
+export interface ScenarioContext {
+  cluster: ChaosCluster;
+  size: ChaosSize;
+  log: (line: string) => void;
+}
+
+/** lease short enough that a killed worker's jobs come back within seconds */
+const LEASE_MS = 2000;
+const FAILURE_RATE = 0.01;
+
+const randomBetween = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` (errors count as "not yet": the database may be down) until truthy or the deadline. */
+export async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+    await pause(50);
+  }
+}
+
+interface BatchProgress {
+  status: string;
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+}
+
+async function progress(batchId: string): Promise<BatchProgress> {
+  const { rows } = await getPool().query<BatchProgress>(
+    `SELECT status::text, pending, running, succeeded, failed FROM batches WHERE id = $1`,
+    [batchId],
+  );
+  return rows[0]!;
+}
+
+const finished = (p: BatchProgress) => ["completed", "failed", "cancelled"].includes(p.status);
+
+async function waitFinished(batchId: string, ms: number): Promise<Check> {
+  try {
+    await waitUntil(`batch ${batchId} to finish`, async () => finished(await progress(batchId)), ms);
+    return { name: "finished in time", ok: true, detail: `within ${Math.round(ms / 1000)} s` };
+  } catch (err) {
+    return { name: "finished in time", ok: false, detail: (err as Error).message };
+  }
+}
+
+const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, n: i, text: `record ${i}` }));
+
+/** A chaos-flow batch with a deterministic 1% of records that always fail, and a cost of 1 per attempt. */
+async function chaosBatch(ctx: ScenarioContext, seed: string, maxRetries: number, extra: Partial<CreateBatchInput> = {}) {
+  const recs = records(ctx.size.jobs);
+  const batch = await createBatch({
+    flow: "chaos",
+    name: `chaos: ${seed}`,
+    parameters: { failure_rate: FAILURE_RATE, seed, delay_ms: ctx.size.delayMs, cost_per_item: 1 },
+    source: { kind: "records", records: recs, recordIdField: "id" },
+    concurrency: ctx.size.concurrency,
+    maxRetries,
+    retryBackoffMs: 10,
+    ...extra,
+  });
+  const doomed = new Set(recs.filter((r) => chaosRoll(seed, r.id) < FAILURE_RATE).map((r) => r.id));
+  const expectation: Expectation = {
+    records: recs.length,
+    succeeded: recs.length - doomed.size,
+    failed: doomed.size,
+    result: "chaos",
+    costPerAttempt: 1,
+    failedIds: doomed,
+  };
+  return { batch, expectation };
+}
+
+function crashCheck(fleet: WorkerFleet): Check {
+  const c = fleet.unexpectedExits;
+  return {
+    name: "workers survived",
+    ok: c.length === 0,
+    detail: c.length
+      ? c.map((e) => `pid ${e.pid} exited (code ${e.code}, signal ${e.signal}): ${e.output.trim().split("\n").slice(-6).join(" | ")}`).join("; ")
+      : `no worker exited unless killed (${fleet.started} started)`,
+  };
+}
+
+async function report(
+  name: string,
+  started: number,
+  batchId: string,
+  injected: string,
+  expectation: Expectation,
+  extra: Check[],
+  fleet: WorkerFleet,
+): Promise<ScenarioReport> {
+  const checks = [...extra, ...(await verifyBatch(batchId, expectation))];
+  const p = await progress(batchId);
+  return {
+    name,
+    jobs: expectation.records,
+    seconds: (Date.now() - started) / 1000,
+    injected,
+    succeeded: p.succeeded,
+    failed: p.failed,
+    checks,
+    ok: checks.every((c) => c.ok),
+    crashes: [...fleet.unexpectedExits],
+  };
+}
+
+/** 1. kill -9 the worker at random moments (every 0.5-2 s), restarting it each time. */
+export async function killWorkers(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const started = Date.now();
+  const { size } = ctx;
+  const { maxKills } = size;
+  // each kill costs a job at most one attempt: retries enough that no healthy record runs out
+  const { batch, expectation } = await chaosBatch(ctx, "kill-9", maxKills + 2);
+  const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: size.concurrency, leaseMs: LEASE_MS });
+  let kills = 0;
+  let cutOff = 0;
+  try {
+    let w = await fleet.spawn();
+    while (kills < maxKills) {
+      await pause(randomBetween(500, 2000));
+      const p = await progress(batch.id);
+      if (finished(p)) break;
+      await fleet.kill9(w);
+      kills++;
+      cutOff += p.running;
+      ctx.log(`kill -9 #${kills} (pid ${w.pid}) with ${p.running} jobs running, ${p.succeeded + p.failed} done`);
+      w = await fleet.spawn();
+    }
+    const done = await waitFinished(batch.id, size.deadlineMs);
+    const extra: Check[] = [
+      done,
+      { name: "kills injected", ok: kills >= size.kills && cutOff > 0, detail: `${kills} kills (want >= ${size.kills}), ~${cutOff} attempts cut off` },
+      crashCheck(fleet),
+    ];
+    return await report("kill -9 worker", started, batch.id, `${kills} kill -9 (~${cutOff} attempts cut)`, expectation, extra, fleet);
+  } finally {
+    await fleet.stopAll();
+  }
+}
+
+/** 2. Stop PostgreSQL mid-batch and start it again on the same port: the workers must ride it out. */
+export async function restartDatabase(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const started = Date.now();
+  const { size } = ctx;
+  const { batch, expectation } = await chaosBatch(ctx, "pg-restart", 6);
+  const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: size.concurrency, leaseMs: LEASE_MS });
+  try {
+    await fleet.ensure(2);
+    const before = await waitUntil(
+      "a quarter of the batch done",
+      async () => {
+        const p = await progress(batch.id);
+        return (p.succeeded + p.failed >= size.jobs / 4 || finished(p)) && p;
+      },
+      size.deadlineMs,
+    );
+    const outageStart = Date.now();
+    await ctx.cluster.restart(size.outageMs);
+    const outage = (Date.now() - outageStart) / 1000;
+    ctx.log(`PostgreSQL down and up again in ${outage.toFixed(1)} s, with ${before.pending} pending, ${before.running} running`);
+    // progress after the outage by the SAME processes proves they reconnected (none restarted yet)
+    const resumed = await waitUntil(
+      "progress after the restart",
+      async () => {
+        const p = await progress(batch.id);
+        return (p.succeeded + p.failed > before.succeeded + before.failed + 10 || finished(p)) && p;
+      },
+      60_000,
+    ).then(
+      (p) => ({ name: "workers reconnected", ok: fleet.unexpectedExits.length === 0 && fleet.started === 2, detail: `${p.succeeded + p.failed - before.succeeded - before.failed} jobs done after the restart by the original ${fleet.started} workers` }),
+      (err: Error) => ({ name: "workers reconnected", ok: false, detail: err.message }),
+    );
+    const survived = crashCheck(fleet);
+    // a crashed worker is reported above; replace it so the rest of the invariants are still tested
+    await fleet.ensure(2);
+    const done = await waitFinished(batch.id, size.deadlineMs);
+    const extra: Check[] = [
+      done,
+      { name: "outage hit mid-batch", ok: before.pending > 0 && !finished(before), detail: `${before.pending} pending, ${before.running} running at the stop` },
+      resumed,
+      survived,
+    ];
+    return await report("PostgreSQL restart", started, batch.id, `1 outage, ${outage.toFixed(1)} s`, expectation, extra, fleet);
+  } finally {
+    await fleet.stopAll();
+  }
+}
+
+/** 3. A flow that hangs far past its timeout: every attempt times out, retries are counted, the batch ends. */
+export async function hangPastTimeout(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const started = Date.now();
+  const { size } = ctx;
+  const maxRetries = 2;
+  const timeoutMs = 300;
+  const batch = await createBatch({
+    flow: "sleep",
+    name: "chaos: hang past timeout",
+    parameters: { ms: 3_600_000 },
+    source: { kind: "records", records: records(size.hangs), recordIdField: "id" },
+    concurrency: Math.min(50, size.hangs),
+    timeoutMs,
+    maxRetries,
+    retryBackoffMs: 20,
+  });
+  const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: Math.min(50, size.hangs), leaseMs: LEASE_MS });
+  try {
+    await fleet.spawn();
+    const done = await waitFinished(batch.id, size.deadlineMs);
+    // every attempt wrote its timeout: one error line per attempt in the job's log
+    const { rows } = await getPool().query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs
+       WHERE batch_id = $1 AND (SELECT count(*) FROM jsonb_array_elements(COALESCE(logs, '[]')) l
+                                WHERE l->>'message' LIKE 'timeout:%') <> $2`,
+      [batch.id, maxRetries + 1],
+    );
+    const extra: Check[] = [
+      done,
+      { name: "every attempt logged its timeout", ok: rows[0]!.n === 0, detail: `${rows[0]!.n} jobs without exactly ${maxRetries + 1} timeout lines` },
+      crashCheck(fleet),
+    ];
+    return await report(
+      "hang past timeout",
+      started,
+      batch.id,
+      `${size.hangs} hangs x ${maxRetries + 1} attempts of ${timeoutMs} ms`,
+      { records: size.hangs, succeeded: 0, failed: size.hangs, result: "any", failedCode: "timeout", failedAttempts: maxRetries + 1 },
+      extra,
+      fleet,
+    );
+  } finally {
+    await fleet.stopAll();
+  }
+}
+
+/** 4. Transient database errors: the workers' connections are terminated every 0.2-0.8 s while they run. */
+export async function terminateConnections(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const started = Date.now();
+  const { size } = ctx;
+  const { batch, expectation } = await chaosBatch(ctx, "terminate-backend", 10);
+  const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: size.concurrency, leaseMs: LEASE_MS });
+  let rounds = 0;
+  let terminated = 0;
+  try {
+    await fleet.ensure(2);
+    while (rounds < size.maxTerminations) {
+      await pause(randomBetween(200, 800));
+      if (finished(await progress(batch.id))) break;
+      const n = await ctx.cluster.terminateClients();
+      if (n > 0) rounds++;
+      terminated += n;
+      // a worker that died is reported below; replace it so the rest of the invariants are still tested
+      if (fleet.unexpectedExits.length) await fleet.ensure(2);
+    }
+    const done = await waitFinished(batch.id, size.deadlineMs);
+    const extra: Check[] = [
+      done,
+      { name: "terminations injected", ok: rounds >= size.terminations, detail: `${terminated} connections in ${rounds} rounds (want >= ${size.terminations} rounds)` },
+      crashCheck(fleet),
+    ];
+    return await report("terminate backends", started, batch.id, `${terminated} conns killed in ${rounds} rounds`, expectation, extra, fleet);
+  } finally {
+    await fleet.stopAll();
+  }
+}
+
+export const SCENARIOS = [killWorkers, restartDatabase, hangPastTimeout, terminateConnections];
+
+/** The per-scenario table, then every failed invariant with its detail. */
+export function formatReports(reports: ScenarioReport[]): string {
+  const head = ["scenario", "jobs", "seconds", "injected", "succeeded", "failed", "invariants"];
+  const rows = reports.map((r) => [
+    r.name,
+    String(r.jobs),
+    r.seconds.toFixed(1),
+    r.injected,
+    String(r.succeeded),
+    String(r.failed),
+    r.ok ? `OK (${r.checks.length})` : `FAILED (${r.checks.filter((c) => !c.ok).length}/${r.checks.length})`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(" | ")} |`;
+  const out = [line(head), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)];
+  for (const r of reports) {
+    out.push("", `${r.name}:`);
+    for (const c of r.checks) out.push(`  ${c.ok ? "ok    " : "FAILED"} ${c.name}: ${c.detail}`);
+  }
+  return out.join("\n");
+}
