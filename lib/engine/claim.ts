@@ -6,6 +6,7 @@
 //    are split evenly between them, so a big batch cannot starve a small one;
 //  - jobs are taken in run order with FOR UPDATE SKIP LOCKED, moved to running with a lease, and the
 //    batch counters move in the same statement.
+import type pg from "pg";
 import { getPool } from "@/lib/db/client";
 
 export interface ClaimedJob {
@@ -63,9 +64,15 @@ SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts,
   (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position) AS data
 FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 
-/** Claims up to `want` jobs for worker `owner` with a lease of `leaseMs`. */
-export async function claimJobs(owner: string, want: number, leaseMs: number, maxBatches = 16): Promise<ClaimedJob[]> {
+/** Claims up to `want` jobs for worker `owner` with a lease of `leaseMs` (on `client`: inside its transaction). */
+export async function claimJobs(
+  owner: string,
+  want: number,
+  leaseMs: number,
+  maxBatches = 16,
+  client: pg.ClientBase | pg.Pool = getPool(),
+): Promise<ClaimedJob[]> {
   if (want <= 0) return [];
-  const { rows } = await getPool().query<ClaimedJob>(CLAIM_SQL, [want, Math.min(maxBatches, want), owner, leaseMs]);
+  const { rows } = await client.query<ClaimedJob>(CLAIM_SQL, [want, Math.min(maxBatches, want), owner, leaseMs]);
   return rows;
 }

@@ -126,7 +126,10 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
       out.set(s.id, await stopBatch(client, s.id, "budget_exhausted"));
     }
   }
-  const finished = await finishIfDone(client, [...out.keys()]);
+  // only batches with nothing left can finish: skip the statement on the hot path otherwise
+  const maybeDone = states.filter((s) => s.pending === 0 && s.running === 0 && s.waiting_input === 0 && out.get(s.id) !== "failed");
+  const stopped = [...out.entries()].filter(([id, st]) => st !== states.find((x) => x.id === id)?.status).map(([id]) => id);
+  const finished = await finishIfDone(client, [...new Set([...maybeDone.map((s) => s.id), ...stopped])]);
   for (const f of finished) out.set(f.id, f.status);
   return [...out.entries()].map(([id, status]) => ({ id, status }));
 }

@@ -66,7 +66,7 @@ interface RunningJob {
 
 const MAX_LOG_LINES = 100;
 const MAX_LOG_CHARS = 2000;
-const FLUSH_DELAY_MS = 3;
+const FLUSH_DELAY_MS = 1;
 const FLUSH_MAX = 500;
 const RETENTION_EVERY_MS = 10 * 60_000;
 
@@ -139,8 +139,20 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (buffer.length === 0) return;
       const items = buffer.splice(0, FLUSH_MAX);
       flushing += items.length;
+      // claim the next jobs in the same transaction: one round trip per cycle, and the slots these
+      // outcomes free (the batch's `running` counter) are refilled before anyone else waits on them
+      const want = stopping ? 0 : Math.max(0, freeSlots(items.length));
+      const worth = want > 0 && (want >= Math.ceil(concurrency / 8) || running.size === 0);
+      let claimed: ClaimedJob[] = [];
+      if (worth) reserved += want;
       try {
-        const res = await withTx((client) => writeOutcomes(client, id, items.map((i) => i.outcome)));
+        const res = await withTx(async (client) => {
+          const r = await writeOutcomes(client, id, items.map((i) => i.outcome));
+          claimed = worth ? await claimJobs(id, want, leaseMs, 16, client) : [];
+          return r;
+        });
+        if (worth) reserved -= want;
+        for (const j of claimed) start(j);
         flushFailures = 0;
         for (const s of res.settled) notifyBatch(s.id, s.status);
         for (const i of items) {
@@ -150,6 +162,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         flushing -= items.length;
         wakeUp();
       } catch (err) {
+        if (worth) reserved -= want;
         flushing -= items.length;
         // keep them; the database may be back in a moment (if not, the leases expire and the fence
         // rejects these late writes: the jobs run again elsewhere)
@@ -163,6 +176,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   // outcomes written or being written; their leases are still renewed until the write lands
   const unflushed = new Set<number>();
   let flushing = 0;
+  /** slots promised to a claim in flight (the loop's or a flush's) */
+  let reserved = 0;
+  /**
+   * At most `concurrency` flows at once, and at most as many outcomes again waiting to be written.
+   * `settling` outcomes are being written by the caller itself and free their place when it commits.
+   */
+  const freeSlots = (settling = 0) =>
+    Math.min(concurrency - running.size, 2 * concurrency - running.size - buffer.length - (flushing - settling)) - reserved;
   const complete = (outcome: Outcome) =>
     new Promise<void>((resolve) => {
       unflushed.add(outcome.id);
@@ -350,18 +371,20 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const loop = (async () => {
     let idle = 5;
     while (!stopping) {
-      // at most `concurrency` flows at once, and at most as many outcomes again waiting to be written
-      const free = Math.min(concurrency - running.size, 2 * concurrency - running.size - buffer.length - flushing);
+      const free = freeSlots();
       // claim in rounds, not one slot at a time: wait until a useful share of the slots is free
       if (free <= 0 || (free < Math.ceil(concurrency / 8) && running.size > 0 && idle === 5)) {
         await waitForWake(pollMs);
         continue;
       }
       let claimed: ClaimedJob[] = [];
+      reserved += free;
       try {
         claimed = await claimJobs(id, free, leaseMs);
       } catch (err) {
         log(`claim failed: ${(err as Error).message}`);
+      } finally {
+        reserved -= free;
       }
       if (stopping) {
         // claimed just as stop() was called: give them straight back
