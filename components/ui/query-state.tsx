@@ -1,9 +1,23 @@
 "use client";
 
+import Link from "next/link";
 import { ApiError } from "@/lib/client/api";
 
 /** The error state for a failed query: says whether the API is down or what it answered. */
 export function QueryError({ error, onRetry, what = "data" }: { error: unknown; onRetry?: () => void; what?: string }) {
+  if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+    return (
+      <section className="empty-state error-state" role="alert">
+        <h2>{error.status === 401 ? "Sign in required" : "Not allowed"}</h2>
+        <p>{error.message}</p>
+        {error.status === 401 ? (
+          <Link className="btn" href="/signin">
+            Sign in
+          </Link>
+        ) : null}
+      </section>
+    );
+  }
   const unreachable = error instanceof ApiError ? error.unreachable : true;
   const message = error instanceof Error ? error.message : String(error);
   return (

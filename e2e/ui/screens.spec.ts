@@ -61,3 +61,16 @@ test("an unreachable API shows an error state, not a blank page", async ({ page 
   await expect(page.getByRole("button", { name: "Retry" })).toBeVisible();
   await snap(page, "api-unreachable");
 });
+
+test("a 401 from the API asks the user to sign in", async ({ page }) => {
+  await page.route("**/api/batches?**", (route) =>
+    route.fulfill({
+      status: 401,
+      contentType: "application/json",
+      body: JSON.stringify({ error: { code: "unauthorized", message: "an API key or a session is required", details: [] } }),
+    }),
+  );
+  await page.goto("/batches");
+  await expect(page.getByRole("heading", { name: "Sign in required" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sign in" })).toHaveAttribute("href", "/signin");
+});
