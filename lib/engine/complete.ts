@@ -3,7 +3,7 @@
 // matches a job still running under this worker's lease for this very attempt, so a late write from a
 // worker that lost its lease (expired, cancelled, stopped) changes nothing.
 import type pg from "pg";
-import { durationBucket, emptyHistogram } from "./metrics";
+import { DURATION_BOUNDS_MS, HISTOGRAM_SIZE } from "./metrics";
 import { wakeJobs } from "./prompts";
 import { applyDeltas, Deltas, settleBatches, type Settled } from "./transitions";
 import type { JobStatus } from "./types";
@@ -30,27 +30,57 @@ export interface FlushResult {
   settled: Settled[];
 }
 
+// bucket thresholds for width_bucket(): ms <= bound[i] <=> ms < bound[i] + 1, so the SQL bucket of a
+// duration equals durationBucket() in ./metrics (integer milliseconds)
+const HIST_THRESHOLDS = DURATION_BOUNDS_MS.map((b) => b + 1);
+
+/**
+ * One statement: the fenced job UPDATE, and the per-second metrics (counts, cost, duration histogram)
+ * upserted from what it changed. Then the counters (one UPDATE) and the batch checks.
+ */
 export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[]): Promise<FlushResult> {
-  const { rows } = await client.query<{ id: number; batch_id: string; status: JobStatus; cost: number; duration_ms: number }>(
+  const { rows } = await client.query<{ id: number; batch_id: string; status: JobStatus; cost: number }>(
     `WITH input AS (
        SELECT * FROM unnest($1::bigint[], $2::int[], $3::job_status[], $4::text[], $5::text[], $6::text[], $7::bool[],
                             $8::float8[], $9::text[], $10::float8[], $11::int[], $12::bool[])
          AS t(id, attempts, status, result, error_code, error_message, error_retryable, cost, logs, delay_ms, duration_ms, release)
-       ORDER BY id)
-     UPDATE jobs j SET
-       status = i.status,
-       result = CASE WHEN i.status = 'succeeded' THEN i.result::jsonb END,
-       error_code = i.error_code, error_message = i.error_message, error_retryable = i.error_retryable,
-       cost = j.cost + i.cost,
-       logs = CASE WHEN i.logs IS NULL THEN j.logs ELSE COALESCE(j.logs, '[]'::jsonb) || i.logs::jsonb END,
-       lease_owner = NULL, lease_expires_at = NULL,
-       run_at = CASE WHEN i.status = 'pending' THEN now() + make_interval(secs => i.delay_ms / 1000) ELSE j.run_at END,
-       attempts = CASE WHEN i.release OR i.status = 'waiting_input' THEN j.attempts - 1 ELSE j.attempts END,
-       finished_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN now() END,
-       duration_ms = i.duration_ms
-     FROM input i
-     WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $13 AND j.attempts = i.attempts
-     RETURNING j.id, j.batch_id, j.status, i.cost, i.duration_ms`,
+       ORDER BY id),
+     upd AS (
+       UPDATE jobs j SET
+         status = i.status,
+         result = CASE WHEN i.status = 'succeeded' THEN i.result::jsonb END,
+         error_code = i.error_code, error_message = i.error_message, error_retryable = i.error_retryable,
+         cost = j.cost + i.cost,
+         logs = CASE WHEN i.logs IS NULL THEN j.logs ELSE COALESCE(j.logs, '[]'::jsonb) || i.logs::jsonb END,
+         lease_owner = NULL, lease_expires_at = NULL,
+         run_at = CASE WHEN i.status = 'pending' THEN now() + make_interval(secs => i.delay_ms / 1000) ELSE j.run_at END,
+         attempts = CASE WHEN i.release OR i.status = 'waiting_input' THEN j.attempts - 1 ELSE j.attempts END,
+         finished_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN now() END,
+         duration_ms = i.duration_ms
+       FROM input i
+       WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $13 AND j.attempts = i.attempts
+       RETURNING j.id, j.batch_id, j.status, i.cost, i.duration_ms,
+                 width_bucket(i.duration_ms, $14::int[]) AS hb, j.status IN ('succeeded', 'failed') AS done),
+     agg AS (
+       SELECT u.batch_id,
+              count(*) FILTER (WHERE u.status = 'succeeded')::int AS succeeded,
+              count(*) FILTER (WHERE u.status = 'failed')::int AS failed,
+              sum(u.cost)::float8 AS cost,
+              COALESCE(sum(u.duration_ms) FILTER (WHERE u.done), 0)::bigint AS dsum,
+              ARRAY(SELECT (SELECT count(*) FROM upd x WHERE x.batch_id = u.batch_id AND x.done AND x.hb = g)::int
+                    FROM generate_series(0, $15::int - 1) g ORDER BY g) AS hist
+       FROM upd u GROUP BY u.batch_id),
+     metrics AS (
+       INSERT INTO batch_metrics (batch_id, bucket, succeeded, failed, cost, duration_sum_ms, duration_hist)
+       SELECT batch_id, date_trunc('second', now()), succeeded, failed, cost, dsum, hist
+       FROM agg WHERE succeeded > 0 OR failed > 0 OR cost > 0
+       ORDER BY batch_id
+       ON CONFLICT (batch_id, bucket) DO UPDATE SET
+         succeeded = batch_metrics.succeeded + excluded.succeeded, failed = batch_metrics.failed + excluded.failed,
+         cost = batch_metrics.cost + excluded.cost, duration_sum_ms = batch_metrics.duration_sum_ms + excluded.duration_sum_ms,
+         duration_hist = ARRAY(SELECT COALESCE(a, 0) + COALESCE(b, 0)
+                               FROM unnest(batch_metrics.duration_hist, excluded.duration_hist) AS h(a, b)))
+     SELECT id, batch_id, status, cost FROM upd`,
     [
       outcomes.map((o) => o.id),
       outcomes.map((o) => o.attempts),
@@ -62,54 +92,24 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
       outcomes.map((o) => o.cost),
       outcomes.map((o) => o.logs),
       outcomes.map((o) => o.delayMs),
-      outcomes.map((o) => o.durationMs),
+      outcomes.map((o) => Math.round(o.durationMs)),
       outcomes.map((o) => o.release ?? false),
       owner,
+      HIST_THRESHOLDS,
+      HISTOGRAM_SIZE,
     ],
   );
   if (rows.length === 0) return { applied: 0, settled: [] };
 
   const deltas = new Deltas();
   const parked: number[] = [];
-  const bucket = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const metrics = new Map<string, { succeeded: number; failed: number; cost: number; sum: number; hist: number[] }>();
   for (const r of rows) {
     deltas.move(r.batch_id, "running", r.status).addCost(r.batch_id, r.cost);
     if (r.status === "waiting_input") parked.push(r.id);
-    let m = metrics.get(r.batch_id);
-    if (!m) metrics.set(r.batch_id, (m = { succeeded: 0, failed: 0, cost: 0, sum: 0, hist: emptyHistogram() }));
-    m.cost += r.cost;
-    if (r.status === "succeeded" || r.status === "failed") {
-      m[r.status]++;
-      m.sum += r.duration_ms;
-      m.hist[durationBucket(r.duration_ms)]!++;
-    }
   }
   // an answer that arrived before the job parked leaves no open prompt: run it again at once
   await wakeJobs(client, parked);
   const states = await applyDeltas(client, deltas);
   const settled = await settleBatches(client, states, deltas);
-  const m = [...metrics.entries()].filter(([, v]) => v.succeeded || v.failed || v.cost).sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  if (m.length) {
-    await client.query(
-      `INSERT INTO batch_metrics (batch_id, bucket, succeeded, failed, cost, duration_sum_ms, duration_hist)
-       SELECT t.batch_id, $2, t.succeeded, t.failed, t.cost, t.dsum, t.hist::int[]
-       FROM unnest($1::text[], $3::int[], $4::int[], $5::float8[], $6::bigint[], $7::text[]) AS t(batch_id, succeeded, failed, cost, dsum, hist)
-       ON CONFLICT (batch_id, bucket) DO UPDATE SET
-         succeeded = batch_metrics.succeeded + excluded.succeeded, failed = batch_metrics.failed + excluded.failed,
-         cost = batch_metrics.cost + excluded.cost, duration_sum_ms = batch_metrics.duration_sum_ms + excluded.duration_sum_ms,
-         duration_hist = ARRAY(SELECT COALESCE(a, 0) + COALESCE(b, 0)
-                               FROM unnest(batch_metrics.duration_hist, excluded.duration_hist) AS h(a, b))`,
-      [
-        m.map(([id]) => id),
-        bucket,
-        m.map(([, v]) => v.succeeded),
-        m.map(([, v]) => v.failed),
-        m.map(([, v]) => v.cost),
-        m.map(([, v]) => v.sum),
-        m.map(([, v]) => `{${v.hist.join(",")}}`),
-      ],
-    );
-  }
   return { applied: rows.length, settled };
 }

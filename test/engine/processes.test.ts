@@ -11,6 +11,7 @@ import { claimJobs } from "@/lib/engine/claim";
 import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
 import { withTx } from "@/lib/engine/db";
 import { expireLeases, sweepRetention } from "@/lib/engine/maintenance";
+import { durationBucket, HISTOGRAM_SIZE } from "@/lib/engine/metrics";
 // not a React hook: the name only says it hooks into beforeAll/afterAll
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
@@ -236,8 +237,12 @@ describe("engine steps, driven by hand", () => {
     expect(late.applied).toBe(0);
     const stale = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome({ ...second!, attempts: 1 }, { result: JSON.stringify("stale") })]));
     expect(stale.applied).toBe(0);
-    const ok = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome(second!, { result: JSON.stringify("right") })]));
+    const ok = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome(second!, { result: JSON.stringify("right"), durationMs: 150, cost: 0.5 })]));
     expect(ok.applied).toBe(1);
+    // the accepted outcome, and only it, landed in the per-second metrics, in the right duration bucket
+    const m = await getPool().query(`SELECT succeeded, failed, cost, duration_sum_ms, duration_hist FROM batch_metrics WHERE batch_id = $1`, [b.id]);
+    const hist = Array.from({ length: HISTOGRAM_SIZE }, (_, i) => (i === durationBucket(150) ? 1 : 0));
+    expect(m.rows).toEqual([{ succeeded: 1, failed: 0, cost: 0.5, duration_sum_ms: 150, duration_hist: hist }]);
     const again = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome(second!, { result: JSON.stringify("twice") })]));
     expect(again.applied).toBe(0);
     expect((await getJob(b.id, "r0")).result).toBe("right");
