@@ -14,7 +14,8 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
   const cancel = useJobAction(batchId, recordId, "cancel");
   const closeRef = useRef<HTMLButtonElement>(null);
   useEffect(() => {
-    closeRef.current?.focus();
+    // focus the panel only when opened from a click; keyboard users keep moving through the rows
+    if (!(document.activeElement instanceof HTMLTableRowElement)) closeRef.current?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") onClose();
     };

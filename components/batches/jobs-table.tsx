@@ -67,7 +67,7 @@ export function JobsTable({
         </div>
       ) : (
         <div className="table-wrap">
-          <table aria-label="Jobs">
+          <table aria-label="Jobs" aria-describedby="jobs-keys">
             <thead>
               <tr>
                 <th className="num">#</th>
@@ -84,6 +84,7 @@ export function JobsTable({
               {items.map((j) => (
                 <tr
                   key={j.record_id}
+                  data-record-id={j.record_id}
                   className="clickable"
                   tabIndex={0}
                   aria-selected={selected === j.record_id}
@@ -92,6 +93,14 @@ export function JobsTable({
                     if (e.key === "Enter" || e.key === " ") {
                       e.preventDefault();
                       onSelect(j.record_id);
+                    } else if (e.key === "ArrowDown" || e.key === "j" || e.key === "ArrowUp" || e.key === "k") {
+                      // move between rows; with the panel open, follow along
+                      e.preventDefault();
+                      const down = e.key === "ArrowDown" || e.key === "j";
+                      const row = (down ? e.currentTarget.nextElementSibling : e.currentTarget.previousElementSibling) as HTMLElement | null;
+                      row?.focus();
+                      const id = row?.dataset.recordId;
+                      if (id && selected) onSelect(id);
                     }
                   }}
                 >
@@ -115,6 +124,7 @@ export function JobsTable({
               ))}
             </tbody>
           </table>
+          <p id="jobs-keys" className="visually-hidden">Arrow keys or J and K move between jobs; Enter opens one.</p>
           <LoadMore
             hasNextPage={!!jobs.hasNextPage}
             isFetchingNextPage={jobs.isFetchingNextPage}

@@ -26,6 +26,17 @@ test("launch a batch from the form and watch it reach 100%", async ({ page }) =>
   await expect(page.getByRole("table", { name: "Jobs" }).getByRole("row")).toHaveCount(13);
   await snap(page, "batch-completed");
 
+  // keyboard: Enter opens a job, J moves to the next one with the panel following
+  const rows = page.getByRole("table", { name: "Jobs" }).getByRole("row");
+  const idOf = async (i: number) => ((await rows.nth(i).locator("td").nth(1).textContent()) ?? "").trim();
+  await rows.nth(1).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("dialog", { name: `Job ${await idOf(1)}` })).toBeVisible();
+  await page.keyboard.press("j");
+  await expect(page.getByRole("dialog", { name: `Job ${await idOf(2)}` })).toBeVisible();
+  await expect(page.getByRole("dialog", { name: `Job ${await idOf(2)}` }).getByRole("group", { name: "Result" })).toContainText("hello");
+  await page.keyboard.press("Escape");
+
   // and the list shows it
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Batches" }).click();
   const row = page.getByRole("row").filter({ hasText: name });
@@ -87,8 +98,11 @@ test("a dry run runs only the first 10 records", async ({ page }) => {
 test("when the event streams fail, an active batch falls back to polling", async ({ page, request }) => {
   await page.route(/\/api\/(batches\/[^/]+\/)?events$/, (route) => route.abort("connectionrefused"));
   const batch = await createBatch(request, { flow: "echo", parameters: { delay_ms: 300 }, records: inlineRecords(8), concurrency: 2 });
+  // paused, so it is still active when the page opens
+  expect((await request.post(`/api/batches/${batch.id}/pause`)).status()).toBe(200);
   await page.goto(`/batches/${batch.id}`);
   await expect(page.getByText("polling", { exact: true })).toBeVisible();
+  expect((await request.post(`/api/batches/${batch.id}/resume`)).status()).toBe(200);
   await expect(page.getByRole("region", { name: "Progress by status" }).getByRole("progressbar")).toHaveAttribute("aria-valuenow", "100", {
     timeout: 45_000,
   });
