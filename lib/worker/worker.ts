@@ -372,8 +372,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     let idle = 5;
     while (!stopping) {
       const free = freeSlots();
-      // claim in rounds, not one slot at a time: wait until a useful share of the slots is free
-      if (free <= 0 || (free < Math.ceil(concurrency / 8) && running.size > 0 && idle === 5)) {
+      // claim in rounds, not one slot at a time: wait until a useful share of the slots is free.
+      // While outcomes are being written, that write claims for us (same transaction, batch row
+      // already locked): claiming here too would only find the batch locked and reserve the slots.
+      if (
+        free <= 0 ||
+        buffer.length > 0 ||
+        flushing > 0 ||
+        (free < Math.ceil(concurrency / 8) && running.size > 0 && idle === 5)
+      ) {
         await waitForWake(pollMs);
         continue;
       }

@@ -101,7 +101,8 @@ describe("worker processes", () => {
 
   it("3 worker processes never run more than the batch's concurrency (4)", async () => {
     const b = await make("t-track", 150, { concurrency: 4, parameters: { delay_ms: 30 } });
-    const ws = [worker({ CONCURRENCY: "8" }), worker({ CONCURRENCY: "8" }), worker({ CONCURRENCY: "8" })];
+    // 2 slots per process, 6 in all against the batch's 4: the cap must hold across processes
+    const ws = [worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" })];
     await Promise.all(ws.map((w) => w.ready));
     let maxRunning = 0;
     const done = await waitFor("completed while sampling", async () => {
@@ -120,7 +121,7 @@ describe("worker processes", () => {
       [b.id],
     );
     expect(rows[0]!.peak).toBeLessThanOrEqual(4);
-    expect(rows[0]!.peak).toBeGreaterThanOrEqual(2);
+    expect(rows[0]!.peak).toBeGreaterThanOrEqual(3);
     expect(rows[0]!.pids).toBeGreaterThanOrEqual(2);
     await expectCountersExact(b.id);
   });
