@@ -279,7 +279,7 @@ function PromptCard({
           </p>
         ) : null}
         <div className="form-row">
-          <button type="submit" className="btn btn-primary" disabled={busy}>
+          <button type="submit" className={active ? "btn btn-primary" : "btn"} disabled={busy}>
             {busy ? "Sending…" : "Submit answer"}
           </button>
           {p.expires_at ? <span className="muted small">expires {formatUntil(p.expires_at)}</span> : null}
