@@ -56,7 +56,7 @@ test.describe("CLI", () => {
     const out = path.join(dir, "out.csv");
     const csv = await cli(["results", batch.id, "--format", "csv", "--output", out], baseURL!);
     expect(csv.code, csv.stderr).toBe(0);
-    expect(readFileSync(out, "utf8").split(/\r?\n/)[0]).toBe("record_id,status,result,error_code,error_message,cost");
+    expect(readFileSync(out, "utf8").split(/\r?\n/)[0]).toBe("record_id,position,status,result,error_code,error_message,cost");
 
     const status = await cli(["status", batch.id], baseURL!);
     expect(status.stdout).toContain("completed");

@@ -73,7 +73,7 @@ test.describe("jobs, results, metrics, events", () => {
     const csv = await request.get(`/api/batches/${batch.id}/results?format=csv`);
     expect(csv.headers()["content-type"]).toContain("text/csv");
     const rows = (await csv.text()).trim().split(/\r?\n/);
-    expect(rows[0]).toBe("record_id,status,result,error_code,error_message,cost");
+    expect(rows[0]).toBe("record_id,position,status,result,error_code,error_message,cost");
     expect(rows).toHaveLength(6);
     expect(rows[1]).toMatch(/^r0,succeeded,"\{""id"":""r0""/);
 

@@ -3,32 +3,14 @@
 // away stops the database cursor.
 import "server-only";
 import type { ResultRow } from "@/lib/engine/types";
+import { csvHeader, csvRow, openAIOutputLine } from "@/lib/datasets/export";
 import { toResultLine } from "./serialize";
 
 export type ResultFormat = "jsonl" | "csv" | "openai";
 
-const CSV_COLUMNS = ["record_id", "status", "result", "error_code", "error_message", "cost"];
-
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  const s = typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : JSON.stringify(value);
-  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function formatResultRow(format: ResultFormat, row: ResultRow, batchId: string): string {
-  if (format === "csv") {
-    return `${[row.recordId, row.status, row.result, row.error?.code, row.error?.message, row.cost].map(csvCell).join(",")}\r\n`;
-  }
-  if (format === "openai") {
-    // the OpenAI Batch API output shape: custom_id carries our record id
-    const ok = row.status === "succeeded";
-    return `${JSON.stringify({
-      id: `${batchId}:${row.recordId}`,
-      custom_id: row.recordId,
-      response: ok ? { status_code: 200, request_id: `${batchId}:${row.position}`, body: row.result ?? null } : null,
-      error: ok ? null : { code: row.error?.code ?? row.status, message: row.error?.message ?? `job ${row.status}` },
-    })}\n`;
-  }
+  if (format === "csv") return csvRow(row);
+  if (format === "openai") return openAIOutputLine(row, batchId);
   return `${JSON.stringify(toResultLine(row))}\n`;
 }
 
@@ -46,7 +28,7 @@ export function resultsStream(rows: AsyncGenerator<ResultRow>, format: ResultFor
       async pull(controller) {
         if (!headerSent) {
           headerSent = true;
-          controller.enqueue(encoder.encode(`${CSV_COLUMNS.join(",")}\r\n`));
+          controller.enqueue(encoder.encode(csvHeader()));
           return;
         }
         // batch ~256 rows per chunk: fewer, larger writes without holding more than one chunk
