@@ -142,6 +142,10 @@ async function main() {
   report.durationSeconds = Math.round((Date.now() - started) / 1000);
   report.machine.loadAvgEnd = os.loadavg();
   report.targets = evaluateTargets(report);
+  const load = Math.max(report.machine.loadAvgStart[0]!, report.machine.loadAvgEnd[1]!);
+  if (load > report.machine.cores) {
+    report.notes.push(`The machine was busy (load average up to ${load.toFixed(1)} on ${report.machine.cores} cores): figures are noisy and low; re-run on a quiet machine before comparing.`);
+  }
   const ours = oursRate(report.rows);
   const dir = path.resolve(ROOT, opts.out);
   await writeReport(dir, report, ours);

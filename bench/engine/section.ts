@@ -3,6 +3,7 @@
 // to max(finished_at) of the batches' jobs, i.e. first claim to last completion.
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { BenchOptions } from "../lib/args";
@@ -61,7 +62,7 @@ async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) 
   const url = await pgs.createDatabase(spec.db);
   try {
     const { batchIds } = await setupBatches(url, spec.batches, opts.concurrency, { profile: spec.profile });
-    const profDir = path.join(ROOT, "bench", "results", "profiles");
+    const profDir = path.join(os.tmpdir(), "batchboard-bench-profiles");
     if (spec.profile) await mkdir(profDir, { recursive: true });
     const execArgv = spec.profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
     const before = spec.profile ? new Set(await readdir(profDir)) : new Set<string>();
@@ -86,7 +87,7 @@ async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) 
     if (spec.profile) {
       const after = (await readdir(profDir)).filter((f) => !before.has(f) && f.endsWith(".cpuprofile"));
       profile = {
-        cpuProfile: after.map((f) => path.relative(ROOT, path.join(profDir, f))),
+        cpuProfile: after.map((f) => path.join(profDir, f)),
         topFunctions: after.length ? await topFunctions(path.join(profDir, after[0]!)) : [],
         topStatements: await topStatements(url, spec.db),
       };
