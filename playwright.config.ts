@@ -1,6 +1,9 @@
 import { defineConfig, devices } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 3100);
+/** the second server, with authentication on */
+export const AUTH_PORT = PORT + 50;
+export const E2E_ADMIN_TOKEN = "e2e-admin-token-not-a-secret-0123456789";
 const executablePath = process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE || undefined;
 
 export default defineConfig({
@@ -36,19 +39,40 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    // the production build, on its own embedded database (scripts/e2e.mjs empties .data/e2e first)
-    command: "npx tsx scripts/serve.ts start",
-    url: `http://localhost:${PORT}/api/health`,
-    timeout: 240_000,
-    reuseExistingServer: false,
-    stdout: "pipe",
-    stderr: "pipe",
-    env: {
-      PORT: String(PORT),
-      BATCHBOARD_DATA_DIR: process.env.E2E_DATA_DIR || ".data/e2e",
-      BATCHBOARD_AUTH: "off",
-      ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
+  webServer: [
+    {
+      // the production build, on its own embedded database (scripts/e2e.mjs empties .data/e2e first)
+      command: "npx tsx scripts/serve.ts start",
+      url: `http://localhost:${PORT}/api/health`,
+      timeout: 240_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        PORT: String(PORT),
+        BATCHBOARD_DATA_DIR: process.env.E2E_DATA_DIR || ".data/e2e",
+        BATCHBOARD_AUTH: "off",
+        // specs stand up local HTTP servers in place of outside services (an upstream, an LLM, a webhook receiver)
+        BATCHBOARD_HTTP_ALLOWLIST: "127.0.0.1,localhost",
+        ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
+      },
     },
-  },
+    {
+      // the same build with authentication on (e2e/auth.spec.ts), on a database of its own
+      command: "npx tsx scripts/serve.ts start",
+      url: `http://localhost:${AUTH_PORT}/api/health`,
+      timeout: 240_000,
+      reuseExistingServer: false,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: {
+        PORT: String(AUTH_PORT),
+        BATCHBOARD_DATA_DIR: `${process.env.E2E_DATA_DIR || ".data/e2e"}-auth`,
+        BATCHBOARD_AUTH: "on",
+        BATCHBOARD_ADMIN_TOKEN: E2E_ADMIN_TOKEN,
+        BATCHBOARD_WORKER: "0",
+        BATCHBOARD_LOAD_DEMO: "0",
+      },
+    },
+  ],
 });

@@ -14,6 +14,7 @@ if (!browser) {
 // every run starts on a new embedded database
 const dataDir = process.env.E2E_DATA_DIR || ".data/e2e";
 rmSync(dataDir, { recursive: true, force: true });
+rmSync(`${dataDir}-auth`, { recursive: true, force: true });
 const r = spawnSync(process.execPath, ["node_modules/@playwright/test/cli.js", "test", ...process.argv.slice(2)], {
   stdio: "inherit",
   env: { ...process.env, E2E_DATA_DIR: dataDir, PLAYWRIGHT_CHROMIUM_EXECUTABLE: browser.executablePath ?? "" },

@@ -1,10 +1,9 @@
 "use client";
 
-import { useRouter, useSearchParams } from "next/navigation";
+import { useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
 
 export function SignInForm() {
-  const router = useRouter();
   const params = useSearchParams();
   const [key, setKey] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -26,8 +25,9 @@ export function SignInForm() {
         return;
       }
       const next = params.get("next");
-      router.replace(next && next.startsWith("/") && !next.startsWith("//") ? next : "/batches");
-      router.refresh();
+      // a full navigation: the client router cached the redirect that brought us here
+      // eslint-disable-next-line @next/next/no-location-assign-relative-destination -- a full load drops the client router's cached pages
+      window.location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/batches");
     } catch {
       setError("The Batchboard API could not be reached.");
     } finally {

@@ -1,5 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
+import { AuthOffBanner, SessionMenu } from "@/components/auth/session-menu";
 import { ThemeToggle } from "@/components/ui/theme-toggle";
 import { GlobalEvents } from "./global-events";
 import { NavLinks } from "./nav-links";
@@ -10,6 +11,7 @@ export function AppShell({ children }: { children: ReactNode }) {
       <a href="#content" className="skip-link">
         Skip to content
       </a>
+      <AuthOffBanner />
       <header className="topbar">
         <Link href="/batches" className="brand" aria-label="Batchboard home">
           <span className="brand-mark" aria-hidden>▦</span> Batchboard
@@ -18,6 +20,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         <Link href="/batches/new" className="btn btn-primary btn-sm">
           New batch
         </Link>
+        <SessionMenu />
         <ThemeToggle />
       </header>
       <GlobalEvents />

@@ -75,7 +75,7 @@ test.describe("jobs, results, metrics, events", () => {
     const rows = (await csv.text()).trim().split(/\r?\n/);
     expect(rows[0]).toBe("record_id,position,status,result,error_code,error_message,cost");
     expect(rows).toHaveLength(6);
-    expect(rows[1]).toMatch(/^r0,succeeded,"\{""id"":""r0""/);
+    expect(rows[1]).toMatch(/^r0,0,succeeded,"\{""id"":""r0""/);
 
     const openai = (await (await request.get(`/api/batches/${batch.id}/results?format=openai`)).text()).trim().split("\n").map((l) => JSON.parse(l));
     expect(openai[0]).toMatchObject({ custom_id: "r0", response: { status_code: 200, body: { id: "r0" } }, error: null });
