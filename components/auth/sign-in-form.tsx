@@ -26,7 +26,6 @@ export function SignInForm() {
       }
       const next = params.get("next");
       // a full navigation: the client router cached the redirect that brought us here
-      // eslint-disable-next-line @next/next/no-location-assign-relative-destination -- a full load drops the client router's cached pages
       window.location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/batches");
     } catch {
       setError("The Batchboard API could not be reached.");
