@@ -55,7 +55,10 @@ export const review = defineFlow({
       default: params.default_label,
       timeoutMs: params.timeout_ms,
     });
+    const who = ctx.answerInfo("label");
     const result = toResult(answer);
+    result.answered_by ??= who?.answeredBy ?? null;
+    result.answered_at ??= who?.answeredAt?.toISOString() ?? null;
     if (!params.allow_free_text && !params.options.includes(result.label)) {
       throw new FlowError("invalid_answer", `label ${JSON.stringify(result.label)} is not one of ${params.options.join(", ")}`, { retryable: false });
     }

@@ -47,6 +47,8 @@ export interface FlowContext<P = unknown> {
    * an ask must be safe to run twice. Never catch and swallow what ask() throws.
    */
   ask<T = unknown>(options: AskOptions<T>): Promise<T>;
+  /** who answered the prompt `key` and when, once ask() has returned a human's answer; else null */
+  answerInfo(key: string): { answeredBy: string | null; answeredAt: Date | null } | null;
 }
 
 export interface FlowDefinition<S extends z.ZodType = z.ZodType> {

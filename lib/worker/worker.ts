@@ -217,18 +217,22 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     return info;
   }
 
-  async function ask<T>(job: ClaimedJob, info: BatchInfo, opts: AskOptions<T>): Promise<T> {
+  type AnswerInfo = { answeredBy: string | null; answeredAt: Date | null };
+  async function ask<T>(job: ClaimedJob, info: BatchInfo, opts: AskOptions<T>, answers: Map<string, AnswerInfo>): Promise<T> {
     const hasDefault = opts.default !== undefined;
     if (!info.interactive) {
       if (hasDefault) return opts.default as T;
       throw new FlowError("input_required", `input required (${opts.key}) but the batch is not interactive`, { retryable: false });
     }
-    const { rows } = await pool.query<{ status: string; answer: unknown; default_value: unknown }>(
-      `SELECT status, answer, default_value FROM prompts WHERE job_id = $1 AND key = $2`,
+    const { rows } = await pool.query<{ status: string; answer: unknown; default_value: unknown; answered_by: string | null; answered_at: Date | null }>(
+      `SELECT status, answer, default_value, answered_by, answered_at FROM prompts WHERE job_id = $1 AND key = $2`,
       [job.id, opts.key],
     );
     const p = rows[0];
-    if (p?.status === "answered") return p.answer as T;
+    if (p?.status === "answered") {
+      answers.set(opts.key, { answeredBy: p.answered_by, answeredAt: p.answered_at });
+      return p.answer as T;
+    }
     if (p?.status === "expired") {
       if (p.default_value !== null && p.default_value !== undefined) return p.default_value as T;
       throw new FlowError("input_timeout", `no answer to ${JSON.stringify(opts.key)} before the prompt expired`, { retryable: false });
@@ -292,6 +296,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         result = failure({ code: "unknown_flow", message: `flow ${JSON.stringify(info?.flow)} is not registered in this worker`, retryable: false });
       } else {
         const i = info;
+        const answers = new Map<string, { answeredBy: string | null; answeredAt: Date | null }>();
         const ctx: FlowContext = {
           params: i.parameters,
           signal: controller.signal,
@@ -304,7 +309,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           reportCost(amount) {
             if (Number.isFinite(amount) && amount > 0) cost += amount;
           },
-          ask: (opts) => ask(job, i, opts),
+          ask: (opts) => ask(job, i, opts, answers),
+          answerInfo: (key) => answers.get(key) ?? null,
         };
         if (i.timeoutMs) {
           timer = setTimeout(

@@ -10,6 +10,8 @@ export interface TestContextOptions {
   batchId?: string;
   /** answers ctx.ask; default: returns options.default, or throws like a non-interactive engine */
   ask?: (options: AskOptions) => unknown;
+  /** what ctx.answerInfo(key) reports */
+  answerInfo?: (key: string) => { answeredBy: string | null; answeredAt: Date | null } | null;
 }
 
 export interface TestHarness<P> {
@@ -40,6 +42,7 @@ export function createTestContext<P>(params: P, options: TestContextOptions = {}
       if (o.default !== undefined) return o.default;
       throw new Error("ask() without an answerer or default");
     },
+    answerInfo: (key) => options.answerInfo?.(key) ?? null,
   };
   return {
     ctx,

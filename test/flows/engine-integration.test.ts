@@ -72,8 +72,12 @@ describe("built-in flows on the engine", () => {
     await answerPrompt(prompts[1]!.id, "neutral", "tester");
     const done = await finished(batch.id);
     expect(done.counts.succeeded).toBe(2);
-    const labels = (await results(batch.id)).map((r) => (r.result as { label: string }).label).sort();
-    expect(labels).toEqual(["negative", "neutral"]);
+    const rows = (await results(batch.id)).map((r) => r.result as { label: string; answered_by: string | null; answered_at: string | null });
+    expect(rows.map((r) => r.label).sort()).toEqual(["negative", "neutral"]);
+    for (const r of rows) {
+      expect(r.answered_by).toBe("tester");
+      expect(Number.isNaN(Date.parse(r.answered_at ?? ""))).toBe(false);
+    }
   });
 
   it("review without interaction or default fails every record with input_required", async () => {
