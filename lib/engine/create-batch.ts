@@ -3,6 +3,7 @@
 // INSERT … SELECT from dataset_records, in seeded-shuffle order (set-based: 100,000 rows in seconds).
 import { randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
+import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
 import { extractRecordIds } from "@/lib/datasets/record-ids";
 import { writeDatasetRecords } from "@/lib/datasets/write-records";
 import { AppError, type ErrorDetail } from "@/lib/errors";
@@ -38,12 +39,9 @@ function validateOptions(input: CreateBatchInput): void {
     }
   }
   if (input.webhookUrl) {
-    try {
-      const u = new URL(input.webhookUrl);
-      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
-    } catch {
-      details.push({ path: "webhook_url", message: "must be an http(s) URL" });
-    }
+    // the same rules as the http flow's outbound calls: scheme, no credentials, BATCHBOARD_HTTP_ALLOWLIST
+    const check = checkOutboundUrlStatic(input.webhookUrl);
+    if (!check.ok) details.push({ path: "webhook_url", message: check.reason });
   }
   if (details.length) throw new AppError("validation_failed", details.map((d) => `${d.path}: ${d.message}`).join("; "), details);
 }

@@ -2,6 +2,7 @@
 // expired leases, expired prompts, webhook deliveries, the retention sweep, stale worker rows.
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
+import { checkOutboundUrl } from "@/lib/flows/outbound";
 import { query, withTx } from "./db";
 import { notifyBatch } from "./events";
 import { applyDeltas, Deltas, settleBatches } from "./transitions";
@@ -125,7 +126,10 @@ export async function deliverWebhooks(limit = 10): Promise<number> {
       const body = webhookBody(b);
       const attempt = b.webhook_attempts + 1;
       let error: string | null = null;
+      // private addresses are refused unless allowlisted, checked at every delivery (DNS can change)
+      const outbound = await checkOutboundUrl(b.webhook_url);
       try {
+        if (!outbound.ok) throw new Error(`refused: ${outbound.reason}`);
         const res = await fetch(b.webhook_url, {
           method: "POST",
           headers: {

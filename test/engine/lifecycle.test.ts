@@ -324,7 +324,13 @@ describe("webhook, stats, workers", () => {
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as AddressInfo).port;
+    // a loopback receiver is a private address: allowed only through the allowlist
+    process.env.BATCHBOARD_HTTP_ALLOWLIST = `127.0.0.1:${port}`;
     try {
+      await expect(make("t-echo", 1, { webhookUrl: "http://elsewhere.example/hook" })).rejects.toMatchObject({
+        code: "validation_failed",
+        details: [expect.objectContaining({ path: "webhook_url" })],
+      });
       const b = await make("t-echo", 3, { webhookUrl: `http://127.0.0.1:${port}/hook`, metadata: { team: "x" } });
       await waitFor("webhook delivered", async () => (await batchRow(b.id)).webhook_state === "delivered", 20_000);
       expect(calls).toBe(2);
@@ -335,7 +341,14 @@ describe("webhook, stats, workers", () => {
       expect(signature).toBe(`sha256=${createHmac("sha256", secret).update(body).digest("hex")}`);
       const payload = JSON.parse(body);
       expect(payload.batch).toMatchObject({ id: b.id, status: "completed", progress: { succeeded: 3 }, metadata: { team: "x" } });
+
+      // without the allowlist, delivery to a private address is refused and never reaches the receiver
+      delete process.env.BATCHBOARD_HTTP_ALLOWLIST;
+      const refused = await make("t-echo", 1, { webhookUrl: `http://127.0.0.1:${port}/hook` });
+      await waitFor("webhook refused", async () => String((await batchRow(refused.id)).webhook_last_error ?? "").includes("private address"), 20_000);
+      expect(calls).toBe(2);
     } finally {
+      delete process.env.BATCHBOARD_HTTP_ALLOWLIST;
       server.close();
     }
   });
