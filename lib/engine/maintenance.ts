@@ -29,6 +29,17 @@ export async function expireLeases(limit = 1000): Promise<number> {
       [limit],
     );
     if (rows.length === 0) return { n: 0, settled: [] };
+    // a job failed here for good finished too: count it in the throughput series like any failure
+    const failedBy = new Map<string, number>();
+    for (const r of rows) if (r.status === "failed") failedBy.set(r.batch_id, (failedBy.get(r.batch_id) ?? 0) + 1);
+    if (failedBy.size) {
+      await client.query(
+        `INSERT INTO batch_metrics (batch_id, bucket, failed)
+         SELECT b, date_trunc('second', now()), n FROM unnest($1::text[], $2::int[]) AS t(b, n) ORDER BY b
+         ON CONFLICT (batch_id, bucket) DO UPDATE SET failed = batch_metrics.failed + excluded.failed`,
+        [[...failedBy.keys()], [...failedBy.values()]],
+      );
+    }
     const deltas = new Deltas();
     for (const r of rows) deltas.move(r.batch_id, "running", r.status);
     const states = await applyDeltas(client, deltas);
