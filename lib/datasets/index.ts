@@ -6,7 +6,8 @@ import { createReadStream } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 import { getConfig } from "@/lib/config";
-import { getPool, getPrisma } from "@/lib/db/client";
+import { getPrisma } from "@/lib/db/client";
+import { withTx } from "@/lib/db/tx";
 import type { Page } from "@/lib/engine/types";
 import { AppError, notFound } from "@/lib/errors";
 import { parseDataset, type DatasetFormat } from "./parse";
@@ -74,20 +75,9 @@ function nameTaken(name: string): AppError {
   ]);
 }
 
-/** Runs `fn` in one transaction on a pool client; the insert of the dataset row maps a taken name to 409. */
-async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await getPool().connect();
-  try {
-    await client.query("BEGIN");
-    const out = await fn(client);
-    await client.query("COMMIT");
-    return out;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+/** One transaction, never re-run: an import consumes its stream as it goes. */
+function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withTx(fn, 1);
 }
 
 async function insertDatasetRow(

@@ -1,0 +1,34 @@
+// Transactions on the shared pool, retried on the two errors PostgreSQL asks callers to retry
+// (deadlock, serialization failure): a cancel racing a completion may deadlock, and must not fail.
+import type pg from "pg";
+import { getPool } from "./client";
+
+const RETRYABLE = new Set(["40P01", "40001"]);
+
+/**
+ * Runs `fn` in one transaction. `attempts` > 1 re-runs it after a deadlock or serialization
+ * failure, so `fn` must then be safe to run again (not, say, a consumed upload stream).
+ */
+export async function withTx<T>(fn: (client: pg.PoolClient) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await getPool().connect();
+    // a connection dropped mid-transaction rejects the query below; without a listener the same
+    // failure would also be emitted as an 'error' event and crash the process
+    const onError = () => {};
+    client.on("error", onError);
+    try {
+      await client.query("BEGIN");
+      const out = await fn(client);
+      await client.query("COMMIT");
+      return out;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      const code = (err as { code?: string }).code;
+      if (attempt < attempts && code && RETRYABLE.has(code)) continue;
+      throw err;
+    } finally {
+      client.off("error", onError);
+      client.release();
+    }
+  }
+}
