@@ -4,33 +4,20 @@
 // instrumentation.ts, the in-process worker), prints the URL once /api/health answers, and on
 // SIGINT/SIGTERM stops Next.js and then the database cleanly.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { getConfig } from "@/lib/config";
 import { ensureDatabase } from "@/lib/db/ensure";
+import { buildState } from "./lib/build-state";
 
 const mode = process.argv[2] === "dev" ? "dev" : "start";
 const root = process.cwd();
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 const log = (line: string) => console.log(`[batchboard] ${line}`);
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "node_modules" || entry.name === "generated" || entry.name.startsWith(".")) continue;
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 function buildIfStale() {
-  const buildId = path.join(root, process.env.NEXT_DIST_DIR || ".next", "BUILD_ID");
-  const built = existsSync(buildId) ? statSync(buildId).mtimeMs : 0;
-  const sources = Math.max(...["app", "components", "lib"].map((d) => newestMtime(path.join(root, d))));
-  if (built && built >= sources) return;
-  log(built ? "sources changed since the last build: building" : "no production build yet: building (first start only)");
+  const state = buildState(root);
+  if (state === "current") return;
+  log(state === "stale" ? "sources changed since the last build: building" : "no production build yet: building (first start only)");
   const r = spawnSync(process.execPath, [nextBin, "build"], { stdio: "inherit", env: process.env });
   if (r.status !== 0) {
     log("the build failed");

@@ -4,12 +4,13 @@
 // regression slopes of RSS (MB/hour) and p95 latency, and the verdicts "no growth trend" and
 // "no errors"; exits 1 when either does not hold.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { freePort } from "@/lib/db/embedded";
+import { buildIdFile, buildState } from "./lib/build-state";
 
 const { values } = parseArgs({
   options: {
@@ -41,23 +42,14 @@ const P95_RISE_LIMIT = 0.5;
 const MIN_CONCLUSIVE_FIT_MIN = 10;
 
 // ---- the build must be there; whether it is current decides how the app is started
-const distDir = path.join(root, process.env.NEXT_DIST_DIR || ".next");
-const buildIdFile = path.join(distDir, "BUILD_ID");
-if (!existsSync(buildIdFile)) {
-  console.error(`[soak] ${buildIdFile} is missing: run \`npx next build\` first (the soak test builds nothing itself).`);
+const buildIdPath = buildIdFile(root);
+const distDir = path.dirname(buildIdPath);
+const state = buildState(root);
+if (state === "missing") {
+  console.error(`[soak] ${buildIdPath} is missing: run \`npx next build\` first (the soak test builds nothing itself).`);
   process.exit(2);
 }
-function newestMtime(dir: string): number {
-  let newest = 0;
-  if (!existsSync(dir)) return newest;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === "node_modules" || entry.name === "generated" || entry.name.startsWith(".")) continue;
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-const buildIsCurrent = statSync(buildIdFile).mtimeMs >= Math.max(...["app", "components", "lib"].map((d) => newestMtime(path.join(root, d))));
+const buildIsCurrent = state === "current";
 
 // ---- /proc: RSS of the next-server process and of the app's node process tree (postgres excluded:
 // its shared buffers would count once per backend)
