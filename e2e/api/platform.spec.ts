@@ -54,8 +54,11 @@ test.describe("flows, prompts, stats, metrics, workers, events", () => {
       input: { type: "choice", options: [{ value: "yes" }, { value: "no" }], allow_free_text: false },
       record: { id: "p1", text: "great" },
     });
-    const job = await (await request.get(`/api/batches/${batch.id}/jobs/p1`)).json();
-    expect(job.status).toBe("waiting_input");
+    // the prompt is stored as the flow asks; the job is parked a moment later, when its attempt ends
+    const job = await waitUntil(async () => {
+      const j = await (await request.get(`/api/batches/${batch.id}/jobs/p1`)).json();
+      return j.status === "waiting_input" ? j : undefined;
+    }, "the job to wait for input");
     expect(job.prompts.map((p: { id: string }) => p.id)).toEqual([prompt.id]);
 
     await expectError(await request.post(`/api/prompts/${prompt.id}/answer`, { data: { answer: "maybe" } }), 422, "validation_failed");
