@@ -1,11 +1,10 @@
 "use client";
 // The batch's metrics over time, from GET /api/batches/{id}/metrics.
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, AreaChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { SucceededFailedBars, chartTick as tick, chartTooltipStyle as tooltipStyle } from "@/components/ui/charts";
 import type { Metrics } from "@/lib/client/types";
 
-const tick = { fontSize: 11, fill: "var(--muted)" };
 const timeLabel = (t: string) => new Date(t).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
-const tooltipStyle = { background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6, fontSize: 12, color: "var(--text)" };
 
 export function BatchCharts({ metrics }: { metrics: Metrics }) {
   const data = metrics.series.map((p) => ({ ...p, label: timeLabel(p.t) }));
@@ -16,17 +15,7 @@ export function BatchCharts({ metrics }: { metrics: Metrics }) {
     <div className="charts">
       <figure className="chart card" aria-label="Throughput over time">
         <figcaption>Throughput (jobs per {metrics.bucket_seconds}s)</figcaption>
-        <ResponsiveContainer width="100%" height={180}>
-          <BarChart data={data} margin={{ top: 6, right: 8, bottom: 0, left: -18 }}>
-            <CartesianGrid stroke="var(--border)" vertical={false} />
-            <XAxis dataKey="label" tick={tick} minTickGap={24} />
-            <YAxis tick={tick} allowDecimals={false} />
-            <Tooltip contentStyle={tooltipStyle} cursor={{ fill: "var(--surface-2)" }} />
-            <Legend wrapperStyle={{ fontSize: 12 }} />
-            <Bar dataKey="succeeded" stackId="a" fill="var(--ok)" isAnimationActive={false} />
-            <Bar dataKey="failed" stackId="a" fill="var(--err)" isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
+        <SucceededFailedBars data={data} height={180} />
       </figure>
       <figure className="chart card" aria-label="Job duration percentiles">
         <figcaption title="from a duration histogram: each value is the upper bound of its bucket">Duration p50 / p95 (ms, bucket bound)</figcaption>
