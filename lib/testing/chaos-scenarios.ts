@@ -1,6 +1,7 @@
 // The fault-injection scenarios behind `npm run chaos` and test/chaos/chaos.test.ts (same code, two
 // sizes). Each runs one batch on real standalone worker processes against a real PostgreSQL,
 // injects its fault, waits for the batch to end, and checks the invariants (verify-batch.ts).
+import { waitFor } from "./wait";
 import { chaosRoll } from "@/lib/flows/chaos";
 import { getPool } from "@/lib/db/client";
 import { createBatch, type CreateBatchInput } from "@/lib/engine";
@@ -63,21 +64,8 @@ const FAILURE_RATE = 0.01;
 const randomBetween = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `fn` (errors count as "not yet": the database may be down) until truthy or the deadline. */
-export async function waitUntil<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await pause(50);
-  }
-}
+/** Polls with a deadline; errors count as "not yet" (the database may be down). */
+export const waitUntil = <T,>(what: string, fn: () => Promise<T | null | undefined | false>, ms: number) => waitFor(what, fn, ms, 50);
 
 interface BatchProgress {
   status: string;

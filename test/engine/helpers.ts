@@ -10,21 +10,7 @@ export async function createTestTables() {
   await getPool().query(TEST_TABLES_SQL);
 }
 
-/** Polls `fn` until it returns a truthy value; fails with `what` after `ms`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor } from "@/lib/testing/wait";
 
 export async function batchRow(id: string) {
   const { rows } = await getPool().query(`SELECT * FROM batches WHERE id = $1`, [id]);

@@ -7,18 +7,10 @@ import { AppError } from "@/lib/errors";
 import { answerPrompt, createBatch, getBatch, listPrompts, startWorker, streamResults, type WorkerHandle } from "@/lib/engine";
 import type { ResultRow } from "@/lib/engine/types";
 import { chaosRoll } from "@/lib/flows/chaos";
+import { waitFor as waitUntilDone } from "@/lib/testing/wait";
 import { useTestDatabase } from "../helpers/db";
 
-/** Polls `fn` until it returns a truthy value; fails naming `what` after `ms`. */
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const waitFor = <T,>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000) => waitUntilDone(what, fn, ms);
 
 async function results(batchId: string): Promise<ResultRow[]> {
   const out: ResultRow[] = [];
