@@ -94,3 +94,28 @@ export async function expectError(res: APIResponse, status: number, code: string
 }
 
 export const detailPaths = (error: { details: { path?: string }[] }) => error.details.map((d) => d.path);
+
+/**
+ * Reads a Server-Sent Events response as it arrives. `readUntil(pattern)` reads until the text so far
+ * matches (failing after 30 s or if the stream ends first); `text()` is everything read; `reader`
+ * reads on (e.g. to see the stream close).
+ */
+export function sseReader(res: Response) {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  return {
+    reader,
+    text: () => text,
+    async readUntil(pattern: RegExp) {
+      const deadline = Date.now() + 30_000;
+      while (!pattern.test(text)) {
+        if (Date.now() > deadline) throw new Error(`no ${pattern} in ${text}`);
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      expect(text).toMatch(pattern);
+    },
+  };
+}

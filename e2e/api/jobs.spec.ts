@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { createPausedBatch, detailPaths, expectError, runEchoBatch } from "../fixtures";
+import { createPausedBatch, detailPaths, expectError, runEchoBatch, sseReader } from "../fixtures";
 
 test.describe("jobs, results, metrics, events", () => {
   test("jobs: filter by status and q, sort by ordinal or finish time, paginate", async ({ request }) => {
@@ -106,23 +106,11 @@ test.describe("jobs, results, metrics, events", () => {
     const res = await fetch(`${baseURL}/api/batches/${paused.id}/events`, { signal: controller.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    const readUntil = async (pattern: RegExp) => {
-      const deadline = Date.now() + 30_000;
-      while (!pattern.test(text)) {
-        if (Date.now() > deadline) throw new Error(`no ${pattern} in ${text}`);
-        const { done, value } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-      }
-      expect(text).toMatch(pattern);
-    };
+    const { readUntil, text, reader } = sseReader(res);
     await readUntil(/event: batch\ndata: \{[^\n]*"status":"paused"/);
     await request.post(`/api/batches/${paused.id}/cancel`);
     await readUntil(/event: end\ndata: \{"status":"cancelled"\}/);
-    expect(text).toMatch(/"status":"cancelled"/);
+    expect(text()).toMatch(/"status":"cancelled"/);
     const { done } = await reader.read();
     expect(done).toBe(true);
     controller.abort();

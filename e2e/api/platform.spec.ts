@@ -2,7 +2,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { expect, test } from "@playwright/test";
-import { createBatch, createPausedBatch, detailPaths, expectError, runEchoBatch, waitForBatch, waitUntil } from "../fixtures";
+import { createBatch, createPausedBatch, detailPaths, expectError, runEchoBatch, sseReader, waitForBatch, waitUntil } from "../fixtures";
 
 /** Every app/api route file as an OpenAPI path: app/api/batches/[id]/route.ts -> /api/batches/{id}. */
 function routePaths(dir = path.resolve("app/api")): string[] {
@@ -111,19 +111,7 @@ test.describe("flows, prompts, stats, metrics, workers, events", () => {
     const controller = new AbortController();
     const res = await fetch(`${baseURL}/api/events`, { signal: controller.signal });
     expect(res.headers.get("content-type")).toContain("text/event-stream");
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    const readUntil = async (pattern: RegExp) => {
-      const deadline = Date.now() + 30_000;
-      while (!pattern.test(text)) {
-        if (Date.now() > deadline) throw new Error(`no ${pattern} in ${text}`);
-        const { done, value } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-      }
-      expect(text).toMatch(pattern);
-    };
+    const { readUntil } = sseReader(res);
     await readUntil(/event: prompts\ndata: \{"open":\d+\}/);
     const paused = await createPausedBatch(request);
     await readUntil(new RegExp(`event: batch\\ndata: \\{"id":"${paused.id}"`));
