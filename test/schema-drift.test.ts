@@ -170,4 +170,22 @@ describe("schema.prisma and the migrated database", () => {
     }
     expect(rows.length).toBe(count);
   });
+
+  // The engine's speed rests on job updates being HOT (heap-only, no index writes): that holds only
+  // while no index on jobs covers, or filters on, a column the claim or the completion changes.
+  it("indexes on jobs cover only columns that never change after insert", async () => {
+    const { rows } = await client.query<{ index: string; column: string }>(
+      `SELECT ic.relname AS index, a.attname AS column
+       FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
+       JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum > 0
+        AND (a.attnum = ANY(i.indkey) OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')
+             OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M'))
+       WHERE t.relname = 'jobs'`,
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    const immutable = new Set(["id", "batch_id", "record_id", "ordinal", "position"]);
+    expect(rows.filter((r) => !immutable.has(r.column))).toEqual([]);
+    const ff = await client.query<{ opts: string[] | null }>(`SELECT reloptions AS opts FROM pg_class WHERE relname = 'jobs'`);
+    expect(ff.rows[0]!.opts).toContain("fillfactor=50");
+  });
 });

@@ -145,7 +145,10 @@ export async function requeueJobs(
      u AS (UPDATE jobs j SET status = 'pending', attempts = 0, run_at = now(), result = NULL, error_code = NULL,
              error_message = NULL, error_retryable = NULL, started_at = NULL, finished_at = NULL, duration_ms = NULL,
              lease_owner = NULL, lease_expires_at = NULL
-           FROM t WHERE j.id = t.id RETURNING t.old)
+           FROM t WHERE j.id = t.id RETURNING j.id, j.run_at, t.old),
+     requeue AS (
+       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
+       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
      SELECT old, count(*)::int AS n FROM u GROUP BY old`,
     [batch.id, statuses, recordId],
   );

@@ -39,8 +39,9 @@ const HIST_THRESHOLDS = DURATION_BOUNDS_MS.map((b) => b + 1);
  * upserted from what it changed. Then the counters (one UPDATE) and the batch checks.
  */
 export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[]): Promise<FlushResult> {
-  const { rows } = await client.query<{ id: number; batch_id: string; status: JobStatus; cost: number }>(
-    `WITH input AS (
+  const { rows } = await client.query<{ id: number; batch_id: string; status: JobStatus; cost: number }>({
+    name: "batchboard_write_outcomes",
+    text: `WITH input AS (
        SELECT * FROM unnest($1::bigint[], $2::int[], $3::job_status[], $4::text[], $5::text[], $6::text[], $7::bool[],
                             $8::float8[], $9::text[], $10::float8[], $11::int[], $12::bool[])
          AS t(id, attempts, status, result, error_code, error_message, error_retryable, cost, logs, delay_ms, duration_ms, release)
@@ -59,7 +60,7 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
          duration_ms = i.duration_ms
        FROM input i
        WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $13 AND j.attempts = i.attempts
-       RETURNING j.id, j.batch_id, j.status, i.cost, i.duration_ms,
+       RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms,
                  width_bucket(i.duration_ms, $14::int[]) AS hb, j.status IN ('succeeded', 'failed') AS done),
      agg AS (
        SELECT u.batch_id,
@@ -79,9 +80,17 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
          succeeded = batch_metrics.succeeded + excluded.succeeded, failed = batch_metrics.failed + excluded.failed,
          cost = batch_metrics.cost + excluded.cost, duration_sum_ms = batch_metrics.duration_sum_ms + excluded.duration_sum_ms,
          duration_hist = ARRAY(SELECT COALESCE(a, 0) + COALESCE(b, 0)
-                               FROM unnest(batch_metrics.duration_hist, excluded.duration_hist) AS h(a, b)))
+                               FROM unnest(batch_metrics.duration_hist, excluded.duration_hist) AS h(a, b))),
+     requeue AS (
+       INSERT INTO requeued_jobs (job_id, batch_id, run_at)
+       SELECT id, batch_id, run_at FROM upd WHERE status = 'pending' ORDER BY id
+       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at),
+     -- every outcome leaves the worker's in_flight list, accepted or fenced (then it was not ours anyway)
+     owned AS (
+       UPDATE workers SET in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT SELECT unnest($1::bigint[]))
+       WHERE id = $13)
      SELECT id, batch_id, status, cost FROM upd`,
-    [
+    values: [
       outcomes.map((o) => o.id),
       outcomes.map((o) => o.attempts),
       outcomes.map((o) => o.status),
@@ -98,7 +107,7 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
       HIST_THRESHOLDS,
       HISTOGRAM_SIZE,
     ],
-  );
+  });
   if (rows.length === 0) return { applied: 0, settled: [] };
 
   const deltas = new Deltas();

@@ -11,22 +11,45 @@ import type { BatchStatus, JobStatus } from "./types";
 /**
  * Jobs whose worker stopped renewing the lease (crashed, kill -9, partitioned) run again; the lost
  * attempt counts, so a job that keeps killing its worker fails once its retries are used up.
+ * Running jobs are found through their worker: only workers whose own lease ran out are looked at,
+ * and only the ids in their in_flight list (no index on job status is needed).
  */
 export async function expireLeases(limit = 1000): Promise<number> {
   const result = await withTx(async (client) => {
     const { rows } = await client.query<{ batch_id: string; status: JobStatus }>(
-      `WITH due AS (
-         SELECT id FROM jobs WHERE status = 'running' AND lease_expires_at < now()
-         ORDER BY lease_expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       UPDATE jobs j SET
-         status = (CASE WHEN j.attempts > b.max_retries THEN 'failed' ELSE 'pending' END)::job_status,
-         lease_owner = NULL, lease_expires_at = NULL, run_at = now(),
-         error_code = 'lease_expired', error_message = 'the worker running this attempt stopped renewing its lease',
-         error_retryable = true,
-         finished_at = CASE WHEN j.attempts > b.max_retries THEN now() END
-       FROM due, batches b WHERE j.id = due.id AND b.id = j.batch_id
-       RETURNING j.batch_id, j.status`,
+      `WITH lapsed AS (
+         SELECT id, in_flight FROM workers
+         WHERE cardinality(in_flight) > 0 AND (lease_until IS NULL OR lease_until < now())
+         ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED),
+       due AS (
+         SELECT j.id FROM lapsed w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
+         WHERE j.status = 'running' AND j.lease_owner = w.id AND j.lease_expires_at < now()
+         ORDER BY j.id LIMIT $1 FOR UPDATE OF j SKIP LOCKED),
+       expired AS (
+         UPDATE jobs j SET
+           status = (CASE WHEN j.attempts > b.max_retries THEN 'failed' ELSE 'pending' END)::job_status,
+           lease_owner = NULL, lease_expires_at = NULL, run_at = now(),
+           error_code = 'lease_expired', error_message = 'the worker running this attempt stopped renewing its lease',
+           error_retryable = true,
+           finished_at = CASE WHEN j.attempts > b.max_retries THEN now() END
+         FROM due, batches b WHERE j.id = due.id AND b.id = j.batch_id
+         RETURNING j.id, j.batch_id, j.status, j.run_at),
+       requeue AS (
+         INSERT INTO requeued_jobs (job_id, batch_id, run_at)
+         SELECT id, batch_id, run_at FROM expired WHERE status = 'pending' ORDER BY id
+         ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
+       SELECT batch_id, status FROM expired`,
       [limit],
+    );
+    // the lapsed workers keep in their list only what is still running under them with a live lease
+    // (claimed after their last heartbeat); the rest (expired above, finished, cancelled) leaves it
+    await client.query(
+      `UPDATE workers w SET in_flight = ARRAY(
+         SELECT f.id FROM unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
+         WHERE j.status = 'running' AND j.lease_owner = w.id)
+       WHERE cardinality(w.in_flight) > 0 AND (w.lease_until IS NULL OR w.lease_until < now())
+         AND w.id = ANY(ARRAY(SELECT id FROM workers WHERE cardinality(in_flight) > 0
+                              AND (lease_until IS NULL OR lease_until < now()) FOR UPDATE SKIP LOCKED))`,
     );
     if (rows.length === 0) return { n: 0, settled: [] };
     // a job failed here for good finished too: count it in the throughput series like any failure
@@ -213,7 +236,7 @@ export async function sweepRetention(days = getConfig().BATCHBOARD_RETENTION_DAY
   }
 }
 
-/** Worker rows not heard from for a day are history. */
+/** Worker rows not heard from for a day are history (once the lease sweep has emptied their in_flight list). */
 export async function pruneWorkers(): Promise<void> {
-  await query(`DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day'`);
+  await query(`DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day' AND cardinality(in_flight) = 0`);
 }

@@ -129,10 +129,15 @@ export async function answerPrompt(id: string, answer: unknown, answeredBy: stri
 export async function wakeJobs(client: pg.ClientBase, jobIds: number[]): Promise<number> {
   if (jobIds.length === 0) return 0;
   const { rows } = await client.query<{ batch_id: string }>(
-    `UPDATE jobs j SET status = 'pending', run_at = now()
-     WHERE j.id = ANY($1::bigint[]) AND j.status = 'waiting_input'
-       AND NOT EXISTS (SELECT 1 FROM prompts p WHERE p.job_id = j.id AND p.status = 'open')
-     RETURNING j.batch_id`,
+    `WITH woken AS (
+       UPDATE jobs j SET status = 'pending', run_at = now()
+       WHERE j.id = ANY($1::bigint[]) AND j.status = 'waiting_input'
+         AND NOT EXISTS (SELECT 1 FROM prompts p WHERE p.job_id = j.id AND p.status = 'open')
+       RETURNING j.id, j.batch_id, j.run_at),
+     requeue AS (
+       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, batch_id, run_at FROM woken ORDER BY id
+       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
+     SELECT batch_id FROM woken`,
     [jobIds],
   );
   if (rows.length === 0) return 0;

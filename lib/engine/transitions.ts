@@ -68,8 +68,9 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
   if (deltas.size === 0) return [];
   const entries = [...deltas.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const col = (k: Counted) => entries.map(([, d]) => d.counts[k]);
-  const { rows } = await client.query<BatchState>(
-    `UPDATE batches b SET
+  const { rows } = await client.query<BatchState>({
+    name: "batchboard_apply_deltas",
+    text: `UPDATE batches b SET
        pending = b.pending + d.pending, running = b.running + d.running, waiting_input = b.waiting_input + d.waiting_input,
        succeeded = b.succeeded + d.succeeded, failed = b.failed + d.failed, cancelled = b.cancelled + d.cancelled,
        skipped = b.skipped + d.skipped, cost_spent = b.cost_spent + d.cost, updated_at = now()
@@ -77,7 +78,7 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
            AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost) ORDER BY id) d
      WHERE b.id = d.id
      RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}`,
-    [
+    values: [
       entries.map(([id]) => id),
       col("pending"),
       col("running"),
@@ -88,7 +89,7 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
       col("skipped"),
       entries.map(([, d]) => d.cost),
     ],
-  );
+  });
   return rows;
 }
 
@@ -174,6 +175,8 @@ export async function moveBatchJobs(
      SELECT old, count(*)::int AS n FROM u GROUP BY old`,
     [batchId, from, to, error?.code ?? null, error?.message ?? null],
   );
+  // pending jobs moved away: their requeue entries go too (the claim would drop them anyway)
+  if (from.includes("pending")) await client.query(`DELETE FROM requeued_jobs WHERE batch_id = $1`, [batchId]);
   let total = 0;
   for (const r of rows) {
     deltas.move(batchId, r.old, to, r.n);

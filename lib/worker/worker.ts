@@ -87,8 +87,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const pool = getPool();
 
   await pool.query(
-    `INSERT INTO workers (id, host, pid, mode, version, concurrency) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [id, os.hostname(), process.pid, options.mode, process.env.npm_package_version ?? null, concurrency],
+    `INSERT INTO workers (id, host, pid, mode, version, concurrency, lease_until)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8 / 1000))`,
+    [id, os.hostname(), process.pid, options.mode, process.env.npm_package_version ?? null, concurrency, leaseMs],
   );
 
   const running = new Map<number, RunningJob>();
@@ -421,27 +422,32 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const heartbeat = () =>
     serial(async () => {
       lastHeartbeat = Date.now();
-      const ids = [...running.keys(), ...unflushed];
+      const ids = [...new Set([...running.keys(), ...unflushed])];
       try {
-        if (ids.length) {
-          const { rows } = await pool.query<{ id: number }>(
-            `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
-             WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'running' RETURNING id`,
-            [ids, id, leaseMs],
-          );
-          const held = new Set(rows.map((r) => r.id));
-          for (const jid of ids) {
-            const r = running.get(jid);
-            if (r && !held.has(jid) && !r.controller.signal.aborted) {
-              r.controller.abort(new AbortReason("lost", "the job was cancelled, stopped, or its lease was lost"));
-            }
+        // one statement: renew the leases of the jobs still ours, renew this worker's own lease (the
+        // sweep looks at workers past it), and drop from in_flight the ids found to be no longer ours
+        // (cancelled, stopped, expired). A claim committing meanwhile only appends: it is not lost.
+        const { rows } = await pool.query<{ id: number }>({
+          name: "batchboard_heartbeat",
+          text: `WITH held AS (
+                   UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
+                   WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'running' RETURNING id),
+                 me AS (
+                   UPDATE workers SET heartbeat_at = now(), lease_until = now() + make_interval(secs => $3::float8 / 1000),
+                     running = $4, processed = $5, failed = $6,
+                     in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT (SELECT unnest($1::bigint[]) EXCEPT SELECT id FROM held))
+                   WHERE id = $2)
+                 SELECT id FROM held`,
+          values: [ids, id, leaseMs, running.size, stats.processed, stats.failed],
+        });
+        const held = new Set(rows.map((r) => Number(r.id)));
+        for (const jid of ids) {
+          const r = running.get(jid);
+          if (r && !held.has(jid) && !r.controller.signal.aborted) {
+            r.controller.abort(new AbortReason("lost", "the job was cancelled, stopped, or its lease was lost"));
           }
         }
         stats.running = running.size;
-        await pool.query(
-          `UPDATE workers SET heartbeat_at = now(), running = $2, processed = $3, failed = $4 WHERE id = $1`,
-          [id, running.size, stats.processed, stats.failed],
-        );
       } catch (err) {
         log(`heartbeat failed: ${(err as Error).message}`);
       }
@@ -510,7 +516,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       unsubscribe();
       await writeChain;
       await pool
-        .query(`UPDATE workers SET stopped_at = now(), heartbeat_at = now(), running = 0, processed = $2, failed = $3 WHERE id = $1`, [
+        .query(`UPDATE workers SET stopped_at = now(), heartbeat_at = now(), running = 0, processed = $2, failed = $3, in_flight = '{}' WHERE id = $1`, [
           id,
           stats.processed,
           stats.failed,

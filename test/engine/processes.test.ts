@@ -227,6 +227,15 @@ describe("fairness", () => {
 });
 
 describe("engine steps, driven by hand", () => {
+  // claims are made under a registered worker (the lease sweep finds running jobs through workers.in_flight);
+  // these stand-ins never heartbeat, so their own leases are always lapsed and only the job leases decide
+  beforeAll(async () => {
+    await getPool().query(
+      `INSERT INTO workers (id, host, pid, mode, lease_until)
+       SELECT g, 'test', 0, 'standalone', now() FROM unnest(ARRAY['ghost-1', 'ghost-2', 'ghost-3']) g ON CONFLICT (id) DO NOTHING`,
+    );
+  });
+
   it("the fence rejects a late write from a worker that lost its lease", async () => {
     const b = await make("t-echo", 1, { maxRetries: 1 });
     const [first] = await claimJobs("ghost-1", 1, 50);
