@@ -32,3 +32,16 @@ export async function withTx<T>(fn: (client: pg.PoolClient) => Promise<T>, attem
     }
   }
 }
+
+/** Runs a single statement (its own transaction) again after a deadlock or serialization failure. */
+export async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt < attempts && code && RETRYABLE.has(code)) continue;
+      throw err;
+    }
+  }
+}

@@ -1,12 +1,16 @@
-// Writing many attempt outcomes in ONE transaction: one UPDATE over unnest() arrays for the jobs, one
-// for the batch counters, one upsert for the per-second metrics. The job UPDATE is fenced: it only
-// matches a job still running under this worker's lease for this very attempt, so a late write from a
-// worker that lost its lease (expired, cancelled, stopped) changes nothing.
+// Writing many attempt outcomes in ONE statement: the fenced job UPDATE over unnest() arrays, the
+// batch counters, the per-second metrics, the requeue entries of retried jobs and the worker's
+// in_flight list all move together, so the statement is its own transaction (one round trip). The
+// job UPDATE is fenced: it only matches a job still running under this worker's lease for this very
+// attempt, so a late write from a worker that lost its lease (expired, cancelled, stopped) changes
+// nothing. The batch checks (stop policies, budget, completion) follow only when a batch needs one.
 import type pg from "pg";
+import { getPool } from "@/lib/db/client";
+import { retryOnDeadlock } from "@/lib/db/tx";
 import { DURATION_BOUNDS_MS, HISTOGRAM_SIZE } from "./metrics";
 import { wakeJobs } from "./prompts";
-import { applyDeltas, Deltas, settleBatches, type Settled } from "./transitions";
-import type { JobStatus } from "./types";
+import { withTx } from "./db";
+import { Deltas, needsSettle, settleBatches, STATE_COLUMNS, type BatchState, type Settled } from "./transitions";
 
 export interface Outcome {
   id: number;
@@ -34,12 +38,22 @@ export interface FlushResult {
 // duration equals durationBucket() in ./metrics (integer milliseconds)
 const HIST_THRESHOLDS = DURATION_BOUNDS_MS.map((b) => b + 1);
 
+interface Moved extends BatchState {
+  n: number;
+  m_succeeded: number;
+  m_failed: number;
+  m_pending: number;
+  m_waiting_input: number;
+  m_cost: number;
+}
+
 /**
- * One statement: the fenced job UPDATE, and the per-second metrics (counts, cost, duration histogram)
- * upserted from what it changed. Then the counters (one UPDATE) and the batch checks.
+ * The statement: the fenced job UPDATE; the per-second metrics (counts, cost, duration histogram),
+ * the requeue entries, the in_flight list and the batch counters, from what it changed. Returns the
+ * touched batches' new state with what moved. Runs on `client` (a transaction) or the pool (alone).
  */
-export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[]): Promise<FlushResult> {
-  const { rows } = await client.query<{ id: number; batch_id: string; status: JobStatus; cost: number }>({
+async function applyOutcomes(client: pg.ClientBase | pg.Pool, owner: string, outcomes: Outcome[]): Promise<{ applied: number; states: BatchState[]; deltas: Deltas }> {
+  const { rows } = await client.query<Moved>({
     name: "batchboard_write_outcomes",
     text: `WITH input AS (
        SELECT * FROM unnest($1::bigint[], $2::int[], $3::job_status[], $4::text[], $5::text[], $6::text[], $7::bool[],
@@ -88,8 +102,22 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
      -- every outcome leaves the worker's in_flight list, accepted or fenced (then it was not ours anyway)
      owned AS (
        UPDATE workers SET in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT SELECT unnest($1::bigint[]))
-       WHERE id = $13)
-     SELECT id, batch_id, status, cost FROM upd`,
+       WHERE id = $13),
+     moved AS (
+       SELECT batch_id, count(*)::int AS n,
+              count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+              count(*) FILTER (WHERE status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE status = 'waiting_input')::int AS waiting_input,
+              COALESCE(sum(cost), 0)::float8 AS cost
+       FROM upd GROUP BY batch_id ORDER BY batch_id)
+     UPDATE batches b SET
+       running = b.running - m.n, pending = b.pending + m.pending, waiting_input = b.waiting_input + m.waiting_input,
+       succeeded = b.succeeded + m.succeeded, failed = b.failed + m.failed, cost_spent = b.cost_spent + m.cost,
+       updated_at = now()
+     FROM moved m WHERE b.id = m.batch_id
+     RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}, m.n,
+       m.succeeded AS m_succeeded, m.failed AS m_failed, m.pending AS m_pending, m.waiting_input AS m_waiting_input, m.cost AS m_cost`,
     values: [
       outcomes.map((o) => o.id),
       outcomes.map((o) => o.attempts),
@@ -108,17 +136,49 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
       HISTOGRAM_SIZE,
     ],
   });
-  if (rows.length === 0) return { applied: 0, settled: [] };
-
   const deltas = new Deltas();
-  const parked: number[] = [];
+  let applied = 0;
   for (const r of rows) {
-    deltas.move(r.batch_id, "running", r.status).addCost(r.batch_id, r.cost);
-    if (r.status === "waiting_input") parked.push(r.id);
+    applied += r.n;
+    deltas
+      .move(r.id, "running", "succeeded", r.m_succeeded)
+      .move(r.id, "running", "failed", r.m_failed)
+      .move(r.id, "running", "pending", r.m_pending)
+      .move(r.id, "running", "waiting_input", r.m_waiting_input)
+      .addCost(r.id, r.m_cost);
   }
+  return { applied, states: rows, deltas };
+}
+
+/** Writes the outcomes inside the caller's transaction, wakes parked jobs whose answer came first, settles batches. */
+export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[]): Promise<FlushResult> {
+  const { applied, states, deltas } = await applyOutcomes(client, owner, outcomes);
+  if (applied === 0) return { applied: 0, settled: [] };
   // an answer that arrived before the job parked leaves no open prompt: run it again at once
-  await wakeJobs(client, parked);
-  const states = await applyDeltas(client, deltas);
-  const settled = await settleBatches(client, states, deltas);
-  return { applied: rows.length, settled };
+  await wakeJobs(client, outcomes.filter((o) => o.status === "waiting_input").map((o) => o.id));
+  return { applied, settled: await settleBatches(client, states, deltas) };
+}
+
+/**
+ * The worker's path: the outcomes in one statement on the pool (its own transaction), and a
+ * transaction for the batch checks only when a batch needs one (it finished, or a stop policy or the
+ * budget may apply). Parked jobs take writeOutcomes' transaction: the park and the wake-up check
+ * must commit together.
+ */
+export async function flushOutcomes(owner: string, outcomes: Outcome[]): Promise<FlushResult> {
+  if (outcomes.some((o) => o.status === "waiting_input")) return withTx((client) => writeOutcomes(client, owner, outcomes));
+  const { applied, states, deltas } = await retryOnDeadlock(() => applyOutcomes(getPool(), owner, outcomes));
+  const settled: Settled[] = states.map((s) => ({ id: s.id, status: s.status }));
+  const due = states.filter((s) => needsSettle(s, deltas)).map((s) => s.id);
+  if (due.length === 0) return { applied, settled };
+  const checked = await withTx(async (client) => {
+    // the state again, under the batch locks: another writer may have moved it since
+    const fresh = await client.query<BatchState>(
+      `SELECT ${STATE_COLUMNS} FROM batches WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [due],
+    );
+    return settleBatches(client, fresh.rows, deltas);
+  });
+  const byId = new Map(checked.map((c) => [c.id, c.status]));
+  return { applied, settled: settled.map((s) => ({ id: s.id, status: byId.get(s.id) ?? s.status })) };
 }

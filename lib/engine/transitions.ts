@@ -60,7 +60,7 @@ export interface BatchState {
   stop_reason: string | null;
 }
 
-const STATE_COLUMNS = `id, status, pending, running, waiting_input, succeeded, failed, cost_spent, max_cost, error_policy,
+export const STATE_COLUMNS = `id, status, pending, running, waiting_input, succeeded, failed, cost_spent, max_cost, error_policy,
   error_threshold_rate, error_threshold_min_finished, stop_reason`;
 
 /** Applies the deltas in one statement (rows touched in id order) and returns the batches' new state. */
@@ -102,6 +102,18 @@ export interface Settled {
  * After counters moved: stops batches whose error policy, error threshold or budget says so, and
  * finishes batches with nothing left to run. Returns every batch touched, with its status now.
  */
+/** Whether settleBatches would act on this batch: it ran out of work, or a stop policy or the budget may apply. */
+export function needsSettle(s: BatchState, deltas?: Deltas): boolean {
+  if (!["pending", "running", "paused"].includes(s.status)) return false;
+  const newFailures = deltas?.map.get(s.id)?.newFailures ?? 0;
+  return (
+    (s.pending === 0 && s.running === 0 && s.waiting_input === 0) ||
+    (s.error_policy === "stop" && newFailures > 0) ||
+    (s.error_threshold_rate !== null && newFailures > 0) ||
+    (s.max_cost !== null && s.cost_spent >= s.max_cost)
+  );
+}
+
 export async function settleBatches(client: pg.ClientBase, states: BatchState[], deltas?: Deltas): Promise<Settled[]> {
   const out = new Map<string, BatchStatus>();
   for (const s of states) {

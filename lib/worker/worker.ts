@@ -5,8 +5,7 @@ import os from "node:os";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
-import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
-import { withTx } from "@/lib/engine/db";
+import { flushOutcomes, type Outcome } from "@/lib/engine/complete";
 import { notifyBatch, notifyPrompts, subscribeEvents } from "@/lib/engine/events";
 import { newId } from "@/lib/engine/ids";
 import { deliverWebhooks, expireLeases, pruneWorkers, sweepRetention } from "@/lib/engine/maintenance";
@@ -66,7 +65,6 @@ interface RunningJob {
 
 const MAX_LOG_LINES = 100;
 const MAX_LOG_CHARS = 2000;
-const FLUSH_DELAY_MS = 1;
 const FLUSH_MAX = 500;
 const RETENTION_EVERY_MS = 10 * 60_000;
 
@@ -126,32 +124,40 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   // ---- completions: buffered for a few ms and written many per statement
   const buffer: { outcome: Outcome; resolve: () => void }[] = [];
-  let flushTimer: NodeJS.Timeout | null = null;
+  // Flushed on the next turn of the event loop: every outcome settled in this turn goes in one write,
+  // and while a write is in flight the next ones gather behind it (the serial chain), so the batch
+  // size follows the load by itself, without a timer's fixed delay on every cycle.
+  let flushScheduled = false;
   let flushFailures = 0;
   const scheduleFlush = () => {
-    if (flushTimer) return;
-    flushTimer = setTimeout(() => {
-      flushTimer = null;
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
       void flush();
-    }, buffer.length >= FLUSH_MAX ? 0 : FLUSH_DELAY_MS);
+    });
   };
   const flush = (): Promise<void> =>
     serial(async () => {
       if (buffer.length === 0) return;
       const items = buffer.splice(0, FLUSH_MAX);
       flushing += items.length;
-      // claim the next jobs in the same transaction: one round trip per cycle, and the slots these
-      // outcomes free (the batch's `running` counter) are refilled before anyone else waits on them
+      // claim the next jobs right after, in the same turn: the slots these outcomes free (the batch's
+      // `running` counter) are refilled before anyone else waits on them. Two statements, each its
+      // own transaction: the outcomes with their counters, then the claim.
       const want = stopping ? 0 : Math.max(0, freeSlots(items.length));
       const worth = want > 0 && (want >= Math.ceil(concurrency / 8) || running.size === 0);
       let claimed: ClaimedJob[] = [];
       if (worth) reserved += want;
       try {
-        const res = await withTx(async (client) => {
-          const r = await writeOutcomes(client, id, items.map((i) => i.outcome));
-          claimed = worth ? await claimJobs(id, want, leaseMs, 16, client) : [];
-          return r;
-        });
+        const res = await flushOutcomes(id, items.map((i) => i.outcome));
+        if (worth) {
+          try {
+            claimed = await claimJobs(id, want, leaseMs);
+          } catch (err) {
+            log(`claim failed: ${(err as Error).message}`);
+          }
+        }
         if (worth) reserved -= want;
         for (const j of claimed) start(j);
         flushFailures = 0;
@@ -506,8 +512,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         for (const r of running.values()) r.controller.abort(new AbortReason("shutdown", "worker shutting down"));
         await Promise.all([...running.values()].map((r) => r.done));
       }
-      if (flushTimer) clearTimeout(flushTimer);
-      flushTimer = null;
       while (buffer.length) {
         await flush();
         if (flushFailures > 5) break;
