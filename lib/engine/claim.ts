@@ -87,7 +87,7 @@ export async function claimJobs(
   owner: string,
   want: number,
   leaseMs: number,
-  maxBatches = 16,
+  maxBatches = 8,
   client: pg.ClientBase | pg.Pool = getPool(),
 ): Promise<ClaimedJob[]> {
   if (want <= 0) return [];

@@ -76,14 +76,17 @@ async function applyOutcomes(client: pg.ClientBase | pg.Pool, owner: string, out
        WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $13 AND j.attempts = i.attempts
        RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms,
                  width_bucket(i.duration_ms, $14::int[]) AS hb, j.status IN ('succeeded', 'failed') AS done),
+     -- finished attempts per batch and duration bucket, one pass; then one histogram array per batch
+     buckets AS (
+       SELECT batch_id, hb, count(*)::int AS n FROM upd WHERE done GROUP BY batch_id, hb),
      agg AS (
        SELECT u.batch_id,
               count(*) FILTER (WHERE u.status = 'succeeded')::int AS succeeded,
               count(*) FILTER (WHERE u.status = 'failed')::int AS failed,
               sum(u.cost)::float8 AS cost,
               COALESCE(sum(u.duration_ms) FILTER (WHERE u.done), 0)::bigint AS dsum,
-              ARRAY(SELECT (SELECT count(*) FROM upd x WHERE x.batch_id = u.batch_id AND x.done AND x.hb = g)::int
-                    FROM generate_series(0, $15::int - 1) g ORDER BY g) AS hist
+              (SELECT array_agg(COALESCE(k.n, 0) ORDER BY g)
+               FROM generate_series(0, $15::int - 1) g LEFT JOIN buckets k ON k.batch_id = u.batch_id AND k.hb = g) AS hist
        FROM upd u GROUP BY u.batch_id),
      metrics AS (
        INSERT INTO batch_metrics (batch_id, bucket, succeeded, failed, cost, duration_sum_ms, duration_hist)
