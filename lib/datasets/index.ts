@@ -108,21 +108,6 @@ async function finishDatasetRow(
   return fromRow(rows[0]);
 }
 
-/**
- * The dataset row was inserted by this same transaction, so the per-row foreign-key checks on
- * dataset_records can only pass; replica mode (this transaction only) skips them, which makes large
- * imports markedly faster. It needs superuser (the embedded server's user); without it the checks stay.
- */
-async function skipRedundantForeignKeyChecks(client: pg.ClientBase): Promise<void> {
-  await client.query("SAVEPOINT skip_fk");
-  try {
-    await client.query("SET LOCAL session_replication_role = replica");
-    await client.query("RELEASE SAVEPOINT skip_fk");
-  } catch {
-    await client.query("ROLLBACK TO SAVEPOINT skip_fk");
-  }
-}
-
 function fromRow(r: Record<string, unknown>): Dataset {
   return {
     id: r.id as string,
@@ -207,16 +192,16 @@ export async function importDataset(input: ImportDatasetInput): Promise<Dataset>
 
   // position -> source line, for naming the line of a row PostgreSQL refuses (4 bytes a record)
   let lines = new Uint32Array(1024);
-  async function* rows(): AsyncGenerator<DatasetRecordRow> {
+  async function* rows(): AsyncGenerator<DatasetRecordRow[]> {
     let position = 0;
-    for await (const r of parsed.records) {
-      if (position === lines.length) {
-        const grown = new Uint32Array(lines.length * 2);
+    for await (const batch of parsed.records) {
+      if (position + batch.length > lines.length) {
+        const grown = new Uint32Array(Math.max(lines.length * 2, position + batch.length));
         grown.set(lines);
         lines = grown;
       }
-      lines[position++] = r.line;
-      yield r;
+      for (const r of batch) lines[position++] = r.line;
+      yield batch;
     }
   }
 
@@ -230,7 +215,6 @@ export async function importDataset(input: ImportDatasetInput): Promise<Dataset>
       format: input.format,
       idField: idField ?? null,
     });
-    await skipRedundantForeignKeyChecks(client);
     const { count } = await writeDatasetRecords(client, id, rows(), {
       describePosition: (p) => `line ${lines[p] ?? p + 1}`,
     });
@@ -274,7 +258,6 @@ export async function createDatasetFromRecords(input: CreateDatasetFromRecordsIn
       format: "inline",
       idField: usesField ? idField : null,
     });
-    await skipRedundantForeignKeyChecks(client);
     const { count, dataBytes } = await writeDatasetRecords(client, id, rows);
     return finishDatasetRow(client, id, { recordCount: count, sizeBytes: dataBytes, idField: usesField ? idField : null });
   });

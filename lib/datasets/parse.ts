@@ -1,11 +1,12 @@
 // Streamed parsers for dataset uploads. Each turns a byte stream into records in source order,
-// carrying the 1-based source line of each so errors can say "line 17". Nothing here holds more
-// than one record (plus a read chunk) in memory.
+// carrying the 1-based source line of each so errors can say "line 17". Records are handed on in
+// batches, those completed by one read chunk: a million-line file then costs a thousand async steps
+// rather than a million. Nothing here holds more than one read chunk's records in memory.
 import { Readable } from "node:stream";
 import { parse as parseCsv, type CsvError } from "csv-parse";
 import { z } from "zod";
 import { AppError } from "@/lib/errors";
-import { checkRecordId, extractRecordId } from "./record-ids";
+import { recordIdOf, recordIdProblem } from "./record-ids";
 
 export type DatasetFormat = "csv" | "jsonl" | "json" | "openai";
 export const DATASET_FORMATS = ["csv", "jsonl", "json", "openai"] as const;
@@ -25,7 +26,8 @@ export interface ParseOptions {
 }
 
 export interface ParseResult {
-  records: AsyncIterable<ParsedRecord>;
+  /** the records in source order, in batches (never empty) */
+  records: AsyncIterable<ParsedRecord[]>;
   /** the id field actually used (null: generated ids), known once the first record is read */
   idField(): string | null;
 }
@@ -60,23 +62,31 @@ async function* decodeText(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<str
   if (rest) yield rest;
 }
 
-/** Non-blank lines with their 1-based numbers; \r\n and \n both end a line. */
-async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<{ text: string; line: number }> {
+interface SourceText {
+  text: string;
+  /** 1-based line the text starts on */
+  line: number;
+}
+
+/** Non-blank lines with their 1-based numbers, a batch per text chunk; \r\n and \n both end a line. */
+async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<SourceText[]> {
   let pending = "";
   let line = 1;
   for await (const chunk of text) {
     pending += chunk;
+    const lines: SourceText[] = [];
     let start = 0;
     for (let nl = pending.indexOf("\n"); nl !== -1; nl = pending.indexOf("\n", start)) {
       const t = pending.slice(start, nl);
-      if (t.trim()) yield { text: t.endsWith("\r") ? t.slice(0, -1) : t, line };
+      if (t.trim()) lines.push({ text: t.endsWith("\r") ? t.slice(0, -1) : t, line });
       line++;
       start = nl + 1;
     }
     pending = pending.slice(start);
+    if (lines.length) yield lines;
     if (pending.length > MAX_RECORD_CHARS) throw invalidAt(line, `line is longer than ${MAX_RECORD_CHARS} characters`);
   }
-  if (pending.trim()) yield { text: pending, line };
+  if (pending.trim()) yield [{ text: pending, line }];
 }
 
 function parseJsonAt(text: string, line: number): unknown {
@@ -108,7 +118,7 @@ const hasObjectField = (data: unknown, field: string) =>
 function idFor(data: unknown, index: number, line: number, idField: string | null): string {
   if (idField === null) return String(index + 1);
   try {
-    return extractRecordId(data, index, idField, "records").recordId;
+    return recordIdOf(data, index, idField, "records");
   } catch (err) {
     if (err instanceof AppError) throw invalidAt(line, err.details[0]?.message ?? err.message);
     throw err;
@@ -117,13 +127,14 @@ function idFor(data: unknown, index: number, line: number, idField: string | nul
 
 function parseJsonl(bytes: AsyncIterable<Uint8Array>, options: ParseOptions): ParseResult {
   const ids = idResolver(options.idField, hasObjectField);
-  async function* records(): AsyncGenerator<ParsedRecord> {
+  async function* records(): AsyncGenerator<ParsedRecord[]> {
     let index = 0;
-    for await (const { text, line } of splitLines(decodeText(bytes))) {
-      const data = parseJsonAt(text, line);
-      const idField = index === 0 ? ids.choose(data) : ids.get();
-      yield { recordId: idFor(data, index, line, idField), data, json: text.trim(), line };
-      index++;
+    for await (const lines of splitLines(decodeText(bytes))) {
+      yield lines.map(({ text, line }) => {
+        const data = parseJsonAt(text, line);
+        const idField = index === 0 ? ids.choose(data) : ids.get();
+        return { recordId: idFor(data, index++, line, idField), data, json: text.trim(), line };
+      });
     }
   }
   return { records: records(), idField: ids.get };
@@ -137,32 +148,31 @@ const openAiLineSchema = z.object({
   body: z.record(z.string(), z.unknown()),
 });
 
+function parseOpenAiLine({ text, line }: SourceText): ParsedRecord {
+  const data = parseJsonAt(text, line);
+  const parsed = openAiLineSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length ? `${issue.path.join(".")}: ` : "";
+    throw invalidAt(line, `not an OpenAI Batch request line (${field}${issue.message})`);
+  }
+  const problem = recordIdProblem(parsed.data.custom_id);
+  if (problem) throw invalidAt(line, problem);
+  return { recordId: parsed.data.custom_id, data, json: text.trim(), line };
+}
+
 function parseOpenAi(bytes: AsyncIterable<Uint8Array>): ParseResult {
-  async function* records(): AsyncGenerator<ParsedRecord> {
-    for await (const { text, line } of splitLines(decodeText(bytes))) {
-      const data = parseJsonAt(text, line);
-      const parsed = openAiLineSchema.safeParse(data);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const field = issue.path.length ? `${issue.path.join(".")}: ` : "";
-        throw invalidAt(line, `not an OpenAI Batch request line (${field}${issue.message})`);
-      }
-      try {
-        checkRecordId(parsed.data.custom_id, `line ${line}`);
-      } catch (err) {
-        throw invalidAt(line, (err as AppError).details[0]?.message ?? String(err));
-      }
-      yield { recordId: parsed.data.custom_id, data, json: text.trim(), line };
-    }
+  async function* records(): AsyncGenerator<ParsedRecord[]> {
+    for await (const lines of splitLines(decodeText(bytes))) yield lines.map(parseOpenAiLine);
   }
   return { records: records(), idField: () => "custom_id" };
 }
 
 /**
- * Splits a top-level JSON array into its elements without holding the whole document: a small
- * scanner tracks strings and nesting, and each element is JSON.parse'd on its own.
+ * Splits a top-level JSON array into its elements, a batch per text chunk, without holding the whole
+ * document: a small scanner tracks strings and nesting, and each element is JSON.parse'd on its own.
  */
-async function* splitJsonArray(text: AsyncIterable<string>): AsyncGenerator<{ text: string; line: number }> {
+async function* splitJsonArray(text: AsyncIterable<string>): AsyncGenerator<SourceText[]> {
   let state: "before" | "inside" | "after" = "before";
   let line = 1;
   let elem = "";
@@ -174,55 +184,63 @@ async function* splitJsonArray(text: AsyncIterable<string>): AsyncGenerator<{ te
   let afterComma = false;
   let count = 0;
   for await (const chunk of text) {
-    let segStart = inElem ? 0 : -1;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i);
-      if (c === 10) line++;
-      if (state === "before") {
-        if (c === 91 /* [ */) state = "inside";
-        else if (!isJsonSpace(c)) throw invalidAt(line, "expected a JSON array ([ … ]) of records");
-        continue;
-      }
-      if (state === "after") {
-        if (!isJsonSpace(c)) throw invalidAt(line, "unexpected content after the closing ]");
-        continue;
-      }
-      if (inString) {
-        if (escape) escape = false;
-        else if (c === 92 /* \ */) escape = true;
-        else if (c === 34 /* " */) inString = false;
-        continue;
-      }
-      if (depth === 0 && (c === 44 /* , */ || c === 93) /* ] */) {
-        if (inElem) {
-          elem += chunk.slice(segStart, i);
-          segStart = -1;
-          yield { text: elem, line: elemLine };
-          count++;
-          elem = "";
-          inElem = false;
-        } else if (c === 44 || afterComma) {
-          throw invalidAt(line, c === 44 ? "unexpected , (missing value)" : "trailing comma before ]");
-        } else if (count > 0) {
-          throw invalidAt(line, "unexpected ]");
+    const elements: SourceText[] = [];
+    try {
+      let segStart = inElem ? 0 : -1;
+      for (let i = 0; i < chunk.length; i++) {
+        const c = chunk.charCodeAt(i);
+        if (c === 10) line++;
+        if (state === "before") {
+          if (c === 91 /* [ */) state = "inside";
+          else if (!isJsonSpace(c)) throw invalidAt(line, "expected a JSON array ([ … ]) of records");
+          continue;
         }
-        afterComma = c === 44;
-        if (c === 93) state = "after";
-        continue;
+        if (state === "after") {
+          if (!isJsonSpace(c)) throw invalidAt(line, "unexpected content after the closing ]");
+          continue;
+        }
+        if (inString) {
+          if (escape) escape = false;
+          else if (c === 92 /* \ */) escape = true;
+          else if (c === 34 /* " */) inString = false;
+          continue;
+        }
+        if (depth === 0 && (c === 44 /* , */ || c === 93) /* ] */) {
+          if (inElem) {
+            elem += chunk.slice(segStart, i);
+            segStart = -1;
+            elements.push({ text: elem, line: elemLine });
+            count++;
+            elem = "";
+            inElem = false;
+          } else if (c === 44 || afterComma) {
+            throw invalidAt(line, c === 44 ? "unexpected , (missing value)" : "trailing comma before ]");
+          } else if (count > 0) {
+            throw invalidAt(line, "unexpected ]");
+          }
+          afterComma = c === 44;
+          if (c === 93) state = "after";
+          continue;
+        }
+        if (!inElem) {
+          if (isJsonSpace(c)) continue;
+          inElem = true;
+          elemLine = line;
+          segStart = i;
+          afterComma = false;
+        }
+        if (c === 34) inString = true;
+        else if (c === 123 || c === 91) depth++;
+        else if (c === 125 || c === 93) depth--;
       }
-      if (!inElem) {
-        if (isJsonSpace(c)) continue;
-        inElem = true;
-        elemLine = line;
-        segStart = i;
-        afterComma = false;
-      }
-      if (c === 34) inString = true;
-      else if (c === 123 || c === 91) depth++;
-      else if (c === 125 || c === 93) depth--;
+      if (inElem) elem += chunk.slice(segStart);
+      if (elem.length > MAX_RECORD_CHARS) throw invalidAt(elemLine, `record is larger than ${MAX_RECORD_CHARS} characters`);
+    } catch (err) {
+      // the elements before the problem go first: an invalid one among them is the error to report
+      if (elements.length) yield elements;
+      throw err;
     }
-    if (inElem) elem += chunk.slice(segStart);
-    if (elem.length > MAX_RECORD_CHARS) throw invalidAt(elemLine, `record is larger than ${MAX_RECORD_CHARS} characters`);
+    if (elements.length) yield elements;
   }
   if (state === "before") throw invalidAt(line, "expected a JSON array ([ … ]) of records");
   if (state === "inside") throw invalidAt(line, "unexpected end of file: the array is not closed with ]");
@@ -232,13 +250,14 @@ const isJsonSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
 function parseJsonArray(bytes: AsyncIterable<Uint8Array>, options: ParseOptions): ParseResult {
   const ids = idResolver(options.idField, hasObjectField);
-  async function* records(): AsyncGenerator<ParsedRecord> {
+  async function* records(): AsyncGenerator<ParsedRecord[]> {
     let index = 0;
-    for await (const { text, line } of splitJsonArray(decodeText(bytes))) {
-      const data = parseJsonAt(text, line);
-      const idField = index === 0 ? ids.choose(data) : ids.get();
-      yield { recordId: idFor(data, index, line, idField), data, json: text, line };
-      index++;
+    for await (const elements of splitJsonArray(decodeText(bytes))) {
+      yield elements.map(({ text, line }) => {
+        const data = parseJsonAt(text, line);
+        const idField = index === 0 ? ids.choose(data) : ids.get();
+        return { recordId: idFor(data, index++, line, idField), data, json: text, line };
+      });
     }
   }
   return { records: records(), idField: ids.get };
@@ -247,7 +266,8 @@ function parseJsonArray(bytes: AsyncIterable<Uint8Array>, options: ParseOptions)
 function parseCsvStream(bytes: AsyncIterable<Uint8Array>, options: ParseOptions): ParseResult {
   let header: string[] = [];
   const ids = idResolver(options.idField, (_data, field) => header.includes(field));
-  async function* records(): AsyncGenerator<ParsedRecord> {
+  // csv-parse hands records over one at a time: batches of one
+  async function* records(): AsyncGenerator<ParsedRecord[]> {
     const parser = parseCsv({
       bom: true,
       columns: (names: string[]) => {
@@ -276,7 +296,7 @@ function parseCsvStream(bytes: AsyncIterable<Uint8Array>, options: ParseOptions)
         if (index === 0 && idField !== null && !header.includes(idField)) {
           throw invalidAt(1, `the header has no ${JSON.stringify(idField)} column (columns: ${header.join(", ")})`);
         }
-        yield { recordId: idFor(record, index, info.lines, idField), data: record, line: info.lines };
+        yield [{ recordId: idFor(record, index, info.lines, idField), data: record, line: info.lines }];
         index++;
       }
     } catch (err) {

@@ -14,36 +14,41 @@ export const MAX_RECORD_ID_LENGTH = 512;
  * The id of `value`, the `index`th record (0-based). Objects must carry a non-empty string or
  * finite number in `idField`; the error names `${pathPrefix}.${index}.${idField}`.
  */
-export function extractRecordId(value: unknown, index: number, idField: string, pathPrefix: string): RecordWithId {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    return { recordId: String(index + 1), data: value };
-  }
+export function recordIdOf(value: unknown, index: number, idField: string, pathPrefix: string): string {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return String(index + 1);
   const raw = (value as Record<string, unknown>)[idField];
-  const path = `${pathPrefix}.${index}.${idField}`;
   let recordId: string | undefined;
   if (typeof raw === "string") recordId = raw;
   else if (typeof raw === "number" && Number.isFinite(raw)) recordId = String(raw);
+  // the path is only spelled out for an error: this runs once per record of a million-row import
   if (recordId === undefined || recordId === "") {
     const message =
       raw === undefined || raw === null || raw === ""
         ? `record has no ${JSON.stringify(idField)} field`
         : `${JSON.stringify(idField)} must be a non-empty string or a finite number`;
-    throw new AppError("validation_failed", `record ${index + 1}: ${message}`, [{ path, message }]);
+    throw new AppError("validation_failed", `record ${index + 1}: ${message}`, [{ path: `${pathPrefix}.${index}.${idField}`, message }]);
   }
-  checkRecordId(recordId, path);
-  return { recordId, data: value };
+  const problem = recordIdProblem(recordId);
+  if (problem) throw new AppError("validation_failed", problem, [{ path: `${pathPrefix}.${index}.${idField}`, message: problem }]);
+  return recordId;
+}
+
+/** recordIdOf, with the record. */
+export function extractRecordId(value: unknown, index: number, idField: string, pathPrefix: string): RecordWithId {
+  return { recordId: recordIdOf(value, index, idField, pathPrefix), data: value };
+}
+
+/** Why an id cannot be used: PostgreSQL text cannot hold NUL, and ids should stay short. */
+export function recordIdProblem(recordId: string): string | undefined {
+  if (recordId.length > MAX_RECORD_ID_LENGTH) return `record id is longer than ${MAX_RECORD_ID_LENGTH} characters`;
+  if (recordId.includes("\u0000")) return "record id contains a NUL character";
+  return undefined;
 }
 
 /** Refuses ids PostgreSQL text cannot hold (NUL) or that are unreasonably long. */
 export function checkRecordId(recordId: string, path: string): void {
-  if (recordId.length > MAX_RECORD_ID_LENGTH) {
-    const message = `record id is longer than ${MAX_RECORD_ID_LENGTH} characters`;
-    throw new AppError("validation_failed", message, [{ path, message }]);
-  }
-  if (recordId.includes("\u0000")) {
-    const message = "record id contains a NUL character";
-    throw new AppError("validation_failed", message, [{ path, message }]);
-  }
+  const message = recordIdProblem(recordId);
+  if (message) throw new AppError("validation_failed", message, [{ path, message }]);
 }
 
 /**

@@ -146,6 +146,10 @@ describe("importDataset", () => {
     expect(notArray.details[0]?.path).toBe("line 1");
     const trailing = await refused(importDataset({ name: "json-bad", format: "json", body: '[{"id":"a"},\n]' }));
     expect(trailing.details[0]?.path).toBe("line 2");
+    // elements are handed on a read chunk at a time: the earlier problem is still the one named
+    const both = await refused(importDataset({ name: "json-bad", format: "json", body: '[\n {"id":"a"},\n {id:"b"},\n]' }));
+    expect(both.details[0]?.path).toBe("line 3");
+    expect(both.message).toContain("invalid JSON");
     expect(await countRows("json-bad")).toEqual({ datasets: 0, records: 0 });
   });
 

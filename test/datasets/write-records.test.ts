@@ -62,6 +62,45 @@ describe("writeDatasetRecords", () => {
     expect(left[0].n).toBe(0);
   });
 
+  it("takes rows in batches too, numbering them in order", async () => {
+    async function* batches() {
+      yield [{ recordId: "a", data: 1 }, { recordId: "b", data: 2 }];
+      yield { recordId: "c", data: 3 };
+      yield [{ recordId: "d", data: 4 }];
+    }
+    const res = await withDataset("ds_w4", (c) => writeDatasetRecords(c, "ds_w4", batches(), { startPosition: 10 }));
+    expect(res.count).toBe(4);
+    const { rows } = await getPool().query("SELECT position, record_id FROM dataset_records WHERE dataset_id = 'ds_w4' ORDER BY position");
+    expect(rows.map((r) => [r.position, r.record_id])).toEqual([
+      [10, "a"],
+      [11, "b"],
+      [12, "c"],
+      [13, "d"],
+    ]);
+  });
+
+  it("checks the dataset once for the COPY, and leaves foreign-key checks on for the rest of the transaction", async () => {
+    await withDataset("ds_w5", async (c) => {
+      await writeDatasetRecords(c, "ds_w5", [{ recordId: "a", data: 1 }]);
+      expect((await c.query("SHOW session_replication_role")).rows[0].session_replication_role).toBe("origin");
+      await c.query("SAVEPOINT orphan");
+      const orphan = await c
+        .query("INSERT INTO dataset_records (dataset_id, position, record_id, data) VALUES ('ds_nope', 0, 'x', '1')")
+        .catch((e: { code?: string }) => e);
+      expect((orphan as { code?: string }).code).toBe("23503");
+      await c.query("ROLLBACK TO SAVEPOINT orphan");
+    });
+    const client = await getPool().connect();
+    try {
+      await client.query("BEGIN");
+      const err = await writeDatasetRecords(client, "ds_missing", [{ recordId: "a", data: 1 }]).catch((e: { code?: string }) => e);
+      expect((err as { code?: string }).code).toBe("23503");
+    } finally {
+      await client.query("ROLLBACK");
+      client.release();
+    }
+  });
+
   it("refuses JSON PostgreSQL cannot store (\\u0000) as a 422 naming the row", async () => {
     const err = await withDataset("ds_w3", (c) =>
       writeDatasetRecords(c, "ds_w3", [{ recordId: "1", data: "ok" }, { recordId: "2", data: "nul\u0000" }]),
