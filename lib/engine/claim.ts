@@ -52,7 +52,11 @@ span AS (
 picked AS (
   SELECT job_id AS id FROM requeued
   UNION ALL
-  SELECT j.id FROM span s JOIN jobs j ON j.batch_id = s.id AND j.ordinal >= s.lo AND j.ordinal < s.hi
+  -- ORDER BY + LIMIT in a lateral: always a short walk of the (batch_id, ordinal) index, also under the
+  -- prepared statement's generic plan (a plain join was once planned as a scan of all jobs)
+  SELECT j.id FROM span s CROSS JOIN LATERAL (
+    SELECT id FROM jobs WHERE batch_id = s.id AND ordinal >= s.lo AND ordinal < s.hi
+    ORDER BY ordinal LIMIT GREATEST(s.hi - s.lo, 0)) j
 ),
 claimed AS (
   UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = $3,
