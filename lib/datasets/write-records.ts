@@ -3,6 +3,7 @@
 // the size. Run it on a client inside the caller's transaction (required: the dataset lock taken
 // below lasts until that ends): a failure leaves nothing behind. Every row references the one
 // dataset, so its foreign-key check is made once, not once a row.
+import { rowTriggersOff } from "@/lib/db/triggers";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
@@ -106,24 +107,12 @@ function isBatch(item: DatasetRecordRow | readonly DatasetRecordRow[]): item is 
  */
 async function checkDatasetOnce(client: pg.ClientBase, datasetId: string): Promise<() => Promise<void>> {
   const keepChecks = async () => {};
-  const locked = await client.query<{ role: string }>(
-    "SELECT current_setting('session_replication_role') AS role FROM datasets WHERE id = $1 FOR KEY SHARE",
+  const locked = await client.query(
+    "SELECT 1 FROM datasets WHERE id = $1 FOR KEY SHARE",
     [datasetId],
   );
-  const role = locked.rows[0]?.role;
-  if (role === undefined || role === "replica") return keepChecks;
-  await client.query("SAVEPOINT copy_without_triggers");
-  try {
-    await client.query("SET LOCAL session_replication_role = replica");
-  } catch {
-    await client.query("ROLLBACK TO SAVEPOINT copy_without_triggers");
-    return keepChecks;
-  } finally {
-    await client.query("RELEASE SAVEPOINT copy_without_triggers");
-  }
-  return async () => {
-    await client.query("SELECT set_config('session_replication_role', $1, true)", [role]);
-  };
+  if (locked.rows.length === 0) return keepChecks;
+  return rowTriggersOff(client);
 }
 
 /**

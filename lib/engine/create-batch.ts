@@ -8,6 +8,7 @@ import { extractRecordIds } from "@/lib/datasets/record-ids";
 import { writeDatasetRecords } from "@/lib/datasets/write-records";
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { getFlowOrThrow, parseFlowParameters } from "@/lib/flows/registry";
+import { rowTriggersOff } from "@/lib/db/triggers";
 import { withTx } from "./db";
 import { notifyBatch } from "./events";
 import { newId } from "./ids";
@@ -141,15 +142,21 @@ export async function createBatch(input: CreateBatchInput): Promise<Batch> {
     );
     // Seeded shuffle in SQL: order by md5(seed:position), a deterministic pseudo-random permutation
     // of the source (same seed, same order), computed where the rows are, never shipped to Node.
+    // Every job references the batch row inserted just above: the per-row FK check is skipped (where
+    // allowed), the sort gets the memory not to spill, and rows go in run order (the claim's order).
+    await client.query("SET LOCAL work_mem = '64MB'");
+    const triggersOn = await rowTriggersOff(client);
     const inserted = await client.query(
       `INSERT INTO jobs (batch_id, record_id, ordinal, position)
        SELECT $1, s.record_id, s.ord, s.position FROM (
          SELECT record_id, position,
                 (row_number() OVER (ORDER BY CASE WHEN $3::boolean THEN md5($4::text || ':' || position) END, position) - 1)::int AS ord
          FROM dataset_records WHERE dataset_id = $2) s
-       WHERE $5::int IS NULL OR s.ord < $5::int`,
+       WHERE $5::int IS NULL OR s.ord < $5::int
+       ORDER BY s.ord`,
       [id, datasetId, shuffle, seed, cap],
     );
+    await triggersOn();
     const total = inserted.rowCount ?? 0;
     if (total === 0) {
       throw new AppError("validation_failed", "the source has no records", [
