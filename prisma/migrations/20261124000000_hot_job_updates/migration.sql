@@ -40,7 +40,14 @@ INSERT INTO "requeued_jobs" ("job_id", "batch_id", "run_at")
 UPDATE "batches" SET "claim_cursor" = "total";
 -- running jobs of existing workers: recorded with their owner, so the lease sweep still finds them
 UPDATE "workers" w SET "in_flight" = COALESCE((SELECT array_agg(j."id") FROM "jobs" j WHERE j."status" = 'running' AND j."lease_owner" = w."id"), ARRAY[]::BIGINT[]);
--- running jobs whose owner has no worker row (cannot happen through the engine): back to pending
-INSERT INTO "requeued_jobs" ("job_id", "batch_id", "run_at")
-  SELECT j."id", j."batch_id", now() FROM "jobs" j
-  WHERE j."status" = 'running' AND NOT EXISTS (SELECT 1 FROM "workers" w WHERE w."id" = j."lease_owner");
+-- running jobs whose owner has no worker row (the engine never leaves any): released back to
+-- pending, the attempt not counted, with their batch's counters
+WITH orphan AS (
+  UPDATE "jobs" j SET "status" = 'pending', "lease_owner" = NULL, "lease_expires_at" = NULL,
+    "attempts" = GREATEST(j."attempts" - 1, 0), "run_at" = now()
+  WHERE j."status" = 'running' AND NOT EXISTS (SELECT 1 FROM "workers" w WHERE w."id" = j."lease_owner")
+  RETURNING j."id", j."batch_id", j."run_at"),
+moved AS (
+  UPDATE "batches" b SET "running" = b."running" - c.n, "pending" = b."pending" + c.n
+  FROM (SELECT "batch_id", count(*)::int AS n FROM orphan GROUP BY "batch_id") c WHERE b."id" = c."batch_id")
+INSERT INTO "requeued_jobs" ("job_id", "batch_id", "run_at") SELECT "id", "batch_id", "run_at" FROM orphan;
