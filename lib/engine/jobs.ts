@@ -28,6 +28,8 @@ const COUNT_KEY: Record<JobStatus, keyof BatchCounts> = {
   skipped: "skipped",
 };
 
+const FINISHED: JobStatus[] = ["succeeded", "failed", "cancelled", "skipped"];
+
 export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<Page<Job>> {
   const batch = await getBatch(batchId);
   const sort = opts.sort ?? "ordinal";
@@ -65,9 +67,11 @@ export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<
     params,
   );
   let total: number;
-  if (!opts.q && sort === "ordinal") {
-    // O(1): the batch's counters are exact
-    total = opts.status?.length ? [...new Set(opts.status)].reduce((n, s) => n + batch.counts[COUNT_KEY[s]], 0) : batch.counts.total;
+  if (!opts.q) {
+    // O(1): the batch's counters are exact (finished_at is set exactly for the finished statuses)
+    const wanted = opts.status?.length ? [...new Set(opts.status)] : null;
+    const statuses = sort === "finished" ? (wanted ?? FINISHED).filter((s) => FINISHED.includes(s)) : wanted;
+    total = statuses ? statuses.reduce((n, s) => n + batch.counts[COUNT_KEY[s]], 0) : batch.counts.total;
   } else {
     const r = await query<{ n: number }>(
       `SELECT count(*)::int AS n FROM jobs j ${join} WHERE ${filterWhere.join(" AND ")}`,

@@ -219,6 +219,8 @@ describe("reading batches", () => {
     expect(rows[3]!.result).toEqual({ id: "k3", data: { id: "k3", n: 3 } });
     const finished = await listJobs(b.id, { sort: "finished", limit: 20 });
     expect(finished.items).toHaveLength(20);
+    expect(finished.total).toBe(50); // from the counters: finished_at is set exactly for finished statuses
+    expect((await listJobs(b.id, { sort: "finished", status: ["succeeded", "pending"], limit: 1 })).total).toBe(50);
     const next = await listJobs(b.id, { sort: "finished", limit: 100, cursor: finished.nextCursor });
     expect(new Set([...finished.items, ...next.items].map((j) => j.recordId)).size).toBe(50);
     const m = await getBatchMetrics(b.id, 60);
