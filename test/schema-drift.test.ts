@@ -186,6 +186,6 @@ describe("schema.prisma and the migrated database", () => {
     const immutable = new Set(["id", "batch_id", "record_id", "ordinal", "position"]);
     expect(rows.filter((r) => !immutable.has(r.column))).toEqual([]);
     const ff = await client.query<{ opts: string[] | null }>(`SELECT reloptions AS opts FROM pg_class WHERE relname = 'jobs'`);
-    expect(ff.rows[0]!.opts).toContain("fillfactor=50");
+    expect(ff.rows[0]!.opts).toContain("fillfactor=30");
   });
 });
