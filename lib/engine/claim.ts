@@ -91,7 +91,7 @@ export async function claimJobs(
   owner: string,
   want: number,
   leaseMs: number,
-  maxBatches = 8,
+  maxBatches = 4,
   client: pg.ClientBase | pg.Pool = getPool(),
 ): Promise<ClaimedJob[]> {
   if (want <= 0) return [];
