@@ -5,35 +5,7 @@ import { getPool } from "./client";
 
 const RETRYABLE = new Set(["40P01", "40001"]);
 
-/**
- * Runs `fn` in one transaction. `attempts` > 1 re-runs it after a deadlock or serialization
- * failure, so `fn` must then be safe to run again (not, say, a consumed upload stream).
- */
-export async function withTx<T>(fn: (client: pg.PoolClient) => Promise<T>, attempts = 5): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const client = await getPool().connect();
-    // a connection dropped mid-transaction rejects the query below; without a listener the same
-    // failure would also be emitted as an 'error' event and crash the process
-    const onError = () => {};
-    client.on("error", onError);
-    try {
-      await client.query("BEGIN");
-      const out = await fn(client);
-      await client.query("COMMIT");
-      return out;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      const code = (err as { code?: string }).code;
-      if (attempt < attempts && code && RETRYABLE.has(code)) continue;
-      throw err;
-    } finally {
-      client.off("error", onError);
-      client.release();
-    }
-  }
-}
-
-/** Runs a single statement (its own transaction) again after a deadlock or serialization failure. */
+/** Runs `fn` again after a deadlock or serialization failure, up to `attempts` times in all. */
 export async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -43,5 +15,33 @@ export async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 5): Pr
       if (attempt < attempts && code && RETRYABLE.has(code)) continue;
       throw err;
     }
+  }
+}
+
+/**
+ * Runs `fn` in one transaction. `attempts` > 1 re-runs it after a deadlock or serialization
+ * failure, so `fn` must then be safe to run again (not, say, a consumed upload stream).
+ */
+export function withTx<T>(fn: (client: pg.PoolClient) => Promise<T>, attempts = 5): Promise<T> {
+  return retryOnDeadlock(() => inTransaction(fn), attempts);
+}
+
+async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await getPool().connect();
+  // a connection dropped mid-transaction rejects the query below; without a listener the same
+  // failure would also be emitted as an 'error' event and crash the process
+  const onError = () => {};
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN");
+    const out = await fn(client);
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  } finally {
+    client.off("error", onError);
+    client.release();
   }
 }

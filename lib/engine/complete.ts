@@ -79,15 +79,18 @@ async function applyOutcomes(client: pg.ClientBase | pg.Pool, owner: string, out
      -- finished attempts per batch and duration bucket, one pass; then one histogram array per batch
      buckets AS (
        SELECT batch_id, hb, count(*)::int AS n FROM upd WHERE done GROUP BY batch_id, hb),
+     -- what moved per batch: the metrics row and the counters both come from here
      agg AS (
-       SELECT u.batch_id,
+       SELECT u.batch_id, count(*)::int AS n,
               count(*) FILTER (WHERE u.status = 'succeeded')::int AS succeeded,
               count(*) FILTER (WHERE u.status = 'failed')::int AS failed,
-              sum(u.cost)::float8 AS cost,
+              count(*) FILTER (WHERE u.status = 'pending')::int AS pending,
+              count(*) FILTER (WHERE u.status = 'waiting_input')::int AS waiting_input,
+              COALESCE(sum(u.cost), 0)::float8 AS cost,
               COALESCE(sum(u.duration_ms) FILTER (WHERE u.done), 0)::bigint AS dsum,
               (SELECT array_agg(COALESCE(k.n, 0) ORDER BY g)
                FROM generate_series(0, $15::int - 1) g LEFT JOIN buckets k ON k.batch_id = u.batch_id AND k.hb = g) AS hist
-       FROM upd u GROUP BY u.batch_id),
+       FROM upd u GROUP BY u.batch_id ORDER BY u.batch_id),
      metrics AS (
        INSERT INTO batch_metrics (batch_id, bucket, succeeded, failed, cost, duration_sum_ms, duration_hist)
        SELECT batch_id, date_trunc('second', now()), succeeded, failed, cost, dsum, hist
@@ -105,20 +108,12 @@ async function applyOutcomes(client: pg.ClientBase | pg.Pool, owner: string, out
      -- every outcome leaves the worker's in_flight list, accepted or fenced (then it was not ours anyway)
      owned AS (
        UPDATE workers SET in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT SELECT unnest($1::bigint[]))
-       WHERE id = $13),
-     moved AS (
-       SELECT batch_id, count(*)::int AS n,
-              count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-              count(*) FILTER (WHERE status = 'failed')::int AS failed,
-              count(*) FILTER (WHERE status = 'pending')::int AS pending,
-              count(*) FILTER (WHERE status = 'waiting_input')::int AS waiting_input,
-              COALESCE(sum(cost), 0)::float8 AS cost
-       FROM upd GROUP BY batch_id ORDER BY batch_id)
+       WHERE id = $13)
      UPDATE batches b SET
        running = b.running - m.n, pending = b.pending + m.pending, waiting_input = b.waiting_input + m.waiting_input,
        succeeded = b.succeeded + m.succeeded, failed = b.failed + m.failed, cost_spent = b.cost_spent + m.cost,
        updated_at = now()
-     FROM moved m WHERE b.id = m.batch_id
+     FROM agg m WHERE b.id = m.batch_id
      RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}, m.n,
        m.succeeded AS m_succeeded, m.failed AS m_failed, m.pending AS m_pending, m.waiting_input AS m_waiting_input, m.cost AS m_cost`,
     values: [

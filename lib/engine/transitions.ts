@@ -98,10 +98,6 @@ export interface Settled {
   status: BatchStatus;
 }
 
-/**
- * After counters moved: stops batches whose error policy, error threshold or budget says so, and
- * finishes batches with nothing left to run. Returns every batch touched, with its status now.
- */
 /** Whether settleBatches would act on this batch: it ran out of work, or a stop policy or the budget may apply. */
 export function needsSettle(s: BatchState, deltas?: Deltas): boolean {
   if (!["pending", "running", "paused"].includes(s.status)) return false;
@@ -114,6 +110,10 @@ export function needsSettle(s: BatchState, deltas?: Deltas): boolean {
   );
 }
 
+/**
+ * After counters moved: stops batches whose error policy, error threshold or budget says so, and
+ * finishes batches with nothing left to run. Returns every batch touched, with its status now.
+ */
 export async function settleBatches(client: pg.ClientBase, states: BatchState[], deltas?: Deltas): Promise<Settled[]> {
   const out = new Map<string, BatchStatus>();
   for (const s of states) {
