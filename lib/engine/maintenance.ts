@@ -16,14 +16,17 @@ import type { BatchStatus, JobStatus } from "./types";
  */
 export async function expireLeases(limit = 1000): Promise<number> {
   const result = await withTx(async (client) => {
+    // the workers whose own lease ran out, locked: a second sweeper skips them
+    const lapsed = await client.query<{ id: string }>(
+      `SELECT id FROM workers WHERE cardinality(in_flight) > 0 AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
+    );
+    if (lapsed.rows.length === 0) return { n: 0, settled: [] };
+    const workerIds = lapsed.rows.map((w) => w.id);
     const { rows } = await client.query<{ batch_id: string; status: JobStatus }>(
-      `WITH lapsed AS (
-         SELECT id, in_flight FROM workers
-         WHERE cardinality(in_flight) > 0 AND (lease_until IS NULL OR lease_until < now())
-         ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED),
-       due AS (
-         SELECT j.id FROM lapsed w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
-         WHERE j.status = 'running' AND j.lease_owner = w.id AND j.lease_expires_at < now()
+      `WITH due AS (
+         SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
+         WHERE w.id = ANY($2::text[]) AND j.status = 'running' AND j.lease_owner = w.id AND j.lease_expires_at < now()
          ORDER BY j.id LIMIT $1 FOR UPDATE OF j SKIP LOCKED),
        expired AS (
          UPDATE jobs j SET
@@ -39,7 +42,7 @@ export async function expireLeases(limit = 1000): Promise<number> {
          SELECT id, batch_id, run_at FROM expired WHERE status = 'pending' ORDER BY id
          ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
        SELECT batch_id, status FROM expired`,
-      [limit],
+      [limit, workerIds],
     );
     // the lapsed workers keep in their list only what is still running under them with a live lease
     // (claimed after their last heartbeat); the rest (expired above, finished, cancelled) leaves it
@@ -47,9 +50,8 @@ export async function expireLeases(limit = 1000): Promise<number> {
       `UPDATE workers w SET in_flight = ARRAY(
          SELECT f.id FROM unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
          WHERE j.status = 'running' AND j.lease_owner = w.id)
-       WHERE cardinality(w.in_flight) > 0 AND (w.lease_until IS NULL OR w.lease_until < now())
-         AND w.id = ANY(ARRAY(SELECT id FROM workers WHERE cardinality(in_flight) > 0
-                              AND (lease_until IS NULL OR lease_until < now()) FOR UPDATE SKIP LOCKED))`,
+       WHERE w.id = ANY($1::text[])`,
+      [workerIds],
     );
     if (rows.length === 0) return { n: 0, settled: [] };
     // a job failed here for good finished too: count it in the throughput series like any failure
