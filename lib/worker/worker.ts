@@ -57,10 +57,130 @@ class AbortReason extends Error {
   }
 }
 
-interface RunningJob {
-  job: ClaimedJob;
-  controller: AbortController;
-  done: Promise<void>;
+type AnswerInfo = { answeredBy: string | null; answeredAt: Date | null };
+
+// PostgreSQL's text and jsonb cannot hold U+0000. A result or an error carrying one would fail the
+// write of every outcome flushed with it, again and again: the character is dropped instead.
+const noNul = (s: string): string => (s.includes("\0") ? s.replaceAll("\0", "") : s);
+const withoutNul = (v: unknown): unknown => {
+  if (typeof v === "string") return noNul(v);
+  if (Array.isArray(v)) return v.map(withoutNul);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [noNul(k), withoutNul(x)]));
+  return v;
+};
+/** `json` (JSON text) without U+0000 in any string or key; a quick scan first, a rebuild only if needed */
+const jsonWithoutNul = (json: string): string => (json.includes("\\u0000") ? JSON.stringify(withoutNul(JSON.parse(json))) : json);
+
+/**
+ * One attempt of one claimed job, and the context its flow sees. Its methods live on the prototype
+ * and the AbortController is made only when a flow reads `signal`, so an attempt costs a few small
+ * objects: at thousands of jobs a second the per-job garbage is what sizes the worker's heap.
+ */
+class Attempt implements FlowContext {
+  readonly started = Date.now();
+  info: BatchInfo | null = null;
+  cost = 0;
+  logs: LogLine[] = [];
+  answers: Map<string, AnswerInfo> | null = null;
+  /** why the attempt was aborted (timeout, lost, shutdown); set once */
+  reason: AbortReason | null = null;
+  timer: NodeJS.Timeout | null = null;
+  /** settles when the attempt is over and its slot is free (set by start) */
+  done!: Promise<void>;
+  private controller: AbortController | null = null;
+  private rejectRun: ((reason: unknown) => void) | null = null;
+
+  constructor(
+    readonly job: ClaimedJob,
+    private readonly asker: (a: Attempt, opts: AskOptions<unknown>) => Promise<unknown>,
+  ) {
+    // bound: a flow may take them off ctx (`const { log } = ctx`)
+    this.log = this.log.bind(this);
+    this.reportCost = this.reportCost.bind(this);
+    this.ask = this.ask.bind(this);
+    this.answerInfo = this.answerInfo.bind(this);
+  }
+
+  get params(): unknown {
+    return this.info?.parameters;
+  }
+  get batchId(): string {
+    return this.job.batch_id;
+  }
+  get attempt(): number {
+    return this.job.attempts;
+  }
+  get interactive(): boolean {
+    return this.info?.interactive ?? false;
+  }
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** Ends the attempt now: the flow's signal aborts and its result, if it ever comes, is ignored. */
+  abort(reason: AbortReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    this.rejectRun?.(reason);
+  }
+
+  /**
+   * Runs the flow until it settles or the attempt is aborted, whichever is first: a flow that
+   * ignores its signal cannot hold a slot past its timeout or a cancel.
+   */
+  run(flow: FlowDefinition): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (this.reason) return reject(this.reason);
+      this.rejectRun = reject;
+      flow.run({ id: this.job.record_id, data: this.job.data, position: this.job.position }, this).then(resolve, reject);
+    });
+  }
+
+  log(message: string, level: LogLine["level"] = "info"): void {
+    if (this.logs.length < MAX_LOG_LINES) this.logs.push({ at: new Date().toISOString(), level, message: noNul(String(message).slice(0, MAX_LOG_CHARS)) });
+  }
+  reportCost(amount: number): void {
+    if (Number.isFinite(amount) && amount > 0) this.cost += amount;
+  }
+  ask<T = unknown>(opts: AskOptions<T>): Promise<T> {
+    return this.asker(this, opts as AskOptions<unknown>) as Promise<T>;
+  }
+  answerInfo(key: string): AnswerInfo | null {
+    return this.answers?.get(key) ?? null;
+  }
+
+  outcome(o: Partial<Outcome> & Pick<Outcome, "status">): Outcome {
+    return {
+      id: this.job.id,
+      batchId: this.job.batch_id,
+      attempts: this.job.attempts,
+      cost: this.cost,
+      logs: this.logs.length ? JSON.stringify(this.logs) : null,
+      delayMs: 0,
+      durationMs: Date.now() - this.started,
+      ...o,
+    };
+  }
+
+  failure(flowErr: { code: string; message: string; retryable: boolean; retryAfterMs?: number }): Outcome {
+    const err = { ...flowErr, code: noNul(String(flowErr.code)), message: noNul(String(flowErr.message)) };
+    const info = this.info;
+    const retry = err.retryable && info !== null && this.job.attempts <= info.maxRetries;
+    this.logs.push({ at: new Date().toISOString(), level: "error", message: `${err.code}: ${err.message}`.slice(0, MAX_LOG_CHARS) });
+    if (retry) {
+      return this.outcome({
+        status: "pending",
+        error: { code: err.code, message: err.message, retryable: true },
+        delayMs: err.retryAfterMs ?? backoffMs(info.retryBackoffMs, this.job.attempts),
+      });
+    }
+    return this.outcome({ status: "failed", error: { code: err.code, message: err.message, retryable: err.retryable } });
+  }
 }
 
 const MAX_LOG_LINES = 100;
@@ -90,7 +210,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     [id, os.hostname(), process.pid, options.mode, process.env.npm_package_version ?? null, concurrency, leaseMs],
   );
 
-  const running = new Map<number, RunningJob>();
+  const running = new Map<number, Attempt>();
   const batchCache = new Map<string, BatchInfo>();
   const stats = { processed: 0, failed: 0, running: 0 };
   let stopping = false;
@@ -123,7 +243,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   };
 
   // ---- completions: buffered for a few ms and written many per statement
-  const buffer: { outcome: Outcome; resolve: () => void }[] = [];
+  const buffer: Outcome[] = [];
   // Flushed on the next turn of the event loop: every outcome settled in this turn goes in one write,
   // and while a write is in flight the next ones gather behind it (the serial chain), so the batch
   // size follows the load by itself, without a timer's fixed delay on every cycle.
@@ -150,7 +270,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       let claimed: ClaimedJob[] = [];
       if (worth) reserved += want;
       try {
-        const res = await flushOutcomes(id, items.map((i) => i.outcome));
+        const res = await flushOutcomes(id, items);
         if (worth) {
           try {
             claimed = await claimJobs(id, want, leaseMs);
@@ -162,10 +282,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         for (const j of claimed) start(j);
         flushFailures = 0;
         for (const s of res.settled) notifyBatch(s.id, s.status);
-        for (const i of items) {
-          unflushed.delete(i.outcome.id);
-          i.resolve();
-        }
+        for (const o of items) unflushed.delete(o.id);
         flushing -= items.length;
         wakeUp();
       } catch (err) {
@@ -191,16 +308,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    */
   const freeSlots = (settling = 0) =>
     Math.min(concurrency - running.size, 2 * concurrency - running.size - buffer.length - (flushing - settling)) - reserved;
-  const complete = (outcome: Outcome) =>
-    new Promise<void>((resolve) => {
-      unflushed.add(outcome.id);
-      buffer.push({ outcome, resolve });
-      scheduleFlush();
-    });
+  const complete = (outcome: Outcome) => {
+    unflushed.add(outcome.id);
+    buffer.push(outcome);
+    scheduleFlush();
+  };
 
-  async function batchInfo(batchId: string): Promise<BatchInfo | null> {
-    let info = batchCache.get(batchId);
-    if (info) return info;
+  async function loadBatchInfo(batchId: string): Promise<BatchInfo | null> {
     const { rows } = await pool.query<{
       flow: string;
       parameters: unknown;
@@ -211,7 +325,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     }>(`SELECT flow, parameters, interactive, max_retries, retry_backoff_ms, timeout_ms FROM batches WHERE id = $1`, [batchId]);
     const r = rows[0];
     if (!r) return null;
-    info = {
+    const info: BatchInfo = {
       flow: r.flow,
       parameters: r.parameters,
       interactive: r.interactive,
@@ -224,11 +338,12 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     return info;
   }
 
-  type AnswerInfo = { answeredBy: string | null; answeredAt: Date | null };
-  async function ask<T>(job: ClaimedJob, info: BatchInfo, opts: AskOptions<T>, answers: Map<string, AnswerInfo>): Promise<T> {
+  async function ask(a: Attempt, opts: AskOptions<unknown>): Promise<unknown> {
+    const { job } = a;
+    const info = a.info!;
     const hasDefault = opts.default !== undefined;
     if (!info.interactive) {
-      if (hasDefault) return opts.default as T;
+      if (hasDefault) return opts.default;
       throw new FlowError("input_required", `input required (${opts.key}) but the batch is not interactive`, { retryable: false });
     }
     const { rows } = await pool.query<{ status: string; answer: unknown; default_value: unknown; answered_by: string | null; answered_at: Date | null }>(
@@ -237,11 +352,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     );
     const p = rows[0];
     if (p?.status === "answered") {
-      answers.set(opts.key, { answeredBy: p.answered_by, answeredAt: p.answered_at });
-      return p.answer as T;
+      (a.answers ??= new Map()).set(opts.key, { answeredBy: p.answered_by, answeredAt: p.answered_at });
+      return p.answer;
     }
     if (p?.status === "expired") {
-      if (p.default_value !== null && p.default_value !== undefined) return p.default_value as T;
+      if (p.default_value !== null && p.default_value !== undefined) return p.default_value;
       throw new FlowError("input_timeout", `no answer to ${JSON.stringify(opts.key)} before the prompt expired`, { retryable: false });
     }
     if (p?.status === "cancelled") throw new FlowError("input_cancelled", `prompt ${JSON.stringify(opts.key)} was cancelled`, { retryable: false });
@@ -266,97 +381,46 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     throw new ParkSignal(opts.key);
   }
 
-  async function runJob(job: ClaimedJob, controller: AbortController): Promise<void> {
-    const started = Date.now();
-    const logs: LogLine[] = [];
-    let cost = 0;
-    let info: BatchInfo | null = null;
-    const outcome = (o: Partial<Outcome> & Pick<Outcome, "status">): Outcome => ({
-      id: job.id,
-      batchId: job.batch_id,
-      attempts: job.attempts,
-      cost,
-      logs: logs.length ? JSON.stringify(logs) : null,
-      delayMs: 0,
-      durationMs: Date.now() - started,
-      ...o,
-    });
-    const failure = (err: FlowError | { code: string; message: string; retryable: boolean; retryAfterMs?: number }): Outcome => {
-      const retry = err.retryable && info !== null && job.attempts <= info.maxRetries;
-      logs.push({ at: new Date().toISOString(), level: "error", message: `${err.code}: ${err.message}`.slice(0, MAX_LOG_CHARS) });
-      if (retry) {
-        return outcome({
-          status: "pending",
-          error: { code: err.code, message: err.message, retryable: true },
-          delayMs: err.retryAfterMs ?? backoffMs(info!.retryBackoffMs, job.attempts),
-        });
-      }
-      return outcome({ status: "failed", error: { code: err.code, message: err.message, retryable: err.retryable } });
-    };
-
+  async function runJob(a: Attempt): Promise<void> {
     let result: Outcome;
-    let timer: NodeJS.Timeout | null = null;
     try {
-      info = await batchInfo(job.batch_id);
+      // cached: no await (and no promise) on the common path
+      const info = (a.info = batchCache.get(a.job.batch_id) ?? (await loadBatchInfo(a.job.batch_id)));
       const flow: FlowDefinition | undefined = info ? getFlow(info.flow) : undefined;
       if (!info || !flow) {
-        result = failure({ code: "unknown_flow", message: `flow ${JSON.stringify(info?.flow)} is not registered in this worker`, retryable: false });
+        result = a.failure({ code: "unknown_flow", message: `flow ${JSON.stringify(info?.flow)} is not registered in this worker`, retryable: false });
       } else {
-        const i = info;
-        const answers = new Map<string, { answeredBy: string | null; answeredAt: Date | null }>();
-        const ctx: FlowContext = {
-          params: i.parameters,
-          signal: controller.signal,
-          batchId: job.batch_id,
-          attempt: job.attempts,
-          interactive: i.interactive,
-          log(message, level = "info") {
-            if (logs.length < MAX_LOG_LINES) logs.push({ at: new Date().toISOString(), level, message: String(message).slice(0, MAX_LOG_CHARS) });
-          },
-          reportCost(amount) {
-            if (Number.isFinite(amount) && amount > 0) cost += amount;
-          },
-          ask: (opts) => ask(job, i, opts, answers),
-          answerInfo: (key) => answers.get(key) ?? null,
-        };
-        if (i.timeoutMs) {
-          timer = setTimeout(
-            () => controller.abort(new AbortReason("timeout", `timed out after ${i.timeoutMs} ms`)),
-            i.timeoutMs,
-          );
+        if (info.timeoutMs) {
+          const ms = info.timeoutMs;
+          a.timer = setTimeout(() => a.abort(new AbortReason("timeout", `timed out after ${ms} ms`)), ms);
         }
-        // the attempt ends when the flow settles or the signal aborts, whichever is first: a flow
-        // that ignores its signal cannot hold a slot past its timeout or a cancel
-        const aborted = new Promise<never>((_, reject) => {
-          if (controller.signal.aborted) reject(controller.signal.reason);
-          controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
-        });
-        const value = await Promise.race([flow.run({ id: job.record_id, data: job.data, position: job.position }, ctx), aborted]);
+        const value = await a.run(flow);
         let json: string | undefined;
         try {
-          json = JSON.stringify(value === undefined ? null : value);
+          // undefined for a function or a symbol: stored as null
+          json = JSON.stringify(value === undefined ? null : value) as string | undefined;
         } catch (err) {
           throw new FlowError("invalid_result", `the flow returned a value JSON cannot hold: ${(err as Error).message}`, { retryable: false });
         }
-        result = outcome({ status: "succeeded", result: json, error: null });
+        result = a.outcome({ status: "succeeded", result: json === undefined ? null : jsonWithoutNul(json), error: null });
       }
     } catch (err) {
-      const reason = controller.signal.aborted ? controller.signal.reason : null;
-      if (reason instanceof AbortReason && reason.kind === "lost") return; // cancelled/stopped/expired: nothing to write
-      if (reason instanceof AbortReason && reason.kind === "shutdown") {
-        result = outcome({ status: "pending", release: true, error: null });
-      } else if (reason instanceof AbortReason && reason.kind === "timeout") {
-        result = failure({ code: "timeout", message: reason.message, retryable: true });
+      const reason = a.reason;
+      if (reason?.kind === "lost") return; // cancelled/stopped/expired: nothing to write
+      if (reason?.kind === "shutdown") {
+        result = a.outcome({ status: "pending", release: true, error: null });
+      } else if (reason?.kind === "timeout") {
+        result = a.failure({ code: "timeout", message: reason.message, retryable: true });
       } else if (err instanceof ParkSignal) {
-        result = outcome({ status: "waiting_input", error: null });
+        result = a.outcome({ status: "waiting_input", error: null });
       } else if (err instanceof FlowError) {
-        result = failure(err);
+        result = a.failure(err);
       } else {
         const e = err as Error;
-        result = failure({ code: "flow_error", message: (e?.message || String(err)).slice(0, 4000), retryable: true });
+        result = a.failure({ code: "flow_error", message: (e?.message || String(err)).slice(0, 4000), retryable: true });
       }
     } finally {
-      if (timer) clearTimeout(timer);
+      if (a.timer) clearTimeout(a.timer);
     }
     if (result.status === "succeeded") stats.processed++;
     else if (result.status === "failed") {
@@ -365,19 +429,24 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     }
     // not awaited: the slot frees now and the next claim overlaps this write (the batch's own
     // `running` counter still holds the slot until the write commits, so batch concurrency stays exact)
-    void complete(result);
+    complete(result);
+  }
+
+  async function runAttempt(a: Attempt): Promise<void> {
+    try {
+      await runJob(a);
+    } catch (err) {
+      log(`job ${a.job.id} crashed the runner: ${(err as Error).message}`);
+    } finally {
+      running.delete(a.job.id);
+      wakeUp();
+    }
   }
 
   function start(job: ClaimedJob) {
-    const controller = new AbortController();
-    const entry: RunningJob = { job, controller, done: Promise.resolve() };
-    running.set(job.id, entry);
-    entry.done = runJob(job, controller)
-      .catch((err) => log(`job ${job.id} crashed the runner: ${(err as Error).message}`))
-      .finally(() => {
-        running.delete(job.id);
-        wakeUp();
-      });
+    const a = new Attempt(job, ask);
+    running.set(job.id, a);
+    a.done = runAttempt(a);
   }
 
   // ---- the claim loop
@@ -408,7 +477,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       if (stopping) {
         // claimed just as stop() was called: give them straight back
-        for (const j of claimed) void complete({ id: j.id, batchId: j.batch_id, attempts: j.attempts, status: "pending", release: true, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
+        for (const j of claimed) complete({ id: j.id, batchId: j.batch_id, attempts: j.attempts, status: "pending", release: true, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
         break;
       }
       for (const j of claimed) start(j);
@@ -449,9 +518,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         const held = new Set(rows.map((r) => Number(r.id)));
         for (const jid of ids) {
           const r = running.get(jid);
-          if (r && !held.has(jid) && !r.controller.signal.aborted) {
-            r.controller.abort(new AbortReason("lost", "the job was cancelled, stopped, or its lease was lost"));
-          }
+          if (r && !held.has(jid)) r.abort(new AbortReason("lost", "the job was cancelled, stopped, or its lease was lost"));
         }
         stats.running = running.size;
       } catch (err) {
@@ -509,7 +576,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       if (running.size > 0) {
         log(`releasing ${running.size} unfinished jobs`);
-        for (const r of running.values()) r.controller.abort(new AbortReason("shutdown", "worker shutting down"));
+        for (const r of running.values()) r.abort(new AbortReason("shutdown", "worker shutting down"));
         await Promise.all([...running.values()].map((r) => r.done));
       }
       while (buffer.length) {

@@ -181,6 +181,20 @@ describe("stopping", () => {
   });
 });
 
+describe("results PostgreSQL cannot store as given", () => {
+  it("NUL characters in a result, an error or a log are dropped: the outcomes are written, nothing is stuck", async () => {
+    const b = await make("t-nul", 20, { concurrency: 20 }, (i) => (i % 2 ? { fail: true } : {}));
+    const x = await until(b.id, "completed", finished);
+    expect(x.counts).toMatchObject({ succeeded: 10, failed: 10 });
+    const ok = await getJob(b.id, "r0");
+    expect(ok.result).toEqual({ k: "vw", list: [""], n: 1 });
+    expect(ok.logs.map((l) => l.message)).toContain("ab");
+    const bad = await getJob(b.id, "r1");
+    expect(bad.error).toMatchObject({ code: "badcode", message: "xy" });
+    await expectCountersExact(b.id);
+  });
+});
+
 describe("retries", () => {
   it("retries with exponential backoff (a future run_at) until it succeeds", async () => {
     const b = await make("t-fail", 3, { concurrency: 3, maxRetries: 3, retryBackoffMs: 400, parameters: { fail_times: 2 } });
