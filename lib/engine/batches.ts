@@ -131,17 +131,17 @@ export async function resumeBatch(id: string): Promise<Batch> {
 
 const RETRYABLE_STATUSES: JobStatus[] = ["failed", "cancelled", "skipped"];
 
-/** Re-queues jobs of a batch (attempts reset) and runs the batch again. */
+/** Re-queues jobs of a batch (attempts reset), all of `statuses` or the one job `jobId`, and runs the batch again. */
 export async function requeueJobs(
   client: pg.ClientBase,
   batch: BatchRow,
   statuses: JobStatus[],
-  recordId: string | null,
+  jobId: number | null,
 ): Promise<number> {
   const deltas = new Deltas();
   const { rows } = await client.query<{ old: JobStatus; n: number }>(
     `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[])
-                  AND ($3::text IS NULL OR record_id = $3) FOR UPDATE),
+                  AND ($3::bigint IS NULL OR id = $3) FOR UPDATE),
      u AS (UPDATE jobs j SET status = 'pending', attempts = 0, run_at = now(), result = NULL, error_code = NULL,
              error_message = NULL, error_retryable = NULL, started_at = NULL, finished_at = NULL, duration_ms = NULL,
              lease_owner = NULL, lease_expires_at = NULL
@@ -150,7 +150,7 @@ export async function requeueJobs(
        INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
        ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
      SELECT old, count(*)::int AS n FROM u GROUP BY old`,
-    [batch.id, statuses, recordId],
+    [batch.id, statuses, jobId],
   );
   let n = 0;
   for (const r of rows) {
@@ -161,8 +161,8 @@ export async function requeueJobs(
   // a cancelled job's prompts were cancelled with it; re-running asks again
   await client.query(
     `DELETE FROM prompts WHERE batch_id = $1 AND status = 'cancelled' AND job_id IN
-       (SELECT id FROM jobs WHERE batch_id = $1 AND status = 'pending' AND ($2::text IS NULL OR record_id = $2))`,
-    [batch.id, recordId],
+       (SELECT id FROM jobs WHERE batch_id = $1 AND status = 'pending' AND ($2::bigint IS NULL OR id = $2))`,
+    [batch.id, jobId],
   );
   await applyDeltas(client, deltas);
   if (!ACTIVE.includes(batch.status)) {
