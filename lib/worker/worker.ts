@@ -262,24 +262,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (buffer.length === 0) return;
       const items = buffer.splice(0, FLUSH_MAX);
       flushing += items.length;
-      // claim the next jobs right after, in the same turn: the slots these outcomes free (the batch's
-      // `running` counter) are refilled before anyone else waits on them. Two statements, each its
-      // own transaction: the outcomes with their counters, then the claim.
+      // claim the next jobs in the same statement: the slots these outcomes free (the batch's
+      // `running` counter) are refilled before anyone else waits on them, in one round trip
       const want = stopping ? 0 : Math.max(0, freeSlots(items.length));
       const worth = want > 0 && (want >= Math.ceil(concurrency / 8) || running.size === 0);
-      let claimed: ClaimedJob[] = [];
       if (worth) reserved += want;
       try {
-        const res = await flushOutcomes(id, items);
-        if (worth) {
-          try {
-            claimed = await claimJobs(id, want, leaseMs);
-          } catch (err) {
-            log(`claim failed: ${(err as Error).message}`);
-          }
-        }
+        const res = await flushOutcomes(id, items, worth ? { want, leaseMs, min: Math.ceil(concurrency / 8) } : null);
         if (worth) reserved -= want;
-        for (const j of claimed) start(j);
+        for (const j of res.claimed) start(j);
         flushFailures = 0;
         for (const s of res.settled) notifyBatch(s.id, s.status);
         for (const o of items) unflushed.delete(o.id);

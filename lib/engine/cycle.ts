@@ -1,0 +1,294 @@
+// One worker cycle in ONE statement (its own transaction, one round trip): write the attempt outcomes
+// a worker has gathered, then claim its next jobs in the slots they freed.
+//
+// Outcomes. The job UPDATE is fenced: it only matches a job still running under this worker's lease
+// for this very attempt, so a late write from a worker that lost its lease (expired, cancelled,
+// stopped) changes nothing. What it changed feeds the per-second metrics (counts, cost, duration
+// histogram), the requeue entries of retried or released jobs, and the batch counters.
+//
+// Claim.
+//  - candidate batches are locked FOR UPDATE SKIP LOCKED, so the batch's `running` counter read here
+//    is exact and no two claimers can both fill the same free slot: per-batch concurrency holds
+//    across any number of worker processes; it also makes this the only claimer of those batches' jobs;
+//  - batches are taken by priority, then least recently claimed (round-robin), and the wanted jobs
+//    are split evenly between them, so a big batch cannot starve a small one;
+//  - per batch, due rows of requeued_jobs (retries, released attempts, woken jobs) come first, then
+//    the next ordinals from the batch's claim cursor: no index on job status is needed (so job
+//    updates stay HOT), and the scan never walks over jobs already claimed;
+//  - a batch whose outcomes here may stop it (a failure under error policy "stop" or an error
+//    threshold, the budget reached) is not claimed from: the batch check runs first (the caller's
+//    settle step), the claim comes next cycle.
+//
+// Both halves move one UPDATE of each batch row (a row may change once per statement) and one of the
+// worker's in_flight list (what the lease sweep looks at). The batch rows are locked only for the
+// claim and the counters, late in the statement: the outcome half runs beside other claimers. (Its
+// job rows are leased to this worker, so only a cancel or a lease sweep can want them too; a deadlock
+// with one of those is retried by the caller.)
+import type pg from "pg";
+import { DURATION_BOUNDS_MS, HISTOGRAM_SIZE } from "./metrics";
+import { Deltas, STATE_COLUMNS, type BatchState } from "./transitions";
+
+export interface ClaimedJob {
+  id: number;
+  batch_id: string;
+  record_id: string;
+  position: number;
+  attempts: number;
+  data: unknown;
+}
+
+export interface Outcome {
+  id: number;
+  batchId: string;
+  attempts: number;
+  /** succeeded / failed for good; pending = retry (after delayMs) or release; waiting_input = parked on a prompt */
+  status: "succeeded" | "failed" | "pending" | "waiting_input";
+  /** give the attempt back (graceful shutdown): the attempt does not count */
+  release?: boolean;
+  result?: string | null;
+  error?: { code: string; message: string; retryable: boolean } | null;
+  cost: number;
+  logs: string | null;
+  delayMs: number;
+  durationMs: number;
+}
+
+export interface ClaimRequest {
+  /** jobs wanted (0: only write the outcomes) */
+  want: number;
+  leaseMs: number;
+  /** batches one claim spreads over at most (default 4) */
+  maxBatches?: number;
+  /**
+   * claim nothing unless at least this many jobs can be had (capped at an eighth of the candidate
+   * batches' concurrency); default 1
+   */
+  min?: number;
+}
+
+export interface CycleResult {
+  /** outcomes the fence accepted */
+  applied: number;
+  /** the new state of the batches the outcomes touched */
+  states: BatchState[];
+  /** what the outcomes moved, per batch */
+  deltas: Deltas;
+  claimed: ClaimedJob[];
+}
+
+// bucket thresholds for width_bucket(): ms <= bound[i] <=> ms < bound[i] + 1, so the SQL bucket of a
+// duration equals durationBucket() in ./metrics (integer milliseconds)
+const HIST_THRESHOLDS = DURATION_BOUNDS_MS.map((b) => b + 1);
+
+interface Moved extends BatchState {
+  n: number;
+  m_succeeded: number;
+  m_failed: number;
+  m_pending: number;
+  m_waiting_input: number;
+  m_cost: number;
+}
+
+// a batch the claim may take jobs from, counted as it stands once this statement's outcomes (a) are in
+const CLAIMABLE = `b.status IN ('pending', 'running') AND b.pending > 0 AND b.running - COALESCE(a.n, 0) < b.concurrency
+    AND (b.max_cost IS NULL OR b.cost_spent + COALESCE(a.cost, 0) < b.max_cost)
+    AND NOT (COALESCE(a.failed, 0) > 0 AND (b.error_policy = 'stop' OR b.error_threshold_rate IS NOT NULL))`;
+const CAND_COLUMNS = `b.id, b.concurrency - b.running + COALESCE(a.n, 0) AS free, b.concurrency, b.dataset_id, b.priority,
+         b.last_claimed_at, b.created_at, b.claim_cursor, b.total`;
+
+const CYCLE_SQL = `
+WITH input AS (
+  -- the outcomes arrive as ONE json array: a single JSON.stringify on our side
+  SELECT * FROM json_to_recordset($1::json)
+    AS t(id bigint, batch_id text, attempts int, status job_status, result text, error_code text, error_message text,
+         error_retryable bool, cost float8, logs text, delay_ms float8, duration_ms int, release bool)
+  ORDER BY id),
+upd AS (
+  UPDATE jobs j SET
+    status = i.status,
+    result = CASE WHEN i.status = 'succeeded' THEN i.result::jsonb END,
+    error_code = i.error_code, error_message = i.error_message, error_retryable = i.error_retryable,
+    cost = j.cost + i.cost,
+    logs = CASE WHEN i.logs IS NULL THEN j.logs ELSE COALESCE(j.logs, '[]'::jsonb) || i.logs::jsonb END,
+    lease_owner = NULL, lease_expires_at = NULL,
+    run_at = CASE WHEN i.status = 'pending' THEN now() + make_interval(secs => i.delay_ms / 1000) ELSE j.run_at END,
+    attempts = CASE WHEN i.release OR i.status = 'waiting_input' THEN j.attempts - 1 ELSE j.attempts END,
+    finished_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN now() END,
+    duration_ms = i.duration_ms
+  FROM input i
+  WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $2 AND j.attempts = i.attempts
+  RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms,
+            width_bucket(i.duration_ms, $3::int[]) AS hb, j.status IN ('succeeded', 'failed') AS done),
+-- finished attempts per batch and duration bucket, one pass; then one histogram array per batch
+buckets AS (
+  SELECT batch_id, hb, count(*)::int AS n FROM upd WHERE done GROUP BY batch_id, hb),
+-- what moved per batch: the metrics row and the counters both come from here
+agg AS (
+  SELECT u.batch_id, count(*)::int AS n,
+         count(*) FILTER (WHERE u.status = 'succeeded')::int AS succeeded,
+         count(*) FILTER (WHERE u.status = 'failed')::int AS failed,
+         count(*) FILTER (WHERE u.status = 'pending')::int AS pending,
+         count(*) FILTER (WHERE u.status = 'waiting_input')::int AS waiting_input,
+         COALESCE(sum(u.cost), 0)::float8 AS cost,
+         COALESCE(sum(u.duration_ms) FILTER (WHERE u.done), 0)::bigint AS dsum,
+         (SELECT array_agg(COALESCE(k.n, 0) ORDER BY g)
+          FROM generate_series(0, $4::int - 1) g LEFT JOIN buckets k ON k.batch_id = u.batch_id AND k.hb = g) AS hist
+  FROM upd u GROUP BY u.batch_id ORDER BY u.batch_id),
+metrics AS (
+  INSERT INTO batch_metrics (batch_id, bucket, succeeded, failed, cost, duration_sum_ms, duration_hist)
+  SELECT batch_id, date_trunc('second', now()), succeeded, failed, cost, dsum, hist
+  FROM agg WHERE succeeded > 0 OR failed > 0 OR cost > 0
+  ORDER BY batch_id
+  ON CONFLICT (batch_id, bucket) DO UPDATE SET
+    succeeded = batch_metrics.succeeded + excluded.succeeded, failed = batch_metrics.failed + excluded.failed,
+    cost = batch_metrics.cost + excluded.cost, duration_sum_ms = batch_metrics.duration_sum_ms + excluded.duration_sum_ms,
+    duration_hist = ARRAY(SELECT COALESCE(a, 0) + COALESCE(b, 0)
+                          FROM unnest(batch_metrics.duration_hist, excluded.duration_hist) AS h(a, b))),
+requeue AS (
+  INSERT INTO requeued_jobs (job_id, batch_id, run_at)
+  SELECT id, batch_id, run_at FROM upd WHERE status = 'pending' ORDER BY id
+  ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at),
+-- ---- the claim: counters as they stand once the outcomes above are counted
+-- the outcomes' own batches are locked waiting (their counters move below anyway), the others are
+-- skipped when locked: another claimer is on them
+cand_own AS (
+  SELECT ${CAND_COLUMNS} FROM batches b JOIN agg a ON a.batch_id = b.id
+  WHERE $5::int > 0 AND ${CLAIMABLE}
+  ORDER BY b.id
+  FOR UPDATE OF b),
+cand_other AS (
+  SELECT ${CAND_COLUMNS} FROM batches b LEFT JOIN agg a ON a.batch_id = b.id
+  WHERE a.batch_id IS NULL AND ${CLAIMABLE}
+  ORDER BY b.priority DESC, b.last_claimed_at ASC NULLS FIRST, b.created_at
+  LIMIT $6
+  FOR UPDATE OF b SKIP LOCKED),
+cand AS (
+  SELECT * FROM (SELECT * FROM cand_own UNION ALL SELECT * FROM cand_other) c
+  ORDER BY priority DESC, last_claimed_at ASC NULLS FIRST, created_at
+  LIMIT $6),
+split AS (
+  SELECT id, dataset_id, claim_cursor, total, concurrency, LEAST(free,
+           $5::int / count(*) OVER () +
+           CASE WHEN row_number() OVER (ORDER BY priority DESC, last_claimed_at ASC NULLS FIRST, created_at)
+                     <= $5::int % count(*) OVER () THEN 1 ELSE 0 END) AS n
+  FROM cand),
+-- a claim too small to be worth a round of its own takes nothing: the slots go to the next larger
+-- claim (this worker's or another's) instead of one job per statement ping-ponging between workers
+ranked AS (
+  SELECT id, dataset_id, claim_cursor, total,
+         CASE WHEN sum(n) OVER () >= LEAST($8::int, min(ceil(concurrency / 8.0)) OVER ()) THEN n ELSE 0 END AS n
+  FROM split),
+requeued AS (
+  DELETE FROM requeued_jobs q WHERE q.job_id = ANY(ARRAY(
+    SELECT x.job_id FROM ranked r CROSS JOIN LATERAL (
+      SELECT job_id FROM requeued_jobs WHERE batch_id = r.id AND run_at <= now() ORDER BY run_at LIMIT r.n) x))
+  RETURNING q.job_id, q.batch_id),
+span AS (
+  SELECT r.id, r.claim_cursor AS lo,
+         LEAST(r.total, r.claim_cursor + GREATEST(r.n - (SELECT count(*) FROM requeued q WHERE q.batch_id = r.id), 0))::int AS hi
+  FROM ranked r),
+picked AS (
+  SELECT job_id AS id FROM requeued
+  UNION ALL
+  -- ORDER BY + LIMIT in a lateral: always a short walk of the (batch_id, ordinal) index, also under the
+  -- prepared statement's generic plan (a plain join was once planned as a scan of all jobs)
+  SELECT j.id FROM span s CROSS JOIN LATERAL (
+    SELECT id FROM jobs WHERE batch_id = s.id AND ordinal >= s.lo AND ordinal < s.hi
+    ORDER BY ordinal LIMIT GREATEST(s.hi - s.lo, 0)) j),
+claimed AS (
+  UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = $2,
+    lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), started_at = now(), finished_at = NULL
+  -- = ANY(ARRAY(...)) keeps this an index lookup by id: a join on the CTE is planned as a scan of all jobs
+  WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) AND j.status = 'pending' AND j.run_at <= now()
+  RETURNING j.id, j.batch_id, j.record_id, j.position, j.attempts),
+counts AS (SELECT batch_id, count(*)::int AS n FROM claimed GROUP BY batch_id),
+-- ---- one UPDATE per batch row for both halves
+moved AS (
+  UPDATE batches b SET
+    running = b.running - COALESCE(a.n, 0) + COALESCE(c.n, 0),
+    pending = b.pending + COALESCE(a.pending, 0) - COALESCE(c.n, 0),
+    waiting_input = b.waiting_input + COALESCE(a.waiting_input, 0),
+    succeeded = b.succeeded + COALESCE(a.succeeded, 0), failed = b.failed + COALESCE(a.failed, 0),
+    cost_spent = b.cost_spent + COALESCE(a.cost, 0),
+    claim_cursor = COALESCE(s.hi, b.claim_cursor),
+    last_claimed_at = CASE WHEN s.id IS NULL THEN b.last_claimed_at ELSE now() END,
+    status = (CASE WHEN b.status = 'pending' AND c.n > 0 THEN 'running' ELSE b.status::text END)::batch_status,
+    started_at = CASE WHEN c.n > 0 THEN COALESCE(b.started_at, now()) ELSE b.started_at END,
+    updated_at = CASE WHEN a.batch_id IS NOT NULL OR c.n > 0 THEN now() ELSE b.updated_at END
+  FROM (SELECT batch_id AS id FROM agg UNION SELECT id FROM span) x
+    LEFT JOIN agg a ON a.batch_id = x.id
+    LEFT JOIN span s ON s.id = x.id
+    LEFT JOIN counts c ON c.batch_id = x.id
+  WHERE b.id = x.id
+  RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}, a.batch_id IS NOT NULL AS had_outcomes,
+    COALESCE(a.n, 0) AS n, COALESCE(a.succeeded, 0) AS m_succeeded, COALESCE(a.failed, 0) AS m_failed,
+    COALESCE(a.pending, 0) AS m_pending, COALESCE(a.waiting_input, 0) AS m_waiting_input, COALESCE(a.cost, 0) AS m_cost),
+-- every outcome leaves the worker's in_flight list, accepted or fenced (then it was not ours anyway);
+-- every claimed job joins it
+owned AS (
+  UPDATE workers SET in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT SELECT id FROM input) || ARRAY(SELECT id FROM claimed)
+  WHERE id = $2 AND (EXISTS (SELECT 1 FROM input) OR EXISTS (SELECT 1 FROM claimed))
+  RETURNING id
+) -- data-modifying CTEs always run, referenced or not
+SELECT
+  (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches,
+  (SELECT COALESCE(json_agg(json_build_object(
+            'id', c.id, 'batch_id', c.batch_id, 'record_id', c.record_id, 'position', c.position, 'attempts', c.attempts,
+            'data', (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position))), '[]')
+   FROM claimed c JOIN ranked r ON r.id = c.batch_id) AS jobs`;
+
+/**
+ * Writes `outcomes` (worker `owner`'s attempts) and claims up to `claim.want` jobs for it, in one
+ * statement, on `client` (inside its transaction) or the pool (then it is its own transaction).
+ */
+export async function runCycle(
+  client: pg.ClientBase | pg.Pool,
+  owner: string,
+  outcomes: readonly Outcome[],
+  claim: ClaimRequest | null,
+): Promise<CycleResult> {
+  const want = Math.max(0, claim?.want ?? 0);
+  const { rows } = await client.query<{ batches: Moved[]; jobs: ClaimedJob[] }>({
+    name: "batchboard_cycle",
+    text: CYCLE_SQL,
+    values: [
+      JSON.stringify(
+        outcomes.map((o) => ({
+          id: o.id,
+          batch_id: o.batchId,
+          attempts: o.attempts,
+          status: o.status,
+          result: o.result ?? null,
+          error_code: o.error?.code ?? null,
+          error_message: o.error?.message ?? null,
+          error_retryable: o.error ? o.error.retryable : null,
+          cost: o.cost,
+          logs: o.logs,
+          delay_ms: o.delayMs,
+          duration_ms: Math.round(o.durationMs),
+          release: o.release ?? false,
+        })),
+      ),
+      owner,
+      HIST_THRESHOLDS,
+      HISTOGRAM_SIZE,
+      want,
+      want > 0 ? Math.min(claim?.maxBatches ?? 4, want) : 0,
+      claim?.leaseMs ?? 0,
+      Math.max(1, claim?.min ?? 1),
+    ],
+  });
+  const { batches, jobs } = rows[0]!;
+  const deltas = new Deltas();
+  let applied = 0;
+  for (const r of batches) {
+    applied += r.n;
+    deltas
+      .move(r.id, "running", "succeeded", r.m_succeeded)
+      .move(r.id, "running", "failed", r.m_failed)
+      .move(r.id, "running", "pending", r.m_pending)
+      .move(r.id, "running", "waiting_input", r.m_waiting_input)
+      .addCost(r.id, r.m_cost);
+  }
+  return { applied, states: batches, deltas, claimed: jobs };
+}
