@@ -144,16 +144,17 @@ export async function createBatch(input: CreateBatchInput): Promise<Batch> {
     // of the source (same seed, same order), computed where the rows are, never shipped to Node.
     // Every job references the batch row inserted just above: the per-row FK check is skipped (where
     // allowed), the sort gets the memory not to spill, and rows go in run order (the claim's order).
+    // The hex digests compare bytewise (COLLATE "C": the same order as any collation gives such
+    // strings, without its cost), and the one sort serves the numbering and the insert order alike.
     await client.query("SET LOCAL work_mem = '64MB'");
     const triggersOn = await rowTriggersOff(client);
     const inserted = await client.query(
       `INSERT INTO jobs (batch_id, record_id, ordinal, position)
-       SELECT $1, s.record_id, s.ord, s.position FROM (
-         SELECT record_id, position,
-                (row_number() OVER (ORDER BY CASE WHEN $3::boolean THEN md5($4::text || ':' || position) END, position) - 1)::int AS ord
-         FROM dataset_records WHERE dataset_id = $2) s
-       WHERE $5::int IS NULL OR s.ord < $5::int
-       ORDER BY s.ord`,
+       SELECT $1, record_id, (row_number() OVER run_order - 1)::int, position
+       FROM dataset_records WHERE dataset_id = $2
+       WINDOW run_order AS (ORDER BY CASE WHEN $3::boolean THEN md5($4::text || ':' || position) END COLLATE "C", position)
+       ORDER BY CASE WHEN $3::boolean THEN md5($4::text || ':' || position) END COLLATE "C", position
+       LIMIT $5::int`,
       [id, datasetId, shuffle, seed, cap],
     );
     await triggersOn();

@@ -1,5 +1,6 @@
 // Creating batches (sources, id rules, seeded shuffle, caps, limits) and reading them back
 // (lists with keyset cursors, jobs, results in source order, metrics), against real PostgreSQL.
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import {
@@ -126,13 +127,17 @@ describe("createBatch", () => {
     const order = async (seed: string, extra: object = {}) => {
       const b = await createBatch({ flow: "t-echo", source: { kind: "dataset", dataset: "hundred" }, seed, ...extra });
       const jobs = await listJobs(b.id, { limit: 1000 });
-      return { b, ids: jobs.items.map((j) => j.recordId) };
+      return { b, ids: jobs.items.map((j) => j.recordId), positions: jobs.items.map((j) => j.position) };
     };
     const a = await order("s1");
     const a2 = await order("s1");
     const c = await order("s2");
     expect(a.b.options.seed).toBe("s1");
     expect(a.ids).toEqual(a2.ids);
+    // and across versions: the run order is ascending md5("<seed>:<position>") in hex, then position
+    const md5 = (p: number) => createHash("md5").update(`s1:${p}`).digest("hex");
+    const byDigest = Array.from({ length: 100 }, (_, p) => p).sort((x, y) => (md5(x) < md5(y) ? -1 : md5(x) > md5(y) ? 1 : x - y));
+    expect(a.positions).toEqual(byDigest);
     expect(a.ids).not.toEqual(c.ids);
     expect([...a.ids].sort()).toEqual([...c.ids].sort());
     expect(a.ids).not.toEqual([...a.ids].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
