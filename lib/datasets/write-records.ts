@@ -34,7 +34,7 @@ export interface WriteRecordsResult {
 }
 
 // ~256 KiB per write: large enough that per-chunk overhead vanishes, small enough to stay bounded
-const CHUNK_CHARS = 256 * 1024;
+export const COPY_CHUNK_CHARS = 256 * 1024;
 const NEEDS_ESCAPE = /[\\\n\r\t]/;
 
 /** Escapes a value for COPY's text format: backslash, newline, carriage return and tab. */
@@ -63,7 +63,7 @@ export async function writeDatasetRecords(
         dataBytes += json.length;
         buf += `${datasetField}\t${start + count}\t${escapeCopyText(row.recordId)}\t${escapeCopyText(json)}\n`;
         count++;
-        if (buf.length >= CHUNK_CHARS) {
+        if (buf.length >= COPY_CHUNK_CHARS) {
           yield buf;
           buf = "";
         }

@@ -138,6 +138,21 @@ describe("createBatch", () => {
     const md5 = (p: number) => createHash("md5").update(`s1:${p}`).digest("hex");
     const byDigest = Array.from({ length: 100 }, (_, p) => p).sort((x, y) => (md5(x) < md5(y) ? -1 : md5(x) > md5(y) ? 1 : x - y));
     expect(a.positions).toEqual(byDigest);
+    // inline records are ordered in Node (lib/engine/run-order.ts), datasets in SQL: the same order
+    const records = Array.from({ length: 100 }, (_, i) => ({ id: `r${i}` }));
+    const inlineOrder = async (seed: string, extra: object = {}) => {
+      const b = await createBatch({ flow: "t-echo", source: { kind: "records", records, recordIdField: "id" }, seed, ...extra });
+      return (await listJobs(b.id, { limit: 1000 })).items.map((j) => [j.ordinal, j.position, j.recordId]);
+    };
+    const datasetOrder = async (seed: string, extra: object = {}) => {
+      const b = await createBatch({ flow: "t-echo", source: { kind: "dataset", dataset: "hundred" }, seed, ...extra });
+      return (await listJobs(b.id, { limit: 1000 })).items.map((j) => [j.ordinal, j.position, j.recordId]);
+    };
+    for (const [seed, extra] of [["s1", {}], ["s2", {}], ["ü 😀 ' \\", {}], ["s1", { maxRecords: 7 }], ["s1", { dryRun: true }], ["s1", { shuffle: false, maxRecords: 50 }]] as const) {
+      const inline = await inlineOrder(seed, extra);
+      expect(inline, `${seed} ${JSON.stringify(extra)}`).toEqual(await datasetOrder(seed, extra));
+      expect(inline.length).toBe("maxRecords" in extra ? extra.maxRecords : "dryRun" in extra ? 10 : 100);
+    }
     expect(a.ids).not.toEqual(c.ids);
     expect([...a.ids].sort()).toEqual([...c.ids].sort());
     expect(a.ids).not.toEqual([...a.ids].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));

@@ -1,0 +1,43 @@
+// A batch's run order: its source positions sorted by md5("<seed>:<position>") in hex, ties by
+// position; unshuffled, source order. create-batch.ts numbers a dataset's jobs this way in SQL;
+// inline records are in memory already, so their order is computed here, while their COPY into
+// dataset_records is under way. Both give the same order (test/engine/create-and-read.test.ts).
+import { hash } from "node:crypto";
+
+const digest = (seed: string, position: number) => hash("md5", `${seed}:${position}`);
+
+export class RunOrder {
+  /** the first 48 bits of each position's digest, which decide nearly every comparison */
+  private readonly keys: Float64Array | null;
+
+  constructor(
+    private readonly count: number,
+    private readonly seed: string | null,
+  ) {
+    this.keys = seed === null ? null : new Float64Array(count);
+  }
+
+  /** Yields `items` (position = index), hashing each on the way. */
+  *hashing<T>(items: readonly T[]): Generator<T> {
+    const { keys, seed } = this;
+    for (let position = 0; position < items.length; position++) {
+      if (keys) keys[position] = parseInt(digest(seed!, position).slice(0, 12), 16);
+      yield items[position]!;
+    }
+  }
+
+  /** Positions in run order; call once hashing() has gone through every item. */
+  positions(): Uint32Array {
+    const order = new Uint32Array(this.count);
+    for (let p = 0; p < this.count; p++) order[p] = p;
+    const { keys, seed } = this;
+    if (!keys) return order;
+    return order.sort((a, b) => {
+      const byKey = keys[a]! - keys[b]!;
+      if (byKey !== 0) return byKey;
+      const da = digest(seed!, a);
+      const db = digest(seed!, b);
+      return da < db ? -1 : da > db ? 1 : a - b;
+    });
+  }
+}
