@@ -55,10 +55,10 @@ export function tooLarge(limit: number, what = "request body"): AppError {
 }
 
 /** Reads the whole body, refusing (413) as soon as it passes `limit`, before buffering more. */
-export async function readBodyCapped(request: Request, limit: number): Promise<Uint8Array> {
+export async function readBodyCapped(request: Request, limit: number): Promise<Buffer> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  if (!request.body) return new Uint8Array();
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -72,7 +72,7 @@ export async function readBodyCapped(request: Request, limit: number): Promise<U
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks);
+  return Buffer.concat(chunks, size);
 }
 
 export function isJsonContentType(contentType: string | null): boolean {
@@ -88,7 +88,7 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
     throw new AppError("unsupported_media_type", `send the body as application/json (got ${request.headers.get("content-type") ?? "no Content-Type"})`);
   }
   try {
-    return JSON.parse(Buffer.from(bytes).toString("utf8"));
+    return JSON.parse(bytes.toString("utf8"));
   } catch (err) {
     throw new AppError("invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
   }

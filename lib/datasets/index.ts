@@ -15,7 +15,7 @@ import { extractRecordIds } from "./record-ids";
 import { writeDatasetRecords, type DatasetRecordRow } from "./write-records";
 
 export { DATASET_FORMATS, type DatasetFormat } from "./parse";
-export { extractRecordId, extractRecordIds, createDuplicateIdChecker } from "./record-ids";
+export { extractRecordId, extractRecordIds } from "./record-ids";
 export { writeDatasetRecords } from "./write-records";
 
 export type DatasetKind = "upload" | "demo" | "inline";

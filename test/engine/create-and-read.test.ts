@@ -90,6 +90,12 @@ describe("createBatch", () => {
       "validation_failed",
       "records.1",
     );
+    const repeated = await expectAppError(
+      createBatch({ flow: "t-echo", source: { kind: "records", records: ["x", { id: 2 }, { id: "b" }, { id: "2" }], recordIdField: "id" } }),
+      "validation_failed",
+      "records.3",
+    );
+    expect(repeated.details[0]!.message).toBe('duplicate record id "2" (first seen at records.1)');
     await expectAppError(
       createBatch({ flow: "t-echo", source: { kind: "records", records: ["a"], recordIdField: "id" }, concurrency: 1001 }),
       "validation_failed",
