@@ -13,7 +13,7 @@ import type { BenchOptions } from "../lib/args";
 import { benchNode, pollUntil, ROOT, round, sleep } from "../lib/child";
 import type { BenchServer } from "../lib/pg";
 import type { Latency, Report } from "../lib/report";
-import { startWorkers } from "../engine/section";
+import { shippedWorkerFlags, startWorkers } from "../engine/section";
 
 export function apiAvailable() {
   return existsSync(path.join(ROOT, "app", "api", "batches", "route.ts"));
@@ -297,6 +297,8 @@ export async function runApiSection(pgs: BenchServer, opts: BenchOptions, report
     report.memory = {
       jobsProcessed: w.processed,
       finishedAllJobs: w.finished,
+      // the worker runs as `npm run worker` ships it (package.json)
+      nodeFlags: shippedWorkerFlags(),
       rssStartMb: w.rssStartMb,
       rssPeakMb: w.rssPeakMb,
       rssEndMb: w.rssEndMb,

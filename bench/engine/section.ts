@@ -1,7 +1,7 @@
 // Our engine: N no-op `echo` jobs (no delay) with batch and worker concurrency 64; 1 worker process
 // against 2, and 20 concurrent batches against one. Timed from PostgreSQL's record: min(started_at)
 // to max(finished_at) of the batches' jobs, i.e. first claim to last completion.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -26,13 +26,30 @@ export async function setupBatches(url: string, batches: number[], concurrency: 
   );
 }
 
+/**
+ * The Node flags `npm run worker` gives a standalone worker (package.json), so our worker children
+ * run as shipped: e.g. `node --optimize-for-size --import tsx scripts/worker.ts` -> ["--optimize-for-size"].
+ */
+export function shippedWorkerFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const words = (pkg.scripts.worker ?? "").split(/\s+/);
+  if (words[0] !== "node") return [];
+  const flags: string[] = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith("--") || w === "--import") break;
+    flags.push(w);
+  }
+  return flags;
+}
+
 /** Starts `n` worker processes, each ready (modules loaded, connected) before any is told to go. */
 export async function startWorkers(url: string, batchIds: string[], n: number, concurrency: number, execArgv: string[] = [], maxMs?: number) {
+  const flags = [...shippedWorkerFlags(), ...execArgv];
   const handles: ChildHandle<WorkerChildResult>[] = Array.from({ length: n }, (_, i) =>
     spawnChild<WorkerChildResult>(
       "engine/worker.ts",
       { url, batchIds, concurrency, timeoutMs: 30 * 60_000, maxMs },
-      { env: { DATABASE_URL: url, BATCHBOARD_WORKER_CONCURRENCY: String(concurrency) }, execArgv, label: `engine worker ${i + 1}` },
+      { env: { DATABASE_URL: url, BATCHBOARD_WORKER_CONCURRENCY: String(concurrency) }, execArgv: flags, label: `engine worker ${i + 1}` },
     ),
   );
   await Promise.all(handles.map((h) => h.ready));
@@ -80,7 +97,7 @@ async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) 
       unit,
       rssPeakMb: Math.max(...results.map((r) => r.rssPeakMb)),
       cpuSeconds: round(results.reduce((a, r) => a + r.cpuSeconds, 0), 2),
-      notes: `concurrency ${opts.concurrency} (batch and worker)${spec.workers > 1 ? `; jobs per worker ${results.map((r) => r.processed.toLocaleString("en-US")).join(" / ")}` : ""}${t.done < total ? `; only ${t.done} of ${total} succeeded` : ""}`,
+      notes: `concurrency ${opts.concurrency} (batch and worker); worker flags ${shippedWorkerFlags().join(" ") || "none"} (as npm run worker)${spec.workers > 1 ? `; jobs per worker ${results.map((r) => r.processed.toLocaleString("en-US")).join(" / ")}` : ""}${t.done < total ? `; only ${t.done} of ${total} succeeded` : ""}`,
     };
     log(`batchboard (${spec.setting}): ${t.done.toLocaleString("en-US")} in ${row.seconds} s = ${row.perSecond?.toLocaleString("en-US")} jobs/s`);
     let profile: Record<string, unknown> | undefined;
