@@ -7,9 +7,10 @@
 // histogram), the requeue entries of retried or released jobs, and the batch counters.
 //
 // Claim.
-//  - candidate batches are locked FOR UPDATE SKIP LOCKED, so the batch's `running` counter read here
-//    is exact and no two claimers can both fill the same free slot: per-batch concurrency holds
-//    across any number of worker processes; it also makes this the only claimer of those batches' jobs;
+//  - candidate batches are locked FOR UPDATE (the outcomes' own batches waiting, as their counters
+//    move here anyway; others SKIP LOCKED), so the batch's `running` counter read here is exact and
+//    no two claimers can both fill the same free slot: per-batch concurrency holds across any number
+//    of worker processes; it also makes this the only claimer of those batches' jobs;
 //  - batches are taken by priority, then least recently claimed (round-robin), and the wanted jobs
 //    are split evenly between them, so a big batch cannot starve a small one;
 //  - per batch, due rows of requeued_jobs (retries, released attempts, woken jobs) come first, then
@@ -39,7 +40,6 @@ export interface ClaimedJob {
 
 export interface Outcome {
   id: number;
-  batchId: string;
   attempts: number;
   /** succeeded / failed for good; pending = retry (after delayMs) or release; waiting_input = parked on a prompt */
   status: "succeeded" | "failed" | "pending" | "waiting_input";
@@ -100,7 +100,7 @@ const CYCLE_SQL = `
 WITH input AS (
   -- the outcomes arrive as ONE json array: a single JSON.stringify on our side
   SELECT * FROM json_to_recordset($1::json)
-    AS t(id bigint, batch_id text, attempts int, status job_status, result text, error_code text, error_message text,
+    AS t(id bigint, attempts int, status job_status, result text, error_code text, error_message text,
          error_retryable bool, cost float8, logs text, delay_ms float8, duration_ms int, release bool)
   ORDER BY id),
 upd AS (
@@ -255,7 +255,6 @@ export async function runCycle(
       JSON.stringify(
         outcomes.map((o) => ({
           id: o.id,
-          batch_id: o.batchId,
           attempts: o.attempts,
           status: o.status,
           result: o.result ?? null,

@@ -72,9 +72,9 @@ const withoutNul = (v: unknown): unknown => {
 const jsonWithoutNul = (json: string): string => (json.includes("\\u0000") ? JSON.stringify(withoutNul(JSON.parse(json))) : json);
 
 /**
- * One attempt of one claimed job, and the context its flow sees. Its methods live on the prototype
- * and the AbortController is made only when a flow reads `signal`, so an attempt costs a few small
- * objects: at thousands of jobs a second the per-job garbage is what sizes the worker's heap.
+ * One attempt of one claimed job, and the context its flow sees. One object with a few bound
+ * methods, and an AbortController only when a flow reads `signal`: at thousands of jobs a second the
+ * per-job garbage is what sizes the worker's heap.
  */
 class Attempt implements FlowContext {
   readonly started = Date.now();
@@ -157,7 +157,6 @@ class Attempt implements FlowContext {
   outcome(o: Partial<Outcome> & Pick<Outcome, "status">): Outcome {
     return {
       id: this.job.id,
-      batchId: this.job.batch_id,
       attempts: this.job.attempts,
       cost: this.cost,
       logs: this.logs.length ? JSON.stringify(this.logs) : null,
@@ -242,7 +241,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     return p;
   };
 
-  // ---- completions: buffered for a few ms and written many per statement
+  // ---- completions: buffered until the next turn of the event loop and written many per statement
   const buffer: Outcome[] = [];
   // Flushed on the next turn of the event loop: every outcome settled in this turn goes in one write,
   // and while a write is in flight the next ones gather behind it (the serial chain), so the batch
@@ -446,8 +445,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     while (!stopping) {
       const free = freeSlots();
       // claim in rounds, not one slot at a time: wait until a useful share of the slots is free.
-      // While outcomes are being written, that write claims for us (same transaction, batch row
-      // already locked): claiming here too would only find the batch locked and reserve the slots.
+      // While outcomes are being written, that write claims for us (the same statement, ./cycle):
+      // claiming here too would only find the batch locked and reserve the slots.
       if (
         free <= 0 ||
         buffer.length > 0 ||
@@ -468,7 +467,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       if (stopping) {
         // claimed just as stop() was called: give them straight back
-        for (const j of claimed) complete({ id: j.id, batchId: j.batch_id, attempts: j.attempts, status: "pending", release: true, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
+        for (const j of claimed) complete({ id: j.id, attempts: j.attempts, status: "pending", release: true, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
         break;
       }
       for (const j of claimed) start(j);

@@ -58,7 +58,7 @@ function settled(id: string, ms = 60_000) {
 }
 
 function outcome(job: { id: number; batch_id: string; attempts: number }, o: Partial<Outcome>): Outcome {
-  return { id: job.id, batchId: job.batch_id, attempts: job.attempts, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o };
+  return { id: job.id, attempts: job.attempts, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o };
 }
 
 describe("worker processes", () => {
