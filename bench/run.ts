@@ -8,7 +8,8 @@ import { benchNode, ROOT, runChild } from "./lib/child";
 import { startBenchServer, type BenchServer } from "./lib/pg";
 import { renderLatency, renderTable, renderTargets, writeReport, type Report } from "./lib/report";
 import type { Row, SystemResult } from "./lib/types";
-import { engineAvailable, runEngineSection } from "./engine/section";
+import { engineAvailable, runEngineSection, runOursSingle } from "./engine/section";
+import { medianRow } from "./lib/median";
 import { apiAvailable, runApiSection } from "./api/section";
 import { evaluateTargets, oursRate } from "./lib/targets";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -40,23 +41,26 @@ function errorRow(section: string, system: string, setting: string, unit: string
 }
 
 /** Runs one system in its own database, then drops it so the next starts on a quiet server. */
-async function measure(
+async function measureOnce(
   pgs: BenchServer,
-  rows: Row[],
   spec: { section: string; system: string; setting: string; unit: string; db: string; script: string; config: Record<string, unknown> },
-) {
+): Promise<Row> {
   log(`${spec.system} (${spec.setting}) ...`);
   try {
     const url = await pgs.createDatabase(spec.db);
     const r = await runChild<SystemResult>(spec.script, { ...spec.config, url }, { label: `${spec.system} ${spec.setting}` });
     const row = rowFrom(spec.section, spec.system, spec.setting, spec.unit, r);
-    rows.push(row);
     log(`${spec.system} (${spec.setting}): ${row.jobs?.toLocaleString("en-US")} in ${row.seconds} s = ${row.perSecond?.toLocaleString("en-US")} ${spec.unit}`);
+    return row;
   } catch (err) {
-    rows.push(errorRow(spec.section, spec.system, spec.setting, spec.unit, err));
+    return errorRow(spec.section, spec.system, spec.setting, spec.unit, err);
   } finally {
     await pgs.dropDatabase(spec.db).catch(() => {});
   }
+}
+
+async function measure(pgs: BenchServer, rows: Row[], spec: Parameters<typeof measureOnce>[1]) {
+  rows.push(await measureOnce(pgs, spec));
 }
 
 const want = (o: BenchOptions, s: string) => !o.only || o.only.has(s);
@@ -115,19 +119,38 @@ async function main() {
       await measure(pgs, rows, { ...ref, setting: "UPDATE 100 rows per statement", db: "bench_ref100", config: { ...base, mode: "update100" } });
       await measure(pgs, rows, { ...ref, setting: "SKIP LOCKED claim + complete, 50 per statement", db: "bench_refq", config: { ...base, mode: "skiplocked" } });
     }
+    const gw = { section: "queues", system: "graphile-worker", unit: "jobs/s", script: "systems/graphile-worker.ts" };
+    const pb = { section: "queues", system: "pg-boss", unit: "jobs/s", script: "systems/pg-boss.ts" };
+    const pbCap = opts.quick ? 15 : 60;
+    if (want(opts, "graphile")) await measure(pgs, rows, { ...gw, setting: "defaults", db: "bench_gw_defaults", config: { jobs: J, setting: "defaults" } });
+    if (want(opts, "pgboss")) {
+      await measure(pgs, rows, { ...pb, setting: "defaults", db: "bench_pgboss_defaults", config: { jobs: J, setting: "defaults", maxSeconds: pbCap } });
+    }
+
+    // Head to head: the rows the targets compare run interleaved, in rotating order, `rounds` times
+    // each, and report their medians: this machine's speed drifts over minutes, and one run of each,
+    // a minute apart, measured the drift as much as the systems.
+    const ours = want(opts, "engine") && engineAvailable();
+    const contenders: { name: string; run: (round: number) => Promise<Row> }[] = [];
     if (want(opts, "graphile")) {
-      const gw = { section: "queues", system: "graphile-worker", unit: "jobs/s", script: "systems/graphile-worker.ts" };
-      await measure(pgs, rows, { ...gw, setting: "defaults", db: "bench_gw_defaults", config: { jobs: J, setting: "defaults" } });
-      await measure(pgs, rows, { ...gw, setting: "fastest", db: "bench_gw_fastest", config: { jobs: J, setting: "fastest" } });
+      contenders.push({ name: "graphile-worker fastest", run: () => measureOnce(pgs, { ...gw, setting: "fastest", db: "bench_gw_fastest", config: { jobs: J, setting: "fastest" } }) });
     }
     if (want(opts, "pgboss")) {
-      const cap = opts.quick ? 15 : 60;
-      const pb = { section: "queues", system: "pg-boss", unit: "jobs/s", script: "systems/pg-boss.ts" };
-      await measure(pgs, rows, { ...pb, setting: "defaults", db: "bench_pgboss_defaults", config: { jobs: J, setting: "defaults", maxSeconds: cap } });
-      await measure(pgs, rows, { ...pb, setting: "fastest", db: "bench_pgboss_fastest", config: { jobs: J, setting: "fastest", maxSeconds: cap } });
+      contenders.push({ name: "pg-boss fastest", run: () => measureOnce(pgs, { ...pb, setting: "fastest", db: "bench_pgboss_fastest", config: { jobs: J, setting: "fastest", maxSeconds: pbCap } }) });
     }
+    if (ours) contenders.push({ name: "batchboard", run: (round) => runOursSingle(pgs, opts, report, log, round === 0) });
+    const runs = new Map<string, Row[]>(contenders.map((c) => [c.name, []]));
+    for (let round = 0; round < opts.rounds; round++) {
+      if (opts.rounds > 1) log(`head-to-head round ${round + 1} of ${opts.rounds}`);
+      for (let i = 0; i < contenders.length; i++) {
+        const c = contenders[(i + round) % contenders.length]!;
+        runs.get(c.name)!.push(await c.run(round));
+      }
+    }
+    for (const c of contenders) rows.push(medianRow(runs.get(c.name)!, "interleaved runs"));
+
     if (want(opts, "engine")) {
-      if (engineAvailable()) await runEngineSection(pgs, opts, report, log);
+      if (ours) await runEngineSection(pgs, opts, report, log);
       else report.notes.push("Our engine (lib/engine/index.ts) is not in this tree yet: its rows were skipped.");
     }
     if (want(opts, "api")) {

@@ -115,19 +115,32 @@ async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) 
   }
 }
 
+/** The 1-worker, 1-batch run the targets compare (with `--profile`, the profiled one when `profile`). */
+export async function runOursSingle(pgs: BenchServer, opts: BenchOptions, report: Report, log: (l: string) => void, profile: boolean): Promise<Row> {
+  const setting = `${OURS_SETTING} of ${opts.jobs.toLocaleString("en-US")}`;
+  try {
+    const run = await engineRun(pgs, opts, log, { setting, db: "bench_engine_1w", batches: [opts.jobs], workers: 1, profile: profile && opts.profile });
+    if (run.profile) report.profile = run.profile;
+    return run.row;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`batchboard (${setting}): FAILED: ${message}`);
+    return { section: "queues", system: "batchboard", setting, jobs: null, seconds: null, perSecond: null, unit: "jobs/s", error: message };
+  }
+}
+
+/** Our other runs: 2 worker processes on one batch, and 20 concurrent batches (the 1-worker run is head to head). */
 export async function runEngineSection(pgs: BenchServer, opts: BenchOptions, report: Report, log: (l: string) => void) {
   const J = opts.jobs;
   const per = Math.max(1, Math.round(J / 20));
   const runs = [
-    { setting: `${OURS_SETTING} of ${J.toLocaleString("en-US")}`, db: "bench_engine_1w", batches: [J], workers: 1, profile: opts.profile },
     { setting: `2 workers, 1 batch of ${J.toLocaleString("en-US")}`, db: "bench_engine_2w", batches: [J], workers: 2, profile: false },
     { setting: `1 worker, 20 batches of ${per.toLocaleString("en-US")}`, db: "bench_engine_20b", batches: Array(20).fill(per) as number[], workers: 1, profile: false },
   ];
   for (const spec of runs) {
     try {
-      const { row, profile } = await engineRun(pgs, opts, log, spec);
+      const { row } = await engineRun(pgs, opts, log, spec);
       report.rows.push(row);
-      if (profile) report.profile = profile;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log(`batchboard (${spec.setting}): FAILED: ${message}`);

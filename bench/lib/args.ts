@@ -9,6 +9,10 @@ export interface BenchOptions {
   datasetRows: number;
   refSeconds: number;
   clients: number;
+  /** head-to-head rounds (graphile-worker fastest, pg-boss fastest, ours): each row is the median */
+  rounds: number;
+  /** inline-batch ingest requests (after one small warm-up request): the row is the median */
+  ingestRuns: number;
   concurrency: number;
   only: Set<string> | null;
   durable: boolean;
@@ -26,6 +30,9 @@ const HELP = `npm run bench -- [flags]
   --dataset-rows=N        rows in the dataset import (default 1,000,000; quick 100,000; also feeds the API batch)
   --ref-seconds=S         duration of each timed pg reference loop (default 10; quick 3)
   --clients=N             clients of the pg reference loops (default 4)
+  --rounds=N              head-to-head rounds of graphile-worker fastest, pg-boss fastest and our 1-worker
+                          run, interleaved in rotating order; each reports its median (default 3; quick 1)
+  --ingest-runs=N         timed inline-batch requests after a warm-up one; the row is the median (default 3; quick 1)
   --concurrency=N         our worker's concurrency (default 64)
   --only=a,b              run only these sections: ${SECTIONS.join(", ")}
   --durable               synchronous_commit=on (default off: the disk is shared, see bench/README.md)
@@ -43,6 +50,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       "dataset-rows": { type: "string" },
       "ref-seconds": { type: "string" },
       clients: { type: "string" },
+      rounds: { type: "string" },
+      "ingest-runs": { type: "string" },
       concurrency: { type: "string" },
       only: { type: "string" },
       durable: { type: "boolean", default: false },
@@ -74,6 +83,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     datasetRows: num(values["dataset-rows"], 1_000_000, 100_000),
     refSeconds: num(values["ref-seconds"], 10, 3),
     clients: num(values.clients, 4, 4),
+    rounds: num(values.rounds, 3, 1),
+    ingestRuns: num(values["ingest-runs"], 3, 1),
     concurrency: num(values.concurrency, 64, 64),
     only,
     durable: values.durable,
