@@ -17,17 +17,27 @@ export class RunOrder {
     this.keys = seed === null ? null : new Float64Array(count);
   }
 
-  /** Yields `items` (position = index), hashing each on the way. */
+  private order: Uint32Array | null = null;
+
+  /**
+   * Yields `items` (position = index), hashing each on the way, and sorts once the last one is out:
+   * while the consumer (a COPY to PostgreSQL, the slower side) still works through what it has.
+   */
   *hashing<T>(items: readonly T[]): Generator<T> {
     const { keys, seed } = this;
     for (let position = 0; position < items.length; position++) {
       if (keys) keys[position] = parseInt(digest(seed!, position).slice(0, 12), 16);
       yield items[position]!;
     }
+    this.order = this.sorted();
   }
 
   /** Positions in run order; call once hashing() has gone through every item. */
   positions(): Uint32Array {
+    return (this.order ??= this.sorted());
+  }
+
+  private sorted(): Uint32Array {
     const order = new Uint32Array(this.count);
     for (let p = 0; p < this.count; p++) order[p] = p;
     const { keys, seed } = this;
