@@ -1,10 +1,11 @@
 // Creating a batch: validate the flow and its parameters, resolve the source to a dataset (inline
 // records become an `inline` dataset owned by the batch), then create every job in one statement,
-// in seeded-shuffle order (set-based: 100,000 rows in about a second).
+// in seeded-shuffle order (set-based: 100,000 rows in about a second). Large inline batches write
+// their records and their jobs on two connections at once (createInlineOnTwoConnections).
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type pg from "pg";
+import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { getConfig } from "@/lib/config";
 import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
@@ -12,8 +13,9 @@ import { extractRecordIds, type RecordWithId } from "@/lib/datasets/record-ids";
 import { COPY_CHUNK_CHARS, escapeCopyText, writeDatasetRecords } from "@/lib/datasets/write-records";
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { getFlowOrThrow, parseFlowParameters } from "@/lib/flows/registry";
+import { databaseUrl, getPool } from "@/lib/db/client";
 import { rowTriggersOff } from "@/lib/db/triggers";
-import { withTx } from "./db";
+import { query, withTx } from "./db";
 import { notifyBatch } from "./events";
 import { newId } from "./ids";
 import { RunOrder } from "./run-order";
@@ -97,7 +99,15 @@ async function copyJobs(client: pg.ClientBase, batchId: string, records: readonl
   return count;
 }
 
-export async function createBatch(input: CreateBatchInput): Promise<Batch> {
+/** A batch whose inline records and jobs both reach this many rows writes them on two connections. */
+export const PARALLEL_INLINE_MIN = 20_000;
+
+export interface CreateBatchOptions {
+  /** inline batches of at least this many records and jobs use two connections (tests lower it) */
+  parallelInlineMin?: number;
+}
+
+export async function createBatch(input: CreateBatchInput, options: CreateBatchOptions = {}): Promise<Batch> {
   const flow = getFlowOrThrow(input.flow);
   const parameters = parseFlowParameters(flow, input.parameters);
   validateOptions(input);
@@ -117,100 +127,185 @@ export async function createBatch(input: CreateBatchInput): Promise<Batch> {
       { path: "records", message: `at most ${config.BATCHBOARD_MAX_INLINE_RECORDS} records` },
     ]);
   }
+  const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, input };
+  const idField = source.kind === "records" ? source.recordIdField || "id" : null;
 
-  const row = await withTx(async (client) => {
-    let datasetId: string;
-    let available: number;
-    const runOrder = inline ? new RunOrder(inline.length, shuffle ? seed : null) : null;
-    if (inline) {
-      datasetId = newId("ds");
-      await client.query(
-        `INSERT INTO datasets (id, name, kind, format, id_field) VALUES ($1, $2, 'inline', 'inline', $3)`,
-        [datasetId, `inline:${id}`, source.kind === "records" ? source.recordIdField || "id" : null],
-      );
-      // the run order is hashed as the records stream to PostgreSQL, which is the slower side
-      const written = await writeDatasetRecords(client, datasetId, runOrder!.hashing(inline));
-      await client.query(`UPDATE datasets SET record_count = $2, size_bytes = $3 WHERE id = $1`, [
-        datasetId,
-        written.count,
-        written.dataBytes,
-      ]);
-      available = written.count;
-    } else {
-      const ref = source.kind === "dataset" ? source.dataset : flow.defaultDataset;
-      const path = source.kind === "dataset" ? "dataset" : "flow";
-      if (!ref) {
-        throw new AppError("validation_failed", `flow ${JSON.stringify(flow.name)} has no default dataset: give dataset or records`, [
-          { path, message: "no source given and the flow has no default dataset" },
+  let row: BatchRow;
+  if (inline && Math.min(inline.length, cap ?? Infinity) >= (options.parallelInlineMin ?? PARALLEL_INLINE_MIN)) {
+    row = await createInlineOnTwoConnections(batchRow, inline, idField, cap);
+  } else {
+    row = await withTx(async (client) => {
+      let datasetId: string;
+      let available: number;
+      const runOrder = inline ? new RunOrder(inline.length, shuffle ? seed : null) : null;
+      if (inline) {
+        datasetId = await insertInlineDataset(client, id, idField);
+        // the run order is hashed as the records stream to PostgreSQL, which is the slower side
+        available = (await writeInlineRecords(client, datasetId, runOrder!.hashing(inline))).count;
+      } else {
+        const ref = source.kind === "dataset" ? source.dataset : flow.defaultDataset;
+        const path = source.kind === "dataset" ? "dataset" : "flow";
+        if (!ref) {
+          throw new AppError("validation_failed", `flow ${JSON.stringify(flow.name)} has no default dataset: give dataset or records`, [
+            { path, message: "no source given and the flow has no default dataset" },
+          ]);
+        }
+        const ds = await client.query<{ id: string; record_count: number }>(
+          `SELECT id, record_count FROM datasets WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1 FOR SHARE`,
+          [ref],
+        );
+        if (!ds.rows[0]) {
+          if (source.kind === "dataset") throw new AppError("not_found", `dataset ${JSON.stringify(ref)} not found`, [{ path, message: "no such dataset" }]);
+          throw new AppError("validation_failed", `the default dataset ${JSON.stringify(ref)} of flow ${JSON.stringify(flow.name)} does not exist`, [
+            { path, message: `default dataset ${JSON.stringify(ref)} does not exist` },
+          ]);
+        }
+        datasetId = ds.rows[0].id;
+        available = ds.rows[0].record_count;
+      }
+      checkBatchSize(cap === null ? available : Math.min(cap, available), available);
+      await insertBatchRow(client, batchRow, datasetId);
+      // Every job references the batch row inserted just above: the per-row FK check is skipped (where
+      // allowed). Jobs go in in run order (the claim's order).
+      const triggersOn = await rowTriggersOff(client);
+      const total =
+        runOrder && inline
+          ? await copyJobs(client, id, inline, runOrder.positions(), cap)
+          : await insertJobs(client, id, datasetId, shuffle ? seed : null, cap);
+      await triggersOn();
+      if (total === 0) {
+        throw new AppError("validation_failed", "the source has no records", [
+          { path: source.kind === "records" ? "records" : "dataset", message: "no records to run" },
         ]);
       }
-      const ds = await client.query<{ id: string; record_count: number }>(
-        `SELECT id, record_count FROM datasets WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1 FOR SHARE`,
-        [ref],
-      );
-      if (!ds.rows[0]) {
-        if (source.kind === "dataset") throw new AppError("not_found", `dataset ${JSON.stringify(ref)} not found`, [{ path, message: "no such dataset" }]);
-        throw new AppError("validation_failed", `the default dataset ${JSON.stringify(ref)} of flow ${JSON.stringify(flow.name)} does not exist`, [
-          { path, message: `default dataset ${JSON.stringify(ref)} does not exist` },
-        ]);
-      }
-      datasetId = ds.rows[0].id;
-      available = ds.rows[0].record_count;
-    }
-    const count = cap === null ? available : Math.min(cap, available);
-    if (count > config.BATCHBOARD_MAX_RECORDS_PER_BATCH) {
-      const message = `a batch holds at most ${config.BATCHBOARD_MAX_RECORDS_PER_BATCH} records (this source has ${available}); set max_records`;
-      throw new AppError("limit_exceeded", message, [{ path: "max_records", message }]);
-    }
-
-    await client.query(
-      `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
-         error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
-         priority, metadata, webhook_url, dry_run)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-      [
-        id,
-        input.name ?? null,
-        flow.name,
-        JSON.stringify(parameters ?? {}),
-        datasetId,
-        shuffle,
-        seed,
-        input.maxRecords ?? null,
-        input.concurrency ?? 5,
-        input.errorPolicy ?? "continue",
-        input.errorThreshold?.rate ?? null,
-        input.errorThreshold?.minFinished ?? null,
-        input.interactive ?? false,
-        input.maxRetries ?? 0,
-        input.retryBackoffMs ?? 1000,
-        input.timeoutMs ?? null,
-        input.maxCost ?? null,
-        input.priority ?? 0,
-        JSON.stringify(input.metadata ?? {}),
-        input.webhookUrl ?? null,
-        dryRun,
-      ],
-    );
-    // Every job references the batch row inserted just above: the per-row FK check is skipped (where
-    // allowed). Jobs go in in run order (the claim's order).
-    const triggersOn = await rowTriggersOff(client);
-    const total =
-      runOrder && inline
-        ? await copyJobs(client, id, inline, runOrder.positions(), cap)
-        : await insertJobs(client, id, datasetId, shuffle ? seed : null, cap);
-    await triggersOn();
-    if (total === 0) {
-      throw new AppError("validation_failed", "the source has no records", [
-        { path: source.kind === "records" ? "records" : "dataset", message: "no records to run" },
-      ]);
-    }
-    const { rows } = await client.query<BatchRow>(
-      `UPDATE batches SET total = $2, pending = $2 WHERE id = $1 RETURNING *`,
-      [id, total],
-    );
-    return rows[0]!;
-  });
+      return setTotal(client, id, total);
+    });
+  }
   notifyBatch(row.id, row.status);
   return toBatch(row);
+}
+
+interface BatchRowValues {
+  id: string;
+  name: string | null;
+  flow: string;
+  parameters: unknown;
+  shuffle: boolean;
+  seed: string;
+  dryRun: boolean;
+  input: CreateBatchInput;
+}
+
+function checkBatchSize(count: number, available: number) {
+  const max = getConfig().BATCHBOARD_MAX_RECORDS_PER_BATCH;
+  if (count > max) {
+    const message = `a batch holds at most ${max} records (this source has ${available}); set max_records`;
+    throw new AppError("limit_exceeded", message, [{ path: "max_records", message }]);
+  }
+}
+
+/** The `inline` dataset that holds a batch's records: it belongs to the batch (and is not listed). */
+async function insertInlineDataset(client: pg.ClientBase | pg.Pool, batchId: string, idField: string | null): Promise<string> {
+  const datasetId = newId("ds");
+  await client.query(`INSERT INTO datasets (id, name, kind, format, id_field) VALUES ($1, $2, 'inline', 'inline', $3)`, [
+    datasetId,
+    `inline:${batchId}`,
+    idField,
+  ]);
+  return datasetId;
+}
+
+async function writeInlineRecords(client: pg.ClientBase, datasetId: string, records: Iterable<RecordWithId>) {
+  const written = await writeDatasetRecords(client, datasetId, records);
+  await client.query(`UPDATE datasets SET record_count = $2, size_bytes = $3 WHERE id = $1`, [datasetId, written.count, written.dataBytes]);
+  return written;
+}
+
+async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetId: string) {
+  const { input } = b;
+  await client.query(
+    `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
+       error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
+       priority, metadata, webhook_url, dry_run)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+    [
+      b.id,
+      b.name,
+      b.flow,
+      JSON.stringify(b.parameters ?? {}),
+      datasetId,
+      b.shuffle,
+      b.seed,
+      input.maxRecords ?? null,
+      input.concurrency ?? 5,
+      input.errorPolicy ?? "continue",
+      input.errorThreshold?.rate ?? null,
+      input.errorThreshold?.minFinished ?? null,
+      input.interactive ?? false,
+      input.maxRetries ?? 0,
+      input.retryBackoffMs ?? 1000,
+      input.timeoutMs ?? null,
+      input.maxCost ?? null,
+      input.priority ?? 0,
+      JSON.stringify(input.metadata ?? {}),
+      input.webhookUrl ?? null,
+      b.dryRun,
+    ],
+  );
+}
+
+async function setTotal(client: pg.ClientBase, id: string, total: number): Promise<BatchRow> {
+  const { rows } = await client.query<BatchRow>(`UPDATE batches SET total = $2, pending = $2 WHERE id = $1 RETURNING *`, [id, total]);
+  return rows[0]!;
+}
+
+/**
+ * A large inline batch: its records and its jobs are two COPYs of similar size, each bound by one
+ * PostgreSQL backend's CPU, so they run at once on two connections (two transactions):
+ *  - the inline datasets row is committed first (both sides reference it);
+ *  - connection A (its own, not the pool's, so concurrent creations never wait on each other for a
+ *    pooled connection) copies the records and commits;
+ *  - connection B (pooled) inserts the batch and copies its jobs, and commits only once A has: the
+ *    batch never exists without its records, and a failure of A rolls B back;
+ *  - whatever fails, the dataset is deleted again (with any records A committed); if the process
+ *    dies between A's and B's commits, sweepOrphanInlineDatasets() removes the dataset later.
+ * The run order is computed before either COPY starts, as B's first row needs every record's hash.
+ */
+async function createInlineOnTwoConnections(b: BatchRowValues, inline: RecordWithId[], idField: string | null, cap: number | null): Promise<BatchRow> {
+  const runOrder = new RunOrder(inline.length, b.shuffle ? b.seed : null);
+  for (const _ of runOrder.hashing(inline));
+  const order = runOrder.positions();
+  checkBatchSize(cap === null ? inline.length : Math.min(cap, inline.length), inline.length);
+
+  const datasetId = await insertInlineDataset(getPool(), b.id, idField);
+  const side = new pg.Client({ connectionString: databaseUrl(), application_name: "batchboard ingest" });
+  side.on("error", () => {}); // a dropped connection rejects the pending query, which is handled below
+  try {
+    const records = (async () => {
+      await side.connect();
+      await side.query("BEGIN");
+      try {
+        await writeInlineRecords(side, datasetId, inline);
+        await side.query("COMMIT");
+      } catch (err) {
+        await side.query("ROLLBACK").catch(() => {});
+        throw err;
+      }
+    })();
+    records.catch(() => {}); // awaited below; no unhandled rejection meanwhile
+    const jobs = withTx(async (client) => {
+      await insertBatchRow(client, b, datasetId);
+      const triggersOn = await rowTriggersOff(client);
+      const total = await copyJobs(client, b.id, inline, order, cap);
+      await triggersOn();
+      await records; // B commits after A, and not at all if A failed
+      return setTotal(client, b.id, total);
+    }, 1);
+    const [r, j] = await Promise.allSettled([records, jobs]);
+    if (r.status === "fulfilled" && j.status === "fulfilled") return j.value;
+    await query(`DELETE FROM datasets WHERE id = $1`, [datasetId]).catch(() => {});
+    throw r.status === "rejected" ? r.reason : (j as PromiseRejectedResult).reason;
+  } finally {
+    await side.end().catch(() => {});
+  }
 }

@@ -238,6 +238,20 @@ export async function sweepRetention(days = getConfig().BATCHBOARD_RETENTION_DAY
   }
 }
 
+/**
+ * Inline datasets left without their batch: a large inline batch commits its records before its
+ * batch (lib/engine/create-batch.ts), so a process that died in between leaves the records behind.
+ * Creation takes seconds; an hour's margin never touches one under way.
+ */
+export async function sweepOrphanInlineDatasets(olderThanMinutes = 60): Promise<number> {
+  const { rowCount } = await query(
+    `DELETE FROM datasets d WHERE d.kind = 'inline' AND d.created_at < now() - make_interval(mins => $1)
+       AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.dataset_id = d.id)`,
+    [olderThanMinutes],
+  );
+  return rowCount ?? 0;
+}
+
 /** Worker rows not heard from for a day are history (once the lease sweep has emptied their in_flight list). */
 export async function pruneWorkers(): Promise<void> {
   await query(`DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day' AND cardinality(in_flight) = 0`);

@@ -8,7 +8,7 @@ import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { flushOutcomes, type Outcome } from "@/lib/engine/complete";
 import { notifyBatch, notifyPrompts, subscribeEvents } from "@/lib/engine/events";
 import { newId } from "@/lib/engine/ids";
-import { deliverWebhooks, expireLeases, pruneWorkers, sweepRetention } from "@/lib/engine/maintenance";
+import { deliverWebhooks, expireLeases, pruneWorkers, sweepOrphanInlineDatasets, sweepRetention } from "@/lib/engine/maintenance";
 import { expirePrompts } from "@/lib/engine/prompts";
 import type { LogLine } from "@/lib/engine/types";
 import { getFlow } from "@/lib/flows/registry";
@@ -542,6 +542,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         lastRetention = Date.now();
         const n = await sweepRetention();
         if (n) log(`retention: deleted ${n} finished batches`);
+        const orphans = await sweepOrphanInlineDatasets();
+        if (orphans) log(`removed ${orphans} inline datasets whose batch was never created`);
         await pruneWorkers();
       }
     } catch (err) {
