@@ -269,14 +269,11 @@ async function setTotal(client: pg.ClientBase, id: string, total: number): Promi
  *    batch never exists without its records, and a failure of A rolls B back;
  *  - whatever fails, the dataset is deleted again (with any records A committed); if the process
  *    dies between A's and B's commits, sweepOrphanInlineDatasets() removes the dataset later.
- * The run order is computed before either COPY starts, as B's first row needs every record's hash.
+ * The jobs' run order needs every record's hash before their first row: it is computed while the
+ * records' COPY is under way.
  */
 async function createInlineOnTwoConnections(b: BatchRowValues, inline: RecordWithId[], idField: string | null, cap: number | null): Promise<BatchRow> {
-  const runOrder = new RunOrder(inline.length, b.shuffle ? b.seed : null);
-  for (const _ of runOrder.hashing(inline));
-  const order = runOrder.positions();
   checkBatchSize(cap === null ? inline.length : Math.min(cap, inline.length), inline.length);
-
   const datasetId = await insertInlineDataset(getPool(), b.id, idField);
   const side = new pg.Client({ connectionString: databaseUrl(), application_name: "batchboard ingest" });
   side.on("error", () => {}); // a dropped connection rejects the pending query, which is handled below
@@ -293,10 +290,11 @@ async function createInlineOnTwoConnections(b: BatchRowValues, inline: RecordWit
       }
     })();
     records.catch(() => {}); // awaited below; no unhandled rejection meanwhile
+    const order = new RunOrder(inline.length, b.shuffle ? b.seed : null).positionsInSlices();
     const jobs = withTx(async (client) => {
       await insertBatchRow(client, b, datasetId);
       const triggersOn = await rowTriggersOff(client);
-      const total = await copyJobs(client, b.id, inline, order, cap);
+      const total = await copyJobs(client, b.id, inline, await order, cap);
       await triggersOn();
       await records; // B commits after A, and not at all if A failed
       return setTotal(client, b.id, total);

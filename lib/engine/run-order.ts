@@ -1,10 +1,12 @@
 // A batch's run order: its source positions sorted by md5("<seed>:<position>") in hex, ties by
 // position; unshuffled, source order. create-batch.ts numbers a dataset's jobs this way in SQL;
 // inline records are in memory already, so their order is computed here, while their COPY into
-// dataset_records is under way. Both give the same order (test/engine/create-and-read.test.ts).
+// dataset_records is under way (it is the slower side). Both give the same order (test/engine/create-and-read.test.ts).
 import { hash } from "node:crypto";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 
 const digest = (seed: string, position: number) => hash("md5", `${seed}:${position}`);
+const key = (seed: string, position: number) => parseInt(digest(seed, position).slice(0, 12), 16);
 
 export class RunOrder {
   /** the first 48 bits of each position's digest, which decide nearly every comparison */
@@ -26,10 +28,25 @@ export class RunOrder {
   *hashing<T>(items: readonly T[]): Generator<T> {
     const { keys, seed } = this;
     for (let position = 0; position < items.length; position++) {
-      if (keys) keys[position] = parseInt(digest(seed!, position).slice(0, 12), 16);
+      if (keys) keys[position] = key(seed!, position);
       yield items[position]!;
     }
     this.order = this.sorted();
+  }
+
+  /**
+   * Positions in run order, hashed a slice at a time with the event loop free in between: a COPY
+   * streaming beside it (the records, on another connection) keeps being fed.
+   */
+  async positionsInSlices(slice = 4096): Promise<Uint32Array> {
+    const { keys, seed } = this;
+    if (keys) {
+      for (let position = 0; position < this.count; position++) {
+        keys[position] = key(seed!, position);
+        if (position % slice === slice - 1) await yieldToEventLoop();
+      }
+    }
+    return (this.order = this.sorted());
   }
 
   /** Positions in run order; call once hashing() has gone through every item. */
