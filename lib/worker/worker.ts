@@ -59,17 +59,26 @@ class AbortReason extends Error {
 
 type AnswerInfo = { answeredBy: string | null; answeredAt: Date | null };
 
-// PostgreSQL's text and jsonb cannot hold U+0000. A result or an error carrying one would fail the
-// write of every outcome flushed with it, again and again: the character is dropped instead.
-const noNul = (s: string): string => (s.includes("\0") ? s.replaceAll("\0", "") : s);
-const withoutNul = (v: unknown): unknown => {
-  if (typeof v === "string") return noNul(v);
-  if (Array.isArray(v)) return v.map(withoutNul);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [noNul(k), withoutNul(x)]));
+// PostgreSQL's text and jsonb cannot hold U+0000, nor half of a UTF-16 surrogate pair (what an emoji
+// cut by .slice() leaves; JSON can spell it as \ud83d, PostgreSQL refuses it). A result, an error or a
+// log carrying one would fail the write of every outcome flushed with it, again and again: NUL is
+// dropped and a lone surrogate becomes U+FFFD, as TextEncoder does.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const storableText = (s: string): string => {
+  const t = s.includes("\0") ? s.replaceAll("\0", "") : s;
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(t) ? t.replace(LONE_SURROGATE, "\ufffd") : t;
+};
+const storableValue = (v: unknown): unknown => {
+  if (typeof v === "string") return storableText(v);
+  if (Array.isArray(v)) return v.map(storableValue);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [storableText(k), storableValue(x)]));
   return v;
 };
-/** `json` (JSON text) without U+0000 in any string or key; a quick scan first, a rebuild only if needed */
-const jsonWithoutNul = (json: string): string => (json.includes("\\u0000") ? JSON.stringify(withoutNul(JSON.parse(json))) : json);
+// JSON.stringify spells NUL as \u0000 and a lone surrogate as \udXXX (a whole pair stays literal)
+const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+/** `json` (JSON text) without U+0000 or lone surrogates in any string or key; a quick scan first, a rebuild only if needed */
+const storableJson = (json: string): string => (UNSTORABLE_ESCAPE.test(json) ? JSON.stringify(storableValue(JSON.parse(json))) : json);
 
 /**
  * One attempt of one claimed job, and the context its flow sees. One object with a few bound
@@ -142,7 +151,7 @@ class Attempt implements FlowContext {
   }
 
   log(message: string, level: LogLine["level"] = "info"): void {
-    if (this.logs.length < MAX_LOG_LINES) this.logs.push({ at: new Date().toISOString(), level, message: noNul(String(message).slice(0, MAX_LOG_CHARS)) });
+    if (this.logs.length < MAX_LOG_LINES) this.logs.push({ at: new Date().toISOString(), level, message: storableText(String(message).slice(0, MAX_LOG_CHARS)) });
   }
   reportCost(amount: number): void {
     if (Number.isFinite(amount) && amount > 0) this.cost += amount;
@@ -167,10 +176,10 @@ class Attempt implements FlowContext {
   }
 
   failure(flowErr: { code: string; message: string; retryable: boolean; retryAfterMs?: number }): Outcome {
-    const err = { ...flowErr, code: noNul(String(flowErr.code)), message: noNul(String(flowErr.message)) };
+    const err = { ...flowErr, code: storableText(String(flowErr.code)), message: storableText(String(flowErr.message)) };
     const info = this.info;
     const retry = err.retryable && info !== null && this.job.attempts <= info.maxRetries;
-    this.logs.push({ at: new Date().toISOString(), level: "error", message: `${err.code}: ${err.message}`.slice(0, MAX_LOG_CHARS) });
+    this.logs.push({ at: new Date().toISOString(), level: "error", message: storableText(`${err.code}: ${err.message}`.slice(0, MAX_LOG_CHARS)) });
     if (retry) {
       return this.outcome({
         status: "pending",
@@ -392,7 +401,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         } catch (err) {
           throw new FlowError("invalid_result", `the flow returned a value JSON cannot hold: ${(err as Error).message}`, { retryable: false });
         }
-        result = a.outcome({ status: "succeeded", result: json === undefined ? null : jsonWithoutNul(json), error: null });
+        result = a.outcome({ status: "succeeded", result: json === undefined ? null : storableJson(json), error: null });
       }
     } catch (err) {
       const reason = a.reason;

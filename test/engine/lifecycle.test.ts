@@ -182,15 +182,15 @@ describe("stopping", () => {
 });
 
 describe("results PostgreSQL cannot store as given", () => {
-  it("NUL characters in a result, an error or a log are dropped: the outcomes are written, nothing is stuck", async () => {
+  it("NUL characters are dropped and lone surrogates become U+FFFD in a result, an error or a log: the outcomes are written, nothing is stuck", async () => {
     const b = await make("t-nul", 20, { concurrency: 20 }, (i) => (i % 2 ? { fail: true } : {}));
     const x = await until(b.id, "completed", finished);
     expect(x.counts).toMatchObject({ succeeded: 10, failed: 10 });
     const ok = await getJob(b.id, "r0");
-    expect(ok.result).toEqual({ k: "vw", list: [""], n: 1 });
-    expect(ok.logs.map((l) => l.message)).toContain("ab");
+    expect(ok.result).toEqual({ k: "vw", list: [""], n: 1, "s\ufffd": "t\ufffd" });
+    expect(ok.logs.map((l) => l.message)).toEqual(expect.arrayContaining(["ab", "cut \ufffd"]));
     const bad = await getJob(b.id, "r1");
-    expect(bad.error).toMatchObject({ code: "badcode", message: "xy" });
+    expect(bad.error).toMatchObject({ code: "badcode", message: "xy \ufffd" });
     await expectCountersExact(b.id);
   });
 });
