@@ -45,9 +45,11 @@ export interface Outcome {
   status: "succeeded" | "failed" | "pending" | "waiting_input";
   /** give the attempt back (graceful shutdown): the attempt does not count */
   release?: boolean;
+  /** the flow's value as JSON text (a success) */
   result?: string | null;
   error?: { code: string; message: string; retryable: boolean } | null;
   cost: number;
+  /** this attempt's log lines as JSON text (an array), appended to the job's */
   logs: string | null;
   delayMs: number;
   durationMs: number;
@@ -98,21 +100,22 @@ const CAND_COLUMNS = `b.id, b.concurrency - b.running + COALESCE(a.n, 0) AS free
 
 const CYCLE_SQL = `
 WITH input AS (
-  -- the outcomes arrive as ONE json array: a single JSON.stringify on our side
-  SELECT * FROM json_to_recordset($1::json)
-    AS t(id bigint, attempts int, status job_status, result text, error_code text, error_message text,
-         error_retryable bool, cost float8, logs text, delay_ms float8, duration_ms int, release bool)
+  -- the outcomes arrive as ONE jsonb array (outcomesJson): parsed once, results and logs already jsonb
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS t(id bigint, attempts int, status job_status, result jsonb, error_code text, error_message text,
+         error_retryable bool, cost float8, logs jsonb, delay_ms float8, duration_ms int, release bool)
   ORDER BY id),
 upd AS (
   UPDATE jobs j SET
     status = i.status,
-    result = CASE WHEN i.status = 'succeeded' THEN i.result::jsonb END,
+    -- a JSON null arrives as SQL NULL: a success stores it as the JSON null it was
+    result = CASE WHEN i.status = 'succeeded' THEN COALESCE(i.result, 'null'::jsonb) END,
     error_code = i.error_code, error_message = i.error_message, error_retryable = i.error_retryable,
     cost = j.cost + i.cost,
-    logs = CASE WHEN i.logs IS NULL THEN j.logs ELSE COALESCE(j.logs, '[]'::jsonb) || i.logs::jsonb END,
+    logs = CASE WHEN i.logs IS NULL THEN j.logs ELSE COALESCE(j.logs, '[]'::jsonb) || i.logs END,
     lease_owner = NULL, lease_expires_at = NULL,
-    run_at = CASE WHEN i.status = 'pending' THEN now() + make_interval(secs => i.delay_ms / 1000) ELSE j.run_at END,
-    attempts = CASE WHEN i.release OR i.status = 'waiting_input' THEN j.attempts - 1 ELSE j.attempts END,
+    run_at = CASE WHEN i.status = 'pending' THEN now() + make_interval(secs => COALESCE(i.delay_ms, 0) / 1000) ELSE j.run_at END,
+    attempts = CASE WHEN COALESCE(i.release, false) OR i.status = 'waiting_input' THEN j.attempts - 1 ELSE j.attempts END,
     finished_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN now() END,
     duration_ms = i.duration_ms
   FROM input i
@@ -237,6 +240,28 @@ SELECT
             'data', (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position))), '[]')
    FROM claimed c JOIN ranked r ON r.id = c.batch_id) AS jobs`;
 
+const finite = (n: number) => (Number.isFinite(n) ? n : 0);
+
+/**
+ * The outcomes as one JSON array for jsonb_to_recordset, written directly: `result` and `logs` are
+ * JSON text already and go in as they are (no second escaping here, no second parse in PostgreSQL),
+ * and fields at their defaults are left out.
+ */
+export function outcomesJson(outcomes: readonly Outcome[]): string {
+  let s = "[";
+  for (let k = 0; k < outcomes.length; k++) {
+    const o = outcomes[k]!;
+    s += `${k ? "," : ""}{"id":${finite(o.id)},"attempts":${finite(o.attempts)},"status":${JSON.stringify(o.status)},"cost":${finite(o.cost)},"duration_ms":${Math.round(finite(o.durationMs))}`;
+    if (o.result != null) s += `,"result":${o.result}`;
+    if (o.error) s += `,"error_code":${JSON.stringify(o.error.code)},"error_message":${JSON.stringify(o.error.message)},"error_retryable":${o.error.retryable === true}`;
+    if (o.logs != null) s += `,"logs":${o.logs}`;
+    if (o.delayMs) s += `,"delay_ms":${finite(o.delayMs)}`;
+    if (o.release) s += `,"release":true`;
+    s += "}";
+  }
+  return s + "]";
+}
+
 /**
  * Writes `outcomes` (worker `owner`'s attempts) and claims up to `claim.want` jobs for it, in one
  * statement, on `client` (inside its transaction) or the pool (then it is its own transaction).
@@ -252,22 +277,7 @@ export async function runCycle(
     name: "batchboard_cycle",
     text: CYCLE_SQL,
     values: [
-      JSON.stringify(
-        outcomes.map((o) => ({
-          id: o.id,
-          attempts: o.attempts,
-          status: o.status,
-          result: o.result ?? null,
-          error_code: o.error?.code ?? null,
-          error_message: o.error?.message ?? null,
-          error_retryable: o.error ? o.error.retryable : null,
-          cost: o.cost,
-          logs: o.logs,
-          delay_ms: o.delayMs,
-          duration_ms: Math.round(o.durationMs),
-          release: o.release ?? false,
-        })),
-      ),
+      outcomesJson(outcomes),
       owner,
       HIST_THRESHOLDS,
       HISTOGRAM_SIZE,
