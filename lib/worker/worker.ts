@@ -64,11 +64,7 @@ type AnswerInfo = { answeredBy: string | null; answeredAt: Date | null };
 // log carrying one would fail the write of every outcome flushed with it, again and again: NUL is
 // dropped and a lone surrogate becomes U+FFFD, as TextEncoder does.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const storableText = (s: string): string => {
-  const t = s.includes("\0") ? s.replaceAll("\0", "") : s;
-  LONE_SURROGATE.lastIndex = 0;
-  return LONE_SURROGATE.test(t) ? t.replace(LONE_SURROGATE, "\ufffd") : t;
-};
+const storableText = (s: string): string => (s.includes("\0") ? s.replaceAll("\0", "") : s).replace(LONE_SURROGATE, "\ufffd");
 const storableValue = (v: unknown): unknown => {
   if (typeof v === "string") return storableText(v);
   if (Array.isArray(v)) return v.map(storableValue);
