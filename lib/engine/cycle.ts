@@ -247,7 +247,7 @@ const finite = (n: number) => (Number.isFinite(n) ? n : 0);
  * JSON text already and go in as they are (no second escaping here, no second parse in PostgreSQL),
  * and fields at their defaults are left out.
  */
-export function outcomesJson(outcomes: readonly Outcome[]): string {
+function outcomesJson(outcomes: readonly Outcome[]): string {
   let s = "[";
   for (let k = 0; k < outcomes.length; k++) {
     const o = outcomes[k]!;
