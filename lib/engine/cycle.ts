@@ -201,8 +201,12 @@ picked AS (
 claimed AS (
   UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = $2,
     lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), started_at = now(), finished_at = NULL
-  -- = ANY(ARRAY(...)) keeps this an index lookup by id: a join on the CTE is planned as a scan of all jobs
-  WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) AND j.status = 'pending' AND j.run_at <= now()
+  -- = ANY(ARRAY(...)) keeps this an index lookup by id: a join on the CTE is planned as a scan of all jobs.
+  -- Due-ness is decided above, not here: requeued rows are taken only when due, and a job past the
+  -- cursor has never run, so it is due. (Checking run_at <= now() here let the cursor pass a new job
+  -- whose run_at, CURRENT_TIMESTAMP rounded to the millisecond, was ahead of this statement's now():
+  -- the job stayed pending forever.) A job no longer pending (cancelled) is rightly passed over.
+  WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) AND j.status = 'pending'
   RETURNING j.id, j.batch_id, j.record_id, j.position, j.attempts),
 counts AS (SELECT batch_id, count(*)::int AS n FROM claimed GROUP BY batch_id),
 -- ---- one UPDATE per batch row for both halves

@@ -260,6 +260,17 @@ describe("engine steps, driven by hand", () => {
     await expectCountersExact(b.id);
   });
 
+  it("a new job is claimed even if its run_at is ahead of the claim's clock: the cursor never passes a job it did not take", async () => {
+    // run_at is TIMESTAMPTZ(3), CURRENT_TIMESTAMP rounded to the millisecond: up to 0.5 ms ahead of the
+    // creating transaction, so a claim whose now() was taken just before that commit, and whose snapshot
+    // just after it, once moved the batch's claim cursor past the job without claiming it (pending forever)
+    const b = await make("t-echo", 2);
+    await getPool().query(`UPDATE jobs SET run_at = now() + interval '1 hour' WHERE batch_id = $1`, [b.id]);
+    const got = await claimJobs("ghost-1", 2, 60_000);
+    expect(got.map((j) => j.record_id).sort()).toEqual(["r0", "r1"]);
+    expect(await batchRow(b.id)).toMatchObject({ running: 2, pending: 0, claim_cursor: 2 });
+  });
+
   it("an answer that arrives before the job parks is not lost", async () => {
     const b = await make("t-ask", 1, { interactive: true });
     const [job] = await claimJobs("ghost-3", 1, 60_000);
