@@ -4,6 +4,7 @@
 import os from "node:os";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
+import { storableJson, storableText } from "@/lib/db/storable";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { flushOutcomes, type Outcome } from "@/lib/engine/complete";
 import { notifyBatch, notifyPrompts, subscribeEvents } from "@/lib/engine/events";
@@ -58,23 +59,6 @@ class AbortReason extends Error {
 }
 
 type AnswerInfo = { answeredBy: string | null; answeredAt: Date | null };
-
-// PostgreSQL's text and jsonb cannot hold U+0000, nor half of a UTF-16 surrogate pair (what an emoji
-// cut by .slice() leaves; JSON can spell it as \ud83d, PostgreSQL refuses it). A result, an error or a
-// log carrying one would fail the write of every outcome flushed with it, again and again: NUL is
-// dropped and a lone surrogate becomes U+FFFD, as TextEncoder does.
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const storableText = (s: string): string => (s.includes("\0") ? s.replaceAll("\0", "") : s).replace(LONE_SURROGATE, "\ufffd");
-const storableValue = (v: unknown): unknown => {
-  if (typeof v === "string") return storableText(v);
-  if (Array.isArray(v)) return v.map(storableValue);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [storableText(k), storableValue(x)]));
-  return v;
-};
-// JSON.stringify spells NUL as \u0000 and a lone surrogate as \udXXX (a whole pair stays literal)
-const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
-/** `json` (JSON text) without U+0000 or lone surrogates in any string or key; a quick scan first, a rebuild only if needed */
-const storableJson = (json: string): string => (UNSTORABLE_ESCAPE.test(json) ? JSON.stringify(storableValue(JSON.parse(json))) : json);
 
 /**
  * One attempt of one claimed job, and the context its flow sees. One object with a few bound
@@ -156,7 +140,7 @@ class Attempt implements FlowContext {
     return this.asker(this, opts as AskOptions<unknown>) as Promise<T>;
   }
   answerInfo(key: string): AnswerInfo | null {
-    return this.answers?.get(key) ?? null;
+    return this.answers?.get(storableText(key)) ?? null;
   }
 
   outcome(o: Partial<Outcome> & Pick<Outcome, "status">): Outcome {
@@ -337,17 +321,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const { job } = a;
     const info = a.info!;
     const hasDefault = opts.default !== undefined;
+    // the prompt is the flow's own output: stored cleaned, as its results and logs are
+    const key = storableText(String(opts.key));
     if (!info.interactive) {
       if (hasDefault) return opts.default;
       throw new FlowError("input_required", `input required (${opts.key}) but the batch is not interactive`, { retryable: false });
     }
     const { rows } = await pool.query<{ status: string; answer: unknown; default_value: unknown; answered_by: string | null; answered_at: Date | null }>(
       `SELECT status, answer, default_value, answered_by, answered_at FROM prompts WHERE job_id = $1 AND key = $2`,
-      [job.id, opts.key],
+      [job.id, key],
     );
     const p = rows[0];
     if (p?.status === "answered") {
-      (a.answers ??= new Map()).set(opts.key, { answeredBy: p.answered_by, answeredAt: p.answered_at });
+      (a.answers ??= new Map()).set(key, { answeredBy: p.answered_by, answeredAt: p.answered_at });
       return p.answer;
     }
     if (p?.status === "expired") {
@@ -364,16 +350,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           newId("prm"),
           job.id,
           job.batch_id,
-          opts.key,
-          opts.question,
-          JSON.stringify(opts.input ?? { type: "text" }),
-          hasDefault ? JSON.stringify(opts.default) : null,
+          key,
+          storableText(String(opts.question)),
+          storableJson(JSON.stringify(opts.input ?? { type: "text" })),
+          hasDefault ? storableJson(JSON.stringify(opts.default)) : null,
           opts.timeoutMs ?? null,
         ],
       );
       notifyPrompts(job.batch_id);
     }
-    throw new ParkSignal(opts.key);
+    throw new ParkSignal(key);
   }
 
   async function runJob(a: Attempt): Promise<void> {

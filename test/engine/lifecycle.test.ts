@@ -307,6 +307,21 @@ describe("ctx.ask", () => {
     await expectCountersExact(b.id);
   });
 
+  it("a question, an input spec or a default PostgreSQL cannot store as given is stored cleaned: the job parks, not fails", async () => {
+    const b = await make("t-ask", 1, { interactive: true, parameters: { unstorable: true, default: "no" } });
+    await until(b.id, "waiting", (x) => x.counts.waitingInput === 1);
+    const open = await listPrompts({ batchId: b.id, status: ["open"], limit: 10 });
+    expect(open.items[0]).toMatchObject({
+      question: "Label r0? \ufffd",
+      input: { type: "choice", options: [{ value: "yes", label: "yes \ufffd" }, { value: "no" }] },
+    });
+    const stored = await getPool().query(`SELECT default_value FROM prompts WHERE id = $1`, [open.items[0]!.id]);
+    expect(stored.rows[0].default_value).toBe("no \ufffd");
+    await answerPrompt(open.items[0]!.id, "yes", "alice");
+    expect((await until(b.id, "completed", finished)).counts.succeeded).toBe(1);
+    expect((await getJob(b.id, "r0")).result).toEqual({ answer: "yes" });
+  });
+
   it("a prompt past its timeout resolves to its default, or fails the job", async () => {
     const withDefault = await make("t-ask", 1, { interactive: true, parameters: { default: "no", timeout_ms: 300 } });
     const without = await make("t-ask", 1, { interactive: true, parameters: { timeout_ms: 300 } });
