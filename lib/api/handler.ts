@@ -5,6 +5,7 @@ import "server-only";
 import { NextResponse, type NextRequest } from "next/server";
 import type { z } from "zod";
 import { getConfig } from "@/lib/config";
+import { findUnstorable } from "@/lib/db/storable";
 import { AppError } from "@/lib/errors";
 import { authorize, type Principal, type RouteScope } from "./auth";
 import { renderError, validationError } from "./errors";
@@ -80,18 +81,28 @@ export function isJsonContentType(contentType: string | null): boolean {
   return type === "application/json" || /^application\/[\w.+-]*\+json$/.test(type);
 }
 
-/** The JSON body: undefined when empty; 415 when not JSON; 400 when malformed. */
+/** The JSON body: undefined when empty; 415 when not JSON; 400 when malformed; 422 when it holds text PostgreSQL cannot store. */
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
   const bytes = await readBodyCapped(request, limit);
   if (bytes.byteLength === 0) return undefined;
   if (!isJsonContentType(request.headers.get("content-type"))) {
     throw new AppError("unsupported_media_type", `send the body as application/json (got ${request.headers.get("content-type") ?? "no Content-Type"})`);
   }
+  const text = bytes.toString("utf8");
+  let value: unknown;
   try {
-    return JSON.parse(bytes.toString("utf8"));
+    value = JSON.parse(text);
   } catch (err) {
     throw new AppError("invalid_json", `the body is not valid JSON: ${(err as Error).message}`);
   }
+  // valid JSON that PostgreSQL cannot store (a \u0000 or a lone \ud83d escape) is refused here, with
+  // the field named, for every route: stored as given it would fail the write deep inside
+  const bad = findUnstorable(value, text);
+  if (bad) {
+    const detail = { ...(bad.path ? { path: bad.path } : {}), message: bad.message };
+    throw new AppError("validation_failed", `invalid body: ${bad.path ? `${bad.path}: ` : ""}${bad.message}`, [detail]);
+  }
+  return value;
 }
 
 function parseWith<S extends Schema>(schema: S, value: unknown, what: string): z.output<S> {

@@ -1,0 +1,74 @@
+// JSON can carry text PostgreSQL cannot store: U+0000, and half of a UTF-16 surrogate pair (an emoji
+// cut in two). Anywhere in any JSON body (a flow parameter, a metadata key, a record field, an
+// answer) it is a 422 naming the field, before anything is written; never a 500 from deep inside.
+import { beforeAll, describe, expect, it } from "vitest";
+import { getPool } from "@/lib/db/client";
+import { useTestDatabase } from "../helpers/db";
+import { callRoute, loadApiRoutes, type ApiRoute } from "../helpers/routes";
+
+process.env.BATCHBOARD_AUTH = "off";
+useTestDatabase();
+
+let routes: ApiRoute[];
+beforeAll(async () => {
+  routes = await loadApiRoutes();
+});
+
+/** POSTs `text` as it is (JSON.stringify writes NUL as \u0000 and a lone surrogate as \udXXX). */
+async function post(pattern: string, text: string, params: Record<string, string> = {}) {
+  const route = routes.find((r) => r.pattern === pattern);
+  if (!route) throw new Error(`no route ${pattern}`);
+  const res = await callRoute(route, "POST", { params, headers: { "content-type": "application/json" }, body: text });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return { status: res.status, json: (await res.json()) as any };
+}
+
+const NUL = "\u0000";
+const HIGH = "\ud83d"; // the first half of 😀
+const LOW = "\ude00"; // the second half
+
+describe("text PostgreSQL cannot store, in a JSON body", () => {
+  const cases: [string, string, unknown, string][] = [
+    ["a flow parameter", "/api/batches", { flow: "review", records: ["a"], parameters: { question: `q${NUL}` } }, "parameters.question"],
+    ["an array item in a parameter", "/api/batches", { flow: "review", records: ["a"], parameters: { options: ["x", `y${HIGH}`] } }, "parameters.options.1"],
+    ["a metadata key", "/api/batches", { flow: "echo", records: ["a"], metadata: { [`k${NUL}`]: 1 } }, "metadata.k"],
+    ["a record field", "/api/batches", { flow: "echo", records: [{ id: "a", text: "ok" }, { id: "b", text: `${LOW}x` }] }, "records.1.text"],
+    ["a batch name", "/api/batches", { flow: "echo", records: ["a"], name: `n${NUL}` }, "name"],
+    ["a dataset record", "/api/datasets", { name: "d", records: [{ id: "1", text: `cut ${HIGH}` }] }, "records.0.text"],
+    ["an API key name", "/api/keys", { name: `k${NUL}`, scopes: ["read"] }, "name"],
+  ];
+  for (const [what, pattern, body, path] of cases) {
+    it(`${what}: 422 naming ${path}`, async () => {
+      const r = await post(pattern, JSON.stringify(body));
+      expect(r.status).toBe(422);
+      expect(r.json.error.code).toBe("validation_failed");
+      expect(r.json.error.details[0].path).toBe(path);
+      expect(r.json.error.message).toMatch(path.includes("metadata") ? /key must not contain U\+0000/ : /must not contain/);
+    });
+  }
+
+  it("an answer to a prompt: 422 before the prompt is even looked up", async () => {
+    const r = await post("/api/prompts/[id]/answer", JSON.stringify({ answer: `yes${HIGH}` }), { id: "prm_none" });
+    expect(r.status).toBe(422);
+    expect(r.json.error.details[0].path).toBe("answer");
+  });
+
+  it("nothing was written by the refused requests", async () => {
+    const { rows } = await getPool().query(
+      `SELECT (SELECT count(*) FROM batches)::int AS batches, (SELECT count(*) FROM datasets)::int AS datasets, (SELECT count(*) FROM jobs)::int AS jobs`,
+    );
+    expect(rows[0]).toEqual({ batches: 0, datasets: 0, jobs: 0 });
+  });
+
+  it("a whole surrogate pair spelled as escapes, and a literal backslash-u, are stored as given", async () => {
+    const text = `{"flow":"echo","name":"ok \\ud83d\\ude00","records":[{"id":"a","text":"\\\\u0000 \\\\ud83d"}]}`;
+    const r = await post("/api/batches", text);
+    expect(r.status).toBe(201);
+    expect(r.json.name).toBe("ok 😀");
+    const { rows } = await getPool().query(
+      `SELECT d.data FROM batches b JOIN dataset_records d ON d.dataset_id = b.dataset_id WHERE b.id = $1`,
+      [r.json.id],
+    );
+    expect(rows[0].data).toEqual({ id: "a", text: "\\u0000 \\ud83d" });
+  });
+});
