@@ -5,7 +5,7 @@ import "server-only";
 import { NextResponse, type NextRequest } from "next/server";
 import type { z } from "zod";
 import { getConfig } from "@/lib/config";
-import { findUnstorable } from "@/lib/db/storable";
+import { findUnstorable, jsonNestedDeeperThan, MAX_JSON_DEPTH } from "@/lib/db/storable";
 import { AppError } from "@/lib/errors";
 import { authorize, type Principal, type RouteScope } from "./auth";
 import { renderError, validationError } from "./errors";
@@ -81,7 +81,10 @@ export function isJsonContentType(contentType: string | null): boolean {
   return type === "application/json" || /^application\/[\w.+-]*\+json$/.test(type);
 }
 
-/** The JSON body: undefined when empty; 415 when not JSON; 400 when malformed; 422 when it holds text PostgreSQL cannot store. */
+/**
+ * The JSON body: undefined when empty; 415 when not JSON; 400 when malformed; 422 when it nests deeper
+ * than MAX_JSON_DEPTH or holds text PostgreSQL cannot store.
+ */
 export async function readJsonBody(request: Request, limit: number): Promise<unknown> {
   const bytes = await readBodyCapped(request, limit);
   if (bytes.byteLength === 0) return undefined;
@@ -89,6 +92,11 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
     throw new AppError("unsupported_media_type", `send the body as application/json (got ${request.headers.get("content-type") ?? "no Content-Type"})`);
   }
   const text = bytes.toString("utf8");
+  // refused before parsing: stored, it would overflow a stack deep inside a write (a 500)
+  if (jsonNestedDeeperThan(text)) {
+    const message = `the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
+    throw new AppError("limit_exceeded", message, [{ message }]);
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);

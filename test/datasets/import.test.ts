@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
+import { MAX_JSON_DEPTH } from "@/lib/db/storable";
 import { AppError } from "@/lib/errors";
 import {
   createDatasetFromRecords,
@@ -105,6 +106,19 @@ describe("importDataset", () => {
     expect(err.details[0]?.path).toBe("line 17");
     expect(err.message).toMatch(/^line 17: invalid JSON/);
     expect(await countRows("jsonl-bad")).toEqual({ datasets: 0, records: 0 });
+  });
+
+  it("refuses a record nested deeper than MAX_JSON_DEPTH (JSONL and JSON array), naming the line; one within it imports", async () => {
+    const nested = (n: number) => "[".repeat(n) + "1" + "]".repeat(n);
+    const deep = `{"id":"r2","x":${nested(10_000)}}`;
+    const jsonl = await refused(importDataset({ name: "deep", format: "jsonl", body: `{"id":"r1"}\n${deep}\n` }));
+    expect(jsonl.details[0]?.path).toBe("line 2");
+    expect(jsonl.message).toContain(`deeper than ${MAX_JSON_DEPTH} levels`);
+    const array = await refused(importDataset({ name: "deep", format: "json", body: `[{"id":"r1"},\n${deep}]` }));
+    expect(array.details[0]?.path).toBe("line 2");
+    expect(await countRows("deep")).toEqual({ datasets: 0, records: 0 });
+    const ok = await importDataset({ name: "deep", format: "jsonl", body: `{"id":"r1","x":${nested(MAX_JSON_DEPTH - 1)}}\n` });
+    expect(ok.recordCount).toBe(1);
   });
 
   it("refuses a JSONL record missing its id field once ids come from a field", async () => {

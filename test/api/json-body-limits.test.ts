@@ -1,7 +1,11 @@
-// JSON can carry text PostgreSQL cannot store: U+0000, and half of a UTF-16 surrogate pair (an emoji
-// cut in two). Anywhere in any JSON body (a flow parameter, a metadata key, a record field, an
-// answer) it is a 422 naming the field, before anything is written; never a 500 from deep inside.
+// Valid JSON the rest of the system cannot take, refused at the door with a 422, before anything is
+// written; never a 500 from deep inside:
+// - text PostgreSQL cannot store: U+0000, and half of a UTF-16 surrogate pair (an emoji cut in two),
+//   anywhere in any body (a flow parameter, a metadata key, a record field, an answer), with the
+//   field named;
+// - nesting deeper than MAX_JSON_DEPTH: JSON.parse copes, JSON.stringify and jsonb overflow their stacks.
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_JSON_DEPTH } from "@/lib/db/storable";
 import { getPool } from "@/lib/db/client";
 import { useTestDatabase } from "../helpers/db";
 import { callRoute, loadApiRoutes, type ApiRoute } from "../helpers/routes";
@@ -70,5 +74,33 @@ describe("text PostgreSQL cannot store, in a JSON body", () => {
       [r.json.id],
     );
     expect(rows[0].data).toEqual({ id: "a", text: "\\u0000 \\ud83d" });
+  });
+});
+
+describe("nesting", () => {
+  const nested = (n: number) => "[".repeat(n) + "1" + "]".repeat(n);
+  const objects = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+
+  it.each([
+    ["a record", "/api/batches", (n: number) => `{"flow":"echo","records":[{"id":"a","x":${objects(n)}}]}`],
+    ["metadata", "/api/batches", (n: number) => `{"flow":"echo","records":["a"],"metadata":{"x":${nested(n)}}}`],
+    ["a dataset record", "/api/datasets", (n: number) => `{"name":"deep","records":[{"id":"a","x":${nested(n)}}]}`],
+  ])("%s nested 10,000 deep: 422 limit_exceeded; at the limit it is stored", async (_what, pattern, body) => {
+    const deep = await post(pattern, body(10_000));
+    expect(deep.status).toBe(422);
+    expect(deep.json.error).toMatchObject({ code: "limit_exceeded", message: expect.stringContaining(`deeper than ${MAX_JSON_DEPTH} levels`) });
+    // the body's own object and the field's container take two levels, the value the rest
+    const atLimit = await post(pattern, body(MAX_JSON_DEPTH - 3));
+    expect(atLimit.status).toBe(201);
+  });
+
+  it("brackets inside strings, and escaped quotes and backslashes before them, do not count", async () => {
+    // name: a \" [[   s: a lone backslash   t: " then 500 {
+    const text = String.raw`{"flow":"echo","name":"a \\\" [[","records":[{"id":"a","s":"\\","t":"\" ${"{".repeat(500)}"}]}`;
+    const r = await post("/api/batches", text);
+    expect(r.status).toBe(201);
+    expect(r.json.name).toBe('a \\" [[');
+    const { rows } = await getPool().query(`SELECT d.data FROM batches b JOIN dataset_records d ON d.dataset_id = b.dataset_id WHERE b.id = $1`, [r.json.id]);
+    expect(rows[0].data).toEqual({ id: "a", s: "\\", t: `" ${"{".repeat(500)}` });
   });
 });
