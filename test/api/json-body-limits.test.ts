@@ -81,16 +81,18 @@ describe("nesting", () => {
   const nested = (n: number) => "[".repeat(n) + "1" + "]".repeat(n);
   const objects = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
 
+  // each body wraps the nested value in `around` levels of its own (the body, the records array, the record)
   it.each([
-    ["a record", "/api/batches", (n: number) => `{"flow":"echo","records":[{"id":"a","x":${objects(n)}}]}`],
-    ["metadata", "/api/batches", (n: number) => `{"flow":"echo","records":["a"],"metadata":{"x":${nested(n)}}}`],
-    ["a dataset record", "/api/datasets", (n: number) => `{"name":"deep","records":[{"id":"a","x":${nested(n)}}]}`],
-  ])("%s nested 10,000 deep: 422 limit_exceeded; at the limit it is stored", async (_what, pattern, body) => {
-    const deep = await post(pattern, body(10_000));
-    expect(deep.status).toBe(422);
-    expect(deep.json.error).toMatchObject({ code: "limit_exceeded", message: expect.stringContaining(`deeper than ${MAX_JSON_DEPTH} levels`) });
-    // the body's own object and the field's container take two levels, the value the rest
-    const atLimit = await post(pattern, body(MAX_JSON_DEPTH - 3));
+    ["a record", "/api/batches", 3, (n: number) => `{"flow":"echo","records":[{"id":"a","x":${objects(n)}}]}`],
+    ["metadata", "/api/batches", 2, (n: number) => `{"flow":"echo","records":["a"],"metadata":{"x":${nested(n)}}}`],
+    ["a dataset record", "/api/datasets", 3, (n: number) => `{"name":"deep","records":[{"id":"a","x":${nested(n)}}]}`],
+  ])("%s nested 10,000 deep or one level past the limit: 422 limit_exceeded; at the limit it is stored", async (_what, pattern, around, body) => {
+    for (const n of [10_000, MAX_JSON_DEPTH - around + 1]) {
+      const deep = await post(pattern, body(n));
+      expect(deep.status).toBe(422);
+      expect(deep.json.error).toMatchObject({ code: "limit_exceeded", message: expect.stringContaining(`deeper than ${MAX_JSON_DEPTH} levels`) });
+    }
+    const atLimit = await post(pattern, body(MAX_JSON_DEPTH - around));
     expect(atLimit.status).toBe(201);
   });
 
