@@ -30,7 +30,7 @@ export function serverSettings(opts: { durable: boolean; profile: boolean }): Re
     max_wal_size: "4GB",
     checkpoint_timeout: "30min",
     synchronous_commit: opts.durable ? "on" : "off",
-    ...(opts.profile ? { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all" } : {}),
+    ...(opts.profile ? { shared_preload_libraries: "pg_stat_statements", "pg_stat_statements.track": "all", "pg_stat_statements.track_planning": "on" } : {}),
   };
 }
 
