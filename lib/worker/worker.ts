@@ -293,7 +293,18 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     scheduleFlush();
   };
 
-  async function loadBatchInfo(batchId: string): Promise<BatchInfo | null> {
+  // a batch's first claim starts many jobs at once: they share one read of its row
+  const loadingInfo = new Map<string, Promise<BatchInfo | null>>();
+  function loadBatchInfo(batchId: string): Promise<BatchInfo | null> {
+    let p = loadingInfo.get(batchId);
+    if (!p) {
+      p = readBatchInfo(batchId).finally(() => loadingInfo.delete(batchId));
+      loadingInfo.set(batchId, p);
+    }
+    return p;
+  }
+
+  async function readBatchInfo(batchId: string): Promise<BatchInfo | null> {
     const { rows } = await pool.query<{
       flow: string;
       parameters: unknown;
