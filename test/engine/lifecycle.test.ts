@@ -181,6 +181,26 @@ describe("stopping", () => {
   });
 });
 
+describe("records reach the flow as they were given", () => {
+  it("a record's JSON (nesting, unicode, escapes, extreme numbers, nulls) arrives in the flow and its result unchanged", async () => {
+    const shapes: object[] = [
+      {},
+      { text: "quote \" backslash \\ newline \n tab \t", emoji: "\u{1F600} \u00e9\u4e2d", empty: "" },
+      { n: 1e300, neg: -0.000001, int: 9007199254740991, zero: 0, t: true, f: false, none: null },
+      { nested: { a: [1, [2, [3, { b: [] }]]], o: { "key with spaces": { "": "empty key" } } } },
+      { list: [null, "x", 1.5, { y: [] }], "ünïcödé key": "v" },
+    ];
+    const b = await make("t-echo", shapes.length * 4, { concurrency: 8 }, (i) => shapes[i % shapes.length]!);
+    const x = await until(b.id, "completed", finished);
+    expect(x.counts).toMatchObject({ succeeded: shapes.length * 4, failed: 0 });
+    for (let i = 0; i < shapes.length * 4; i++) {
+      const job = await getJob(b.id, `r${i}`);
+      expect(job.result, `r${i}`).toEqual({ id: `r${i}`, data: { id: `r${i}`, ...shapes[i % shapes.length] } });
+    }
+    await expectCountersExact(b.id);
+  });
+});
+
 describe("results PostgreSQL cannot store as given", () => {
   it("NUL characters are dropped and lone surrogates become U+FFFD in a result, an error or a log: the outcomes are written, nothing is stuck", async () => {
     const b = await make("t-nul", 20, { concurrency: 20 }, (i) => (i % 2 ? { fail: true } : {}));
