@@ -280,7 +280,7 @@ export async function runCycle(
   claim: ClaimRequest | null,
 ): Promise<CycleResult> {
   const want = Math.max(0, claim?.want ?? 0);
-  const { rows } = await client.query<ClaimedJob & { batches: Moved[] | null }>({
+  const { rows } = await client.query<Omit<ClaimedJob, "id"> & { id: number | string; batches: Moved[] | null }>({
     name: "batchboard_cycle",
     text: CYCLE_SQL,
     values: [
@@ -298,7 +298,9 @@ export async function runCycle(
   const jobs: ClaimedJob[] = [];
   for (const r of rows) {
     if (r.batches) batches = r.batches;
-    else jobs.push({ id: r.id, batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, data: r.data });
+    // Number(): a bigint arrives as a string from a client whose pg copy lacks lib/db/client's int8
+    // parser, and an outcome with a string id would be written for job 0 (fenced, the job stuck)
+    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, data: r.data });
   }
   const deltas = new Deltas();
   let applied = 0;

@@ -4,6 +4,7 @@
 // the job parks, and the retention sweep.
 import { spawn } from "node:child_process";
 import path from "node:path";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { answerPrompt, cancelBatch, createBatch, getBatch, getJob, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
@@ -269,6 +270,23 @@ describe("engine steps, driven by hand", () => {
     const got = await claimJobs("ghost-1", 2, 60_000);
     expect(got.map((j) => j.record_id).sort()).toEqual(["r0", "r1"]);
     expect(await batchRow(b.id)).toMatchObject({ running: 2, pending: 0, claim_cursor: 2 });
+  });
+
+  it("a claim on a client that returns bigints as strings (pg's default) still gives numeric ids whose outcomes land", async () => {
+    // e.g. a second copy of pg (the bench's): lib/db/client's int8 parser is not on it
+    const b = await make("t-echo", 2);
+    const client = new pg.Client({ connectionString: db().url, types: { getTypeParser: (oid: number, format?: "text" | "binary") => (oid === 20 ? (v: string) => v : pg.types.getTypeParser(oid, format)) } });
+    await client.connect();
+    try {
+      const got = await claimJobs("ghost-1", 2, 60_000, 4, client);
+      expect(got.map((j) => typeof j.id)).toEqual(["number", "number"]);
+      const written = await withTx((c) => writeOutcomes(c, "ghost-1", got.map((j) => outcome(j, { result: JSON.stringify(j.record_id) }))));
+      expect(written.applied).toBe(2);
+    } finally {
+      await client.end();
+    }
+    expect((await getBatch(b.id)).status).toBe("completed");
+    await expectCountersExact(b.id);
   });
 
   it("an answer that arrives before the job parks is not lost", async () => {
