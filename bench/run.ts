@@ -8,7 +8,7 @@ import { benchNode, ROOT, runChild } from "./lib/child";
 import { startBenchServer, type BenchServer } from "./lib/pg";
 import { renderLatency, renderTable, renderTargets, writeReport, type Report } from "./lib/report";
 import type { Row, SystemResult } from "./lib/types";
-import { engineAvailable, runEngineSection, runOursSingle } from "./engine/section";
+import { engineAvailable, runCycleCostSection, runEngineSection, runOursSingle } from "./engine/section";
 import { medianRow } from "./lib/median";
 import { apiAvailable, runApiSection } from "./api/section";
 import { evaluateTargets, oursRate } from "./lib/targets";
@@ -153,6 +153,7 @@ async function main() {
       if (ours) await runEngineSection(pgs, opts, report, log);
       else report.notes.push("Our engine (lib/engine/index.ts) is not in this tree yet: its rows were skipped.");
     }
+    if (want(opts, "cycle") && engineAvailable()) await runCycleCostSection(pgs, opts, report, log);
     if (want(opts, "api")) {
       if (engineAvailable() && apiAvailable()) await runApiSection(pgs, opts, report, log);
       else report.notes.push("The REST API (app/api/batches) or the engine is not in this tree yet: ingest, latency and memory were skipped.");

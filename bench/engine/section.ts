@@ -12,6 +12,7 @@ import type { BenchServer } from "../lib/pg";
 import type { Report } from "../lib/report";
 import { OURS_SETTING } from "../lib/targets";
 import type { Row } from "../lib/types";
+import type { CycleCostResult } from "./cycle-cost";
 import type { WorkerChildResult } from "./worker";
 
 export function engineAvailable() {
@@ -189,5 +190,46 @@ async function topStatements(url: string, db: string) {
     return [{ error: (err as Error).message }];
   } finally {
     await c.end();
+  }
+}
+
+/**
+ * Our cycle statement alone, database only, by cycle size (./cycle-cost.ts): what a cycle costs
+ * whatever its size and what each job adds. Diagnostic rows; no target reads them.
+ */
+export async function runCycleCostSection(pgs: BenchServer, opts: BenchOptions, report: Report, log: (l: string) => void) {
+  const system = "batchboard cycle statement";
+  log(`${system} (database only, by cycle size) ...`);
+  const url = await pgs.createDatabase("bench_cycle_cost");
+  try {
+    const r = await runChild<CycleCostResult>(
+      "engine/cycle-cost.ts",
+      { url, cycles: opts.quick ? 100 : 400, rounds: opts.rounds },
+      { env: { DATABASE_URL: url, BATCHBOARD_LOAD_DEMO: "0" }, label: "cycle cost" },
+    );
+    for (const p of r.points) {
+      log(`${system} (${p.label}): ${p.msPerCycle} ms per cycle, ${p.perSecond.toLocaleString("en-US")} jobs/s; plans ${p.plans.generic} generic, ${p.plans.custom} custom`);
+      report.rows.push({
+        section: "cycle",
+        system,
+        setting: p.label,
+        jobs: p.jobs,
+        seconds: p.seconds,
+        perSecond: p.perSecond,
+        unit: "jobs/s, db only",
+        notes: `${p.msPerCycle} ms per cycle, median of ${p.runsMs.length} rounds: ${p.runsMs.join(" / ")} ms; ${p.cycles.toLocaleString("en-US")} cycles, no worker and no flows: each cycle writes the last one's outcomes and claims the next jobs; plans: ${p.plans.generic} generic, ${p.plans.custom} custom`,
+      });
+    }
+    if (r.fit) {
+      report.notes.push(
+        `Our cycle statement, database only: ~${r.fit.fixedMs} ms per cycle whatever its size, plus ~${r.fit.perJobUs} us per job (a line through the 1-job and 64-job cycles).`,
+      );
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    log(`${system}: FAILED: ${message}`);
+    report.rows.push({ section: "cycle", system, setting: "by cycle size", jobs: null, seconds: null, perSecond: null, unit: "jobs/s, db only", error: message });
+  } finally {
+    await pgs.dropDatabase("bench_cycle_cost").catch(() => {});
   }
 }
