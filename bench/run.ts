@@ -7,7 +7,7 @@ import { parseBenchArgs, type BenchOptions } from "./lib/args";
 import { benchNode, ROOT, runChild } from "./lib/child";
 import { startBenchServer, type BenchServer } from "./lib/pg";
 import { renderLatency, renderTable, renderTargets, writeReport, type Report } from "./lib/report";
-import type { Row, SystemResult } from "./lib/types";
+import { failedRow, type Row, type SystemResult } from "./lib/types";
 import { engineAvailable, runCycleCostSection, runEngineSection, runOursSingle } from "./engine/section";
 import { medianRow } from "./lib/median";
 import { apiAvailable, runApiSection } from "./api/section";
@@ -34,12 +34,6 @@ function rowFrom(section: string, system: string, setting: string, unit: string,
   };
 }
 
-function errorRow(section: string, system: string, setting: string, unit: string, err: unknown): Row {
-  const message = err instanceof Error ? err.message : String(err);
-  log(`${system} ${setting}: FAILED: ${message}`);
-  return { section, system, setting, jobs: null, seconds: null, perSecond: null, unit, error: message };
-}
-
 /** Runs one system in its own database, then drops it so the next starts on a quiet server. */
 async function measureOnce(
   pgs: BenchServer,
@@ -53,7 +47,7 @@ async function measureOnce(
     log(`${spec.system} (${spec.setting}): ${row.jobs?.toLocaleString("en-US")} in ${row.seconds} s = ${row.perSecond?.toLocaleString("en-US")} ${spec.unit}`);
     return row;
   } catch (err) {
-    return errorRow(spec.section, spec.system, spec.setting, spec.unit, err);
+    return failedRow(log, spec, err);
   } finally {
     await pgs.dropDatabase(spec.db).catch(() => {});
   }

@@ -14,7 +14,7 @@ import { benchNode, pollUntil, ROOT, round, sleep } from "../lib/child";
 import type { BenchServer } from "../lib/pg";
 import { medianRow } from "../lib/median";
 import type { Latency, Report } from "../lib/report";
-import type { Row } from "../lib/types";
+import { failedRow, type Row } from "../lib/types";
 import { shippedWorkerFlags, startWorkers } from "../engine/section";
 
 export function apiAvailable() {
@@ -210,9 +210,7 @@ export async function runApiSection(pgs: BenchServer, opts: BenchOptions, report
     ({ section: "ingest", system: "batchboard API", setting, jobs: n, seconds: round(s, 2), perSecond: round(n / s), unit: "records/s", notes });
   const ingestRow = (setting: string, n: number, s: number, notes: string) => report.rows.push(ingestRowOf(setting, n, s, notes));
   const fail = (setting: string, err: unknown) => {
-    const message = err instanceof Error ? err.message : String(err);
-    log(`${setting}: FAILED: ${message}`);
-    report.rows.push({ section: "ingest", system: "batchboard API", setting, jobs: null, seconds: null, perSecond: null, unit: "records/s", error: message });
+    report.rows.push(failedRow(log, { section: "ingest", system: "batchboard API", setting, unit: "records/s" }, err));
   };
   try {
     app = await startApp(url, port, log);

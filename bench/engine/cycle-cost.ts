@@ -5,6 +5,7 @@
 // batch at concurrency 64 tops out where it does (bench/README.md).
 import pg from "pg";
 import { childConfig, childMain, round } from "../lib/child";
+import { medianBy } from "../lib/median";
 
 interface Config {
   url: string;
@@ -69,13 +70,15 @@ childMain<CycleCostResult>(
     }
     const points = SPECS.map((spec) => {
       const all = runs.get(spec.label)!;
-      const mid = all.slice().sort((a, b) => a.msPerCycle - b.msPerCycle)[Math.floor((all.length - 1) / 2)]!;
-      return { ...mid, runsMs: all.map((p) => p.msPerCycle) };
+      return { ...medianBy(all, (p) => p.msPerCycle), runsMs: all.map((p) => p.msPerCycle) };
     });
     const one = points.find((p) => p.size === 1 && p.loops === 1);
     const many = points.find((p) => p.size === 64 && p.loops === 1);
-    const fit = one && many ? { perJobUs: round(((many.msPerCycle - one.msPerCycle) / 63) * 1000, 1), fixedMs: 0 } : null;
-    if (fit && one) fit.fixedMs = round(one.msPerCycle - fit.perJobUs / 1000, 3);
+    let fit: CycleCostResult["fit"] = null;
+    if (one && many) {
+      const perJobUs = round(((many.msPerCycle - one.msPerCycle) / 63) * 1000, 1);
+      fit = { fixedMs: round(one.msPerCycle - perJobUs / 1000, 3), perJobUs };
+    }
     await (await import("@/lib/db/client")).closeDb();
     return { points, fit };
   },

@@ -11,7 +11,7 @@ import { ROOT, round, runChild, spawnChild, type ChildHandle } from "../lib/chil
 import type { BenchServer } from "../lib/pg";
 import type { Report } from "../lib/report";
 import { OURS_SETTING } from "../lib/targets";
-import type { Row } from "../lib/types";
+import { failedRow, type Row } from "../lib/types";
 import type { CycleCostResult } from "./cycle-cost";
 import type { WorkerChildResult } from "./worker";
 
@@ -124,9 +124,7 @@ export async function runOursSingle(pgs: BenchServer, opts: BenchOptions, report
     if (run.profile) report.profile = run.profile;
     return run.row;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    log(`batchboard (${setting}): FAILED: ${message}`);
-    return { section: "queues", system: "batchboard", setting, jobs: null, seconds: null, perSecond: null, unit: "jobs/s", error: message };
+    return failedRow(log, { section: "queues", system: "batchboard", setting, unit: "jobs/s" }, err);
   }
 }
 
@@ -143,9 +141,7 @@ export async function runEngineSection(pgs: BenchServer, opts: BenchOptions, rep
       const { row } = await engineRun(pgs, opts, log, spec);
       report.rows.push(row);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      log(`batchboard (${spec.setting}): FAILED: ${message}`);
-      report.rows.push({ section: "queues", system: "batchboard", setting: spec.setting, jobs: null, seconds: null, perSecond: null, unit: "jobs/s", error: message });
+      report.rows.push(failedRow(log, { section: "queues", system: "batchboard", setting: spec.setting, unit: "jobs/s" }, err));
     }
   }
 }
@@ -226,9 +222,7 @@ export async function runCycleCostSection(pgs: BenchServer, opts: BenchOptions, 
       );
     }
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    log(`${system}: FAILED: ${message}`);
-    report.rows.push({ section: "cycle", system, setting: "by cycle size", jobs: null, seconds: null, perSecond: null, unit: "jobs/s, db only", error: message });
+    report.rows.push(failedRow(log, { section: "cycle", system, setting: "by cycle size", unit: "jobs/s, db only" }, err));
   } finally {
     await pgs.dropDatabase("bench_cycle_cost").catch(() => {});
   }

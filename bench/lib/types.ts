@@ -9,6 +9,17 @@ export interface SystemResult extends ResourceUse {
   extra?: Record<string, unknown>;
 }
 
+/** The row of a run that failed, its error logged as "<system> (<setting>): FAILED: <message>". */
+export function failedRow(
+  log: (line: string) => void,
+  row: { section: string; system: string; setting: string; unit: string },
+  err: unknown,
+): Row {
+  const message = err instanceof Error ? err.message : String(err);
+  log(`${row.system} (${row.setting}): FAILED: ${message}`);
+  return { ...row, jobs: null, seconds: null, perSecond: null, error: message };
+}
+
 export interface Row {
   section: string;
   system: string;
