@@ -20,9 +20,11 @@ export const storableValue = (v: unknown): unknown => {
 
 // JSON.stringify spells NUL as \u0000 and a lone surrogate as \udXXX (a whole pair stays literal)
 const UNSTORABLE_ESCAPE = /\\u(?:0000|d[89a-f])/i;
+/** Whether JSON text may hold such a string: only an escape can spell one (a native scan first). */
+const mayBeUnstorable = (json: string): boolean => json.includes("\\u") && UNSTORABLE_ESCAPE.test(json);
 
 /** `json` (JSON text) without U+0000 or lone surrogates in any string or key; a quick scan first, a rebuild only if needed. */
-export const storableJson = (json: string): string => (UNSTORABLE_ESCAPE.test(json) ? JSON.stringify(storableValue(JSON.parse(json))) : json);
+export const storableJson = (json: string): string => (mayBeUnstorable(json) ? JSON.stringify(storableValue(JSON.parse(json))) : json);
 
 const problem = (s: string): string | null =>
   s.includes("\0") ? "must not contain U+0000 (NUL)" : LONE_SURROGATE.test(s) ? "must not contain half of a UTF-16 surrogate pair" : null;
@@ -34,7 +36,7 @@ const problem = (s: string): string | null =>
  * invalid UTF-8 decodes to U+FFFD).
  */
 export function findUnstorable(value: unknown, json?: string): { path: string; message: string } | null {
-  if (json !== undefined && !(json.includes("\\u") && UNSTORABLE_ESCAPE.test(json))) return null;
+  if (json !== undefined && !mayBeUnstorable(json)) return null;
   const walk = (v: unknown, path: (string | number)[]): { path: string; message: string } | null => {
     if (typeof v === "string") {
       const p = problem(v);
