@@ -138,6 +138,12 @@ function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: s
               <button type="button" className="legend-item" onClick={() => onPickStatus(s)} aria-label={`Show ${s.replace("_", " ")} jobs`}>
                 <span className={`swatch bar-${s}`} aria-hidden />
                 {formatStatus(s)} <strong>{formatCount(p[s])}</strong>
+                {s === "running" && p.reserved > 0 ? (
+                  <span className="muted" title="claimed ahead by a worker: each starts in a slot of this batch as soon as one frees">
+                    {" "}
+                    +{formatCount(p.reserved)} reserved
+                  </span>
+                ) : null}
               </button>
             </li>
           ))}

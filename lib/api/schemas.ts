@@ -160,7 +160,11 @@ export const BatchSchema = z.object({
   progress: z.object({
     total: z.number().int(),
     pending: z.number().int(),
-    running: z.number().int(),
+    running: z.number().int().describe("jobs started, in the batch's slots: at most its concurrency"),
+    reserved: z
+      .number()
+      .int()
+      .describe("jobs a worker claimed ahead, to start in one of its slots of this batch as soon as one frees; listed as running, with no start time yet"),
     waiting_input: z.number().int(),
     succeeded: z.number().int(),
     failed: z.number().int(),

@@ -50,6 +50,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       total: c.total,
       pending: c.pending,
       running: c.running,
+      reserved: c.reserved,
       waiting_input: c.waitingInput,
       succeeded: c.succeeded,
       failed: c.failed,

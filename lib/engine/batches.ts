@@ -84,7 +84,7 @@ export async function cancelBatch(id: string): Promise<Batch> {
     const row = await lockBatch(client, id);
     if (!ACTIVE.includes(row.status)) throw conflict(row, "cancel");
     const deltas = new Deltas();
-    await moveBatchJobs(client, id, ["pending", "waiting_input", "running"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
+    await moveBatchJobs(client, id, ["pending", "waiting_input", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
     await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [id]);
     await applyDeltas(client, deltas);
     await client.query(
@@ -105,9 +105,33 @@ export async function pauseBatch(id: string): Promise<Batch> {
     if (row.status === "paused") return;
     if (row.status !== "pending" && row.status !== "running") throw conflict(row, "pause");
     await client.query(`UPDATE batches SET status = 'paused', updated_at = now() WHERE id = $1`, [id]);
+    await takeBackReservations(client, id);
   });
   notifyBatch(id, "paused");
   return getBatch(id);
+}
+
+/**
+ * A paused batch starts nothing new: the jobs workers reserved ahead (not started) become pending
+ * again, their attempt not counted. They are found through the workers' in_flight lists.
+ */
+async function takeBackReservations(client: pg.ClientBase, batchId: string): Promise<void> {
+  const { rows } = await client.query<{ n: number }>(
+    `WITH t AS (
+       SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
+       WHERE j.batch_id = $1 AND j.status = 'running' AND j.started_at IS NULL
+       ORDER BY j.id FOR UPDATE OF j),
+     u AS (
+       UPDATE jobs j SET status = 'pending', attempts = j.attempts - 1, lease_owner = NULL, lease_expires_at = NULL, run_at = now()
+       FROM t WHERE j.id = t.id AND j.status = 'running' AND j.started_at IS NULL RETURNING j.id, j.run_at),
+     requeue AS (
+       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
+       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
+     SELECT count(*)::int AS n FROM u`,
+    [batchId],
+  );
+  const n = rows[0]?.n ?? 0;
+  if (n > 0) await applyDeltas(client, new Deltas().move(batchId, "reserved", "pending", n));
 }
 
 export async function resumeBatch(id: string): Promise<Batch> {

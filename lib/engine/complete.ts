@@ -18,15 +18,21 @@ export interface FlushResult {
   settled: Settled[];
   /** jobs claimed in the same round trip (flushOutcomes with a claim request) */
   claimed: ClaimedJob[];
+  /** batches these outcomes stopped (error policy, threshold, budget): their reservations were skipped */
+  stopped: string[];
 }
 
-/** Writes the outcomes inside the caller's transaction, wakes parked jobs whose answer came first, settles batches. */
-export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[]): Promise<FlushResult> {
-  const { applied, states, deltas } = await runCycle(client, owner, outcomes, null);
-  if (applied === 0) return { applied: 0, settled: [], claimed: [] };
+/**
+ * Writes the outcomes (and the reported starts of reservations, `promoted`) inside the caller's
+ * transaction, wakes parked jobs whose answer came first, settles batches.
+ */
+export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[], promoted: readonly number[] = []): Promise<FlushResult> {
+  const { applied, states, deltas } = await runCycle(client, owner, outcomes, null, promoted);
+  if (applied === 0) return { applied: 0, settled: [], claimed: [], stopped: [] };
   // an answer that arrived before the job parked leaves no open prompt: run it again at once
   await wakeJobs(client, outcomes.filter((o) => o.status === "waiting_input").map((o) => o.id));
-  return { applied, settled: await settleBatches(client, states, deltas), claimed: [] };
+  const settled = await settleBatches(client, states, deltas);
+  return { applied, settled, claimed: [], stopped: settled.filter((s) => s.stopped).map((s) => s.id) };
 }
 
 /**
@@ -36,16 +42,21 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
  * batch). Parked jobs take writeOutcomes' transaction (the park and the wake-up check must commit
  * together), and then claim on their own.
  */
-export async function flushOutcomes(owner: string, outcomes: Outcome[], claim: ClaimRequest | null = null): Promise<FlushResult> {
+export async function flushOutcomes(
+  owner: string,
+  outcomes: Outcome[],
+  claim: ClaimRequest | null = null,
+  promoted: readonly number[] = [],
+): Promise<FlushResult> {
   if (outcomes.some((o) => o.status === "waiting_input")) {
-    const written = await withTx((client) => writeOutcomes(client, owner, outcomes));
+    const written = await withTx((client) => writeOutcomes(client, owner, outcomes, promoted));
     const claimed = claim && claim.want > 0 ? (await retryOnDeadlock(() => runCycle(getPool(), owner, [], claim))).claimed : [];
     return { ...written, claimed };
   }
-  const { applied, states, deltas, claimed } = await retryOnDeadlock(() => runCycle(getPool(), owner, outcomes, claim));
+  const { applied, states, deltas, claimed } = await retryOnDeadlock(() => runCycle(getPool(), owner, outcomes, claim, promoted));
   const settled: Settled[] = states.map((s) => ({ id: s.id, status: s.status }));
   const due = states.filter((s) => needsSettle(s, deltas)).map((s) => s.id);
-  if (due.length === 0) return { applied, settled, claimed };
+  if (due.length === 0) return { applied, settled, claimed, stopped: [] };
   const checked = await withTx(async (client) => {
     // the state again, under the batch locks: another writer may have moved it since
     const fresh = await client.query<BatchState>(
@@ -55,5 +66,6 @@ export async function flushOutcomes(owner: string, outcomes: Outcome[], claim: C
     return settleBatches(client, fresh.rows, deltas);
   });
   const byId = new Map(checked.map((c) => [c.id, c.status]));
-  return { applied, settled: settled.map((s) => ({ id: s.id, status: byId.get(s.id) ?? s.status })), claimed };
+  const stopped = checked.filter((c) => c.stopped).map((c) => c.id);
+  return { applied, settled: settled.map((s) => ({ id: s.id, status: byId.get(s.id) ?? s.status })), claimed, stopped };
 }

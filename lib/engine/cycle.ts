@@ -20,6 +20,16 @@
 //    threshold, the budget reached) is not claimed from: the batch check runs first (the caller's
 //    settle step), the claim comes next cycle.
 //
+// Reservations. Beside the jobs for the batch's free slots, a worker may ask for as many again of a
+// batch it runs (never more than the batch's concurrency in all workers, none while another batch
+// waits, none where a budget or error policy "stop" needs each start to see the latest outcomes).
+// A reservation is a running job with started_at NULL, counted in `reserved`, not in `running`. The
+// worker starts one only when one of its own jobs of that batch ends, in the slot that job held (still
+// counted in `running` until its outcome is written), and reports the start (`promoted`) in the same
+// statement as that outcome or an earlier one: reserved -> running, the slot count unchanged. So the
+// batch's concurrency holds across workers, and a slot is refilled the moment its job ends, not a
+// round trip later.
+//
 // Both halves move one UPDATE of each batch row (a row may change once per statement) and one of the
 // worker's in_flight list (what the lease sweep looks at). The batch rows are locked only for the
 // claim and the counters, late in the statement: the outcome half runs beside other claimers. (Its
@@ -36,6 +46,11 @@ export interface ClaimedJob {
   position: number;
   attempts: number;
   data: unknown;
+  /**
+   * claimed ahead (a reservation): not in one of the batch's slots yet. The worker starts it only in
+   * a slot of the same batch that one of its own jobs frees, and reports that (`promoted`).
+   */
+  reserved: boolean;
 }
 
 export interface Outcome {
@@ -45,6 +60,11 @@ export interface Outcome {
   status: "succeeded" | "failed" | "pending" | "waiting_input";
   /** give the attempt back (graceful shutdown): the attempt does not count */
   release?: boolean;
+  /**
+   * the database still holds this job as reserved (claimed ahead, its start not reported): the
+   * outcome moves the batch's `reserved` counter instead of `running`
+   */
+  reserved?: boolean;
   /** the flow's value as JSON text (a success) */
   result?: string | null;
   error?: { code: string; message: string; retryable: boolean } | null;
@@ -66,6 +86,11 @@ export interface ClaimRequest {
    * batches' concurrency); default 1
    */
   min?: number;
+  /**
+   * reservations wanted per batch (batches where this worker runs jobs): granted only while the claim
+   * finds no other batch to run (fairness), and up to the batch's concurrency in all workers
+   */
+  reserve?: ReadonlyMap<string, number>;
 }
 
 export interface CycleResult {
@@ -83,6 +108,7 @@ export interface CycleResult {
 const HIST_THRESHOLDS = DURATION_BOUNDS_MS.map((b) => b + 1);
 
 interface Moved extends BatchState {
+  /** outcomes applied */
   n: number;
   m_succeeded: number;
   m_failed: number;
@@ -91,12 +117,18 @@ interface Moved extends BatchState {
   m_cost: number;
 }
 
-// a batch the claim may take jobs from, counted as it stands once this statement's outcomes (a) are in
-const CLAIMABLE = `b.status IN ('pending', 'running') AND b.pending > 0 AND b.running - COALESCE(a.n, 0) < b.concurrency
+// a batch the claim may take jobs from, counted as it stands once this statement's outcomes and
+// promotions (a) are in: a free slot, or room for the reservations this worker asks for (q)
+const CLAIMABLE = `b.status IN ('pending', 'running') AND b.pending > 0
+    AND (b.running - COALESCE(a.run_out, 0) < b.concurrency OR (q.n > 0 AND b.reserved - COALESCE(a.res_out, 0) < b.concurrency))
     AND (b.max_cost IS NULL OR b.cost_spent + COALESCE(a.cost, 0) < b.max_cost)
     AND NOT (COALESCE(a.failed, 0) > 0 AND (b.error_policy = 'stop' OR b.error_threshold_rate IS NOT NULL))`;
-const CAND_COLUMNS = `b.id, b.concurrency - b.running + COALESCE(a.n, 0) AS free, b.concurrency, b.dataset_id, b.priority,
-         b.last_claimed_at, b.created_at, b.claim_cursor, b.total`;
+const CAND_COLUMNS = `b.id, GREATEST(b.concurrency - b.running + COALESCE(a.run_out, 0), 0) AS free,
+         -- none where each start must see the latest outcomes: a budget (its overshoot stays bounded by
+         -- the running jobs) or a batch that stops at its first failure
+         CASE WHEN b.max_cost IS NULL AND b.error_policy <> 'stop'
+              THEN GREATEST(LEAST(COALESCE(q.n, 0), b.concurrency - b.reserved + COALESCE(a.res_out, 0)), 0) ELSE 0 END AS res_free,
+         b.concurrency, b.dataset_id, b.priority, b.last_claimed_at, b.created_at, b.claim_cursor, b.total`;
 
 const CYCLE_SQL = `
 WITH input AS (
@@ -104,7 +136,7 @@ WITH input AS (
   -- not jsonb: the parameter is only checked when bound, and parsed once here (measured ~2% faster)
   SELECT * FROM json_to_recordset($1::json)
     AS t(id bigint, attempts int, status job_status, result jsonb, error_code text, error_message text,
-         error_retryable bool, cost float8, logs jsonb, delay_ms float8, duration_ms int, release bool)
+         error_retryable bool, cost float8, logs jsonb, delay_ms float8, duration_ms int, release bool, reserved bool)
   ORDER BY id),
 upd AS (
   UPDATE jobs j SET
@@ -118,17 +150,29 @@ upd AS (
     run_at = CASE WHEN i.status = 'pending' THEN now() + make_interval(secs => COALESCE(i.delay_ms, 0) / 1000) ELSE j.run_at END,
     attempts = CASE WHEN COALESCE(i.release, false) OR i.status = 'waiting_input' THEN j.attempts - 1 ELSE j.attempts END,
     finished_at = CASE WHEN i.status IN ('succeeded', 'failed') THEN now() END,
-    duration_ms = i.duration_ms
+    duration_ms = i.duration_ms,
+    -- a reservation that ran and ended before its start was reported: it started duration_ms ago
+    started_at = CASE WHEN COALESCE(i.release, false) THEN j.started_at
+                      ELSE COALESCE(j.started_at, now() - make_interval(secs => COALESCE(i.duration_ms, 0) / 1000.0)) END
   FROM input i
+  -- the worker and the database agree on whether the job is still a reservation (started_at NULL):
+  -- the counter the outcome moves depends on it
   WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $2 AND j.attempts = i.attempts
-  RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms,
+    AND (j.started_at IS NULL) = COALESCE(i.reserved, false)
+  RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms, COALESCE(i.reserved, false) AS reserved,
             width_bucket(i.duration_ms, $3::int[]) AS hb, j.status IN ('succeeded', 'failed') AS done),
+-- reservations this worker started in slots its own jobs of the batch freed (each one's outcome is
+-- in this statement or an earlier one): reserved -> running, the slot count unchanged
+promoted AS (
+  UPDATE jobs j SET started_at = now()
+  WHERE j.id = ANY($9::bigint[]) AND j.status = 'running' AND j.lease_owner = $2 AND j.started_at IS NULL
+  RETURNING j.batch_id),
 -- finished attempts per batch and duration bucket, one pass; then one histogram array per batch
 buckets AS (
   SELECT batch_id, hb, count(*)::int AS n FROM upd WHERE done GROUP BY batch_id, hb),
 -- what moved per batch: the metrics row and the counters both come from here
 agg AS (
-  SELECT u.batch_id, count(*)::int AS n,
+  SELECT u.batch_id, count(*)::int AS n, count(*) FILTER (WHERE u.reserved)::int AS n_res,
          count(*) FILTER (WHERE u.status = 'succeeded')::int AS succeeded,
          count(*) FILTER (WHERE u.status = 'failed')::int AS failed,
          count(*) FILTER (WHERE u.status = 'pending')::int AS pending,
@@ -152,16 +196,24 @@ requeue AS (
   INSERT INTO requeued_jobs (job_id, batch_id, run_at)
   SELECT id, batch_id, run_at FROM upd WHERE status = 'pending' ORDER BY id
   ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at),
+-- per batch, what the outcomes and the promotions move: run_out slots freed (net), res_out
+-- reservations gone
+mv AS (
+  SELECT COALESCE(a.batch_id, p.batch_id) AS batch_id, a.batch_id IS NOT NULL AS had_outcomes,
+         COALESCE(a.n - a.n_res, 0) - COALESCE(p.n, 0) AS run_out, COALESCE(a.n_res, 0) + COALESCE(p.n, 0) AS res_out,
+         a.n, a.pending, a.waiting_input, a.succeeded, a.failed, a.cost
+  FROM agg a FULL JOIN (SELECT batch_id, count(*)::int AS n FROM promoted GROUP BY batch_id) p ON p.batch_id = a.batch_id),
+req AS (SELECT * FROM unnest($10::text[], $11::int[]) AS r(batch_id, n)),
 -- ---- the claim: counters as they stand once the outcomes above are counted
 -- the outcomes' own batches are locked waiting (their counters move below anyway), the others are
 -- skipped when locked: another claimer is on them
 cand_own AS (
-  SELECT ${CAND_COLUMNS} FROM batches b JOIN agg a ON a.batch_id = b.id
-  WHERE $5::int > 0 AND ${CLAIMABLE}
+  SELECT ${CAND_COLUMNS} FROM batches b JOIN mv a ON a.batch_id = b.id LEFT JOIN req q ON q.batch_id = b.id
+  WHERE $6::int > 0 AND ${CLAIMABLE}
   ORDER BY b.id
   FOR UPDATE OF b),
 cand_other AS (
-  SELECT ${CAND_COLUMNS} FROM batches b LEFT JOIN agg a ON a.batch_id = b.id
+  SELECT ${CAND_COLUMNS} FROM batches b LEFT JOIN mv a ON a.batch_id = b.id LEFT JOIN req q ON q.batch_id = b.id
   WHERE a.batch_id IS NULL AND ${CLAIMABLE}
   ORDER BY b.priority DESC, b.last_claimed_at ASC NULLS FIRST, b.created_at
   LIMIT $6
@@ -170,50 +222,59 @@ cand AS (
   SELECT * FROM (SELECT * FROM cand_own UNION ALL SELECT * FROM cand_other) c
   ORDER BY priority DESC, last_claimed_at ASC NULLS FIRST, created_at
   LIMIT $6),
+-- reservations only while this claim finds no other batch to run: they keep this worker's slots on
+-- the batch, and a batch waiting beside it gets them back within a round
 split AS (
   SELECT id, dataset_id, claim_cursor, total, concurrency, LEAST(free,
            $5::int / count(*) OVER () +
            CASE WHEN row_number() OVER (ORDER BY priority DESC, last_claimed_at ASC NULLS FIRST, created_at)
-                     <= $5::int % count(*) OVER () THEN 1 ELSE 0 END) AS n
+                     <= $5::int % count(*) OVER () THEN 1 ELSE 0 END) AS n,
+         CASE WHEN count(*) OVER () = 1 THEN res_free ELSE 0 END AS res_n
   FROM cand),
 -- a claim too small to be worth a round of its own takes nothing: the slots go to the next larger
 -- claim (this worker's or another's) instead of one job per statement ping-ponging between workers
 ranked AS (
-  SELECT id, dataset_id, claim_cursor, total,
+  SELECT id, dataset_id, claim_cursor, total, res_n,
          CASE WHEN sum(n) OVER () >= LEAST($8::int, min(ceil(concurrency / 8.0)) OVER ()) THEN n ELSE 0 END AS n
   FROM split),
 requeued AS (
   DELETE FROM requeued_jobs q WHERE q.job_id = ANY(ARRAY(
     SELECT x.job_id FROM ranked r CROSS JOIN LATERAL (
-      SELECT job_id FROM requeued_jobs WHERE batch_id = r.id AND run_at <= now() ORDER BY run_at LIMIT r.n) x))
+      SELECT job_id FROM requeued_jobs WHERE batch_id = r.id AND run_at <= now() ORDER BY run_at LIMIT r.n + r.res_n) x))
   RETURNING q.job_id, q.batch_id),
 span AS (
   SELECT r.id, r.claim_cursor AS lo,
-         LEAST(r.total, r.claim_cursor + GREATEST(r.n - (SELECT count(*) FROM requeued q WHERE q.batch_id = r.id), 0))::int AS hi
+         LEAST(r.total, r.claim_cursor + GREATEST(r.n + r.res_n - (SELECT count(*) FROM requeued q WHERE q.batch_id = r.id), 0))::int AS hi
   FROM ranked r),
+-- each batch's first n picked jobs go in slots, the rest are reservations
 picked AS (
-  SELECT job_id AS id FROM requeued
-  UNION ALL
-  -- ORDER BY + LIMIT in a lateral: always a short walk of the (batch_id, ordinal) index, also under the
-  -- prepared statement's generic plan (a plain join was once planned as a scan of all jobs)
-  SELECT j.id FROM span s CROSS JOIN LATERAL (
-    SELECT id FROM jobs WHERE batch_id = s.id AND ordinal >= s.lo AND ordinal < s.hi
-    ORDER BY ordinal LIMIT GREATEST(s.hi - s.lo, 0)) j),
+  SELECT p.id, p.batch_id, row_number() OVER (PARTITION BY p.batch_id ORDER BY p.k) AS seq FROM (
+    SELECT job_id AS id, batch_id, -1 AS k FROM requeued
+    UNION ALL
+    -- ORDER BY + LIMIT in a lateral: always a short walk of the (batch_id, ordinal) index, also under the
+    -- prepared statement's generic plan (a plain join was once planned as a scan of all jobs)
+    SELECT j.id, s.id, j.ordinal FROM span s CROSS JOIN LATERAL (
+      SELECT id, ordinal FROM jobs WHERE batch_id = s.id AND ordinal >= s.lo AND ordinal < s.hi
+      ORDER BY ordinal LIMIT GREATEST(s.hi - s.lo, 0)) j) p),
 claimed AS (
   UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = $2,
-    lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), started_at = now(), finished_at = NULL
+    lease_expires_at = now() + make_interval(secs => $7::float8 / 1000), finished_at = NULL,
+    started_at = CASE WHEN j.id = ANY(ARRAY(SELECT p.id FROM picked p JOIN ranked r ON r.id = p.batch_id WHERE p.seq <= r.n))
+                      THEN now() END
   -- = ANY(ARRAY(...)) keeps this an index lookup by id: a join on the CTE is planned as a scan of all jobs.
   -- Due-ness is decided above, not here: requeued rows are taken only when due, and a job past the
   -- cursor has never run, so it is due. (Checking run_at <= now() here let the cursor pass a new job
   -- whose run_at, CURRENT_TIMESTAMP rounded to the millisecond, was ahead of this statement's now():
   -- the job stayed pending forever.) A job no longer pending (cancelled) is rightly passed over.
   WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) AND j.status = 'pending'
-  RETURNING j.id, j.batch_id, j.record_id, j.position, j.attempts),
-counts AS (SELECT batch_id, count(*)::int AS n FROM claimed GROUP BY batch_id),
+  RETURNING j.id, j.batch_id, j.record_id, j.position, j.attempts, j.started_at IS NULL AS reserved),
+counts AS (
+  SELECT batch_id, count(*)::int AS n, count(*) FILTER (WHERE reserved)::int AS n_res FROM claimed GROUP BY batch_id),
 -- ---- one UPDATE per batch row for both halves
 moved AS (
   UPDATE batches b SET
-    running = b.running - COALESCE(a.n, 0) + COALESCE(c.n, 0),
+    running = b.running - COALESCE(a.run_out, 0) + COALESCE(c.n - c.n_res, 0),
+    reserved = b.reserved - COALESCE(a.res_out, 0) + COALESCE(c.n_res, 0),
     pending = b.pending + COALESCE(a.pending, 0) - COALESCE(c.n, 0),
     waiting_input = b.waiting_input + COALESCE(a.waiting_input, 0),
     succeeded = b.succeeded + COALESCE(a.succeeded, 0), failed = b.failed + COALESCE(a.failed, 0),
@@ -223,12 +284,12 @@ moved AS (
     status = (CASE WHEN b.status = 'pending' AND c.n > 0 THEN 'running' ELSE b.status::text END)::batch_status,
     started_at = CASE WHEN c.n > 0 THEN COALESCE(b.started_at, now()) ELSE b.started_at END,
     updated_at = CASE WHEN a.batch_id IS NOT NULL OR c.n > 0 THEN now() ELSE b.updated_at END
-  FROM (SELECT batch_id AS id FROM agg UNION SELECT id FROM span) x
-    LEFT JOIN agg a ON a.batch_id = x.id
+  FROM (SELECT batch_id AS id FROM mv UNION SELECT id FROM span) x
+    LEFT JOIN mv a ON a.batch_id = x.id
     LEFT JOIN span s ON s.id = x.id
     LEFT JOIN counts c ON c.batch_id = x.id
   WHERE b.id = x.id
-  RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}, a.batch_id IS NOT NULL AS had_outcomes,
+  RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}, COALESCE(a.had_outcomes, false) AS had_outcomes,
     COALESCE(a.n, 0) AS n, COALESCE(a.succeeded, 0) AS m_succeeded, COALESCE(a.failed, 0) AS m_failed,
     COALESCE(a.pending, 0) AS m_pending, COALESCE(a.waiting_input, 0) AS m_waiting_input, COALESCE(a.cost, 0) AS m_cost),
 -- every outcome leaves the worker's in_flight list, accepted or fenced (then it was not ours anyway);
@@ -241,9 +302,9 @@ owned AS (
 -- one row with the outcomes' batches (id NULL), then a row per claimed job: plain columns, not a JSON
 -- object built per job (json_build_object looks up each argument's type on every call)
 SELECT NULL::bigint AS id, NULL::text AS batch_id, NULL::text AS record_id, NULL::int AS position, NULL::int AS attempts,
-       NULL::jsonb AS data, (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches
+       NULL::bool AS reserved, NULL::jsonb AS data, (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches
 UNION ALL
-SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts,
+SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts, c.reserved,
        (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position), NULL
 FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 
@@ -264,13 +325,15 @@ function outcomesJson(outcomes: readonly Outcome[]): string {
     if (o.logs != null) s += `,"logs":${o.logs}`;
     if (o.delayMs) s += `,"delay_ms":${finite(o.delayMs)}`;
     if (o.release) s += `,"release":true`;
+    if (o.reserved) s += `,"reserved":true`;
     s += "}";
   }
   return s + "]";
 }
 
 /**
- * Writes `outcomes` (worker `owner`'s attempts) and claims up to `claim.want` jobs for it, in one
+ * Writes `outcomes` (worker `owner`'s attempts) and the starts of its reservations (`promoted`: job
+ * ids), and claims up to `claim.want` jobs for it (plus the reservations it asks for), in one
  * statement, on `client` (inside its transaction) or the pool (then it is its own transaction).
  */
 export async function runCycle(
@@ -278,8 +341,10 @@ export async function runCycle(
   owner: string,
   outcomes: readonly Outcome[],
   claim: ClaimRequest | null,
+  promoted: readonly number[] = [],
 ): Promise<CycleResult> {
   const want = Math.max(0, claim?.want ?? 0);
+  const reserve = [...(claim?.reserve ?? [])].filter(([, n]) => n > 0);
   const { rows } = await client.query<Omit<ClaimedJob, "id"> & { id: number | string; batches: Moved[] | null }>({
     name: "batchboard_cycle",
     text: CYCLE_SQL,
@@ -289,9 +354,13 @@ export async function runCycle(
       HIST_THRESHOLDS,
       HISTOGRAM_SIZE,
       want,
-      want > 0 ? Math.min(claim?.maxBatches ?? 4, want) : 0,
+      // two at least where reservations are asked for: they are granted only when no other batch is found
+      want > 0 || reserve.length ? Math.max(reserve.length ? 2 : 1, Math.min(claim?.maxBatches ?? 4, Math.max(want, 1))) : 0,
       claim?.leaseMs ?? 0,
       Math.max(1, claim?.min ?? 1),
+      promoted,
+      reserve.map(([b]) => b),
+      reserve.map(([, n]) => n),
     ],
   });
   let batches: Moved[] = [];
@@ -300,7 +369,7 @@ export async function runCycle(
     if (r.batches) batches = r.batches;
     // Number(): a bigint arrives as a string from a client whose pg copy lacks lib/db/client's int8
     // parser, and an outcome with a string id would be written for job 0 (fenced, the job stuck)
-    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, data: r.data });
+    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, data: r.data, reserved: r.reserved === true });
   }
   const deltas = new Deltas();
   let applied = 0;

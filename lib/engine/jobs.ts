@@ -6,7 +6,7 @@ import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { decodeCursor, encodeCursor, JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
-import { applyDeltas, Deltas, finishIfDone } from "./transitions";
+import { applyDeltas, countedAs, Deltas, finishIfDone, type Counted } from "./transitions";
 import type { BatchCounts, Job, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 
 export interface ListJobsOptions {
@@ -149,8 +149,8 @@ export async function retryJob(batchId: string, recordId: string): Promise<JobDe
 export async function cancelJob(batchId: string, recordId: string): Promise<JobDetail> {
   const status = await withTx(async (client) => {
     await lockBatch(client, batchId);
-    const { rows } = await client.query<{ id: number; status: JobStatus }>(
-      `SELECT j.id, j.status FROM jobs j WHERE ${jobOfRecord("$1", "$2")} FOR UPDATE`,
+    const { rows } = await client.query<{ id: number; status: JobStatus; counted: Counted }>(
+      `SELECT j.id, j.status, ${countedAs("j")} AS counted FROM jobs j WHERE ${jobOfRecord("$1", "$2")} FOR UPDATE`,
       [batchId, recordId],
     );
     const job = rows[0];
@@ -164,7 +164,7 @@ export async function cancelJob(batchId: string, recordId: string): Promise<JobD
       [job.id],
     );
     await client.query(`UPDATE prompts SET status = 'cancelled' WHERE job_id = $1 AND status = 'open'`, [job.id]);
-    const deltas = new Deltas().move(batchId, job.status, "cancelled");
+    const deltas = new Deltas().move(batchId, job.counted, "cancelled");
     await applyDeltas(client, deltas);
     const done = await finishIfDone(client, [batchId]);
     return done[0]?.status;

@@ -23,7 +23,7 @@ export async function expireLeases(limit = 1000): Promise<number> {
     );
     if (lapsed.rows.length === 0) return { n: 0, settled: [] };
     const workerIds = lapsed.rows.map((w) => w.id);
-    const { rows } = await client.query<{ batch_id: string; status: JobStatus }>(
+    const { rows } = await client.query<{ batch_id: string; status: JobStatus; reserved: boolean }>(
       `WITH due AS (
          SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
          WHERE w.id = ANY($2::text[]) AND j.status = 'running' AND j.lease_owner = w.id AND j.lease_expires_at < now()
@@ -36,12 +36,12 @@ export async function expireLeases(limit = 1000): Promise<number> {
            error_retryable = true,
            finished_at = CASE WHEN j.attempts > b.max_retries THEN now() END
          FROM due, batches b WHERE j.id = due.id AND b.id = j.batch_id
-         RETURNING j.id, j.batch_id, j.status, j.run_at),
+         RETURNING j.id, j.batch_id, j.status, j.run_at, j.started_at IS NULL AS reserved),
        requeue AS (
          INSERT INTO requeued_jobs (job_id, batch_id, run_at)
          SELECT id, batch_id, run_at FROM expired WHERE status = 'pending' ORDER BY id
          ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-       SELECT batch_id, status FROM expired`,
+       SELECT batch_id, status, reserved FROM expired`,
       [limit, workerIds],
     );
     // the lapsed workers keep in their list only what is still running under them with a live lease
@@ -66,7 +66,9 @@ export async function expireLeases(limit = 1000): Promise<number> {
       );
     }
     const deltas = new Deltas();
-    for (const r of rows) deltas.move(r.batch_id, "running", r.status);
+    // a reservation counts as attempted too: it may have started and not been reported (a job that
+    // kills its worker must use up its retries)
+    for (const r of rows) deltas.move(r.batch_id, r.reserved ? "reserved" : "running", r.status);
     const states = await applyDeltas(client, deltas);
     return { n: rows.length, settled: await settleBatches(client, states, deltas) };
   });

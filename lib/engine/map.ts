@@ -30,6 +30,7 @@ export interface BatchRow {
   total: number;
   pending: number;
   running: number;
+  reserved: number;
   waiting_input: number;
   succeeded: number;
   failed: number;
@@ -90,6 +91,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       total: r.total,
       pending: r.pending,
       running: r.running,
+      reserved: r.reserved,
       waitingInput: r.waiting_input,
       succeeded: r.succeeded,
       failed: r.failed,

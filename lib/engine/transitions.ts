@@ -4,7 +4,15 @@
 import type pg from "pg";
 import type { BatchStatus, JobStatus, StopReason } from "./types";
 
-type Counted = "pending" | "running" | "waiting_input" | "succeeded" | "failed" | "cancelled" | "skipped";
+/**
+ * The batch counters: one per job status, with running split in two: `running` (started, in one of
+ * the batch's slots) and `reserved` (claimed ahead by a worker, started_at NULL).
+ */
+export type Counted = "pending" | "running" | "reserved" | "waiting_input" | "succeeded" | "failed" | "cancelled" | "skipped";
+
+/** SQL: the counter a job row counts in (`j`: its alias) */
+export const countedAs = (j: string) =>
+  `(CASE WHEN ${j}.status = 'running' AND ${j}.started_at IS NULL THEN 'reserved' ELSE ${j}.status::text END)`;
 
 export interface Delta {
   counts: Record<Counted, number>;
@@ -19,13 +27,13 @@ export class Deltas {
   private get(batchId: string): Delta {
     let d = this.map.get(batchId);
     if (!d) {
-      d = { counts: { pending: 0, running: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 }, cost: 0, newFailures: 0 };
+      d = { counts: { pending: 0, running: 0, reserved: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 }, cost: 0, newFailures: 0 };
       this.map.set(batchId, d);
     }
     return d;
   }
 
-  move(batchId: string, from: JobStatus | null, to: JobStatus | null, n = 1): this {
+  move(batchId: string, from: Counted | null, to: Counted | null, n = 1): this {
     if (from === to || n === 0) return this;
     const d = this.get(batchId);
     if (from) d.counts[from] -= n;
@@ -49,6 +57,7 @@ export interface BatchState {
   status: BatchStatus;
   pending: number;
   running: number;
+  reserved: number;
   waiting_input: number;
   succeeded: number;
   failed: number;
@@ -60,7 +69,7 @@ export interface BatchState {
   stop_reason: string | null;
 }
 
-export const STATE_COLUMNS = `id, status, pending, running, waiting_input, succeeded, failed, cost_spent, max_cost, error_policy,
+export const STATE_COLUMNS = `id, status, pending, running, reserved, waiting_input, succeeded, failed, cost_spent, max_cost, error_policy,
   error_threshold_rate, error_threshold_min_finished, stop_reason`;
 
 /** Applies the deltas in one statement (rows touched in id order) and returns the batches' new state. */
@@ -71,11 +80,12 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
   const { rows } = await client.query<BatchState>({
     name: "batchboard_apply_deltas",
     text: `UPDATE batches b SET
-       pending = b.pending + d.pending, running = b.running + d.running, waiting_input = b.waiting_input + d.waiting_input,
+       pending = b.pending + d.pending, running = b.running + d.running, reserved = b.reserved + d.reserved,
+       waiting_input = b.waiting_input + d.waiting_input,
        succeeded = b.succeeded + d.succeeded, failed = b.failed + d.failed, cancelled = b.cancelled + d.cancelled,
        skipped = b.skipped + d.skipped, cost_spent = b.cost_spent + d.cost, updated_at = now()
-     FROM (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::float8[])
-           AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost) ORDER BY id) d
+     FROM (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::float8[], $10::int[])
+           AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost, reserved) ORDER BY id) d
      WHERE b.id = d.id
      RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}`,
     values: [
@@ -88,6 +98,7 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
       col("cancelled"),
       col("skipped"),
       entries.map(([, d]) => d.cost),
+      col("reserved"),
     ],
   });
   return rows;
@@ -96,14 +107,19 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
 export interface Settled {
   id: string;
   status: BatchStatus;
+  /** a stop policy or the budget stopped it here */
+  stopped?: boolean;
 }
+
+/** No job left to run or waiting: the batch can end. */
+const nothingLeft = (s: BatchState) => s.pending === 0 && s.running === 0 && s.reserved === 0 && s.waiting_input === 0;
 
 /** Whether settleBatches would act on this batch: it ran out of work, or a stop policy or the budget may apply. */
 export function needsSettle(s: BatchState, deltas?: Deltas): boolean {
   if (!["pending", "running", "paused"].includes(s.status)) return false;
   const newFailures = deltas?.map.get(s.id)?.newFailures ?? 0;
   return (
-    (s.pending === 0 && s.running === 0 && s.waiting_input === 0) ||
+    nothingLeft(s) ||
     (s.error_policy === "stop" && newFailures > 0) ||
     (s.error_threshold_rate !== null && newFailures > 0) ||
     (s.max_cost !== null && s.cost_spent >= s.max_cost)
@@ -116,12 +132,14 @@ export function needsSettle(s: BatchState, deltas?: Deltas): boolean {
  */
 export async function settleBatches(client: pg.ClientBase, states: BatchState[], deltas?: Deltas): Promise<Settled[]> {
   const out = new Map<string, BatchStatus>();
+  const stoppedHere = new Set<string>();
   for (const s of states) {
     out.set(s.id, s.status);
     if (!["pending", "running", "paused"].includes(s.status)) continue;
     const newFailures = deltas?.map.get(s.id)?.newFailures ?? 0;
     const finished = s.succeeded + s.failed;
     if (s.error_policy === "stop" && newFailures > 0 && s.failed > 0) {
+      stoppedHere.add(s.id);
       out.set(s.id, await stopBatch(client, s.id, "error_policy"));
     } else if (
       s.error_threshold_rate !== null &&
@@ -129,6 +147,7 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
       finished >= (s.error_threshold_min_finished ?? 1) &&
       s.failed / finished >= s.error_threshold_rate
     ) {
+      stoppedHere.add(s.id);
       out.set(s.id, await stopBatch(client, s.id, "error_threshold"));
     } else if (
       s.max_cost !== null &&
@@ -136,15 +155,16 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
       // a running job that failed and was re-queued after the stop is skipped too
       (s.stop_reason === null || s.pending > 0 || s.waiting_input > 0)
     ) {
+      stoppedHere.add(s.id);
       out.set(s.id, await stopBatch(client, s.id, "budget_exhausted"));
     }
   }
   // only batches with nothing left can finish: skip the statement on the hot path otherwise
-  const maybeDone = states.filter((s) => s.pending === 0 && s.running === 0 && s.waiting_input === 0 && out.get(s.id) !== "failed");
+  const maybeDone = states.filter((s) => nothingLeft(s) && out.get(s.id) !== "failed");
   const stopped = [...out.entries()].filter(([id, st]) => st !== states.find((x) => x.id === id)?.status).map(([id]) => id);
   const finished = await finishIfDone(client, [...new Set([...maybeDone.map((s) => s.id), ...stopped])]);
   for (const f of finished) out.set(f.id, f.status);
-  return [...out.entries()].map(([id, status]) => ({ id, status }));
+  return [...out.entries()].map(([id, status]) => ({ id, status, ...(stoppedHere.has(id) ? { stopped: true } : {}) }));
 }
 
 /** Batches with nothing pending, running or waiting end: completed, or failed when they were stopped. */
@@ -156,7 +176,7 @@ export async function finishIfDone(client: pg.ClientBase, ids: string[]): Promis
        completed_at = now(), updated_at = now(),
        webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
      WHERE id = ANY($1::text[]) AND status IN ('pending', 'running', 'paused')
-       AND pending = 0 AND running = 0 AND waiting_input = 0
+       AND pending = 0 AND running = 0 AND reserved = 0 AND waiting_input = 0
      RETURNING id, status`,
     [ids],
   );
@@ -164,20 +184,22 @@ export async function finishIfDone(client: pg.ClientBase, ids: string[]): Promis
 }
 
 /**
- * Moves a batch's unfinished jobs to `to` (those in `from`), with the counters, and returns how many
- * moved per previous status. Running jobs moved away lose their lease: their worker's heartbeat notices
- * and aborts them, and its late completion is rejected (it no longer matches status 'running').
+ * Moves a batch's unfinished jobs to `to` (those counted in `from`), with the counters, and returns
+ * how many moved. Running (and reserved) jobs moved away lose their lease: their worker's heartbeat
+ * notices and aborts them, and its late completion is rejected (it no longer matches status 'running').
  */
 export async function moveBatchJobs(
   client: pg.ClientBase,
   batchId: string,
-  from: JobStatus[],
+  from: Counted[],
   to: JobStatus,
   error: { code: string; message: string } | null,
   deltas: Deltas,
 ): Promise<number> {
-  const { rows } = await client.query<{ old: JobStatus; n: number }>(
-    `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[]) FOR UPDATE),
+  const statuses = [...new Set(from.map((f) => (f === "reserved" ? "running" : f)))];
+  const { rows } = await client.query<{ old: Counted; n: number }>(
+    `WITH t AS (SELECT id, ${countedAs("jobs")} AS old FROM jobs
+                WHERE batch_id = $1 AND status = ANY($2::job_status[]) AND ${countedAs("jobs")} = ANY($6::text[]) FOR UPDATE),
      u AS (
        UPDATE jobs j SET status = $3::job_status, lease_owner = NULL, lease_expires_at = NULL,
          finished_at = now(), duration_ms = CASE WHEN t.old = 'running' THEN (extract(epoch FROM now() - j.started_at) * 1000)::int ELSE j.duration_ms END,
@@ -185,7 +207,7 @@ export async function moveBatchJobs(
          error_retryable = CASE WHEN $4::text IS NULL THEN j.error_retryable ELSE false END
        FROM t WHERE j.id = t.id RETURNING t.old)
      SELECT old, count(*)::int AS n FROM u GROUP BY old`,
-    [batchId, from, to, error?.code ?? null, error?.message ?? null],
+    [batchId, statuses, to, error?.code ?? null, error?.message ?? null, from],
   );
   // pending jobs moved away: their requeue entries go too (the claim would drop them anyway)
   if (from.includes("pending")) await client.query(`DELETE FROM requeued_jobs WHERE batch_id = $1`, [batchId]);
@@ -205,7 +227,9 @@ export async function moveBatchJobs(
 export async function stopBatch(client: pg.ClientBase, batchId: string, reason: StopReason): Promise<BatchStatus> {
   const deltas = new Deltas();
   const message = `batch stopped: ${reason}`;
-  const from: JobStatus[] = reason === "budget_exhausted" ? ["pending", "waiting_input"] : ["pending", "waiting_input", "running"];
+  // reservations have not started: on a budget stop they are skipped with the pending jobs
+  const from: Counted[] =
+    reason === "budget_exhausted" ? ["pending", "reserved", "waiting_input"] : ["pending", "reserved", "waiting_input", "running"];
   await moveBatchJobs(client, batchId, from, "skipped", { code: "batch_stopped", message }, deltas);
   await client.query(
     `UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`,

@@ -30,7 +30,10 @@ export interface BatchOptions {
 export interface BatchCounts {
   total: number;
   pending: number;
+  /** started, in one of the batch's slots (at most its concurrency) */
   running: number;
+  /** claimed ahead by a worker, to start in one of its slots of the batch as soon as one frees */
+  reserved: number;
   waitingInput: number;
   succeeded: number;
   failed: number;

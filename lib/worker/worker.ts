@@ -199,6 +199,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   );
 
   const running = new Map<number, Attempt>();
+  // Reservations: jobs claimed ahead, per batch, in claim order. One starts when one of this worker's
+  // jobs of the same batch ends (its slot is handed over: the batch's `running` counter keeps
+  // counting the ended job until its outcome is written, and the start is reported in that same
+  // write or an earlier one), so the batch's concurrency holds across workers without a round trip
+  // between one job and the next.
+  const reservations = new Map<string, ClaimedJob[]>();
+  let reservedCount = 0;
+  // reservations started here whose start the database has not recorded yet (started_at NULL there)
+  const promotedUnreported = new Set<number>();
   const batchCache = new Map<string, BatchInfo>();
   const stats = { processed: 0, failed: 0, running: 0 };
   let stopping = false;
@@ -250,18 +259,37 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       if (buffer.length === 0) return;
       const items = buffer.splice(0, FLUSH_MAX);
       flushing += items.length;
+      // the starts of reservations go in the same write as (or before) the outcomes of the jobs whose
+      // slots they took; an outcome says whether the database still holds its job as a reservation
+      // (a reservation given back unstarted says so itself; a started one whose outcome is here is
+      // reported by the outcome alone: one statement must not write a job row twice)
+      for (const o of items) o.reserved = o.reserved === true || promotedUnreported.has(o.id);
+      const inItems = new Set(items.map((o) => o.id));
+      const promoted = [...promotedUnreported].filter((p) => !inItems.has(p));
       // claim the next jobs in the same statement: the slots these outcomes free (the batch's
       // `running` counter) are refilled before anyone else waits on them, in one round trip
       const want = stopping ? 0 : Math.max(0, freeSlots(items.length));
-      const worth = want > 0 && (want >= Math.ceil(concurrency / 8) || running.size === 0);
+      const reserve = stopping ? undefined : reservationsWanted(items);
+      const worth = (want > 0 && (want >= Math.ceil(concurrency / 8) || running.size === 0)) || reserve !== undefined;
       if (worth) reserved += want;
       try {
-        const res = await flushOutcomes(id, items, worth ? { want, leaseMs, min: Math.ceil(concurrency / 8) } : null);
+        const res = await flushOutcomes(id, items, worth ? { want, leaseMs, min: Math.ceil(concurrency / 8), reserve } : null, promoted);
         if (worth) reserved -= want;
+        for (const p of promoted) promotedUnreported.delete(p);
+        for (const o of items) promotedUnreported.delete(o.id);
         for (const j of res.claimed) start(j);
         flushFailures = 0;
-        for (const s of res.settled) notifyBatch(s.id, s.status);
-        for (const o of items) unflushed.delete(o.id);
+        for (const s of res.settled) {
+          notifyBatch(s.id, s.status);
+          // paused, stopped, cancelled or ended: its reservations were taken back with the change
+          if (s.status !== "pending" && s.status !== "running") dropReservations(s.id);
+        }
+        for (const b of res.stopped) dropReservations(b);
+        releaseIdleReservations();
+        for (const o of items) {
+          unflushed.delete(o.id);
+          outcomeBatch.delete(o.id);
+        }
         flushing -= items.length;
         wakeUp();
       } catch (err) {
@@ -292,6 +320,64 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     buffer.push(outcome);
     scheduleFlush();
   };
+
+  /**
+   * Reservations to ask for with these outcomes: per batch, as many as this worker's jobs of it (those
+   * running now and those whose outcomes go in this write) less those already reserved here.
+   */
+  function reservationsWanted(items: readonly Outcome[]): Map<string, number> | undefined {
+    const held = new Map<string, number>();
+    for (const a of running.values()) held.set(a.job.batch_id, (held.get(a.job.batch_id) ?? 0) + 1);
+    for (const o of items) {
+      const b = outcomeBatch.get(o.id);
+      if (b && o.status !== "waiting_input" && !o.release) held.set(b, (held.get(b) ?? 0) + 1);
+    }
+    let out: Map<string, number> | undefined;
+    for (const [b, n] of held) {
+      const want = Math.min(n, concurrency) - (reservations.get(b)?.length ?? 0);
+      if (want > 0) (out ??= new Map()).set(b, want);
+    }
+    return out;
+  }
+  // the batch of each outcome still to be written (an Outcome carries only the job id)
+  const outcomeBatch = new Map<number, string>();
+
+  /** Starts the next reservation of `batchId` in a slot one of this worker's jobs of it just freed. */
+  function promote(batchId: string): void {
+    const queue = reservations.get(batchId);
+    const job = queue?.shift();
+    if (!job) return;
+    reservedCount--;
+    if (queue!.length === 0) reservations.delete(batchId);
+    promotedUnreported.add(job.id);
+    run(job);
+  }
+
+  /** Forgets the reservations of a batch the database took them back from (paused, stopped, cancelled). */
+  function dropReservations(batchId: string): void {
+    const queue = reservations.get(batchId);
+    if (!queue) return;
+    reservations.delete(batchId);
+    reservedCount -= queue.length;
+  }
+
+  /** Reservations with no job of theirs running here have no slot to start in: they go back. */
+  function releaseIdleReservations(): void {
+    if (reservedCount === 0) return;
+    const busy = new Set<string>();
+    for (const a of running.values()) busy.add(a.job.batch_id);
+    for (const [b, queue] of reservations) {
+      if (busy.has(b) && !stopping) continue;
+      dropReservations(b);
+      for (const j of queue) release(j, true);
+    }
+  }
+
+  /** Gives a claimed job back unstarted: its attempt does not count. */
+  function release(j: ClaimedJob, asReservation = j.reserved): void {
+    outcomeBatch.set(j.id, j.batch_id);
+    complete({ id: j.id, attempts: j.attempts, status: "pending", release: true, reserved: asReservation, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
+  }
 
   // a batch's first claim starts many jobs at once: they share one read of its row
   const loadingInfo = new Map<string, Promise<BatchInfo | null>>();
@@ -421,6 +507,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     }
     // not awaited: the slot frees now and the next claim overlaps this write (the batch's own
     // `running` counter still holds the slot until the write commits, so batch concurrency stays exact)
+    outcomeBatch.set(result.id, a.job.batch_id);
     complete(result);
   }
 
@@ -431,14 +518,26 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       log(`job ${a.job.id} crashed the runner: ${(err as Error).message}`);
     } finally {
       running.delete(a.job.id);
+      // the slot goes to the batch's next reservation here, unless the database already freed it (the
+      // job was cancelled or lost) or the worker is stopping
+      if (!stopping && a.reason?.kind !== "lost") promote(a.job.batch_id);
       wakeUp();
     }
   }
 
-  function start(job: ClaimedJob) {
+  function run(job: ClaimedJob) {
     const a = new Attempt(job, ask);
     running.set(job.id, a);
     a.done = runAttempt(a);
+  }
+
+  /** A claimed job: run in its slot, or queued as a reservation. */
+  function start(job: ClaimedJob) {
+    if (!job.reserved) return run(job);
+    let queue = reservations.get(job.batch_id);
+    if (!queue) reservations.set(job.batch_id, (queue = []));
+    queue.push(job);
+    reservedCount++;
   }
 
   // ---- the claim loop
@@ -469,7 +568,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       if (stopping) {
         // claimed just as stop() was called: give them straight back
-        for (const j of claimed) complete({ id: j.id, attempts: j.attempts, status: "pending", release: true, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
+        for (const j of claimed) release(j);
         break;
       }
       for (const j of claimed) start(j);
@@ -485,11 +584,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   })();
 
   // ---- heartbeat: renew leases; jobs no longer ours (cancelled, stopped, expired) are aborted
-  let lastHeartbeat = 0;
   const heartbeat = () =>
     serial(async () => {
-      lastHeartbeat = Date.now();
       const ids = [...new Set([...running.keys(), ...unflushed])];
+      for (const queue of reservations.values()) for (const j of queue) ids.push(j.id);
       try {
         // one statement: renew the leases of the jobs still ours, renew this worker's own lease (the
         // sweep looks at workers past it), and drop from in_flight the ids found to be no longer ours
@@ -512,6 +610,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           const r = running.get(jid);
           if (r && !held.has(jid)) r.abort(new AbortReason("lost", "the job was cancelled, stopped, or its lease was lost"));
         }
+        // reservations taken back (paused, cancelled, stopped batch) are forgotten
+        for (const [b, queue] of reservations) {
+          const kept = queue.filter((j) => held.has(j.id));
+          if (kept.length === queue.length) continue;
+          reservedCount -= queue.length - kept.length;
+          if (kept.length) reservations.set(b, kept);
+          else reservations.delete(b);
+        }
         stats.running = running.size;
       } catch (err) {
         log(`heartbeat failed: ${(err as Error).message}`);
@@ -522,8 +628,11 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   // ---- NOTIFY: new work wakes the claim loop; a cancel or stop triggers a heartbeat at once
   const unsubscribe = subscribeEvents((e) => {
     if (e.type !== "batch") return;
-    if (e.status === "cancelled" || e.status === "failed" || e.status === "completed") {
-      if ([...running.values()].some((r) => r.job.batch_id === e.batchId) && Date.now() - lastHeartbeat > 20) void heartbeat();
+    if (e.status === "cancelled" || e.status === "failed" || e.status === "completed" || e.status === "paused") {
+      // the change took back this batch's reservations (and its running jobs, unless paused): the
+      // heartbeat finds which ones, and forgets them
+      const mine = reservations.has(e.batchId) || [...running.values()].some((r) => r.job.batch_id === e.batchId);
+      if (mine) void heartbeat();
     } else {
       wakeUp();
     }
@@ -564,6 +673,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       clearInterval(maintenanceTimer);
       wakeUp();
       await loop;
+      // reservations have not started: they go back at once
+      releaseIdleReservations();
       const deadline = Date.now() + graceMs;
       while (running.size > 0 && Date.now() < deadline) {
         await Promise.race([Promise.all([...running.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 50))]);

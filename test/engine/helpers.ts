@@ -20,11 +20,13 @@ export async function batchRow(id: string) {
 /** The batch's counters must equal a GROUP BY over its jobs. */
 export async function expectCountersExact(batchId: string) {
   const pool = getPool();
+  // a running job not started yet (started_at NULL) is a worker's reservation: counted in `reserved`
   const { rows } = await pool.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM jobs WHERE batch_id = $1 GROUP BY status`,
+    `SELECT CASE WHEN status = 'running' AND started_at IS NULL THEN 'reserved' ELSE status::text END AS status, count(*)::int AS n
+     FROM jobs WHERE batch_id = $1 GROUP BY 1`,
     [batchId],
   );
-  const truth: Record<string, number> = { pending: 0, running: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
+  const truth: Record<string, number> = { pending: 0, running: 0, reserved: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
   for (const r of rows) truth[r.status] = r.n;
   const b = await batchRow(batchId);
   const counters = Object.fromEntries(Object.keys(truth).map((k) => [k, b[k]]));

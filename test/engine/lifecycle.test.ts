@@ -132,6 +132,94 @@ describe("cancel, pause, resume", () => {
   });
 });
 
+describe("reservations", () => {
+  // peak executions at once by the database clock (test_exec), and how many ran
+  async function executions(batchId: string) {
+    const { rows } = await getPool().query<{ peak: number; n: number }>(
+      `SELECT COALESCE(max(c), 0)::int AS peak, count(*)::int AS n FROM (
+         SELECT (SELECT count(*) FROM test_exec o WHERE o.batch_id = e.batch_id
+                   AND o.started_at <= e.started_at AND (o.ended_at IS NULL OR o.ended_at > e.started_at)) AS c
+         FROM test_exec e WHERE e.batch_id = $1) s`,
+      [batchId],
+    );
+    return rows[0]!;
+  }
+
+  it("the next jobs wait in the worker and start in the slots its jobs free: concurrency holds, each attempt counts once", async () => {
+    const b = await make("t-track", 60, { concurrency: 3, parameters: { delay_ms: 40 } });
+    let maxRunning = 0;
+    let maxReserved = 0;
+    const done = await waitFor("completed while sampling", async () => {
+      const r = await batchRow(b.id);
+      maxRunning = Math.max(maxRunning, r.running);
+      maxReserved = Math.max(maxReserved, r.reserved as number);
+      return r.status === "completed" && r;
+    });
+    expect(done.succeeded).toBe(60);
+    expect(maxRunning).toBeLessThanOrEqual(3);
+    // the worker held reservations, never more than the batch's concurrency
+    expect(maxReserved).toBeGreaterThan(0);
+    expect(maxReserved).toBeLessThanOrEqual(3);
+    const exec = await executions(b.id);
+    expect(exec.n).toBe(60);
+    expect(exec.peak).toBeLessThanOrEqual(3);
+    expect(exec.peak).toBeGreaterThanOrEqual(2);
+    const { rows } = await getPool().query(
+      `SELECT count(*) FILTER (WHERE attempts <> 1)::int AS wrong, count(*) FILTER (WHERE started_at IS NULL OR started_at > finished_at)::int AS unstarted
+       FROM jobs WHERE batch_id = $1`,
+      [b.id],
+    );
+    expect(rows[0]).toEqual({ wrong: 0, unstarted: 0 });
+    await expectCountersExact(b.id);
+  });
+
+  it("pause takes the reservations back: they are pending again, their attempt not counted; resume runs everything once", async () => {
+    const b = await make("t-track", 40, { concurrency: 2, parameters: { delay_ms: 60 } });
+    await waitFor("reservations held", async () => ((await batchRow(b.id)).reserved as number) > 0);
+    await pauseBatch(b.id);
+    const paused = await batchRow(b.id);
+    expect(paused.reserved).toBe(0);
+    expect(paused.running).toBeLessThanOrEqual(2);
+    await expectCountersExact(b.id);
+    const idle = await until(b.id, "running drained", (x) => x.counts.running === 0);
+    expect(idle.status).toBe("paused");
+    const { rows } = await getPool().query(
+      `SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'pending' AND attempts <> 0`,
+      [b.id],
+    );
+    expect(rows[0].n).toBe(0);
+    await resumeBatch(b.id);
+    const done = await until(b.id, "completed", finished);
+    expect(done.counts.succeeded).toBe(40);
+    const attempts = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND attempts <> 1`, [b.id]);
+    expect(attempts.rows[0].n).toBe(0);
+    expect((await executions(b.id)).peak).toBeLessThanOrEqual(2);
+    await expectCountersExact(b.id);
+  });
+
+  it("cancel takes the reservations with the rest; a budget or a stop-at-first-failure batch gets none", async () => {
+    const b = await make("t-track", 40, { concurrency: 2, parameters: { delay_ms: 60 } });
+    await waitFor("reservations held", async () => ((await batchRow(b.id)).reserved as number) > 0);
+    await cancelBatch(b.id);
+    const c = await batchRow(b.id);
+    expect({ running: c.running, reserved: c.reserved, pending: c.pending }).toEqual({ running: 0, reserved: 0, pending: 0 });
+    await expectCountersExact(b.id);
+
+    // one at a time: a claim that finds two batches grants no reservations anyway (fairness)
+    for (const extra of [{ maxCost: 1000 }, { errorPolicy: "stop" as const }]) {
+      const x = await make("t-track", 30, { concurrency: 2, parameters: { delay_ms: 20 }, ...extra });
+      let reserved = 0;
+      await waitFor("completed while sampling", async () => {
+        const r = await batchRow(x.id);
+        reserved = Math.max(reserved, r.reserved as number);
+        return r.status === "completed";
+      });
+      expect(reserved).toBe(0);
+      await expectCountersExact(x.id);
+    }
+  });
+});
+
 describe("stopping", () => {
   it("error_policy stop: first failure fails the batch, pending skipped, running aborted", async () => {
     const b = await make("t-fail", 40, { concurrency: 4, errorPolicy: "stop", parameters: { fail_times: 0, delay_ms: 40 } }, (i) =>

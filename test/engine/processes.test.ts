@@ -106,13 +106,18 @@ describe("worker processes", () => {
     const ws = [worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" })];
     await Promise.all(ws.map((w) => w.ready));
     let maxRunning = 0;
+    let maxReserved = 0;
     const done = await waitFor("completed while sampling", async () => {
       const r = await batchRow(b.id);
       maxRunning = Math.max(maxRunning, r.running);
+      maxReserved = Math.max(maxReserved, r.reserved as number);
       return r.status === "completed" && r;
     }, 60_000);
     expect(done.succeeded).toBe(150);
     expect(maxRunning).toBeLessThanOrEqual(4);
+    // the workers also held jobs ahead (reservations), and the cap below held with them
+    expect(maxReserved).toBeGreaterThan(0);
+    expect(maxReserved).toBeLessThanOrEqual(4);
     // the executions themselves, by the database clock: at no start were more than 4 in flight
     const { rows } = await getPool().query<{ peak: number; pids: number }>(
       `SELECT max(c)::int AS peak, (SELECT count(DISTINCT pid) FROM test_exec WHERE batch_id = $1)::int AS pids FROM (
