@@ -1,5 +1,5 @@
 // Our engine: N no-op `echo` jobs (no delay) with batch and worker concurrency 64; 1 worker process
-// against 2, and 20 concurrent batches against one. Timed from PostgreSQL's record: min(started_at)
+// against 2, 20 concurrent batches against one, and jobs of 5 ms against the ceiling their slots set. Timed from PostgreSQL's record: min(started_at)
 // to max(finished_at) of the batches' jobs, i.e. first claim to last completion.
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile } from "node:fs/promises";
@@ -19,10 +19,15 @@ export function engineAvailable() {
   return existsSync(path.join(ROOT, "lib", "engine", "index.ts"));
 }
 
-export async function setupBatches(url: string, batches: number[], concurrency: number, extra: { dataset?: string; profile?: boolean; env?: Record<string, string> } = {}) {
+export async function setupBatches(
+  url: string,
+  batches: number[],
+  concurrency: number,
+  extra: { dataset?: string; profile?: boolean; env?: Record<string, string>; delayMs?: number } = {},
+) {
   return runChild<{ batchIds: string[]; createSeconds: number }>(
     "engine/setup.ts",
-    { url, batches, concurrency, dataset: extra.dataset, profile: extra.profile },
+    { url, batches, concurrency, dataset: extra.dataset, profile: extra.profile, delayMs: extra.delayMs },
     { env: { DATABASE_URL: url, BATCHBOARD_LOAD_DEMO: "0", ...extra.env }, label: "engine setup" },
   );
 }
@@ -74,12 +79,22 @@ export async function jobTiming(url: string, batchIds: string[]) {
   }
 }
 
-async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) => void, spec: { setting: string; db: string; batches: number[]; workers: number; profile: boolean }): Promise<{ row: Row; profile?: Record<string, unknown> }> {
+interface EngineSpec {
+  setting: string;
+  db: string;
+  batches: number[];
+  workers: number;
+  profile: boolean;
+  /** each job waits this long (0: no-op) */
+  delayMs?: number;
+}
+
+async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) => void, spec: EngineSpec): Promise<{ row: Row; profile?: Record<string, unknown> }> {
   const unit = "jobs/s";
   log(`batchboard (${spec.setting}) ...`);
   const url = await pgs.createDatabase(spec.db);
   try {
-    const { batchIds } = await setupBatches(url, spec.batches, opts.concurrency, { profile: spec.profile });
+    const { batchIds } = await setupBatches(url, spec.batches, opts.concurrency, { profile: spec.profile, delayMs: spec.delayMs });
     const profDir = path.join(os.tmpdir(), "batchboard-bench-profiles");
     if (spec.profile) await mkdir(profDir, { recursive: true });
     const execArgv = spec.profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
@@ -88,17 +103,20 @@ async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) 
     const results = await Promise.all(handles.map((h) => h.result));
     const t = await jobTiming(url, batchIds);
     const total = spec.batches.reduce((a, b) => a + b, 0);
+    // jobs that wait: the batch's slots set a ceiling (concurrency / delay), and the row says how near it came
+    const ceiling = spec.delayMs ? (opts.concurrency * 1000) / spec.delayMs : null;
+    const perSecond = t.done / t.s;
     const row: Row = {
       section: "queues",
       system: "batchboard",
       setting: spec.setting,
       jobs: t.done,
       seconds: round(t.s, 3),
-      perSecond: round(t.done / t.s),
+      perSecond: round(perSecond),
       unit,
       rssPeakMb: Math.max(...results.map((r) => r.rssPeakMb)),
       cpuSeconds: round(results.reduce((a, r) => a + r.cpuSeconds, 0), 2),
-      notes: `concurrency ${opts.concurrency} (batch and worker); worker flags ${shippedWorkerFlags().join(" ") || "none"} (as npm run worker)${spec.workers > 1 ? `; jobs per worker ${results.map((r) => r.processed.toLocaleString("en-US")).join(" / ")}` : ""}${t.done < total ? `; only ${t.done} of ${total} succeeded` : ""}`,
+      notes: `concurrency ${opts.concurrency} (batch and worker); worker flags ${shippedWorkerFlags().join(" ") || "none"} (as npm run worker)${spec.workers > 1 ? `; jobs per worker ${results.map((r) => r.processed.toLocaleString("en-US")).join(" / ")}` : ""}${ceiling ? `; each job waits ${spec.delayMs} ms: ${opts.concurrency} slots allow at most ${Math.round(ceiling).toLocaleString("en-US")} jobs/s, this is ${round((100 * perSecond) / ceiling, 1)}% of it` : ""}${t.done < total ? `; only ${t.done} of ${total} succeeded` : ""}`,
     };
     log(`batchboard (${spec.setting}): ${t.done.toLocaleString("en-US")} in ${row.seconds} s = ${row.perSecond?.toLocaleString("en-US")} jobs/s`);
     let profile: Record<string, unknown> | undefined;
@@ -128,13 +146,19 @@ export async function runOursSingle(pgs: BenchServer, opts: BenchOptions, report
   }
 }
 
-/** Our other runs: 2 worker processes on one batch, and 20 concurrent batches (the 1-worker run is head to head). */
+/**
+ * Our other runs: 2 worker processes on one batch, 20 concurrent batches (the 1-worker run is head to
+ * head), and one batch of jobs that each wait 5 ms: how close the engine keeps the batch's slots to
+ * busy when a job is short but not free (a fast model or service).
+ */
 export async function runEngineSection(pgs: BenchServer, opts: BenchOptions, report: Report, log: (l: string) => void) {
   const J = opts.jobs;
   const per = Math.max(1, Math.round(J / 20));
-  const runs = [
+  const short = Math.min(J, 20_000);
+  const runs: EngineSpec[] = [
     { setting: `2 workers, 1 batch of ${J.toLocaleString("en-US")}`, db: "bench_engine_2w", batches: [J], workers: 2, profile: false },
     { setting: `1 worker, 20 batches of ${per.toLocaleString("en-US")}`, db: "bench_engine_20b", batches: Array(20).fill(per) as number[], workers: 1, profile: false },
+    { setting: `1 worker, 1 batch of ${short.toLocaleString("en-US")}, 5 ms jobs`, db: "bench_engine_5ms", batches: [short], workers: 1, profile: false, delayMs: 5 },
   ];
   for (const spec of runs) {
     try {

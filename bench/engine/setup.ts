@@ -10,6 +10,8 @@ interface Config {
   /** create from this dataset (id or name) instead of inline records */
   dataset?: string;
   profile?: boolean;
+  /** each echo job waits this long (default 0: no-op) */
+  delayMs?: number;
 }
 
 const cfg = childConfig<Config>();
@@ -27,7 +29,7 @@ childMain(
     for (const [b, count] of cfg.batches.entries()) {
       const batch = await createBatch({
         flow: "echo",
-        parameters: { delay_ms: 0 },
+        parameters: { delay_ms: cfg.delayMs ?? 0 },
         name: `bench ${b + 1}`,
         concurrency: cfg.concurrency,
         source: cfg.dataset
