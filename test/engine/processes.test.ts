@@ -169,6 +169,30 @@ describe("worker processes", () => {
     const ws = await getPool().query(`SELECT stopped_at FROM workers ORDER BY started_at DESC LIMIT 1`);
     expect(ws.rows[0].stopped_at).not.toBeNull();
   });
+
+  it("graceful SIGTERM with reservations held: they go back unstarted, attempts not counted, counters exact", async () => {
+    const w = worker({ CONCURRENCY: "4", GRACE_MS: "2000" });
+    await w.ready;
+    const b = await make("t-track", 300, { concurrency: 4, parameters: { delay_ms: 50 } });
+    await waitFor("reservations held", async () => ((await batchRow(b.id)).reserved as number) > 0);
+    w.child.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+    const row = await batchRow(b.id);
+    expect(row).toMatchObject({ running: 0, reserved: 0, status: "running" });
+    expect(row.pending).toBeGreaterThan(0);
+    await expectCountersExact(b.id);
+    // every job not finished is pending with no attempt spent: none started and none was lost
+    const { rows } = await getPool().query(
+      `SELECT count(*) FILTER (WHERE status <> 'succeeded' AND (status <> 'pending' OR attempts <> 0 OR lease_owner IS NOT NULL))::int AS odd,
+              count(*) FILTER (WHERE status = 'succeeded')::int AS done
+       FROM jobs WHERE batch_id = $1`,
+      [b.id],
+    );
+    expect(rows[0].odd).toBe(0);
+    // and what ran finished: every execution the flow recorded ended
+    const exec = await getPool().query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE ended_at IS NULL)::int AS open FROM test_exec WHERE batch_id = $1`, [b.id]);
+    expect(exec.rows[0]).toEqual({ n: rows[0].done, open: 0 });
+  });
 });
 
 describe("npm run worker", () => {
