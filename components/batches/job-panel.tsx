@@ -4,7 +4,7 @@ import Link from "next/link";
 import { useEffect, useRef } from "react";
 import { JsonView } from "@/components/ui/json-view";
 import { Loading, QueryError } from "@/components/ui/query-state";
-import { StatusBadge } from "@/components/ui/status-badge";
+import { JobStatusBadge, StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatMs, formatTime } from "@/lib/client/format";
 import { useJob, useJobAction } from "@/lib/client/hooks";
 
@@ -46,7 +46,7 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
           <dl className="facts">
             <dt>Status</dt>
             <dd>
-              <StatusBadge status={j.status} />
+              <JobStatusBadge job={j} />
             </dd>
             <dt>Attempts</dt>
             <dd>{j.attempts}</dd>

@@ -2,7 +2,7 @@
 // A batch's jobs, one keyset page at a time (a million-job batch loads 100 rows, not a million).
 import { useState } from "react";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
-import { StatusBadge } from "@/components/ui/status-badge";
+import { JobStatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatMs, formatTime } from "@/lib/client/format";
 import { useJobs } from "@/lib/client/hooks";
 import { JOB_STATUSES, type BatchProgress } from "@/lib/client/types";
@@ -42,7 +42,7 @@ export function JobsTable({
             <option value="">All ({progress.total.toLocaleString("en-US")})</option>
             {JOB_STATUSES.map((s) => (
               <option key={s} value={s}>
-                {s.replace("_", " ")} ({(progress[s] ?? 0).toLocaleString("en-US")})
+                {s.replace("_", " ")} ({((progress[s] ?? 0) + (s === "running" ? progress.reserved : 0)).toLocaleString("en-US")})
               </option>
             ))}
           </select>
@@ -107,7 +107,7 @@ export function JobsTable({
                   <td className="num muted">{j.ordinal + 1}</td>
                   <td className="mono cell-record">{j.record_id}</td>
                   <td>
-                    <StatusBadge status={j.status} />
+                    <JobStatusBadge job={j} />
                   </td>
                   <td className="num">{j.attempts}</td>
                   <td className="num">{formatMs(j.duration_ms)}</td>

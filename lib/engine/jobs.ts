@@ -18,14 +18,15 @@ export interface ListJobsOptions {
   limit: number;
 }
 
-const COUNT_KEY: Record<JobStatus, keyof BatchCounts> = {
-  pending: "pending",
-  running: "running",
-  waiting_input: "waitingInput",
-  succeeded: "succeeded",
-  failed: "failed",
-  cancelled: "cancelled",
-  skipped: "skipped",
+// jobs in a status, from the batch's counters; status running lists the reservations too
+const COUNT_OF: Record<JobStatus, (c: BatchCounts) => number> = {
+  pending: (c) => c.pending,
+  running: (c) => c.running + c.reserved,
+  waiting_input: (c) => c.waitingInput,
+  succeeded: (c) => c.succeeded,
+  failed: (c) => c.failed,
+  cancelled: (c) => c.cancelled,
+  skipped: (c) => c.skipped,
 };
 
 const FINISHED: JobStatus[] = ["succeeded", "failed", "cancelled", "skipped"];
@@ -87,7 +88,7 @@ export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<
     // O(1): the batch's counters are exact (finished_at is set exactly for the finished statuses)
     const wanted = opts.status?.length ? [...new Set(opts.status)] : null;
     const statuses = sort === "finished" ? (wanted ?? FINISHED).filter((s) => FINISHED.includes(s)) : wanted;
-    total = statuses ? statuses.reduce((n, s) => n + batch.counts[COUNT_KEY[s]], 0) : batch.counts.total;
+    total = statuses ? statuses.reduce((n, s) => n + COUNT_OF[s](batch.counts), 0) : batch.counts.total;
   } else {
     const r = await query<{ n: number }>(
       `SELECT count(*)::int AS n FROM jobs j ${join} WHERE ${filterWhere.join(" AND ")}`,

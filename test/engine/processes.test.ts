@@ -7,8 +7,9 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { answerPrompt, cancelBatch, createBatch, getBatch, getJob, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
-import { claimJobs } from "@/lib/engine/claim";
+import { answerPrompt, cancelBatch, createBatch, getBatch, getJob, listJobs, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
+import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
+import { runCycle } from "@/lib/engine/cycle";
 import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
 import { withTx } from "@/lib/engine/db";
 import { expireLeases, sweepRetention } from "@/lib/engine/maintenance";
@@ -316,6 +317,38 @@ describe("engine steps, driven by hand", () => {
     }
     expect((await getBatch(b.id)).status).toBe("completed");
     await expectCountersExact(b.id);
+  });
+
+  it("reservations: a claim splits into slots and reservations, a start in a freed slot moves one to running, the fence checks which it is", async () => {
+    const b = await make("t-echo", 10, { concurrency: 2 });
+    const got = (await runCycle(getPool(), "ghost-1", [], { want: 2, leaseMs: 60_000, reserve: new Map([[b.id, 5]]) })).claimed;
+    // two in the batch's slots; reservations up to its concurrency, not the five asked for
+    expect(got.map((j) => j.reserved)).toEqual([false, false, true, true]);
+    const counts = async () => {
+      const r = await batchRow(b.id);
+      return { running: r.running, reserved: r.reserved, pending: r.pending, succeeded: r.succeeded };
+    };
+    expect(await counts()).toEqual({ running: 2, reserved: 2, pending: 6, succeeded: 0 });
+    await expectCountersExact(b.id);
+    // the jobs list shows reservations as running, and its total counts them
+    const page = await listJobs(b.id, { status: ["running"], limit: 50 });
+    expect({ items: page.items.length, total: page.total }).toEqual({ items: 4, total: 4 });
+    expect(page.items.filter((j) => j.startedAt === null)).toHaveLength(2);
+    // a slot's job ends and a reservation starts in that slot, reported in the same statement
+    const [s1, s2, r1, r2] = got as [ClaimedJob, ClaimedJob, ClaimedJob, ClaimedJob];
+    await withTx((c) => writeOutcomes(c, "ghost-1", [outcome(s1, { result: JSON.stringify("s1") })], [r1.id]));
+    expect(await counts()).toEqual({ running: 2, reserved: 1, pending: 6, succeeded: 1 });
+    await expectCountersExact(b.id);
+    // an outcome must say whether its job is still a reservation: a mismatch is fenced, counters untouched
+    expect((await withTx((c) => writeOutcomes(c, "ghost-1", [outcome(r2, {})]))).applied).toBe(0);
+    expect((await withTx((c) => writeOutcomes(c, "ghost-1", [outcome(r1, { reserved: true })]))).applied).toBe(0);
+    // a reservation that ran and ended before its start was reported
+    expect((await withTx((c) => writeOutcomes(c, "ghost-1", [outcome(r2, { reserved: true, durationMs: 40 })]))).applied).toBe(1);
+    expect((await withTx((c) => writeOutcomes(c, "ghost-1", [outcome(r1, {}), outcome(s2, {})]))).applied).toBe(2);
+    expect(await counts()).toEqual({ running: 0, reserved: 0, pending: 6, succeeded: 4 });
+    await expectCountersExact(b.id);
+    const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'succeeded' AND started_at IS NOT NULL`, [b.id]);
+    expect(rows[0].n).toBe(4);
   });
 
   it("an answer that arrives before the job parks is not lost", async () => {
