@@ -20,6 +20,8 @@ export interface FlushResult {
   claimed: ClaimedJob[];
   /** batches these outcomes stopped (error policy, threshold, budget): their reservations were skipped */
   stopped: string[];
+  /** the claim found more than one batch to run (./cycle: the worker gives its reservations back) */
+  contended: boolean;
 }
 
 /**
@@ -28,11 +30,11 @@ export interface FlushResult {
  */
 export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[], promoted: readonly number[] = []): Promise<FlushResult> {
   const { applied, states, deltas } = await runCycle(client, owner, outcomes, null, promoted);
-  if (applied === 0) return { applied: 0, settled: [], claimed: [], stopped: [] };
+  if (applied === 0) return { applied: 0, settled: [], claimed: [], stopped: [], contended: false };
   // an answer that arrived before the job parked leaves no open prompt: run it again at once
   await wakeJobs(client, outcomes.filter((o) => o.status === "waiting_input").map((o) => o.id));
   const settled = await settleBatches(client, states, deltas);
-  return { applied, settled, claimed: [], stopped: settled.filter((s) => s.stopped).map((s) => s.id) };
+  return { applied, settled, claimed: [], stopped: settled.filter((s) => s.stopped).map((s) => s.id), contended: false };
 }
 
 /**
@@ -50,13 +52,13 @@ export async function flushOutcomes(
 ): Promise<FlushResult> {
   if (outcomes.some((o) => o.status === "waiting_input")) {
     const written = await withTx((client) => writeOutcomes(client, owner, outcomes, promoted));
-    const claimed = claim && claim.want > 0 ? (await retryOnDeadlock(() => runCycle(getPool(), owner, [], claim))).claimed : [];
-    return { ...written, claimed };
+    const cycle = claim && (claim.want > 0 || claim.reserve?.size) ? await retryOnDeadlock(() => runCycle(getPool(), owner, [], claim)) : null;
+    return { ...written, claimed: cycle?.claimed ?? [], contended: cycle?.contended ?? false };
   }
-  const { applied, states, deltas, claimed } = await retryOnDeadlock(() => runCycle(getPool(), owner, outcomes, claim, promoted));
+  const { applied, states, deltas, claimed, contended } = await retryOnDeadlock(() => runCycle(getPool(), owner, outcomes, claim, promoted));
   const settled: Settled[] = states.map((s) => ({ id: s.id, status: s.status }));
   const due = states.filter((s) => needsSettle(s, deltas)).map((s) => s.id);
-  if (due.length === 0) return { applied, settled, claimed, stopped: [] };
+  if (due.length === 0) return { applied, settled, claimed, stopped: [], contended };
   const checked = await withTx(async (client) => {
     // the state again, under the batch locks: another writer may have moved it since
     const fresh = await client.query<BatchState>(
@@ -67,5 +69,5 @@ export async function flushOutcomes(
   });
   const byId = new Map(checked.map((c) => [c.id, c.status]));
   const stopped = checked.filter((c) => c.stopped).map((c) => c.id);
-  return { applied, settled: settled.map((s) => ({ id: s.id, status: byId.get(s.id) ?? s.status })), claimed, stopped };
+  return { applied, settled: settled.map((s) => ({ id: s.id, status: byId.get(s.id) ?? s.status })), claimed, stopped, contended };
 }

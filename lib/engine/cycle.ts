@@ -101,6 +101,11 @@ export interface CycleResult {
   /** what the outcomes moved, per batch */
   deltas: Deltas;
   claimed: ClaimedJob[];
+  /**
+   * the claim found more than one batch to run: reservations held for one of them keep slots from
+   * the others, so the worker gives its reservations back (fairness)
+   */
+  contended: boolean;
 }
 
 // bucket thresholds for width_bucket(): ms <= bound[i] <=> ms < bound[i] + 1, so the SQL bucket of a
@@ -302,10 +307,11 @@ owned AS (
 -- one row with the outcomes' batches (id NULL), then a row per claimed job: plain columns, not a JSON
 -- object built per job (json_build_object looks up each argument's type on every call)
 SELECT NULL::bigint AS id, NULL::text AS batch_id, NULL::text AS record_id, NULL::int AS position, NULL::int AS attempts,
-       NULL::bool AS reserved, NULL::jsonb AS data, (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches
+       NULL::bool AS reserved, NULL::jsonb AS data, (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches,
+       (SELECT count(*) FROM cand)::int AS candidates
 UNION ALL
 SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts, c.reserved,
-       (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position), NULL
+       (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position), NULL, NULL
 FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 
 const finite = (n: number) => (Number.isFinite(n) ? n : 0);
@@ -345,7 +351,7 @@ export async function runCycle(
 ): Promise<CycleResult> {
   const want = Math.max(0, claim?.want ?? 0);
   const reserve = [...(claim?.reserve ?? [])].filter(([, n]) => n > 0);
-  const { rows } = await client.query<Omit<ClaimedJob, "id"> & { id: number | string; batches: Moved[] | null }>({
+  const { rows } = await client.query<Omit<ClaimedJob, "id"> & { id: number | string; batches: Moved[] | null; candidates: number | null }>({
     name: "batchboard_cycle",
     text: CYCLE_SQL,
     values: [
@@ -364,9 +370,13 @@ export async function runCycle(
     ],
   });
   let batches: Moved[] = [];
+  let candidates = 0;
   const jobs: ClaimedJob[] = [];
   for (const r of rows) {
-    if (r.batches) batches = r.batches;
+    if (r.batches) {
+      batches = r.batches;
+      candidates = r.candidates ?? 0;
+    }
     // Number(): a bigint arrives as a string from a client whose pg copy lacks lib/db/client's int8
     // parser, and an outcome with a string id would be written for job 0 (fenced, the job stuck)
     else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, data: r.data, reserved: r.reserved === true });
@@ -382,5 +392,5 @@ export async function runCycle(
       .move(r.id, "running", "waiting_input", r.m_waiting_input)
       .addCost(r.id, r.m_cost);
   }
-  return { applied, states: batches, deltas, claimed: jobs };
+  return { applied, states: batches, deltas, claimed: jobs, contended: candidates > 1 };
 }

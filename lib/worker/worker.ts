@@ -285,7 +285,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           if (s.status !== "pending" && s.status !== "running") dropReservations(s.id);
         }
         for (const b of res.stopped) dropReservations(b);
-        releaseIdleReservations();
+        // another batch waits for slots: reservations would keep them on this one for another round
+        if (res.contended) releaseAllReservations();
+        else releaseIdleReservations();
         for (const o of items) {
           unflushed.delete(o.id);
           outcomeBatch.delete(o.id);
@@ -368,6 +370,14 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     for (const a of running.values()) busy.add(a.job.batch_id);
     for (const [b, queue] of reservations) {
       if (busy.has(b) && !stopping) continue;
+      dropReservations(b);
+      for (const j of queue) release(j, true);
+    }
+  }
+
+  /** Gives every reservation back unstarted. */
+  function releaseAllReservations(): void {
+    for (const [b, queue] of reservations) {
       dropReservations(b);
       for (const j of queue) release(j, true);
     }

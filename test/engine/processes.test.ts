@@ -245,12 +245,14 @@ describe("fairness", () => {
     const done = await settled(small.id, 20_000);
     expect(done.counts.succeeded).toBe(1);
     const smallJob = await getPool().query(`SELECT started_at FROM jobs WHERE batch_id = $1`, [small.id]);
-    // big-batch jobs claimed between the small batch's creation and its job's start: a few rounds of 16 at most
+    // big-batch jobs started between the small batch's creation and its job's start: a few rounds of
+    // 16 at most, plus the reservations the worker held when it was created (at most 16: they start in
+    // freed slots until the worker's next claim finds the small batch, and then go back)
     const { rows } = await getPool().query(
       `SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND started_at > $2 AND started_at < $3`,
       [big.id, done.createdAt, smallJob.rows[0].started_at],
     );
-    expect(rows[0].n).toBeLessThanOrEqual(16 * 3);
+    expect(rows[0].n).toBeLessThanOrEqual(16 * 3 + 16);
     expect((await batchRow(big.id)).status).toBe("running");
     await inProcess.stop(500);
     inProcess = null;
@@ -349,6 +351,15 @@ describe("engine steps, driven by hand", () => {
     await expectCountersExact(b.id);
     const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'succeeded' AND started_at IS NOT NULL`, [b.id]);
     expect(rows[0].n).toBe(4);
+    // with a second batch to run, the claim grants no reservations and says so (the worker then gives
+    // back those it holds)
+    const other = await make("t-echo", 3, { concurrency: 2 });
+    const shared = await runCycle(getPool(), "ghost-1", [], { want: 4, leaseMs: 60_000, reserve: new Map([[b.id, 2]]) });
+    expect(shared.contended).toBe(true);
+    expect(shared.claimed.filter((j) => j.reserved)).toEqual([]);
+    expect(new Set(shared.claimed.map((j) => j.batch_id))).toEqual(new Set([b.id, other.id]));
+    await expectCountersExact(b.id);
+    await expectCountersExact(other.id);
   });
 
   it("an answer that arrives before the job parks is not lost", async () => {
