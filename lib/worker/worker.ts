@@ -285,9 +285,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           if (s.status !== "pending" && s.status !== "running") dropReservations(s.id);
         }
         for (const b of res.stopped) dropReservations(b);
-        // another batch waits for slots: reservations would keep them on this one for another round
-        if (res.contended) releaseAllReservations();
-        else releaseIdleReservations();
+        // another batch waits for slots (reservations would keep them on this one for another round),
+        // or the worker is stopping: all go back; otherwise those with no slot to start in
+        releaseReservations(res.contended || stopping);
         for (const o of items) {
           unflushed.delete(o.id);
           outcomeBatch.delete(o.id);
@@ -363,21 +363,16 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     reservedCount -= queue.length;
   }
 
-  /** Reservations with no job of theirs running here have no slot to start in: they go back. */
-  function releaseIdleReservations(): void {
+  /**
+   * Gives reservations back unstarted: all of them, or only those with no job of their batch running
+   * here (they have no slot to start in).
+   */
+  function releaseReservations(all: boolean): void {
     if (reservedCount === 0) return;
     const busy = new Set<string>();
-    for (const a of running.values()) busy.add(a.job.batch_id);
+    if (!all) for (const a of running.values()) busy.add(a.job.batch_id);
     for (const [b, queue] of reservations) {
-      if (busy.has(b) && !stopping) continue;
-      dropReservations(b);
-      for (const j of queue) release(j, true);
-    }
-  }
-
-  /** Gives every reservation back unstarted. */
-  function releaseAllReservations(): void {
-    for (const [b, queue] of reservations) {
+      if (busy.has(b)) continue;
       dropReservations(b);
       for (const j of queue) release(j, true);
     }
@@ -684,7 +679,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       wakeUp();
       await loop;
       // reservations have not started: they go back at once
-      releaseIdleReservations();
+      releaseReservations(true);
       const deadline = Date.now() + graceMs;
       while (running.size > 0 && Date.now() < deadline) {
         await Promise.race([Promise.all([...running.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 50))]);
