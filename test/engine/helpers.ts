@@ -10,11 +10,46 @@ export async function createTestTables() {
   await getPool().query(TEST_TABLES_SQL);
 }
 
-export { waitFor } from "@/lib/testing/wait";
+import { waitFor } from "@/lib/testing/wait";
+
+export { waitFor };
 
 export async function batchRow(id: string) {
   const { rows } = await getPool().query(`SELECT * FROM batches WHERE id = $1`, [id]);
-  return rows[0] as Record<string, unknown> & { status: string; running: number; pending: number };
+  return rows[0] as Record<string, unknown> & { status: string; running: number; reserved: number; pending: number };
+}
+
+/** Polls the batch row until it completes, keeping the most jobs it ever had running and reserved. */
+export async function sampleUntilCompleted(id: string, ms?: number) {
+  let maxRunning = 0;
+  let maxReserved = 0;
+  const done = await waitFor("completed while sampling", async () => {
+    const r = await batchRow(id);
+    maxRunning = Math.max(maxRunning, r.running);
+    maxReserved = Math.max(maxReserved, r.reserved);
+    return r.status === "completed" && r;
+  }, ms);
+  return { done, maxRunning, maxReserved };
+}
+
+/** Waits until a worker holds reservations of the batch. */
+export async function reservationsHeld(id: string) {
+  await waitFor("reservations held", async () => (await batchRow(id)).reserved > 0);
+}
+
+/**
+ * The batch's executions as the t-track flow recorded them (test_exec, database clock): how many,
+ * the most in flight at any start, and how many worker processes ran them.
+ */
+export async function executions(batchId: string) {
+  const { rows } = await getPool().query<{ peak: number; n: number; pids: number }>(
+    `SELECT COALESCE(max(c), 0)::int AS peak, count(*)::int AS n, (SELECT count(DISTINCT pid) FROM test_exec WHERE batch_id = $1)::int AS pids
+     FROM (SELECT (SELECT count(*) FROM test_exec o WHERE o.batch_id = e.batch_id
+                     AND o.started_at <= e.started_at AND (o.ended_at IS NULL OR o.ended_at > e.started_at)) AS c
+           FROM test_exec e WHERE e.batch_id = $1) s`,
+    [batchId],
+  );
+  return rows[0]!;
 }
 
 /** The batch's counters must equal a GROUP BY over its jobs. */

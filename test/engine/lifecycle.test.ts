@@ -33,7 +33,7 @@ import { AppError } from "@/lib/errors";
 // not a React hook: the name only says it hooks into beforeAll/afterAll
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { batchRow, createTestTables, expectCountersExact, waitFor } from "./helpers";
+import { batchRow, createTestTables, executions, expectCountersExact, reservationsHeld, sampleUntilCompleted, waitFor } from "./helpers";
 
 withTestDatabase();
 registerTestFlows();
@@ -133,28 +133,9 @@ describe("cancel, pause, resume", () => {
 });
 
 describe("reservations", () => {
-  // peak executions at once by the database clock (test_exec), and how many ran
-  async function executions(batchId: string) {
-    const { rows } = await getPool().query<{ peak: number; n: number }>(
-      `SELECT COALESCE(max(c), 0)::int AS peak, count(*)::int AS n FROM (
-         SELECT (SELECT count(*) FROM test_exec o WHERE o.batch_id = e.batch_id
-                   AND o.started_at <= e.started_at AND (o.ended_at IS NULL OR o.ended_at > e.started_at)) AS c
-         FROM test_exec e WHERE e.batch_id = $1) s`,
-      [batchId],
-    );
-    return rows[0]!;
-  }
-
   it("the next jobs wait in the worker and start in the slots its jobs free: concurrency holds, each attempt counts once", async () => {
     const b = await make("t-track", 60, { concurrency: 3, parameters: { delay_ms: 40 } });
-    let maxRunning = 0;
-    let maxReserved = 0;
-    const done = await waitFor("completed while sampling", async () => {
-      const r = await batchRow(b.id);
-      maxRunning = Math.max(maxRunning, r.running);
-      maxReserved = Math.max(maxReserved, r.reserved as number);
-      return r.status === "completed" && r;
-    });
+    const { done, maxRunning, maxReserved } = await sampleUntilCompleted(b.id);
     expect(done.succeeded).toBe(60);
     expect(maxRunning).toBeLessThanOrEqual(3);
     // the worker held reservations, never more than the batch's concurrency
@@ -175,7 +156,7 @@ describe("reservations", () => {
 
   it("pause takes the reservations back: they are pending again, their attempt not counted; resume runs everything once", async () => {
     const b = await make("t-track", 40, { concurrency: 2, parameters: { delay_ms: 60 } });
-    await waitFor("reservations held", async () => ((await batchRow(b.id)).reserved as number) > 0);
+    await reservationsHeld(b.id);
     await pauseBatch(b.id);
     const paused = await batchRow(b.id);
     expect(paused.reserved).toBe(0);
@@ -199,7 +180,7 @@ describe("reservations", () => {
 
   it("cancel takes the reservations with the rest; a budget or a stop-at-first-failure batch gets none", async () => {
     const b = await make("t-track", 40, { concurrency: 2, parameters: { delay_ms: 60 } });
-    await waitFor("reservations held", async () => ((await batchRow(b.id)).reserved as number) > 0);
+    await reservationsHeld(b.id);
     await cancelBatch(b.id);
     const c = await batchRow(b.id);
     expect({ running: c.running, reserved: c.reserved, pending: c.pending }).toEqual({ running: 0, reserved: 0, pending: 0 });
@@ -208,13 +189,8 @@ describe("reservations", () => {
     // one at a time: a claim that finds two batches grants no reservations anyway (fairness)
     for (const extra of [{ maxCost: 1000 }, { errorPolicy: "stop" as const }]) {
       const x = await make("t-track", 30, { concurrency: 2, parameters: { delay_ms: 20 }, ...extra });
-      let reserved = 0;
-      await waitFor("completed while sampling", async () => {
-        const r = await batchRow(x.id);
-        reserved = Math.max(reserved, r.reserved as number);
-        return r.status === "completed";
-      });
-      expect(reserved).toBe(0);
+      const { maxReserved } = await sampleUntilCompleted(x.id);
+      expect(maxReserved).toBe(0);
       await expectCountersExact(x.id);
     }
   });

@@ -17,7 +17,17 @@ import { durationBucket, HISTOGRAM_SIZE } from "@/lib/engine/metrics";
 // not a React hook: the name only says it hooks into beforeAll/afterAll
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { batchRow, createTestTables, expectCountersExact, spawnWorker, waitFor, type WorkerProcess } from "./helpers";
+import {
+  batchRow,
+  createTestTables,
+  executions,
+  expectCountersExact,
+  reservationsHeld,
+  sampleUntilCompleted,
+  spawnWorker,
+  waitFor,
+  type WorkerProcess,
+} from "./helpers";
 
 const db = withTestDatabase();
 registerTestFlows();
@@ -106,30 +116,17 @@ describe("worker processes", () => {
     // 2 slots per process, 6 in all against the batch's 4: the cap must hold across processes
     const ws = [worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" })];
     await Promise.all(ws.map((w) => w.ready));
-    let maxRunning = 0;
-    let maxReserved = 0;
-    const done = await waitFor("completed while sampling", async () => {
-      const r = await batchRow(b.id);
-      maxRunning = Math.max(maxRunning, r.running);
-      maxReserved = Math.max(maxReserved, r.reserved as number);
-      return r.status === "completed" && r;
-    }, 60_000);
+    const { done, maxRunning, maxReserved } = await sampleUntilCompleted(b.id, 60_000);
     expect(done.succeeded).toBe(150);
     expect(maxRunning).toBeLessThanOrEqual(4);
     // the workers also held jobs ahead (reservations), and the cap below held with them
     expect(maxReserved).toBeGreaterThan(0);
     expect(maxReserved).toBeLessThanOrEqual(4);
     // the executions themselves, by the database clock: at no start were more than 4 in flight
-    const { rows } = await getPool().query<{ peak: number; pids: number }>(
-      `SELECT max(c)::int AS peak, (SELECT count(DISTINCT pid) FROM test_exec WHERE batch_id = $1)::int AS pids FROM (
-         SELECT (SELECT count(*) FROM test_exec o WHERE o.batch_id = e.batch_id
-                   AND o.started_at <= e.started_at AND (o.ended_at IS NULL OR o.ended_at > e.started_at)) AS c
-         FROM test_exec e WHERE e.batch_id = $1) s`,
-      [b.id],
-    );
-    expect(rows[0]!.peak).toBeLessThanOrEqual(4);
-    expect(rows[0]!.peak).toBeGreaterThanOrEqual(3);
-    expect(rows[0]!.pids).toBeGreaterThanOrEqual(2);
+    const exec = await executions(b.id);
+    expect(exec.peak).toBeLessThanOrEqual(4);
+    expect(exec.peak).toBeGreaterThanOrEqual(3);
+    expect(exec.pids).toBeGreaterThanOrEqual(2);
     await expectCountersExact(b.id);
   });
 
@@ -175,7 +172,7 @@ describe("worker processes", () => {
     const w = worker({ CONCURRENCY: "4", GRACE_MS: "2000" });
     await w.ready;
     const b = await make("t-track", 300, { concurrency: 4, parameters: { delay_ms: 50 } });
-    await waitFor("reservations held", async () => ((await batchRow(b.id)).reserved as number) > 0);
+    await reservationsHeld(b.id);
     w.child.kill("SIGTERM");
     expect(await w.exited).toBe(0);
     const row = await batchRow(b.id);
