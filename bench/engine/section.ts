@@ -34,7 +34,7 @@ export async function setupBatches(
 
 /**
  * The Node flags `npm run worker` gives a standalone worker (package.json), so our worker children
- * run as shipped: e.g. `node --optimize-for-size --import tsx scripts/worker.ts` -> ["--optimize-for-size"].
+ * run as shipped: e.g. `node --max-semi-space-size=4 --import tsx scripts/worker.ts` -> ["--max-semi-space-size=4"].
  */
 export function shippedWorkerFlags(): string[] {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
