@@ -87,6 +87,11 @@ interface EngineSpec {
   profile: boolean;
   /** each job waits this long (0: no-op) */
   delayMs?: number;
+  /**
+   * each worker's concurrency (default the batch's): workers sharing one batch split its slots, as a
+   * user scaling out would set them (at the batch's concurrency, the first worker holds every slot)
+   */
+  workerConcurrency?: number;
 }
 
 async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) => void, spec: EngineSpec): Promise<{ row: Row; profile?: Record<string, unknown> }> {
@@ -99,7 +104,8 @@ async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) 
     if (spec.profile) await mkdir(profDir, { recursive: true });
     const execArgv = spec.profile ? ["--cpu-prof", `--cpu-prof-dir=${profDir}`] : [];
     const before = spec.profile ? new Set(await readdir(profDir)) : new Set<string>();
-    const handles = await startWorkers(url, batchIds, spec.workers, opts.concurrency, execArgv);
+    const workerConcurrency = spec.workerConcurrency ?? opts.concurrency;
+    const handles = await startWorkers(url, batchIds, spec.workers, workerConcurrency, execArgv);
     const results = await Promise.all(handles.map((h) => h.result));
     const t = await jobTiming(url, batchIds);
     const total = spec.batches.reduce((a, b) => a + b, 0);
@@ -116,7 +122,7 @@ async function engineRun(pgs: BenchServer, opts: BenchOptions, log: (l: string) 
       unit,
       rssPeakMb: Math.max(...results.map((r) => r.rssPeakMb)),
       cpuSeconds: round(results.reduce((a, r) => a + r.cpuSeconds, 0), 2),
-      notes: `concurrency ${opts.concurrency} (batch and worker); worker flags ${shippedWorkerFlags().join(" ") || "none"} (as npm run worker)${spec.workers > 1 ? `; jobs per worker ${results.map((r) => r.processed.toLocaleString("en-US")).join(" / ")}` : ""}${ceiling ? `; each job waits ${spec.delayMs} ms: ${opts.concurrency} slots allow at most ${Math.round(ceiling).toLocaleString("en-US")} jobs/s, this is ${round((100 * perSecond) / ceiling, 1)}% of it` : ""}${t.done < total ? `; only ${t.done} of ${total} succeeded` : ""}`,
+      notes: `${workerConcurrency === opts.concurrency ? `concurrency ${opts.concurrency} (batch and worker)` : `batch concurrency ${opts.concurrency}, ${workerConcurrency} per worker`}; worker flags ${shippedWorkerFlags().join(" ") || "none"} (as npm run worker)${spec.workers > 1 ? `; jobs per worker ${results.map((r) => r.processed.toLocaleString("en-US")).join(" / ")}` : ""}${ceiling ? `; each job waits ${spec.delayMs} ms: ${opts.concurrency} slots allow at most ${Math.round(ceiling).toLocaleString("en-US")} jobs/s, this is ${round((100 * perSecond) / ceiling, 1)}% of it` : ""}${t.done < total ? `; only ${t.done} of ${total} succeeded` : ""}`,
     };
     log(`batchboard (${spec.setting}): ${t.done.toLocaleString("en-US")} in ${row.seconds} s = ${row.perSecond?.toLocaleString("en-US")} jobs/s`);
     let profile: Record<string, unknown> | undefined;
@@ -147,7 +153,7 @@ export async function runOursSingle(pgs: BenchServer, opts: BenchOptions, report
 }
 
 /**
- * Our other runs: 2 worker processes on one batch, 20 concurrent batches (the 1-worker run is head to
+ * Our other runs: 2 worker processes sharing one batch's slots, 20 concurrent batches (the 1-worker run is head to
  * head), and one batch of jobs that each wait 5 ms: how close the engine keeps the batch's slots to
  * busy when a job is short but not free (a fast model or service).
  */
@@ -156,7 +162,14 @@ export async function runEngineSection(pgs: BenchServer, opts: BenchOptions, rep
   const per = Math.max(1, Math.round(J / 20));
   const short = Math.min(J, 20_000);
   const runs: EngineSpec[] = [
-    { setting: `2 workers, 1 batch of ${J.toLocaleString("en-US")}`, db: "bench_engine_2w", batches: [J], workers: 2, profile: false },
+    {
+      setting: `2 workers of concurrency ${Math.ceil(opts.concurrency / 2)}, 1 batch of ${J.toLocaleString("en-US")}`,
+      db: "bench_engine_2w",
+      batches: [J],
+      workers: 2,
+      workerConcurrency: Math.ceil(opts.concurrency / 2),
+      profile: false,
+    },
     { setting: `1 worker, 20 batches of ${per.toLocaleString("en-US")}`, db: "bench_engine_20b", batches: Array(20).fill(per) as number[], workers: 1, profile: false },
     { setting: `1 worker, 1 batch of ${short.toLocaleString("en-US")}, 5 ms jobs`, db: "bench_engine_5ms", batches: [short], workers: 1, profile: false, delayMs: 5 },
   ];
