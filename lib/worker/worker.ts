@@ -204,8 +204,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   // counting the ended job until its outcome is written, and the start is reported in that same
   // write or an earlier one), so the batch's concurrency holds across workers without a round trip
   // between one job and the next.
+  // (a batch's queue leaves the map when it empties)
   const reservations = new Map<string, ClaimedJob[]>();
-  let reservedCount = 0;
   // reservations started here whose start the database has not recorded yet (started_at NULL there)
   const promotedUnreported = new Set<number>();
   const batchCache = new Map<string, BatchInfo>();
@@ -349,7 +349,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     const queue = reservations.get(batchId);
     const job = queue?.shift();
     if (!job) return;
-    reservedCount--;
     if (queue!.length === 0) reservations.delete(batchId);
     promotedUnreported.add(job.id);
     run(job);
@@ -357,10 +356,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
 
   /** Forgets the reservations of a batch the database took them back from (paused, stopped, cancelled). */
   function dropReservations(batchId: string): void {
-    const queue = reservations.get(batchId);
-    if (!queue) return;
     reservations.delete(batchId);
-    reservedCount -= queue.length;
   }
 
   /**
@@ -368,7 +364,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
    * here (they have no slot to start in).
    */
   function releaseReservations(all: boolean): void {
-    if (reservedCount === 0) return;
+    if (reservations.size === 0) return;
     const busy = new Set<string>();
     if (!all) for (const a of running.values()) busy.add(a.job.batch_id);
     for (const [b, queue] of reservations) {
@@ -542,7 +538,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     let queue = reservations.get(job.batch_id);
     if (!queue) reservations.set(job.batch_id, (queue = []));
     queue.push(job);
-    reservedCount++;
   }
 
   // ---- the claim loop
@@ -619,7 +614,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         for (const [b, queue] of reservations) {
           const kept = queue.filter((j) => held.has(j.id));
           if (kept.length === queue.length) continue;
-          reservedCount -= queue.length - kept.length;
           if (kept.length) reservations.set(b, kept);
           else reservations.delete(b);
         }
