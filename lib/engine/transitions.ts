@@ -196,10 +196,9 @@ export async function moveBatchJobs(
   error: { code: string; message: string } | null,
   deltas: Deltas,
 ): Promise<number> {
-  const statuses = [...new Set(from.map((f) => (f === "reserved" ? "running" : f)))];
   const { rows } = await client.query<{ old: Counted; n: number }>(
     `WITH t AS (SELECT id, ${countedAs("jobs")} AS old FROM jobs
-                WHERE batch_id = $1 AND status = ANY($2::job_status[]) AND ${countedAs("jobs")} = ANY($6::text[]) FOR UPDATE),
+                WHERE batch_id = $1 AND ${countedAs("jobs")} = ANY($2::text[]) FOR UPDATE),
      u AS (
        UPDATE jobs j SET status = $3::job_status, lease_owner = NULL, lease_expires_at = NULL,
          finished_at = now(), duration_ms = CASE WHEN t.old = 'running' THEN (extract(epoch FROM now() - j.started_at) * 1000)::int ELSE j.duration_ms END,
@@ -207,7 +206,7 @@ export async function moveBatchJobs(
          error_retryable = CASE WHEN $4::text IS NULL THEN j.error_retryable ELSE false END
        FROM t WHERE j.id = t.id RETURNING t.old)
      SELECT old, count(*)::int AS n FROM u GROUP BY old`,
-    [batchId, statuses, to, error?.code ?? null, error?.message ?? null, from],
+    [batchId, from, to, error?.code ?? null, error?.message ?? null],
   );
   // pending jobs moved away: their requeue entries go too (the claim would drop them anyway)
   if (from.includes("pending")) await client.query(`DELETE FROM requeued_jobs WHERE batch_id = $1`, [batchId]);
