@@ -137,12 +137,19 @@ const CAND_COLUMNS = `b.id, GREATEST(b.concurrency - b.running + COALESCE(a.run_
 
 const CYCLE_SQL = `
 WITH input AS (
-  -- the outcomes arrive as ONE JSON array (outcomesJson), results and logs in it as they are. json,
-  -- not jsonb: the parameter is only checked when bound, and parsed once here (measured ~2% faster)
-  SELECT * FROM json_to_recordset($1::json)
-    AS t(id bigint, attempts int, status job_status, result jsonb, error_code text, error_message text,
-         error_retryable bool, cost float8, logs jsonb, delay_ms float8, duration_ms int, release bool, reserved bool)
-  ORDER BY id),
+  -- the outcomes arrive as parallel arrays, zipped by ROWS FROM: the plain columns as SQL arrays, the
+  -- results and the rare extras (error, logs, retry delay, release) as JSON arrays, a result or log
+  -- JSON text going in as it is. (json_to_recordset of one object per outcome, as before, builds a
+  -- hash table of each object's keys: 128 outcomes took 0.73-0.82 ms per SELECT over them, these
+  -- arrays 0.49-0.57 ms, a SELECT 1 0.05 ms)
+  SELECT t.id, t.attempts, t.status, t.cost, t.duration_ms, t.reserved, t.result,
+         t.x->>'error_code' AS error_code, t.x->>'error_message' AS error_message,
+         (t.x->>'error_retryable')::bool AS error_retryable, t.x->'logs' AS logs,
+         (t.x->>'delay_ms')::float8 AS delay_ms, (t.x->>'release')::bool AS release
+  FROM ROWS FROM (unnest($1::bigint[]), unnest($12::int[]), unnest($13::job_status[]), unnest($14::float8[]),
+                  unnest($15::int[]), unnest($16::bool[]), jsonb_array_elements($17::jsonb), jsonb_array_elements($18::jsonb))
+    AS t(id, attempts, status, cost, duration_ms, reserved, result, x)
+  ORDER BY t.id),
 upd AS (
   UPDATE jobs j SET
     status = i.status,
@@ -317,24 +324,30 @@ FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 const finite = (n: number) => (Number.isFinite(n) ? n : 0);
 
 /**
- * The outcomes as one JSON array for json_to_recordset, written directly: `result` and `logs` are
- * JSON text already and go in as they are (no second escaping here), and fields at their defaults
- * are left out.
+ * The outcomes as the cycle statement's parallel arrays ($1 and $12-$18), written directly: `result`
+ * and `logs` are JSON text already and go in as they are (no second escaping here), and the extras
+ * of an outcome at its defaults are a JSON null.
  */
-function outcomesJson(outcomes: readonly Outcome[]): string {
-  let s = "[";
+function outcomeParams(outcomes: readonly Outcome[]): string[] {
+  let ids = "", attempts = "", statuses = "", costs = "", durations = "", reserved = "", results = "", extras = "";
   for (let k = 0; k < outcomes.length; k++) {
     const o = outcomes[k]!;
-    s += `${k ? "," : ""}{"id":${finite(o.id)},"attempts":${finite(o.attempts)},"status":${JSON.stringify(o.status)},"cost":${finite(o.cost)},"duration_ms":${Math.round(finite(o.durationMs))}`;
-    if (o.result != null) s += `,"result":${o.result}`;
-    if (o.error) s += `,"error_code":${JSON.stringify(o.error.code)},"error_message":${JSON.stringify(o.error.message)},"error_retryable":${o.error.retryable === true}`;
-    if (o.logs != null) s += `,"logs":${o.logs}`;
-    if (o.delayMs) s += `,"delay_ms":${finite(o.delayMs)}`;
-    if (o.release) s += `,"release":true`;
-    if (o.reserved) s += `,"reserved":true`;
-    s += "}";
+    const sep = k ? "," : "";
+    ids += sep + finite(o.id);
+    attempts += sep + finite(o.attempts);
+    statuses += sep + o.status;
+    costs += sep + finite(o.cost);
+    durations += sep + Math.round(finite(o.durationMs));
+    reserved += sep + (o.reserved ? "t" : "f");
+    results += sep + (o.result ?? "null");
+    let x = "";
+    if (o.error) x += `,"error_code":${JSON.stringify(o.error.code)},"error_message":${JSON.stringify(o.error.message)},"error_retryable":${o.error.retryable === true}`;
+    if (o.logs != null) x += `,"logs":${o.logs}`;
+    if (o.delayMs) x += `,"delay_ms":${finite(o.delayMs)}`;
+    if (o.release) x += `,"release":true`;
+    extras += sep + (x ? `{${x.slice(1)}}` : "null");
   }
-  return s + "]";
+  return [`{${ids}}`, `{${attempts}}`, `{${statuses}}`, `{${costs}}`, `{${durations}}`, `{${reserved}}`, `[${results}]`, `[${extras}]`];
 }
 
 /**
@@ -351,11 +364,12 @@ export async function runCycle(
 ): Promise<CycleResult> {
   const want = Math.max(0, claim?.want ?? 0);
   const reserve = [...(claim?.reserve ?? [])].filter(([, n]) => n > 0);
+  const [ids, ...rest] = outcomeParams(outcomes);
   const { rows } = await client.query<Omit<ClaimedJob, "id"> & { id: number | string; batches: Moved[] | null; candidates: number | null }>({
     name: "batchboard_cycle",
     text: CYCLE_SQL,
     values: [
-      outcomesJson(outcomes),
+      ids,
       owner,
       HIST_THRESHOLDS,
       HISTOGRAM_SIZE,
@@ -367,6 +381,7 @@ export async function runCycle(
       promoted,
       reserve.map(([b]) => b),
       reserve.map(([, n]) => n),
+      ...rest,
     ],
   });
   let batches: Moved[] = [];
