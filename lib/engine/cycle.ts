@@ -170,8 +170,8 @@ upd AS (
   -- the worker and the database agree on whether the job is still a reservation (started_at NULL):
   -- the counter the outcome moves depends on it
   WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $2 AND j.attempts = i.attempts
-    AND (j.started_at IS NULL) = COALESCE(i.reserved, false)
-  RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms, COALESCE(i.reserved, false) AS reserved,
+    AND (j.started_at IS NULL) = i.reserved
+  RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms, i.reserved,
             width_bucket(i.duration_ms, $3::int[]) AS hb, j.status IN ('succeeded', 'failed') AS done),
 -- reservations this worker started in slots its own jobs of the batch freed (each one's outcome is
 -- in this statement or an earlier one): reserved -> running, the slot count unchanged
