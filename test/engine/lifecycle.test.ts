@@ -31,7 +31,7 @@ import {
 import { getWebhookSecret } from "@/lib/engine/maintenance";
 import { AppError } from "@/lib/errors";
 // not a React hook: the name only says it hooks into beforeAll/afterAll
-import { useTestDatabase as withTestDatabase } from "../helpers/db";
+import { dbNow, useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { batchRow, createTestTables, executions, expectCountersExact, reservationsHeld, sampleUntilCompleted, waitFor } from "./helpers";
 
@@ -62,11 +62,6 @@ function until(id: string, what: string, pred: (b: Batch) => boolean, ms = 20_00
 }
 
 const finished = (b: Batch) => ["completed", "failed", "cancelled"].includes(b.status);
-
-async function dbNow(): Promise<Date> {
-  const { rows } = await getPool().query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
-  return rows[0]!.now;
-}
 
 async function rejects(p: Promise<unknown>, code: string): Promise<AppError> {
   const err = await p.then(() => null, (e: unknown) => e);

@@ -15,7 +15,7 @@ import { withTx } from "@/lib/engine/db";
 import { expireLeases, sweepRetention } from "@/lib/engine/maintenance";
 import { durationBucket, HISTOGRAM_SIZE } from "@/lib/engine/metrics";
 // not a React hook: the name only says it hooks into beforeAll/afterAll
-import { useTestDatabase as withTestDatabase } from "../helpers/db";
+import { dbNow, useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import {
   batchRow,
@@ -242,7 +242,7 @@ describe("fairness", () => {
     // the moment the small batch is visible to every claim: after its creation committed. (Not its
     // created_at: that is its transaction's start, and how long the creation takes is the machine's
     // speed, not the engine's fairness; on a loaded CI machine the big batch ran 80 jobs in that gap.)
-    const visible = (await getPool().query(`SELECT clock_timestamp() AS t`)).rows[0].t as Date;
+    const visible = await dbNow();
     const done = await settled(small.id, 20_000);
     expect(done.counts.succeeded).toBe(1);
     const smallJob = await getPool().query(`SELECT started_at FROM jobs WHERE batch_id = $1`, [small.id]);

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
-import { closeDb } from "@/lib/db/client";
+import { closeDb, getPool } from "@/lib/db/client";
 
 export interface TestDatabase {
   url: string;
@@ -65,4 +65,13 @@ export function useTestDatabase(): () => TestDatabase {
     if (!db) throw new Error("useTestDatabase(): the database is created in beforeAll");
     return db;
   };
+}
+
+/**
+ * The database's clock now. Read after a write has returned, it is later than that write's commit,
+ * so `started_at > dbNow()` counts only what began after the write was visible.
+ */
+export async function dbNow(): Promise<Date> {
+  const { rows } = await getPool().query<{ now: Date }>(`SELECT clock_timestamp() AS now`);
+  return rows[0]!.now;
 }
