@@ -323,12 +323,26 @@ FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 
 const finite = (n: number) => (Number.isFinite(n) ? n : 0);
 
+/** The outcomes as the cycle statement's parallel arrays, as array literals: ids $1, the rest $12-$18. */
+interface OutcomeParams {
+  ids: string;
+  attempts: string;
+  statuses: string;
+  costs: string;
+  durations: string;
+  reserved: string;
+  /** a JSON array */
+  results: string;
+  /** a JSON array: per outcome null or {error_code, error_message, error_retryable, logs, delay_ms, release} */
+  extras: string;
+}
+
 /**
- * The outcomes as the cycle statement's parallel arrays ($1 and $12-$18), written directly: `result`
- * and `logs` are JSON text already and go in as they are (no second escaping here), and the extras
- * of an outcome at its defaults are a JSON null.
+ * The outcomes as the cycle statement's parallel arrays, written directly: `result` and `logs` are
+ * JSON text already and go in as they are (no second escaping here), and the extras of an outcome at
+ * its defaults are a JSON null.
  */
-function outcomeParams(outcomes: readonly Outcome[]): string[] {
+function outcomeParams(outcomes: readonly Outcome[]): OutcomeParams {
   let ids = "", attempts = "", statuses = "", costs = "", durations = "", reserved = "", results = "", extras = "";
   for (let k = 0; k < outcomes.length; k++) {
     const o = outcomes[k]!;
@@ -347,7 +361,16 @@ function outcomeParams(outcomes: readonly Outcome[]): string[] {
     if (o.release) x += `,"release":true`;
     extras += sep + (x ? `{${x.slice(1)}}` : "null");
   }
-  return [`{${ids}}`, `{${attempts}}`, `{${statuses}}`, `{${costs}}`, `{${durations}}`, `{${reserved}}`, `[${results}]`, `[${extras}]`];
+  return {
+    ids: `{${ids}}`,
+    attempts: `{${attempts}}`,
+    statuses: `{${statuses}}`,
+    costs: `{${costs}}`,
+    durations: `{${durations}}`,
+    reserved: `{${reserved}}`,
+    results: `[${results}]`,
+    extras: `[${extras}]`,
+  };
 }
 
 /**
@@ -364,12 +387,12 @@ export async function runCycle(
 ): Promise<CycleResult> {
   const want = Math.max(0, claim?.want ?? 0);
   const reserve = [...(claim?.reserve ?? [])].filter(([, n]) => n > 0);
-  const [ids, ...rest] = outcomeParams(outcomes);
+  const arrays = outcomeParams(outcomes);
   const { rows } = await client.query<Omit<ClaimedJob, "id"> & { id: number | string; batches: Moved[] | null; candidates: number | null }>({
     name: "batchboard_cycle",
     text: CYCLE_SQL,
     values: [
-      ids,
+      arrays.ids,
       owner,
       HIST_THRESHOLDS,
       HISTOGRAM_SIZE,
@@ -381,7 +404,13 @@ export async function runCycle(
       promoted,
       reserve.map(([b]) => b),
       reserve.map(([, n]) => n),
-      ...rest,
+      arrays.attempts,
+      arrays.statuses,
+      arrays.costs,
+      arrays.durations,
+      arrays.reserved,
+      arrays.results,
+      arrays.extras,
     ],
   });
   let batches: Moved[] = [];
