@@ -282,9 +282,10 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         for (const s of res.settled) {
           notifyBatch(s.id, s.status);
           // paused, stopped, cancelled or ended: its reservations were taken back with the change
-          if (s.status !== "pending" && s.status !== "running") dropReservations(s.id);
+          if (s.status !== "pending" && s.status !== "running") reservations.delete(s.id);
         }
-        for (const b of res.stopped) dropReservations(b);
+        // stopped by these outcomes (error policy, threshold, budget): its reservations were skipped with it
+        for (const b of res.stopped) reservations.delete(b);
         // another batch waits for slots (reservations would keep them on this one for another round),
         // or the worker is stopping: all go back; otherwise those with no slot to start in
         releaseReservations(res.contended || stopping);
@@ -354,11 +355,6 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     run(job);
   }
 
-  /** Forgets the reservations of a batch the database took them back from (paused, stopped, cancelled). */
-  function dropReservations(batchId: string): void {
-    reservations.delete(batchId);
-  }
-
   /**
    * Gives reservations back unstarted: all of them, or only those with no job of their batch running
    * here (they have no slot to start in).
@@ -369,7 +365,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (!all) for (const a of running.values()) busy.add(a.job.batch_id);
     for (const [b, queue] of reservations) {
       if (busy.has(b)) continue;
-      dropReservations(b);
+      reservations.delete(b);
       for (const j of queue) release(j, true);
     }
   }
