@@ -528,8 +528,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     a.done = runAttempt(a);
   }
 
-  /** A claimed job: run in its slot, or queued as a reservation. */
+  /**
+   * A claimed job: run in its slot, or queued as a reservation. Once the worker is stopping, a claim
+   * still on its way back (the loop's, or one made by an outcome write that was in flight) is given
+   * back unstarted instead.
+   */
   function start(job: ClaimedJob) {
+    if (stopping) return release(job);
     if (!job.reserved) return run(job);
     let queue = reservations.get(job.batch_id);
     if (!queue) reservations.set(job.batch_id, (queue = []));
@@ -562,12 +567,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       } finally {
         reserved -= free;
       }
-      if (stopping) {
-        // claimed just as stop() was called: give them straight back
-        for (const j of claimed) release(j);
-        break;
-      }
       for (const j of claimed) start(j);
+      if (stopping) break;
       if (claimed.length === 0) {
         // nothing runnable (or candidates locked by another claimer): back off up to pollMs
         await waitForWake(idle);
@@ -668,6 +669,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       clearInterval(maintenanceTimer);
       wakeUp();
       await loop;
+      // an outcome write in flight may be claiming: once it lands, what it claimed is given back (start)
+      await writeChain;
       // reservations have not started: they go back at once
       releaseReservations(true);
       const deadline = Date.now() + graceMs;
