@@ -1,5 +1,6 @@
 // Result export formats. The OpenAI Batch output format lets people moving from that API keep
-// their tooling; CSV follows RFC 4180 (CRLF line ends, fields quoted when they need it).
+// their tooling; CSV follows RFC 4180 (CRLF line ends, fields quoted when they need it), with
+// formula-like text made inert for spreadsheets.
 import type { ResultRow } from "@/lib/engine/types";
 
 export interface OpenAIOutputLine {
@@ -28,10 +29,18 @@ export function openAIOutputLine(row: ResultRow, batchId: string): string {
   return `${JSON.stringify(toOpenAIOutputLine(row, batchId))}\n`;
 }
 
-/** Quotes a CSV field when it holds a comma, quote, CR or LF (or starts/ends with spaces), doubling quotes. */
+// A spreadsheet reads a cell starting with one of these as a formula (TAB and CR because some skip
+// them first); a leading ' makes it text (OWASP's advice for CSV injection).
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * Quotes a CSV field when it holds a comma, quote, CR or LF (or starts/ends with spaces), doubling
+ * quotes. Text that a spreadsheet would run as a formula gets a leading '; numbers and JSON are left alone.
+ */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return "";
-  const text = typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+  let text = typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value);
+  if (typeof value === "string" && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
