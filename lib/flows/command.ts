@@ -2,6 +2,7 @@
 // unless BATCHBOARD_ENABLE_COMMAND_FLOW=1: refused when a batch is created and again when a job runs.
 import { spawn } from "node:child_process";
 import { z } from "zod";
+import { quotedPlaceholderProblem } from "./shell-placeholders";
 import { renderTemplate, shellQuote } from "./template";
 import { defineFlow, FlowError } from "./types";
 
@@ -47,18 +48,28 @@ export const command = defineFlow({
     "Runs a shell command per record with the record as JSON on stdin and/or {{record.field}} arguments (shell-quoted); captures stdout, stderr and the exit code. Disabled unless BATCHBOARD_ENABLE_COMMAND_FLOW=1.",
   parameters: z
     .object({
-      command: z.string().min(1).describe("run by /bin/sh -c; {{record.field}} placeholders are shell-quoted"),
+      command: z
+        .string()
+        .min(1)
+        .describe(
+          "run by /bin/sh -c; each {{record.field}} placeholder becomes one shell-quoted word, so it must stand outside quotes, `...`, $(...) and here-documents (a 422 otherwise). Put -- before record-data arguments so a value starting with - is not read as an option: grep -- {{record.pattern}} file",
+        ),
       stdin: z.enum(["json", "none"]).default("json").describe("send the record's data as JSON on stdin"),
       timeout_ms: z.number().int().min(1).max(3_600_000).default(60_000),
       max_output_bytes: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024).describe("stdout and stderr are each cut at this size"),
       fail_on_nonzero: z.boolean().default(true).describe("a non-zero exit fails the record"),
     })
-    .superRefine((_p, ctx) => {
+    .superRefine((p, ctx) => {
       if (!commandFlowEnabled()) ctx.addIssue({ code: "custom", message: DISABLED_MESSAGE, path: [] });
+      const quoted = quotedPlaceholderProblem(p.command);
+      if (quoted) ctx.addIssue({ code: "custom", message: quoted, path: ["command"] });
     }),
   async run(record, ctx) {
     if (!commandFlowEnabled()) throw new FlowError("command_disabled", DISABLED_MESSAGE, { retryable: false });
     const { params } = ctx;
+    // again here: a batch created before the rule may hold such a command
+    const quoted = quotedPlaceholderProblem(params.command);
+    if (quoted) throw new FlowError("command_invalid", quoted, { retryable: false });
     const line = renderTemplate(params.command, record, shellQuote);
     if (ctx.signal.aborted) throw ctx.signal.reason;
 

@@ -5,6 +5,8 @@ import { FlowError } from "./types";
 import type { FlowRecord } from "./types";
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
+/** The placeholder syntax, for code that must find placeholders exactly as rendering does. */
+export const PLACEHOLDER_PATTERN = PLACEHOLDER.source;
 const WHOLE = /^\{\{\s*([^{}]*?)\s*\}\}$/;
 
 /** Placeholders a template may use: {{record}}, {{record.a.b}}, {{record_id}}. */
