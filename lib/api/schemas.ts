@@ -144,7 +144,11 @@ export const BatchOptionsSchema = z.object({
   timeout_ms: z.number().int().nullable(),
   max_cost: z.number().nullable(),
   priority: z.number().int(),
-  webhook_url: z.string().nullable(),
+  webhook_url: z
+    .string()
+    .nullable()
+    .describe("the completion webhook URL, with query values, user-info and fragment shown as *** (the full URL is kept for delivery)")
+    .meta({ examples: ["https://hooks.example.com/batchboard?token=***&team=***"] }),
   dry_run: z.boolean(),
 });
 

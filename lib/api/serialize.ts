@@ -11,6 +11,27 @@ import type { Batch, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, M
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+/**
+ * A URL as it may be shown to any reader: query values, user-info and fragment replaced by ***
+ * (webhook URLs often carry a token there). The stored URL stays intact for delivery.
+ */
+export function maskUrlSecrets(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return "***";
+  }
+  if (url.username) url.username = "***";
+  if (url.password) url.password = "***";
+  if (url.search) {
+    const parts = url.search.slice(1).split("&").filter(Boolean);
+    url.search = parts.map((p) => (p.includes("=") ? `${p.slice(0, p.indexOf("="))}=***` : "***")).join("&");
+  }
+  if (url.hash) url.hash = "***";
+  return url.toString();
+}
+
 export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
   const c = b.counts;
   const finished = c.succeeded + c.failed + c.cancelled + c.skipped;
@@ -43,7 +64,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       timeout_ms: b.options.timeoutMs,
       max_cost: b.options.maxCost,
       priority: b.options.priority,
-      webhook_url: b.options.webhookUrl,
+      webhook_url: b.options.webhookUrl === null ? null : maskUrlSecrets(b.options.webhookUrl),
       dry_run: b.options.dryRun,
     },
     progress: {

@@ -17,6 +17,38 @@ export const headerValueSchema = z.union([
 ]);
 export type HeaderValue = z.output<typeof headerValueSchema>;
 
+// Header names whose literal value would be a credential stored with the batch and shown to every
+// key that can read it: whole words of the name, and fragments anywhere in it.
+const SECRET_HEADER_WORDS = new Set(["key", "pwd", "bearer"]);
+const SECRET_HEADER_FRAGMENTS = ["auth", "secret", "token", "password", "passwd", "credential", "cookie", "session", "apikey", "signature"];
+const NOT_SECRET_HEADERS = new Set(["idempotency-key"]);
+
+/** Whether a header of this name carries a credential (Authorization, X-API-Key, Cookie, X-Client-Secret, …). */
+export function isSecretHeaderName(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (NOT_SECRET_HEADERS.has(lower)) return false;
+  return lower.split(/[^a-z0-9]+/).some((w) => SECRET_HEADER_WORDS.has(w)) || SECRET_HEADER_FRAGMENTS.some((f) => lower.includes(f));
+}
+
+/** Request headers of a flow's parameters: credentials only by env reference, never as literal text. */
+export const headersSchema = z
+  .record(z.string(), headerValueSchema)
+  .default({})
+  .superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value === "string" && isSecretHeaderName(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `a literal ${name} header would be stored with the batch and shown to everyone who can read it: put the value in an environment variable listed in BATCHBOARD_FLOW_SECRETS and send {"env": "VAR_NAME", "prefix": "Bearer "}`,
+        });
+      }
+    }
+  })
+  .describe(
+    'header values, or {"env": "MY_TOKEN", "prefix": "Bearer "} to read a secret from the worker\'s environment. Literal values of credential headers (Authorization, Cookie, names with auth, key, token, secret, password, session, signature) are refused: use the env form',
+  );
+
 export function readSecretEnv(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === "") {

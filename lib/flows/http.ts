@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { headerValueSchema, requestJson, resolveHeaders } from "./http-client";
+import { headersSchema, requestJson, resolveHeaders } from "./http-client";
 import { renderJsonTemplate, renderTemplate } from "./template";
 import { defineFlow } from "./types";
 
@@ -13,10 +13,7 @@ export const http = defineFlow({
       .regex(/^https?:\/\//i, "must start with http:// or https://")
       .describe("endpoint URL; {{record.field}} placeholders are URL-encoded"),
     method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
-    headers: z
-      .record(z.string(), headerValueSchema)
-      .default({})
-      .describe('header values, or {"env": "MY_TOKEN", "prefix": "Bearer "} to read a secret from the worker\'s environment'),
+    headers: headersSchema,
     body_template: z
       .unknown()
       .optional()
