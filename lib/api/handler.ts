@@ -113,6 +113,16 @@ export async function readJsonBody(request: Request, limit: number): Promise<unk
   return value;
 }
 
+/**
+ * Path segments and query values PostgreSQL cannot store (a %00 in the URL) are refused like such
+ * text in a body: every route would otherwise pass them to a query that fails with a 500.
+ */
+function checkStorable(values: Record<string, unknown>, what: string): void {
+  const bad = findUnstorable(values);
+  if (!bad) return;
+  throw new AppError("validation_failed", `invalid ${what}: ${bad.path}: ${bad.message}`, [{ path: bad.path, message: bad.message }]);
+}
+
 function parseWith<S extends Schema>(schema: S, value: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw validationError(parsed.error, what);
@@ -127,10 +137,11 @@ export function route<P extends Schema | undefined = undefined, Q extends Schema
     try {
       const principal = await authorize(request, options.scope);
       const rawParams = (await ctx?.params) ?? {};
+      checkStorable(rawParams, "path");
+      const rawQuery = searchParamsObject(request.nextUrl.searchParams);
+      checkStorable(rawQuery, "query");
       const params = (options.params ? parseWith(options.params, rawParams, "path") : undefined) as Out<P>;
-      const query = (
-        options.query ? parseWith(options.query, searchParamsObject(request.nextUrl.searchParams), "query") : undefined
-      ) as Out<Q>;
+      const query = (options.query ? parseWith(options.query, rawQuery, "query") : undefined) as Out<Q>;
       let rawBody: unknown = undefined;
       let body = undefined as Out<B>;
       if (options.body) {

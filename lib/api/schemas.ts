@@ -1,6 +1,7 @@
 // The API's zod schemas, request and response, snake_case as on the wire. The same schemas validate
 // input, type the serializers (lib/api/serialize.ts) and generate the OpenAPI document.
 import { z } from "zod";
+import { INT4_MAX } from "@/lib/db/storable";
 
 export const BATCH_STATUSES = ["pending", "running", "paused", "completed", "failed", "cancelled"] as const;
 export const JOB_STATUSES = ["pending", "running", "waiting_input", "succeeded", "failed", "cancelled", "skipped"] as const;
@@ -37,7 +38,7 @@ export const jobParams = z.object({ id: z.string().min(1).max(200), recordId: z.
 
 export const errorThresholdSchema = z.strictObject({
   rate: z.number().gt(0).max(1).describe("fail the batch when failed/finished passes this rate"),
-  min_finished: z.number().int().min(1).describe("only after this many jobs finished"),
+  min_finished: z.number().int().min(1).max(INT4_MAX).describe("only after this many jobs finished"),
 });
 
 export const createBatchSchema = z
@@ -50,7 +51,7 @@ export const createBatchSchema = z
     record_id_field: z.string().min(1).max(200).nullish(),
     shuffle: z.boolean().default(true),
     seed: z.string().max(200).nullish(),
-    max_records: z.number().int().min(1).nullish(),
+    max_records: z.number().int().min(1).max(INT4_MAX).nullish(),
     concurrency: z.number().int().min(1).max(1000).default(5),
     error_policy: z.enum(["continue", "stop"]).default("continue"),
     error_threshold: errorThresholdSchema.nullish(),

@@ -8,6 +8,7 @@ import type pg from "pg";
 import { getConfig } from "@/lib/config";
 import { getPrisma } from "@/lib/db/client";
 import { withTx } from "@/lib/db/tx";
+import { CURSORS, decodeCursor, encodeCursor } from "@/lib/engine/cursor";
 import type { Page } from "@/lib/engine/types";
 import { AppError, notFound } from "@/lib/errors";
 import { parseDataset, type DatasetFormat } from "./parse";
@@ -263,29 +264,11 @@ export async function createDatasetFromRecords(input: CreateDatasetFromRecordsIn
   });
 }
 
-function encodeCursor(parts: unknown[]): string {
-  return Buffer.from(JSON.stringify(parts)).toString("base64url");
-}
-
-function decodeCursor<T extends unknown[]>(cursor: string, check: (v: unknown[]) => v is T): T {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (Array.isArray(v) && check(v)) return v;
-  } catch {
-    // fall through to the 422
-  }
-  throw new AppError("validation_failed", "invalid cursor", [{ path: "cursor", message: "not a cursor this endpoint returned" }]);
-}
-
-const isDatasetCursor = (v: unknown[]): v is [string, string] =>
-  v.length === 2 && typeof v[0] === "string" && !Number.isNaN(Date.parse(v[0])) && typeof v[1] === "string";
-const isPositionCursor = (v: unknown[]): v is [number] => v.length === 1 && Number.isInteger(v[0]);
-
 /** Uploaded and demo datasets, newest first (inline ones belong to their batch and are not listed). */
 export async function listDatasets(options: { cursor?: string | null; limit: number }): Promise<Page<Dataset>> {
   const prisma = getPrisma();
   const kinds = { in: ["upload", "demo"] as ("upload" | "demo")[] };
-  const after = options.cursor ? decodeCursor(options.cursor, isDatasetCursor) : null;
+  const after = decodeCursor(options.cursor, CURSORS.createdAt);
   const where = after
     ? {
         kind: kinds,
@@ -321,7 +304,7 @@ export async function listRecords(
   options: { cursor?: string | null; limit: number },
 ): Promise<Page<DatasetRecordItem>> {
   const dataset = await getDataset(datasetIdOrName);
-  const after = options.cursor ? decodeCursor(options.cursor, isPositionCursor)[0] : -1;
+  const after = decodeCursor(options.cursor, CURSORS.ordinal)?.[0] ?? -1;
   const models = await getPrisma().datasetRecord.findMany({
     where: { datasetId: dataset.id, position: { gt: after } },
     orderBy: { position: "asc" },

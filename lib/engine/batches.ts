@@ -3,7 +3,8 @@ import type pg from "pg";
 import { AppError } from "@/lib/errors";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { BATCH_SELECT, decodeCursor, encodeCursor, toBatch, type BatchRow } from "./map";
+import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
+import { BATCH_SELECT, toBatch, type BatchRow } from "./map";
 import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
 import type { Batch, BatchStatus, JobStatus, Page } from "./types";
 
@@ -33,9 +34,9 @@ export async function listBatches(opts: ListBatchesOptions): Promise<Page<Batch>
   if (opts.q) add((p) => `(b.name ILIKE ${p} OR b.metadata::text ILIKE ${p})`, `%${escapeLike(opts.q)}%`);
   const filterSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
   const filterParams = [...params];
-  const cursor = decodeCursor(opts.cursor, 2);
+  const cursor = decodeCursor(opts.cursor, CURSORS.createdAt);
   if (cursor) {
-    params.push(new Date(String(cursor[0])), String(cursor[1]));
+    params.push(new Date(cursor[0]), cursor[1]);
     where.push(`(b.created_at, b.id) < ($${params.length - 1}, $${params.length})`);
   }
   const limit = Math.max(1, Math.min(opts.limit, 500));

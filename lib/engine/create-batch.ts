@@ -14,6 +14,7 @@ import { COPY_CHUNK_CHARS, escapeCopyText, writeDatasetRecords } from "@/lib/dat
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { getFlowOrThrow, parseFlowParameters } from "@/lib/flows/registry";
 import { databaseUrl, getPool } from "@/lib/db/client";
+import { INT4_MAX } from "@/lib/db/storable";
 import { rowTriggersOff } from "@/lib/db/triggers";
 import { query, withTx } from "./db";
 import { notifyBatch } from "./events";
@@ -31,7 +32,7 @@ function validateOptions(input: CreateBatchInput): void {
     if (!Number.isInteger(v) || v < min || v > max) details.push({ path, message: `must be an integer from ${min} to ${max}` });
   };
   intIn("concurrency", input.concurrency, 1, 1000);
-  intIn("max_records", input.maxRecords, 1, Number.MAX_SAFE_INTEGER);
+  intIn("max_records", input.maxRecords, 1, INT4_MAX);
   intIn("max_retries", input.maxRetries, 0, 100);
   intIn("retry_backoff_ms", input.retryBackoffMs, 0, 86_400_000);
   intIn("timeout_ms", input.timeoutMs, 1, 86_400_000);
@@ -42,8 +43,8 @@ function validateOptions(input: CreateBatchInput): void {
   const t = input.errorThreshold;
   if (t) {
     if (!(t.rate > 0 && t.rate <= 1)) details.push({ path: "error_threshold.rate", message: "must be in (0, 1]" });
-    if (!Number.isInteger(t.minFinished) || t.minFinished < 1) {
-      details.push({ path: "error_threshold.min_finished", message: "must be an integer >= 1" });
+    if (!Number.isInteger(t.minFinished) || t.minFinished < 1 || t.minFinished > INT4_MAX) {
+      details.push({ path: "error_threshold.min_finished", message: `must be an integer from 1 to ${INT4_MAX}` });
     }
   }
   if (input.webhookUrl) {

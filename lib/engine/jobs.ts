@@ -5,7 +5,8 @@ import { getPool } from "@/lib/db/client";
 import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { decodeCursor, encodeCursor, JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
+import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
+import { JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
 import { applyDeltas, countedAs, Deltas, finishIfDone, type Counted } from "./transitions";
 import type { BatchCounts, Job, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 
@@ -66,13 +67,16 @@ export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<
   if (sort === "finished") where.push("j.finished_at IS NOT NULL");
   const filterWhere = [...where];
   const filterParams = [...params];
-  const cursor = decodeCursor(opts.cursor, sort === "ordinal" ? 1 : 2);
-  if (cursor) {
-    if (sort === "ordinal") {
-      params.push(Number(cursor[0]));
+  if (sort === "ordinal") {
+    const cursor = decodeCursor(opts.cursor, CURSORS.ordinal);
+    if (cursor) {
+      params.push(cursor[0]);
       where.push(`j.ordinal > $${params.length}`);
-    } else {
-      params.push(new Date(String(cursor[0])), Number(cursor[1]));
+    }
+  } else {
+    const cursor = decodeCursor(opts.cursor, CURSORS.finishedAt);
+    if (cursor) {
+      params.push(new Date(cursor[0]), cursor[1]);
       where.push(`(j.finished_at, j.id) < ($${params.length - 1}, $${params.length})`);
     }
   }

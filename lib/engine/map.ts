@@ -1,5 +1,4 @@
 // Row -> engine type mapping for the snake_case tables (one place).
-import { AppError } from "@/lib/errors";
 import type { PromptInput } from "@/lib/flows/types";
 import type { Batch, BatchStatus, Job, JobError, JobStatus, Prompt, PromptStatus } from "./types";
 
@@ -190,20 +189,4 @@ export function toPrompt(r: PromptRow): Prompt {
     expiresAt: r.expires_at,
     record: r.record,
   };
-}
-
-/** Opaque keyset cursors: base64url of a JSON array. */
-export function encodeCursor(values: unknown[]): string {
-  return Buffer.from(JSON.stringify(values)).toString("base64url");
-}
-
-export function decodeCursor(cursor: string | undefined | null, arity: number): unknown[] | null {
-  if (!cursor) return null;
-  try {
-    const v = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
-    if (Array.isArray(v) && v.length === arity) return v;
-  } catch {
-    // fall through
-  }
-  throw new AppError("validation_failed", "invalid cursor", [{ path: "cursor", message: "not a cursor this list returned" }]);
 }

@@ -5,7 +5,8 @@ import type { PromptInput } from "@/lib/flows/types";
 import { lockBatch } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { decodeCursor, encodeCursor, PROMPT_SELECT, toPrompt, type PromptRow } from "./map";
+import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
+import { PROMPT_SELECT, toPrompt, type PromptRow } from "./map";
 import { applyDeltas, Deltas } from "./transitions";
 import type { Page, Prompt, PromptStatus } from "./types";
 
@@ -29,9 +30,9 @@ export async function listPrompts(opts: ListPromptsOptions): Promise<Page<Prompt
   }
   const filterWhere = [...where];
   const filterParams = [...params];
-  const cursor = decodeCursor(opts.cursor, 2);
+  const cursor = decodeCursor(opts.cursor, CURSORS.createdAt);
   if (cursor) {
-    params.push(new Date(String(cursor[0])), String(cursor[1]));
+    params.push(new Date(cursor[0]), cursor[1]);
     where.push(`(p.created_at, p.id) > ($${params.length - 1}, $${params.length})`);
   }
   const limit = Math.max(1, Math.min(opts.limit, 500));

@@ -1,6 +1,6 @@
 // Fuzz: well over 1,000 generated malformed requests across every route (wrong types, missing and
 // extra fields, huge numbers, deep JSON, unicode, SQL and HTML payloads, wrong content types, bad
-// cursors and ids). Not one may answer 5xx, every error must be the standard envelope, and the
+// cursors and ids, NUL bytes in path segments and query values). Not one may answer 5xx, every error must be the standard envelope, and the
 // server must be healthy afterwards.
 import { beforeAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../helpers/db";
@@ -35,11 +35,16 @@ const RAW_BODIES = [
 ];
 const CONTENT_TYPES = ["application/json", "text/plain", "application/xml", "multipart/form-data; boundary=zz", "application/x-www-form-urlencoded", ""];
 const QUERY_KEYS = ["limit", "cursor", "status", "q", "format", "bucket", "sort", "batch_id", "token", "name", "flow", "id_field"];
+/** cursors no list ever issued: wrong types, nulls, a number past a double, NUL, a year PostgreSQL refuses */
+const FORGED_CURSORS = [
+  '["x","y"]', "[null,null]", "[1e400]", "[1e400,1e400]", "[-1.5]", '"x"', "{}", "[]", '["2026-01-01T00:00:00.000Z","\\u0000"]',
+  '["+275760-09-13T00:00:00.001Z","a"]', '["2026-01-01T00:00:00.000Z",1e400]', "[2147483648]",
+].map((text) => Buffer.from(text).toString("base64url"));
 const QUERY_VALUES = [
   "-1", "0", "1001", "abc", "1e309", "NaN", "", "%00", "eyJ4IjoxfQ", "!!!notbase64!!!", "' OR 1=1 --", "<b>x</b>", "🙂", "a".repeat(3000),
-  "running,bogus", "jsonl", "xml", "finished", "1.5",
+  "running,bogus", "jsonl", "xml", "finished", "1.5", "\u0000", "a\u0000b", ...FORGED_CURSORS,
 ];
-const IDS = ["nope", "'; DROP TABLE jobs; --", "<script>", "𝕏", "a".repeat(600), "%", "..", "0", "-1", "batch_" + "f".repeat(16)];
+const IDS = ["nope", "'; DROP TABLE jobs; --", "<script>", "𝕏", "a".repeat(600), "%", "..", "0", "-1", "batch_" + "f".repeat(16), "\u0000", "a\u0000b"];
 
 /** A plausible body per route that fuzzing then breaks one field at a time. */
 function baseBody(name: string): Record<string, unknown> {
@@ -151,5 +156,45 @@ describe("fuzzing every route", () => {
     const res = await callRoute(health, "GET");
     expect(res.status).toBe(200);
     console.log(`fuzz: ${sent} requests across ${handlers.length} handlers, 0 answered 5xx`);
+  });
+
+  it("answers a 4xx to a NUL in every path segment and to every forged cursor on every list", async () => {
+    const failures: string[] = [];
+    const check = async (route: ApiRoute, method: Method, options: { params?: Record<string, string>; query?: string }, label: string) => {
+      const controller = new AbortController();
+      const res = await callRoute(route, method, { ...options, signal: controller.signal });
+      const text = res.status >= 400 ? await res.text() : "";
+      if (res.status < 400) {
+        controller.abort();
+        await res.body?.cancel().catch(() => {});
+      }
+      if (res.status < 400 || res.status >= 500) failures.push(`${res.status} ${method} ${route.pattern} ${label}: ${text.slice(0, 160)}`);
+    };
+    let sent = 0;
+    for (const route of routes) {
+      for (const method of HTTP_METHODS.filter((m) => route.handlers[m])) {
+        for (const name of route.params.map((p) => p.replace(/\.\.\.$/, "")).filter((p) => p !== "slug")) {
+          for (const bad of ["\u0000", "x\u0000"]) {
+            const params = { id: fixtures.batchId!, recordId: fixtures.recordId!, [name]: bad };
+            await check(route, method, { params }, `${name}=${JSON.stringify(bad)}`);
+            sent++;
+          }
+        }
+        if (method !== "GET" || route.pattern.includes("/events")) continue;
+        const id = route.pattern.includes("datasets") ? fixtures.datasetId! : fixtures.batchId!;
+        for (const sort of route.pattern.endsWith("/jobs") ? ["ordinal", "finished"] : [null]) {
+          for (const cursor of FORGED_CURSORS) {
+            const query = `${sort ? `sort=${sort}&` : ""}cursor=${cursor}`;
+            const res = await callRoute(route, method, { params: { id, recordId: fixtures.recordId! }, query });
+            sent++;
+            // routes that take no cursor ignore it; the lists must refuse it
+            if (res.status >= 500) failures.push(`${res.status} GET ${route.pattern}?${query}: ${(await res.text()).slice(0, 160)}`);
+            else await res.body?.cancel().catch(() => {});
+          }
+        }
+      }
+    }
+    expect(failures, failures.slice(0, 10).join("\n")).toEqual([]);
+    console.log(`fuzz: ${sent} NUL path segments and forged cursors, 0 answered 5xx`);
   });
 });
