@@ -2,6 +2,7 @@
 
 import { useSearchParams } from "next/navigation";
 import { useState, type FormEvent } from "react";
+import { sameOriginNext } from "@/lib/client/next-path";
 
 export function SignInForm() {
   const params = useSearchParams();
@@ -24,9 +25,8 @@ export function SignInForm() {
         setError(body?.error?.message ?? `sign-in failed (${res.status})`);
         return;
       }
-      const next = params.get("next");
       // a full navigation: the client router cached the redirect that brought us here
-      window.location.assign(next && next.startsWith("/") && !next.startsWith("//") ? next : "/batches");
+      window.location.assign(sameOriginNext(params.get("next"), window.location.origin));
     } catch {
       setError("The Batchboard API could not be reached.");
     } finally {
