@@ -28,6 +28,11 @@ const configSchema = z.object({
   BATCHBOARD_ADMIN_TOKEN: z.string().min(16).optional(),
   BATCHBOARD_ENABLE_COMMAND_FLOW: bool(false),
   BATCHBOARD_HTTP_ALLOWLIST: z.string().optional(),
+  /**
+   * the environment variables flows may read (http headers {"env": ...}, llm/embed api_key_env),
+   * comma separated; BATCHBOARD_*, DATABASE_URL and PG* are never readable, even when listed
+   */
+  BATCHBOARD_FLOW_SECRETS: z.string().optional(),
   BATCHBOARD_MAX_BODY_BYTES: int(64 * 1024 * 1024, 1024),
   BATCHBOARD_MAX_UPLOAD_BYTES: int(1024 * 1024 * 1024, 1024),
   BATCHBOARD_MAX_INLINE_RECORDS: int(100_000, 1),
@@ -36,6 +41,22 @@ const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/**
+ * BATCHBOARD_FLOW_SECRETS as a list of names. Read at each use rather than from the cached config,
+ * like the allowlist: it is consulted when a batch is created and again when each job runs.
+ */
+export function flowSecretNames(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.BATCHBOARD_FLOW_SECRETS ?? "")
+    .split(/[,\s]+/)
+    .map((n) => n.trim())
+    .filter(Boolean);
+}
+
+/** The value of an environment variable a flow may read; callers check the name (lib/flows/secrets.ts). */
+export function flowSecretValue(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env[name];
+}
 
 let cached: Config | undefined;
 

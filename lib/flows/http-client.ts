@@ -3,19 +3,40 @@
 // 4xx final) and JSON decoding with a clear error when the body is not JSON.
 import { z } from "zod";
 import { checkOutboundUrl } from "./outbound";
+import { readFlowSecret, redactSecrets, secretEnvNameSchema } from "./secrets";
 import { FlowError } from "./types";
+
+// What an HTTP header value may hold: no CR, LF, NUL or other control character (a line break would
+// split the header, and the error it causes would quote the value), nothing beyond U+00FF.
+const HEADER_VALUE_INVALID = /[^\t\x20-\x7e\x80-\xff]/;
+const HEADER_VALUE_RULE = "must not contain control characters (CR, LF, NUL, ...) or characters beyond U+00FF";
+const headerText = z.string().refine((v) => !HEADER_VALUE_INVALID.test(v), HEADER_VALUE_RULE);
 
 /** A header value given directly, or read from an environment variable when the job runs (never stored). */
 export const headerValueSchema = z.union([
-  z.string(),
+  headerText,
   z
     .object({
-      env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name"),
-      prefix: z.string().default("").describe('prepended to the value, e.g. "Bearer "'),
+      env: secretEnvNameSchema,
+      prefix: headerText.default("").describe('prepended to the value, e.g. "Bearer "'),
     })
     .strict(),
 ]);
 export type HeaderValue = z.output<typeof headerValueSchema>;
+
+export function resolveHeaders(headers: Record<string, HeaderValue>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, v]) => {
+      if (typeof v === "string") return [name, v];
+      const value = `${v.prefix}${readFlowSecret(v.env)}`;
+      // checked at creation for the prefix; the variable's value (or a batch stored earlier) may still break it
+      if (HEADER_VALUE_INVALID.test(value)) {
+        throw new FlowError("header_invalid", `header ${name} (its prefix and the value of ${v.env}) ${HEADER_VALUE_RULE}`, { retryable: false });
+      }
+      return [name, value];
+    }),
+  );
+}
 
 // Header names whose literal value would be a credential stored with the batch and shown to every
 // key that can read it: whole words of the name, and fragments anywhere in it.
@@ -32,7 +53,7 @@ export function isSecretHeaderName(name: string): boolean {
 
 /** Request headers of a flow's parameters: credentials only by env reference, never as literal text. */
 export const headersSchema = z
-  .record(z.string(), headerValueSchema)
+  .record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be an HTTP header name"), headerValueSchema)
   .default({})
   .superRefine((headers, ctx) => {
     for (const [name, value] of Object.entries(headers)) {
@@ -46,22 +67,8 @@ export const headersSchema = z
     }
   })
   .describe(
-    'header values, or {"env": "MY_TOKEN", "prefix": "Bearer "} to read a secret from the worker\'s environment. Literal values of credential headers (Authorization, Cookie, names with auth, key, token, secret, password, session, signature) are refused: use the env form',
+    'header values, or {"env": "MY_TOKEN", "prefix": "Bearer "} to read a secret from the worker\'s environment (MY_TOKEN must be listed in BATCHBOARD_FLOW_SECRETS). Literal values of credential headers (Authorization, Cookie, names with auth, key, token, secret, password, session, signature) are refused: use the env form',
   );
-
-export function readSecretEnv(name: string): string {
-  const value = process.env[name];
-  if (value === undefined || value === "") {
-    throw new FlowError("secret_missing", `environment variable ${name} is not set on the worker`, { retryable: false });
-  }
-  return value;
-}
-
-export function resolveHeaders(headers: Record<string, HeaderValue>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).map(([name, v]) => [name, typeof v === "string" ? v : `${v.prefix}${readSecretEnv(v.env)}`]),
-  );
-}
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
@@ -90,7 +97,11 @@ export interface JsonResponse {
 }
 
 const SNIPPET = 300;
-const snippet = (text: string) => (text.length > SNIPPET ? `${text.slice(0, SNIPPET)}…` : text);
+// an API may echo what it was sent (an Authorization header in an error body): redacted before cut
+const snippet = (text: string) => {
+  const clean = redactSecrets(text);
+  return clean.length > SNIPPET ? `${clean.slice(0, SNIPPET)}…` : clean;
+};
 
 export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
   const check = await checkOutboundUrl(req.url);
@@ -122,7 +133,7 @@ export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
     }
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const detail = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new FlowError("network_error", `request to ${check.url.host} failed: ${detail}`, { retryable: true, cause: err });
+    throw new FlowError("network_error", `request to ${check.url.host} failed: ${redactSecrets(detail)}`, { retryable: true, cause: err });
   }
 
   const where = `${req.method ?? "POST"} ${check.url.origin}${check.url.pathname}`;

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { readSecretEnv, requestJson } from "./http-client";
+import { requestJson } from "./http-client";
+import { readFlowSecret, secretEnvNameSchema } from "./secrets";
 import { renderTemplate } from "./template";
 import { defineFlow, FlowError } from "./types";
 
@@ -27,14 +28,14 @@ export const baseUrlSchema = z
   .default("https://api.openai.com/v1")
   .describe("OpenAI-compatible API root, e.g. http://localhost:11434/v1 for Ollama");
 
-export const apiKeyEnvSchema = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name")
+export const apiKeyEnvSchema = secretEnvNameSchema
   .optional()
-  .describe("environment variable holding the API key (sent as a Bearer token); unset: no key (local servers)");
+  .describe(
+    "environment variable holding the API key (sent as a Bearer token), listed in BATCHBOARD_FLOW_SECRETS on the server (BATCHBOARD_*, DATABASE_URL, PG* never are); unset: no key (local servers)",
+  );
 
 export function authHeaders(apiKeyEnv: string | undefined): Record<string, string> {
-  return apiKeyEnv ? { authorization: `Bearer ${readSecretEnv(apiKeyEnv)}` } : {};
+  return apiKeyEnv ? { authorization: `Bearer ${readFlowSecret(apiKeyEnv)}` } : {};
 }
 
 export function endpoint(baseUrl: string, path: string): string {

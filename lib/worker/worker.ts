@@ -13,6 +13,7 @@ import { deliverWebhooks, expireLeases, pruneWorkers, sweepOrphanInlineDatasets,
 import { expirePrompts } from "@/lib/engine/prompts";
 import type { LogLine } from "@/lib/engine/types";
 import { getFlow } from "@/lib/flows/registry";
+import { redactSecrets, redactSecretsInJson } from "@/lib/flows/secrets";
 import { FlowError, type AskOptions, type FlowContext, type FlowDefinition } from "@/lib/flows/types";
 
 export type WorkerMode = "in-process" | "standalone" | "route";
@@ -131,7 +132,7 @@ class Attempt implements FlowContext {
   }
 
   log(message: string, level: LogLine["level"] = "info"): void {
-    if (this.logs.length < MAX_LOG_LINES) this.logs.push({ at: new Date().toISOString(), level, message: storableText(String(message).slice(0, MAX_LOG_CHARS)) });
+    if (this.logs.length < MAX_LOG_LINES) this.logs.push({ at: new Date().toISOString(), level, message: storableLine(message) });
   }
   reportCost(amount: number): void {
     if (Number.isFinite(amount) && amount > 0) this.cost += amount;
@@ -156,10 +157,10 @@ class Attempt implements FlowContext {
   }
 
   failure(flowErr: { code: string; message: string; retryable: boolean; retryAfterMs?: number }): Outcome {
-    const err = { ...flowErr, code: storableText(String(flowErr.code)), message: storableText(String(flowErr.message)) };
+    const err = { ...flowErr, code: storableText(String(flowErr.code)), message: storableText(redactSecrets(String(flowErr.message))) };
     const info = this.info;
     const retry = err.retryable && info !== null && this.job.attempts <= info.maxRetries;
-    this.logs.push({ at: new Date().toISOString(), level: "error", message: storableText(`${err.code}: ${err.message}`.slice(0, MAX_LOG_CHARS)) });
+    this.logs.push({ at: new Date().toISOString(), level: "error", message: storableLine(`${err.code}: ${err.message}`) });
     if (retry) {
       return this.outcome({
         status: "pending",
@@ -173,6 +174,11 @@ class Attempt implements FlowContext {
 
 const MAX_LOG_LINES = 100;
 const MAX_LOG_CHARS = 2000;
+
+// Everything a job stores passes through here or storableResult: flows' secrets are redacted first
+// (before any cut, so half a secret is never kept), then made storable.
+const storableLine = (message: unknown) => storableText(redactSecrets(String(message)).slice(0, MAX_LOG_CHARS));
+const storableResult = (json: string) => storableJson(redactSecretsInJson(json));
 const FLUSH_MAX = 500;
 const RETENTION_EVERY_MS = 10 * 60_000;
 
@@ -445,7 +451,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
           job.id,
           job.batch_id,
           key,
-          storableText(String(opts.question)),
+          storableText(redactSecrets(String(opts.question))),
           storableJson(JSON.stringify(opts.input ?? { type: "text" })),
           hasDefault ? storableJson(JSON.stringify(opts.default)) : null,
           opts.timeoutMs ?? null,
@@ -477,7 +483,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
         } catch (err) {
           throw new FlowError("invalid_result", `the flow returned a value JSON cannot hold: ${(err as Error).message}`, { retryable: false });
         }
-        result = a.outcome({ status: "succeeded", result: json === undefined ? null : storableJson(json), error: null });
+        result = a.outcome({ status: "succeeded", result: json === undefined ? null : storableResult(json), error: null });
       }
     } catch (err) {
       const reason = a.reason;
@@ -512,7 +518,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     try {
       await runJob(a);
     } catch (err) {
-      log(`job ${a.job.id} crashed the runner: ${(err as Error).message}`);
+      log(`job ${a.job.id} crashed the runner: ${redactSecrets((err as Error).message)}`);
     } finally {
       running.delete(a.job.id);
       // the slot goes to the batch's next reservation here, unless the database already freed it (the

@@ -9,6 +9,7 @@ import { startTestServer, type TestServer } from "./server";
 
 let server: TestServer;
 const savedAllowlist = process.env.BATCHBOARD_HTTP_ALLOWLIST;
+const savedSecrets = process.env.BATCHBOARD_FLOW_SECRETS;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -19,11 +20,15 @@ afterAll(async () => {
 beforeEach(() => {
   // the test server is on loopback, which is refused unless listed
   process.env.BATCHBOARD_HTTP_ALLOWLIST = "127.0.0.1";
+  // flows read only the variables the operator lists
+  process.env.BATCHBOARD_FLOW_SECRETS = "TEST_API_TOKEN";
   server.requests.length = 0;
 });
 afterEach(() => {
   if (savedAllowlist === undefined) delete process.env.BATCHBOARD_HTTP_ALLOWLIST;
   else process.env.BATCHBOARD_HTTP_ALLOWLIST = savedAllowlist;
+  if (savedSecrets === undefined) delete process.env.BATCHBOARD_FLOW_SECRETS;
+  else process.env.BATCHBOARD_FLOW_SECRETS = savedSecrets;
   delete process.env.TEST_API_TOKEN;
 });
 
