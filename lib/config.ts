@@ -38,6 +38,23 @@ const configSchema = z.object({
   BATCHBOARD_MAX_INLINE_RECORDS: int(100_000, 1),
   BATCHBOARD_MAX_RECORDS_PER_BATCH: int(1_000_000, 1),
   BATCHBOARD_LOAD_DEMO: bool(true),
+  // ---- the database pools (docs/operations.md: "Connections and timeouts")
+  /** connections in a process's main pool (API requests and the in-process worker; or a standalone worker) */
+  BATCHBOARD_DB_POOL_SIZE: int(10, 1),
+  /** how long a request waits for a free pooled connection before it is answered 503 */
+  BATCHBOARD_DB_CONNECT_TIMEOUT_MS: int(5_000, 100),
+  /** statement_timeout of the Next.js server's pool: API requests and its in-process worker */
+  BATCHBOARD_DB_STATEMENT_TIMEOUT_MS: int(60_000),
+  /** statement_timeout of a standalone worker's pool (`npm run worker`) */
+  BATCHBOARD_WORKER_STATEMENT_TIMEOUT_MS: int(300_000),
+  /** statement_timeout of the import pool; 0 (the default) is none: an upload's COPY lasts as long as the upload */
+  BATCHBOARD_IMPORT_STATEMENT_TIMEOUT_MS: int(0),
+  /** idle_in_transaction_session_timeout of every pool: a transaction left waiting on the app ends */
+  BATCHBOARD_DB_IDLE_IN_TRANSACTION_MS: int(60_000, 1000),
+  /** imports (dataset uploads and large inline batches) running at once; more wait in line */
+  BATCHBOARD_IMPORT_CONCURRENCY: int(4, 1),
+  /** how long an import waits in line for one of those places before it is answered 503 */
+  BATCHBOARD_IMPORT_WAIT_MS: int(30_000, 0),
 });
 
 export type Config = z.infer<typeof configSchema>;

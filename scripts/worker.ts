@@ -3,7 +3,7 @@
 // then works until SIGTERM/SIGINT, when it stops claiming, lets running jobs finish within the
 // grace period (BATCHBOARD_SHUTDOWN_GRACE_MS, default 30 s) and releases the rest.
 import { getConfig } from "@/lib/config";
-import { closeDb } from "@/lib/db/client";
+import { closeDb, setWorkerRole } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
 import { startWorker } from "@/lib/engine";
 
@@ -15,6 +15,8 @@ async function main() {
     console.error("[worker] DATABASE_URL is not set: a standalone worker joins an existing Batchboard database.");
     process.exit(2);
   }
+  // its pool gets the worker's session timeouts (docs/operations.md)
+  setWorkerRole();
   await migrate(config.DATABASE_URL, { log });
   const handle = await startWorker({ mode: "standalone", log });
   let stopping = false;

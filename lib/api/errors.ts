@@ -3,6 +3,7 @@
 import "server-only";
 import { NextResponse } from "next/server";
 import { ZodError } from "zod";
+import { unavailableFrom } from "@/lib/db/errors";
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from "@/lib/errors";
 
 export interface ErrorBody {
@@ -37,6 +38,11 @@ export function renderError(err: unknown, context = ""): Response {
   if (err instanceof ZodError) {
     const e = validationError(err, "input");
     return errorResponse(e.code, e.message, e.details);
+  }
+  const unavailable = unavailableFrom(err);
+  if (unavailable) {
+    console.error(`[api] ${context}: ${unavailable.message} (${(err as Error).message})`);
+    return errorResponse(unavailable.code, unavailable.message, unavailable.details, unavailable.headers);
   }
   console.error(`[api] ${context} failed:`, err);
   return errorResponse("internal", "internal error: the server log has the details");

@@ -1,11 +1,23 @@
 // Idempotency-Key for POST /api/batches: the first request with a key stores its response; a retry
 // with the same key and body gets that response again (Idempotent-Replayed: true); the same key
-// with another body is a 409. An advisory lock on the key serialises concurrent retries.
+// with another body is a 409.
+//
+// The first request claims the key with a row (one statement), creates, and stores its response in
+// the transaction that creates, so the batch exists exactly when the response does. Retries arriving
+// meanwhile wait for that response holding no connection (a few short reads), and answer 409 if it
+// does not come within CLAIM_WAIT_MS. A claim whose request died is taken over after CLAIM_STALE_MS;
+// the stale request, should it still be running, then fails to store its response and rolls back.
 import "server-only";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import type pg from "pg";
 import { getPool } from "@/lib/db/client";
 import { AppError } from "@/lib/errors";
 import { json } from "./handler";
+
+/** How long a retry waits for the first request's response before answering 409. */
+const CLAIM_WAIT_MS = 15_000;
+/** A claim this old belongs to a request that died: another may take the key over. */
+const CLAIM_STALE_MS = 120_000;
 
 /** JSON with sorted object keys, so {"a":1,"b":2} and {"b":2,"a":1} hash alike. */
 export function canonicalJson(value: unknown): string {
@@ -34,50 +46,96 @@ export function idempotencyKeyOf(request: Request): string | null {
   return trimmed;
 }
 
+/** Stores the response inside the caller's transaction, which must roll back if this throws. */
+export type StoreResponse = (client: pg.ClientBase, status: number, body: unknown) => Promise<void>;
+
+interface Claim {
+  scope: string;
+  key: string;
+  token: string;
+}
+
+/** Claims the key (a new row, or one whose claim went stale); false when another request holds it. */
+async function tryClaim(scope: string, key: string, hash: string, token: string): Promise<boolean> {
+  const { rowCount } = await getPool().query(
+    `INSERT INTO idempotency_keys (key, scope, request_hash, claim, claimed_at) VALUES ($1, $2, $3, $4, now())
+     ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, claim = EXCLUDED.claim, claimed_at = now()
+       WHERE idempotency_keys.status IS NULL AND idempotency_keys.claimed_at < now() - make_interval(secs => $5::float8 / 1000)`,
+    [key, scope, hash, token, CLAIM_STALE_MS],
+  );
+  return rowCount === 1;
+}
+
+async function storeResponse(client: pg.ClientBase | pg.Pool, claim: Claim, status: number, body: unknown): Promise<void> {
+  const { rowCount } = await client.query(
+    `UPDATE idempotency_keys SET status = $4, response = $5::jsonb, claim = NULL
+     WHERE scope = $1 AND key = $2 AND claim = $3`,
+    [claim.scope, claim.key, claim.token, status, JSON.stringify(body)],
+  );
+  if (rowCount !== 1) {
+    throw new AppError("conflict", "this request outlived its Idempotency-Key claim and a retry took the key over", [
+      { path: "Idempotency-Key", message: "the retry's response is the one kept" },
+    ]);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
  * Runs `create` once per (scope, key): returns its response, or the stored one on a replay.
- * `create` returns [status, body]; only successful responses are stored, so a failed attempt can be retried.
+ * `create` gets `store` (null without a key) to call inside the transaction that creates; it returns
+ * [status, body]. Only successful responses are stored, so a failed attempt can be retried.
  */
 export async function withIdempotency(
   scope: string,
   key: string | null,
   body: unknown,
-  create: () => Promise<[number, unknown]>,
+  create: (store: StoreResponse | null) => Promise<[number, unknown]>,
 ): Promise<Response> {
   if (key === null) {
-    const [status, out] = await create();
+    const [status, out] = await create(null);
     return json(out, status);
   }
   const hash = requestHash(body);
-  const client = await getPool().connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", [scope, key]);
-    const found = await client.query<{ request_hash: string; status: number; response: unknown }>(
+  const claim: Claim = { scope, key, token: randomUUID() };
+  const deadline = Date.now() + CLAIM_WAIT_MS;
+  for (let pause = 10; !(await tryClaim(scope, key, hash, claim.token)); pause = Math.min(pause * 2, 250)) {
+    const { rows } = await getPool().query<{ request_hash: string; status: number | null; response: unknown }>(
       "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
       [scope, key],
     );
-    const prior = found.rows[0];
-    if (prior) {
-      await client.query("COMMIT");
-      if (prior.request_hash !== hash) {
-        throw new AppError("conflict", "this Idempotency-Key was already used with a different request body", [
-          { path: "Idempotency-Key", message: "reuse a key only to retry the identical request" },
-        ]);
-      }
-      return json(prior.response, prior.status, { "Idempotent-Replayed": "true" });
+    const prior = rows[0];
+    if (!prior) continue; // its request failed and let the key go: claim it
+    if (prior.request_hash !== hash) {
+      throw new AppError("conflict", "this Idempotency-Key was already used with a different request body", [
+        { path: "Idempotency-Key", message: "reuse a key only to retry the identical request" },
+      ]);
     }
-    const [status, out] = await create();
-    await client.query(
-      "INSERT INTO idempotency_keys (key, scope, request_hash, status, response) VALUES ($1, $2, $3, $4, $5::jsonb)",
-      [key, scope, hash, status, JSON.stringify(out)],
-    );
-    await client.query("COMMIT");
-    return json(out, status);
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
+    if (prior.status !== null) return json(prior.response, prior.status, { "Idempotent-Replayed": "true" });
+    if (Date.now() > deadline) {
+      throw new AppError("conflict", "a request with this Idempotency-Key is still in progress: retry it later", [
+        { path: "Idempotency-Key", message: "the first request with this key has not finished" },
+      ], { "Retry-After": "1" });
+    }
+    await sleep(pause);
   }
+
+  let stored = false;
+  const store: StoreResponse = async (client, status, out) => {
+    await storeResponse(client, claim, status, out);
+    stored = true;
+  };
+  let result: [number, unknown];
+  try {
+    result = await create(store);
+  } catch (err) {
+    // let a retry have the key (a no-op if a retry already took it over)
+    await getPool()
+      .query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND claim = $3", [scope, key, claim.token])
+      .catch(() => {});
+    throw err;
+  }
+  const [status, out] = result;
+  if (!stored) await storeResponse(getPool(), claim, status, out);
+  return json(out, status);
 }

@@ -15,8 +15,9 @@ export async function ensureAdminAccess(baseUrl: string, log: (line: string) => 
     await client.query("SELECT pg_advisory_xact_lock(hashtext('batchboard:bootstrap-admin'))");
     const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL`);
     if (rows[0]!.n === 0) {
-      const { key, info } = await createApiKey({ name: "initial admin", scopes: ["admin"] });
-      created = { key, token: await createSignInToken(info.id) };
+      // on the locked transaction's own connection: never a second one while holding it
+      const { key, info } = await createApiKey({ name: "initial admin", scopes: ["admin"] }, client);
+      created = { key, token: await createSignInToken(info.id, undefined, client) };
     }
     await client.query("COMMIT");
   } catch (err) {

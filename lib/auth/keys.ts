@@ -2,6 +2,7 @@
 // fast hash is enough; no key can be recovered from the database). Scopes nest: admin > write > read.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { AppError } from "@/lib/errors";
+import type pg from "pg";
 import { getPool } from "@/lib/db/client";
 
 export const SCOPES = ["read", "write", "admin"] as const;
@@ -67,9 +68,12 @@ const toInfo = (r: KeyRow): ApiKeyInfo => ({
 });
 
 /** Creates a key. The returned `key` is the only time it exists in clear. */
-export async function createApiKey(input: { name: string; scopes: Scope[] }): Promise<{ key: string; info: ApiKeyInfo }> {
+export async function createApiKey(
+  input: { name: string; scopes: Scope[] },
+  client: pg.ClientBase | pg.Pool = getPool(),
+): Promise<{ key: string; info: ApiKeyInfo }> {
   const { key, prefix } = generateKey();
-  const { rows } = await getPool().query<KeyRow>(
+  const { rows } = await client.query<KeyRow>(
     `INSERT INTO api_keys (id, name, prefix, hash, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
     [`key_${randomUUID().replace(/-/g, "").slice(0, 16)}`, input.name, prefix, hashKey(key), input.scopes],
   );

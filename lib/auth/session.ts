@@ -2,6 +2,7 @@
 // with (nothing secret in it; revoking the key ends the session). One-time sign-in links for the
 // first start are single-use tokens stored hashed in the settings table.
 import { createHmac, randomBytes } from "node:crypto";
+import type pg from "pg";
 import { getPool } from "@/lib/db/client";
 import { hashKey, safeEqual } from "./keys";
 import { getOrCreateSecret } from "./secrets";
@@ -56,9 +57,13 @@ export function readCookie(request: Request, name: string): string | undefined {
 }
 
 /** A single-use sign-in token for `principalId`, valid for `ttlSeconds`. */
-export async function createSignInToken(principalId: string, ttlSeconds = 24 * 3600): Promise<string> {
+export async function createSignInToken(
+  principalId: string,
+  ttlSeconds = 24 * 3600,
+  client: pg.ClientBase | pg.Pool = getPool(),
+): Promise<string> {
   const token = randomBytes(24).toString("base64url");
-  await getPool().query(`INSERT INTO settings (key, value) VALUES ($1, $2)`, [
+  await client.query(`INSERT INTO settings (key, value) VALUES ($1, $2)`, [
     `signin:${hashKey(token)}`,
     `${principalId}|${Math.floor(Date.now() / 1000) + ttlSeconds}`,
   ]);

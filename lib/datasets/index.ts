@@ -7,6 +7,7 @@ import path from "node:path";
 import type pg from "pg";
 import { getConfig } from "@/lib/config";
 import { getPrisma } from "@/lib/db/client";
+import { inImportTransaction } from "@/lib/db/imports";
 import { withTx } from "@/lib/db/tx";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/engine/cursor";
 import type { Page } from "@/lib/engine/types";
@@ -76,7 +77,7 @@ function nameTaken(name: string): AppError {
   ]);
 }
 
-/** One transaction, never re-run: an import consumes its stream as it goes. */
+/** One transaction on the main pool, never re-run. */
 function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   return withTx(fn, 1);
 }
@@ -207,7 +208,8 @@ export async function importDataset(input: ImportDatasetInput): Promise<Dataset>
   }
 
   const id = newDatasetId();
-  return inTransaction(async (client) => {
+  // on the import pool, once this import's turn comes (lib/db/imports.ts)
+  return inImportTransaction(async (client) => {
     await insertDatasetRow(client, {
       id,
       name,
@@ -250,7 +252,7 @@ export async function createDatasetFromRecords(input: CreateDatasetFromRecordsIn
     return v !== null && typeof v === "object" && !Array.isArray(v);
   });
   const id = newDatasetId();
-  return inTransaction(async (client) => {
+  return inImportTransaction(async (client) => {
     await insertDatasetRow(client, {
       id,
       name,

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import pg from "pg";
+import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { getConfig } from "@/lib/config";
 import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
@@ -13,10 +13,10 @@ import { extractRecordIds, type RecordWithId } from "@/lib/datasets/record-ids";
 import { COPY_CHUNK_CHARS, escapeCopyText, writeDatasetRecords } from "@/lib/datasets/write-records";
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { getFlowOrThrow, parseFlowParameters } from "@/lib/flows/registry";
-import { databaseUrl, getPool } from "@/lib/db/client";
+import { withImportConnections } from "@/lib/db/imports";
 import { INT4_MAX } from "@/lib/db/storable";
 import { rowTriggersOff } from "@/lib/db/triggers";
-import { query, withTx } from "./db";
+import { withTx } from "./db";
 import { notifyBatch } from "./events";
 import { newId } from "./ids";
 import { RunOrder } from "./run-order";
@@ -106,6 +106,8 @@ export const PARALLEL_INLINE_MIN = 20_000;
 export interface CreateBatchOptions {
   /** inline batches of at least this many records and jobs use two connections (tests lower it) */
   parallelInlineMin?: number;
+  /** runs in the creating transaction just before it commits (an Idempotency-Key's stored response) */
+  beforeCommit?: (client: pg.ClientBase, batch: Batch) => Promise<void>;
 }
 
 export async function createBatch(input: CreateBatchInput, options: CreateBatchOptions = {}): Promise<Batch> {
@@ -133,7 +135,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
 
   let row: BatchRow;
   if (inline && Math.min(inline.length, cap ?? Infinity) >= (options.parallelInlineMin ?? PARALLEL_INLINE_MIN)) {
-    row = await createInlineOnTwoConnections(batchRow, inline, idField, cap);
+    row = await createInlineOnTwoConnections(batchRow, inline, idField, cap, options.beforeCommit);
   } else {
     row = await withTx(async (client) => {
       let datasetId: string;
@@ -179,7 +181,9 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
           { path: source.kind === "records" ? "records" : "dataset", message: "no records to run" },
         ]);
       }
-      return setTotal(client, id, total);
+      const created = await setTotal(client, id, total);
+      await options.beforeCommit?.(client, toBatch(created));
+      return created;
     });
   }
   notifyBatch(row.id, row.status);
@@ -206,7 +210,7 @@ function checkBatchSize(count: number, available: number) {
 }
 
 /** The `inline` dataset that holds a batch's records: it belongs to the batch (and is not listed). */
-async function insertInlineDataset(client: pg.ClientBase | pg.Pool, batchId: string, idField: string | null): Promise<string> {
+async function insertInlineDataset(client: pg.ClientBase, batchId: string, idField: string | null): Promise<string> {
   const datasetId = newId("ds");
   await client.query(`INSERT INTO datasets (id, name, kind, format, id_field) VALUES ($1, $2, 'inline', 'inline', $3)`, [
     datasetId,
@@ -262,49 +266,56 @@ async function setTotal(client: pg.ClientBase, id: string, total: number): Promi
 
 /**
  * A large inline batch: its records and its jobs are two COPYs of similar size, each bound by one
- * PostgreSQL backend's CPU, so they run at once on two connections (two transactions):
+ * PostgreSQL backend's CPU, so they run at once on two connections (two transactions), both taken
+ * together from the import pool (lib/db/imports.ts: an import never waits for one while holding the other):
  *  - the inline datasets row is committed first (both sides reference it);
- *  - connection A (its own, not the pool's, so concurrent creations never wait on each other for a
- *    pooled connection) copies the records and commits;
- *  - connection B (pooled) inserts the batch and copies its jobs, and commits only once A has: the
- *    batch never exists without its records, and a failure of A rolls B back;
+ *  - connection A copies the records and commits;
+ *  - connection B inserts the batch and copies its jobs, and commits only once A has: the batch never
+ *    exists without its records, and a failure of A rolls B back;
  *  - whatever fails, the dataset is deleted again (with any records A committed); if the process
  *    dies between A's and B's commits, sweepOrphanInlineDatasets() removes the dataset later.
  * The jobs' run order needs every record's hash before their first row: it is computed while the
  * records' COPY is under way.
  */
-async function createInlineOnTwoConnections(b: BatchRowValues, inline: RecordWithId[], idField: string | null, cap: number | null): Promise<BatchRow> {
+async function createInlineOnTwoConnections(
+  row: BatchRowValues,
+  inline: RecordWithId[],
+  idField: string | null,
+  cap: number | null,
+  beforeCommit: CreateBatchOptions["beforeCommit"],
+): Promise<BatchRow> {
   checkBatchSize(cap === null ? inline.length : Math.min(cap, inline.length), inline.length);
-  const datasetId = await insertInlineDataset(getPool(), b.id, idField);
-  const side = new pg.Client({ connectionString: databaseUrl(), application_name: "batchboard ingest" });
-  side.on("error", () => {}); // a dropped connection rejects the pending query, which is handled below
-  try {
-    const records = (async () => {
-      await side.connect();
-      await side.query("BEGIN");
-      try {
-        await writeInlineRecords(side, datasetId, inline);
-        await side.query("COMMIT");
-      } catch (err) {
-        await side.query("ROLLBACK").catch(() => {});
-        throw err;
-      }
-    })();
+  return withImportConnections(2, async ([a, b]) => {
+    const datasetId = await insertInlineDataset(a!, row.id, idField);
+    const records = inTransactionOn(a!, () => writeInlineRecords(a!, datasetId, inline));
     records.catch(() => {}); // awaited below; no unhandled rejection meanwhile
-    const order = new RunOrder(inline.length, b.shuffle ? b.seed : null).positionsInSlices();
-    const jobs = withTx(async (client) => {
-      await insertBatchRow(client, b, datasetId);
-      const triggersOn = await rowTriggersOff(client);
-      const total = await copyJobs(client, b.id, inline, await order, cap);
+    const order = new RunOrder(inline.length, row.shuffle ? row.seed : null).positionsInSlices();
+    const jobs = inTransactionOn(b!, async () => {
+      await insertBatchRow(b!, row, datasetId);
+      const triggersOn = await rowTriggersOff(b!);
+      const total = await copyJobs(b!, row.id, inline, await order, cap);
       await triggersOn();
       await records; // B commits after A, and not at all if A failed
-      return setTotal(client, b.id, total);
-    }, 1);
+      const created = await setTotal(b!, row.id, total);
+      await beforeCommit?.(b!, toBatch(created));
+      return created;
+    });
     const [r, j] = await Promise.allSettled([records, jobs]);
     if (r.status === "fulfilled" && j.status === "fulfilled") return j.value;
-    await query(`DELETE FROM datasets WHERE id = $1`, [datasetId]).catch(() => {});
+    const dropDataset = `DELETE FROM datasets WHERE id = $1`;
+    await a!.query(dropDataset, [datasetId]).catch(() => b!.query(dropDataset, [datasetId])).catch(() => {});
     throw r.status === "rejected" ? r.reason : (j as PromiseRejectedResult).reason;
-  } finally {
-    await side.end().catch(() => {});
+  });
+}
+
+async function inTransactionOn<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    const out = await fn();
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
   }
 }

@@ -1,4 +1,5 @@
-import { createBatch, listBatches } from "@/lib/engine";
+import type { ClientBase } from "pg";
+import { createBatch, listBatches, type Batch } from "@/lib/engine";
 import { json, route } from "@/lib/api/handler";
 import { idempotencyKeyOf, withIdempotency } from "@/lib/api/idempotency";
 import { createBatchSchema, listBatchesQuery } from "@/lib/api/schemas";
@@ -10,8 +11,10 @@ export const runtime = "nodejs";
 // POST /api/batches – create a batch (the seeds' body verbatim, plus every option); Idempotency-Key aware
 export const POST = route({ scope: "write", body: createBatchSchema }, async ({ body, rawBody, request, principal }) =>
   // keys are per caller: one caller's key never replays another caller's batch
-  withIdempotency(`POST /api/batches ${principal.id}`, idempotencyKeyOf(request), rawBody ?? {}, async () => {
-    const batch = await createBatch(toCreateBatchInput(body));
+  withIdempotency(`POST /api/batches ${principal.id}`, idempotencyKeyOf(request), rawBody ?? {}, async (store) => {
+    // the stored response commits with the batch: a replay never answers for a batch that is not there
+    const beforeCommit = store ? (client: ClientBase, b: Batch) => store(client, 201, toBatchJson(b)) : undefined;
+    const batch = await createBatch(toCreateBatchInput(body), { beforeCommit });
     return [201, toBatchJson(batch)];
   }),
 );

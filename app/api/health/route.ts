@@ -1,22 +1,26 @@
 import { NextResponse } from "next/server";
-import { getPool } from "@/lib/db/client";
+import { getHealthPool, HEALTH_TIMEOUT_MS, openPools, poolLoad } from "@/lib/db/client";
+import { importLoad } from "@/lib/db/imports";
 import { currentMigration } from "@/lib/db/migrate";
 
 export const dynamic = "force-dynamic";
 
-// GET /api/health – 200 when the database answers, 503 when it does not
+// GET /api/health – 200 when the database answers, 503 when it does not; with the pools' load.
+// It asks on a connection of its own: a busy pool is load to report, not a dead database.
 export async function GET() {
+  const { main, import: imports } = openPools();
+  const load = { pool: poolLoad(main), import_pool: poolLoad(imports), imports: importLoad() };
   try {
-    const pool = getPool();
+    const pool = getHealthPool();
     await Promise.race([
       pool.query("SELECT 1"),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("database timeout")), 3000)),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("database timeout")), HEALTH_TIMEOUT_MS)),
     ]);
     const migration = await currentMigration((sql) => pool.query(sql));
-    return NextResponse.json({ status: "ok", database: "up", migration });
+    return NextResponse.json({ status: "ok", database: "up", migration, ...load });
   } catch (err) {
     return NextResponse.json(
-      { status: "unavailable", database: "down", migration: null, message: (err as Error).message },
+      { status: "unavailable", database: "down", migration: null, message: (err as Error).message, ...load },
       { status: 503 },
     );
   }
