@@ -55,6 +55,10 @@ const configSchema = z.object({
   BATCHBOARD_IMPORT_CONCURRENCY: int(4, 1),
   /** how long an import waits in line for one of those places before it is answered 503 */
   BATCHBOARD_IMPORT_WAIT_MS: int(30_000, 0),
+  /** a request body (upload or JSON) with nothing sent for this long is dropped with 408; also the rate's window */
+  BATCHBOARD_UPLOAD_IDLE_TIMEOUT_MS: int(30_000, 100),
+  /** a request body slower than this over such a window is dropped with 408 */
+  BATCHBOARD_UPLOAD_MIN_BYTES_PER_SECOND: int(1024),
 });
 
 export type Config = z.infer<typeof configSchema>;

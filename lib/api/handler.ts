@@ -8,6 +8,7 @@ import { getConfig } from "@/lib/config";
 import { findUnstorable, jsonNestedDeeperThan, MAX_JSON_DEPTH } from "@/lib/db/storable";
 import { AppError } from "@/lib/errors";
 import { authorize, type Principal, type RouteScope } from "./auth";
+import { pacedBody } from "./client-body";
 import { renderError, validationError } from "./errors";
 
 type Schema = z.ZodType;
@@ -60,7 +61,7 @@ export async function readBodyCapped(request: Request, limit: number): Promise<B
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (!request.body) return Buffer.alloc(0);
-  const reader = request.body.getReader();
+  const reader = pacedBody(request.body).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -6,6 +6,7 @@ import { getConfig } from "@/lib/config";
 import { importDataset, type Dataset, type DatasetFormat } from "@/lib/datasets";
 import { multipartBoundary, parseMultipartUpload } from "@/lib/datasets/parse-upload";
 import { AppError } from "@/lib/errors";
+import { pacedBody } from "./client-body";
 import { isJsonContentType } from "./handler";
 
 export interface UploadQuery {
@@ -59,12 +60,14 @@ export async function importUploadedDataset(request: Request, query: UploadQuery
     throw new AppError("payload_too_large", message, [{ path: "file", message }]);
   }
   if (!request.body) throw required("file", "the upload is empty");
+  // a client too slow to keep up the minimum rate is dropped (408), not left holding an import
+  const body = pacedBody(request.body);
   const contentType = request.headers.get("content-type");
 
   if (mediaType(contentType) === "multipart/form-data") {
     const boundary = multipartBoundary(contentType);
     if (!boundary) throw new AppError("bad_request", "multipart/form-data without a boundary");
-    const { fields, file } = await parseMultipartUpload(request.body, boundary);
+    const { fields, file } = await parseMultipartUpload(body, boundary);
     if (!file) throw required("file", 'the form has no "file" field');
     const name = query.name ?? fields.name ?? file.filename?.replace(/\.[^.]+$/, "");
     if (!name) throw required("name", "name is required (?name= or a form field before the file)");
@@ -86,7 +89,7 @@ export async function importUploadedDataset(request: Request, query: UploadQuery
   return importDataset({
     name: query.name,
     format,
-    body: request.body,
+    body,
     idField: query.id_field,
     description: query.description,
     maxBytes,
