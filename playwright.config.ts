@@ -54,6 +54,8 @@ export default defineConfig({
         BATCHBOARD_AUTH: "off",
         // specs stand up local HTTP servers in place of outside services (an upstream, an LLM, a webhook receiver)
         BATCHBOARD_HTTP_ALLOWLIST: "127.0.0.1,localhost",
+        // e2e/security/slow-upload.spec.ts trickles an upload: judge its rate over 3 s, not 30
+        BATCHBOARD_UPLOAD_IDLE_TIMEOUT_MS: "3000",
         ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
       },
     },
