@@ -2,7 +2,7 @@
 // expired leases, expired prompts, webhook deliveries, the retention sweep, stale worker rows.
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
-import { checkOutboundUrl } from "@/lib/flows/outbound";
+import { OutboundRefused, outboundRequest } from "@/lib/flows/outbound-client";
 import { query, withTx } from "./db";
 import { notifyBatch } from "./events";
 import { applyDeltas, Deltas, settleBatches } from "./transitions";
@@ -164,11 +164,10 @@ export async function deliverWebhooks(limit = 10): Promise<number> {
       const body = webhookBody(b);
       const attempt = b.webhook_attempts + 1;
       let error: string | null = null;
-      // private addresses are refused unless allowlisted, checked at every delivery (DNS can change)
-      const outbound = await checkOutboundUrl(b.webhook_url);
       try {
-        if (!outbound.ok) throw new Error(`refused: ${outbound.reason}`);
-        const res = await fetch(b.webhook_url, {
+        // the guarded client: private addresses refused unless allowlisted, checked at every connection
+        const res = await outboundRequest({
+          url: b.webhook_url,
           method: "POST",
           headers: {
             "content-type": "application/json",
@@ -179,12 +178,14 @@ export async function deliverWebhooks(limit = 10): Promise<number> {
           },
           body,
           signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-          redirect: "manual",
+          ignoreBody: true,
         });
-        await res.body?.cancel().catch(() => {});
         if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
       } catch (err) {
-        error = (err as Error).message || String(err);
+        const e = err as NodeJS.ErrnoException;
+        if (err instanceof OutboundRefused) error = `refused: ${e.message}`;
+        else if (e.name === "AbortError" || e.name === "TimeoutError") error = `no answer within ${WEBHOOK_TIMEOUT_MS} ms`;
+        else error = e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message || String(err);
       }
       if (error === null) {
         await query(

@@ -1,8 +1,9 @@
-// The one HTTP call path for the http, llm and embed flows: outbound URL check, per-call timeout
-// tied to the job's abort signal, status mapping (429/5xx retryable honouring Retry-After, other
-// 4xx final) and JSON decoding with a clear error when the body is not JSON.
+// The one HTTP call path for the http, llm and embed flows: the guarded outbound client (URL rules,
+// connections pinned to checked addresses), per-call timeout tied to the job's abort signal, status
+// mapping (429/5xx retryable honouring Retry-After, other 4xx final) and JSON decoding with a clear
+// error when the body is not JSON.
 import { z } from "zod";
-import { checkOutboundUrl } from "./outbound";
+import { OutboundRefused, OutboundResponseTooLarge, outboundRequest, type OutboundResponse } from "./outbound-client";
 import { readFlowSecret, redactSecrets, secretEnvNameSchema } from "./secrets";
 import { FlowError } from "./types";
 
@@ -103,40 +104,42 @@ const snippet = (text: string) => {
   return clean.length > SNIPPET ? `${clean.slice(0, SNIPPET)}…` : clean;
 };
 
-export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
-  const check = await checkOutboundUrl(req.url);
-  if (!check.ok) throw new FlowError("url_not_allowed", check.reason, { retryable: check.retryable ?? false });
+/** The host of a URL for messages ("the URL" when it cannot be parsed). */
+function hostOf(raw: string): string {
+  try {
+    return new URL(raw).host;
+  } catch {
+    return "the URL";
+  }
+}
 
+export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = AbortSignal.any([req.signal, timeout]);
   const headers: Record<string, string> = { accept: "application/json", ...req.headers };
   if (req.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
     headers["content-type"] = "application/json";
   }
-  let res: Response;
-  let text: string;
+  const method = req.method ?? "POST";
+  let res: OutboundResponse;
   try {
-    res = await fetch(check.url, {
-      method: req.method ?? "POST",
-      headers,
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      signal,
-      // not followed: a redirect's target would bypass the outbound URL check (it fails as http_3xx)
-      redirect: "manual",
-    });
-    text = await res.text();
+    res = await outboundRequest({ url: req.url, method, headers, body: req.body === undefined ? undefined : JSON.stringify(req.body), signal });
   } catch (err) {
     // cancellation and shutdown win over our own timeout: the engine reads the signal's reason
     if (req.signal.aborted) throw req.signal.reason;
+    if (err instanceof OutboundRefused) throw new FlowError("url_not_allowed", err.message, { retryable: err.retryable });
     if (timeout.aborted) {
-      throw new FlowError("timeout", `no response from ${check.url.host} within ${req.timeoutMs} ms`, { retryable: true, cause: err });
+      throw new FlowError("timeout", `no response from ${hostOf(req.url)} within ${req.timeoutMs} ms`, { retryable: true, cause: err });
     }
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? (err as Error).message;
-    throw new FlowError("network_error", `request to ${check.url.host} failed: ${redactSecrets(detail)}`, { retryable: true, cause: err });
+    if (err instanceof OutboundResponseTooLarge) throw new FlowError("response_too_large", `${hostOf(req.url)}: ${err.message}`, { retryable: false });
+    const e = err as NodeJS.ErrnoException;
+    const detail = e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message;
+    throw new FlowError("network_error", `request to ${hostOf(req.url)} failed: ${redactSecrets(detail)}`, { retryable: true, cause: err });
   }
 
-  const where = `${req.method ?? "POST"} ${check.url.origin}${check.url.pathname}`;
+  const url = new URL(req.url);
+  const where = `${method} ${url.origin}${url.pathname}`;
+  const text = res.text;
   if (res.status === 429 || res.status >= 500) {
     throw new FlowError(`http_${res.status}`, `${where} answered ${res.status}: ${snippet(text)}`, {
       retryable: true,

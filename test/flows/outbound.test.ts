@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { checkOutboundUrl, checkOutboundUrlStatic, isAllowlisted, isPrivateAddress, parseAllowlist } from "@/lib/flows/outbound";
+import { checkOutboundUrlStatic, isAllowlisted, isPrivateAddress, parseAllowlist } from "@/lib/flows/outbound";
+import { OutboundRefused, outboundRequest } from "@/lib/flows/outbound-client";
 import { parseRetryAfter } from "@/lib/flows/http-client";
 
 const saved = process.env.BATCHBOARD_HTTP_ALLOWLIST;
@@ -36,14 +37,20 @@ describe("outbound URL rules", () => {
   });
 
   it("refuses private addresses without an allowlist and allows them when listed", async () => {
+    // refused before any connection (OutboundRefused), or let through to the network (port 9 is closed here)
+    const outcome = (url: string) =>
+      outboundRequest({ url, method: "GET", headers: {}, signal: AbortSignal.timeout(5000) }).then(
+        () => "answered",
+        (err: unknown) => (err instanceof OutboundRefused ? "refused" : "let through"),
+      );
     delete process.env.BATCHBOARD_HTTP_ALLOWLIST;
-    expect(await checkOutboundUrl("http://127.0.0.1:9/")).toMatchObject({ ok: false });
-    expect(await checkOutboundUrl("http://[::1]:9/")).toMatchObject({ ok: false });
-    expect(await checkOutboundUrl("http://localhost:9/")).toMatchObject({ ok: false });
-    expect(await checkOutboundUrl("http://169.254.169.254/latest/meta-data")).toMatchObject({ ok: false });
+    expect(await outcome("http://127.0.0.1:9/")).toBe("refused");
+    expect(await outcome("http://[::1]:9/")).toBe("refused");
+    expect(await outcome("http://localhost:9/")).toBe("refused");
+    expect(await outcome("http://169.254.169.254/latest/meta-data")).toBe("refused");
     process.env.BATCHBOARD_HTTP_ALLOWLIST = "127.0.0.1:9";
-    expect(await checkOutboundUrl("http://127.0.0.1:9/")).toMatchObject({ ok: true });
-    expect(await checkOutboundUrl("http://127.0.0.1:10/")).toMatchObject({ ok: false });
+    expect(await outcome("http://127.0.0.1:9/")).toBe("let through");
+    expect(await outcome("http://127.0.0.1:10/")).toBe("refused");
   });
 });
 
