@@ -2,7 +2,7 @@
 // expired leases, expired prompts, webhook deliveries, the retention sweep, stale worker rows.
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
-import { OutboundRefused, outboundRequest } from "@/lib/flows/outbound-client";
+import { networkErrorText, OutboundRefused, outboundRequest } from "@/lib/flows/outbound-client";
 import { query, withTx } from "./db";
 import { notifyBatch } from "./events";
 import { applyDeltas, Deltas, settleBatches } from "./transitions";
@@ -185,7 +185,7 @@ export async function deliverWebhooks(limit = 10): Promise<number> {
         const e = err as NodeJS.ErrnoException;
         if (err instanceof OutboundRefused) error = `refused: ${e.message}`;
         else if (e.name === "AbortError" || e.name === "TimeoutError") error = `no answer within ${WEBHOOK_TIMEOUT_MS} ms`;
-        else error = e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message || String(err);
+        else error = networkErrorText(err);
       }
       if (error === null) {
         await query(

@@ -3,7 +3,7 @@
 // mapping (429/5xx retryable honouring Retry-After, other 4xx final) and JSON decoding with a clear
 // error when the body is not JSON.
 import { z } from "zod";
-import { OutboundRefused, OutboundResponseTooLarge, outboundRequest, type OutboundResponse } from "./outbound-client";
+import { networkErrorText, OutboundRefused, OutboundResponseTooLarge, outboundRequest, type OutboundResponse } from "./outbound-client";
 import { readFlowSecret, redactSecrets, secretEnvNameSchema } from "./secrets";
 import { FlowError } from "./types";
 
@@ -132,9 +132,7 @@ export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
       throw new FlowError("timeout", `no response from ${hostOf(req.url)} within ${req.timeoutMs} ms`, { retryable: true, cause: err });
     }
     if (err instanceof OutboundResponseTooLarge) throw new FlowError("response_too_large", `${hostOf(req.url)}: ${err.message}`, { retryable: false });
-    const e = err as NodeJS.ErrnoException;
-    const detail = e.code && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.message;
-    throw new FlowError("network_error", `request to ${hostOf(req.url)} failed: ${redactSecrets(detail)}`, { retryable: true, cause: err });
+    throw new FlowError("network_error", `request to ${hostOf(req.url)} failed: ${redactSecrets(networkErrorText(err))}`, { retryable: true, cause: err });
   }
 
   const url = new URL(req.url);

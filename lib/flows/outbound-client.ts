@@ -44,6 +44,14 @@ export interface OutboundResponse {
 
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
+/** A network error as one line: its code and message (an AggregateError from trying several addresses has no message of its own). */
+export function networkErrorText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { errors?: unknown[] };
+  const message = e?.message || (Array.isArray(e?.errors) ? e.errors.map((x) => (x as Error)?.message).filter(Boolean).join("; ") : "");
+  if (e?.code && !message.includes(e.code)) return message ? `${e.code}: ${message}` : e.code;
+  return message || String(err);
+}
+
 /** A lookup for net.connect: resolves, refuses private answers when `guard`, hands over only what it checked. */
 function pinnedLookup(guard: boolean): LookupFunction {
   return (hostname, options, callback) => {

@@ -64,7 +64,7 @@ function ipv6Bytes(ip: string): number[] | null {
   const groups = (s: string | undefined) => (s ? s.split(":").map((g) => parseInt(g, 16)) : []);
   const front = groups(head);
   const back = groups(tail);
-  const all = tail === undefined ? front : [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
+  const all = tail === undefined ? front : [...front, ...Array<number>(Math.max(0, 8 - front.length - back.length)).fill(0), ...back];
   return all.flatMap((g) => [g >> 8, g & 0xff]);
 }
 
