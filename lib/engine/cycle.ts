@@ -65,7 +65,7 @@ export interface Outcome {
    * outcome moves the batch's `reserved` counter instead of `running`
    */
   reserved?: boolean;
-  /** the flow's value as JSON text (a success) */
+  /** the flow's value as JSON text (a success), or what a failure keeps (FlowError's `result`) */
   result?: string | null;
   error?: { code: string; message: string; retryable: boolean } | null;
   cost: number;
@@ -153,8 +153,10 @@ WITH input AS (
 upd AS (
   UPDATE jobs j SET
     status = i.status,
-    -- a JSON null arrives as SQL NULL: a success stores it as the JSON null it was
-    result = CASE WHEN i.status = 'succeeded' THEN COALESCE(i.result, 'null'::jsonb) END,
+    -- a JSON null arrives as SQL NULL: a success stores it as the JSON null it was; a failure keeps
+    -- what its flow gave with it (an upstream's error response), if anything
+    result = CASE WHEN i.status = 'succeeded' THEN COALESCE(i.result, 'null'::jsonb)
+                  WHEN i.status = 'failed' THEN NULLIF(i.result, 'null'::jsonb) END,
     error_code = i.error_code, error_message = i.error_message, error_retryable = i.error_retryable,
     cost = j.cost + i.cost,
     logs = CASE WHEN i.logs IS NULL THEN j.logs ELSE COALESCE(j.logs, '[]'::jsonb) || i.logs END,

@@ -66,17 +66,20 @@ export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDef
 
 /**
  * Throw from a flow to fail an attempt with a code. `retryable: false` fails the job for good at once;
- * `retryAfterMs` overrides the backoff for the next attempt (e.g. from a Retry-After header).
+ * `retryAfterMs` overrides the backoff for the next attempt (e.g. from a Retry-After header);
+ * `result` is kept as the job's result if this failure is its last (e.g. the upstream's error response).
  */
 export class FlowError extends Error {
   override name = "FlowError";
   readonly code: string;
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
-  constructor(code: string, message: string, options: { retryable?: boolean; retryAfterMs?: number; cause?: unknown } = {}) {
+  readonly result?: unknown;
+  constructor(code: string, message: string, options: { retryable?: boolean; retryAfterMs?: number; result?: unknown; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.retryable = options.retryable ?? true;
     this.retryAfterMs = options.retryAfterMs;
+    this.result = options.result;
   }
 }

@@ -156,7 +156,7 @@ class Attempt implements FlowContext {
     };
   }
 
-  failure(flowErr: { code: string; message: string; retryable: boolean; retryAfterMs?: number }): Outcome {
+  failure(flowErr: { code: string; message: string; retryable: boolean; retryAfterMs?: number; result?: unknown }): Outcome {
     const err = { ...flowErr, code: storableText(String(flowErr.code)), message: storableText(redactSecrets(String(flowErr.message))) };
     const info = this.info;
     const retry = err.retryable && info !== null && this.job.attempts <= info.maxRetries;
@@ -168,7 +168,17 @@ class Attempt implements FlowContext {
         delayMs: err.retryAfterMs ?? backoffMs(info.retryBackoffMs, this.job.attempts),
       });
     }
-    return this.outcome({ status: "failed", error: { code: err.code, message: err.message, retryable: err.retryable } });
+    let kept: string | undefined;
+    try {
+      kept = flowErr.result === undefined ? undefined : (JSON.stringify(flowErr.result) as string | undefined);
+    } catch {
+      kept = undefined; // a value JSON cannot hold is not kept; the error still is
+    }
+    return this.outcome({
+      status: "failed",
+      error: { code: err.code, message: err.message, retryable: err.retryable },
+      ...(kept === undefined ? {} : { result: storableResult(kept) }),
+    });
   }
 }
 
