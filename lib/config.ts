@@ -1,5 +1,6 @@
 // Every environment variable Batchboard reads, validated once. README.md documents each of them.
 import { z } from "zod";
+import { matchRoute, parseModelRoutes, type ModelRoute } from "./openai/routes";
 
 const bool = (fallback: boolean) =>
   z
@@ -59,6 +60,22 @@ const configSchema = z.object({
   BATCHBOARD_UPLOAD_IDLE_TIMEOUT_MS: int(30_000, 100),
   /** a request body slower than this over such a window is dropped with 408 */
   BATCHBOARD_UPLOAD_MIN_BYTES_PER_SECOND: int(1024),
+  // ---- the OpenAI-compatible Batch API (/v1)
+  /** the upstream of /v1 batch requests no BATCHBOARD_MODEL_ROUTES entry matches (the variable the OpenAI SDKs read) */
+  OPENAI_BASE_URL: z.string().regex(/^https?:\/\//i, "must start with http:// or https://").default("https://api.openai.com/v1"),
+  /** the API key sent to OPENAI_BASE_URL; unset: no Authorization header (local servers) */
+  OPENAI_API_KEY: z.string().optional(),
+  /** /v1 batch upstreams by model glob: `llama3*=http://localhost:11434/v1;key=VAR;input_per_1m=N;output_per_1m=N` */
+  BATCHBOARD_MODEL_ROUTES: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      try {
+        parseModelRoutes(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -92,4 +109,25 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cached = parsed.data;
   }
   return cached;
+}
+
+/**
+ * The upstream for a /v1 batch request with this `model`: the first BATCHBOARD_MODEL_ROUTES entry whose
+ * glob matches, with its key read from the variable the entry names, else OPENAI_BASE_URL with
+ * OPENAI_API_KEY. Only variables the operator named are read; a request never chooses one.
+ */
+export function routeForModel(model: unknown, env: NodeJS.ProcessEnv = process.env): ModelRoute {
+  const config = getConfig(env);
+  const spec = matchRoute(parseModelRoutes(config.BATCHBOARD_MODEL_ROUTES), model);
+  if (spec) {
+    const apiKey = spec.keyEnv ? env[spec.keyEnv] || undefined : undefined;
+    return { name: spec.pattern, baseUrl: spec.baseUrl, keyEnv: spec.keyEnv, apiKey, prices: spec.prices };
+  }
+  return {
+    name: "default",
+    baseUrl: config.OPENAI_BASE_URL.replace(/\/+$/, ""),
+    keyEnv: config.OPENAI_API_KEY ? "OPENAI_API_KEY" : null,
+    apiKey: config.OPENAI_API_KEY || undefined,
+    prices: { inputPer1m: 0, outputPer1m: 0 },
+  };
 }

@@ -88,13 +88,22 @@ export interface JsonRequest {
   body?: unknown;
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * "throw" (default): a 3xx-5xx answer is a FlowError (429 and 5xx retryable). "return": it is returned
+   * like a success, for callers that keep the upstream's answer (the caller classifies it).
+   */
+  httpErrors?: "throw" | "return";
 }
 
 export interface JsonResponse {
   status: number;
   headers: Headers;
-  /** the decoded JSON body; null for an empty body */
+  /** the decoded JSON body; null for an empty body, or a non-JSON error body returned with httpErrors "return" */
   json: unknown;
+  /** the body as text when it is not JSON (httpErrors "return" only) */
+  text?: string;
+  /** the Retry-After header as milliseconds, when present */
+  retryAfterMs?: number;
 }
 
 const SNIPPET = 300;
@@ -138,10 +147,18 @@ export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
   const url = new URL(req.url);
   const where = `${method} ${url.origin}${url.pathname}`;
   const text = res.text;
+  const retryAfterMs = parseRetryAfter(res.headers.get("retry-after"));
+  if (req.httpErrors === "return" && res.status >= 300) {
+    try {
+      return { status: res.status, headers: res.headers, json: text.trim() === "" ? null : JSON.parse(text), retryAfterMs };
+    } catch {
+      return { status: res.status, headers: res.headers, json: null, text: snippet(text), retryAfterMs };
+    }
+  }
   if (res.status === 429 || res.status >= 500) {
     throw new FlowError(`http_${res.status}`, `${where} answered ${res.status}: ${snippet(text)}`, {
       retryable: true,
-      retryAfterMs: parseRetryAfter(res.headers.get("retry-after")),
+      retryAfterMs,
     });
   }
   if (res.status >= 300) {

@@ -8,11 +8,12 @@ import { echo } from "./echo";
 import { embed } from "./embed";
 import { http } from "./http";
 import { llm } from "./llm";
+import { openai } from "./openai";
 import { review } from "./review";
 import { sleep } from "./sleep";
 import type { FlowDefinition } from "./types";
 
-const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, classify, review, command];
+const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, openai, classify, review, command];
 
 const flows = new Map<string, FlowDefinition>(builtIn.map((f) => [f.name, f]));
 
