@@ -1,6 +1,6 @@
 // Result export formats. The OpenAI Batch output format lets people moving from that API keep
-// their tooling; CSV follows RFC 4180 (CRLF line ends, fields quoted when they need it), with
-// formula-like text made inert for spreadsheets.
+// their tooling (and is what /v1 output and error files hold); CSV follows RFC 4180 (CRLF line
+// ends, fields quoted when they need it), with formula-like text made inert for spreadsheets.
 import type { ResultRow } from "@/lib/engine/types";
 
 export interface OpenAIOutputLine {
@@ -10,18 +10,37 @@ export interface OpenAIOutputLine {
   error: { code: string; message: string } | null;
 }
 
+type KeptResponse = NonNullable<OpenAIOutputLine["response"]>;
+
+/** The upstream response a flow kept in its result (`openai`, `llm`: `{ response: {status_code, request_id, body} }`). */
+export function keptResponse(result: unknown): KeptResponse | null {
+  const r = (result as { response?: unknown } | null)?.response as Partial<KeptResponse> | undefined;
+  if (!r || typeof r !== "object" || typeof r.status_code !== "number" || typeof r.request_id !== "string" || !("body" in r)) return null;
+  return { status_code: r.status_code, request_id: r.request_id, body: r.body };
+}
+
+// OpenAI's wording for requests a batch never ran, by the code the job ended with
+const NOT_RUN: Record<string, { code: string; message: string }> = {
+  cancelled: { code: "batch_cancelled", message: "This request was not executed because the batch was cancelled." },
+  batch_expired: { code: "batch_expired", message: "This request could not be executed before the completion window expired." },
+};
+
 /**
- * One line of an OpenAI Batch output file (https://platform.openai.com/docs/api-reference/batch):
- * a succeeded job becomes a 200 response whose body is the flow's result; anything else an error.
+ * One line of an OpenAI Batch output file (https://platform.openai.com/docs/api-reference/batch): the
+ * upstream response a flow kept, unchanged (failures included: a 4xx keeps its status and body);
+ * else a succeeded job becomes a 200 response whose body is the flow's result, and anything else an error.
  */
 export function toOpenAIOutputLine(row: ResultRow, batchId: string): OpenAIOutputLine {
-  const requestId = `${batchId}:${row.recordId}`;
   const id = `${batchId}_${row.position}`;
+  const kept = keptResponse(row.result);
+  if (kept) return { id, custom_id: row.recordId, response: kept, error: null };
   if (row.status === "succeeded") {
+    const requestId = `${batchId}:${row.recordId}`;
     return { id, custom_id: row.recordId, response: { status_code: 200, request_id: requestId, body: row.result ?? null }, error: null };
   }
   const error = row.error ?? { code: row.status, message: `job ${row.status}`, retryable: false };
-  return { id, custom_id: row.recordId, response: null, error: { code: error.code, message: error.message } };
+  const notRun = row.status === "cancelled" ? NOT_RUN[error.code] : undefined;
+  return { id, custom_id: row.recordId, response: null, error: notRun ?? { code: error.code, message: error.message } };
 }
 
 /** The line as JSONL text (with its newline). */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { requestJson } from "./http-client";
+import type { KeptResponse } from "./openai";
 import { readFlowSecret, secretEnvNameSchema } from "./secrets";
 import { renderTemplate } from "./template";
 import { defineFlow, FlowError } from "./types";
@@ -101,10 +102,12 @@ export const llm = defineFlow({
     if (!message) throw new FlowError("invalid_response", "the response has no choices[0].message", { retryable: false });
     if (message.refusal) throw new FlowError("model_refused", `the model refused: ${message.refusal}`, { retryable: false });
     const content = typeof message.content === "string" ? message.content : "";
-    const result: { content: string; parsed?: unknown; usage: typeof usage; model: string } = {
+    const result: { content: string; parsed?: unknown; usage: typeof usage; model: string; response: KeptResponse } = {
       content,
       usage,
       model: completion.model ?? params.model,
+      // the completion as it came: the openai export writes it unchanged
+      response: { status_code: res.status, request_id: res.headers.get("x-request-id") ?? `req_${ctx.batchId}_${record.position}`, body: res.json },
     };
     if (format && format.type !== "text") {
       try {

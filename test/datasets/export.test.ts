@@ -29,6 +29,26 @@ describe("OpenAI Batch output lines", () => {
     });
     expect(toOpenAIOutputLine({ ...ok, status: "skipped", result: null }, "b").error?.code).toBe("skipped");
   });
+
+  it("writes a response the flow kept unchanged, a failure's too, and OpenAI's codes for requests never run", () => {
+    const completion = { id: "chatcmpl-9", object: "chat.completion", choices: [{ message: { content: "hi" } }] };
+    const llmResult = { content: "hi", usage: {}, model: "m", response: { status_code: 200, request_id: "req_up", body: completion } };
+    expect(toOpenAIOutputLine({ ...ok, result: llmResult }, "b")).toEqual({
+      id: "b_0",
+      custom_id: "req-1",
+      response: { status_code: 200, request_id: "req_up", body: completion },
+      error: null,
+    });
+    const rejected = { response: { status_code: 400, request_id: "req_400", body: { error: { message: "bad", type: "invalid_request_error" } } } };
+    expect(toOpenAIOutputLine({ ...failed, result: rejected }, "b")).toMatchObject({ response: rejected.response, error: null });
+    const cancelled = { ...failed, status: "cancelled" as const, error: { code: "cancelled", message: "batch cancelled", retryable: false } };
+    expect(toOpenAIOutputLine(cancelled, "b").error?.code).toBe("batch_cancelled");
+    const expired = { ...cancelled, error: { code: "batch_expired", message: "expired", retryable: false } };
+    expect(toOpenAIOutputLine(expired, "b").error).toEqual({
+      code: "batch_expired",
+      message: "This request could not be executed before the completion window expired.",
+    });
+  });
 });
 
 describe("results CSV", () => {

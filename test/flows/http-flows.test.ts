@@ -164,6 +164,8 @@ describe("llm flow", () => {
       content: "Positive.",
       usage: { prompt_tokens: 1200, completion_tokens: 300, total_tokens: 1500 },
       model: "test-model-2024",
+      // the completion as it came, for the openai export
+      response: { status_code: 200, request_id: "req_batch_test_0", body: completion("Positive.") },
     });
     // 1200 * 2.5 / 1e6 + 300 * 10 / 1e6
     expect(harness.totalCost()).toBeCloseTo(0.006, 10);
