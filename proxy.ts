@@ -12,6 +12,6 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // pages only: the API answers 401 itself, and assets must load on the sign-in page
-  matcher: ["/((?!api|signin|docs|_next|favicon.ico).*)"],
+  // pages only: the API (/api, and the OpenAI-compatible /v1) answers 401 itself, and assets must load on the sign-in page
+  matcher: ["/((?!api|v1|signin|docs|_next|favicon.ico).*)"],
 };

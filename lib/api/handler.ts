@@ -21,6 +21,8 @@ export interface RouteOptions<P, Q, B> {
   body?: B;
   /** overrides BATCHBOARD_MAX_BODY_BYTES for this route's JSON body */
   maxBodyBytes?: number;
+  /** renders a failure (default: the one error body); /v1 routes add OpenAI's fields */
+  renderError?: (err: unknown, context: string) => Response;
 }
 
 export interface RouteInput<P, Q, B> {
@@ -152,7 +154,7 @@ export function route<P extends Schema | undefined = undefined, Q extends Schema
       const out = await handler({ params, query, body, request, principal, rawBody });
       return out instanceof Response ? out : json(out);
     } catch (err) {
-      return renderError(err, `${request.method} ${request.nextUrl.pathname}`);
+      return (options.renderError ?? renderError)(err, `${request.method} ${request.nextUrl.pathname}`);
     }
   };
 }

@@ -3,6 +3,7 @@
 import "server-only";
 import { z } from "zod";
 import type { RouteScope } from "./auth";
+import { v1OpenApi } from "@/lib/openai/openapi";
 import * as S from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
@@ -201,14 +202,19 @@ export function openApiDocument(): JsonSchema {
     }
     (paths[op.path] ??= {})[op.method] = operation;
   }
-  const schemas = Object.fromEntries(COMPONENTS.map(([name, s]) => [name, toSchema(s, REQUEST_COMPONENTS.has(name) ? "input" : "output")]));
+  const v1 = v1OpenApi(); // the OpenAI-compatible Batch API under /v1
+  Object.assign(paths, v1.paths);
+  const schemas = {
+    ...Object.fromEntries(COMPONENTS.map(([name, s]) => [name, toSchema(s, REQUEST_COMPONENTS.has(name) ? "input" : "output")])),
+    ...v1.schemas,
+  };
   cached = {
     openapi: "3.1.0",
     info: {
       title: "Batchboard API",
       version: "1",
       description:
-        "Run one flow over every record of a dataset. JSON is snake_case; every error is { error: { code, message, details } }. Lists are { items, next_cursor, total } with ?limit=&cursor=.",
+        "Run one flow over every record of a dataset. JSON is snake_case; every error is { error: { code, message, details } }. Lists are { items, next_cursor, total } with ?limit=&cursor=. Under /v1, an OpenAI-compatible Batch API (files and batches) with OpenAI's objects; its errors carry OpenAI's type and param too.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],

@@ -12,7 +12,7 @@ import { withTx } from "@/lib/db/tx";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/engine/cursor";
 import type { Page } from "@/lib/engine/types";
 import { AppError, notFound } from "@/lib/errors";
-import { parseDataset, type DatasetFormat } from "./parse";
+import { parseDataset, type DatasetFormat, type ParseResult } from "./parse";
 import { extractRecordIds } from "./record-ids";
 import { writeDatasetRecords, type DatasetRecordRow } from "./write-records";
 
@@ -51,6 +51,12 @@ export interface ImportDatasetInput {
   kind?: "upload" | "demo";
   /** refuse the upload past this many bytes (default BATCHBOARD_MAX_UPLOAD_BYTES) */
   maxBytes?: number;
+  /** parses the body in place of `format`'s parser (the /v1 files' import, which sets lines aside) */
+  parse?: (bytes: AsyncIterable<Uint8Array>) => ParseResult;
+  /** a file whose every line was set aside is still imported, with no records */
+  allowEmpty?: boolean;
+  /** runs in the import's transaction once the records are in: a failure undoes the whole import */
+  inTransaction?: (client: pg.PoolClient, dataset: Dataset) => Promise<void>;
 }
 
 export const DEMO_DATASET_NAME = "demo-reviews";
@@ -190,7 +196,8 @@ export async function importDataset(input: ImportDatasetInput): Promise<Dataset>
   const idField = input.idField?.trim() || undefined;
   const maxBytes = input.maxBytes ?? getConfig().BATCHBOARD_MAX_UPLOAD_BYTES;
   const counter = { bytes: 0 };
-  const parsed = parseDataset(input.format, byteChunks(input.body, maxBytes, counter), { idField });
+  const bytes = byteChunks(input.body, maxBytes, counter);
+  const parsed = input.parse ? input.parse(bytes) : parseDataset(input.format, bytes, { idField });
 
   // position -> source line, for naming the line of a row PostgreSQL refuses (4 bytes a record)
   let lines = new Uint32Array(1024);
@@ -221,11 +228,13 @@ export async function importDataset(input: ImportDatasetInput): Promise<Dataset>
     const { count } = await writeDatasetRecords(client, id, rows(), {
       describePosition: (p) => `line ${lines[p] ?? p + 1}`,
     });
-    if (count === 0) {
+    if (count === 0 && !input.allowEmpty) {
       const message = "the file has no records";
       throw new AppError("validation_failed", message, [{ path: "file", message }]);
     }
-    return finishDatasetRow(client, id, { recordCount: count, sizeBytes: counter.bytes, idField: parsed.idField() });
+    const dataset = await finishDatasetRow(client, id, { recordCount: count, sizeBytes: counter.bytes, idField: parsed.idField() });
+    await input.inTransaction?.(client, dataset);
+    return dataset;
   });
 }
 

@@ -52,6 +52,13 @@ describe("parseMultipartUpload", () => {
     expect(await collect(file!.body)).toBe(FILE);
   });
 
+  it.each([1, 5, 100_000])("reads the fields after the file once it has been read (%i-byte chunks)", async (size) => {
+    const upload = await parseMultipartUpload(chunked(FORM, size), BOUNDARY);
+    await expect(upload.fieldsAfter()).rejects.toThrow(/before the file part was read/);
+    expect(await collect(upload.file!.body)).toBe(FILE);
+    expect(await upload.fieldsAfter()).toEqual({ after: "ignored" });
+  });
+
   it("returns no file when the form has none", async () => {
     const form = body(`--${BOUNDARY}\nContent-Disposition: form-data; name="name"\n\nx\n--${BOUNDARY}--\n`);
     const { fields, file } = await parseMultipartUpload(chunked(form, 5), BOUNDARY);

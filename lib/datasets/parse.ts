@@ -41,7 +41,7 @@ export function invalidAt(line: number, message: string): AppError {
 }
 
 /** Decodes UTF-8 (dropping a BOM), refusing invalid bytes with the line they are near. */
-async function* decodeText(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+export async function* decodeText(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let line = 1;
   for await (const chunk of bytes) {
@@ -63,14 +63,14 @@ async function* decodeText(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<str
   if (rest) yield rest;
 }
 
-interface SourceText {
+export interface SourceText {
   text: string;
   /** 1-based line the text starts on */
   line: number;
 }
 
 /** Non-blank lines with their 1-based numbers, a batch per text chunk; \r\n and \n both end a line. */
-async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<SourceText[]> {
+export async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<SourceText[]> {
   let pending = "";
   let line = 1;
   for await (const chunk of text) {
@@ -90,7 +90,7 @@ async function* splitLines(text: AsyncIterable<string>): AsyncGenerator<SourceTe
   if (pending.trim()) yield [{ text: pending, line }];
 }
 
-function parseJsonAt(text: string, line: number): unknown {
+export function parseJsonAt(text: string, line: number): unknown {
   let value: unknown;
   try {
     value = JSON.parse(text);

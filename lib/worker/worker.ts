@@ -14,6 +14,7 @@ import { expirePrompts } from "@/lib/engine/prompts";
 import type { LogLine } from "@/lib/engine/types";
 import { getFlow } from "@/lib/flows/registry";
 import { redactSecrets, redactSecretsInJson } from "@/lib/flows/secrets";
+import { sweepOpenAIBatches } from "@/lib/openai/sweep";
 import { FlowError, type AskOptions, type FlowContext, type FlowDefinition } from "@/lib/flows/types";
 
 export type WorkerMode = "in-process" | "standalone" | "route";
@@ -661,6 +662,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       const prompts = await expirePrompts();
       if (expired || prompts) wakeUp();
       await deliverWebhooks();
+      await sweepOpenAIBatches();
       if (Date.now() - lastRetention > RETENTION_EVERY_MS) {
         lastRetention = Date.now();
         const n = await sweepRetention();

@@ -33,9 +33,10 @@ export function patternOf(file: string): string {
   return `/${rel}`;
 }
 
-export async function loadApiRoutes(): Promise<ApiRoute[]> {
+/** Every route under `root` (default app/api; app/v1 for the OpenAI-compatible API). */
+export async function loadApiRoutes(root?: string): Promise<ApiRoute[]> {
   const routes: ApiRoute[] = [];
-  for (const file of routeFiles()) {
+  for (const file of routeFiles(root)) {
     const mod = (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
     const handlers: ApiRoute["handlers"] = {};
     for (const m of HTTP_METHODS) if (typeof mod[m] === "function") handlers[m] = mod[m] as Handler;

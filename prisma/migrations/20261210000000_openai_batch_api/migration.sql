@@ -35,7 +35,6 @@ CREATE TABLE "openai_batches" (
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
     "model" TEXT,
     "errors" JSONB,
-    "cancelling_at" TIMESTAMPTZ(3),
     "output_file_id" TEXT,
     "error_file_id" TEXT,
     "finalized_at" TIMESTAMPTZ(3),
