@@ -4,6 +4,9 @@ const PORT = Number(process.env.E2E_PORT ?? 3100);
 /** the second server, with authentication on */
 export const AUTH_PORT = PORT + 50;
 export const E2E_ADMIN_TOKEN = "e2e-admin-token-not-a-secret-0123456789";
+/** the OpenAI-compatible upstream the /v1 specs stand up on 127.0.0.1 (e2e/api/openai-batch.spec.ts) */
+export const OPENAI_MOCK_PORT = PORT + 25;
+export const OPENAI_MOCK_KEYS = { default: "e2e-upstream-key-not-a-secret", embeddings: "e2e-embeddings-key-not-a-secret" };
 const executablePath = process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE || undefined;
 
 export default defineConfig({
@@ -56,6 +59,11 @@ export default defineConfig({
         BATCHBOARD_HTTP_ALLOWLIST: "127.0.0.1,localhost",
         // e2e/security/slow-upload.spec.ts trickles an upload: judge its rate over 3 s, not 30
         BATCHBOARD_UPLOAD_IDLE_TIMEOUT_MS: "3000",
+        // /v1 batches go to the mock upstream; models e2e-emb-* to its /emb prefix with a key of their own
+        OPENAI_BASE_URL: `http://127.0.0.1:${OPENAI_MOCK_PORT}/v1`,
+        OPENAI_API_KEY: OPENAI_MOCK_KEYS.default,
+        E2E_EMBEDDINGS_KEY: OPENAI_MOCK_KEYS.embeddings,
+        BATCHBOARD_MODEL_ROUTES: `e2e-emb-*=http://127.0.0.1:${OPENAI_MOCK_PORT}/emb/v1;key=E2E_EMBEDDINGS_KEY;input_per_1m=1000`,
         ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
       },
     },

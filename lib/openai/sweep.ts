@@ -1,12 +1,15 @@
 // The /v1 batches' periodic work, run by every worker's maintenance (safe from several at once):
 // a batch past its completion window ends `expired` (what is unfinished is cancelled with OpenAI's
 // batch_expired), and a finished batch's output and error files are counted, which takes it from
-// OpenAI's `finalizing` (or `cancelling`) to its final status.
+// OpenAI's `finalizing` (or `cancelling`) to its final status. Once a minute, files past their
+// expires_at are deleted.
 import { getPool } from "@/lib/db/client";
 import { withTx } from "@/lib/db/tx";
+import { deleteDataset } from "@/lib/datasets";
 import { lockBatch } from "@/lib/engine/batches";
 import { notifyBatch, notifyPrompts } from "@/lib/engine/events";
 import { applyDeltas, Deltas, moveBatchJobs } from "@/lib/engine/transitions";
+import { AppError } from "@/lib/errors";
 import { newFileId } from "./objects";
 import { countOutput } from "./output";
 
@@ -85,6 +88,27 @@ export async function finalizeBatch(batchId: string): Promise<boolean> {
   });
 }
 
+/**
+ * Input files past the expires_at their upload asked for go with their datasets; one an unfinished
+ * batch still reads stays until a later round.
+ */
+export async function deleteExpiredFiles(limit = 20): Promise<number> {
+  const { rows } = await getPool().query<{ dataset_id: string }>(
+    `SELECT dataset_id FROM openai_files WHERE kind = 'input' AND expires_at < now() ORDER BY expires_at LIMIT $1`,
+    [limit],
+  );
+  let deleted = 0;
+  for (const r of rows) {
+    try {
+      await deleteDataset(r.dataset_id);
+      deleted++;
+    } catch (err) {
+      if (!(err instanceof AppError && (err.code === "conflict" || err.code === "not_found"))) throw err;
+    }
+  }
+  return deleted;
+}
+
 /** One round: expire what is past its window, count what has finished. Returns how many batches it moved. */
 export async function sweepOpenAIBatches(limit = 10): Promise<number> {
   const pool = getPool();
@@ -95,6 +119,7 @@ export async function sweepOpenAIBatches(limit = 10): Promise<number> {
       `UPDATE openai_batches o SET finalized_at = NULL FROM batches b
        WHERE b.id = o.batch_id AND o.finalized_at IS NOT NULL AND o.errors IS NULL AND b.completed_at IS DISTINCT FROM o.finalized_for`,
     );
+    await deleteExpiredFiles();
   }
   const { rows } = await pool.query<{ batch_id: string; status: string; due: boolean }>(
     `SELECT o.batch_id, b.status, o.expires_at <= now() AS due FROM openai_batches o JOIN batches b ON b.id = o.batch_id

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { getBatch, retryBatch } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
-import { expireBatch, sweepOpenAIBatches } from "@/lib/openai/sweep";
+import { deleteExpiredFiles, expireBatch, sweepOpenAIBatches } from "@/lib/openai/sweep";
 import { startOpenAIMock, type OpenAIMock } from "@/lib/testing/openai-mock";
 import { waitFor } from "@/lib/testing/wait";
 import { useTestDatabase } from "../helpers/db";
@@ -144,6 +144,27 @@ describe("files", () => {
     expect(gone.status).toBe(404);
     expect(gone.body.error).toMatchObject({ code: "not_found", type: "invalid_request_error", message: `No such File object: ${ids[0]}` });
     expect((await getPool().query(`SELECT count(*)::int AS n FROM datasets WHERE name LIKE $1`, [`%${ids[0]}%`])).rows[0].n).toBe(0);
+  });
+});
+
+describe("file expiry", () => {
+  it("takes expires_after from the form, and deletes the file with its dataset once it has passed", async () => {
+    const form = (seconds: string) =>
+      multipart([
+        { name: "purpose", value: "batch" },
+        { name: "expires_after[anchor]", value: "created_at" },
+        { name: "expires_after[seconds]", value: seconds },
+        { name: "file", filename: "short.jsonl", content: requestLine("x", chat("m", "x")) },
+      ]);
+    const bad = await v1Json<{ error: { param: string } }>("POST", "/v1/files", form("60"));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.param).toBe("expires_after.seconds");
+    const { body: file } = await v1Json<FileObj & { expires_at: number }>("POST", "/v1/files", form("3600"));
+    expect(file.expires_at).toBe(file.created_at + 3600);
+    expect(await deleteExpiredFiles()).toBe(0);
+    await getPool().query(`UPDATE openai_files SET expires_at = now() - interval '1 second' WHERE id = $1`, [file.id]);
+    expect(await deleteExpiredFiles()).toBe(1);
+    expect((await v1Json("GET", "/v1/files/[id]", { params: { id: file.id } })).status).toBe(404);
   });
 });
 
