@@ -131,3 +131,9 @@ export function routeForModel(model: unknown, env: NodeJS.ProcessEnv = process.e
     prices: { inputPer1m: 0, outputPer1m: 0 },
   };
 }
+
+/** The upstream keys of /v1 batches (OPENAI_API_KEY and each route's): redacted from stored text like flow secrets. */
+export function modelRouteKeys(env: NodeJS.ProcessEnv = process.env): string[] {
+  const names = ["OPENAI_API_KEY", ...parseModelRoutes(getConfig(env).BATCHBOARD_MODEL_ROUTES).flatMap((r) => (r.keyEnv ? [r.keyEnv] : []))];
+  return names.map((n) => env[n]).filter((v): v is string => !!v);
+}

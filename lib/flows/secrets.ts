@@ -2,7 +2,7 @@
 // and again when a job runs, and the one redaction that keeps their values out of everything stored
 // (job errors, logs, results, prompts; exports are made from those).
 import { z } from "zod";
-import { flowSecretNames, flowSecretValue } from "@/lib/config";
+import { flowSecretNames, flowSecretValue, modelRouteKeys } from "@/lib/config";
 import { FlowError } from "./types";
 
 // the server's own settings: a flow reading them could hand the database or an admin key to any URL
@@ -61,6 +61,12 @@ function secretForms(): string[] {
     if (NEVER_READABLE.test(name)) continue;
     const value = flowSecretValue(name);
     if (!value || value.length < MIN_SECRET_LENGTH) continue;
+    forms.add(value);
+    forms.add(JSON.stringify(value).slice(1, -1));
+  }
+  // the /v1 upstreams' keys (operator configuration, never readable by flows) are kept out as well
+  for (const value of modelRouteKeys()) {
+    if (value.length < MIN_SECRET_LENGTH) continue;
     forms.add(value);
     forms.add(JSON.stringify(value).slice(1, -1));
   }

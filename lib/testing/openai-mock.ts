@@ -1,6 +1,7 @@
 // A small OpenAI-compatible upstream on 127.0.0.1 for tests (vitest and e2e): /chat/completions and
 // /embeddings under any prefix, answering by the request's model:
 //   reject      400 with OpenAI's error body
+//   echo-auth   400 whose message repeats the Authorization header (a key must not be stored)
 //   down        500 every time (Retry-After: 0)
 //   flaky-N     429 (Retry-After: 0) the first N times a given prompt is sent, then 200
 //   slow        answers only when the request is aborted (a batch that stays running)
@@ -61,6 +62,7 @@ export async function startOpenAIMock(options: { port?: number; keys?: Record<st
       const count = (seen.get(prompt) ?? 0) + 1;
       seen.set(prompt, count);
       if (model === "reject") return error(400, `The model '${model}' does not exist`, "invalid_request_error", "model_not_found");
+      if (model === "echo-auth") return error(400, `unexpected header: ${req.headers.authorization}`, "invalid_request_error");
       if (model === "down") return error(500, "The server had an error while processing your request.", "server_error");
       const flaky = /^flaky-(\d+)$/.exec(model);
       if (flaky && count <= Number(flaky[1])) return error(429, "Rate limit reached for requests.", "requests", "rate_limit_exceeded");

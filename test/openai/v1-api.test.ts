@@ -222,6 +222,14 @@ describe("batches", () => {
     expect(batch.options).toMatchObject({ concurrency: 16, maxRetries: 5 });
   });
 
+  it("keeps the upstream's key out of what it stores, even when an error body repeats it", async () => {
+    const file = await upload(requestLine("leak", chat("echo-auth", "leak")));
+    const done = await waitStatus((await createBatch({ input_file_id: file.id })).id, ["completed"]);
+    const text = await (await v1("GET", "/v1/files/[id]/content", { params: { id: done.error_file_id! } })).text();
+    expect(text).toContain("unexpected header: Bearer [redacted]");
+    expect(text).not.toContain("sk-default");
+  });
+
   it("routes embeddings by model to their own upstream and key, with cost from usage and the route's prices", async () => {
     const file = await upload([requestLine("e1", { model: "emb-small", input: "cat" }, "/v1/embeddings"), requestLine("e2", { model: "emb-small", input: "dog" }, "/v1/embeddings")].join("\n"));
     const created = await createBatch({ input_file_id: file.id, endpoint: "/v1/embeddings" });
