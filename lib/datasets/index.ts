@@ -55,8 +55,8 @@ export interface ImportDatasetInput {
   parse?: (bytes: AsyncIterable<Uint8Array>) => ParseResult;
   /** a file whose every line was set aside is still imported, with no records */
   allowEmpty?: boolean;
-  /** runs in the import's transaction once the records are in: a failure undoes the whole import */
-  inTransaction?: (client: pg.PoolClient, dataset: Dataset) => Promise<void>;
+  /** runs in the import's transaction once the records are in, before it commits: a failure undoes the whole import */
+  beforeCommit?: (client: pg.PoolClient, dataset: Dataset) => Promise<void>;
 }
 
 export const DEMO_DATASET_NAME = "demo-reviews";
@@ -233,7 +233,7 @@ export async function importDataset(input: ImportDatasetInput): Promise<Dataset>
       throw new AppError("validation_failed", message, [{ path: "file", message }]);
     }
     const dataset = await finishDatasetRow(client, id, { recordCount: count, sizeBytes: counter.bytes, idField: parsed.idField() });
-    await input.inTransaction?.(client, dataset);
+    await input.beforeCommit?.(client, dataset);
     return dataset;
   });
 }

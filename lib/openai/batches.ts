@@ -170,7 +170,7 @@ export async function createV1Batch(req: CreateBatchRequest): Promise<BatchObjec
         priority: options.priority ?? 0,
         metadata: req.metadata ?? {},
       },
-      { inTransaction: (client, batchId) => insertOpenAIRow(client, batchId, req, model, null) },
+      { beforeCommit: (client, created) => insertOpenAIRow(client, created.id, req, model, null) },
     );
   } catch (err) {
     // deleted between the lookup and the batch's creation

@@ -91,7 +91,7 @@ export async function uploadFile(request: Request): Promise<FileObject> {
     maxBytes,
     parse: reader.parse,
     allowEmpty: true,
-    inTransaction: async (client, dataset) => {
+    beforeCommit: async (client, dataset) => {
       const fields = { ...(await upload.fieldsAfter()), ...upload.fields };
       checkPurpose(fields.purpose);
       const seconds = expiresAfter(fields);
