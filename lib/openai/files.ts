@@ -3,6 +3,7 @@
 // generated from its results when read. Ids are `file-…` for both, listed and deleted alike.
 import "server-only";
 import type pg from "pg";
+import { pacedBody } from "@/lib/api/client-body";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
 import { deleteDataset, importDataset } from "@/lib/datasets";
@@ -76,7 +77,8 @@ export async function uploadFile(request: Request): Promise<FileObject> {
   const contentType = request.headers.get("content-type");
   const boundary = /^multipart\/form-data/i.test(contentType ?? "") ? multipartBoundary(contentType) : null;
   if (!boundary || !request.body) throw invalid("file", "send the file as multipart/form-data with the fields `file` and `purpose`");
-  const upload = await parseMultipartUpload(request.body, boundary);
+  // a client too slow to keep up the minimum rate is dropped (408), not left holding an import
+  const upload = await parseMultipartUpload(pacedBody(request.body), boundary);
   if (upload.fields.purpose !== undefined) checkPurpose(upload.fields.purpose);
   if (!upload.file) throw invalid("file", "Missing required parameter: 'file'.");
   const id = newFileId();

@@ -1,6 +1,8 @@
 // The /v1 Batch API against a real database, a real worker and an OpenAI-compatible mock upstream:
 // files in and out, validation as OpenAI does it, runs with retries, cancel, expiry, pagination,
 // and a /v1 batch being an ordinary batch underneath.
+import path from "node:path";
+import { NextRequest } from "next/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { getBatch, retryBatch } from "@/lib/engine";
@@ -9,7 +11,8 @@ import { deleteExpiredFiles, expireBatch, sweepOpenAIBatches } from "@/lib/opena
 import { startOpenAIMock, type OpenAIMock } from "@/lib/testing/openai-mock";
 import { waitFor } from "@/lib/testing/wait";
 import { useTestDatabase } from "../helpers/db";
-import { chat, jsonBody, multipart, requestLine, v1, v1Json } from "./helpers";
+import { loadApiRoutes } from "../helpers/routes";
+import { BOUNDARY, chat, jsonBody, multipart, requestLine, v1, v1Json } from "./helpers";
 
 // read once by lib/config, as at start-up: set before anything routes
 const mock: OpenAIMock = await startOpenAIMock({ keys: { "/v1/": "sk-default", "/emb/v1/": "sk-emb" } });
@@ -19,6 +22,7 @@ process.env.OPENAI_BASE_URL = `${mock.url}/v1`;
 process.env.OPENAI_API_KEY = "sk-default";
 process.env.EMB_KEY = "sk-emb";
 process.env.BATCHBOARD_MODEL_ROUTES = `emb-*=${mock.url}/emb/v1;key=EMB_KEY;input_per_1m=1000`;
+process.env.BATCHBOARD_UPLOAD_IDLE_TIMEOUT_MS = "1000";
 
 useTestDatabase();
 let worker: WorkerHandle;
@@ -144,6 +148,35 @@ describe("files", () => {
     expect(gone.status).toBe(404);
     expect(gone.body.error).toMatchObject({ code: "not_found", type: "invalid_request_error", message: `No such File object: ${ids[0]}` });
     expect((await getPool().query(`SELECT count(*)::int AS n FROM datasets WHERE name LIKE $1`, [`%${ids[0]}%`])).rows[0].n).toBe(0);
+  });
+});
+
+describe("slow uploads", () => {
+  it("drops an upload that stalls with 408, leaving nothing behind", async () => {
+    const before = (await getPool().query(`SELECT count(*)::int AS n FROM datasets`)).rows[0].n;
+    const head = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="slow.jsonl"\r\n\r\n${requestLine("s", chat("m", "s"))}\n`;
+    let sent = false;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (!sent) {
+          sent = true;
+          return controller.enqueue(new TextEncoder().encode(head));
+        }
+        await new Promise((r) => setTimeout(r, 5000)); // then nothing, past the idle timeout
+        controller.close();
+      },
+    });
+    const route = (await loadApiRoutes(path.resolve("app/v1"))).find((r) => r.pattern === "/v1/files")!;
+    const request = new NextRequest("http://localhost:3000/v1/files", {
+      method: "POST",
+      headers: { "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
+      body,
+      duplex: "half",
+    } as ConstructorParameters<typeof NextRequest>[1]);
+    const res = await route.handlers.POST!(request, { params: Promise.resolve({}) });
+    expect(res.status).toBe(408);
+    expect((await res.json()).error).toMatchObject({ code: "request_timeout", type: "invalid_request_error" });
+    expect((await getPool().query(`SELECT count(*)::int AS n FROM datasets`)).rows[0].n).toBe(before);
   });
 });
 
