@@ -137,6 +137,7 @@ async function openLoop(batchId: string, owner: string, size: number) {
         const outcomes = claimed.map((j) => ({
           id: j.id,
           attempts: j.attempts,
+          interruptions: j.interruptions,
           status: "succeeded" as const,
           result: JSON.stringify(j.data),
           cost: 0,

@@ -57,6 +57,13 @@ export const createBatchSchema = z
     error_threshold: errorThresholdSchema.nullish(),
     interactive: z.boolean().default(false),
     max_retries: z.number().int().min(0).max(100).nullish(),
+    max_interruptions: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .nullish()
+      .describe("runs lost to a crash (the worker's lease lapsed) that are run again whatever max_retries says; past it the record fails with `interrupted` (default 3)"),
     retry_backoff_ms: z.number().int().min(0).max(86_400_000).nullish(),
     timeout_ms: z.number().int().min(1).max(86_400_000).nullish(),
     max_cost: z.number().min(0).nullish(),
@@ -141,6 +148,7 @@ export const BatchOptionsSchema = z.object({
   error_threshold: z.object({ rate: z.number(), min_finished: z.number().int() }).nullable(),
   interactive: z.boolean(),
   max_retries: z.number().int(),
+  max_interruptions: z.number().int(),
   retry_backoff_ms: z.number().int(),
   timeout_ms: z.number().int().nullable(),
   max_cost: z.number().nullable(),
@@ -197,7 +205,8 @@ export const JobSchema = z.object({
   ordinal: z.number().int(),
   position: z.number().int(),
   status: z.enum(JOB_STATUSES),
-  attempts: z.number().int(),
+  attempts: z.number().int().describe("the flow's attempts; a run handed back at a worker's stop or lost to a crash is not one"),
+  interruptions: z.number().int().describe("runs lost to a crash (the worker's lease lapsed): run again, up to the batch's max_interruptions"),
   cost: z.number(),
   error: JobErrorSchema.nullable(),
   started_at: nullableIso,

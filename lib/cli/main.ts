@@ -46,8 +46,9 @@ create options:
   --dataset <id|name>  --records-file <file.json|.jsonl|.txt>  --record-id-field <field>
   --param key=value (repeatable; value parsed as JSON when it is)  --params-json '{...}'
   --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
-  --error-threshold <rate>:<min_finished>  --interactive  --max-retries <n>  --retry-backoff-ms <n>  --timeout-ms <n>
-  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>  --dry-run  --idempotency-key <key>
+  --error-threshold <rate>:<min_finished>  --interactive  --max-retries <n>  --max-interruptions <n>
+  --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
+  --dry-run  --idempotency-key <key>
   --wait               show a live progress bar (stderr); exit 1 when the batch ends failed or cancelled
 
 Global options:
@@ -74,6 +75,7 @@ const CREATE: Options = {
   "error-threshold": { type: "string" },
   interactive: { type: "boolean" },
   "max-retries": { type: "string" },
+  "max-interruptions": { type: "string" },
   "retry-backoff-ms": { type: "string" },
   "timeout-ms": { type: "string" },
   "max-cost": { type: "string" },
@@ -193,6 +195,7 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
     error_threshold: errorThreshold,
     interactive: v.interactive === true ? true : undefined,
     max_retries: num(v, "max-retries"),
+    max_interruptions: num(v, "max-interruptions"),
     retry_backoff_ms: num(v, "retry-backoff-ms"),
     timeout_ms: num(v, "timeout-ms"),
     max_cost: num(v, "max-cost"),
@@ -305,7 +308,7 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
     const page = await ctx.client.json<{ items: Record<string, unknown>[]; next_cursor: string | null; total: number }>("GET", batchPath(arg(ctx, 0, "batch"), "/jobs"), {
       query: { status: str(v, "status"), q: str(v, "q"), sort: str(v, "sort"), limit: str(v, "limit"), cursor: str(v, "cursor") },
     });
-    printList(ctx, page, ["record_id", "status", "attempts", "duration_ms", "cost", "error"], (r) => ({
+    printList(ctx, page, ["record_id", "status", "attempts", "interruptions", "duration_ms", "cost", "error"], (r) => ({
       ...r,
       error: r.error ? `${(r.error as { code: string }).code}: ${(r.error as { message: string }).message}` : null,
     }));

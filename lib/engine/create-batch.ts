@@ -34,6 +34,7 @@ function validateOptions(input: CreateBatchInput): void {
   intIn("concurrency", input.concurrency, 1, 1000);
   intIn("max_records", input.maxRecords, 1, INT4_MAX);
   intIn("max_retries", input.maxRetries, 0, 100);
+  intIn("max_interruptions", input.maxInterruptions, 0, 100);
   intIn("retry_backoff_ms", input.retryBackoffMs, 0, 86_400_000);
   intIn("timeout_ms", input.timeoutMs, 1, 86_400_000);
   intIn("priority", input.priority, -1000, 1000);
@@ -231,8 +232,8 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
   await client.query(
     `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
        error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
-       priority, metadata, webhook_url, dry_run)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+       priority, metadata, webhook_url, dry_run, max_interruptions)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
     [
       b.id,
       b.name,
@@ -255,6 +256,7 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       JSON.stringify(input.metadata ?? {}),
       input.webhookUrl ?? null,
       b.dryRun,
+      input.maxInterruptions ?? 3,
     ],
   );
 }

@@ -2,8 +2,9 @@
 // a worker has gathered, then claim its next jobs in the slots they freed.
 //
 // Outcomes. The job UPDATE is fenced: it only matches a job still running under this worker's lease
-// for this very attempt, so a late write from a worker that lost its lease (expired, cancelled,
-// stopped) changes nothing. What it changed feeds the per-second metrics (counts, cost, duration
+// for this very attempt (its attempts and interruptions: a lapsed lease gives the job back with its
+// attempt uncounted), so a late write from a worker that lost its lease (expired, cancelled,
+// stopped) changes nothing, even once the same worker has claimed the job again. What it changed feeds the per-second metrics (counts, cost, duration
 // histogram), the requeue entries of retried or released jobs, and the batch counters.
 //
 // Claim.
@@ -45,6 +46,8 @@ export interface ClaimedJob {
   record_id: string;
   position: number;
   attempts: number;
+  /** runs of this job lost to a crash so far: with `attempts`, it names this attempt for the fence */
+  interruptions: number;
   data: unknown;
   /**
    * claimed ahead (a reservation): not in one of the batch's slots yet. The worker starts it only in
@@ -56,6 +59,8 @@ export interface ClaimedJob {
 export interface Outcome {
   id: number;
   attempts: number;
+  /** the claimed job's `interruptions`: a lapsed lease re-runs a job with the same attempt number */
+  interruptions: number;
   /** succeeded / failed for good; pending = retry (after delayMs) or release; waiting_input = parked on a prompt */
   status: "succeeded" | "failed" | "pending" | "waiting_input";
   /** give the attempt back (graceful shutdown): the attempt does not count */
@@ -142,13 +147,14 @@ WITH input AS (
   -- JSON text going in as it is. (json_to_recordset of one object per outcome, as before, builds a
   -- hash table of each object's keys: 128 outcomes took 0.73-0.82 ms per SELECT over them, these
   -- arrays 0.49-0.57 ms, a SELECT 1 0.05 ms)
-  SELECT t.id, t.attempts, t.status, t.cost, t.duration_ms, t.reserved, t.result,
+  SELECT t.id, t.attempts, t.interruptions, t.status, t.cost, t.duration_ms, t.reserved, t.result,
          t.x->>'error_code' AS error_code, t.x->>'error_message' AS error_message,
          (t.x->>'error_retryable')::bool AS error_retryable, t.x->'logs' AS logs,
          (t.x->>'delay_ms')::float8 AS delay_ms, (t.x->>'release')::bool AS release
   FROM ROWS FROM (unnest($1::bigint[]), unnest($12::int[]), unnest($13::job_status[]), unnest($14::float8[]),
-                  unnest($15::int[]), unnest($16::bool[]), jsonb_array_elements($17::jsonb), jsonb_array_elements($18::jsonb))
-    AS t(id, attempts, status, cost, duration_ms, reserved, result, x)
+                  unnest($15::int[]), unnest($16::bool[]), jsonb_array_elements($17::jsonb), jsonb_array_elements($18::jsonb),
+                  unnest($19::int[]))
+    AS t(id, attempts, status, cost, duration_ms, reserved, result, x, interruptions)
   ORDER BY t.id),
 upd AS (
   UPDATE jobs j SET
@@ -171,7 +177,7 @@ upd AS (
   FROM input i
   -- the worker and the database agree on whether the job is still a reservation (started_at NULL):
   -- the counter the outcome moves depends on it
-  WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $2 AND j.attempts = i.attempts
+  WHERE j.id = i.id AND j.status = 'running' AND j.lease_owner = $2 AND j.attempts = i.attempts AND j.interruptions = i.interruptions
     AND (j.started_at IS NULL) = i.reserved
   RETURNING j.id, j.batch_id, j.status, j.run_at, i.cost, i.duration_ms, i.reserved,
             width_bucket(i.duration_ms, $3::int[]) AS hb, j.status IN ('succeeded', 'failed') AS done),
@@ -281,7 +287,7 @@ claimed AS (
   -- whose run_at, CURRENT_TIMESTAMP rounded to the millisecond, was ahead of this statement's now():
   -- the job stayed pending forever.) A job no longer pending (cancelled) is rightly passed over.
   WHERE j.id = ANY(ARRAY(SELECT id FROM picked)) AND j.status = 'pending'
-  RETURNING j.id, j.batch_id, j.record_id, j.position, j.attempts, j.started_at IS NULL AS reserved),
+  RETURNING j.id, j.batch_id, j.record_id, j.position, j.attempts, j.interruptions, j.started_at IS NULL AS reserved),
 counts AS (
   SELECT batch_id, count(*)::int AS n, count(*) FILTER (WHERE reserved)::int AS n_res FROM claimed GROUP BY batch_id),
 -- ---- one UPDATE per batch row for both halves
@@ -316,19 +322,20 @@ owned AS (
 -- one row with the outcomes' batches (id NULL), then a row per claimed job: plain columns, not a JSON
 -- object built per job (json_build_object looks up each argument's type on every call)
 SELECT NULL::bigint AS id, NULL::text AS batch_id, NULL::text AS record_id, NULL::int AS position, NULL::int AS attempts,
-       NULL::bool AS reserved, NULL::jsonb AS data, (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches,
+       NULL::int AS interruptions, NULL::bool AS reserved, NULL::jsonb AS data, (SELECT COALESCE(json_agg(m), '[]') FROM moved m WHERE m.had_outcomes) AS batches,
        (SELECT count(*) FROM cand)::int AS candidates
 UNION ALL
-SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts, c.reserved,
+SELECT c.id, c.batch_id, c.record_id, c.position, c.attempts, c.interruptions, c.reserved,
        (SELECT d.data FROM dataset_records d WHERE d.dataset_id = r.dataset_id AND d.position = c.position), NULL, NULL
 FROM claimed c JOIN ranked r ON r.id = c.batch_id`;
 
 const finite = (n: number) => (Number.isFinite(n) ? n : 0);
 
-/** The outcomes as the cycle statement's parallel arrays, as array literals: ids $1, the rest $12-$18. */
+/** The outcomes as the cycle statement's parallel arrays, as array literals: ids $1, the rest $12-$19. */
 interface OutcomeParams {
   ids: string;
   attempts: string;
+  interruptions: string;
   statuses: string;
   costs: string;
   durations: string;
@@ -345,12 +352,13 @@ interface OutcomeParams {
  * its defaults are a JSON null.
  */
 function outcomeParams(outcomes: readonly Outcome[]): OutcomeParams {
-  let ids = "", attempts = "", statuses = "", costs = "", durations = "", reserved = "", results = "", extras = "";
+  let ids = "", attempts = "", interruptions = "", statuses = "", costs = "", durations = "", reserved = "", results = "", extras = "";
   for (let k = 0; k < outcomes.length; k++) {
     const o = outcomes[k]!;
     const sep = k ? "," : "";
     ids += sep + finite(o.id);
     attempts += sep + finite(o.attempts);
+    interruptions += sep + finite(o.interruptions);
     statuses += sep + o.status;
     costs += sep + finite(o.cost);
     durations += sep + Math.round(finite(o.durationMs));
@@ -366,6 +374,7 @@ function outcomeParams(outcomes: readonly Outcome[]): OutcomeParams {
   return {
     ids: `{${ids}}`,
     attempts: `{${attempts}}`,
+    interruptions: `{${interruptions}}`,
     statuses: `{${statuses}}`,
     costs: `{${costs}}`,
     durations: `{${durations}}`,
@@ -413,6 +422,7 @@ export async function runCycle(
       arrays.reserved,
       arrays.results,
       arrays.extras,
+      arrays.interruptions,
     ],
   });
   let batches: Moved[] = [];
@@ -425,7 +435,7 @@ export async function runCycle(
     }
     // Number(): a bigint arrives as a string from a client whose pg copy lacks lib/db/client's int8
     // parser, and an outcome with a string id would be written for job 0 (fenced, the job stuck)
-    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, data: r.data, reserved: r.reserved === true });
+    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, interruptions: r.interruptions, data: r.data, reserved: r.reserved === true });
   }
   const deltas = new Deltas();
   let applied = 0;

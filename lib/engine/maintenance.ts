@@ -9,8 +9,11 @@ import { applyDeltas, Deltas, settleBatches } from "./transitions";
 import type { BatchStatus, JobStatus } from "./types";
 
 /**
- * Jobs whose worker stopped renewing the lease (crashed, kill -9, partitioned) run again; the lost
- * attempt counts, so a job that keeps killing its worker fails once its retries are used up.
+ * Jobs whose worker stopped renewing the lease (crashed, kill -9, partitioned) run again. A crash is
+ * not the flow's failure: the lost run does not count as an attempt, whatever max_retries says. A
+ * job that had started counts an interruption, and fails with `interrupted` once it has been
+ * interrupted more than its batch's max_interruptions (a record that crashes its worker every time
+ * must not loop forever); a reservation (never reported started) goes back with no count at all.
  * Running jobs are found through their worker: only workers whose own lease ran out are looked at,
  * and only the ids in their in_flight list (no index on job status is needed).
  */
@@ -28,15 +31,28 @@ export async function expireLeases(limit = 1000): Promise<number> {
          SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
          WHERE w.id = ANY($2::text[]) AND j.status = 'running' AND j.lease_owner = w.id AND j.lease_expires_at < now()
          ORDER BY j.id LIMIT $1 FOR UPDATE OF j SKIP LOCKED),
+       lost AS (
+         SELECT j.id, j.started_at IS NOT NULL AS started, j.interruptions + 1 > b.max_interruptions AS exhausted,
+                j.interruptions + 1 AS n, b.max_interruptions AS bound
+         FROM due JOIN jobs j ON j.id = due.id JOIN batches b ON b.id = j.batch_id),
        expired AS (
          UPDATE jobs j SET
-           status = (CASE WHEN j.attempts > b.max_retries THEN 'failed' ELSE 'pending' END)::job_status,
+           status = (CASE WHEN l.started AND l.exhausted THEN 'failed' ELSE 'pending' END)::job_status,
+           attempts = j.attempts - 1,
+           interruptions = CASE WHEN l.started THEN l.n ELSE j.interruptions END,
            lease_owner = NULL, lease_expires_at = NULL, run_at = now(),
-           error_code = 'lease_expired', error_message = 'the worker running this attempt stopped renewing its lease',
-           error_retryable = true,
-           finished_at = CASE WHEN j.attempts > b.max_retries THEN now() END
-         FROM due, batches b WHERE j.id = due.id AND b.id = j.batch_id
-         RETURNING j.id, j.batch_id, j.status, j.run_at, j.started_at IS NULL AS reserved),
+           error_code = CASE WHEN l.started THEN 'interrupted' ELSE j.error_code END,
+           error_message = CASE WHEN NOT l.started THEN j.error_message
+             WHEN l.exhausted THEN 'interrupted ' || l.n || ' times: the worker running this record stopped before it finished each time (crash, kill -9, lost connection)'
+             ELSE 'the worker running this attempt stopped before it finished (crash, kill -9, lost connection): it runs again' END,
+           error_retryable = CASE WHEN l.started THEN NOT l.exhausted ELSE j.error_retryable END,
+           finished_at = CASE WHEN l.started AND l.exhausted THEN now() END,
+           logs = CASE WHEN l.started THEN COALESCE(j.logs, '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
+             'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'level', 'warn',
+             'message', 'interruption ' || l.n || ' (up to ' || l.bound || ' run again): the worker running this attempt stopped renewing its lease'))
+             ELSE j.logs END
+         FROM lost l WHERE j.id = l.id
+         RETURNING j.id, j.batch_id, j.status, j.run_at, NOT l.started AS reserved),
        requeue AS (
          INSERT INTO requeued_jobs (job_id, batch_id, run_at)
          SELECT id, batch_id, run_at FROM expired WHERE status = 'pending' ORDER BY id
@@ -66,8 +82,6 @@ export async function expireLeases(limit = 1000): Promise<number> {
       );
     }
     const deltas = new Deltas();
-    // a reservation counts as attempted too: it may have started and not been reported (a job that
-    // kills its worker must use up its retries)
     for (const r of rows) deltas.move(r.batch_id, r.reserved ? "reserved" : "running", r.status);
     const states = await applyDeltas(client, deltas);
     return { n: rows.length, settled: await settleBatches(client, states, deltas) };

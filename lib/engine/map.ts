@@ -19,6 +19,7 @@ export interface BatchRow {
   error_threshold_min_finished: number | null;
   interactive: boolean;
   max_retries: number;
+  max_interruptions: number;
   retry_backoff_ms: number;
   timeout_ms: number | null;
   max_cost: number | null;
@@ -79,6 +80,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
         r.error_threshold_rate === null ? null : { rate: r.error_threshold_rate, minFinished: r.error_threshold_min_finished ?? 1 },
       interactive: r.interactive,
       maxRetries: r.max_retries,
+      maxInterruptions: r.max_interruptions,
       retryBackoffMs: r.retry_backoff_ms,
       timeoutMs: r.timeout_ms,
       maxCost: r.max_cost,
@@ -115,6 +117,7 @@ export interface JobRow {
   position: number;
   status: JobStatus;
   attempts: number;
+  interruptions: number;
   run_at: Date;
   cost: number;
   error_code: string | null;
@@ -125,7 +128,7 @@ export interface JobRow {
   duration_ms: number | null;
 }
 
-export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position, j.status, j.attempts, j.run_at, j.cost,
+export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position, j.status, j.attempts, j.interruptions, j.run_at, j.cost,
   j.error_code, j.error_message, j.error_retryable, j.started_at, j.finished_at, j.duration_ms`;
 
 export function toJobError(r: { error_code: string | null; error_message: string | null; error_retryable: boolean | null }): JobError | null {
@@ -141,6 +144,7 @@ export function toJob(r: JobRow): Job {
     position: r.position,
     status: r.status,
     attempts: r.attempts,
+    interruptions: r.interruptions,
     cost: r.cost,
     error: toJobError(r),
     runAt: r.run_at,

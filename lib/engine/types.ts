@@ -19,6 +19,8 @@ export interface BatchOptions {
   errorThreshold: { rate: number; minFinished: number } | null;
   interactive: boolean;
   maxRetries: number;
+  /** runs lost to a crash that are run again, whatever maxRetries says; past it the record fails `interrupted` */
+  maxInterruptions: number;
   retryBackoffMs: number;
   timeoutMs: number | null;
   maxCost: number | null;
@@ -93,7 +95,10 @@ export interface Job {
   ordinal: number;
   position: number;
   status: JobStatus;
+  /** the flow's attempts */
   attempts: number;
+  /** runs lost to a crash (the worker's lease lapsed), not counted in attempts */
+  interruptions: number;
   cost: number;
   error: JobError | null;
   runAt: Date;

@@ -149,6 +149,7 @@ class Attempt implements FlowContext {
     return {
       id: this.job.id,
       attempts: this.job.attempts,
+      interruptions: this.job.interruptions,
       cost: this.cost,
       logs: this.logs.length ? JSON.stringify(this.logs) : null,
       delayMs: 0,
@@ -390,7 +391,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   /** Gives a claimed job back unstarted: its attempt does not count. */
   function release(j: ClaimedJob, asReservation = j.reserved): void {
     outcomeBatch.set(j.id, j.batch_id);
-    complete({ id: j.id, attempts: j.attempts, status: "pending", release: true, reserved: asReservation, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
+    complete({ id: j.id, attempts: j.attempts, interruptions: j.interruptions, status: "pending", release: true, reserved: asReservation, cost: 0, logs: null, delayMs: 0, durationMs: 0 });
   }
 
   // a batch's first claim starts many jobs at once: they share one read of its row

@@ -69,8 +69,8 @@ function settled(id: string, ms = 60_000) {
   }, ms);
 }
 
-function outcome(job: { id: number; batch_id: string; attempts: number }, o: Partial<Outcome>): Outcome {
-  return { id: job.id, attempts: job.attempts, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o };
+function outcome(job: { id: number; batch_id: string; attempts: number; interruptions: number }, o: Partial<Outcome>): Outcome {
+  return { id: job.id, attempts: job.attempts, interruptions: job.interruptions, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o };
 }
 
 describe("worker processes", () => {
@@ -101,13 +101,13 @@ describe("worker processes", () => {
     await expectCountersExact(b.id);
     const { rows } = await getPool().query(
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE result IS NULL)::int AS missing,
-              count(*) FILTER (WHERE attempts > 1)::int AS rerun,
+              count(*) FILTER (WHERE interruptions > 0)::int AS rerun,
               count(*) FILTER (WHERE result->>'id' <> record_id)::int AS wrong
        FROM jobs WHERE batch_id = $1`,
       [b.id],
     );
     expect(rows[0]).toMatchObject({ n: 2000, missing: 0, wrong: 0 });
-    // the kills did interrupt attempts, and those jobs were re-run
+    // the kills did interrupt attempts, and those jobs were re-run (counted as interruptions, not attempts)
     expect(rows[0].rerun).toBeGreaterThan(0);
   });
 
@@ -130,24 +130,25 @@ describe("worker processes", () => {
     await expectCountersExact(b.id);
   });
 
-  it("lease expiry: a killed worker's job runs again, and the lost attempt counts", async () => {
+  it("lease expiry: a killed worker's job runs again whatever max_retries says, counted as an interruption, not an attempt", async () => {
     const w = worker({ CONCURRENCY: "2" });
     await w.ready;
-    const once = await make("t-hang", 1, { maxRetries: 0 });
-    const twice = await make("t-hang", 1, { maxRetries: 1 });
-    await waitFor("both running", async () => (await batchRow(once.id)).running === 1 && (await batchRow(twice.id)).running === 1);
+    // default retry settings: max_retries 0, max_interruptions 3
+    const again = await make("t-hang", 1);
+    const bounded = await make("t-hang", 1, { maxInterruptions: 0 });
+    await waitFor("both running", async () => (await batchRow(again.id)).running === 1 && (await batchRow(bounded.id)).running === 1);
     w.child.kill("SIGKILL");
     await w.exited;
     // nobody is heartbeating now: the sweep (run here by hand, by any worker normally) finds the leases lapsed
-    await waitFor("leases expired", async () => (await expireLeases()) > 0 || (await batchRow(once.id)).running === 0);
-    await waitFor("both swept", async () => (await batchRow(twice.id)).running === 0 && (await batchRow(once.id)).running === 0 ? true : (await expireLeases(), false));
-    const a = await getJob(once.id, "r0");
-    expect(a).toMatchObject({ status: "failed", attempts: 1, error: { code: "lease_expired" } });
-    expect((await getBatch(once.id)).status).toBe("completed");
-    const b = await getJob(twice.id, "r0");
-    expect(b).toMatchObject({ status: "pending", attempts: 1 });
-    await expectCountersExact(once.id);
-    await expectCountersExact(twice.id);
+    await waitFor("both swept", async () => (await expireLeases(), (await batchRow(again.id)).running + (await batchRow(bounded.id)).running === 0));
+    const a = await getJob(again.id, "r0");
+    expect(a).toMatchObject({ status: "pending", attempts: 0, interruptions: 1, error: { code: "interrupted", retryable: true } });
+    // past its batch's max_interruptions the record fails, and the batch ends
+    const b = await getJob(bounded.id, "r0");
+    expect(b).toMatchObject({ status: "failed", attempts: 0, interruptions: 1, error: { code: "interrupted", retryable: false } });
+    expect((await getBatch(bounded.id)).status).toBe("completed");
+    await expectCountersExact(again.id);
+    await expectCountersExact(bounded.id);
   });
 
   it("graceful SIGTERM: running jobs released without counting the attempt", async () => {
@@ -279,11 +280,13 @@ describe("engine steps, driven by hand", () => {
     const [first] = await claimJobs("ghost-1", 1, 50);
     expect(first).toBeDefined();
     await waitFor("lease expired", async () => (await expireLeases()) > 0);
+    // the lost run counted as an interruption: the same attempt number again, one more interruption
     const [second] = await claimJobs("ghost-2", 1, 60_000);
-    expect(second).toMatchObject({ id: first!.id, attempts: 2 });
+    expect(second).toMatchObject({ id: first!.id, attempts: 1, interruptions: 1 });
     const late = await withTx((c) => writeOutcomes(c, "ghost-1", [outcome(first!, { result: JSON.stringify("late") })]));
     expect(late.applied).toBe(0);
-    const stale = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome({ ...second!, attempts: 1 }, { result: JSON.stringify("stale") })]));
+    // the interrupted run's outcome, even from the worker holding the job now, is not this attempt's
+    const stale = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome({ ...second!, interruptions: 0 }, { result: JSON.stringify("stale") })]));
     expect(stale.applied).toBe(0);
     const ok = await withTx((c) => writeOutcomes(c, "ghost-2", [outcome(second!, { result: JSON.stringify("right"), durationMs: 150, cost: 0.5 })]));
     expect(ok.applied).toBe(1);
