@@ -50,6 +50,8 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
             </dd>
             <dt>Attempts</dt>
             <dd>{j.attempts}</dd>
+            <dt title="runs lost to a crash of their worker: run again without counting an attempt">Interruptions</dt>
+            <dd>{j.interruptions}</dd>
             <dt>Cost</dt>
             <dd>{formatCost(j.cost)}</dd>
             <dt>Duration</dt>

@@ -109,7 +109,15 @@ export function JobsTable({
                   <td>
                     <JobStatusBadge job={j} />
                   </td>
-                  <td className="num">{j.attempts}</td>
+                  <td className="num">
+                    {j.attempts}
+                    {j.interruptions > 0 ? (
+                      <span className="muted small" title="runs lost to a crash of their worker: run again without counting an attempt">
+                        {" "}
+                        +{j.interruptions} interrupted
+                      </span>
+                    ) : null}
+                  </td>
                   <td className="num">{formatMs(j.duration_ms)}</td>
                   <td className="num">{formatCost(j.cost)}</td>
                   <td className="cell-error" title={j.error?.message}>
