@@ -76,6 +76,8 @@ const configSchema = z.object({
         ctx.addIssue({ code: "custom", message: (err as Error).message });
       }
     }),
+  /** how long a stopping worker (SIGINT, SIGTERM) lets running jobs finish before it hands them back */
+  BATCHBOARD_SHUTDOWN_GRACE_MS: int(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,7 +1,8 @@
 // `npm run worker`: a standalone worker process for more machines against the same PostgreSQL.
 // Needs DATABASE_URL (the embedded database belongs to `npm start`); applies pending migrations,
-// then works until SIGTERM/SIGINT, when it stops claiming, lets running jobs finish within the
-// grace period (BATCHBOARD_SHUTDOWN_GRACE_MS, default 30 s) and releases the rest.
+// then works until SIGTERM/SIGINT (to it or to its process group, as a terminal's Ctrl-C), when it
+// stops claiming, hands back its reservations, lets running jobs finish within the grace period
+// (BATCHBOARD_SHUTDOWN_GRACE_MS, default 10 s) and hands back the rest, none counted as an attempt.
 import { getConfig } from "@/lib/config";
 import { closeDb, setWorkerRole } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
@@ -24,7 +25,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping`);
-    await handle.stop(Number(process.env.BATCHBOARD_SHUTDOWN_GRACE_MS ?? 30_000));
+    await handle.stop(config.BATCHBOARD_SHUTDOWN_GRACE_MS);
     await closeDb();
     process.exit(0);
   };

@@ -691,6 +691,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       // an outcome write in flight may be claiming: once it lands, what it claimed is given back (start)
       await writeChain;
       // reservations have not started: they go back at once
+      let handedBack = 0;
+      for (const queue of reservations.values()) handedBack += queue.length;
       releaseReservations(true);
       const deadline = Date.now() + graceMs;
       while (running.size > 0 && Date.now() < deadline) {
@@ -698,6 +700,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       }
       if (running.size > 0) {
         log(`releasing ${running.size} unfinished jobs`);
+        handedBack += running.size;
         for (const r of running.values()) r.abort(new AbortReason("shutdown", "worker shutting down"));
         await Promise.all([...running.values()].map((r) => r.done));
       }
@@ -708,13 +711,19 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       clearInterval(heartbeatTimer);
       unsubscribe();
       await writeChain;
+      // in_flight is how the lease sweep finds this worker's jobs: kept if some could not be handed back
       await pool
-        .query(`UPDATE workers SET stopped_at = now(), heartbeat_at = now(), running = 0, processed = $2, failed = $3, in_flight = '{}' WHERE id = $1`, [
-          id,
-          stats.processed,
-          stats.failed,
-        ])
+        .query(
+          `UPDATE workers SET stopped_at = now(), heartbeat_at = now(), running = 0, processed = $2, failed = $3,
+             in_flight = CASE WHEN $4 THEN '{}' ELSE in_flight END WHERE id = $1`,
+          [id, stats.processed, stats.failed, buffer.length === 0],
+        )
         .catch(() => {});
+      log(
+        buffer.length
+          ? `stopped: ${buffer.length} outcomes and hand-backs could not be written (database unreachable); their leases will lapse and the jobs run again`
+          : `stopped: ${handedBack} jobs handed back unstarted or unfinished, none counted as an attempt`,
+      );
     })());
 
   log(`started (${options.mode}, concurrency ${concurrency}, lease ${leaseMs} ms)`);

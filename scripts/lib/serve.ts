@@ -2,8 +2,9 @@
 // tests can run it with a stand-in for Next.js: starts the embedded PostgreSQL when DATABASE_URL is
 // unset, applies migrations, runs the server (API, dashboard and, through instrumentation.ts, the
 // in-process worker), prints the URL once /api/health answers, and on SIGINT/SIGTERM stops the
-// server and then the database cleanly.
+// server (its worker first) and then the database cleanly.
 import { spawn, type ChildProcess } from "node:child_process";
+import { getConfig } from "@/lib/config";
 import { ensureDatabase } from "@/lib/db/ensure";
 
 export interface ServeOptions {
@@ -30,7 +31,9 @@ async function waitForHealth(port: number, child: ChildProcess) {
 }
 
 export async function serve({ server, port, beforeServer, log }: ServeOptions): Promise<void> {
-  const db = await ensureDatabase(log);
+  // PostgreSQL in a process group of its own: a terminal's Ctrl-C reaches the server and this process,
+  // not the database, which stops last, once the server has handed back its jobs
+  const db = await ensureDatabase(log, { detached: true, adopt: true });
   if (db.migrations.applied.length) log(`applied ${db.migrations.applied.length} migration(s)`);
   beforeServer?.();
 
@@ -38,30 +41,41 @@ export async function serve({ server, port, beforeServer, log }: ServeOptions): 
     stdio: "inherit",
     env: { ...process.env, DATABASE_URL: db.url },
   });
+  const exited = new Promise<string>((resolve) => child.once("exit", (code, signal) => resolve(signal ?? `code ${code}`)));
+  const graceMs = getConfig().BATCHBOARD_SHUTDOWN_GRACE_MS;
 
   let stopping = false;
+  // whichever process was signalled (this one alone, or the whole group as a terminal does), the
+  // order is the same: the server (whose worker hands back what it has not finished), then the database
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping`);
-    if (child.exitCode === null) {
-      child.kill("SIGTERM");
-      // the worker gets its grace period inside Next.js; past that, stop hard
-      const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      await new Promise((r) => child.once("exit", r));
+    log(`${signal}: stopping the server, then the database`);
+    if (child.exitCode === null && child.signalCode === null) {
+      // forwarded: a signal sent to this process alone has not reached the server (twice is harmless)
+      child.kill(signal);
+      // running jobs get the worker's grace period, then go back; past a margin on that, stop hard
+      const killer = setTimeout(() => {
+        log(`the server did not stop within ${Math.round((graceMs + 20_000) / 1000)} s: killing it`);
+        child.kill("SIGKILL");
+      }, graceMs + 20_000);
+      log(`server exited (${await exited}); stopping PostgreSQL`);
       clearTimeout(killer);
     }
-    await db.embedded?.stop();
+    if (db.embedded) {
+      await db.embedded.stop();
+      log("PostgreSQL stopped");
+    }
     log("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  child.on("exit", async (code) => {
+  void exited.then(async (how) => {
     if (stopping) return;
-    log(`Next.js exited (code ${code})`);
+    log(`server exited (${how}) on its own; stopping PostgreSQL`);
     await db.embedded?.stop();
-    process.exit(code ?? 1);
+    process.exit(child.exitCode ?? 1);
   });
 
   if (await waitForHealth(port, child)) log(`ready: http://localhost:${port}`);
