@@ -711,12 +711,15 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       clearInterval(heartbeatTimer);
       unsubscribe();
       await writeChain;
-      // in_flight is how the lease sweep finds this worker's jobs: kept if some could not be handed back
+      // in_flight is how the lease sweep finds this worker's jobs: any still running under it (a
+      // hand-back that could not be written) stays there, to run again once its lease lapses
       await pool
         .query(
           `UPDATE workers SET stopped_at = now(), heartbeat_at = now(), running = 0, processed = $2, failed = $3,
-             in_flight = CASE WHEN $4 THEN '{}' ELSE in_flight END WHERE id = $1`,
-          [id, stats.processed, stats.failed, buffer.length === 0],
+             in_flight = ARRAY(SELECT f.id FROM unnest(in_flight) AS f(id) JOIN jobs j ON j.id = f.id
+                               WHERE j.status = 'running' AND j.lease_owner = $1)
+           WHERE id = $1`,
+          [id, stats.processed, stats.failed],
         )
         .catch(() => {});
       log(
