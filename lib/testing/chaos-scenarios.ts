@@ -1,6 +1,8 @@
 // The fault-injection scenarios behind `npm run chaos` and test/chaos/chaos.test.ts (same code, two
 // sizes). Each runs one batch on real standalone worker processes against a real PostgreSQL,
-// injects its fault, waits for the batch to end, and checks the invariants (verify-batch.ts).
+// injects its fault, waits for the batch to end, and checks the invariants (verify-batch.ts). The
+// batches that workers are killed or stopped under run at the default max_retries (0): a crash or a
+// stop must not use up a record's retries.
 import { waitFor } from "./wait";
 import { chaosRoll } from "@/lib/flows/chaos";
 import { getPool } from "@/lib/db/client";
@@ -10,9 +12,9 @@ import { verifyBatch, type Check, type Expectation } from "./verify-batch";
 import { WorkerFleet, type UnexpectedExit } from "./worker-processes";
 
 export interface ChaosSize {
-  /** jobs in the kill, restart and termination batches */
+  /** jobs in the kill, restart, termination and graceful-restart batches */
   jobs: number;
-  /** kill -9 at least this many times */
+  /** kill -9 (or stop gracefully) at least this many times */
   kills: number;
   /** and at most this many */
   maxKills: number;
@@ -96,20 +98,27 @@ async function waitFinished(batchId: string, ms: number): Promise<Check> {
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, n: i, text: `record ${i}` }));
 
-/** A chaos-flow batch with a deterministic 1% of records that always fail, and a cost of 1 per attempt. */
-async function chaosBatch(ctx: ScenarioContext, seed: string, maxRetries: number, extra: Partial<CreateBatchInput> = {}) {
+/** A chaos-flow batch with a deterministic share of records that always fail (1%), and a cost of 1 per attempt. */
+async function chaosBatch(
+  ctx: ScenarioContext,
+  seed: string,
+  maxRetries: number,
+  extra: Partial<CreateBatchInput> = {},
+  failureRate = FAILURE_RATE,
+  delayMs = ctx.size.delayMs,
+) {
   const recs = records(ctx.size.jobs);
   const batch = await createBatch({
     flow: "chaos",
     name: `chaos: ${seed}`,
-    parameters: { failure_rate: FAILURE_RATE, seed, delay_ms: ctx.size.delayMs, cost_per_item: 1 },
+    parameters: { failure_rate: failureRate, seed, delay_ms: delayMs, cost_per_item: 1 },
     source: { kind: "records", records: recs, recordIdField: "id" },
     concurrency: ctx.size.concurrency,
     maxRetries,
     retryBackoffMs: 10,
     ...extra,
   });
-  const doomed = new Set(recs.filter((r) => chaosRoll(seed, r.id) < FAILURE_RATE).map((r) => r.id));
+  const doomed = new Set(recs.filter((r) => chaosRoll(seed, r.id) < failureRate).map((r) => r.id));
   const expectation: Expectation = {
     records: recs.length,
     succeeded: recs.length - doomed.size,
@@ -161,8 +170,9 @@ export async function killWorkers(ctx: ScenarioContext): Promise<ScenarioReport>
   const started = Date.now();
   const { size } = ctx;
   const { maxKills } = size;
-  // each kill costs a job at most one attempt: retries enough that no healthy record runs out
-  const { batch, expectation } = await chaosBatch(ctx, "kill-9", maxKills + 2);
+  // no retries: a kill is not the flow's failure. It interrupts a job at most once, so no healthy
+  // record runs out of interruptions
+  const { batch, expectation } = await chaosBatch(ctx, "kill-9", 0, { maxInterruptions: maxKills });
   const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: size.concurrency, leaseMs: LEASE_MS });
   let kills = 0;
   let cutOff = 0;
@@ -182,6 +192,7 @@ export async function killWorkers(ctx: ScenarioContext): Promise<ScenarioReport>
     const extra: Check[] = [
       done,
       { name: "kills injected", ok: kills >= size.kills && cutOff > 0, detail: `${kills} kills (want >= ${size.kills}), ~${cutOff} attempts cut off` },
+      await interruptionsCheck(batch.id),
       crashCheck(fleet),
     ];
     return await report("kill -9 worker", started, batch.id, `${kills} kill -9 (~${cutOff} attempts cut)`, expectation, extra, fleet);
@@ -315,7 +326,78 @@ export async function terminateConnections(ctx: ScenarioContext): Promise<Scenar
   }
 }
 
-export const SCENARIOS = [killWorkers, restartDatabase, hangPastTimeout, terminateConnections];
+/** 5. Workers stopped gracefully (SIGTERM or SIGINT) at random moments and started again. */
+export async function gracefulRestarts(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const started = Date.now();
+  const { size } = ctx;
+  // no record may fail here: a stop hands back what it has not finished, and counts nothing. Jobs
+  // long enough that the batch outlasts the stops (a stop and a restart take seconds; one worker can
+  // run the whole batch, so it never waits for a restart)
+  const delayMs = Math.max(size.delayMs, Math.ceil((size.kills * 5000 * size.concurrency) / size.jobs));
+  const { batch, expectation } = await chaosBatch(ctx, "graceful-restart", 0, {}, 0, delayMs);
+  // two workers, each with half the batch's slots: both run it, so either one's stop cuts work short
+  const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: Math.ceil(size.concurrency / 2), leaseMs: LEASE_MS });
+  // a grace of 0 hands every running job back at once; 2 s lets them finish
+  const spawn = () => fleet.spawn(Math.random() < 0.5 ? 0 : 2000);
+  let stops = 0;
+  let handedBack = 0;
+  const badExits: string[] = [];
+  try {
+    await Promise.all([spawn(), spawn()]);
+    while (stops < size.maxKills) {
+      await pause(randomBetween(300, 1500));
+      const p = await progress(batch.id);
+      if (finished(p)) break;
+      const w = fleet.alive()[Math.floor(Math.random() * fleet.alive().length)]!;
+      const signal = Math.random() < 0.5 ? "SIGTERM" : "SIGINT";
+      const code = await fleet.stop(w, signal);
+      stops++;
+      if (code !== 0) badExits.push(`pid ${w.pid} exited ${code} after ${signal}: ${w.output().trim().split("\n").slice(-3).join(" | ")}`);
+      handedBack += Number(/stopped: (\d+) jobs handed back/.exec(w.output())?.[1] ?? 0);
+      ctx.log(`${signal} #${stops} (pid ${w.pid}) with ${p.running} jobs running, ${p.succeeded + p.failed} done`);
+      await spawn();
+    }
+    const done = await waitFinished(batch.id, size.deadlineMs);
+    const extra: Check[] = [
+      done,
+      { name: "stops injected", ok: stops >= size.kills && handedBack > 0, detail: `${stops} stops (want >= ${size.kills}), ${handedBack} jobs handed back by them` },
+      { name: "stopped workers exited cleanly", ok: badExits.length === 0, detail: badExits.join("; ") || `${stops} stops, each exit code 0` },
+      await nothingCountedCheck(batch.id),
+      crashCheck(fleet),
+    ];
+    return await report("graceful restart", started, batch.id, `${stops} SIGTERM/SIGINT (${handedBack} jobs handed back)`, expectation, extra, fleet);
+  } finally {
+    await fleet.stopAll();
+  }
+}
+
+/** After kills: the runs they cut are counted as interruptions (not attempts: max_retries is 0 and verifyBatch checks attempts). */
+async function interruptionsCheck(batchId: string): Promise<Check> {
+  const { rows } = await getPool().query<{ n: number; jobs: number }>(
+    `SELECT COALESCE(sum(interruptions), 0)::int AS n, count(*) FILTER (WHERE interruptions > 0)::int AS jobs FROM jobs WHERE batch_id = $1`,
+    [batchId],
+  );
+  const r = rows[0]!;
+  return { name: "kills counted as interruptions", ok: r.n > 0, detail: `${r.n} interruptions on ${r.jobs} jobs` };
+}
+
+/** After graceful stops: no record failed, and no stop counted an attempt or an interruption. */
+async function nothingCountedCheck(batchId: string): Promise<Check> {
+  const { rows } = await getPool().query<{ failed: number; attempts: number; interrupted: number }>(
+    `SELECT count(*) FILTER (WHERE status = 'failed')::int AS failed, count(*) FILTER (WHERE attempts <> 1)::int AS attempts,
+            count(*) FILTER (WHERE interruptions <> 0)::int AS interrupted
+     FROM jobs WHERE batch_id = $1`,
+    [batchId],
+  );
+  const r = rows[0]!;
+  return {
+    name: "nothing failed or counted by a stop",
+    ok: r.failed === 0 && r.attempts === 0 && r.interrupted === 0,
+    detail: `${r.failed} failed, ${r.attempts} jobs with attempts other than 1, ${r.interrupted} with interruptions`,
+  };
+}
+
+export const SCENARIOS = [killWorkers, restartDatabase, hangPastTimeout, terminateConnections, gracefulRestarts];
 
 /** The per-scenario table, then every failed invariant with its detail. */
 export function formatReports(reports: ScenarioReport[]): string {

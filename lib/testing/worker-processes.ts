@@ -1,5 +1,5 @@
 // Real standalone workers (`tsx scripts/worker.ts`, what `npm run worker` runs) for fault injection:
-// spawned, SIGKILLed, and watched for exits nobody asked for (a worker that dies on a lost
+// spawned, SIGKILLed or stopped gracefully, and watched for exits nobody asked for (a worker that dies on a lost
 // connection is a bug the chaos run must report, with its output).
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -37,8 +37,8 @@ export class WorkerFleet {
 
   constructor(private readonly options: FleetOptions) {}
 
-  /** Starts one worker and waits until it is claiming. */
-  async spawn(): Promise<WorkerProcess> {
+  /** Starts one worker (running jobs get `graceMs` to finish when it is stopped) and waits until it is claiming. */
+  async spawn(graceMs = 2000): Promise<WorkerProcess> {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/worker.ts")], {
       cwd: root,
       env: {
@@ -46,7 +46,7 @@ export class WorkerFleet {
         DATABASE_URL: this.options.databaseUrl,
         BATCHBOARD_WORKER_CONCURRENCY: String(this.options.concurrency),
         BATCHBOARD_LEASE_MS: String(this.options.leaseMs),
-        BATCHBOARD_SHUTDOWN_GRACE_MS: "2000",
+        BATCHBOARD_SHUTDOWN_GRACE_MS: String(graceMs),
         BATCHBOARD_RETENTION_DAYS: "0",
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -73,10 +73,11 @@ export class WorkerFleet {
         child.stdout!.on("data", onData);
         child.once("exit", (code) => reject(new Error(`worker exited (${code}) before it was ready:\n${tail}`)));
       }),
-      exited: new Promise<void>((resolve) => child.once("exit", () => resolve())),
+      // "close": exited, and its output read to the end
+      exited: new Promise<void>((resolve) => child.once("close", () => resolve())),
     };
     w.ready.catch(() => {});
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       this.workers.delete(w);
       if (!w.killed) this.unexpectedExits.push({ pid: w.pid, code, signal, output: tail });
     });
@@ -91,6 +92,14 @@ export class WorkerFleet {
     w.killed = true;
     w.child.kill("SIGKILL");
     await w.exited;
+  }
+
+  /** A graceful stop (SIGTERM or SIGINT, as `kill` or a terminal's Ctrl-C): resolves with its exit code. */
+  async stop(w: WorkerProcess, signal: "SIGTERM" | "SIGINT"): Promise<number | null> {
+    w.killed = true;
+    w.child.kill(signal);
+    await w.exited;
+    return w.child.exitCode;
   }
 
   alive(): WorkerProcess[] {

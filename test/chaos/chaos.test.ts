@@ -6,6 +6,7 @@ import { closeDb } from "@/lib/db/client";
 import {
   chaosSize,
   formatReports,
+  gracefulRestarts,
   hangPastTimeout,
   killWorkers,
   restartDatabase,
@@ -58,5 +59,11 @@ describe("faults: nothing lost, nothing doubled, the batch finishes, counters ex
     const r = await terminateConnections({ cluster, size, log });
     expectInvariants(r);
     expect(r.crashes).toEqual([]);
+  }, 90_000);
+
+  it("workers stopped with SIGTERM or SIGINT at random moments and restarted: nothing fails, no stop is counted", async () => {
+    const r = await gracefulRestarts({ cluster, size, log });
+    expectInvariants(r);
+    expect({ succeeded: r.succeeded, failed: r.failed }).toEqual({ succeeded: 600, failed: 0 });
   }, 90_000);
 });
