@@ -73,7 +73,7 @@ export async function serve({ server, port, beforeServer, log }: ServeOptions): 
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   void exited.then(async (how) => {
     if (stopping) return;
-    log(`server exited (${how}) on its own; stopping PostgreSQL`);
+    log(`server exited (${how}); stopping PostgreSQL`);
     await db.embedded?.stop();
     process.exit(child.exitCode ?? 1);
   });
