@@ -49,6 +49,9 @@ export default defineConfig({
       url: `http://localhost:${PORT}/api/health`,
       timeout: 240_000,
       reuseExistingServer: false,
+      // as Ctrl-C would: the worker hands back, then Next.js and the database stop (a SIGKILL would leave
+      // the database, which runs in a process group of its own, behind)
+      gracefulShutdown: { signal: "SIGTERM", timeout: 30_000 },
       stdout: "pipe",
       stderr: "pipe",
       env: {
@@ -73,6 +76,9 @@ export default defineConfig({
       url: `http://localhost:${AUTH_PORT}/api/health`,
       timeout: 240_000,
       reuseExistingServer: false,
+      // as Ctrl-C would: the worker hands back, then Next.js and the database stop (a SIGKILL would leave
+      // the database, which runs in a process group of its own, behind)
+      gracefulShutdown: { signal: "SIGTERM", timeout: 30_000 },
       stdout: "pipe",
       stderr: "pipe",
       env: {
