@@ -114,7 +114,7 @@ export function JobsTable({
                     {j.interruptions > 0 ? (
                       <span className="muted small" title="runs lost to a crash of their worker: run again without counting an attempt">
                         {" "}
-                        +{j.interruptions} interrupted
+                        · {j.interruptions} interrupted
                       </span>
                     ) : null}
                   </td>

@@ -49,7 +49,9 @@ export async function expireLeases(limit = 1000): Promise<number> {
            finished_at = CASE WHEN l.started AND l.exhausted THEN now() END,
            logs = CASE WHEN l.started THEN COALESCE(j.logs, '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
              'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'level', 'warn',
-             'message', 'interruption ' || l.n || ' (up to ' || l.bound || ' run again): the worker running this attempt stopped renewing its lease'))
+             'message', 'interrupted: the worker running this attempt stopped renewing its lease (' ||
+               CASE WHEN l.exhausted THEN 'interruption ' || l.n || ', past the ' || l.bound || ' the batch allows: the record fails)'
+                    ELSE 'interruption ' || l.n || ' of at most ' || l.bound || ': it runs again)' END))
              ELSE j.logs END
          FROM lost l WHERE j.id = l.id
          RETURNING j.id, j.batch_id, j.status, j.run_at, NOT l.started AS reserved),
