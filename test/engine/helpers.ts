@@ -52,18 +52,22 @@ export async function executions(batchId: string) {
   return rows[0]!;
 }
 
-/** The batch's counters must equal a GROUP BY over its jobs. */
+/**
+ * The batch's counters must equal a GROUP BY over its jobs, both read in one statement (one snapshot:
+ * a worker still running the batch commits between two separate reads).
+ */
 export async function expectCountersExact(batchId: string) {
-  const pool = getPool();
   // a running job not started yet (started_at NULL) is a worker's reservation: counted in `reserved`
-  const { rows } = await pool.query<{ status: string; n: number }>(
-    `SELECT CASE WHEN status = 'running' AND started_at IS NULL THEN 'reserved' ELSE status::text END AS status, count(*)::int AS n
-     FROM jobs WHERE batch_id = $1 GROUP BY 1`,
+  const { rows } = await getPool().query<{ batch: Record<string, unknown>; groups: Record<string, number> | null }>(
+    `SELECT (SELECT row_to_json(b) FROM batches b WHERE b.id = $1) AS batch,
+            (SELECT json_object_agg(status, n) FROM (
+               SELECT CASE WHEN status = 'running' AND started_at IS NULL THEN 'reserved' ELSE status::text END AS status, count(*)::int AS n
+               FROM jobs WHERE batch_id = $1 GROUP BY 1) g) AS groups`,
     [batchId],
   );
   const truth: Record<string, number> = { pending: 0, running: 0, reserved: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
-  for (const r of rows) truth[r.status] = r.n;
-  const b = await batchRow(batchId);
+  Object.assign(truth, rows[0]!.groups ?? {});
+  const b = rows[0]!.batch;
   const counters = Object.fromEntries(Object.keys(truth).map((k) => [k, b[k]]));
   expect(counters).toEqual(truth);
   expect(b.total).toBe(Object.values(truth).reduce((a, c) => a + c, 0));
