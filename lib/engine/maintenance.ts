@@ -15,14 +15,18 @@ import type { BatchStatus, JobStatus } from "./types";
  * interrupted more than its batch's max_interruptions (a record that crashes its worker every time
  * must not loop forever); a reservation (never reported started) goes back with no count at all.
  * Running jobs are found through their worker: only workers whose own lease ran out are looked at,
- * and only the ids in their in_flight list (no index on job status is needed).
+ * and only the ids in their in_flight list (no index on job status is needed). A worker sweeping
+ * passes its own id as `self`: it is alive, and if its lease lapsed it was only paused (a long GC, a
+ * starved CPU); its next heartbeat renews it.
  */
-export async function expireLeases(limit = 1000): Promise<number> {
+export async function expireLeases(limit = 1000, self: string | null = null): Promise<number> {
   const result = await withTx(async (client) => {
     // the workers whose own lease ran out, locked: a second sweeper skips them
     const lapsed = await client.query<{ id: string }>(
       `SELECT id FROM workers WHERE cardinality(in_flight) > 0 AND (lease_until IS NULL OR lease_until < now())
+         AND id IS DISTINCT FROM $1
        ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
+      [self],
     );
     if (lapsed.rows.length === 0) return { n: 0, settled: [] };
     const workerIds = lapsed.rows.map((w) => w.id);

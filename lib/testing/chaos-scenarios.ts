@@ -335,8 +335,10 @@ export async function gracefulRestarts(ctx: ScenarioContext): Promise<ScenarioRe
   // run the whole batch, so it never waits for a restart)
   const delayMs = Math.max(size.delayMs, Math.ceil((size.kills * 5000 * size.concurrency) / size.jobs));
   const { batch, expectation } = await chaosBatch(ctx, "graceful-restart", 0, {}, 0, delayMs);
-  // two workers, each with half the batch's slots: both run it, so either one's stop cuts work short
-  const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: Math.ceil(size.concurrency / 2), leaseMs: LEASE_MS });
+  // two workers, each with half the batch's slots: both run it, so either one's stop cuts work short.
+  // Stops must not lean on leases: one long enough that a job a stop failed to hand back would only
+  // come back as an interruption (and a loaded machine's pauses never lapse one)
+  const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: Math.ceil(size.concurrency / 2), leaseMs: 10_000 });
   // a grace of 0 hands every running job back at once; 2 s lets them finish
   const spawn = () => fleet.spawn(Math.random() < 0.5 ? 0 : 2000);
   let stops = 0;

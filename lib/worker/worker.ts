@@ -659,7 +659,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     if (maintaining || stopping) return;
     maintaining = true;
     try {
-      const expired = await expireLeases();
+      const expired = await expireLeases(1000, id);
       const prompts = await expirePrompts();
       if (expired || prompts) wakeUp();
       await deliverWebhooks();

@@ -5,11 +5,11 @@
 // batch's max_interruptions is passed.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { cancelBatch, createBatch, getBatch, getJob, type CreateBatchInput } from "@/lib/engine";
+import { cancelBatch, createBatch, getBatch, getJob, startWorker, type CreateBatchInput } from "@/lib/engine";
 import { expireLeases } from "@/lib/engine/maintenance";
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { batchRow, createTestTables, expectCountersExact, reservationsHeld, spawnWorker, waitFor, type WorkerProcess } from "./helpers";
+import { batchRow, createTestTables, executions, expectCountersExact, reservationsHeld, spawnWorker, waitFor, type WorkerProcess } from "./helpers";
 
 const db = withTestDatabase();
 registerTestFlows();
@@ -91,8 +91,9 @@ describe("graceful stops", () => {
     const b = await make("t-track", 400, { concurrency: 16, parameters: { delay_ms: 150 } });
     let stops = 0;
     for (let round = 0; round < 4; round++) {
-      // a grace of 0 hands every running job back at once; 2 s lets them finish
-      const w = worker({ CONCURRENCY: "16", GRACE_MS: round % 2 ? "0" : "2000" });
+      // a grace of 0 hands every running job back at once; 2 s lets them finish. A lease far longer
+      // than the test's stops: a job a stop failed to hand back would show as an interruption
+      const w = worker({ CONCURRENCY: "16", GRACE_MS: round % 2 ? "0" : "2000", LEASE_MS: "10000" });
       await w.ready;
       await progressed(b.id, await done(b.id));
       if ((await batchRow(b.id)).status === "completed") break;
@@ -104,7 +105,7 @@ describe("graceful stops", () => {
       await expectCountersExact(b.id);
     }
     expect(stops).toBeGreaterThanOrEqual(2);
-    worker({ CONCURRENCY: "16" });
+    worker({ CONCURRENCY: "16", LEASE_MS: "10000" });
     await expectAllSucceededOnce(b.id, 400);
     // no stop cost an attempt or counted as an interruption
     const { rows } = await getPool().query(
@@ -177,6 +178,23 @@ describe("crashes", () => {
     await expectCountersExact(b.id);
     worker({ CONCURRENCY: "4" });
     await expectAllSucceededOnce(b.id, 300);
+  });
+
+  it("a worker stalled past its own lease (a long GC pause, a starved CPU) does not take its own running job back", async () => {
+    const w = await startWorker({ mode: "in-process", concurrency: 2, leaseMs: 600, pollMs: 20, maintenanceMs: 50, log: () => {} });
+    try {
+      const b = await make("t-track", 1, { parameters: { delay_ms: 2500 } });
+      await waitFor("running", async () => (await batchRow(b.id)).running === 1);
+      // the event loop blocked for 2.5 leases: when it runs again, its lease has lapsed
+      const until = Date.now() + 1500;
+      while (Date.now() < until);
+      await waitFor("completed", async () => (await batchRow(b.id)).status === "completed");
+      // it was a pause, not a crash: the one run finished, nothing was run twice or counted
+      expect(await getJob(b.id, "r0")).toMatchObject({ status: "succeeded", attempts: 1, interruptions: 0 });
+      expect((await executions(b.id)).n).toBe(1);
+    } finally {
+      await w.stop(500);
+    }
   });
 
   it("a record that crashes its worker every time fails with `interrupted` once max_interruptions is passed", async () => {

@@ -55,7 +55,8 @@ async function start(port: number): Promise<Supervisor> {
     PORT: String(port),
     BATCHBOARD_AUTH: "off",
     BATCHBOARD_LOAD_DEMO: "0",
-    BATCHBOARD_LEASE_MS: "2000",
+    // far longer than a stop: a job a stop failed to hand back would come back as an interruption
+    BATCHBOARD_LEASE_MS: "10000",
     BATCHBOARD_SHUTDOWN_GRACE_MS: "1000",
   };
   delete env.DATABASE_URL;
