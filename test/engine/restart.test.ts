@@ -117,7 +117,7 @@ describe("graceful stops", () => {
     // and the stops did cut executions short (handed back, run again)
     const exec = await getPool().query(`SELECT count(*)::int AS n FROM test_exec WHERE batch_id = $1`, [b.id]);
     expect(exec.rows[0].n).toBeGreaterThan(400);
-  });
+  }, 180_000);
 });
 
 describe("crashes", () => {
@@ -145,7 +145,7 @@ describe("crashes", () => {
     expect(rows[0].attempts).toBe(0);
     // the kills did interrupt attempts, and they were counted as interruptions
     expect(rows[0].interruptions).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it("a dead worker's reserved jobs go back to pending with no count; its started ones count one interruption", async () => {
     const w = worker({ CONCURRENCY: "4" });
@@ -178,7 +178,7 @@ describe("crashes", () => {
     await expectCountersExact(b.id);
     worker({ CONCURRENCY: "4" });
     await expectAllSucceededOnce(b.id, 300);
-  });
+  }, 180_000);
 
   it("a worker stalled past its own lease (a long GC pause, a starved CPU) does not take its own running job back", async () => {
     const w = await startWorker({ mode: "in-process", concurrency: 2, leaseMs: 600, pollMs: 20, maintenanceMs: 50, log: () => {} });
