@@ -3,9 +3,9 @@
 // local experiments. Scopes nest: admin > write > read.
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import { getKeyPrincipal, hasScope, verifyKey, type Principal, type Scope } from "./keys";
+import { hasScope, verifyKey, type Principal, type Scope } from "./keys";
 import { RateLimiter } from "./rate-limit";
-import { SESSION_COOKIE, readCookie, readSessionValue } from "./session";
+import { SESSION_COOKIE, readCookie, readSession } from "./session";
 
 const LOCAL: Principal = { id: "local", name: "local (auth off)", scopes: ["admin"], via: "none" };
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -34,6 +34,13 @@ function sameOrigin(request: Request): boolean {
   }
 }
 
+/** Refuses (403) a cookie-carried mutation that did not come from our own origin (CSRF). */
+export function requireSameOrigin(request: Request): void {
+  if (!sameOrigin(request)) {
+    throw new AppError("forbidden", "cross-site request refused (CSRF): send mutations from the dashboard or with an API key");
+  }
+}
+
 async function identify(request: Request): Promise<Principal | null> {
   const header = request.headers.get("authorization");
   if (header) {
@@ -43,12 +50,8 @@ async function identify(request: Request): Promise<Principal | null> {
     if (!principal) throw new AppError("unauthorized", "unknown or revoked API key");
     return principal;
   }
-  const id = await readSessionValue(readCookie(request, SESSION_COOKIE));
-  if (!id) return null;
-  const principal = await getKeyPrincipal(id);
-  if (principal && !SAFE_METHODS.has(request.method) && !sameOrigin(request)) {
-    throw new AppError("forbidden", "cross-site request refused (CSRF): send mutations from the dashboard or with an API key");
-  }
+  const principal = await readSession(readCookie(request, SESSION_COOKIE));
+  if (principal && !SAFE_METHODS.has(request.method)) requireSameOrigin(request);
   return principal;
 }
 

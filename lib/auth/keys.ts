@@ -57,11 +57,19 @@ interface KeyRow {
   revoked_at: Date | null;
 }
 
+/** The scopes stored for a key, known ones only. */
+export const scopesOf = (raw: string[] | null): Scope[] => (raw ?? []).filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
+
+/** The principal id of BATCHBOARD_ADMIN_TOKEN. */
+export const ADMIN_TOKEN_ID = "admin-token";
+
+export const adminPrincipal = (via: Principal["via"]): Principal => ({ id: ADMIN_TOKEN_ID, name: "BATCHBOARD_ADMIN_TOKEN", scopes: ["admin"], via });
+
 const toInfo = (r: KeyRow): ApiKeyInfo => ({
   id: r.id,
   name: r.name,
   prefix: r.prefix,
-  scopes: (r.scopes ?? []).filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)),
+  scopes: scopesOf(r.scopes),
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
@@ -85,9 +93,11 @@ export async function listApiKeys(): Promise<ApiKeyInfo[]> {
   return rows.map(toInfo);
 }
 
+/** Revokes a key and ends the dashboard sessions signed in with it. */
 export async function revokeApiKey(id: string): Promise<ApiKeyInfo> {
   const { rows } = await getPool().query<KeyRow>(
-    `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *`,
+    `WITH ended AS (DELETE FROM sessions WHERE key_id = $1)
+     UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *`,
     [id],
   );
   if (!rows[0]) throw new AppError("not_found", `api key ${JSON.stringify(id)} not found`);
@@ -102,9 +112,7 @@ export async function countActiveKeys(): Promise<number> {
 /** The principal a presented key stands for, or null. */
 export async function verifyKey(key: string): Promise<Principal | null> {
   const adminToken = process.env.BATCHBOARD_ADMIN_TOKEN;
-  if (adminToken && safeEqual(key, adminToken)) {
-    return { id: "admin-token", name: "BATCHBOARD_ADMIN_TOKEN", scopes: ["admin"], via: "bearer" };
-  }
+  if (adminToken && safeEqual(key, adminToken)) return adminPrincipal("bearer");
   if (!key.startsWith("bb_")) return null;
   const { rows } = await getPool().query<KeyRow>(
     // last_used_at is advisory: written at most once a minute per key
@@ -114,15 +122,5 @@ export async function verifyKey(key: string): Promise<Principal | null> {
     [hashKey(key)],
   );
   const row = rows[0];
-  return row ? { id: row.id, name: row.name, scopes: toInfo(row).scopes, via: "bearer" } : null;
-}
-
-export async function getKeyPrincipal(id: string): Promise<Principal | null> {
-  if (id === "admin-token") {
-    return process.env.BATCHBOARD_ADMIN_TOKEN
-      ? { id, name: "BATCHBOARD_ADMIN_TOKEN", scopes: ["admin"], via: "session" }
-      : null;
-  }
-  const { rows } = await getPool().query<KeyRow>(`SELECT * FROM api_keys WHERE id = $1 AND revoked_at IS NULL`, [id]);
-  return rows[0] ? { id, name: rows[0].name, scopes: toInfo(rows[0]).scopes, via: "session" } : null;
+  return row ? { id: row.id, name: row.name, scopes: scopesOf(row.scopes), via: "bearer" } : null;
 }

@@ -1,15 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { authorize } from "@/lib/auth/authorize";
 import { ensureAdminAccess } from "@/lib/auth/bootstrap";
-import { countActiveKeys, createApiKey, listApiKeys, revokeApiKey } from "@/lib/auth/keys";
+import { countActiveKeys, createApiKey, hashKey, listApiKeys, revokeApiKey } from "@/lib/auth/keys";
 import { RateLimiter } from "@/lib/auth/rate-limit";
-import {
-  SESSION_COOKIE,
-  consumeSignInToken,
-  createSessionValue,
-  createSignInToken,
-  readSessionValue,
-} from "@/lib/auth/session";
+import { getPool } from "@/lib/db/client";
+import { SESSION_COOKIE, consumeSignInToken, createSession, createSignInToken, endSession, readSession } from "@/lib/auth/session";
 import { AppError } from "@/lib/errors";
 import { useTestDatabase } from "../helpers/db";
 
@@ -68,12 +63,17 @@ describe("auth", () => {
     expect((await errorOf(authorize(req("GET", { authorization: "Bearer an-admin-token-of-some-lengtX" }), "read"))).status).toBe(401);
   });
 
-  it("signs sessions, rejects forged or expired ones, and refuses cross-site mutations by cookie", async () => {
+  it("keeps sessions on the server, rejects forged, expired or ended ones, and refuses cross-site mutations by cookie", async () => {
     const { info } = await createApiKey({ name: "dash", scopes: ["write"] });
-    const value = await createSessionValue(info.id);
-    expect(await readSessionValue(value)).toBe(info.id);
-    expect(await readSessionValue(value.replace(info.id, "key_other"))).toBeNull();
-    expect(await readSessionValue(value, Date.now() + 8 * 24 * 3600 * 1000)).toBeNull();
+    const value = await createSession(info.id);
+    expect(await readSession(value)).toMatchObject({ id: info.id, via: "session" });
+    expect(await readSession(`${value.slice(0, -4)}AAAA`)).toBeNull();
+    const expired = await createSession(info.id);
+    await getPool().query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1`, [hashKey(expired)]);
+    expect(await readSession(expired)).toBeNull();
+    const ended = await createSession(info.id);
+    await endSession(ended);
+    expect(await readSession(ended)).toBeNull();
 
     const cookie = `${SESSION_COOKIE}=${value}`;
     await expect(authorize(req("GET", { cookie }), "read")).resolves.toMatchObject({ via: "session" });

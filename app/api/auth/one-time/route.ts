@@ -1,7 +1,7 @@
 import { NextResponse } from "next/server";
 import { z } from "zod";
 import { route } from "@/lib/api/handler";
-import { consumeSignInToken, createSessionValue, sessionCookie } from "@/lib/auth/session";
+import { consumeSignInToken, createSession, sessionCookie } from "@/lib/auth/session";
 import { AppError } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
@@ -12,6 +12,6 @@ export const GET = route({ scope: "public", query: z.object({ token: z.string().
   const principalId = await consumeSignInToken(query.token);
   if (!principalId) throw new AppError("unauthorized", "this sign-in link is unknown, used or expired: sign in with an API key");
   const res = NextResponse.redirect(new URL("/batches", request.nextUrl.origin), 303);
-  res.headers.set("Set-Cookie", sessionCookie(await createSessionValue(principalId), request.nextUrl.protocol === "https:"));
+  res.headers.set("Set-Cookie", sessionCookie(await createSession(principalId), request.nextUrl.protocol === "https:"));
   return res;
 });

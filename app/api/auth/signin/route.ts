@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { json, route } from "@/lib/api/handler";
 import { verifyKey } from "@/lib/auth/keys";
-import { createSessionValue, sessionCookie } from "@/lib/auth/session";
+import { createSession, sessionCookie } from "@/lib/auth/session";
 import { AppError } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
@@ -15,6 +15,6 @@ export const POST = route({ scope: "public", body: signInSchema }, async ({ body
   if (!principal) throw new AppError("unauthorized", "unknown or revoked API key");
   const secure = request.nextUrl.protocol === "https:";
   return json({ name: principal.name, scopes: principal.scopes }, 200, {
-    "Set-Cookie": sessionCookie(await createSessionValue(principal.id), secure),
+    "Set-Cookie": sessionCookie(await createSession(principal.id), secure),
   });
 });
