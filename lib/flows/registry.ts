@@ -12,6 +12,7 @@ import { openai } from "./openai";
 import { review } from "./review";
 import { sleep } from "./sleep";
 import type { FlowDefinition } from "./types";
+import { undeclaredKeys } from "./undeclared-keys";
 
 const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, openai, classify, review, command];
 
@@ -40,14 +41,27 @@ export function registerFlow(flow: FlowDefinition): void {
   flows.set(flow.name, flow);
 }
 
-/** Validates batch parameters against a flow's schema: 422 with field paths under `parameters`. */
+/**
+ * Validates batch parameters against a flow's schema: 422 with field paths under `parameters`. A key
+ * the schema does not declare is refused too, naming it (a typo must not run the batch on a default);
+ * a flow that takes free-form parameters declares so with z.looseObject or z.record.
+ */
 export function parseFlowParameters(flow: FlowDefinition, parameters: unknown): unknown {
-  const parsed = flow.parameters.safeParse(parameters ?? {});
-  if (parsed.success) return parsed.data;
+  const input = parameters ?? {};
+  const undeclared = undeclaredKeys(flow.parameters, input).map((k) => ({
+    path: `parameters.${k.path}`,
+    message: `not a parameter of flow ${JSON.stringify(flow.name)}${k.declared.length ? ` (known here: ${k.declared.join(", ")})` : ""}`,
+  }));
+  const parsed = flow.parameters.safeParse(input);
+  if (parsed.success && undeclared.length === 0) return parsed.data;
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => ({ path: ["parameters", ...i.path.map(String)].join("."), message: i.message }));
+  const details = [...undeclared, ...issues];
   throw new AppError(
     "validation_failed",
-    `parameters do not match flow ${JSON.stringify(flow.name)}`,
-    parsed.error.issues.map((i) => ({ path: ["parameters", ...i.path.map(String)].join("."), message: i.message })),
+    `parameters do not match flow ${JSON.stringify(flow.name)}: ${details.map((d) => `${d.path}: ${d.message}`).join("; ")}`,
+    details,
   );
 }
 
