@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { getBatch, unique, waitUntil, type BatchJson } from "../fixtures";
+import { createBatch, getBatch, inlineRecords, unique, waitForBatch, waitUntil, type BatchJson } from "../fixtures";
 
 interface Run {
   code: number | null;
@@ -93,6 +93,38 @@ test.describe("CLI", () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ status: "failed", stop_reason: "error_policy" });
   });
 
+  test("wait follows an existing batch to its end; the exit code says how it ended", async ({ baseURL, request }) => {
+    // a running batch: the bar is drawn while it runs, and 0 once it completed with no failed record
+    const running = await createBatch(request, { flow: "echo", parameters: { delay_ms: 150 }, records: inlineRecords(12), concurrency: 2 });
+    const waited = await cli(["wait", running.id], baseURL!);
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(waited.stderr).toMatch(/\[#*-*\]\s+[\d.]+% \d+\/12/);
+    expect(waited.stdout).toMatch(/status\s+completed/);
+    expect((await getBatch(request, running.id)).progress.succeeded).toBe(12);
+
+    // completed, but some records failed: 3
+    const partial = await createBatch(request, { flow: "chaos", parameters: { failure_rate: 0.5, seed: "wait" }, records: inlineRecords(10) });
+    const partialRun = await cli(["wait", partial.id, "--json"], baseURL!);
+    expect(partialRun.code, partialRun.stderr).toBe(3);
+    const ended = JSON.parse(partialRun.stdout) as BatchJson;
+    expect(ended.status).toBe("completed");
+    expect(ended.progress.failed).toBeGreaterThan(0);
+
+    // an already-finished batch that failed (error policy stop): 1 at once
+    const failed = await createBatch(request, { flow: "review", records: ["a", "b"], error_policy: "stop" });
+    await waitForBatch(request, failed.id);
+    const failedRun = await cli(["wait", failed.id], baseURL!);
+    expect(failedRun.code).toBe(1);
+    expect(failedRun.stdout).toMatch(/status\s+failed/);
+
+    // a batch that does not exist: the API's 404, exit 1
+    const missing = await cli(["wait", "batch_does_not_exist"], baseURL!);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("not_found (404)");
+    const usage = await cli(["wait"], baseURL!);
+    expect(usage.code).toBe(2);
+  });
+
   test("datasets upload infers the format; errors print the API's code and field paths", async ({ baseURL }) => {
     const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
     const file = path.join(dir, "people.csv");
@@ -111,7 +143,7 @@ test.describe("CLI", () => {
     const usage = await cli(["create", "echo", "--bogus-flag"], baseURL!);
     expect(usage.code).toBe(2);
     const help = await cli(["--help"], baseURL!);
-    for (const c of ["create", "list", "status", "cancel", "pause", "resume", "retry", "jobs", "results", "datasets upload", "prompts list", "prompts answer"]) {
+    for (const c of ["create", "wait", "list", "status", "cancel", "pause", "resume", "retry", "jobs", "results", "datasets upload", "prompts list", "prompts answer"]) {
       expect(help.stdout).toContain(c);
     }
   });

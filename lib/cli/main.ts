@@ -1,5 +1,6 @@
 // `npx batchboard <command>`: the REST API from a terminal. Human-readable tables by default, --json
-// for scripts. Exit codes: 0 ok, 1 API error or a batch that ended failed/cancelled, 2 usage error.
+// for scripts. Exit codes: 0 ok, 1 API error or a batch that ended failed/cancelled, 2 usage error,
+// 3 a batch that completed with failed records (`wait` and `create --wait`).
 import { createReadStream, createWriteStream, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -28,6 +29,7 @@ Usage: batchboard <command> [options]
 
 Commands:
   create <flow>              create a batch (see options below); --wait to follow it to the end
+  wait <batch>               follow an existing batch to its end with a live progress bar; exit code by outcome
   list                       list batches (--status, --flow, --q, --limit, --cursor)
   status <batch>             one batch: progress, cost, timing
   cancel <batch>             cancel a batch
@@ -49,7 +51,10 @@ create options:
   --error-threshold <rate>:<min_finished>  --interactive  --max-retries <n>  --max-interruptions <n>
   --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
   --dry-run  --idempotency-key <key>
-  --wait               show a live progress bar (stderr); exit 1 when the batch ends failed or cancelled
+  --wait               show a live progress bar (stderr) until the batch ends; exit code by outcome, as wait
+
+Exit codes: 0 done (a waited-for batch completed with no failed record), 1 API error or a waited-for batch
+that ended failed or cancelled, 2 usage error, 3 a waited-for batch completed but some records failed.
 
 Global options:
   --url <url>     API base URL (env BATCHBOARD_URL, default http://localhost:3000)
@@ -91,6 +96,7 @@ const COMMAND_OPTIONS: Record<string, Options> = {
   create: CREATE,
   list: { ...PAGE, status: { type: "string" }, flow: { type: "string" }, q: { type: "string" } },
   status: {},
+  wait: {},
   cancel: {},
   pause: {},
   resume: {},
@@ -219,6 +225,12 @@ interface BatchJson extends ProgressView {
 
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
+/** How a waited-for batch ended, as an exit code: 0 completed with no failed record, 3 completed with some, 1 failed or cancelled. */
+export function outcomeExitCode(b: Pick<BatchJson, "status" | "progress">): number {
+  if (b.status !== "completed") return 1;
+  return b.progress.failed > 0 ? 3 : 0;
+}
+
 function printBatch(ctx: Ctx, b: BatchJson) {
   if (ctx.json) return ctx.out(JSON.stringify(b, null, 2));
   const p = b.progress;
@@ -274,7 +286,14 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
     if (!ctx.json) ctx.err(`created ${batch.id}; waiting for it to finish (Ctrl-C stops watching, not the batch)`);
     const done = await waitFor(ctx, batch.id);
     printBatch(ctx, done);
-    return done.status === "completed" ? 0 : 1;
+    return outcomeExitCode(done);
+  },
+  async wait(ctx) {
+    const id = arg(ctx, 0, "batch");
+    if (!ctx.json) ctx.err(`waiting for ${id} to finish (Ctrl-C stops watching, not the batch)`);
+    const done = await waitFor(ctx, id);
+    printBatch(ctx, done);
+    return outcomeExitCode(done);
   },
   async list(ctx) {
     const v = ctx.values;
