@@ -71,6 +71,7 @@ describe("undeclared flow parameters", () => {
       http: { url: "https://example.com/x" },
       llm: { model: "m" },
       embed: { model: "m" },
+      openai: { endpoint: "/v1/embeddings" },
     };
     for (const f of listFlows()) {
       if (f.name === "command" || f.name === "agent" || f.name === "files") continue; // off unless enabled: test/flows/command.test.ts
