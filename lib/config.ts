@@ -35,7 +35,14 @@ const configSchema = z.object({
    */
   BATCHBOARD_FLOW_SECRETS: z.string().optional(),
   BATCHBOARD_MAX_BODY_BYTES: int(64 * 1024 * 1024, 1024),
+  /** largest accepted dataset upload; for a dataset of files, also the most bytes its files may hold unpacked */
   BATCHBOARD_MAX_UPLOAD_BYTES: int(1024 * 1024 * 1024, 1024),
+  /** largest file in a dataset of files (a zip's entries unpacked): what one record may hand a model */
+  BATCHBOARD_MAX_FILE_BYTES: int(32 * 1024 * 1024, 1024),
+  /** most files in one dataset of files (a zip's entries included) */
+  BATCHBOARD_MAX_DATASET_FILES: int(10_000, 1),
+  /** a zip entry unpacking to more than this many times its compressed size (past 1 MiB) is refused as a zip bomb */
+  BATCHBOARD_MAX_ZIP_RATIO: int(100, 1),
   BATCHBOARD_MAX_INLINE_RECORDS: int(100_000, 1),
   BATCHBOARD_MAX_RECORDS_PER_BATCH: int(1_000_000, 1),
   BATCHBOARD_LOAD_DEMO: bool(true),

@@ -7,7 +7,7 @@ export const BATCH_STATUSES = ["pending", "running", "paused", "completed", "fai
 export const JOB_STATUSES = ["pending", "running", "waiting_input", "succeeded", "failed", "cancelled", "skipped"] as const;
 export const PROMPT_STATUSES = ["open", "answered", "expired", "cancelled"] as const;
 export const RESULT_FORMATS = ["jsonl", "csv", "openai"] as const;
-export const UPLOAD_FORMATS = ["csv", "jsonl", "json", "openai"] as const;
+export const UPLOAD_FORMATS = ["csv", "jsonl", "json", "openai", "files"] as const;
 
 const iso = z.iso.datetime({ offset: true });
 const nullableIso = iso.nullable();

@@ -66,7 +66,7 @@ export function newDatasetId(): string {
   return `ds_${randomBytes(10).toString("hex")}`;
 }
 
-function checkName(name: string): string {
+export function checkName(name: string): string {
   const trimmed = typeof name === "string" ? name.trim() : "";
   let message: string | undefined;
   if (!trimmed) message = "name must not be empty";
@@ -88,7 +88,7 @@ function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>
   return withTx(fn, 1);
 }
 
-async function insertDatasetRow(
+export async function insertDatasetRow(
   client: pg.ClientBase,
   row: { id: string; name: string; kind: DatasetKind; description: string | null; format: string; idField: string | null },
 ): Promise<void> {
@@ -103,7 +103,7 @@ async function insertDatasetRow(
   }
 }
 
-async function finishDatasetRow(
+export async function finishDatasetRow(
   client: pg.ClientBase,
   id: string,
   values: { recordCount: number; sizeBytes: number; idField: string | null },

@@ -35,6 +35,7 @@ const TABLE: Record<string, Access> = {
   "GET /api/datasets/[id]": "read",
   "DELETE /api/datasets/[id]": "write",
   "GET /api/datasets/[id]/records": "read",
+  "GET /api/datasets/[id]/file": "read",
   "GET /api/events": "read",
   "GET /api/flows": "read",
   "GET /api/keys": "admin",

@@ -1,0 +1,43 @@
+// Reading a file record's bytes back: a few chunks per query, in order, so a download or a flow holds
+// at most those chunks (a flow that needs the whole file, to send it to a model, holds one file).
+import type pg from "pg";
+import { getPool } from "@/lib/db/client";
+import { AppError } from "@/lib/errors";
+import type { FileRecord } from "./types";
+
+const CHUNKS_PER_QUERY = 4;
+
+type Queryable = Pick<pg.Pool, "query">;
+
+/** The file's bytes chunk by chunk. */
+export async function* fileChunks(datasetId: string, position: number, db: Queryable = getPool()): AsyncGenerator<Buffer> {
+  let after = -1;
+  for (;;) {
+    const { rows } = await db.query<{ chunk: number; data: Buffer }>(
+      `SELECT chunk, data FROM dataset_files WHERE dataset_id = $1 AND position = $2 AND chunk > $3 ORDER BY chunk LIMIT ${CHUNKS_PER_QUERY}`,
+      [datasetId, position, after],
+    );
+    for (const r of rows) yield r.data;
+    if (rows.length < CHUNKS_PER_QUERY) return;
+    after = rows[rows.length - 1]!.chunk;
+  }
+}
+
+/** The whole file, refused past maxBytes (what a flow may hold of one record). */
+export async function readFileBytes(datasetId: string, position: number, maxBytes: number, db?: Queryable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const c of fileChunks(datasetId, position, db)) {
+    size += c.length;
+    if (size > maxBytes) throw new AppError("payload_too_large", `the file is larger than ${maxBytes} bytes`);
+    parts.push(c);
+  }
+  return Buffer.concat(parts);
+}
+
+/** Whether a record's data is a file record of a dataset of files. */
+export function asFileRecord(data: unknown): FileRecord | null {
+  const d = data as Partial<FileRecord> | null;
+  if (!d || typeof d !== "object" || typeof d.id !== "string" || typeof d.content_type !== "string" || typeof d.bytes !== "number") return null;
+  return d as FileRecord;
+}
