@@ -86,7 +86,8 @@ describe("a dataset of files", () => {
     const { openDatasetFile } = await import("@/lib/datasets/files");
     const { body } = await openDatasetFile("bytes", "a.bin");
     const parts: Buffer[] = [];
-    for await (const c of body) parts.push(Buffer.from(c));
+    const reader = body.getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(Buffer.from(r.value));
     expect(Buffer.concat(parts).equals(data)).toBe(true);
   });
 
