@@ -12,8 +12,10 @@
 //    move here anyway; others SKIP LOCKED), so the batch's `running` counter read here is exact and
 //    no two claimers can both fill the same free slot: per-batch concurrency holds across any number
 //    of worker processes; it also makes this the only claimer of those batches' jobs;
-//  - batches are taken by priority, then least recently claimed (round-robin), and the wanted jobs
-//    are split evenly between them, so a big batch cannot starve a small one;
+//  - a batch of higher priority gets the jobs it can use (its free slots, its ready jobs) before a
+//    lower one gets any; batches of equal priority split what is left evenly (least recently claimed
+//    first), so a big batch cannot starve a small one; a batch not claimed from for STARVED_AFTER_MS
+//    goes first whatever its priority, so a low priority slows a batch down but never stops it;
 //  - per batch, due rows of requeued_jobs (retries, released attempts, woken jobs) come first, then
 //    the next ordinals from the batch's claim cursor: no index on job status is needed (so job
 //    updates stay HOT), and the scan never walks over jobs already claimed;
@@ -117,6 +119,13 @@ export interface CycleResult {
 // duration equals durationBucket() in ./metrics (integer milliseconds)
 const HIST_THRESHOLDS = DURATION_BOUNDS_MS.map((b) => b + 1);
 
+/**
+ * A batch with work and a free slot that no claim has taken jobs from for this long goes before
+ * every other batch, whatever its priority, until it is claimed from: lower priority slows a batch
+ * down, it never stops it.
+ */
+export const STARVED_AFTER_MS = 60_000;
+
 interface Moved extends BatchState {
   /** outcomes applied */
   n: number;
@@ -138,7 +147,10 @@ const CAND_COLUMNS = `b.id, GREATEST(b.concurrency - b.running + COALESCE(a.run_
          -- the running jobs) or a batch that stops at its first failure
          CASE WHEN b.max_cost IS NULL AND b.error_policy <> 'stop'
               THEN GREATEST(LEAST(COALESCE(q.n, 0), b.concurrency - b.reserved + COALESCE(a.res_out, 0)), 0) ELSE 0 END AS res_free,
-         b.concurrency, b.dataset_id, b.priority, b.last_claimed_at, b.created_at, b.claim_cursor, b.total`;
+         b.concurrency, b.dataset_id, b.priority, b.last_claimed_at, b.created_at, b.claim_cursor, b.total,
+         COALESCE(b.last_claimed_at, b.created_at) < now() - make_interval(secs => $20::float8 / 1000) AS starved`;
+// claim order: a starved batch first, then by priority, then least recently claimed (round-robin)
+const CLAIM_ORDER = "starved DESC, priority DESC, last_claimed_at ASC NULLS FIRST, created_at";
 
 const CYCLE_SQL = `
 WITH input AS (
@@ -235,22 +247,49 @@ cand_own AS (
 cand_other AS (
   SELECT ${CAND_COLUMNS} FROM batches b LEFT JOIN mv a ON a.batch_id = b.id LEFT JOIN req q ON q.batch_id = b.id
   WHERE a.batch_id IS NULL AND ${CLAIMABLE}
-  ORDER BY b.priority DESC, b.last_claimed_at ASC NULLS FIRST, b.created_at
+  ORDER BY ${CLAIM_ORDER}
   LIMIT $6
   FOR UPDATE OF b SKIP LOCKED),
 cand AS (
   SELECT * FROM (SELECT * FROM cand_own UNION ALL SELECT * FROM cand_other) c
-  ORDER BY priority DESC, last_claimed_at ASC NULLS FIRST, created_at
+  ORDER BY ${CLAIM_ORDER}
   LIMIT $6),
+-- what each candidate can use: its free slots, no more than the jobs it has ready (the rest of its
+-- cursor, then its due requeued jobs, counted only when the cursor alone falls short)
+ready AS (
+  SELECT c.*, CASE WHEN c.total - c.claim_cursor >= c.free THEN c.free
+                   ELSE c.total - c.claim_cursor + (SELECT count(*)::int FROM (
+                     SELECT 1 FROM requeued_jobs r WHERE r.batch_id = c.id AND r.run_at <= now()
+                     LIMIT c.free - (c.total - c.claim_cursor)) d) END AS usable
+  FROM cand c),
+-- priority levels (starved, priority): a level gets what the levels above it leave of the wanted
+-- jobs; within a level, batches sorted by what they can use, smallest first
+levels AS (
+  SELECT r.*,
+         GREATEST($5::int - (sum(r.usable) OVER (ORDER BY r.starved DESC, r.priority DESC) - sum(r.usable) OVER lvl), 0) AS budget,
+         row_number() OVER by_usable AS k, count(*) OVER lvl AS level_size,
+         sum(r.usable) OVER (by_usable ROWS UNBOUNDED PRECEDING) - r.usable AS smaller
+  FROM ready r
+  WINDOW lvl AS (PARTITION BY r.starved, r.priority),
+         by_usable AS (PARTITION BY r.starved, r.priority ORDER BY r.usable, r.last_claimed_at ASC NULLS FIRST, r.created_at)),
+-- an even split within a level (max-min fair): a batch that can use less than an even share of
+-- what is left gets all it can use, the others split the rest evenly
+whole AS (
+  SELECT l.*, l.smaller + (l.level_size - l.k + 1) * l.usable <= l.budget AS whole FROM levels l),
+shares AS (
+  SELECT w.*, w.budget - COALESCE(sum(w.usable) FILTER (WHERE w.whole) OVER lvl, 0) AS rest,
+         count(*) FILTER (WHERE NOT w.whole) OVER lvl AS sharers,
+         row_number() OVER (PARTITION BY w.starved, w.priority, w.whole ORDER BY w.last_claimed_at ASC NULLS FIRST, w.created_at) AS turn
+  FROM whole w
+  WINDOW lvl AS (PARTITION BY w.starved, w.priority)),
 -- reservations only while this claim finds no other batch to run: they keep this worker's slots on
 -- the batch, and a batch waiting beside it gets them back within a round
 split AS (
-  SELECT id, dataset_id, claim_cursor, total, concurrency, LEAST(free,
-           $5::int / count(*) OVER () +
-           CASE WHEN row_number() OVER (ORDER BY priority DESC, last_claimed_at ASC NULLS FIRST, created_at)
-                     <= $5::int % count(*) OVER () THEN 1 ELSE 0 END) AS n,
+  SELECT id, dataset_id, claim_cursor, total, concurrency,
+         CASE WHEN whole THEN usable
+              ELSE LEAST(usable, rest / sharers + CASE WHEN turn <= rest % sharers THEN 1 ELSE 0 END) END AS n,
          CASE WHEN count(*) OVER () = 1 THEN res_free ELSE 0 END AS res_n
-  FROM cand),
+  FROM shares),
 -- a claim too small to be worth a round of its own takes nothing: the slots go to the next larger
 -- claim (this worker's or another's) instead of one job per statement ping-ponging between workers
 ranked AS (
@@ -300,7 +339,8 @@ moved AS (
     succeeded = b.succeeded + COALESCE(a.succeeded, 0), failed = b.failed + COALESCE(a.failed, 0),
     cost_spent = b.cost_spent + COALESCE(a.cost, 0),
     claim_cursor = COALESCE(s.hi, b.claim_cursor),
-    last_claimed_at = CASE WHEN s.id IS NULL THEN b.last_claimed_at ELSE now() END,
+    -- only a batch that got jobs was claimed: one passed over keeps waiting, towards starved
+    last_claimed_at = CASE WHEN c.n > 0 THEN now() ELSE b.last_claimed_at END,
     status = (CASE WHEN b.status = 'pending' AND c.n > 0 THEN 'running' ELSE b.status::text END)::batch_status,
     started_at = CASE WHEN c.n > 0 THEN COALESCE(b.started_at, now()) ELSE b.started_at END,
     updated_at = CASE WHEN a.batch_id IS NOT NULL OR c.n > 0 THEN now() ELSE b.updated_at END
@@ -423,6 +463,7 @@ export async function runCycle(
       arrays.results,
       arrays.extras,
       arrays.interruptions,
+      STARVED_AFTER_MS,
     ],
   });
   let batches: Moved[] = [];

@@ -1,0 +1,122 @@
+// The claim's stages, one at a time, on a real database: which batches a claim takes jobs from and
+// how many each gets. No worker runs: each test claims by hand and counts what it got per batch.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { getPool } from "@/lib/db/client";
+import { cancelBatch, createBatch, type CreateBatchInput } from "@/lib/engine";
+import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
+import { writeOutcomes } from "@/lib/engine/complete";
+import { STARVED_AFTER_MS } from "@/lib/engine/cycle";
+import { withTx } from "@/lib/engine/db";
+import { useTestDatabase as withTestDatabase } from "../helpers/db";
+import { registerTestFlows } from "./fixtures/flows";
+import { expectCountersExact } from "./helpers";
+
+withTestDatabase();
+registerTestFlows();
+
+const OWNER = "claimer-1";
+
+beforeAll(async () => {
+  await getPool().query(`INSERT INTO workers (id, host, pid, mode, lease_until) VALUES ($1, 'test', 0, 'standalone', now())`, [OWNER]);
+});
+
+// each test starts with nothing runnable: what one leaves must not feed the next one's claims
+afterEach(async () => {
+  const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM batches WHERE status IN ('pending', 'running', 'paused')`);
+  for (const r of rows) await cancelBatch(r.id);
+});
+
+const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, n: i }));
+const make = (n: number, extra: Partial<CreateBatchInput> = {}) =>
+  createBatch({ flow: "t-echo", source: { kind: "records", records: records(n), recordIdField: "id" }, ...extra });
+
+/** Jobs claimed per batch, in the order of `ids` (0 for a batch that got none). */
+const perBatch = (claimed: ClaimedJob[], ids: string[]) => ids.map((id) => claimed.filter((j) => j.batch_id === id).length);
+
+/** Makes a batch look as if it had waited `seconds` for a claim (never claimed, created that long ago). */
+const backdate = (id: string, seconds: number) =>
+  getPool().query(`UPDATE batches SET created_at = now() - make_interval(secs => $2), last_claimed_at = NULL WHERE id = $1`, [id, seconds]);
+
+describe("priority", () => {
+  it("a batch of higher priority gets every slot it can use before a lower one gets any", async () => {
+    const low1 = await make(100, { priority: -10, concurrency: 64 });
+    const high = await make(100, { priority: 10, concurrency: 64 });
+    const low2 = await make(100, { priority: -10, concurrency: 64 });
+    const got = await claimJobs(OWNER, 64, 60_000);
+    expect(perBatch(got, [low1.id, high.id, low2.id])).toEqual([0, 64, 0]);
+    for (const b of [low1, high, low2]) await expectCountersExact(b.id);
+  });
+
+  it("what the higher batch cannot use (its concurrency, its ready jobs) goes to the next priority down", async () => {
+    const low = await make(100, { priority: -5, concurrency: 64 });
+    const high = await make(100, { priority: 10, concurrency: 40 });
+    const small = await make(3, { priority: 5, concurrency: 64 });
+    const got = await claimJobs(OWNER, 64, 60_000);
+    // high: its concurrency (40); small: its 3 jobs; low: the remaining 21
+    expect(perBatch(got, [high.id, small.id, low.id])).toEqual([40, 3, 21]);
+  });
+
+  it("retries not due yet take no slot: a higher batch waiting on backoff leaves the worker to the lower one", async () => {
+    const high = await make(4, { priority: 10, concurrency: 64 });
+    const low = await make(100, { priority: 0, concurrency: 64 });
+    const first = await claimJobs(OWNER, 4, 60_000);
+    expect(perBatch(first, [high.id, low.id])).toEqual([4, 0]);
+    // the four attempts fail and wait a minute before their retry
+    await withTx((c) => writeOutcomes(c, OWNER, first.map((j) => ({ id: j.id, attempts: j.attempts, interruptions: j.interruptions, status: "pending" as const, cost: 0, logs: null, delayMs: 60_000, durationMs: 1 }))));
+    const got = await claimJobs(OWNER, 64, 60_000);
+    expect(perBatch(got, [high.id, low.id])).toEqual([0, 64]);
+    await expectCountersExact(high.id);
+  });
+});
+
+describe("equal priority", () => {
+  it("splits the wanted jobs evenly, the odd one to the least recently claimed", async () => {
+    const a = await make(100, { concurrency: 64 });
+    const b = await make(100, { concurrency: 64 });
+    const c = await make(100, { concurrency: 64 });
+    const got = await claimJobs(OWNER, 64, 60_000);
+    // none was ever claimed: the oldest goes first
+    expect(perBatch(got, [a.id, b.id, c.id])).toEqual([22, 21, 21]);
+    // round-robin: two jobs go to the first two, the next two to the one left out, then the oldest
+    expect(perBatch(await claimJobs(OWNER, 2, 60_000), [a.id, b.id, c.id])).toEqual([1, 1, 0]);
+    expect(perBatch(await claimJobs(OWNER, 2, 60_000), [a.id, b.id, c.id])).toEqual([1, 0, 1]);
+    for (const x of [a, b, c]) await expectCountersExact(x.id);
+  });
+
+  it("a batch that can use less than an even share gets all it can use, the others split the rest", async () => {
+    const a = await make(100, { concurrency: 64 });
+    const narrow = await make(100, { concurrency: 5 });
+    const b = await make(100, { concurrency: 64 });
+    const got = await claimJobs(OWNER, 64, 60_000);
+    expect(perBatch(got, [a.id, narrow.id, b.id])).toEqual([30, 5, 29]);
+  });
+});
+
+describe("starvation", () => {
+  it("a lower-priority batch that waited past the bound goes first for one claim, then priority rules again", async () => {
+    const high = await make(200, { priority: 10, concurrency: 64 });
+    const low = await make(100, { priority: -10, concurrency: 16 });
+    expect(perBatch(await claimJobs(OWNER, 8, 60_000), [high.id, low.id])).toEqual([8, 0]);
+    // just under the bound: still behind the higher batch
+    await backdate(low.id, STARVED_AFTER_MS / 1000 - 5);
+    expect(perBatch(await claimJobs(OWNER, 8, 60_000), [high.id, low.id])).toEqual([8, 0]);
+    // past it: the low batch gets the slots it can use (its concurrency, 16) before the higher one
+    await backdate(low.id, STARVED_AFTER_MS / 1000 + 1);
+    expect(perBatch(await claimJobs(OWNER, 20, 60_000), [high.id, low.id])).toEqual([4, 16]);
+    // claimed from, it is not starved any more
+    const { rows } = await getPool().query(`SELECT last_claimed_at > now() - interval '5 seconds' AS fresh FROM batches WHERE id = $1`, [low.id]);
+    expect(rows[0].fresh).toBe(true);
+    await getPool().query(`UPDATE batches SET concurrency = 64 WHERE id = $1`, [low.id]);
+    expect(perBatch(await claimJobs(OWNER, 8, 60_000), [high.id, low.id])).toEqual([8, 0]);
+    for (const b of [high, low]) await expectCountersExact(b.id);
+  });
+
+  it("a batch passed over is not counted as claimed: its wait keeps growing", async () => {
+    const high = await make(200, { priority: 10, concurrency: 64 });
+    const low = await make(100, { priority: -10, concurrency: 16 });
+    await claimJobs(OWNER, 8, 60_000);
+    const { rows } = await getPool().query(`SELECT last_claimed_at FROM batches WHERE id = ANY($1::text[]) ORDER BY priority DESC`, [[high.id, low.id]]);
+    expect(rows[0].last_claimed_at).not.toBeNull();
+    expect(rows[1].last_claimed_at).toBeNull();
+  });
+});
