@@ -71,7 +71,8 @@ interface Opts {
   timeout_ms: string;
   max_cost: string;
   priority: string;
-  interactive: boolean;
+  /** null: as the flow wants (on for a flow that asks a human) */
+  interactive: boolean | null;
 }
 
 const DEFAULT_OPTS: Opts = {
@@ -89,7 +90,7 @@ const DEFAULT_OPTS: Opts = {
   timeout_ms: "",
   max_cost: "",
   priority: "",
-  interactive: false,
+  interactive: null,
 };
 
 export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: string; initialDataset?: string }) {
@@ -114,6 +115,10 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
   const fields = useMemo(() => schemaFields(flow?.parameters_schema), [flow]);
   const values = (flow && paramsByFlow[flow.name]) || initialValues(fields);
   const knownPaths = useMemo(() => [...OPTION_PATHS, ...fields.map((f) => `parameters.${f.name}`), "parameters"], [fields]);
+  const interactive = opts.interactive ?? !!flow?.asks;
+  const fallbackParam = flow?.asks?.default_parameter ?? null;
+  // the same rule the API warns with: a flow that asks, not interactive, no default answer
+  const willFailAll = !!fallbackParam && !interactive && (values[fallbackParam] === undefined || values[fallbackParam] === "");
 
   const create = useMutation({
     mutationFn: (body: CreateBatchBody) => api.createBatch(body),
@@ -149,7 +154,7 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
     const errs: Errors = {};
     const { parameters, errors: paramErrors } = buildParameters(fields, values);
     for (const [k, v] of Object.entries(paramErrors)) errs[k] = [v];
-    const body: CreateBatchBody = { flow: flow.name, parameters, shuffle: opts.shuffle, error_policy: opts.error_policy, interactive: opts.interactive };
+    const body: CreateBatchBody = { flow: flow.name, parameters, shuffle: opts.shuffle, error_policy: opts.error_policy, interactive };
     if (opts.name.trim()) body.name = opts.name.trim();
     if (opts.seed.trim()) body.seed = opts.seed.trim();
     numberOption(body, errs, "max_records");
@@ -236,7 +241,14 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
         <div className="form-grid">
           <div className="field">
             <label htmlFor="flow">Flow</label>
-            <select id="flow" value={flow.name} onChange={(e) => setFlowChoice(e.target.value)}>
+            <select
+              id="flow"
+              value={flow.name}
+              onChange={(e) => {
+                setFlowChoice(e.target.value);
+                set("interactive", null);
+              }}
+            >
               {flowList.map((f) => (
                 <option key={f.name} value={f.name}>
                   {f.name}
@@ -389,10 +401,16 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
           </div>
           <div className="field">
             <label htmlFor="interactive" className="check">
-              <input id="interactive" type="checkbox" checked={opts.interactive} onChange={(e) => set("interactive", e.target.checked)} />{" "}
+              <input id="interactive" type="checkbox" checked={interactive} onChange={(e) => set("interactive", e.target.checked)} />{" "}
               Interactive
             </label>
-            <span className="field-hint">flows may ask questions in the Inbox</span>
+            <span className="field-hint">{flow.asks ? `${flow.name} asks questions in the Inbox` : "flows may ask questions in the Inbox"}</span>
+            {willFailAll ? (
+              <p className="field-warning" role="alert">
+                Every record will fail with <code>input_required</code>: {flow.name} asks a human. Turn Interactive on, or set{" "}
+                <code>{fallbackParam}</code>.
+              </p>
+            ) : null}
             <FieldError id="interactive-error" messages={errors.interactive} />
           </div>
           <div className="field">

@@ -53,3 +53,99 @@ export function checkAnswer(input: PromptInput, draft: string): Check {
     }
   }
 }
+
+/** What a prompt that no longer takes answers became, as the API tells it (a 409's details, or GET /api/prompts/{id}). */
+export interface Closed {
+  status: Prompt["status"];
+  answeredBy: string | null;
+  answeredAt: string | null;
+  answer: unknown;
+}
+
+/**
+ * A card's local state in this tab, beside what the open list says:
+ *  - sending / sent: answered here, hidden at once (optimistic); sent ones go when the list drops them
+ *  - refused: the server kept another answer (409); shown with it until dismissed
+ *  - closed: the card under the cursor left the open list (answered elsewhere, expired, cancelled);
+ *    kept on screen so no keystroke meant for it lands on the card that would slide into its place
+ *  - failed: the answer was not accepted (422, network): the card is open again with the message
+ */
+export type CardState =
+  | { kind: "sending" }
+  | { kind: "sent" }
+  | { kind: "refused"; attempted: string; closed: Closed | null }
+  | { kind: "closed"; attempted: string | null }
+  | { kind: "failed"; message: string };
+
+export interface LocalCard {
+  prompt: Prompt;
+  state: CardState;
+}
+
+export interface Card {
+  prompt: Prompt;
+  /** null: an open prompt with nothing local */
+  state: CardState | null;
+}
+
+export const takesAnswers = (c: Card) => c.state === null || c.state.kind === "failed";
+
+const byListOrder = (a: Prompt, b: Prompt) =>
+  a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+/** The cards on screen, in the open list's order (oldest first): open prompts and the ones kept locally, without the hidden. */
+export function visibleCards(open: readonly Prompt[], local: ReadonlyMap<string, LocalCard>): Card[] {
+  const cards = new Map<string, Card>();
+  for (const p of open) cards.set(p.id, { prompt: p, state: local.get(p.id)?.state ?? null });
+  for (const [id, l] of local) if (!cards.has(id)) cards.set(id, { prompt: l.prompt, state: l.state });
+  return [...cards.values()]
+    .filter((c) => c.state?.kind !== "sending" && c.state?.kind !== "sent")
+    .sort((a, b) => byListOrder(a.prompt, b.prompt));
+}
+
+/**
+ * The local states once the open list reads `openIds`: a sent card the list dropped is done; the
+ * active card or a failed one that left it is closed; `activeId` names the card under the cursor.
+ */
+export function reconcile(
+  local: ReadonlyMap<string, LocalCard>,
+  openIds: ReadonlySet<string>,
+  active: Prompt | null,
+): Map<string, LocalCard> | null {
+  let next: Map<string, LocalCard> | null = null;
+  const edit = () => (next ??= new Map(local));
+  for (const [id, l] of local) {
+    if (openIds.has(id)) continue;
+    if (l.state.kind === "sent") edit().delete(id);
+    else if (l.state.kind === "failed") edit().set(id, { prompt: l.prompt, state: { kind: "closed", attempted: null } });
+  }
+  if (active && !openIds.has(active.id) && !local.has(active.id)) edit().set(active.id, { prompt: active, state: { kind: "closed", attempted: null } });
+  return next;
+}
+
+/** The card to move to from `id`: the next one on screen, else the one before; never `id` itself. */
+export function neighbour(cards: readonly Card[], id: string, step: 1 | -1 = 1): Card | null {
+  const i = cards.findIndex((c) => c.prompt.id === id);
+  if (i < 0) return cards[0] ?? null;
+  return cards[i + step] ?? cards[i - step] ?? null;
+}
+
+/** An answer as a person reads it: a choice's label, Yes/No, or the JSON. */
+export function formatAnswer(input: PromptInput | undefined, value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (input?.type === "choice" && typeof value === "string") return input.options.find((o) => o.value === value)?.label || value;
+  if (typeof value === "boolean") return value ? "Yes" : "No";
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/** A 409's details, read back (lib/engine/prompts.ts writes status, answered_by, answered_at and answer). */
+export function closedFromDetails(details: readonly Record<string, unknown>[]): Closed | null {
+  const d = details.find((x) => typeof x.status === "string");
+  if (!d) return null;
+  return {
+    status: d.status as Prompt["status"],
+    answeredBy: typeof d.answered_by === "string" ? d.answered_by : null,
+    answeredAt: typeof d.answered_at === "string" ? d.answered_at : null,
+    answer: d.answer ?? null,
+  };
+}

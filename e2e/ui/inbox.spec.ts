@@ -1,4 +1,4 @@
-import { expect, test, type Locator } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Locator, type Page } from "@playwright/test";
 import { createBatch, unique, waitForBatch, waitUntil } from "../fixtures";
 import { snap } from "./helpers";
 
@@ -102,4 +102,173 @@ test("a free-text answer is validated before it is sent", async ({ page, request
   await expect(card).toHaveCount(0);
   const done = await waitForBatch(request, batch.id);
   expect(done.progress.succeeded).toBe(1);
+});
+
+// ---- two people on the same Inbox (two browser contexts) ----
+
+const LOCAL_USER = "local (auth off)"; // who answers when authentication is off
+
+/** Waits for the batch's `n` open prompts; returns their ids by record id. */
+async function openPrompts(request: APIRequestContext, batchId: string, n: number): Promise<Map<string, string>> {
+  return waitUntil(async () => {
+    const body = (await (await request.get(`/api/prompts?status=open&batch_id=${batchId}&limit=100`)).json()) as {
+      items: { id: string; record_id: string }[];
+    };
+    return body.items.length === n ? new Map(body.items.map((p) => [p.record_id, p.id])) : undefined;
+  }, `${n} open prompts`);
+}
+
+async function promptOf(request: APIRequestContext, id: string) {
+  return (await (await request.get(`/api/prompts/${id}`)).json()) as { status: string; answer: unknown; record_id: string; answered_by: string | null };
+}
+
+/** The answer POSTs a page sends. */
+function answerPosts(page: Page): string[] {
+  const posts: string[] = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && /\/api\/prompts\/[^/]+\/answer$/.test(new URL(r.url()).pathname)) posts.push(r.url());
+  });
+  return posts;
+}
+
+test("two tabs answer the same card: the second is refused and says who answered, when and what", async ({ browser, request }) => {
+  const batch = await createBatch(request, {
+    flow: "review",
+    name: unique("ui-race"),
+    records: [{ id: "race-x", text: "the contested record" }, { id: "race-y", text: "the uncontested record" }],
+    interactive: true,
+    shuffle: false,
+  });
+  const x = (await openPrompts(request, batch.id, 2)).get("race-x");
+  const a = await (await browser.newContext()).newPage();
+  const b = await (await browser.newContext()).newPage();
+  await a.goto("/inbox");
+  await b.goto("/inbox");
+  const cardIn = (page: Page) => page.getByRole("article").filter({ hasText: "the contested record" });
+  await expect(cardIn(a)).toBeVisible();
+  await expect(cardIn(b)).toBeVisible();
+
+  // tab B is stale: it does not see the open list change until released
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  await b.route(
+    (url) => url.pathname === "/api/prompts",
+    async (route) => {
+      await gate;
+      await route.continue().catch(() => {}); // the page may have given up on this request meanwhile
+    },
+  );
+
+  await cardIn(a).getByRole("radio", { name: /positive/ }).click();
+  await cardIn(a).getByRole("button", { name: "Submit answer" }).click();
+  await waitUntil(async () => ((await promptOf(request, x!)).status === "answered" ? true : undefined), "tab A's answer stored");
+
+  const cardB = cardIn(b);
+  await cardB.getByRole("radio", { name: /negative/ }).click();
+  await cardB.getByRole("button", { name: "Submit answer" }).click();
+  const refusal = cardB.getByRole("alert");
+  await expect(refusal).toContainText(`Already answered by ${LOCAL_USER}`);
+  await expect(refusal).toContainText("positive"); // the answer kept
+  await expect(refusal).toContainText("negative"); // the answer not saved
+
+  // once tab B's list catches up the refused card stays until dismissed
+  const refetched = b.waitForResponse((r) => new URL(r.url()).pathname === "/api/prompts" && r.status() === 200);
+  release();
+  await refetched;
+  await expect(b.getByRole("article").filter({ hasText: "the uncontested record" })).toBeVisible();
+  await expect(refusal).toContainText(`Already answered by ${LOCAL_USER}`);
+  await snap(b, "inbox-refused");
+  await cardB.getByRole("button", { name: "Dismiss" }).click();
+  await expect(cardB).toHaveCount(0);
+
+  expect((await promptOf(request, x!)).answer).toBe("positive");
+  await a.context().close();
+  await b.context().close();
+});
+
+test("a card answered in another tab takes no keystroke meant for it, and none lands on the next card", async ({ browser, request }) => {
+  const batch = await createBatch(request, {
+    flow: "review",
+    name: unique("ui-removed"),
+    records: [{ id: "gone", text: "one star, awful" }, { id: "next", text: "slides into place" }],
+    interactive: true,
+    shuffle: false,
+  });
+  const ids = await openPrompts(request, batch.id, 2);
+  const [x, y] = [ids.get("gone"), ids.get("next")];
+  const a = await (await browser.newContext()).newPage();
+  const b = await (await browser.newContext()).newPage();
+  const posts = answerPosts(b);
+  await a.goto("/inbox");
+  await b.goto("/inbox");
+  const cardX = (page: Page) => page.getByRole("article").filter({ hasText: "one star, awful" });
+  // tab B focuses the first card of the batch
+  await cardX(b).getByRole("heading", { name: /How would you label/ }).click();
+  await expect(cardX(b)).toHaveAttribute("aria-current", "true");
+
+  // tab A answers it
+  await cardX(a).getByRole("radio", { name: /negative/ }).click();
+  await cardX(a).getByRole("button", { name: "Submit answer" }).click();
+  await waitUntil(async () => ((await promptOf(request, x!)).status === "answered" ? true : undefined), "tab A's answer stored");
+  // tab B learns of it: the card under its cursor no longer takes answers
+  await expect(cardX(b).getByRole("button", { name: "Submit answer" })).toHaveCount(0);
+
+  // a second later the person in tab B presses 3 (neutral) and Enter, meant for the card they were on
+  const sent = b
+    .waitForRequest((r) => r.method() === "POST" && r.url().includes("/answer"), { timeout: 10_000 })
+    .then((r) => `sent ${r.postData()} to ${r.url()}`, () => "nothing sent");
+  await b.keyboard.press("3");
+  await b.keyboard.press("Enter");
+  const told = cardX(b)
+    .getByText(/not sent/i)
+    .waitFor({ timeout: 10_000 })
+    .then(() => "told not sent", () => "no message");
+  expect(await Promise.race([sent, told])).toBe("told not sent");
+  await expect(cardX(b)).toContainText(`answered by ${LOCAL_USER}`);
+  expect(posts).toEqual([]);
+  const next = await promptOf(request, y!);
+  expect(next.status).toBe("open");
+  expect(next.answer).toBeNull();
+  await expect(b.getByRole("article").filter({ hasText: "slides into place" }).getByRole("radio", { checked: true })).toHaveCount(0);
+  expect((await promptOf(request, x!)).answer).toBe("negative");
+  await a.context().close();
+  await b.context().close();
+});
+
+test("30 prompts answered by keyboard alone, without waiting for the server, each stored on its own record", async ({ browser, request }) => {
+  const options = ["positive", "negative", "neutral"];
+  const records = Array.from({ length: 30 }, (_, i) => ({ id: `${unique("kb")}-${i}`, text: `keyboard record ${i}` }));
+  const batch = await createBatch(request, { flow: "review", name: unique("ui-keyboard"), records, interactive: true, shuffle: false });
+  await openPrompts(request, batch.id, 30);
+  const watcher = await (await browser.newContext()).newPage(); // a second person with the Inbox open
+  const page = await (await browser.newContext()).newPage();
+  await watcher.goto("/inbox");
+  await page.goto("/inbox");
+  const mine = page.getByRole("list", { name: "Open prompts" }).getByRole("article").filter({ hasText: batch.id });
+  await expect(mine).toHaveCount(30);
+  // prompts other specs left open come first: J until the first of this batch is the active card
+  const active = page.locator('article[aria-current="true"]');
+  for (let i = 0; i < 100 && !((await active.textContent()) ?? "").includes(batch.id); i++) await page.keyboard.press("j");
+  await expect(active).toContainText(batch.id);
+
+  const given = new Map<string, string>();
+  for (let i = 0; i < 30; i++) {
+    const recordId = await recordIdOf(active);
+    const label = options[i % 3]!;
+    given.set(recordId, label);
+    await page.keyboard.press(String((i % 3) + 1));
+    await page.keyboard.press("Enter");
+  }
+  expect(given.size).toBe(30);
+  await expect(mine).toHaveCount(0);
+  await expect(watcher.getByRole("article").filter({ hasText: batch.id }).getByRole("button", { name: "Submit answer" })).toHaveCount(0);
+
+  const done = await waitForBatch(request, batch.id);
+  expect(done.progress.succeeded).toBe(30);
+  const res = await request.get(`/api/batches/${batch.id}/results?format=jsonl`);
+  const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l) as { record_id: string; result: { label: string } });
+  expect(lines).toHaveLength(30);
+  for (const line of lines) expect(line.result.label, line.record_id).toBe(given.get(line.record_id));
+  await watcher.context().close();
+  await page.context().close();
 });

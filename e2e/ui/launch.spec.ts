@@ -108,3 +108,25 @@ test("when the event streams fail, an active batch falls back to polling", async
   });
   await expect(page.getByText("finished", { exact: true })).toBeVisible();
 });
+
+test("picking a flow that asks a human turns Interactive on, and says before launch when every record would fail", async ({ page }) => {
+  await page.goto("/batches/new");
+  const interactive = page.getByRole("checkbox", { name: "Interactive" });
+  await page.getByRole("combobox", { name: "Flow", exact: true }).selectOption("echo");
+  await expect(interactive).not.toBeChecked();
+  await page.getByRole("combobox", { name: "Flow", exact: true }).selectOption("review");
+  await expect(interactive).toBeChecked();
+  const warning = page.getByRole("alert").filter({ hasText: "input_required" });
+  await expect(warning).toHaveCount(0);
+
+  // not interactive and no default label: every record would fail, and the form says so
+  await interactive.uncheck();
+  await expect(warning).toContainText("Every record will fail with input_required");
+  await snap(page, "new-batch-input-required");
+  await page.getByRole("textbox", { name: /^default_label/ }).fill("neutral");
+  await expect(warning).toHaveCount(0);
+  await page.getByRole("textbox", { name: /^default_label/ }).fill("");
+  await expect(warning).toBeVisible();
+  await interactive.check();
+  await expect(warning).toHaveCount(0);
+});

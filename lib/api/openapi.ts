@@ -25,6 +25,8 @@ interface Operation {
 const COMPONENTS: [string, z.ZodType][] = [
   ["Error", S.ErrorBodySchema],
   ["Batch", S.BatchSchema],
+  ["CreatedBatch", S.CreatedBatchSchema],
+  ["PromptConflictDetail", S.PromptConflictDetailSchema],
   ["Job", S.JobSchema],
   ["JobDetail", S.JobDetailSchema],
   ["Prompt", S.PromptSchema],
@@ -66,7 +68,7 @@ const job = S.jobParams;
 
 const OPERATIONS: Operation[] = [
   { method: "post", path: "/api/batches", summary: "Create a batch (the seeds' body verbatim, plus every option)", scope: "write",
-    body: { schema: S.createBatchSchema }, ok: { status: 201, description: "the new batch", schema: S.BatchSchema },
+    body: { schema: S.createBatchSchema }, ok: { status: 201, description: "the new batch, with warnings", schema: S.CreatedBatchSchema },
     headers: [{ name: "Idempotency-Key", description: "same key and body replays the original response; another body is a 409" }] },
   { method: "get", path: "/api/batches", summary: "List batches, newest first", scope: "read", query: S.listBatchesQuery,
     ok: { status: 200, description: "a page of batches", schema: list(S.BatchSchema) } },
@@ -102,7 +104,7 @@ const OPERATIONS: Operation[] = [
     ok: { status: 200, description: "a page of prompts", schema: list(S.PromptSchema) } },
   { method: "get", path: "/api/prompts/{id}", summary: "One prompt", scope: "read", params: idParam,
     ok: { status: 200, description: "the prompt", schema: S.PromptSchema } },
-  { method: "post", path: "/api/prompts/{id}/answer", summary: "Answer a prompt (422 invalid answer, 409 already answered)", scope: "write",
+  { method: "post", path: "/api/prompts/{id}/answer", summary: "Answer a prompt (422 invalid answer; 409 no longer open, its details a PromptConflictDetail: who answered, when, the answer kept)", scope: "write",
     params: idParam, body: { schema: S.answerPromptSchema }, ok: { status: 200, description: "the answered prompt", schema: S.PromptSchema } },
   { method: "get", path: "/api/flows", summary: "Registered flows with their parameters as JSON Schema", scope: "read",
     ok: { status: 200, description: "the flows", schema: { type: "object", properties: { items: { type: "array", items: ref(S.FlowSchema) } } } } },

@@ -111,6 +111,16 @@ export const listPromptsQuery = z.object({
   limit: limitParam,
 });
 
+/** The details of a 409 to an answer: what became of the prompt, so a refused answer says who won. */
+export const PromptConflictDetailSchema = z.object({
+  path: z.literal("answer"),
+  message: z.string(),
+  status: z.enum(PROMPT_STATUSES),
+  answered_by: z.string().nullable(),
+  answered_at: nullableIso,
+  answer: json.describe("the answer kept (null unless answered)"),
+});
+
 export const answerPromptSchema = z
   .strictObject({ answer: json.describe("validated against the prompt's input spec") })
   .refine((b) => b.answer !== undefined, { path: ["answer"], message: "answer is required" });
@@ -197,6 +207,19 @@ export const BatchSchema = z.object({
   metadata: z.record(z.string(), json),
 });
 export type Batch = z.infer<typeof BatchSchema>;
+
+export const BatchWarningSchema = z.object({
+  code: z.enum(["input_required"]),
+  path: z.string().describe("the option to change"),
+  message: z.string(),
+});
+
+/** POST /api/batches: the batch, and what is worth saying about it before it runs (dry runs too). */
+export const CreatedBatchSchema = BatchSchema.extend({
+  warnings: z
+    .array(BatchWarningSchema)
+    .describe("e.g. input_required: the flow asks a human, and this batch is not interactive and sets no default answer, so every record will fail"),
+});
 
 export const JobErrorSchema = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() });
 
@@ -286,6 +309,15 @@ export const FlowSchema = z.object({
   description: z.string(),
   parameters_schema: z.record(z.string(), json),
   default_dataset: z.string().nullable(),
+  asks: z
+    .object({
+      default_parameter: z
+        .string()
+        .nullable()
+        .describe("answers in a batch that is not interactive; unset there, every record fails with input_required (null: each question carries its own default)"),
+    })
+    .nullable()
+    .describe("the flow asks a human in the Inbox (interactive batches); null when it never asks"),
 });
 
 export const DatasetSchema = z.object({

@@ -4,9 +4,9 @@ import "server-only";
 import type { Dataset as DatasetModel, DatasetRecordItem } from "@/lib/datasets";
 import type * as E from "@/lib/engine/types";
 import type { FlowDefinition, PromptInput } from "@/lib/flows/types";
-import { flowParametersJsonSchema } from "@/lib/flows/registry";
+import { flowParametersJsonSchema, flowWarnings, getFlow } from "@/lib/flows/registry";
 import type { z } from "zod";
-import type { Batch, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
+import type { Batch, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
 
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -91,6 +91,12 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
     },
     metadata: b.metadata ?? {},
   };
+}
+
+/** A batch just created, with what is worth saying before it runs. */
+export function toCreatedBatchJson(b: E.Batch): z.infer<typeof CreatedBatchSchema> {
+  const flow = getFlow(b.flow);
+  return { ...toBatchJson(b), warnings: flow ? flowWarnings(flow, b.parameters, b.options.interactive) : [] };
 }
 
 export function toJobJson(j: E.Job): Job {
@@ -180,6 +186,7 @@ export function toFlowJson(f: FlowDefinition): z.infer<typeof FlowSchema> {
     description: f.description,
     parameters_schema: flowParametersJsonSchema(f),
     default_dataset: f.defaultDataset ?? null,
+    asks: f.asks ? { default_parameter: f.asks.defaultParameter ?? null } : null,
   };
 }
 

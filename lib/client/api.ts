@@ -113,6 +113,7 @@ export const api = {
 
   listPrompts: (input: { status?: string; batch_id?: string; limit?: number }, cursor?: string | null) =>
     apiFetch<ListResponse<Prompt>>(withQuery("/api/prompts", { ...input, cursor })),
+  getPrompt: (id: string) => apiFetch<Prompt>(`/api/prompts/${enc(id)}`),
   answerPrompt: (id: string, answer: unknown) => post<Prompt>(`/api/prompts/${enc(id)}/answer`, { answer }),
 
   listFlows: () => apiFetch<{ items: Flow[] }>("/api/flows"),

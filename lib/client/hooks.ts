@@ -103,6 +103,11 @@ export function useOpenPrompts(poll: boolean) {
   });
 }
 
+/** One prompt (the Inbox asks what became of a card that left the open list); `null` fetches nothing. */
+export function usePrompt(id: string | null) {
+  return useQuery({ queryKey: promptKeys.detail(id ?? ""), queryFn: () => api.getPrompt(id!), enabled: !!id, retry: false });
+}
+
 /** The Inbox badge: kept current by the global stream's `prompts` events. */
 export function useOpenPromptCount() {
   const streamFailed = useGlobalStreamFailed();
@@ -114,6 +119,7 @@ export function useOpenPromptCount() {
   });
 }
 
+/** Answers a prompt; its callbacks run for every answer sent (several may be in flight at once). */
 export function useAnswerPrompt() {
   const qc = useQueryClient();
   return useMutation({

@@ -22,6 +22,7 @@ export const promptKeys = {
   all: ["prompts"] as const,
   open: () => [...promptKeys.all, "open"] as const,
   openCount: () => [...promptKeys.all, "open-count"] as const,
+  detail: (id: string) => [...promptKeys.all, "detail", id] as const,
 };
 
 export const datasetKeys = {

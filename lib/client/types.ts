@@ -45,6 +45,8 @@ export function isActiveBatch(status: BatchStatus | undefined): boolean {
 export interface ErrorDetail {
   path?: string;
   message: string;
+  /** some errors say more (a refused answer: status, answered_by, answered_at, answer) */
+  [key: string]: unknown;
 }
 
 export interface ErrorBody {

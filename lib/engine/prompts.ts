@@ -90,6 +90,34 @@ export function validateAnswer(input: PromptInput, answer: unknown): unknown {
   }
 }
 
+interface ClosedPrompt {
+  status: PromptStatus;
+  answer: unknown;
+  answered_by: string | null;
+  answered_at: Date | null;
+}
+
+/**
+ * A prompt no longer open refuses an answer with what happened to it: who answered, when and the
+ * answer kept, so a person answering from a stale screen learns that theirs was discarded.
+ */
+function closedConflict(p: ClosedPrompt): AppError {
+  const message =
+    p.status === "answered"
+      ? `prompt was already answered${p.answered_by ? ` by ${p.answered_by}` : ""}${p.answered_at ? ` at ${p.answered_at.toISOString()}` : ""}`
+      : `prompt is ${p.status}`;
+  return new AppError("conflict", message, [
+    {
+      path: "answer",
+      message,
+      status: p.status,
+      answered_by: p.answered_by,
+      answered_at: p.answered_at?.toISOString() ?? null,
+      answer: p.status === "answered" ? (p.answer ?? null) : null,
+    },
+  ]);
+}
+
 /**
  * Answers an open prompt. If its job is already parked (waiting_input) it becomes runnable at once;
  * if the job has not parked yet, the worker's park step sees the answer and re-queues instead, so an
@@ -102,14 +130,12 @@ export async function answerPrompt(id: string, answer: unknown, answeredBy: stri
     const { batch_id, job_id } = p.rows[0];
     const locked = await lockBatch(client, batch_id);
     const job = await client.query<{ status: string }>(`SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, [job_id]);
-    const prompt = await client.query<{ status: PromptStatus; input: PromptInput }>(
-      `SELECT status, input FROM prompts WHERE id = $1 FOR UPDATE`,
+    const prompt = await client.query<ClosedPrompt & { input: PromptInput }>(
+      `SELECT status, input, answer, answered_by, answered_at FROM prompts WHERE id = $1 FOR UPDATE`,
       [id],
     );
     const cur = prompt.rows[0]!;
-    if (cur.status !== "open") {
-      throw new AppError("conflict", `prompt is ${cur.status}`, [{ path: "answer", message: `prompt is ${cur.status}` }]);
-    }
+    if (cur.status !== "open") throw closedConflict(cur);
     const value = validateAnswer(cur.input, answer);
     await client.query(
       `UPDATE prompts SET status = 'answered', answer = $2::jsonb, answered_by = $3, answered_at = now() WHERE id = $1`,

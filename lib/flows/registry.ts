@@ -69,3 +69,28 @@ export function parseFlowParameters(flow: FlowDefinition, parameters: unknown): 
 export function flowParametersJsonSchema(flow: FlowDefinition): Record<string, unknown> {
   return z.toJSONSchema(flow.parameters, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
 }
+
+/** Something about a batch worth saying before it runs, though it is valid. */
+export interface FlowWarning {
+  code: "input_required";
+  path: string;
+  message: string;
+}
+
+/**
+ * A flow that asks a human, in a batch that is not interactive and has no default answer, fails
+ * every record with `input_required`: said when the batch is created (and in the New batch form).
+ */
+export function flowWarnings(flow: FlowDefinition, parameters: unknown, interactive: boolean): FlowWarning[] {
+  const param = flow.asks?.defaultParameter;
+  if (interactive || !param) return [];
+  const value = (parameters as Record<string, unknown> | null)?.[param];
+  if (value !== undefined && value !== null) return [];
+  return [
+    {
+      code: "input_required",
+      path: "interactive",
+      message: `every record will fail with input_required: flow ${flow.name} asks a human, and this batch is not interactive and sets no parameters.${param}`,
+    },
+  ];
+}

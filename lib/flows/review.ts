@@ -39,6 +39,7 @@ export const review = defineFlow({
       path: ["default_label"],
     }),
   defaultDataset: "demo-reviews",
+  asks: { defaultParameter: "default_label" },
   async run(_record, ctx) {
     const { params } = ctx;
     if (!ctx.interactive) {

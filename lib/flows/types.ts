@@ -57,7 +57,18 @@ export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
   parameters: S;
   /** dataset name used when a batch names no source (the seeds' "flow's data sources") */
   defaultDataset?: string;
+  /** Declares that run() asks a human (ctx.ask): the New batch form turns Interactive on for it. */
+  asks?: FlowAsks;
   run(record: FlowRecord, ctx: FlowContext<z.output<S>>): Promise<unknown>;
+}
+
+export interface FlowAsks {
+  /**
+   * In a batch that is not interactive the answers come from this parameter; with it unset every
+   * record fails with `input_required`, which the API and the form say before the batch is created.
+   * Leave it out when each ask() carries its own default.
+   */
+  defaultParameter?: string;
 }
 
 export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDefinition<S> {

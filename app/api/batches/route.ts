@@ -3,19 +3,19 @@ import { createBatch, listBatches, type Batch } from "@/lib/engine";
 import { json, route } from "@/lib/api/handler";
 import { idempotencyKeyOf, withIdempotency } from "@/lib/api/idempotency";
 import { createBatchSchema, listBatchesQuery } from "@/lib/api/schemas";
-import { toBatchJson, toCreateBatchInput, toPage } from "@/lib/api/serialize";
+import { toBatchJson, toCreateBatchInput, toCreatedBatchJson, toPage } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-// POST /api/batches – create a batch (the seeds' body verbatim, plus every option); Idempotency-Key aware
+// POST /api/batches – create a batch (the seeds' body verbatim, plus every option) and say what to expect; Idempotency-Key aware
 export const POST = route({ scope: "write", body: createBatchSchema }, async ({ body, rawBody, request, principal }) =>
   // keys are per caller: one caller's key never replays another caller's batch
   withIdempotency(`POST /api/batches ${principal.id}`, idempotencyKeyOf(request), rawBody ?? {}, async (store) => {
     // the stored response commits with the batch: a replay never answers for a batch that is not there
-    const beforeCommit = store ? (client: ClientBase, b: Batch) => store(client, 201, toBatchJson(b)) : undefined;
+    const beforeCommit = store ? (client: ClientBase, b: Batch) => store(client, 201, toCreatedBatchJson(b)) : undefined;
     const batch = await createBatch(toCreateBatchInput(body), { beforeCommit });
-    return [201, toBatchJson(batch)];
+    return [201, toCreatedBatchJson(batch)];
   }),
 );
 
