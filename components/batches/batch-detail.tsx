@@ -6,9 +6,10 @@ import Link from "next/link";
 import { useCallback, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { Loading, QueryError } from "@/components/ui/query-state";
-import { StatusBadge } from "@/components/ui/status-badge";
+import { BatchStatusBadge } from "@/components/ui/status-badge";
 import { isNotFound } from "@/lib/client/api";
 import { formatCost, formatCount, formatDuration, formatRate, formatStatus, formatTime } from "@/lib/client/format";
+import { formatShare, headline, outcomeDetail } from "@/lib/client/outcome";
 import { useBatch, useMetrics } from "@/lib/client/hooks";
 import { useBatchEvents } from "@/lib/client/sse";
 import { isActiveBatch, type Batch } from "@/lib/client/types";
@@ -23,13 +24,6 @@ const BatchCharts = dynamic(() => import("./batch-charts").then((m) => m.BatchCh
 });
 
 const LEGEND = ["succeeded", "failed", "running", "waiting_input", "pending", "cancelled", "skipped"] as const;
-
-const STOP_REASONS: Record<string, string> = {
-  error_policy: "stopped at the first failure (error policy: stop)",
-  error_threshold: "stopped: the failure rate passed the error threshold",
-  budget_exhausted: "stopped: the cost budget is spent",
-  cancelled: "cancelled by a user",
-};
 
 export function BatchDetail({ id }: { id: string }) {
   const batch = useBatch(id);
@@ -65,7 +59,7 @@ export function BatchDetail({ id }: { id: string }) {
       <div className="page-header">
         <div>
           <h1>
-            {b.name || b.flow} <StatusBadge status={b.status} />
+            {b.name || b.flow} <BatchStatusBadge batch={b} />
             {b.options.dry_run ? <span className="tag">dry run</span> : null}
           </h1>
           <p className="muted">
@@ -79,9 +73,9 @@ export function BatchDetail({ id }: { id: string }) {
             {" · "}
             <LiveDot active={active} failed={stream.failed} />
           </p>
-          {b.stop_reason ? (
+          {outcomeDetail(b) ? (
             <p className="stop-reason" role="note">
-              {STOP_REASONS[b.stop_reason] ?? `stopped: ${formatStatus(b.stop_reason)}`}
+              {outcomeDetail(b)}
             </p>
           ) : null}
         </div>
@@ -122,22 +116,22 @@ function LiveDot({ active, failed }: { active: boolean; failed: boolean }) {
 function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: string) => void }) {
   const p = b.progress;
   const budget = b.cost.max;
+  const head = headline(b);
   return (
     <div className="summary">
       <section className="card summary-progress" aria-label="Progress by status">
         <div className="summary-head">
-          <span className="big">{Math.round(p.percent)}%</span>
-          <span className="muted">
-            {formatCount(p.succeeded + p.failed + p.cancelled + p.skipped)} of {formatCount(p.total)} finished
-          </span>
+          <span className="big">{formatShare(head.percent)}</span>
+          <span className="muted">{head.text}</span>
         </div>
-        <ProgressBar progress={p} showCounts={false} />
+        <ProgressBar batch={b} showCounts={false} />
         <ul className="legend">
           {LEGEND.map((s) => (
             <li key={s}>
               <button type="button" className="legend-item" onClick={() => onPickStatus(s)} aria-label={`Show ${s.replace("_", " ")} jobs`}>
                 <span className={`swatch bar-${s}`} aria-hidden />
                 {formatStatus(s)} <strong>{formatCount(p[s])}</strong>
+                {(s === "cancelled" || s === "skipped") && p[s] > 0 ? <span className="muted"> not run</span> : null}
                 {s === "running" && p.reserved > 0 ? (
                   <span className="muted" title="claimed ahead by a worker: each starts in a slot of this batch as soon as one frees">
                     {" "}

@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
-import { StatusBadge } from "@/components/ui/status-badge";
+import { BatchStatusBadge } from "@/components/ui/status-badge";
 import { formatAgo, formatCost, formatDuration, formatRate, formatTime } from "@/lib/client/format";
 import { useBatchList, useFlows } from "@/lib/client/hooks";
 import { BATCH_STATUSES, isActiveBatch } from "@/lib/client/types";
@@ -102,11 +102,11 @@ export function BatchesTable() {
                   </td>
                   <td>{b.flow}</td>
                   <td>
-                    <StatusBadge status={b.status} />
+                    <BatchStatusBadge batch={b} />
                     {b.options?.dry_run ? <span className="tag">dry run</span> : null}
                   </td>
                   <td className="cell-progress">
-                    <ProgressBar progress={b.progress} />
+                    <ProgressBar batch={b} />
                   </td>
                   <td className="num">
                     {formatCost(b.cost.spent)}

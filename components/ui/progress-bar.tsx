@@ -1,13 +1,29 @@
 import type { BatchProgress } from "@/lib/client/types";
 import { formatCount } from "@/lib/client/format";
+import { formatShare, headline, type OutcomeView } from "@/lib/client/outcome";
 
 const SEGMENTS = ["succeeded", "failed", "cancelled", "skipped", "running", "waiting_input"] as const;
 
-/** One bar stacked by job status; pending is the empty track. */
-export function ProgressBar({ progress, showCounts = true }: { progress: BatchProgress; showCounts?: boolean }) {
+/** What a segment's records are, as its label says: cancelled and skipped ones never ran. */
+const LABELS: Record<(typeof SEGMENTS)[number], string> = {
+  succeeded: "succeeded",
+  failed: "failed",
+  cancelled: "cancelled (not run)",
+  skipped: "skipped (not run)",
+  running: "running",
+  waiting_input: "waiting for input",
+};
+
+/**
+ * One bar stacked by job status; pending is the empty track. The bar is full only when every record
+ * reached a final state; its headline is the share processed once a batch was cancelled or stopped,
+ * so a cancelled batch never reads 100%.
+ */
+export function ProgressBar({ batch, showCounts = true }: { batch: OutcomeView & { progress: BatchProgress }; showCounts?: boolean }) {
+  const progress = batch.progress;
   const total = Math.max(progress.total, 1);
-  const pct = Math.round(progress.percent ?? 0);
-  const counts = SEGMENTS.filter((s) => progress[s] > 0).map((s) => `${formatCount(progress[s])} ${s.replace("_", " ")}`);
+  const head = headline(batch);
+  const counts = SEGMENTS.filter((s) => progress[s] > 0).map((s) => `${formatCount(progress[s])} ${LABELS[s]}`);
   return (
     <div className="progress-cell">
       <div
@@ -16,8 +32,8 @@ export function ProgressBar({ progress, showCounts = true }: { progress: BatchPr
         aria-label="Progress"
         aria-valuemin={0}
         aria-valuemax={100}
-        aria-valuenow={pct}
-        aria-valuetext={`${pct}% (${counts.join(", ") || "nothing finished yet"})`}
+        aria-valuenow={Math.floor(head.percent)}
+        aria-valuetext={`${formatShare(head.percent)}: ${head.text} (${counts.join(", ") || "nothing finished yet"})`}
         title={counts.join(" · ")}
       >
         {SEGMENTS.map((s) =>
@@ -26,11 +42,11 @@ export function ProgressBar({ progress, showCounts = true }: { progress: BatchPr
       </div>
       {showCounts ? (
         <div className="progress-legend">
-          <span className="progress-pct">{pct}%</span>
-          <span className="muted">
-            {formatCount(progress.succeeded + progress.failed + progress.cancelled + progress.skipped)}/{formatCount(progress.total)}
-          </span>
+          <span className="progress-pct">{formatShare(head.percent)}</span>
+          <span className="muted">{head.short}</span>
           {progress.failed > 0 ? <span className="status-failed">{formatCount(progress.failed)} failed</span> : null}
+          {progress.cancelled > 0 ? <span className="status-cancelled">{formatCount(progress.cancelled)} cancelled</span> : null}
+          {progress.skipped > 0 ? <span className="status-skipped">{formatCount(progress.skipped)} skipped</span> : null}
           {progress.waiting_input > 0 ? (
             <span className="status-waiting_input">{formatCount(progress.waiting_input)} waiting</span>
           ) : null}

@@ -1,4 +1,5 @@
 import { formatStatus } from "@/lib/client/format";
+import { outcomeBadge, outcomeLabel, outcomeTone, type OutcomeView } from "@/lib/client/outcome";
 
 export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge status-${status}`}>{formatStatus(status)}</span>;
@@ -17,4 +18,16 @@ export function JobStatusBadge({ job }: { job: { status: string; started_at: str
     );
   }
   return <StatusBadge status={job.status} />;
+}
+
+/**
+ * A batch's status as it ended: "completed" is green only when every record succeeded; with
+ * failures it says how many, and a cancel or a stop says where.
+ */
+export function BatchStatusBadge({ batch }: { batch: OutcomeView }) {
+  return (
+    <span className={`badge status-${outcomeTone(batch)}`} title={outcomeLabel(batch)}>
+      {outcomeBadge(batch)}
+    </span>
+  );
 }

@@ -125,6 +125,30 @@ test.describe("CLI", () => {
     expect(usage.code).toBe(2);
   });
 
+  test("create warns before a batch whose every record will fail, and --wait says how it ended", async ({ baseURL }) => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "bb-cli-")), "ids.txt");
+    writeFileSync(file, "one\ntwo\n");
+    // review without an interactive batch or a default label fails every record: the batch completes
+    const run = await cli(["create", "review", "--records-file", file, "--wait"], baseURL!);
+    expect(run.stderr).toContain("warning: every record will fail with input_required: flow review asks a human");
+    expect(run.stdout).toContain("status     completed · all 2 failed");
+    expect(run.code, "every record failed: not a success").toBe(1);
+  });
+
+  test("status of a batch cancelled part-way reads the share processed", async ({ baseURL, request }) => {
+    const res = await request.post("/api/batches", {
+      data: { flow: "echo", records: Array.from({ length: 20 }, (_, i) => `rec ${i}`), parameters: { delay_ms: 250 }, concurrency: 1, shuffle: false },
+    });
+    const created = (await res.json()) as BatchJson;
+    await waitUntil(async () => ((await getBatch(request, created.id)).progress.succeeded >= 3 ? true : undefined), "3 records done");
+    const cancelled = (await (await request.post(`/api/batches/${created.id}/cancel`)).json()) as { outcome: { processed: number; percent: number } };
+    const status = await cli(["status", created.id], baseURL!);
+    const { processed, percent } = cancelled.outcome;
+    expect(status.stdout).toContain(`status     cancelled at ${Math.floor(percent)}% (${processed} of 20 processed)`);
+    expect(status.stdout).toContain(`progress   cancelled at ${Math.floor(percent)}% (${processed} of 20 processed)`);
+    expect(status.stdout).not.toContain("100.0%");
+  });
+
   test("datasets upload infers the format; errors print the API's code and field paths", async ({ baseURL }) => {
     const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
     const file = path.join(dir, "people.csv");

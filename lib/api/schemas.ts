@@ -171,6 +171,45 @@ export const BatchOptionsSchema = z.object({
   dry_run: z.boolean(),
 });
 
+const count = z.number().int();
+
+/** What stopped a batch, with the numbers as they stood when it stopped. */
+export const BatchStopSchema = z.discriminatedUnion("reason", [
+  z.object({
+    reason: z.literal("error_threshold"),
+    failed: count,
+    finished: count.describe("succeeded + failed when it stopped"),
+    rate: z.number().describe("failed / finished"),
+    threshold: z.number().describe("the batch's error_threshold.rate"),
+    min_finished: count,
+  }),
+  z.object({
+    reason: z.literal("error_policy"),
+    failed: count,
+    record_id: z.string().nullable().describe("the record whose failure stopped the batch"),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  }),
+  z.object({ reason: z.literal("budget_exhausted"), spent: z.number().describe("spent when it stopped"), max_cost: z.number() }),
+]);
+
+const processedShare = {
+  processed: count.describe("records the flow ran to an end (succeeded or failed)"),
+  total: count,
+  percent: z.number().describe("processed / total * 100"),
+};
+
+/** How a finished batch ended, beside its status; null while it is pending, running or paused. */
+export const BatchOutcomeSchema = z
+  .discriminatedUnion("kind", [
+    z.object({ kind: z.literal("all_succeeded"), succeeded: count }),
+    z.object({ kind: z.literal("some_failed"), succeeded: count, failed: count }),
+    z.object({ kind: z.literal("all_failed"), failed: count }),
+    z.object({ kind: z.literal("cancelled_at"), ...processedShare }),
+    z.object({ kind: z.literal("stopped"), ...processedShare, stop: BatchStopSchema }),
+  ])
+  .nullable();
+export type BatchOutcome = z.infer<typeof BatchOutcomeSchema>;
+
 export const BatchSchema = z.object({
   id: z.string(),
   name: z.string().nullable(),
@@ -179,6 +218,9 @@ export const BatchSchema = z.object({
   dataset_id: z.string().nullable(),
   status: z.enum(BATCH_STATUSES),
   stop_reason: z.string().nullable(),
+  outcome: BatchOutcomeSchema.describe(
+    "how it ended: all_succeeded, some_failed, all_failed (completed), cancelled_at (the share processed), stopped (the reason and its numbers); null while active",
+  ),
   options: BatchOptionsSchema,
   progress: z.object({
     total: z.number().int(),
@@ -193,7 +235,7 @@ export const BatchSchema = z.object({
     failed: z.number().int(),
     cancelled: z.number().int(),
     skipped: z.number().int(),
-    percent: z.number().describe("finished / total * 100"),
+    percent: z.number().describe("records in a final state (succeeded, failed, cancelled or skipped) / total * 100"),
   }),
   cost: z.object({ spent: z.number(), max: z.number().nullable(), projected_total: z.number().nullable() }),
   timing: z.object({

@@ -6,7 +6,7 @@ import type * as E from "@/lib/engine/types";
 import type { FlowDefinition, PromptInput } from "@/lib/flows/types";
 import { flowParametersJsonSchema, flowWarnings, getFlow } from "@/lib/flows/registry";
 import type { z } from "zod";
-import type { Batch, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
+import type { Batch, BatchOutcome, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
 
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -32,6 +32,49 @@ export function maskUrlSecrets(raw: string): string {
   return url.toString();
 }
 
+/**
+ * How a finished batch ended. A stop reads its numbers as kept when it happened (stop_detail); a stop
+ * written without them (by a worker older than that column) reads them from the counters.
+ */
+export function toOutcomeJson(b: E.Batch): BatchOutcome {
+  const c = b.counts;
+  const share = (processed: number) => ({ processed, total: c.total, percent: c.total > 0 ? round((processed / c.total) * 100) : 0 });
+  const d = b.stopDetail;
+  if (b.status === "cancelled") return { kind: "cancelled_at", ...share(d?.reason === "cancelled" ? d.processed : c.succeeded + c.failed) };
+  if (b.status === "failed") return { kind: "stopped", ...share(c.succeeded + c.failed), stop: toStopJson(b) };
+  if (b.status !== "completed") return null;
+  if (c.failed === 0 && c.succeeded === 0) return { kind: "cancelled_at", ...share(0) }; // every job cancelled one by one
+  if (c.failed === 0) return { kind: "all_succeeded", succeeded: c.succeeded };
+  if (c.succeeded === 0) return { kind: "all_failed", failed: c.failed };
+  return { kind: "some_failed", succeeded: c.succeeded, failed: c.failed };
+}
+
+type StopJson = Extract<NonNullable<BatchOutcome>, { kind: "stopped" }>["stop"];
+
+function toStopJson(b: E.Batch): StopJson {
+  const d = b.stopDetail && b.stopDetail.reason !== "cancelled" ? b.stopDetail : stopFromCounters(b);
+  switch (d.reason) {
+    case "error_threshold":
+      return { reason: d.reason, failed: d.failed, finished: d.finished, rate: round(d.rate, 4), threshold: d.threshold, min_finished: d.minFinished };
+    case "budget_exhausted":
+      return { reason: d.reason, spent: d.spent, max_cost: d.maxCost };
+    case "error_policy":
+      return { reason: d.reason, failed: d.failed, record_id: d.recordId, error: d.error };
+  }
+}
+
+/** A stop written without its numbers (by a worker older than stop_detail): the counters' numbers. */
+function stopFromCounters(b: E.Batch): Exclude<E.StopDetail, { reason: "cancelled" }> {
+  const c = b.counts;
+  const finished = c.succeeded + c.failed;
+  if (b.stopReason === "error_threshold") {
+    const t = b.options.errorThreshold;
+    return { reason: "error_threshold", failed: c.failed, finished, rate: finished ? c.failed / finished : 0, threshold: t?.rate ?? 0, minFinished: t?.minFinished ?? 1 };
+  }
+  if (b.stopReason === "budget_exhausted") return { reason: "budget_exhausted", spent: b.costSpent, maxCost: b.options.maxCost ?? 0 };
+  return { reason: "error_policy", failed: c.failed, recordId: null, error: null };
+}
+
 export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
   const c = b.counts;
   const finished = c.succeeded + c.failed + c.cancelled + c.skipped;
@@ -49,6 +92,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
     dataset_id: b.datasetId,
     status: b.status,
     stop_reason: b.stopReason,
+    outcome: toOutcomeJson(b),
     options: {
       shuffle: b.options.shuffle,
       seed: b.options.seed,

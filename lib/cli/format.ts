@@ -1,4 +1,5 @@
 // Terminal output for the CLI: aligned tables, durations, and the live progress line.
+import { formatShare, headline, outcomeLabel, type OutcomeView } from "../client/outcome";
 
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return "(none)";
@@ -22,16 +23,17 @@ export function duration(seconds: number | null | undefined): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
-export interface ProgressView {
-  status: string;
-  progress: { total: number; succeeded: number; failed: number; cancelled: number; skipped: number; running: number; percent: number };
+export interface ProgressView extends OutcomeView {
+  progress: OutcomeView["progress"] & { running: number };
   timing: { items_per_second: number | null; eta_seconds: number | null };
 }
 
+/** The live line under `create --wait`; once the batch ends it says how ("completed · 34 failed"). */
 export function progressLine(b: ProgressView, width = 30): string {
   const p = b.progress;
-  const filled = Math.round((Math.min(100, p.percent) / 100) * width);
-  const done = p.succeeded + p.failed + p.cancelled + p.skipped;
+  const head = headline(b);
+  // the bar fills with the headline's share: a cancelled batch stops where it was cancelled
+  const filled = Math.floor((Math.min(100, head.percent) / 100) * width);
   const rate = b.timing.items_per_second === null ? "-" : `${b.timing.items_per_second.toFixed(1)}/s`;
-  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.percent.toFixed(1).padStart(5)}% ${done}/${p.total} ok ${p.succeeded} failed ${p.failed} running ${p.running}  ${rate}  ETA ${duration(b.timing.eta_seconds)}  ${b.status}`;
+  return `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${formatShare(head.percent).padStart(4)} ${head.short} ok ${p.succeeded} failed ${p.failed} running ${p.running}  ${rate}  ETA ${duration(b.timing.eta_seconds)}  ${outcomeLabel(b)}`;
 }

@@ -1,5 +1,6 @@
 // `npx batchboard <command>`: the REST API from a terminal. Human-readable tables by default, --json
-// for scripts. Exit codes: 0 ok, 1 API error or a batch that ended failed/cancelled, 2 usage error,
+// for scripts. Exit codes: 0 ok, 1 API error or a batch that ended failed/cancelled (or with every
+// record failed), 2 usage error,
 // 3 a batch that completed with failed records (`wait` and `create --wait`).
 import { createReadStream, createWriteStream, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -7,6 +8,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ApiError, Client } from "./client";
+import { formatShare, headline, outcomeDetail, outcomeLabel } from "../client/outcome";
 import { duration, progressLine, table, type ProgressView } from "./format";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -54,7 +56,7 @@ create options:
   --wait               show a live progress bar (stderr) until the batch ends; exit code by outcome, as wait
 
 Exit codes: 0 done (a waited-for batch completed with no failed record), 1 API error or a waited-for batch
-that ended failed or cancelled, 2 usage error, 3 a waited-for batch completed but some records failed.
+that ended failed or cancelled or with every record failed, 2 usage error, 3 a waited-for batch completed but some records failed.
 
 Global options:
   --url <url>     API base URL (env BATCHBOARD_URL, default http://localhost:3000)
@@ -218,7 +220,6 @@ interface BatchJson extends ProgressView {
   id: string;
   name: string | null;
   flow: string;
-  stop_reason: string | null;
   cost: { spent: number; max: number | null; projected_total: number | null };
   timing: ProgressView["timing"] & { created_at: string; started_at: string | null; completed_at: string | null; duration_seconds: number | null };
 }
@@ -226,20 +227,23 @@ interface BatchJson extends ProgressView {
 const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /** How a waited-for batch ended, as an exit code: 0 completed with no failed record, 3 completed with some, 1 failed or cancelled. */
-export function outcomeExitCode(b: Pick<BatchJson, "status" | "progress">): number {
-  if (b.status !== "completed") return 1;
+export function outcomeExitCode(b: Pick<BatchJson, "status" | "progress" | "outcome">): number {
+  // a batch that completed with every record failed did not do its job either
+  if (b.status !== "completed" || b.outcome?.kind === "all_failed") return 1;
   return b.progress.failed > 0 ? 3 : 0;
 }
 
 function printBatch(ctx: Ctx, b: BatchJson) {
   if (ctx.json) return ctx.out(JSON.stringify(b, null, 2));
   const p = b.progress;
+  const detail = outcomeDetail(b);
   ctx.out(
     [
       `id         ${b.id}${b.name ? `  (${b.name})` : ""}`,
       `flow       ${b.flow}`,
-      `status     ${b.status}${b.stop_reason ? ` (${b.stop_reason})` : ""}`,
-      `progress   ${p.percent.toFixed(1)}% of ${p.total}: succeeded ${p.succeeded}, failed ${p.failed}, running ${p.running}, cancelled ${p.cancelled}, skipped ${p.skipped}`,
+      `status     ${outcomeLabel(b)}`,
+      ...(detail ? [`           ${detail}`] : []),
+      `progress   ${headline(b).text}: succeeded ${p.succeeded}, failed ${p.failed}, running ${p.running}, cancelled ${p.cancelled}, skipped ${p.skipped}`,
       `cost       ${b.cost.spent}${b.cost.max !== null ? ` of max ${b.cost.max}` : ""}${b.cost.projected_total !== null ? `, projected ${b.cost.projected_total}` : ""}`,
       `timing     created ${b.timing.created_at}, duration ${duration(b.timing.duration_seconds)}, ${b.timing.items_per_second ?? "-"} items/s, ETA ${duration(b.timing.eta_seconds)}`,
     ].join("\n"),
@@ -275,10 +279,11 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   async create(ctx) {
     const flow = str(ctx.values, "flow") ?? arg(ctx, 0, "flow");
     const key = str(ctx.values, "idempotency-key");
-    const batch = await ctx.client.json<BatchJson>("POST", "api/batches", {
+    const batch = await ctx.client.json<BatchJson & { warnings?: { message: string }[] }>("POST", "api/batches", {
       body: createBody(flow, ctx.values),
       headers: key ? { "Idempotency-Key": key } : {},
     });
+    for (const w of batch.warnings ?? []) ctx.err(`warning: ${w.message}`);
     if (!ctx.values.wait) {
       printBatch(ctx, batch);
       return 0;
@@ -302,7 +307,8 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
     });
     printList(ctx, page as never, ["id", "status", "flow", "name", "progress", "created"], (r) => {
       const b = r as unknown as BatchJson;
-      return { id: b.id, status: b.status, flow: b.flow, name: b.name, progress: `${b.progress.percent.toFixed(1)}% of ${b.progress.total}`, created: b.timing.created_at };
+      const head = headline(b);
+      return { id: b.id, status: outcomeLabel(b), flow: b.flow, name: b.name, progress: `${formatShare(head.percent)} ${head.short}`, created: b.timing.created_at };
     });
     return 0;
   },

@@ -88,8 +88,10 @@ export async function cancelBatch(id: string): Promise<Batch> {
     await moveBatchJobs(client, id, ["pending", "waiting_input", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
     await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [id]);
     await applyDeltas(client, deltas);
+    // the share of records processed (run to success or failure) before the cancel
     await client.query(
       `UPDATE batches SET status = 'cancelled', stop_reason = 'cancelled', completed_at = now(), updated_at = now(),
+         stop_detail = jsonb_build_object('reason', 'cancelled', 'processed', succeeded + failed, 'total', total),
          webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
        WHERE id = $1`,
       [id],
@@ -193,13 +195,13 @@ export async function requeueJobs(
   if (!ACTIVE.includes(batch.status)) {
     await client.query(
       `UPDATE batches SET status = (CASE WHEN started_at IS NULL THEN 'pending' ELSE 'running' END)::batch_status,
-         stop_reason = NULL, completed_at = NULL, updated_at = now(),
+         stop_reason = NULL, stop_detail = NULL, completed_at = NULL, updated_at = now(),
          webhook_state = NULL, webhook_attempts = 0, webhook_next_at = NULL, webhook_last_error = NULL, webhook_delivered_at = NULL
        WHERE id = $1`,
       [batch.id],
     );
   } else if (batch.stop_reason === "budget_exhausted") {
-    await client.query(`UPDATE batches SET stop_reason = NULL WHERE id = $1`, [batch.id]);
+    await client.query(`UPDATE batches SET stop_reason = NULL, stop_detail = NULL WHERE id = $1`, [batch.id]);
   }
   return n;
 }

@@ -1,6 +1,6 @@
 // Row -> engine type mapping for the snake_case tables (one place).
 import type { PromptInput } from "@/lib/flows/types";
-import type { Batch, BatchStatus, Job, JobError, JobStatus, Prompt, PromptStatus } from "./types";
+import type { Batch, BatchStatus, Job, JobError, JobStatus, Prompt, PromptStatus, StopDetail } from "./types";
 
 export interface BatchRow {
   id: string;
@@ -10,6 +10,7 @@ export interface BatchRow {
   dataset_id: string | null;
   status: BatchStatus;
   stop_reason: string | null;
+  stop_detail: StopDetail | null;
   shuffle: boolean;
   seed: string | null;
   max_records: number | null;
@@ -70,6 +71,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
     datasetId: r.dataset_id,
     status: r.status,
     stopReason: r.stop_reason,
+    stopDetail: r.stop_detail ?? null,
     options: {
       shuffle: r.shuffle,
       seed: r.seed,

@@ -2,7 +2,7 @@
 // per-batch deltas, apply them in one UPDATE, then settle the batches (stop policies, budget,
 // completion). Lock order everywhere: batch rows (by id) before job rows.
 import type pg from "pg";
-import type { BatchStatus, JobStatus, StopReason } from "./types";
+import type { BatchStatus, JobStatus, StopDetail } from "./types";
 
 /**
  * The batch counters: one per job status, with running split in two: `running` (started, in one of
@@ -140,7 +140,7 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
     const finished = s.succeeded + s.failed;
     if (s.error_policy === "stop" && newFailures > 0 && s.failed > 0) {
       stoppedHere.add(s.id);
-      out.set(s.id, await stopBatch(client, s.id, "error_policy"));
+      out.set(s.id, await stopBatch(client, s.id, await errorPolicyDetail(client, s)));
     } else if (
       s.error_threshold_rate !== null &&
       newFailures > 0 &&
@@ -148,7 +148,8 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
       s.failed / finished >= s.error_threshold_rate
     ) {
       stoppedHere.add(s.id);
-      out.set(s.id, await stopBatch(client, s.id, "error_threshold"));
+      const threshold = { threshold: s.error_threshold_rate, minFinished: s.error_threshold_min_finished ?? 1 };
+      out.set(s.id, await stopBatch(client, s.id, { reason: "error_threshold", failed: s.failed, finished, rate: s.failed / finished, ...threshold }));
     } else if (
       s.max_cost !== null &&
       s.cost_spent >= s.max_cost &&
@@ -156,7 +157,7 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
       (s.stop_reason === null || s.pending > 0 || s.waiting_input > 0)
     ) {
       stoppedHere.add(s.id);
-      out.set(s.id, await stopBatch(client, s.id, "budget_exhausted"));
+      out.set(s.id, await stopBatch(client, s.id, { reason: "budget_exhausted", spent: s.cost_spent, maxCost: s.max_cost }));
     }
   }
   // only batches with nothing left can finish: skip the statement on the hot path otherwise
@@ -219,11 +220,32 @@ export async function moveBatchJobs(
 }
 
 /**
- * Stops a batch for `reason`. error_policy / error_threshold: pending and waiting jobs skipped,
- * running ones aborted, status failed at once. budget_exhausted: nothing new starts, pending and
- * waiting jobs skipped, running ones may finish (the overshoot bound); the batch ends when they have.
+ * Error policy "stop": the record whose failure stopped the batch, the latest to fail. Found by a walk
+ * of the batch's jobs (no index on status, so job updates stay HOT), once in the batch's life.
  */
-export async function stopBatch(client: pg.ClientBase, batchId: string, reason: StopReason): Promise<BatchStatus> {
+async function errorPolicyDetail(client: pg.ClientBase, s: BatchState): Promise<Extract<StopDetail, { reason: "error_policy" }>> {
+  const { rows } = await client.query<{ record_id: string; error_code: string | null; error_message: string | null }>(
+    `SELECT record_id, error_code, error_message FROM jobs WHERE batch_id = $1 AND status = 'failed'
+     ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1`,
+    [s.id],
+  );
+  const r = rows[0];
+  return {
+    reason: "error_policy",
+    failed: s.failed,
+    recordId: r?.record_id ?? null,
+    error: r?.error_code ? { code: r.error_code, message: r.error_message ?? "" } : null,
+  };
+}
+
+/**
+ * Stops a batch for `detail.reason`, keeping the numbers that made it stop. error_policy /
+ * error_threshold: pending and waiting jobs skipped, running ones aborted, status failed at once.
+ * budget_exhausted: nothing new starts, pending and waiting jobs skipped, running ones may finish
+ * (the overshoot bound); the batch ends when they have.
+ */
+export async function stopBatch(client: pg.ClientBase, batchId: string, detail: Exclude<StopDetail, { reason: "cancelled" }>): Promise<BatchStatus> {
+  const reason = detail.reason;
   const deltas = new Deltas();
   const message = `batch stopped: ${reason}`;
   // reservations have not started: on a budget stop they are skipped with the pending jobs
@@ -236,13 +258,13 @@ export async function stopBatch(client: pg.ClientBase, batchId: string, reason: 
   );
   await applyDeltas(client, deltas);
   const { rows } = await client.query<{ status: BatchStatus }>(
-    `UPDATE batches SET stop_reason = $2, updated_at = now(),
+    `UPDATE batches SET stop_reason = $2, stop_detail = $3::jsonb, updated_at = now(),
        status = (CASE WHEN $2 = 'budget_exhausted' AND running > 0 THEN status ELSE 'failed' END)::batch_status,
        completed_at = CASE WHEN $2 = 'budget_exhausted' AND running > 0 THEN completed_at ELSE now() END,
        webhook_state = CASE WHEN ($2 <> 'budget_exhausted' OR running = 0) AND webhook_url IS NOT NULL THEN 'pending' ELSE webhook_state END,
        webhook_next_at = now()
      WHERE id = $1 RETURNING status`,
-    [batchId, reason],
+    [batchId, reason, JSON.stringify(detail)],
   );
   return rows[0]!.status;
 }

@@ -7,6 +7,13 @@ export type JobStatus = "pending" | "running" | "waiting_input" | "succeeded" | 
 export type PromptStatus = "open" | "answered" | "expired" | "cancelled";
 export type StopReason = "error_policy" | "error_threshold" | "budget_exhausted" | "cancelled";
 
+/** The numbers behind a stop, kept when it happened (batches.stop_detail). */
+export type StopDetail =
+  | { reason: "error_threshold"; failed: number; finished: number; rate: number; threshold: number; minFinished: number }
+  | { reason: "error_policy"; failed: number; recordId: string | null; error: { code: string; message: string } | null }
+  | { reason: "budget_exhausted"; spent: number; maxCost: number }
+  | { reason: "cancelled"; processed: number; total: number };
+
 export const TERMINAL_BATCH_STATUSES: readonly BatchStatus[] = ["completed", "failed", "cancelled"];
 export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled", "skipped"];
 
@@ -51,6 +58,8 @@ export interface Batch {
   datasetId: string | null;
   status: BatchStatus;
   stopReason: string | null;
+  /** the numbers behind stopReason, kept when the stop happened (null before any stop) */
+  stopDetail: StopDetail | null;
   options: BatchOptions;
   counts: BatchCounts;
   costSpent: number;
