@@ -236,6 +236,7 @@ test("a card answered in another tab takes no keystroke meant for it, and none l
 });
 
 test("30 prompts answered by keyboard alone, without waiting for the server, each stored on its own record", async ({ browser, request }) => {
+  test.setTimeout(180_000); // 30 prompts to ask, answer and run again, on a shared machine
   const options = ["positive", "negative", "neutral"];
   const records = Array.from({ length: 30 }, (_, i) => ({ id: `${unique("kb")}-${i}`, text: `keyboard record ${i}` }));
   const batch = await createBatch(request, { flow: "review", name: unique("ui-keyboard"), records, interactive: true, shuffle: false });

@@ -5,6 +5,9 @@ import { expect, test, type Page } from "@playwright/test";
 import { createBatch, getBatch, inlineRecords, unique, waitForBatch, waitUntil, type BatchJson } from "../fixtures";
 import { setTheme, snap } from "./helpers";
 
+// each test runs a batch to its end, then photographs the page in both themes
+test.describe.configure({ timeout: 120_000 });
+
 const header = (page: Page) => page.getByRole("heading", { level: 1 });
 const summary = (page: Page) => page.getByRole("region", { name: "Progress by status" });
 
