@@ -11,7 +11,7 @@ import { migrate, readMigrations } from "@/lib/db/migrate";
 import { getBatch } from "@/lib/engine";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
-const STOP_DETAIL_MIGRATION = "20261211000000_batch_stop_detail";
+const STOP_DETAIL_MIGRATION = "20261213000000_batch_stop_detail";
 
 describe("the stop_detail migration on batches stopped before it", () => {
   let db: TestDatabase;
