@@ -115,7 +115,7 @@ test.describe("CLI", () => {
     await waitForBatch(request, failed.id);
     const failedRun = await cli(["wait", failed.id], baseURL!);
     expect(failedRun.code).toBe(1);
-    expect(failedRun.stdout).toMatch(/status\s+failed/);
+    expect(failedRun.stdout).toMatch(/status\s+stopped: first failure/);
 
     // a batch that does not exist: the API's 404, exit 1
     const missing = await cli(["wait", "batch_does_not_exist"], baseURL!);
