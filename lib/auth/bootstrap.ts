@@ -1,12 +1,13 @@
 // First start with auth on: when no API key exists and no BATCHBOARD_ADMIN_TOKEN is set, create an
 // admin key and print a one-time sign-in URL, so the person who started the server can get in.
+import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
 import { authEnabled } from "./authorize";
 import { createApiKey } from "./keys";
 import { createSignInToken } from "./session";
 
 export async function ensureAdminAccess(baseUrl: string, log: (line: string) => void = console.log): Promise<void> {
-  if (!authEnabled() || process.env.BATCHBOARD_ADMIN_TOKEN) return;
+  if (!authEnabled() || getConfig().BATCHBOARD_ADMIN_TOKEN) return;
   const client = await getPool().connect();
   let created: { key: string; token: string } | null = null;
   try {

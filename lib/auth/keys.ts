@@ -1,6 +1,7 @@
 // API keys: random, shown once, stored as a SHA-256 hash (they are 190-bit random strings, so a
 // fast hash is enough; no key can be recovered from the database). Scopes nest: admin > write > read.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import type pg from "pg";
 import { getPool } from "@/lib/db/client";
@@ -111,7 +112,7 @@ export async function countActiveKeys(): Promise<number> {
 
 /** The principal a presented key stands for, or null. */
 export async function verifyKey(key: string): Promise<Principal | null> {
-  const adminToken = process.env.BATCHBOARD_ADMIN_TOKEN;
+  const adminToken = getConfig().BATCHBOARD_ADMIN_TOKEN;
   if (adminToken && safeEqual(key, adminToken)) return adminPrincipal("bearer");
   if (!key.startsWith("bb_")) return null;
   const { rows } = await getPool().query<KeyRow>(

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import type pg from "pg";
 import { getPool } from "@/lib/db/client";
+import { getConfig } from "@/lib/config";
 import { ADMIN_TOKEN_ID, adminPrincipal, hashKey, safeEqual, scopesOf, type Principal } from "./keys";
 
 export const SESSION_COOKIE = "bb_session";
@@ -16,7 +17,7 @@ const VALUE = /^v2\.[A-Za-z0-9_-]{43}$/;
 /** Starts a session for a principal (an API key's id, or the admin token in force); returns the cookie value. */
 export async function createSession(principalId: string): Promise<string> {
   const value = `v2.${randomBytes(32).toString("base64url")}`;
-  const adminToken = principalId === ADMIN_TOKEN_ID ? process.env.BATCHBOARD_ADMIN_TOKEN : undefined;
+  const adminToken = principalId === ADMIN_TOKEN_ID ? getConfig().BATCHBOARD_ADMIN_TOKEN : undefined;
   if (principalId === ADMIN_TOKEN_ID && !adminToken) throw new Error("no BATCHBOARD_ADMIN_TOKEN to sign in with");
   const pool = getPool();
   // sessions past their time go as new ones come: the table stays the size of the live ones
@@ -41,7 +42,7 @@ export async function readSession(value: string | undefined): Promise<Principal 
   const row = rows[0];
   if (!row) return null;
   if (row.key_id) return row.name === null ? null : { id: row.key_id, name: row.name, scopes: scopesOf(row.scopes), via: "session" };
-  const adminToken = process.env.BATCHBOARD_ADMIN_TOKEN;
+  const adminToken = getConfig().BATCHBOARD_ADMIN_TOKEN;
   if (adminToken && row.admin_token_hash && safeEqual(hashKey(adminToken), row.admin_token_hash)) return adminPrincipal("session");
   // signed in with an admin token no longer in force: over for good, even if that token comes back
   await getPool().query(`DELETE FROM sessions WHERE id = $1`, [id]);

@@ -30,7 +30,7 @@ const g = globalThis as typeof globalThis & { __batchboardDb?: DbGlobals };
 const state: DbGlobals = (g.__batchboardDb ??= { mainRole: "api" });
 
 export function databaseUrl(): string {
-  const url = process.env.DATABASE_URL;
+  const url = getConfig().DATABASE_URL;
   if (!url) {
     throw new Error(
       "DATABASE_URL is not set. Start Batchboard with `npm start` (which runs an embedded PostgreSQL), or set DATABASE_URL.",

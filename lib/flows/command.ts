@@ -2,12 +2,13 @@
 // unless BATCHBOARD_ENABLE_COMMAND_FLOW=1: refused when a batch is created and again when a job runs.
 import { spawn } from "node:child_process";
 import { z } from "zod";
+import { getConfig } from "@/lib/config";
 import { quotedPlaceholderProblem } from "./shell-placeholders";
 import { renderTemplate, shellQuote } from "./template";
 import { defineFlow, FlowError } from "./types";
 
 export function commandFlowEnabled(): boolean {
-  return ["1", "true", "on", "yes"].includes((process.env.BATCHBOARD_ENABLE_COMMAND_FLOW ?? "").toLowerCase());
+  return getConfig().BATCHBOARD_ENABLE_COMMAND_FLOW;
 }
 
 const DISABLED_MESSAGE =

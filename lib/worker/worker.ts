@@ -16,6 +16,7 @@ import { getFlow } from "@/lib/flows/registry";
 import { redactSecrets, redactSecretsInJson } from "@/lib/flows/secrets";
 import { sweepOpenAIBatches } from "@/lib/openai/sweep";
 import { FlowError, type AskOptions, type FlowContext, type FlowDefinition } from "@/lib/flows/types";
+import packageJson from "@/package.json";
 
 export type WorkerMode = "in-process" | "standalone" | "route";
 
@@ -213,7 +214,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   await pool.query(
     `INSERT INTO workers (id, host, pid, mode, version, concurrency, lease_until)
      VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8 / 1000))`,
-    [id, os.hostname(), process.pid, options.mode, process.env.npm_package_version ?? null, concurrency, leaseMs],
+    [id, os.hostname(), process.pid, options.mode, packageJson.version, concurrency, leaseMs],
   );
 
   const running = new Map<number, Attempt>();

@@ -1,6 +1,7 @@
 // Is the production build there, and is it newer than every source file it was built from?
 import { existsSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { getConfig } from "@/lib/config";
 
 const SOURCE_DIRS = ["app", "components", "lib"];
 
@@ -16,7 +17,7 @@ function newestMtime(dir: string): number {
 }
 
 export function buildIdFile(root = process.cwd()): string {
-  return path.join(root, process.env.NEXT_DIST_DIR || ".next", "BUILD_ID");
+  return path.join(root, getConfig().NEXT_DIST_DIR, "BUILD_ID");
 }
 
 /** "missing", "stale" (sources changed since), or "current". */
