@@ -123,9 +123,15 @@ describe("createBatch", () => {
     const b = await createBatch({ flow: "t-default", source: { kind: "flow_default" } });
     expect(b.counts.total).toBe(5);
     process.env.BATCHBOARD_MAX_RECORDS_PER_BATCH = "3";
-    // config is read once per process: the limit applies via max_records instead
-    const capped = await createBatch({ flow: "t-default", source: { kind: "dataset", dataset: "defaults" }, maxRecords: 3 });
-    expect(capped.counts.total).toBe(3);
+    try {
+      await expect(createBatch({ flow: "t-default", source: { kind: "dataset", dataset: "defaults" } })).rejects.toMatchObject({
+        code: "limit_exceeded",
+      });
+      const capped = await createBatch({ flow: "t-default", source: { kind: "dataset", dataset: "defaults" }, maxRecords: 3 });
+      expect(capped.counts.total).toBe(3);
+    } finally {
+      delete process.env.BATCHBOARD_MAX_RECORDS_PER_BATCH;
+    }
   });
 
   it("shuffles reproducibly by seed, caps at max_records, and dry-runs 10 records", async () => {
