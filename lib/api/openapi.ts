@@ -67,7 +67,7 @@ const idParam = S.idParams;
 const job = S.jobParams;
 
 const OPERATIONS: Operation[] = [
-  { method: "post", path: "/api/batches", summary: "Create a batch (the seeds' body verbatim, plus every option)", scope: "write",
+  { method: "post", path: "/api/batches", summary: "Create a batch: a flow, its parameters, a source and the run options", scope: "write",
     body: { schema: S.createBatchSchema }, ok: { status: 201, description: "the new batch, with warnings", schema: S.CreatedBatchSchema },
     headers: [{ name: "Idempotency-Key", description: "same key and body replays the original response; another body is a 409" }] },
   { method: "get", path: "/api/batches", summary: "List batches, newest first", scope: "read", query: S.listBatchesQuery,

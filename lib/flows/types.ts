@@ -1,5 +1,5 @@
 // The contract between flows and the engine: a flow is `run(record, ctx)`, typed by its zod
-// parameter schema. See README "Write your own flow".
+// parameter schema. docs/flows.md says how to write one.
 import type { z } from "zod";
 
 export interface FlowRecord {
@@ -55,7 +55,7 @@ export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   parameters: S;
-  /** dataset name used when a batch names no source (the seeds' "flow's data sources") */
+  /** dataset name used when a batch names no source */
   defaultDataset?: string;
   /** Declares that run() asks a human (ctx.ask): the New batch form turns Interactive on for it. */
   asks?: FlowAsks;

@@ -8,7 +8,7 @@ import { toBatchJson, toCreateBatchInput, toCreatedBatchJson, toPage } from "@/l
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-// POST /api/batches – create a batch (the seeds' body verbatim, plus every option) and say what to expect; Idempotency-Key aware
+// POST /api/batches – create a batch from a flow, its parameters and a source, and say what to expect; Idempotency-Key aware
 export const POST = route({ scope: "write", body: createBatchSchema }, async ({ body, rawBody, request, principal }) =>
   // keys are per caller: one caller's key never replays another caller's batch
   withIdempotency(`POST /api/batches ${principal.id}`, idempotencyKeyOf(request), rawBody ?? {}, async (store) => {
