@@ -31,16 +31,28 @@ const NUL = "\u0000";
 const HIGH = "\ud83d"; // the first half of 😀
 const LOW = "\ude00"; // the second half
 
+/** what, route, body, the field the 422 must name */
+const cases: [string, string, unknown, string][] = [
+  ["a flow parameter", "/api/batches", { flow: "review", records: ["a"], parameters: { question: `q${NUL}` } }, "parameters.question"],
+  ["an array item in a parameter", "/api/batches", { flow: "review", records: ["a"], parameters: { options: ["x", `y${HIGH}`] } }, "parameters.options.1"],
+  ["a metadata key", "/api/batches", { flow: "echo", records: ["a"], metadata: { [`k${NUL}`]: 1 } }, "metadata.k"],
+  ["a record field", "/api/batches", { flow: "echo", records: [{ id: "a", text: "ok" }, { id: "b", text: `${LOW}x` }] }, "records.1.text"],
+  ["a batch name", "/api/batches", { flow: "echo", records: ["a"], name: `n${NUL}` }, "name"],
+  ["a dataset record", "/api/datasets", { name: "d", records: [{ id: "1", text: `cut ${HIGH}` }] }, "records.0.text"],
+  ["an API key name", "/api/keys", { name: `k${NUL}`, scopes: ["read"] }, "name"],
+];
+
+/** Rows in every table a refused request could have written to. */
+async function rowCounts() {
+  const { rows } = await getPool().query(
+    `SELECT (SELECT count(*) FROM batches)::int AS batches, (SELECT count(*) FROM jobs)::int AS jobs,
+            (SELECT count(*) FROM datasets)::int AS datasets, (SELECT count(*) FROM dataset_records)::int AS records,
+            (SELECT count(*) FROM api_keys)::int AS keys, (SELECT count(*) FROM idempotency_keys)::int AS idempotency_keys`,
+  );
+  return rows[0];
+}
+
 describe("text PostgreSQL cannot store, in a JSON body", () => {
-  const cases: [string, string, unknown, string][] = [
-    ["a flow parameter", "/api/batches", { flow: "review", records: ["a"], parameters: { question: `q${NUL}` } }, "parameters.question"],
-    ["an array item in a parameter", "/api/batches", { flow: "review", records: ["a"], parameters: { options: ["x", `y${HIGH}`] } }, "parameters.options.1"],
-    ["a metadata key", "/api/batches", { flow: "echo", records: ["a"], metadata: { [`k${NUL}`]: 1 } }, "metadata.k"],
-    ["a record field", "/api/batches", { flow: "echo", records: [{ id: "a", text: "ok" }, { id: "b", text: `${LOW}x` }] }, "records.1.text"],
-    ["a batch name", "/api/batches", { flow: "echo", records: ["a"], name: `n${NUL}` }, "name"],
-    ["a dataset record", "/api/datasets", { name: "d", records: [{ id: "1", text: `cut ${HIGH}` }] }, "records.0.text"],
-    ["an API key name", "/api/keys", { name: `k${NUL}`, scopes: ["read"] }, "name"],
-  ];
   for (const [what, pattern, body, path] of cases) {
     it(`${what}: 422 naming ${path}`, async () => {
       const r = await post(pattern, JSON.stringify(body));
@@ -58,10 +70,11 @@ describe("text PostgreSQL cannot store, in a JSON body", () => {
   });
 
   it("nothing was written by the refused requests", async () => {
-    const { rows } = await getPool().query(
-      `SELECT (SELECT count(*) FROM batches)::int AS batches, (SELECT count(*) FROM datasets)::int AS datasets, (SELECT count(*) FROM jobs)::int AS jobs`,
-    );
-    expect(rows[0]).toEqual({ batches: 0, datasets: 0, jobs: 0 });
+    // sends every refused body itself, so it holds whatever ran before it (or nothing)
+    const before = await rowCounts();
+    for (const [, pattern, body] of cases) expect((await post(pattern, JSON.stringify(body))).status).toBe(422);
+    expect((await post("/api/prompts/[id]/answer", JSON.stringify({ answer: `yes${HIGH}` }), { id: "prm_none" })).status).toBe(422);
+    expect(await rowCounts()).toEqual(before);
   });
 
   it("a whole surrogate pair spelled as escapes, and a literal backslash-u, are stored as given", async () => {
