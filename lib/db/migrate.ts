@@ -1,5 +1,5 @@
-// Applies prisma/migrations/<name>/migration.sql at start-up, because the Prisma CLI's schema
-// engine is a native binary that cannot be downloaded everywhere we run (see docs/operations.md).
+// Applies prisma/migrations/<name>/migration.sql at start-up, because Prisma's own migration engine
+// does not run here as it is (docs/operations.md#migrations says why).
 // Each migration runs in its own transaction under a session advisory lock, so processes that
 // start together apply it exactly once, and is recorded in `_prisma_migrations` with Prisma's own
 // columns and checksum (sha256 of the file), so `prisma migrate status` agrees where it can run.
