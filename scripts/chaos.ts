@@ -4,8 +4,8 @@
 // any invariant broke. test/chaos/chaos.test.ts runs the same scenarios at CI size.
 import { parseArgs } from "node:util";
 import { closeDb } from "@/lib/db/client";
-import { chaosSize, formatReports, SCENARIOS, type ScenarioReport } from "@/lib/testing/chaos-scenarios";
-import { startChaosCluster } from "@/lib/testing/cluster";
+import { chaosSize, formatReports, SCENARIOS, type ScenarioReport } from "@/test/support/chaos-scenarios";
+import { startChaosCluster } from "@/test/support/cluster";
 
 const { values } = parseArgs({
   options: {

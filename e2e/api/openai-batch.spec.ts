@@ -3,7 +3,7 @@
 import { expect, test } from "@playwright/test";
 import OpenAI, { toFile } from "openai";
 import { AUTH_PORT, E2E_ADMIN_TOKEN, OPENAI_MOCK_KEYS, OPENAI_MOCK_PORT } from "../../playwright.config";
-import { startOpenAIMock, type OpenAIMock } from "../../lib/testing/openai-mock";
+import { startOpenAIMock, type OpenAIMock } from "../../test/support/openai-mock";
 import { waitUntil } from "../fixtures";
 
 type Batch = OpenAI.Batches.Batch;

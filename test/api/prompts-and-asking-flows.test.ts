@@ -3,7 +3,7 @@
 // when it is created, dry run included.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerHandle } from "@/lib/engine";
-import { waitFor } from "@/lib/testing/wait";
+import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 import { callRoute, loadApiRoutes, type ApiRoute, type Method } from "../helpers/routes";
 

@@ -1,4 +1,4 @@
-// Fault injection at CI size: the scenarios of `npm run chaos` (lib/testing/chaos-scenarios.ts) on
+// Fault injection at CI size: the scenarios of `npm run chaos` (test/support/chaos-scenarios.ts) on
 // 600-job batches, with real standalone worker processes and a PostgreSQL of this file's own (the
 // restart scenario stops it, so it cannot be the shared test server).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,8 +12,8 @@ import {
   restartDatabase,
   terminateConnections,
   type ScenarioReport,
-} from "@/lib/testing/chaos-scenarios";
-import { startChaosCluster, type ChaosCluster } from "@/lib/testing/cluster";
+} from "@/test/support/chaos-scenarios";
+import { startChaosCluster, type ChaosCluster } from "@/test/support/cluster";
 
 let cluster: ChaosCluster;
 const size = chaosSize(600, true);

@@ -10,7 +10,7 @@ export async function createTestTables() {
   await getPool().query(TEST_TABLES_SQL);
 }
 
-import { waitFor } from "@/lib/testing/wait";
+import { waitFor } from "@/test/support/wait";
 
 export { waitFor };
 

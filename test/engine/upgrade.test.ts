@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "@/lib/db/client";
 import { migrate, readMigrations } from "@/lib/db/migrate";
 import { getBatch, getJob, startWorker, type WorkerHandle } from "@/lib/engine";
-import { waitFor } from "@/lib/testing/wait";
+import { waitFor } from "@/test/support/wait";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { expectCountersExact } from "./helpers";
 

@@ -7,7 +7,7 @@ import { AppError } from "@/lib/errors";
 import { answerPrompt, createBatch, getBatch, listPrompts, startWorker, streamResults, type WorkerHandle } from "@/lib/engine";
 import type { ResultRow } from "@/lib/engine/types";
 import { chaosRoll } from "@/lib/flows/chaos";
-import { waitFor as waitUntilDone } from "@/lib/testing/wait";
+import { waitFor as waitUntilDone } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 
 const waitFor = <T,>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000) => waitUntilDone(what, fn, ms);

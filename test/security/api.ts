@@ -2,7 +2,7 @@
 // file's own database (auth off: these tests are about what a caller with write access can do).
 import { getBatch } from "@/lib/engine";
 import type { Batch } from "@/lib/engine/types";
-import { waitFor } from "@/lib/testing/wait";
+import { waitFor } from "@/test/support/wait";
 import { callRoute, loadApiRoutes, type ApiRoute, type Method } from "../helpers/routes";
 
 let routes: Promise<ApiRoute[]> | undefined;

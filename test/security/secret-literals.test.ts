@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { deliverWebhooks } from "@/lib/engine/maintenance";
-import { waitFor } from "@/lib/testing/wait";
+import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 import { api, createBatch } from "./api";
 

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { freePort } from "@/lib/db/embedded";
-import { buildIdFile, buildState } from "./lib/build-state";
+import { buildIdFile, buildState } from "../scripts/lib/build-state";
 
 const { values } = parseArgs({
   options: {
