@@ -29,11 +29,11 @@ export interface FlushResult {
  * transaction, wakes parked jobs whose answer came first, settles batches.
  */
 export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[], promoted: readonly number[] = []): Promise<FlushResult> {
-  const { applied, states, deltas } = await runCycle(client, owner, outcomes, null, promoted);
+  const { applied, states, newFailures } = await runCycle(client, owner, outcomes, null, promoted);
   if (applied === 0) return { applied: 0, settled: [], claimed: [], stopped: [], contended: false };
   // an answer that arrived before the job parked leaves no open prompt: run it again at once
   await wakeJobs(client, outcomes.filter((o) => o.status === "waiting_input").map((o) => o.id));
-  const settled = await settleBatches(client, states, deltas);
+  const settled = await settleBatches(client, states, newFailures);
   return { applied, settled, claimed: [], stopped: settled.filter((s) => s.stopped).map((s) => s.id), contended: false };
 }
 
@@ -55,9 +55,9 @@ export async function flushOutcomes(
     const cycle = claim && (claim.want > 0 || claim.reserve?.size) ? await retryOnDeadlock(() => runCycle(getPool(), owner, [], claim)) : null;
     return { ...written, claimed: cycle?.claimed ?? [], contended: cycle?.contended ?? false };
   }
-  const { applied, states, deltas, claimed, contended } = await retryOnDeadlock(() => runCycle(getPool(), owner, outcomes, claim, promoted));
+  const { applied, states, newFailures, claimed, contended } = await retryOnDeadlock(() => runCycle(getPool(), owner, outcomes, claim, promoted));
   const settled: Settled[] = states.map((s) => ({ id: s.id, status: s.status }));
-  const due = states.filter((s) => needsSettle(s, deltas)).map((s) => s.id);
+  const due = states.filter((s) => needsSettle(s, newFailures)).map((s) => s.id);
   if (due.length === 0) return { applied, settled, claimed, stopped: [], contended };
   const checked = await withTx(async (client) => {
     // the state again, under the batch locks: another writer may have moved it since
@@ -65,7 +65,7 @@ export async function flushOutcomes(
       `SELECT ${STATE_COLUMNS} FROM batches WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
       [due],
     );
-    return settleBatches(client, fresh.rows, deltas);
+    return settleBatches(client, fresh.rows, newFailures);
   });
   const byId = new Map(checked.map((c) => [c.id, c.status]));
   const stopped = checked.filter((c) => c.stopped).map((c) => c.id);

@@ -90,7 +90,7 @@ export async function expireLeases(limit = 1000, self: string | null = null): Pr
     const deltas = new Deltas();
     for (const r of rows) deltas.move(r.batch_id, r.reserved ? "reserved" : "running", r.status);
     const states = await applyDeltas(client, deltas);
-    return { n: rows.length, settled: await settleBatches(client, states, deltas) };
+    return { n: rows.length, settled: await settleBatches(client, states, deltas.failures()) };
   });
   for (const s of result.settled) notifyBatch(s.id, s.status);
   return result.n;

@@ -50,7 +50,16 @@ export class Deltas {
   get size() {
     return this.map.size;
   }
+
+  /** jobs that failed for good in this change, per batch (what settleBatches looks at) */
+  failures(): Map<string, number> {
+    return new Map([...this.map].filter(([, d]) => d.newFailures > 0).map(([id, d]) => [id, d.newFailures]));
+  }
 }
+
+/** Jobs that failed for good in one change, per batch: a stop policy or an error threshold acts on them. */
+export type NewFailures = ReadonlyMap<string, number>;
+const NONE: NewFailures = new Map();
 
 export interface BatchState {
   id: string;
@@ -115,9 +124,9 @@ export interface Settled {
 const nothingLeft = (s: BatchState) => s.pending === 0 && s.running === 0 && s.reserved === 0 && s.waiting_input === 0;
 
 /** Whether settleBatches would act on this batch: it ran out of work, or a stop policy or the budget may apply. */
-export function needsSettle(s: BatchState, deltas?: Deltas): boolean {
+export function needsSettle(s: BatchState, failures: NewFailures = NONE): boolean {
   if (!["pending", "running", "paused"].includes(s.status)) return false;
-  const newFailures = deltas?.map.get(s.id)?.newFailures ?? 0;
+  const newFailures = failures.get(s.id) ?? 0;
   return (
     nothingLeft(s) ||
     (s.error_policy === "stop" && newFailures > 0) ||
@@ -130,13 +139,13 @@ export function needsSettle(s: BatchState, deltas?: Deltas): boolean {
  * After counters moved: stops batches whose error policy, error threshold or budget says so, and
  * finishes batches with nothing left to run. Returns every batch touched, with its status now.
  */
-export async function settleBatches(client: pg.ClientBase, states: BatchState[], deltas?: Deltas): Promise<Settled[]> {
+export async function settleBatches(client: pg.ClientBase, states: BatchState[], failures: NewFailures = NONE): Promise<Settled[]> {
   const out = new Map<string, BatchStatus>();
   const stoppedHere = new Set<string>();
   for (const s of states) {
     out.set(s.id, s.status);
     if (!["pending", "running", "paused"].includes(s.status)) continue;
-    const newFailures = deltas?.map.get(s.id)?.newFailures ?? 0;
+    const newFailures = failures.get(s.id) ?? 0;
     const finished = s.succeeded + s.failed;
     if (s.error_policy === "stop" && newFailures > 0 && s.failed > 0) {
       stoppedHere.add(s.id);

@@ -1,11 +1,12 @@
 // The claim's stages, one at a time, on a real database: which batches a claim takes jobs from and
 // how many each gets. No worker runs: each test claims by hand and counts what it got per batch.
+import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { cancelBatch, createBatch, type CreateBatchInput } from "@/lib/engine";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
-import { writeOutcomes } from "@/lib/engine/complete";
-import { STARVED_AFTER_MS } from "@/lib/engine/cycle";
+import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
+import { runCycle, STARVED_AFTER_MS } from "@/lib/engine/cycle";
 import { withTx } from "@/lib/engine/db";
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
@@ -15,9 +16,10 @@ withTestDatabase();
 registerTestFlows();
 
 const OWNER = "claimer-1";
+const OTHER = "claimer-2";
 
 beforeAll(async () => {
-  await getPool().query(`INSERT INTO workers (id, host, pid, mode, lease_until) VALUES ($1, 'test', 0, 'standalone', now())`, [OWNER]);
+  await getPool().query(`INSERT INTO workers (id, host, pid, mode, lease_until) SELECT unnest($1::text[]), 'test', 0, 'standalone', now()`, [[OWNER, OTHER]]);
 });
 
 // each test starts with nothing runnable: what one leaves must not feed the next one's claims
@@ -118,5 +120,89 @@ describe("starvation", () => {
     const { rows } = await getPool().query(`SELECT last_claimed_at FROM batches WHERE id = ANY($1::text[]) ORDER BY priority DESC`, [[high.id, low.id]]);
     expect(rows[0].last_claimed_at).not.toBeNull();
     expect(rows[1].last_claimed_at).toBeNull();
+  });
+});
+
+describe("the minimum claim", () => {
+  it("takes nothing below the minimum, capped at an eighth of the candidates' concurrency", async () => {
+    const wide = await make(100, { concurrency: 64 });
+    // an eighth of 64 is 8: 4 jobs are not worth a round of their own
+    expect((await runCycle(getPool(), OWNER, [], { want: 4, leaseMs: 60_000, min: 8 })).claimed).toEqual([]);
+    expect(perBatch((await runCycle(getPool(), OWNER, [], { want: 8, leaseMs: 60_000, min: 8 })).claimed, [wide.id])).toEqual([8]);
+    await cancelBatch(wide.id);
+    // an eighth of 16 is 2: a minimum of 8 asks no more than 2 of a batch that narrow
+    const narrow = await make(100, { concurrency: 16 });
+    expect(perBatch((await runCycle(getPool(), OWNER, [], { want: 2, leaseMs: 60_000, min: 8 })).claimed, [narrow.id])).toEqual([2]);
+    for (const b of [wide, narrow]) await expectCountersExact(b.id);
+  });
+});
+
+describe("the cap on batches per claim", () => {
+  it("spreads one claim over at most max_batches batches, the least recently claimed first", async () => {
+    const batches = [];
+    for (let i = 0; i < 6; i++) batches.push(await make(50, { concurrency: 64 }));
+    const ids = batches.map((b) => b.id);
+    expect(perBatch(await claimJobs(OWNER, 64, 60_000, 4), ids)).toEqual([16, 16, 16, 16, 0, 0]);
+    // the two left out come first next time; a claim of 2 jobs spreads over 2 batches at most
+    expect(perBatch(await claimJobs(OWNER, 2, 60_000, 4), ids)).toEqual([0, 0, 0, 0, 1, 1]);
+    expect(perBatch(await claimJobs(OWNER, 3, 60_000, 1), ids)).toEqual([3, 0, 0, 0, 0, 0]);
+  });
+});
+
+describe("the fence", () => {
+  const outcome = (job: ClaimedJob, o: Partial<Outcome> = {}): Outcome => ({
+    id: job.id, attempts: job.attempts, interruptions: job.interruptions, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o,
+  });
+  const write = (owner: string, outcomes: Outcome[]) => withTx((c) => writeOutcomes(c, owner, outcomes));
+
+  it("writes an outcome only under the job's lease owner, for the attempt it was claimed as", async () => {
+    const b = await make(1, { maxRetries: 3 });
+    const [job] = await claimJobs(OWNER, 1, 60_000);
+    expect((await write(OTHER, [outcome(job!)])).applied).toBe(0);
+    expect((await write(OWNER, [outcome(job!, { attempts: job!.attempts + 1 })])).applied).toBe(0);
+    expect((await write(OWNER, [outcome(job!, { interruptions: job!.interruptions + 1 })])).applied).toBe(0);
+    expect((await write(OWNER, [outcome(job!, { reserved: true })])).applied).toBe(0);
+    await expectCountersExact(b.id);
+    expect((await write(OWNER, [outcome(job!)])).applied).toBe(1);
+    // written once: the same outcome again changes nothing
+    expect((await write(OWNER, [outcome(job!)])).applied).toBe(0);
+    const { rows } = await getPool().query(`SELECT status, succeeded, running FROM batches WHERE id = $1`, [b.id]);
+    expect(rows[0]).toEqual({ status: "completed", succeeded: 1, running: 0 });
+    await expectCountersExact(b.id);
+  });
+
+  it("a job claimed again after its lease was taken back fences the outcome of the attempt before", async () => {
+    const b = await make(1, { maxRetries: 3 });
+    const [first] = await claimJobs(OWNER, 1, 60_000);
+    // the attempt fails and is retried at once: the same worker claims the job again
+    expect((await write(OWNER, [outcome(first!, { status: "pending", result: null })])).applied).toBe(1);
+    const [second] = await claimJobs(OWNER, 1, 60_000);
+    expect(second!.id).toBe(first!.id);
+    expect(second!.attempts).toBe(first!.attempts + 1);
+    expect((await write(OWNER, [outcome(first!)])).applied).toBe(0);
+    expect((await write(OWNER, [outcome(second!)])).applied).toBe(1);
+    await expectCountersExact(b.id);
+  });
+
+  it("reports the failures it wrote per batch: the counters move in the statement, not in the caller", async () => {
+    const b = await make(3);
+    const jobs = await claimJobs(OWNER, 3, 60_000);
+    const failed = { status: "failed" as const, result: null, error: { code: "boom", message: "no", retryable: false } };
+    const r = await runCycle(getPool(), OWNER, jobs.map((j, k) => outcome(j, k < 2 ? failed : {})), null);
+    expect({ applied: r.applied, newFailures: [...r.newFailures] }).toEqual({ applied: 3, newFailures: [[b.id, 2]] });
+    expect(r.states).toEqual([expect.objectContaining({ id: b.id, failed: 2, succeeded: 1, running: 0, pending: 0 })]);
+    await expectCountersExact(b.id);
+  });
+});
+
+describe("the statement file", () => {
+  const sql = readFileSync(new URL("../../lib/engine/sql/cycle.sql", import.meta.url), "utf8");
+
+  it("documents every parameter it uses at the top, in order, and uses every one it documents", () => {
+    const documented = [...sql.matchAll(/^--\s+\$(\d+)\s+(\w+)/gm)].map((m) => Number(m[1]));
+    const body = sql.slice(sql.search(/^WITH$/m));
+    const used = [...new Set([...body.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+    expect(documented).toEqual(Array.from({ length: documented.length }, (_, i) => i + 1));
+    expect(used).toEqual(documented);
   });
 });
