@@ -1,8 +1,8 @@
-// Our cycle statement alone (lib/engine/cycle.ts), database only: no worker, no flows. One loop
-// writes each cycle's outcomes (the record echoed back, as the echo flow does) and claims the next
-// jobs in the same statement, at several cycle sizes, and with two loops of 32 on one batch. It
-// separates what a cycle costs whatever its size from what each job adds: the fixed part is why a
-// batch at concurrency 64 tops out where it does (bench/README.md).
+// Our cycle statement alone (lib/engine/sql/cycle.sql, run by lib/engine/cycle.ts), database only:
+// no worker, no flows. One loop writes each cycle's outcomes (the record echoed back, as the echo
+// flow does) and claims the next jobs in the same statement, at several cycle sizes, and with two
+// loops of 32 on one batch. It separates what a cycle costs whatever its size from what each job
+// adds: the fixed part is why a batch at concurrency 64 tops out where it does (bench/README.md).
 import pg from "pg";
 import { childConfig, childMain, round } from "../lib/child";
 import { medianBy } from "../lib/median";
