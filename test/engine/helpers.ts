@@ -79,6 +79,8 @@ export interface WorkerProcess {
   child: ChildProcess;
   ready: Promise<void>;
   exited: Promise<number | null>;
+  /** the worker's log lines so far (its stdout after "ready") */
+  logs(): string[];
 }
 
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
@@ -88,14 +90,17 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
+  let stdout = "";
   child.stderr!.on("data", (d) => (stderr += String(d)));
+  child.stdout!.on("data", (d) => (stdout += String(d)));
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d) => {
-      if (String(d).includes("ready")) resolve();
+      if (/^ready /m.test(stdout)) resolve();
     });
     child.once("exit", (code) => reject(new Error(`worker exited (${code}) before ready: ${stderr.slice(-2000)}`)));
   });
   ready.catch(() => {});
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, ready, exited };
+  const logs = () => stdout.split("\n").filter((l) => l.startsWith("log ")).map((l) => l.slice(4));
+  return { child, ready, exited, logs };
 }
