@@ -1,3 +1,4 @@
+import http from "node:http";
 import { expect, test } from "@playwright/test";
 import { createBatch, createDataset, createPausedBatch, detailPaths, expectError, getBatch, inlineRecords, runEchoBatch, unique, type BatchJson } from "../fixtures";
 
@@ -226,16 +227,18 @@ test.describe("batches", () => {
     expect(ds.message).toContain("no-such-dataset");
   });
 
-  test("limits: too many inline records is 422 limit_exceeded naming the limit; an oversized body is 413", async ({ request }) => {
+  test("limits: too many inline records is 422 limit_exceeded naming the limit; an oversized body is 413", async ({ request, baseURL }) => {
     const maxInline = Number(process.env.BATCHBOARD_MAX_INLINE_RECORDS ?? 100_000);
     const tooMany = Array.from({ length: maxInline + 1 }, (_, i) => String(i));
     const err = await expectError(await request.post("/api/batches", { data: { flow: "echo", records: tooMany } }), 422, "limit_exceeded");
     expect(err.message).toContain(String(maxInline));
 
     const maxBody = Number(process.env.BATCHBOARD_MAX_BODY_BYTES ?? 64 * 1024 * 1024);
-    const big = JSON.stringify({ flow: "echo", name: "x".repeat(maxBody) });
-    const tooBig = await expectError(await request.post("/api/batches", { data: big, headers: { "Content-Type": "application/json" } }), 413, "payload_too_large");
-    expect(tooBig.message).toContain(String(maxBody));
+    const tooBig = await postOversized(`${baseURL}/api/batches`, maxBody + 1024);
+    expect(tooBig.status, tooBig.text).toBe(413);
+    const body = JSON.parse(tooBig.text) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("payload_too_large");
+    expect(body.error.message).toContain(String(maxBody));
   });
 
   test("unknown batch is 404 on every batch route", async ({ request }) => {
@@ -246,3 +249,38 @@ test.describe("batches", () => {
     for (const p of ["jobs", "results", "metrics", "events", "jobs/r1"]) await expectError(await request.get(`/api/batches/${id}/${p}`), 404, "not_found");
   });
 });
+
+/**
+ * POSTs a JSON body of `size` bytes the way a client streams one: headers first, then the bytes,
+ * reading the answer whenever it comes. The server refuses an oversized body as soon as its
+ * Content-Length says so and closes the connection; a client that only reads after writing
+ * everything (Playwright's request) can then fail with EPIPE before it sees the 413.
+ */
+function postOversized(url: string, size: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = http.request(url, { method: "POST", headers: { "content-type": "application/json", "content-length": String(size) } }, (res) => {
+      answered = true;
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("error", reject);
+    });
+    // once answered, a write cut off by the server's close is expected
+    req.on("error", (err) => (answered ? undefined : reject(err)));
+    const chunk = Buffer.alloc(1024 * 1024, "x");
+    let sent = 0;
+    const write = () => {
+      while (!answered && sent < size) {
+        const n = Math.min(chunk.length, size - sent);
+        sent += n;
+        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once("drain", write);
+      }
+      if (!answered) req.end();
+    };
+    req.write('{"flow":"echo","name":"');
+    sent = '{"flow":"echo","name":"'.length;
+    write();
+  });
+}
