@@ -4,6 +4,8 @@ import { createBatch, createDataset, inlineRecords, unique } from "../fixtures";
 import { setTheme, snap } from "./helpers";
 
 test("every page renders in light and dark", async ({ page, request }) => {
+  // 18 pages, each photographed in light and dark: about 30 s on an idle machine, 60-110 s on a loaded one
+  test.setTimeout(150_000);
   const ds = await createDataset(request, inlineRecords(45, "s"), unique("screens"));
   const running = await createBatch(request, {
     flow: "chaos",
