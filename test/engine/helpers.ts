@@ -94,7 +94,8 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   child.stderr!.on("data", (d) => (stderr += String(d)));
   child.stdout!.on("data", (d) => (stdout += String(d)));
   const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (d) => {
+    // after the listener above has appended the chunk
+    child.stdout!.on("data", () => {
       if (/^ready /m.test(stdout)) resolve();
     });
     child.once("exit", (code) => reject(new Error(`worker exited (${code}) before ready: ${stderr.slice(-2000)}`)));
