@@ -5,15 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startWorker, type WorkerHandle } from "@/lib/engine";
 import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
-import { callRoute, loadApiRoutes, type ApiRoute, type Method } from "../helpers/routes";
+import { api } from "../security/api";
 
 process.env.BATCHBOARD_AUTH = "off";
 useTestDatabase();
 
-let routes: ApiRoute[];
 let worker: WorkerHandle;
 beforeAll(async () => {
-  routes = await loadApiRoutes();
   worker = await startWorker({ mode: "in-process", concurrency: 4, leaseMs: 1000, pollMs: 50, maintenanceMs: 100, log: () => {} });
 });
 afterAll(async () => {
@@ -22,19 +20,6 @@ afterAll(async () => {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
-
-async function api(method: Method, pattern: string, { params, body, query }: { params?: Record<string, string>; body?: unknown; query?: string } = {}) {
-  const route = routes.find((r) => r.pattern === pattern);
-  if (!route) throw new Error(`no route ${pattern}`);
-  const res = await callRoute(route, method, {
-    params,
-    query,
-    headers: body === undefined ? {} : { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : null) as Json };
-}
 
 describe("answering a prompt twice", () => {
   it("the second answer is a 409 whose details name who answered, when, and the answer kept", async () => {
