@@ -1,11 +1,9 @@
 // The API's zod schemas, request and response, snake_case as on the wire. The same schemas validate
 // input, type the serializers (lib/api/serialize.ts) and generate the OpenAPI document.
 import { z } from "zod";
+import { BATCH_STATUSES, JOB_STATUSES, PROMPT_STATUSES } from "@/lib/contract/statuses";
 import { INT4_MAX } from "@/lib/db/storable";
 
-export const BATCH_STATUSES = ["pending", "running", "paused", "completed", "failed", "cancelled"] as const;
-export const JOB_STATUSES = ["pending", "running", "waiting_input", "succeeded", "failed", "cancelled", "skipped"] as const;
-export const PROMPT_STATUSES = ["open", "answered", "expired", "cancelled"] as const;
 export const RESULT_FORMATS = ["jsonl", "csv", "openai"] as const;
 export const UPLOAD_FORMATS = ["csv", "jsonl", "json", "openai", "files"] as const;
 

@@ -26,21 +26,7 @@ export type CreateBatchBody = S.CreateBatchBody;
 /** A flow as listed; its parameters schema read as JSON Schema. */
 export type Flow = Omit<z.infer<typeof S.FlowSchema>, "parameters_schema"> & { parameters_schema: JsonSchema };
 
-export const BATCH_STATUSES: readonly BatchStatus[] = ["pending", "running", "paused", "completed", "failed", "cancelled"];
-export const JOB_STATUSES: readonly JobStatus[] = [
-  "pending",
-  "running",
-  "waiting_input",
-  "succeeded",
-  "failed",
-  "cancelled",
-  "skipped",
-];
-export const ACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ["pending", "running", "paused"];
-
-export function isActiveBatch(status: BatchStatus | undefined): boolean {
-  return !!status && ACTIVE_BATCH_STATUSES.includes(status);
-}
+export { BATCH_STATUSES, JOB_STATUSES, isActiveBatch } from "@/lib/contract/statuses";
 
 export interface ErrorDetail {
   path?: string;

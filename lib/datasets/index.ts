@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import path from "node:path";
 import type pg from "pg";
 import { getConfig } from "@/lib/config";
+import { ACTIVE_BATCH_STATUSES } from "@/lib/contract/statuses";
 import { getPrisma } from "@/lib/db/client";
 import { inImportTransaction } from "@/lib/db/imports";
 import { withTx } from "@/lib/db/tx";
@@ -60,7 +61,6 @@ export interface ImportDatasetInput {
 }
 
 export const DEMO_DATASET_NAME = "demo-reviews";
-const ACTIVE_BATCH_STATUSES = ["pending", "running", "paused"] as const;
 
 export function newDatasetId(): string {
   return `ds_${randomBytes(10).toString("hex")}`;

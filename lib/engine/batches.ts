@@ -1,5 +1,6 @@
 // Reading batches and the batch-level actions: cancel, pause, resume, retry.
 import type pg from "pg";
+import { isActiveBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
@@ -73,8 +74,6 @@ function conflict(row: BatchRow, action: string): AppError {
   return new AppError("conflict", `cannot ${action}: batch is ${row.status}`, [{ message: `batch is ${row.status}` }]);
 }
 
-const ACTIVE: BatchStatus[] = ["pending", "running", "paused"];
-
 /**
  * Cancels a batch: pending and waiting jobs cancelled, running ones cancelled too (their workers see
  * it on the next heartbeat or NOTIFY and abort the signal; a late result is rejected by the fence).
@@ -83,7 +82,7 @@ const ACTIVE: BatchStatus[] = ["pending", "running", "paused"];
 export async function cancelBatch(id: string): Promise<Batch> {
   await withTx(async (client) => {
     const row = await lockBatch(client, id);
-    if (!ACTIVE.includes(row.status)) throw conflict(row, "cancel");
+    if (!isActiveBatch(row.status)) throw conflict(row, "cancel");
     const deltas = new Deltas();
     await moveBatchJobs(client, id, ["pending", "waiting_input", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
     await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [id]);
@@ -192,7 +191,7 @@ export async function requeueJobs(
     [batch.id, jobId],
   );
   await applyDeltas(client, deltas);
-  if (!ACTIVE.includes(batch.status)) {
+  if (!isActiveBatch(batch.status)) {
     await client.query(
       `UPDATE batches SET status = (CASE WHEN started_at IS NULL THEN 'pending' ELSE 'running' END)::batch_status,
          stop_reason = NULL, stop_detail = NULL, completed_at = NULL, updated_at = now(),

@@ -1,5 +1,6 @@
 // Reading jobs (keyset pages that stay fast at 1,000,000 jobs), one job's detail, retry/cancel of one
 // job, and the results stream in source order with bounded memory.
+import { OPEN_JOB_STATUSES } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { getPool } from "@/lib/db/client";
 import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
@@ -160,7 +161,7 @@ export async function cancelJob(batchId: string, recordId: string): Promise<JobD
     );
     const job = rows[0];
     if (!job) throw new AppError("not_found", `job ${JSON.stringify(recordId)} not found in batch ${JSON.stringify(batchId)}`);
-    if (!["pending", "running", "waiting_input"].includes(job.status)) {
+    if (!(OPEN_JOB_STATUSES as readonly JobStatus[]).includes(job.status)) {
       throw new AppError("conflict", `cannot cancel: job is ${job.status}`, [{ message: `job is ${job.status}` }]);
     }
     await client.query(

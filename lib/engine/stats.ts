@@ -1,5 +1,6 @@
 // The dashboard's overview numbers, from counters and per-second metrics (never a scan of jobs).
 import { getConfig } from "@/lib/config";
+import { JOB_STATUSES } from "@/lib/contract/statuses";
 import { query } from "./db";
 import type { BatchStatus, JobStatus, Stats, WorkerInfo } from "./types";
 
@@ -35,7 +36,7 @@ export async function getStats(): Promise<Stats> {
   for (const r of batches.rows) byStatus[r.status] = r.n;
   const t = tput.rows[0]!;
   const jobCounts = Object.fromEntries(
-    (["pending", "running", "waiting_input", "succeeded", "failed", "cancelled", "skipped"] as JobStatus[]).map((s) => [s, j[s] ?? 0]),
+    JOB_STATUSES.map((s) => [s, j[s] ?? 0]),
   ) as Record<JobStatus, number>;
   return {
     jobs: jobCounts,

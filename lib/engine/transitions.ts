@@ -2,6 +2,7 @@
 // per-batch deltas, apply them in one UPDATE, then settle the batches (stop policies, budget,
 // completion). Lock order everywhere: batch rows (by id) before job rows.
 import type pg from "pg";
+import { isActiveBatch } from "@/lib/contract/statuses";
 import type { BatchStatus, JobStatus, StopDetail } from "./types";
 
 /**
@@ -125,7 +126,7 @@ const nothingLeft = (s: BatchState) => s.pending === 0 && s.running === 0 && s.r
 
 /** Whether settleBatches would act on this batch: it ran out of work, or a stop policy or the budget may apply. */
 export function needsSettle(s: BatchState, failures: NewFailures = NONE): boolean {
-  if (!["pending", "running", "paused"].includes(s.status)) return false;
+  if (!isActiveBatch(s.status)) return false;
   const newFailures = failures.get(s.id) ?? 0;
   return (
     nothingLeft(s) ||
@@ -144,7 +145,7 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
   const stoppedHere = new Set<string>();
   for (const s of states) {
     out.set(s.id, s.status);
-    if (!["pending", "running", "paused"].includes(s.status)) continue;
+    if (!isActiveBatch(s.status)) continue;
     const newFailures = failures.get(s.id) ?? 0;
     const finished = s.succeeded + s.failed;
     if (s.error_policy === "stop" && newFailures > 0 && s.failed > 0) {

@@ -2,9 +2,9 @@
 // lib/api maps these to the snake_case wire format in one place.
 import type { PromptInput } from "@/lib/flows/types";
 
-export type BatchStatus = "pending" | "running" | "paused" | "completed" | "failed" | "cancelled";
-export type JobStatus = "pending" | "running" | "waiting_input" | "succeeded" | "failed" | "cancelled" | "skipped";
-export type PromptStatus = "open" | "answered" | "expired" | "cancelled";
+import type { BatchStatus, JobStatus, PromptStatus } from "@/lib/contract/statuses";
+
+export type { BatchStatus, JobStatus, PromptStatus };
 export type StopReason = "error_policy" | "error_threshold" | "budget_exhausted" | "cancelled";
 
 /** The numbers behind a stop, kept when it happened (batches.stop_detail). */
@@ -14,8 +14,6 @@ export type StopDetail =
   | { reason: "budget_exhausted"; spent: number; maxCost: number }
   | { reason: "cancelled"; processed: number; total: number };
 
-export const TERMINAL_BATCH_STATUSES: readonly BatchStatus[] = ["completed", "failed", "cancelled"];
-export const FINISHED_JOB_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled", "skipped"];
 
 export interface BatchOptions {
   shuffle: boolean;

@@ -3,6 +3,7 @@
 // batch_expired), and a finished batch's output and error files are counted, which takes it from
 // OpenAI's `finalizing` (or `cancelling`) to its final status. Once a minute, files past their
 // expires_at are deleted.
+import { isActiveBatch, type BatchStatus } from "@/lib/contract/statuses";
 import { getPool } from "@/lib/db/client";
 import { withTx } from "@/lib/db/tx";
 import { deleteDataset } from "@/lib/datasets";
@@ -14,7 +15,6 @@ import { newFileId } from "./objects";
 import { countOutput } from "./output";
 
 const EXPIRED = { code: "batch_expired", message: "the batch's completion window ended before this request ran" };
-const ACTIVE = ["pending", "running", "paused"];
 const RECONCILE_EVERY_MS = 60_000;
 let lastReconcile = 0;
 
@@ -22,7 +22,7 @@ let lastReconcile = 0;
 export async function expireBatch(batchId: string): Promise<boolean> {
   const expired = await withTx(async (client) => {
     const row = await lockBatch(client, batchId);
-    if (!ACTIVE.includes(row.status)) return false;
+    if (!isActiveBatch(row.status)) return false;
     const deltas = new Deltas();
     await moveBatchJobs(client, batchId, ["pending", "waiting_input", "running", "reserved"], "cancelled", EXPIRED, deltas);
     await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [batchId]);
@@ -48,9 +48,9 @@ export async function expireBatch(batchId: string): Promise<boolean> {
  * again once it finishes.
  */
 export async function finalizeBatch(batchId: string): Promise<boolean> {
-  const { rows } = await getPool().query<{ completed_at: Date | null; status: string }>(`SELECT completed_at, status FROM batches WHERE id = $1`, [batchId]);
+  const { rows } = await getPool().query<{ completed_at: Date | null; status: BatchStatus }>(`SELECT completed_at, status FROM batches WHERE id = $1`, [batchId]);
   const completedAt = rows[0]?.completed_at;
-  if (!completedAt || ACTIVE.includes(rows[0]!.status)) return false;
+  if (!completedAt || isActiveBatch(rows[0]!.status)) return false;
   const count = await countOutput(batchId);
   return withTx(async (client) => {
     const current = await client.query<{ output_file_id: string | null; error_file_id: string | null }>(
@@ -121,7 +121,7 @@ export async function sweepOpenAIBatches(limit = 10): Promise<number> {
     );
     await deleteExpiredFiles();
   }
-  const { rows } = await pool.query<{ batch_id: string; status: string; due: boolean }>(
+  const { rows } = await pool.query<{ batch_id: string; status: BatchStatus; due: boolean }>(
     `SELECT o.batch_id, b.status, o.expires_at <= now() AS due FROM openai_batches o JOIN batches b ON b.id = o.batch_id
      WHERE o.finalized_at IS NULL AND (o.expires_at <= now() OR b.status NOT IN ('pending', 'running', 'paused'))
      ORDER BY o.expires_at LIMIT $1`,
@@ -129,7 +129,7 @@ export async function sweepOpenAIBatches(limit = 10): Promise<number> {
   );
   let moved = 0;
   for (const r of rows) {
-    if (ACTIVE.includes(r.status) && r.due && (await expireBatch(r.batch_id))) moved++;
+    if (isActiveBatch(r.status) && r.due && (await expireBatch(r.batch_id))) moved++;
     if (await finalizeBatch(r.batch_id)) moved++;
   }
   return moved;

@@ -1,5 +1,5 @@
 import { getBatch, subscribeEvents } from "@/lib/engine";
-import { TERMINAL_BATCH_STATUSES } from "@/lib/engine/types";
+import { isTerminalBatch } from "@/lib/contract/statuses";
 import { route } from "@/lib/api/handler";
 import { idParams } from "@/lib/api/schemas";
 import { toBatchJson } from "@/lib/api/serialize";
@@ -20,7 +20,7 @@ export const GET = route({ scope: "read", params: idParams }, async ({ params, r
         try {
           const batch = await getBatch(id);
           channel.send("batch", toBatchJson(batch));
-          if (TERMINAL_BATCH_STATUSES.includes(batch.status)) {
+          if (isTerminalBatch(batch.status)) {
             channel.send("end", { status: batch.status });
             channel.close();
           }
