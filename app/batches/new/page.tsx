@@ -1,4 +1,4 @@
-import { NewBatchForm } from "@/components/batches/new-batch-form";
+import { NewBatchForm } from "@/components/batches/new-batch/new-batch-form";
 import { PageHeader } from "@/components/ui/page-header";
 
 export const metadata = { title: "New batch" };

@@ -1,0 +1,28 @@
+import type { ReactNode } from "react";
+import { FieldError } from "../field-error";
+
+/** A labelled form field with its hint and the errors the form or the API gave for it. */
+export function Field({
+  id,
+  label,
+  hint,
+  errors,
+  wide,
+  children,
+}: {
+  id: string;
+  label: string;
+  hint?: string;
+  errors?: string[];
+  wide?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <div className={`field${wide ? " field-wide" : ""}${errors?.length ? " has-error" : ""}`}>
+      <label htmlFor={id}>{label}</label>
+      {children}
+      {hint ? <span className="field-hint">{hint}</span> : null}
+      <FieldError id={`${id}-error`} messages={errors} />
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { schemaFields } from "@/lib/client/json-schema";
+import { buildBody, DEFAULT_OPTS, groupErrors, type FormInput } from "./form-model";
+
+const fields = schemaFields({ type: "object", properties: { delay_ms: { type: "integer", minimum: 0 } } });
+const input = (over: Partial<FormInput> = {}): FormInput => ({
+  flow: { name: "echo", default_dataset: null },
+  fields,
+  values: { delay_ms: "" },
+  source: { kind: "records", dataset: "", recordsText: '[{"id":"a"},{"id":"b"}]', recordsFormat: "auto", recordIdField: "id" },
+  opts: DEFAULT_OPTS,
+  interactive: false,
+  dryRun: false,
+  ...over,
+});
+
+describe("the New batch form's body", () => {
+  it("builds the request body from what was typed", () => {
+    const { body, errors } = buildBody(
+      input({ values: { delay_ms: "5" }, opts: { ...DEFAULT_OPTS, concurrency: "12", max_cost: "2.5", threshold_on: true }, dryRun: true }),
+    );
+    expect(errors).toEqual({});
+    expect(body).toMatchObject({
+      flow: "echo",
+      parameters: { delay_ms: 5 },
+      records: [{ id: "a" }, { id: "b" }],
+      concurrency: 12,
+      max_cost: 2.5,
+      error_threshold: { rate: 0.5, min_finished: 20 },
+      dry_run: true,
+    });
+  });
+
+  it("refuses what the API's schema refuses, at the field it names, before sending", () => {
+    const { errors } = buildBody(
+      input({ opts: { ...DEFAULT_OPTS, concurrency: "5000", max_retries: "1.5", threshold_on: true, threshold_rate: "1.5" } }),
+    );
+    expect(Object.keys(errors).sort()).toEqual(["concurrency", "error_threshold.rate", "max_retries"]);
+    expect(errors.concurrency![0]).toMatch(/1000/);
+  });
+
+  it("says which typed value is not a number, and what the records or parameters lack", () => {
+    const { errors } = buildBody(
+      input({
+        values: { delay_ms: "soon" },
+        source: { kind: "records", dataset: "", recordsText: '[{"id":', recordsFormat: "json", recordIdField: "id" },
+        opts: { ...DEFAULT_OPTS, timeout_ms: "ten" },
+      }),
+    );
+    expect(errors.timeout_ms).toEqual(["Must be a number"]);
+    expect(errors["parameters.delay_ms"]).toEqual(["Must be a number"]);
+    expect(errors.records?.length).toBe(1);
+  });
+
+  it("needs a dataset unless the flow has a default one", () => {
+    const dataset = { kind: "dataset" as const, dataset: "", recordsText: "", recordsFormat: "auto" as const, recordIdField: "id" };
+    expect(buildBody(input({ source: dataset })).errors.dataset).toEqual(["Pick a dataset, or paste records"]);
+    expect(buildBody(input({ source: dataset, flow: { name: "echo", default_dataset: "demo" } })).errors).toEqual({});
+  });
+
+  it("files each error under the longest field path it starts with", () => {
+    const { byField, other } = groupErrors(
+      [
+        { path: "error_threshold.rate", message: "too big" },
+        { path: "parameters.url.host", message: "bad" },
+        { path: "metadata", message: "no" },
+      ],
+      ["error_threshold", "error_threshold.rate", "parameters.url", "parameters"],
+    );
+    expect(byField).toEqual({ "error_threshold.rate": ["too big"], "parameters.url": ["host: bad"] });
+    expect(other).toEqual(["metadata: no"]);
+  });
+});

@@ -1,0 +1,168 @@
+// The New batch form's state and how it becomes a POST /api/batches body. The body is checked with
+// the API's own schema (createBatchSchema) before it is sent, so a value the API would refuse is shown
+// at its field without a round trip, with the API's words; the flow's parameters are checked against
+// its JSON Schema (lib/client/json-schema.ts).
+import { createBatchSchema, type CreateBatchBody } from "@/lib/api/schemas";
+import { buildParameters, type FieldValues, type SchemaField } from "@/lib/client/json-schema";
+import { parseRecords, type RecordsFormat } from "@/lib/client/records";
+
+/** messages per field path ("concurrency", "parameters.url", "error_threshold.rate") */
+export type Errors = Record<string, string[]>;
+
+/** The option paths the form has a field for; an error on any other path goes to the summary. */
+export const OPTION_PATHS = [
+  "name",
+  "flow",
+  "dataset",
+  "records",
+  "record_id_field",
+  "shuffle",
+  "seed",
+  "max_records",
+  "concurrency",
+  "error_policy",
+  "error_threshold.rate",
+  "error_threshold.min_finished",
+  "error_threshold",
+  "max_retries",
+  "retry_backoff_ms",
+  "timeout_ms",
+  "max_cost",
+  "priority",
+  "interactive",
+];
+
+/** The run options as typed (text until the body is built). */
+export interface Opts {
+  name: string;
+  shuffle: boolean;
+  seed: string;
+  max_records: string;
+  concurrency: string;
+  error_policy: "continue" | "stop";
+  threshold_on: boolean;
+  threshold_rate: string;
+  threshold_min: string;
+  max_retries: string;
+  retry_backoff_ms: string;
+  timeout_ms: string;
+  max_cost: string;
+  priority: string;
+  /** null: as the flow wants (on for a flow that asks a human) */
+  interactive: boolean | null;
+}
+
+export const DEFAULT_OPTS: Opts = {
+  name: "",
+  shuffle: true,
+  seed: "",
+  max_records: "",
+  concurrency: "5",
+  error_policy: "continue",
+  threshold_on: false,
+  threshold_rate: "0.5",
+  threshold_min: "20",
+  max_retries: "",
+  retry_backoff_ms: "",
+  timeout_ms: "",
+  max_cost: "",
+  priority: "",
+  interactive: null,
+};
+
+export interface Source {
+  kind: "dataset" | "records";
+  dataset: string;
+  recordsText: string;
+  recordsFormat: RecordsFormat;
+  recordIdField: string;
+}
+
+export interface FormInput {
+  flow: { name: string; default_dataset?: string | null };
+  fields: SchemaField[];
+  values: FieldValues;
+  source: Source;
+  opts: Opts;
+  interactive: boolean;
+  dryRun: boolean;
+}
+
+/** Files each detail under the longest known field path it starts with; the rest go to the summary. */
+export function groupErrors(details: { path?: string; message: string }[], known: string[]): { byField: Errors; other: string[] } {
+  const byField: Errors = {};
+  const other: string[] = [];
+  const sorted = [...known].sort((a, b) => b.length - a.length);
+  for (const d of details) {
+    const p = d.path ?? "";
+    const hit = sorted.find((k) => p === k || p.startsWith(`${k}.`));
+    if (hit) {
+      const msg = hit === p ? d.message : `${p.slice(hit.length + 1)}: ${d.message}`;
+      (byField[hit] ??= []).push(msg);
+    } else other.push(p ? `${p}: ${d.message}` : d.message);
+  }
+  return { byField, other };
+}
+
+const NUMBER_OPTIONS = ["max_records", "concurrency", "max_retries", "retry_backoff_ms", "timeout_ms", "max_cost", "priority"] as const;
+/** an option typed as a number */
+export type NumberOption = (typeof NUMBER_OPTIONS)[number];
+
+/** A number typed in a text box: blank is "not given", anything else must read as a number. */
+function readNumber(text: string): number | undefined | null {
+  const t = text.trim();
+  if (!t) return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * The request body for the form's state, and the errors that keep it from being sent: the flow's
+ * parameters against its schema, the records as parsed, and the whole body against the API's schema.
+ */
+export function buildBody(input: FormInput): { body: CreateBatchBody; errors: Errors } {
+  const { flow, fields, values, source, opts } = input;
+  const errors: Errors = {};
+  const { parameters, errors: paramErrors } = buildParameters(fields, values);
+  for (const [k, v] of Object.entries(paramErrors)) errors[k] = [v];
+
+  const body: CreateBatchBody = { flow: flow.name, parameters, shuffle: opts.shuffle, error_policy: opts.error_policy, interactive: input.interactive };
+  if (opts.name.trim()) body.name = opts.name.trim();
+  if (opts.seed.trim()) body.seed = opts.seed.trim();
+  for (const key of NUMBER_OPTIONS) {
+    const n = readNumber(opts[key]);
+    if (n === null) errors[key] = ["Must be a number"];
+    else if (n !== undefined) body[key] = n;
+  }
+  if (opts.threshold_on) {
+    const rate = readNumber(opts.threshold_rate);
+    const min = readNumber(opts.threshold_min);
+    if (rate == null) errors["error_threshold.rate"] = ["Must be a number"];
+    if (min === null) errors["error_threshold.min_finished"] = ["Must be a number"];
+    body.error_threshold = { rate: rate ?? 0, min_finished: min ?? 1 };
+  }
+  if (source.kind === "dataset") {
+    if (source.dataset) body.dataset = source.dataset;
+    else if (!flow.default_dataset) errors.dataset = ["Pick a dataset, or paste records"];
+  } else {
+    const parsed = parseRecords(source.recordsText, source.recordsFormat);
+    if (!parsed.ok) errors[parsed.path.startsWith("records") ? "records" : parsed.path] = [parsed.message];
+    else {
+      body.records = parsed.records;
+      const idField = source.recordIdField.trim();
+      if (idField && idField !== "id") body.record_id_field = idField;
+    }
+  }
+  if (input.dryRun) body.dry_run = true;
+
+  const checked = createBatchSchema.safeParse(body);
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      const path = issue.path.join(".");
+      // a field already refused as typed keeps that message; the records' own check names the line
+      if (errors[path] || (path.startsWith("records") && errors.records)) continue;
+      (errors[path] ??= []).push(issue.message);
+    }
+  }
+  return { body, errors };
+}

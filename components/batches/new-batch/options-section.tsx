@@ -1,0 +1,106 @@
+"use client";
+// The form's run options: concurrency, limits, retries, budget, priority, error handling, shuffle and
+// whether the batch is interactive.
+import type { Flow } from "@/lib/client/types";
+import { FieldError } from "../field-error";
+import { Field } from "./field";
+import type { Errors, NumberOption, Opts } from "./form-model";
+
+export function OptionsSection({
+  flow,
+  opts,
+  set,
+  interactive,
+  willFailAll,
+  errors,
+}: {
+  flow: Flow;
+  opts: Opts;
+  set: <K extends keyof Opts>(key: K, value: Opts[K]) => void;
+  interactive: boolean;
+  /** the flow asks a human, the batch is not interactive and there is no default answer */
+  willFailAll: boolean;
+  errors: Errors;
+}) {
+  const fallbackParam = flow.asks?.default_parameter ?? null;
+  const numberField = (key: NumberOption, label: string, hint: string | undefined, attrs: { min?: number; max?: number; step?: string }) => (
+    <Field id={key} label={label} errors={errors[key]} hint={hint}>
+      <input id={key} type="number" {...attrs} value={opts[key]} onChange={(e) => set(key, e.target.value)} />
+    </Field>
+  );
+  return (
+    <section className="card form-section" aria-labelledby="sec-options">
+      <h2 id="sec-options">Options</h2>
+      <div className="form-grid form-grid-dense">
+        {numberField("concurrency", "Concurrency", "jobs at once, 1–1000", { min: 1, max: 1000 })}
+        {numberField("max_records", "Max records", "blank: all", { min: 1 })}
+        {numberField("max_retries", "Retries", "per job; blank: default", { min: 0 })}
+        {numberField("retry_backoff_ms", "Retry backoff (ms)", undefined, { min: 0 })}
+        {numberField("timeout_ms", "Timeout (ms)", "per attempt; blank: none", { min: 1 })}
+        {numberField("max_cost", "Max cost ($)", "stop when spent; blank: no budget", { min: 0, step: "any" })}
+        {numberField("priority", "Priority", "higher runs first", {})}
+        <Field id="error_policy" label="On error" errors={errors.error_policy}>
+          <select id="error_policy" value={opts.error_policy} onChange={(e) => set("error_policy", e.target.value as Opts["error_policy"])}>
+            <option value="continue">Continue with the rest</option>
+            <option value="stop">Stop the batch</option>
+          </select>
+        </Field>
+        <div className="field">
+          <label htmlFor="shuffle" className="check">
+            <input id="shuffle" type="checkbox" checked={opts.shuffle} onChange={(e) => set("shuffle", e.target.checked)} /> Shuffle records
+          </label>
+          {opts.shuffle ? <input aria-label="Seed" placeholder="seed (optional)" value={opts.seed} onChange={(e) => set("seed", e.target.value)} /> : null}
+          <FieldError id="seed-error" messages={[...(errors.shuffle ?? []), ...(errors.seed ?? [])]} />
+        </div>
+        <div className="field">
+          <label htmlFor="interactive" className="check">
+            <input id="interactive" type="checkbox" checked={interactive} onChange={(e) => set("interactive", e.target.checked)} /> Interactive
+          </label>
+          <span className="field-hint">{flow.asks ? `${flow.name} asks questions in the Inbox` : "flows may ask questions in the Inbox"}</span>
+          {willFailAll ? (
+            <p className="field-warning" role="alert">
+              Every record will fail with <code>input_required</code>: {flow.name} asks a human. Turn Interactive on, or set <code>{fallbackParam}</code>.
+            </p>
+          ) : null}
+          <FieldError id="interactive-error" messages={errors.interactive} />
+        </div>
+        <div className="field">
+          <label htmlFor="threshold_on" className="check">
+            <input id="threshold_on" type="checkbox" checked={opts.threshold_on} onChange={(e) => set("threshold_on", e.target.checked)} /> Error
+            threshold
+          </label>
+          {opts.threshold_on ? (
+            <div className="form-row">
+              <input
+                aria-label="Error rate"
+                type="number"
+                step="0.01"
+                min={0}
+                max={1}
+                className="input-sm"
+                value={opts.threshold_rate}
+                onChange={(e) => set("threshold_rate", e.target.value)}
+              />
+              <span className="muted small">after</span>
+              <input
+                aria-label="Minimum finished jobs"
+                type="number"
+                min={1}
+                className="input-sm"
+                value={opts.threshold_min}
+                onChange={(e) => set("threshold_min", e.target.value)}
+              />
+              <span className="muted small">jobs</span>
+            </div>
+          ) : (
+            <span className="field-hint">stop when the failure rate passes a limit</span>
+          )}
+          <FieldError
+            id="threshold-error"
+            messages={[...(errors.error_threshold ?? []), ...(errors["error_threshold.rate"] ?? []), ...(errors["error_threshold.min_finished"] ?? [])]}
+          />
+        </div>
+      </div>
+    </section>
+  );
+}
