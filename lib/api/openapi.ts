@@ -4,6 +4,7 @@ import "server-only";
 import { z } from "zod";
 import type { RouteScope } from "./auth";
 import { v1OpenApi } from "@/lib/openai/openapi";
+import * as C from "./compare-schemas";
 import * as S from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
@@ -133,6 +134,10 @@ const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/datasets/{id}/file", summary: "One file of a dataset of files, streamed as uploaded", scope: "read", params: idParam,
     query: z.object({ record_id: z.string().describe("the file's record id (its path in the upload)") }),
     ok: { status: 200, description: "the file's bytes, with its content type", contentType: "application/octet-stream", schema: { type: "string" } } },
+  { method: "get", path: "/api/compare", summary: "Two batches compared on a result field: verdict totals, agreement, confusion matrix, number differences, cost and time",
+    scope: "read", query: C.compareQuery, ok: { status: 200, description: "the comparison", schema: C.CompareSummarySchema } },
+  { method: "get", path: "/api/compare/records", summary: "The compared records by record id: a page, or all of them as jsonl or csv",
+    scope: "read", query: C.compareRecordsQuery, ok: { status: 200, description: "a page of compared records", schema: list(C.ComparedRecordSchema) } },
   { method: "get", path: "/api/stats", summary: "Totals by status, queue depth, live workers, throughput", scope: "read",
     ok: { status: 200, description: "the stats", schema: S.StatsSchema } },
   { method: "get", path: "/api/metrics", summary: "Prometheus text exposition", scope: "read",

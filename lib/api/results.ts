@@ -21,17 +21,22 @@ export const RESULT_CONTENT_TYPES: Record<ResultFormat, string> = {
 };
 
 export function resultsStream(rows: AsyncGenerator<ResultRow>, format: ResultFormat, batchId: string): ReadableStream<Uint8Array> {
+  return linesStream(rows, (row) => formatResultRow(format, row, batchId), format === "csv" ? csvHeader() : undefined);
+}
+
+/** Text lines from a generator, pulled as the client reads, ~256 rows per chunk; `header` goes first. */
+export function linesStream<T>(rows: AsyncGenerator<T>, toLine: (row: T) => string, header?: string): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  let headerSent = format !== "csv";
+  let headerSent = header === undefined;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         if (!headerSent) {
           headerSent = true;
-          controller.enqueue(encoder.encode(csvHeader()));
+          controller.enqueue(encoder.encode(header));
           return;
         }
-        // batch ~256 rows per chunk: fewer, larger writes without holding more than one chunk
+        // fewer, larger writes without holding more than one chunk
         let text = "";
         for (let i = 0; i < 256; i++) {
           const next = await rows.next();
@@ -40,7 +45,7 @@ export function resultsStream(rows: AsyncGenerator<ResultRow>, format: ResultFor
             controller.close();
             return;
           }
-          text += formatResultRow(format, next.value, batchId);
+          text += toLine(next.value);
         }
         controller.enqueue(encoder.encode(text));
       },

@@ -14,14 +14,14 @@ const json = z.unknown();
 // ---------- query helpers ----------
 
 /** `?status=a,b` or `?status=a&status=b` -> ["a", "b"] */
-function listOf<T extends readonly [string, ...string[]]>(values: T) {
+export function listOf<T extends readonly [string, ...string[]]>(values: T) {
   return z.preprocess(
     (v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(",")).map((s) => s.trim()).filter(Boolean)),
     z.array(z.enum(values)).optional(),
   );
 }
 
-const single = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), schema);
+export const single = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), schema);
 
 export const limitParam = single(z.coerce.number().int().min(1).max(1000).default(50)) as unknown as z.ZodDefault<z.ZodNumber>;
 export const cursorParam = z.string().min(1).max(4096).optional();

@@ -23,6 +23,8 @@ export const CURSORS = {
   createdAt: z.tuple([timestamp, id]),
   /** (finished_at, jobs.id): jobs by finish time */
   finishedAt: z.tuple([timestamp, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]),
+  /** a record id: compared records */
+  recordId: z.tuple([id]),
   /** a job's ordinal or a record's position */
   ordinal: z.tuple([counter]),
 } as const;

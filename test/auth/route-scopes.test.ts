@@ -36,6 +36,8 @@ const TABLE: Record<string, Access> = {
   "DELETE /api/datasets/[id]": "write",
   "GET /api/datasets/[id]/records": "read",
   "GET /api/datasets/[id]/file": "read",
+  "GET /api/compare": "read",
+  "GET /api/compare/records": "read",
   "GET /api/events": "read",
   "GET /api/flows": "read",
   "GET /api/keys": "admin",
