@@ -13,6 +13,7 @@ import { extractRecordIds, type RecordWithId } from "@/lib/datasets/record-ids";
 import { COPY_CHUNK_CHARS, escapeCopyText, writeDatasetRecords } from "@/lib/datasets/write-records";
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { getFlowOrThrow, parseFlowParameters } from "@/lib/flows/registry";
+import { getPool } from "@/lib/db/client";
 import { withImportConnections } from "@/lib/db/imports";
 import { INT4_MAX } from "@/lib/db/storable";
 import { rowTriggersOff } from "@/lib/db/triggers";
@@ -131,6 +132,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
       { path: "records", message: `at most ${config.BATCHBOARD_MAX_INLINE_RECORDS} records` },
     ]);
   }
+  if (inline) await flow.checkSource?.(parameters, { datasetId: null, name: "records", format: "inline", db: getPool() });
   const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, input };
   const idField = source.kind === "records" ? source.recordIdField || "id" : null;
 
@@ -154,8 +156,8 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
             { path, message: "no source given and the flow has no default dataset" },
           ]);
         }
-        const ds = await client.query<{ id: string; record_count: number }>(
-          `SELECT id, record_count FROM datasets WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1 FOR SHARE`,
+        const ds = await client.query<{ id: string; name: string; format: string | null; record_count: number }>(
+          `SELECT id, name, format, record_count FROM datasets WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1 FOR SHARE`,
           [ref],
         );
         if (!ds.rows[0]) {
@@ -166,6 +168,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
         }
         datasetId = ds.rows[0].id;
         available = ds.rows[0].record_count;
+        await flow.checkSource?.(parameters, { datasetId, name: ds.rows[0].name, format: ds.rows[0].format, db: client });
       }
       checkBatchSize(cap === null ? available : Math.min(cap, available), available);
       await insertBatchRow(client, batchRow, datasetId);

@@ -1,9 +1,12 @@
 import { z } from "zod";
+import { asFileRecord, readBatchRecordFile } from "@/lib/datasets/files";
+import { AppError } from "@/lib/errors";
+import { filePart, fileKind, SENDABLE_TYPES, SENDABLE_TYPES_TEXT, type ContentPart } from "./file-parts";
 import { requestJson } from "./http-client";
 import type { KeptResponse } from "./openai";
 import { readFlowSecret, secretEnvNameSchema } from "./secrets";
 import { renderTemplate } from "./template";
-import { defineFlow, FlowError } from "./types";
+import { defineFlow, FlowError, type FlowRecord } from "./types";
 
 const responseFormatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
@@ -45,8 +48,51 @@ export function endpoint(baseUrl: string, path: string): string {
 
 interface ChatCompletion {
   model?: string;
-  choices?: { message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }[];
+  choices?: { message?: { content?: string | null; refusal?: string | null; annotations?: unknown }; finish_reason?: string }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+  /** some OpenAI-compatible providers list their sources here (URLs or objects) */
+  citations?: unknown;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * What the provider cited, as a list: the message's annotations (OpenAI's url_citation and the like)
+ * and a top-level `citations` list, each entry as the provider gave it (a bare URL as {type: "url", url}).
+ */
+function citationsOf(completion: ChatCompletion, message: { annotations?: unknown }): unknown[] {
+  const annotations = Array.isArray(message.annotations) ? message.annotations : [];
+  const listed = Array.isArray(completion.citations) ? completion.citations : [];
+  return [...annotations, ...listed.map((c: unknown) => (typeof c === "string" ? { type: "url", url: c } : c))];
+}
+
+/** The user message of a files batch: the prompt, then the record's file as the provider takes it. */
+async function fileMessageContent(record: FlowRecord, userPrompt: string, batchId: string, maxBytes: number): Promise<ContentPart[]> {
+  const file = asFileRecord(record.data);
+  if (!file) throw new FlowError("not_a_file", `record ${JSON.stringify(record.id)} is not a file record (files: true needs a dataset of files)`, { retryable: false });
+  const name = JSON.stringify(file.id);
+  if (!fileKind(file.content_type)) {
+    throw new FlowError("unsupported_file_type", `file ${name} is ${file.content_type}, which cannot be sent to a model: ${SENDABLE_TYPES_TEXT} can`, { retryable: false });
+  }
+  if (file.bytes > maxBytes) {
+    throw new FlowError("file_too_large", `file ${name} has ${file.bytes} bytes, more than max_file_bytes (${maxBytes})`, { retryable: false });
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readBatchRecordFile(batchId, record.position, maxBytes);
+  } catch (err) {
+    if (err instanceof AppError && err.code === "payload_too_large") {
+      throw new FlowError("file_too_large", `file ${name} is larger than max_file_bytes (${maxBytes})`, { retryable: false });
+    }
+    throw err;
+  }
+  let part: ContentPart | null;
+  try {
+    part = filePart(file, bytes);
+  } catch {
+    throw new FlowError("invalid_text", `file ${name} is ${file.content_type} but not UTF-8 text`, { retryable: false });
+  }
+  return [{ type: "text", text: renderTemplate(userPrompt, record) }, part!];
 }
 
 export const llm = defineFlow({
@@ -64,12 +110,51 @@ export const llm = defineFlow({
     api_key_env: apiKeyEnvSchema,
     prices: pricesSchema,
     timeout_ms: z.number().int().min(1).max(600_000).default(120_000),
+    files: z
+      .boolean()
+      .default(false)
+      .describe(
+        "send each record's file (a dataset of files) with user_prompt: text inline, images as image_url data URLs, PDFs as file parts",
+      ),
+    max_file_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(50 * MiB)
+      .default(20 * MiB)
+      .describe("with files: a file larger than this fails its record (file_too_large) instead of being sent"),
   }),
+  async checkSource(params, source) {
+    if (!params.files) return;
+    if (source.format !== "files") {
+      const message = `files: true needs a dataset of files; ${JSON.stringify(source.name)} holds ${source.format ?? "JSON"} records`;
+      throw new AppError("validation_failed", message, [{ path: "parameters.files", message }]);
+    }
+    // content types are known once uploaded: a file no model can take refuses the batch, not its record
+    const { rows } = await source.db.query<{ record_id: string; type: string }>(
+      `SELECT record_id, data->>'content_type' AS type FROM dataset_records
+        WHERE dataset_id = $1 AND NOT (data->>'content_type' LIKE 'text/%' OR data->>'content_type' = ANY($2::text[]))
+        ORDER BY position LIMIT 5`,
+      [source.datasetId, SENDABLE_TYPES],
+    );
+    if (rows.length === 0) return;
+    const details = rows.map((r) => ({ path: "parameters.files", message: `file ${JSON.stringify(r.record_id)} is ${r.type}, which cannot be sent to a model` }));
+    throw new AppError(
+      "validation_failed",
+      `files: true sends each file to the model, and ${JSON.stringify(source.name)} holds files it cannot take (${details.map((d) => d.message).join("; ")}${rows.length === 5 ? "; maybe more" : ""}): ${SENDABLE_TYPES_TEXT} can be sent`,
+      details,
+    );
+  },
   async run(record, ctx) {
     const { params } = ctx;
     const messages = [
       ...(params.system_prompt ? [{ role: "system", content: renderTemplate(params.system_prompt, record) }] : []),
-      { role: "user", content: renderTemplate(params.user_prompt, record) },
+      {
+        role: "user",
+        content: params.files
+          ? await fileMessageContent(record, params.user_prompt, ctx.batchId, params.max_file_bytes)
+          : renderTemplate(params.user_prompt, record),
+      },
     ];
     const format = params.response_format;
     const body: Record<string, unknown> = { model: params.model, messages };
@@ -102,13 +187,15 @@ export const llm = defineFlow({
     if (!message) throw new FlowError("invalid_response", "the response has no choices[0].message", { retryable: false });
     if (message.refusal) throw new FlowError("model_refused", `the model refused: ${message.refusal}`, { retryable: false });
     const content = typeof message.content === "string" ? message.content : "";
-    const result: { content: string; parsed?: unknown; usage: typeof usage; model: string; response: KeptResponse } = {
+    const citations = citationsOf(completion, message);
+    const result: { content: string; parsed?: unknown; citations?: unknown[]; usage: typeof usage; model: string; response: KeptResponse } = {
       content,
       usage,
       model: completion.model ?? params.model,
       // the completion as it came: the openai export writes it unchanged
       response: { status_code: res.status, request_id: res.headers.get("x-request-id") ?? `req_${ctx.batchId}_${record.position}`, body: res.json },
     };
+    if (citations.length) result.citations = citations;
     if (format && format.type !== "text") {
       try {
         result.parsed = JSON.parse(content);

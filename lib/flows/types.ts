@@ -1,5 +1,6 @@
 // The contract between flows and the engine: a flow is `run(record, ctx)`, typed by its zod
 // parameter schema. docs/flows.md says how to write one.
+import type pg from "pg";
 import type { z } from "zod";
 
 export interface FlowRecord {
@@ -51,6 +52,17 @@ export interface FlowContext<P = unknown> {
   answerInfo(key: string): { answeredBy: string | null; answeredAt: Date | null } | null;
 }
 
+/** The dataset a batch is being created on, as a flow's checkSource sees it. */
+export interface BatchSource {
+  /** null for inline records (not yet stored) */
+  datasetId: string | null;
+  name: string;
+  /** csv | jsonl | json | files | openai | inline, or null */
+  format: string | null;
+  /** the creating transaction's connection */
+  db: Pick<pg.ClientBase, "query">;
+}
+
 export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
@@ -59,6 +71,11 @@ export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
   defaultDataset?: string;
   /** Declares that run() asks a human (ctx.ask): the New batch form turns Interactive on for it. */
   asks?: FlowAsks;
+  /**
+   * Refuses, with an AppError naming the parameter, a source these parameters cannot run on (a
+   * batch that would fail every record is better refused at creation).
+   */
+  checkSource?(params: z.output<S>, source: BatchSource): Promise<void>;
   run(record: FlowRecord, ctx: FlowContext<z.output<S>>): Promise<unknown>;
 }
 

@@ -35,6 +35,17 @@ export async function readFileBytes(datasetId: string, position: number, maxByte
   return Buffer.concat(parts);
 }
 
+/**
+ * The file of a batch's record, by the batch's dataset and the record's position (what a flow
+ * knows), refused past maxBytes as it is read.
+ */
+export async function readBatchRecordFile(batchId: string, position: number, maxBytes: number, db: Queryable = getPool()): Promise<Buffer> {
+  const { rows } = await db.query<{ dataset_id: string | null }>("SELECT dataset_id FROM batches WHERE id = $1", [batchId]);
+  const datasetId = rows[0]?.dataset_id;
+  if (!datasetId) throw new AppError("not_found", `batch ${JSON.stringify(batchId)} has no dataset`);
+  return readFileBytes(datasetId, position, maxBytes, db);
+}
+
 /** Whether a record's data is a file record of a dataset of files. */
 export function asFileRecord(data: unknown): FileRecord | null {
   const d = data as Partial<FileRecord> | null;
