@@ -5,7 +5,9 @@
 //   down        500 every time (Retry-After: 0)
 //   flaky-N     429 (Retry-After: 0) the first N times a given prompt is sent, then 200
 //   slow        answers only when the request is aborted (a batch that stays running)
-//   anything    200: a chat completion echoing the last message, or an embedding
+//   anything    200: a chat completion echoing the last message, or an embedding; asked for a
+//               json_schema response_format, an instance of the schema whose strings name the
+//               request's subject (its file's name, else its prompt)
 // Every request is recorded with its path and Authorization header; `key` (per path prefix) makes
 // requests without the right Bearer key a 401.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -26,11 +28,53 @@ export interface OpenAIMock {
   close(): Promise<void>;
 }
 
-const promptOf = (body: Record<string, unknown>): string => {
+type Part = { type?: string; text?: string; file?: { filename?: string }; image_url?: unknown };
+
+const lastContent = (body: Record<string, unknown>): unknown => {
   const messages = body.messages as { content?: unknown }[] | undefined;
-  const last = Array.isArray(messages) ? messages[messages.length - 1]?.content : body.input ?? body.prompt;
+  return Array.isArray(messages) ? messages[messages.length - 1]?.content : body.input ?? body.prompt;
+};
+
+// content parts count by their text and file names, not a file's (large) bytes
+const promptOf = (body: Record<string, unknown>): string => {
+  const last = lastContent(body);
+  if (Array.isArray(last)) return (last as Part[]).map((p) => p.text ?? p.file?.filename ?? p.type ?? "").join("\n");
   return typeof last === "string" ? last : JSON.stringify(last ?? null);
 };
+
+const subjectOf = (body: Record<string, unknown>): string => {
+  const last = lastContent(body);
+  const file = Array.isArray(last) ? (last as Part[]).find((p) => p.type === "file")?.file?.filename : undefined;
+  return file ?? promptOf(body);
+};
+
+/** A value of the JSON schema (the subset structured outputs use): strings say which field and subject. */
+export function instanceOf(schema: unknown, subject: string, key = "value"): unknown {
+  const s = (schema ?? {}) as { type?: string | string[]; properties?: Record<string, unknown>; items?: unknown; enum?: unknown[] };
+  if (Array.isArray(s.enum) && s.enum.length) return s.enum[0];
+  const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
+  switch (type) {
+    case "object":
+      return Object.fromEntries(Object.entries(s.properties ?? {}).map(([k, v]) => [k, instanceOf(v, subject, k)]));
+    case "array":
+      return [instanceOf(s.items, subject, key), instanceOf(s.items, subject, key)];
+    case "number":
+      return 12.5;
+    case "integer":
+      return 3;
+    case "boolean":
+      return true;
+    case "null":
+      return null;
+    default:
+      return `${key} of ${subject}`;
+  }
+}
+
+function answerOf(body: Record<string, unknown>, prompt: string): string {
+  const format = body.response_format as { type?: string; json_schema?: { schema?: unknown } } | undefined;
+  return format?.type === "json_schema" ? JSON.stringify(instanceOf(format.json_schema?.schema, subjectOf(body))) : `echo: ${prompt}`;
+}
 
 export async function startOpenAIMock(options: { port?: number; keys?: Record<string, string> } = {}): Promise<OpenAIMock> {
   const requests: MockRequest[] = [];
@@ -85,7 +129,7 @@ export async function startOpenAIMock(options: { port?: number; keys?: Record<st
           object: "chat.completion",
           created: 1_700_000_000,
           model,
-          choices: [{ index: 0, message: { role: "assistant", content: `echo: ${prompt}` }, logprobs: null, finish_reason: "stop" }],
+          choices: [{ index: 0, message: { role: "assistant", content: answerOf(body, prompt) }, logprobs: null, finish_reason: "stop" }],
           usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
         });
       }
