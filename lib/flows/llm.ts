@@ -98,7 +98,7 @@ async function fileMessageContent(record: FlowRecord, userPrompt: string, batchI
 export const llm = defineFlow({
   name: "llm",
   description:
-    "Runs a chat completion per record against any OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio), with prompt templates, optional JSON-schema output, and cost from token usage.",
+    "Runs a chat completion per record against any OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio), with prompt templates, a dataset's files (PDFs, images, text) with files: true, optional JSON-schema output, and cost from token usage.",
   parameters: z.object({
     base_url: baseUrlSchema,
     model: z.string().min(1),
