@@ -1,5 +1,5 @@
 "use client";
-// The side panel for one job: its record, result, error, attempts, logs and prompts.
+// The side panel for one job: its record, result, error, each attempt, logs and prompts.
 import Link from "next/link";
 import { useEffect, useRef } from "react";
 import { JsonView } from "@/components/ui/json-view";
@@ -92,6 +92,35 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
               <div className="alert alert-error">
                 <span className="mono">{j.error.code}</span>: {j.error.message}
                 <div className="muted small">{j.error.retryable ? "retryable" : "not retryable"}</div>
+              </div>
+            </section>
+          ) : null}
+          {j.attempt_history?.length ? (
+            <section className="panel-section">
+              <h3>Attempts</h3>
+              <div className="table-wrap">
+              <table aria-label="Attempts">
+                <thead>
+                  <tr>
+                    <th scope="col">#</th>
+                    <th scope="col">Started</th>
+                    <th scope="col">Ended</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">Error</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {j.attempt_history.map((a) => (
+                    <tr key={a.attempt}>
+                      <td>{a.attempt}</td>
+                      <td>{formatTime(a.started_at)}</td>
+                      <td title={a.duration_ms === null ? undefined : formatMs(a.duration_ms)}>{formatTime(a.finished_at)}</td>
+                      <td>{a.outcome === "retried" ? "failed, retried" : a.outcome}</td>
+                      <td className="mono">{a.error ? `${a.error.code}: ${a.error.message}` : ""}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
               </div>
             </section>
           ) : null}

@@ -268,7 +268,7 @@ export const JobSchema = z.object({
   ordinal: z.number().int(),
   position: z.number().int(),
   status: z.enum(JOB_STATUSES),
-  attempts: z.number().int().describe("the flow's attempts; a run handed back at a worker's stop or lost to a crash is not one"),
+  attempts: z.number().int().describe("the flow's attempts, counting on after a manual retry; a run handed back at a worker's stop or lost to a crash is not one"),
   interruptions: z.number().int().describe("runs lost to a crash (the worker's lease lapsed): run again, up to the batch's max_interruptions"),
   cost: z.number(),
   error: JobErrorSchema.nullable(),
@@ -315,6 +315,19 @@ export const JobDetailSchema = JobSchema.extend({
   logs: z.array(z.object({ at: z.string(), level: z.enum(["info", "warn", "error"]), message: z.string() })),
   run_at: iso,
   prompts: z.array(PromptSchema),
+  attempt_history: z
+    .array(
+      z.object({
+        attempt: z.number().int().describe("1 for the first run of the flow; a manual retry keeps counting"),
+        outcome: z.enum(["succeeded", "failed", "retried"]).describe("retried: the attempt failed and the record ran again"),
+        started_at: nullableIso,
+        finished_at: iso,
+        duration_ms: z.number().int().nullable(),
+        cost: z.number(),
+        error: z.object({ code: z.string(), message: z.string() }).nullable(),
+      }),
+    )
+    .describe("each attempt of the flow that ended, oldest first (a run handed back at a stop, parked on a question or lost to a crash is not one)"),
 });
 export type JobDetail = z.infer<typeof JobDetailSchema>;
 

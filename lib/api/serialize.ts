@@ -202,6 +202,15 @@ export function toJobDetailJson(j: E.JobDetail): JobDetail {
     logs: j.logs,
     run_at: j.runAt.toISOString(),
     prompts: j.prompts.map(toPromptJson),
+    attempt_history: j.attemptHistory.map((a) => ({
+      attempt: a.attempt,
+      outcome: a.outcome,
+      started_at: isoOrNull(a.startedAt),
+      finished_at: a.finishedAt.toISOString(),
+      duration_ms: a.durationMs,
+      cost: a.cost,
+      error: a.error,
+    })),
   };
 }
 

@@ -157,7 +157,11 @@ export async function resumeBatch(id: string): Promise<Batch> {
 
 const RETRYABLE_STATUSES: JobStatus[] = ["failed", "cancelled", "skipped"];
 
-/** Re-queues jobs of a batch (attempts and interruptions reset), all of `statuses` or the one job `jobId`, and runs the batch again. */
+/**
+ * Re-queues jobs of a batch, all of `statuses` or the one job `jobId`, and runs the batch again.
+ * Attempts keep counting (each run of the flow is one); max_retries and max_interruptions get a fresh
+ * allowance (retry_base, interruptions reset).
+ */
 export async function requeueJobs(
   client: pg.ClientBase,
   batch: BatchRow,
@@ -168,7 +172,7 @@ export async function requeueJobs(
   const { rows } = await client.query<{ old: JobStatus; n: number }>(
     `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[])
                   AND ($3::bigint IS NULL OR id = $3) FOR UPDATE),
-     u AS (UPDATE jobs j SET status = 'pending', attempts = 0, interruptions = 0, run_at = now(), result = NULL, error_code = NULL,
+     u AS (UPDATE jobs j SET status = 'pending', retry_base = j.attempts, interruptions = 0, run_at = now(), result = NULL, error_code = NULL,
              error_message = NULL, error_retryable = NULL, started_at = NULL, finished_at = NULL, duration_ms = NULL,
              lease_owner = NULL, lease_expires_at = NULL
            FROM t WHERE j.id = t.id RETURNING j.id, j.run_at, t.old),

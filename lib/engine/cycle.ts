@@ -18,6 +18,8 @@ export interface ClaimedJob {
   attempts: number;
   /** runs of this job lost to a crash so far: with `attempts`, it names this attempt for the fence */
   interruptions: number;
+  /** the attempts before the last manual retry: this is retry `attempts - retry_base - 1` of max_retries */
+  retry_base: number;
   data: unknown;
   /**
    * claimed ahead (a reservation): not in one of the batch's slots yet. The worker starts it only in
@@ -208,7 +210,7 @@ export async function runCycle(
     }
     // Number(): a bigint arrives as a string from a client whose pg copy lacks lib/db/client's int8
     // parser, and an outcome with a string id would be written for job 0 (fenced, the job stuck)
-    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, interruptions: r.interruptions, data: r.data, reserved: r.reserved === true });
+    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, interruptions: r.interruptions, retry_base: r.retry_base ?? 0, data: r.data, reserved: r.reserved === true });
   }
   let applied = 0;
   const newFailures = new Map<string, number>();

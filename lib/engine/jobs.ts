@@ -9,7 +9,7 @@ import { notifyBatch, notifyPrompts } from "./events";
 import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
 import { JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
 import { applyDeltas, countedAs, Deltas, finishIfDone, type Counted } from "./transitions";
-import type { BatchCounts, Job, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
+import type { BatchCounts, Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 
 export interface ListJobsOptions {
   status?: JobStatus[];
@@ -110,6 +110,17 @@ export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<
   return { items: page.map(toJob), nextCursor, total };
 }
 
+interface AttemptRow {
+  attempt: number;
+  outcome: JobAttempt["outcome"];
+  started_at: Date | null;
+  finished_at: Date;
+  duration_ms: number | null;
+  cost: number;
+  error_code: string | null;
+  error_message: string | null;
+}
+
 export async function getJob(batchId: string, recordId: string): Promise<JobDetail> {
   const { rows } = await query<JobRow & { result: unknown; logs: LogLine[] | null; record: unknown }>(
     `SELECT ${JOB_COLUMNS}, j.result, j.logs, r.data AS record
@@ -123,13 +134,29 @@ export async function getJob(batchId: string, recordId: string): Promise<JobDeta
     await getBatch(batchId);
     throw new AppError("not_found", `job ${JSON.stringify(recordId)} not found in batch ${JSON.stringify(batchId)}`);
   }
-  const prompts = await query<PromptRow>(`SELECT ${PROMPT_SELECT} WHERE p.job_id = $1 ORDER BY p.created_at, p.id`, [row.id]);
+  const [prompts, attempts] = await Promise.all([
+    query<PromptRow>(`SELECT ${PROMPT_SELECT} WHERE p.job_id = $1 ORDER BY p.created_at, p.id`, [row.id]),
+    query<AttemptRow>(
+      `SELECT attempt, outcome, started_at, finished_at, duration_ms, cost, error_code, error_message
+       FROM job_attempts WHERE batch_id = $1 AND job_id = $2 ORDER BY attempt`,
+      [row.batch_id, row.id],
+    ),
+  ]);
   return {
     ...toJob(row),
     record: row.record ?? null,
     result: row.result ?? null,
     logs: row.logs ?? [],
     prompts: prompts.rows.map(toPrompt),
+    attemptHistory: attempts.rows.map((a) => ({
+      attempt: a.attempt,
+      outcome: a.outcome,
+      startedAt: a.started_at,
+      finishedAt: a.finished_at,
+      durationMs: a.duration_ms,
+      cost: a.cost,
+      error: a.error_code ? { code: a.error_code, message: a.error_message ?? "" } : null,
+    })),
   };
 }
 

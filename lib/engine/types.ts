@@ -132,11 +132,24 @@ export interface Prompt {
   record?: unknown;
 }
 
+/** One run of the flow on a job that ended (a released, parked or crashed run is not one). */
+export interface JobAttempt {
+  attempt: number;
+  /** retried: failed, and run again */
+  outcome: "succeeded" | "failed" | "retried";
+  startedAt: Date | null;
+  finishedAt: Date;
+  durationMs: number | null;
+  cost: number;
+  error: { code: string; message: string } | null;
+}
+
 export interface JobDetail extends Job {
   record: unknown;
   result: unknown;
   logs: LogLine[];
   prompts: Prompt[];
+  attemptHistory: JobAttempt[];
 }
 
 export interface Page<T> {

@@ -162,13 +162,15 @@ class Attempt implements FlowContext {
   failure(flowErr: { code: string; message: string; retryable: boolean; retryAfterMs?: number; result?: unknown }): Outcome {
     const err = { ...flowErr, code: storableText(String(flowErr.code)), message: storableText(redactSecrets(String(flowErr.message))) };
     const info = this.info;
-    const retry = err.retryable && info !== null && this.job.attempts <= info.maxRetries;
+    // a manual retry gives max_retries a fresh allowance: count from the attempts before it
+    const sinceRetry = this.job.attempts - this.job.retry_base;
+    const retry = err.retryable && info !== null && sinceRetry <= info.maxRetries;
     this.logs.push({ at: new Date().toISOString(), level: "error", message: storableLine(`${err.code}: ${err.message}`) });
     if (retry) {
       return this.outcome({
         status: "pending",
         error: { code: err.code, message: err.message, retryable: true },
-        delayMs: err.retryAfterMs ?? backoffMs(info.retryBackoffMs, this.job.attempts),
+        delayMs: err.retryAfterMs ?? backoffMs(info.retryBackoffMs, sinceRetry),
       });
     }
     let kept: string | undefined;

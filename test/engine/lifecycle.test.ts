@@ -321,7 +321,7 @@ describe("retries", () => {
     expect(job).toMatchObject({ attempts: 2, error: { code: "timeout" } });
   });
 
-  it("retryBatch re-queues failed jobs with attempts reset; retryJob/cancelJob act on one job", async () => {
+  it("retryBatch re-queues failed jobs, their attempts counting on; retryJob/cancelJob act on one job", async () => {
     const b = await make("t-fail", 4, { parameters: { fail_times: 0 } }, (i) => (i < 2 ? { fail: true } : {}));
     await until(b.id, "done", finished);
     const { batch, retried } = await retryBatch(b.id);
@@ -329,7 +329,7 @@ describe("retries", () => {
     expect(["running", "pending", "completed"]).toContain(batch.status);
     const again = await until(b.id, "done again", (x) => finished(x) && x.counts.failed === 2);
     expect(again.status).toBe("completed");
-    expect((await getJob(b.id, "r0")).attempts).toBe(1);
+    expect((await getJob(b.id, "r0")).attempts).toBe(2);
     const one = await retryJob(b.id, "r1");
     expect(["pending", "running", "failed"]).toContain(one.status);
     await until(b.id, "done a third time", (x) => finished(x) && x.counts.failed === 2);

@@ -89,7 +89,18 @@ written AS (
     AND job.attempts = outcome.attempts AND job.interruptions = outcome.interruptions
     AND (job.started_at IS NULL) = outcome.reserved
   RETURNING job.id, job.batch_id, job.status, job.run_at, outcome.cost, outcome.duration_ms, outcome.reserved,
-            width_bucket(outcome.duration_ms, $19::int[]) AS duration_bucket, job.status IN ('succeeded', 'failed') AS finished),
+            width_bucket(outcome.duration_ms, $19::int[]) AS duration_bucket, job.status IN ('succeeded', 'failed') AS finished,
+            job.attempts, job.started_at, job.error_code, job.error_message,
+            NOT outcome.release AND outcome.status <> 'waiting_input' AS counted),
+
+-- Each attempt of the flow that ended here, for the job's attempt history (a released or parked run
+-- is not one). DO NOTHING: a history row never fails the cycle.
+attempts_written AS (
+  INSERT INTO job_attempts (batch_id, job_id, attempt, outcome, started_at, finished_at, duration_ms, cost, error_code, error_message)
+  SELECT batch_id, id, attempts, CASE WHEN status = 'pending' THEN 'retried' ELSE status::text END, started_at, now(),
+         duration_ms, cost, error_code, error_message
+  FROM written WHERE counted ORDER BY batch_id, id
+  ON CONFLICT DO NOTHING),
 
 -- Reservations this worker started in slots its own jobs of the batch freed (each of those outcomes
 -- in this statement or an earlier one): reserved -> running, the batch's slot count unchanged.
@@ -295,7 +306,8 @@ claimed AS (
                         SELECT picked.id FROM picked JOIN claim_sizes size ON size.id = picked.batch_id WHERE picked.seq <= size.slot_jobs))
                       THEN now() END
   WHERE job.id = ANY(ARRAY(SELECT id FROM picked)) AND job.status = 'pending'
-  RETURNING job.id, job.batch_id, job.record_id, job.position, job.attempts, job.interruptions, job.started_at IS NULL AS reserved),
+  RETURNING job.id, job.batch_id, job.record_id, job.position, job.attempts, job.interruptions, job.retry_base,
+            job.started_at IS NULL AS reserved),
 
 claimed_totals AS (
   SELECT batch_id, count(*)::int AS jobs, count(*) FILTER (WHERE reserved)::int AS reserved FROM claimed GROUP BY batch_id),
@@ -337,11 +349,12 @@ in_flight_written AS (
 -- Plain columns per claimed job, not a JSON object built per job (json_build_object looks up each
 -- argument's type on every call).
 SELECT NULL::bigint AS id, NULL::text AS batch_id, NULL::text AS record_id, NULL::int AS position, NULL::int AS attempts,
-       NULL::int AS interruptions, NULL::bool AS reserved, NULL::jsonb AS data,
+       NULL::int AS interruptions, NULL::int AS retry_base, NULL::bool AS reserved, NULL::jsonb AS data,
        (SELECT COALESCE(json_agg(moved), '[]') FROM batches_moved moved WHERE moved.had_outcomes) AS batches,
        (SELECT count(*) FROM candidates)::int AS candidates
 UNION ALL
-SELECT claimed.id, claimed.batch_id, claimed.record_id, claimed.position, claimed.attempts, claimed.interruptions, claimed.reserved,
+SELECT claimed.id, claimed.batch_id, claimed.record_id, claimed.position, claimed.attempts, claimed.interruptions, claimed.retry_base,
+       claimed.reserved,
        (SELECT record.data FROM dataset_records record WHERE record.dataset_id = size.dataset_id AND record.position = claimed.position),
        NULL, NULL
 FROM claimed JOIN claim_sizes size ON size.id = claimed.batch_id
