@@ -188,6 +188,15 @@ export async function requeueJobs(
     n += r.n;
   }
   if (n === 0) return 0;
+  // the finishes these jobs leave the batch's counters with stay counted in the flow's totals
+  // (GET /api/metrics: a counter never goes down)
+  const left = (s: JobStatus) => rows.find((r) => r.old === s)?.n ?? 0;
+  await client.query(
+    `INSERT INTO flow_totals AS t (flow, failed, cancelled, skipped) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (flow) DO UPDATE SET failed = t.failed + excluded.failed, cancelled = t.cancelled + excluded.cancelled,
+       skipped = t.skipped + excluded.skipped`,
+    [batch.flow, left("failed"), left("cancelled"), left("skipped")],
+  );
   // a cancelled job's prompts were cancelled with it; re-running asks again
   await client.query(
     `DELETE FROM prompts WHERE batch_id = $1 AND status = 'cancelled' AND job_id IN

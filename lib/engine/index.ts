@@ -5,7 +5,7 @@ export { getBatch, listBatches, cancelBatch, pauseBatch, resumeBatch, retryBatch
 export { listJobs, getJob, retryJob, cancelJob, streamResults } from "./jobs";
 export { getBatchMetrics } from "./metrics";
 export { listPrompts, getPrompt, answerPrompt } from "./prompts";
-export { getStats, listWorkers } from "./stats";
+export { getFlowCounters, getStats, listWorkers } from "./stats";
 export { subscribeEvents } from "./events";
 export { startWorker, runWorkerFor } from "@/lib/worker/worker";
 export type { WorkerHandle, WorkerOptions, WorkerMode } from "@/lib/worker/worker";

@@ -90,6 +90,15 @@ export async function expireLeases(limit = 1000, self: string | null = null): Pr
     const deltas = new Deltas();
     for (const r of rows) deltas.move(r.batch_id, r.reserved ? "reserved" : "running", r.status);
     const states = await applyDeltas(client, deltas);
+    // a started run lost is an interruption (GET /api/metrics counts them per flow)
+    const lostBy = new Map<string, number>();
+    for (const r of rows) if (!r.reserved) lostBy.set(r.batch_id, (lostBy.get(r.batch_id) ?? 0) + 1);
+    if (lostBy.size) {
+      await client.query(
+        `UPDATE batches b SET interruptions = b.interruptions + t.n FROM unnest($1::text[], $2::int[]) AS t(id, n) WHERE b.id = t.id`,
+        [[...lostBy.keys()], [...lostBy.values()]],
+      );
+    }
     return { n: rows.length, settled: await settleBatches(client, states, deltas.failures()) };
   });
   for (const s of result.settled) notifyBatch(s.id, s.status);

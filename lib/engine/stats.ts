@@ -2,7 +2,7 @@
 import { getConfig } from "@/lib/config";
 import { JOB_STATUSES } from "@/lib/contract/statuses";
 import { query } from "./db";
-import type { BatchStatus, JobStatus, Stats, WorkerInfo } from "./types";
+import type { BatchStatus, FlowCounters, JobStatus, Stats, WorkerInfo } from "./types";
 
 export async function getStats(): Promise<Stats> {
   const [jobs, batches, prompts, workers, tput, series] = await Promise.all([
@@ -47,6 +47,54 @@ export async function getStats(): Promise<Stats> {
     throughput: { last1m: t.m1 / 60, last5m: t.m5 / 300, last60m: t.m60 / 3600 },
     series: series.rows,
   };
+}
+
+/**
+ * The per-flow counters: sums over the batches plus flow_totals, which keeps what left the batches'
+ * counters (deleted batches, finishes a manual retry moved back to pending). One statement, one
+ * snapshot.
+ */
+export async function getFlowCounters(): Promise<FlowCounters[]> {
+  const { rows } = await query<{
+    flow: string;
+    succeeded: number;
+    failed: number;
+    cancelled: number;
+    skipped: number;
+    attempts: number;
+    interruptions: number;
+    cost: number;
+    duration_sum_ms: number;
+    duration_hist: number[] | null;
+  }>(
+    `WITH counted AS (
+       SELECT flow, succeeded, failed, cancelled, skipped, attempts, interruptions, cost_spent AS cost, duration_sum_ms,
+              duration_hist::bigint[] AS duration_hist
+       FROM batches
+       UNION ALL
+       SELECT flow, succeeded, failed, cancelled, skipped, attempts, interruptions, cost, duration_sum_ms, duration_hist FROM flow_totals),
+     hist AS (
+       SELECT flow, array_agg(n ORDER BY slot) AS duration_hist FROM (
+         SELECT counted.flow, h.slot, sum(h.n)::float8 AS n
+         FROM counted, unnest(counted.duration_hist) WITH ORDINALITY AS h(n, slot) GROUP BY counted.flow, h.slot) slots
+       GROUP BY flow)
+     SELECT totals.*, hist.duration_hist FROM (
+       SELECT flow, sum(succeeded)::float8 AS succeeded, sum(failed)::float8 AS failed, sum(cancelled)::float8 AS cancelled,
+              sum(skipped)::float8 AS skipped, sum(attempts)::float8 AS attempts, sum(interruptions)::float8 AS interruptions,
+              sum(cost)::float8 AS cost, sum(duration_sum_ms)::float8 AS duration_sum_ms
+       FROM counted GROUP BY flow) totals
+     LEFT JOIN hist ON hist.flow = totals.flow
+     ORDER BY totals.flow`,
+  );
+  return rows.map((r) => ({
+    flow: r.flow,
+    finished: { succeeded: r.succeeded, failed: r.failed, cancelled: r.cancelled, skipped: r.skipped },
+    attempts: r.attempts,
+    interruptions: r.interruptions,
+    cost: r.cost,
+    durationHist: r.duration_hist ?? [],
+    durationSumMs: r.duration_sum_ms,
+  }));
 }
 
 /** A worker is alive while its heartbeat is within three lease periods. */

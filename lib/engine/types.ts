@@ -193,6 +193,19 @@ export interface WorkerInfo {
   alive: boolean;
 }
 
+/** Since the first job of a flow ran, never going down (GET /api/metrics). */
+export interface FlowCounters {
+  flow: string;
+  /** jobs that reached each final status (a record retried by hand and finishing again counts again) */
+  finished: { succeeded: number; failed: number; cancelled: number; skipped: number };
+  attempts: number;
+  interruptions: number;
+  cost: number;
+  /** durations of the finished jobs: counts per bucket of lib/engine/metrics.ts, and their sum */
+  durationHist: number[];
+  durationSumMs: number;
+}
+
 export interface Stats {
   jobs: Record<JobStatus, number>;
   batches: Record<BatchStatus, number> & { active: number };

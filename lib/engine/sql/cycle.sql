@@ -120,6 +120,7 @@ outcome_totals AS (
          count(*) FILTER (WHERE written.status = 'failed')::int AS failed,
          count(*) FILTER (WHERE written.status = 'pending')::int AS pending,
          count(*) FILTER (WHERE written.status = 'waiting_input')::int AS waiting_input,
+         count(*) FILTER (WHERE written.counted)::int AS attempts,
          COALESCE(sum(written.cost), 0)::float8 AS cost,
          COALESCE(sum(written.duration_ms) FILTER (WHERE written.finished), 0)::bigint AS duration_sum_ms,
          (SELECT array_agg(COALESCE(bucket.jobs, 0) ORDER BY slot)
@@ -151,7 +152,8 @@ freed AS (
   SELECT COALESCE(totals.batch_id, starts.batch_id) AS batch_id, totals.batch_id IS NOT NULL AS had_outcomes,
          COALESCE(totals.outcomes - totals.reserved, 0) - COALESCE(starts.jobs, 0) AS slots,
          COALESCE(totals.reserved, 0) + COALESCE(starts.jobs, 0) AS reservations,
-         totals.outcomes, totals.pending, totals.waiting_input, totals.succeeded, totals.failed, totals.cost
+         totals.outcomes, totals.pending, totals.waiting_input, totals.succeeded, totals.failed, totals.cost,
+         totals.attempts, totals.duration_sum_ms, totals.duration_hist
   FROM outcome_totals totals
   FULL JOIN (SELECT batch_id, count(*)::int AS jobs FROM promoted GROUP BY batch_id) starts ON starts.batch_id = totals.batch_id),
 
@@ -324,6 +326,11 @@ batches_moved AS (
     succeeded = batch.succeeded + COALESCE(freed.succeeded, 0),
     failed = batch.failed + COALESCE(freed.failed, 0),
     cost_spent = batch.cost_spent + COALESCE(freed.cost, 0),
+    attempts = batch.attempts + COALESCE(freed.attempts, 0),
+    duration_sum_ms = batch.duration_sum_ms + COALESCE(freed.duration_sum_ms, 0),
+    duration_hist = CASE WHEN freed.succeeded > 0 OR freed.failed > 0
+                         THEN ARRAY(SELECT COALESCE(old, 0) + COALESCE(new, 0) FROM unnest(batch.duration_hist, freed.duration_hist) AS hist(old, new))
+                         ELSE batch.duration_hist END,
     claim_cursor = COALESCE(span.cursor_to, batch.claim_cursor),
     last_claimed_at = CASE WHEN taken.jobs > 0 THEN now() ELSE batch.last_claimed_at END,
     status = (CASE WHEN batch.status = 'pending' AND taken.jobs > 0 THEN 'running' ELSE batch.status::text END)::batch_status,
