@@ -18,7 +18,7 @@ export function BatchCharts({ metrics }: { metrics: Metrics }) {
         <SucceededFailedBars data={data} height={180} />
       </figure>
       <figure className="chart card" aria-label="Job duration percentiles">
-        <figcaption title="from a duration histogram: each value is the upper bound of its bucket">Duration p50 / p95 (ms, bucket bound)</figcaption>
+        <figcaption title="the jobs that finished in each interval: their median and 95th percentile duration">Duration p50 / p95 (ms)</figcaption>
         <ResponsiveContainer width="100%" height={180}>
           <LineChart data={data} margin={{ top: 6, right: 8, bottom: 0, left: -12 }}>
             <CartesianGrid stroke="var(--border)" vertical={false} />

@@ -351,8 +351,8 @@ export const MetricsSchema = z.object({
       failed: z.number().int(),
       cost: z.number(),
       cumulative_cost: z.number(),
-      p50_ms: z.number().nullable(),
-      p95_ms: z.number().nullable(),
+      p50_ms: z.number().nullable().describe("median duration of the jobs that finished in this interval (exact, interpolated between ranks)"),
+      p95_ms: z.number().nullable().describe("95th percentile duration of the jobs that finished in this interval"),
     }),
   ),
 });

@@ -1,5 +1,7 @@
-// Duration histograms for batch_metrics: fixed log-scale bucket bounds (upper bounds, in ms), so
-// per-second rows merge by adding arrays and percentiles never need a scan over jobs.
+// A batch's metrics over time: counts and cost from batch_metrics (per second), duration percentiles
+// computed exactly from its ended attempts (job_attempts). The fixed log-scale duration histogram
+// (upper bounds, in ms) feeds the Prometheus histogram and answers for batches run before attempts
+// were recorded.
 import { AppError } from "@/lib/errors";
 import { query } from "./db";
 import type { MetricsPoint } from "./types";
@@ -37,6 +39,8 @@ export function histogramPercentile(hist: readonly number[], q: number): number 
   }
   return DURATION_BOUNDS_MS[DURATION_BOUNDS_MS.length - 1]!;
 }
+
+const round1 = (ms: number) => Math.round(ms * 10) / 10;
 
 interface MetricRow {
   bucket: Date;
@@ -79,19 +83,31 @@ export async function getBatchMetrics(
     p.cost += r.cost;
     mergeHistograms(p.hist, r.duration_hist);
   }
+  // the percentiles of the attempts that finished their job in each bucket, as the counts above
+  // count them (an attempt's finished_at and its metrics row's second come from one statement's now())
+  const exact = await query<{ t: number; p50: number; p95: number }>(
+    `SELECT floor(extract(epoch FROM finished_at) / $2)::float8 * $2 * 1000 AS t,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+            percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
+     FROM job_attempts WHERE batch_id = $1 AND outcome IN ('succeeded', 'failed') AND duration_ms IS NOT NULL
+     GROUP BY 1`,
+    [batchId, width],
+  );
+  const percentiles = new Map(exact.rows.map((r) => [r.t, r]));
   let cumulative = 0;
   const series: MetricsPoint[] = [...points.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([t, p]) => {
       cumulative += p.cost;
+      const q = percentiles.get(t);
       return {
         t: new Date(t),
         succeeded: p.succeeded,
         failed: p.failed,
         cost: p.cost,
         cumulativeCost: cumulative,
-        p50Ms: histogramPercentile(p.hist, 0.5),
-        p95Ms: histogramPercentile(p.hist, 0.95),
+        p50Ms: q ? round1(q.p50) : histogramPercentile(p.hist, 0.5),
+        p95Ms: q ? round1(q.p95) : histogramPercentile(p.hist, 0.95),
       };
     });
   return { bucketSeconds: width, series };

@@ -97,7 +97,10 @@ written AS (
 -- is not one). DO NOTHING: a history row never fails the cycle.
 attempts_written AS (
   INSERT INTO job_attempts (batch_id, job_id, attempt, outcome, started_at, finished_at, duration_ms, cost, error_code, error_message)
-  SELECT batch_id, id, attempts, CASE WHEN status = 'pending' THEN 'retried' ELSE status::text END, started_at, now(),
+  -- finished_at truncated, not rounded, to the column's milliseconds: it stays in the second of this
+  -- statement's metrics row (the duration percentiles group attempts by it)
+  SELECT batch_id, id, attempts, CASE WHEN status = 'pending' THEN 'retried' ELSE status::text END, started_at,
+         date_trunc('milliseconds', now()),
          duration_ms, cost, error_code, error_message
   FROM written WHERE counted ORDER BY batch_id, id
   ON CONFLICT DO NOTHING),
