@@ -65,6 +65,12 @@ export const createBatchSchema = z
     retry_backoff_ms: z.number().int().min(0).max(86_400_000).nullish(),
     timeout_ms: z.number().int().min(1).max(86_400_000).nullish(),
     max_cost: z.number().min(0).nullish(),
+    cost_reservation: z
+      .union([z.object({ per_record: z.number().min(0) }).strict(), z.literal("mean")])
+      .nullish()
+      .describe(
+        "with max_cost: before a job starts, each running job's estimated cost counts against the budget, so the batch ends within one job's cost of max_cost (when the estimate is not below the real cost). {per_record: x}: a fixed estimate; \"mean\": the batch's mean cost per finished record (one job at a time until one has finished). Without it, every job in flight may still spend: up to concurrency jobs' cost past max_cost",
+      ),
     priority: z.number().int().min(-1000).max(1000).nullish(),
     metadata: z.record(z.string(), json).nullish(),
     webhook_url: z.url({ protocol: /^https?$/ }).nullish(),
@@ -160,6 +166,7 @@ export const BatchOptionsSchema = z.object({
   retry_backoff_ms: z.number().int(),
   timeout_ms: z.number().int().nullable(),
   max_cost: z.number().nullable(),
+  cost_reservation: z.union([z.object({ per_record: z.number() }), z.literal("mean")]).nullable(),
   priority: z.number().int(),
   webhook_url: z
     .string()

@@ -42,6 +42,13 @@ function validateOptions(input: CreateBatchInput): void {
   if (input.maxCost !== undefined && input.maxCost !== null && !(Number.isFinite(input.maxCost) && input.maxCost >= 0)) {
     details.push({ path: "max_cost", message: "must be a number >= 0" });
   }
+  const reservation = input.costReservation;
+  if (reservation != null) {
+    if (input.maxCost == null) details.push({ path: "cost_reservation", message: "needs max_cost: it reserves against the budget" });
+    if (reservation !== "mean" && !(Number.isFinite(reservation.perRecord) && reservation.perRecord >= 0)) {
+      details.push({ path: "cost_reservation.per_record", message: "must be a number >= 0" });
+    }
+  }
   const t = input.errorThreshold;
   if (t) {
     if (!(t.rate > 0 && t.rate <= 1)) details.push({ path: "error_threshold.rate", message: "must be in (0, 1]" });
@@ -235,8 +242,8 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
   await client.query(
     `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
        error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
-       priority, metadata, webhook_url, dry_run, max_interruptions)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
     [
       b.id,
       b.name,
@@ -260,6 +267,8 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       input.webhookUrl ?? null,
       b.dryRun,
       input.maxInterruptions ?? 3,
+      input.costReservation == null ? null : input.costReservation === "mean" ? "mean" : "per_record",
+      input.costReservation != null && input.costReservation !== "mean" ? input.costReservation.perRecord : null,
     ],
   );
 }

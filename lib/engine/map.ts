@@ -24,6 +24,8 @@ export interface BatchRow {
   retry_backoff_ms: number;
   timeout_ms: number | null;
   max_cost: number | null;
+  cost_reservation: "per_record" | "mean" | null;
+  cost_reservation_per_record: number | null;
   priority: number;
   metadata: Record<string, unknown>;
   webhook_url: string | null;
@@ -86,6 +88,8 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       retryBackoffMs: r.retry_backoff_ms,
       timeoutMs: r.timeout_ms,
       maxCost: r.max_cost,
+      costReservation:
+        r.cost_reservation === "mean" ? "mean" : r.cost_reservation === "per_record" ? { perRecord: r.cost_reservation_per_record ?? 0 } : null,
       priority: r.priority,
       webhookUrl: r.webhook_url,
       dryRun: r.dry_run,

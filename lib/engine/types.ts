@@ -29,6 +29,12 @@ export interface BatchOptions {
   retryBackoffMs: number;
   timeoutMs: number | null;
   maxCost: number | null;
+  /**
+   * with maxCost: each running job's estimated cost counts against the budget before another starts
+   * (a fixed estimate per record, or the batch's mean cost per finished record), so the batch ends
+   * within one job's cost of maxCost (when the estimate is not below the real cost)
+   */
+  costReservation: { perRecord: number } | "mean" | null;
   priority: number;
   webhookUrl: string | null;
   dryRun: boolean;

@@ -171,7 +171,10 @@ reservation_request AS (
 own_candidates AS (
   SELECT batch.id, batch.concurrency, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
          batch.claim_cursor, batch.total, batch.running - freed.slots AS running, batch.reserved - freed.reservations AS reserved,
-         batch.max_cost, batch.error_policy, request.jobs AS reservations_asked
+         batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
+         batch.cost_spent + COALESCE(freed.cost, 0) AS cost_spent,
+         batch.succeeded + batch.failed + COALESCE(freed.succeeded, 0) + COALESCE(freed.failed, 0) AS finished,
+         batch.cost_reservation, batch.cost_reservation_per_record
   FROM batches batch
   JOIN freed ON freed.batch_id = batch.id
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
@@ -188,7 +191,8 @@ own_candidates AS (
 other_candidates AS (
   SELECT batch.id, batch.concurrency, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
          batch.claim_cursor, batch.total, batch.running, batch.reserved,
-         batch.max_cost, batch.error_policy, request.jobs AS reservations_asked
+         batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
+         batch.cost_spent, batch.succeeded + batch.failed AS finished, batch.cost_reservation, batch.cost_reservation_per_record
   FROM batches batch
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
   WHERE NOT EXISTS (SELECT 1 FROM freed WHERE freed.batch_id = batch.id)
@@ -202,16 +206,27 @@ other_candidates AS (
 
 -- At most max_batches candidates, in claim order, each with its free slots and the reservations it
 -- may have: none where each start must see the latest outcomes (a budget, whose overshoot stays
--- bounded by the running jobs, or a batch that stops at its first failure).
+-- bounded by the running jobs, or a batch that stops at its first failure). A budget with a cost
+-- reservation caps the jobs in flight so that their estimated cost fits what is left of it (the last
+-- one may pass it): one job at a time while a batch's mean is not known yet.
 candidates AS (
   SELECT candidate.id, candidate.concurrency, candidate.dataset_id, candidate.priority, candidate.last_claimed_at,
-         candidate.created_at, candidate.claim_cursor, candidate.total,
-         GREATEST(candidate.concurrency - candidate.running, 0) AS free_slots,
+         candidate.created_at, candidate.claim_cursor, candidate.total, candidate.in_flight_cap,
+         GREATEST(candidate.in_flight_cap - candidate.running, 0) AS free_slots,
          CASE WHEN candidate.max_cost IS NULL AND candidate.error_policy <> 'stop'
               THEN GREATEST(LEAST(COALESCE(candidate.reservations_asked, 0), candidate.concurrency - candidate.reserved), 0)
               ELSE 0 END AS reservable,
          COALESCE(candidate.last_claimed_at, candidate.created_at) < now() - make_interval(secs => $18::float8 / 1000) AS starved
-  FROM (SELECT * FROM own_candidates UNION ALL SELECT * FROM other_candidates) candidate
+  FROM (SELECT both_kinds.*,
+               CASE WHEN both_kinds.cost_reservation IS NULL OR both_kinds.max_cost IS NULL THEN both_kinds.concurrency
+                    WHEN estimate.cost IS NULL THEN 1
+                    WHEN estimate.cost <= 0 THEN both_kinds.concurrency
+                    ELSE LEAST(both_kinds.concurrency::float8, ceil((both_kinds.max_cost - both_kinds.cost_spent) / estimate.cost))::int
+                    END AS in_flight_cap
+        FROM (SELECT * FROM own_candidates UNION ALL SELECT * FROM other_candidates) both_kinds
+        CROSS JOIN LATERAL (SELECT CASE WHEN both_kinds.cost_reservation = 'per_record' THEN both_kinds.cost_reservation_per_record
+                                        WHEN both_kinds.finished > 0 THEN both_kinds.cost_spent / both_kinds.finished END AS cost) estimate
+       ) candidate
   ORDER BY starved DESC, candidate.priority DESC, candidate.last_claimed_at ASC NULLS FIRST, candidate.created_at
   LIMIT $14),
 
@@ -248,7 +263,7 @@ level_fits AS (
 
 -- ... and the others split the rest evenly, the odd jobs to the least recently claimed.
 split AS (
-  SELECT shares.id, shares.dataset_id, shares.claim_cursor, shares.total, shares.concurrency,
+  SELECT shares.id, shares.dataset_id, shares.claim_cursor, shares.total, shares.concurrency, shares.in_flight_cap,
          CASE WHEN shares.fits THEN shares.usable
               ELSE LEAST(shares.usable, shares.rest / shares.sharers + CASE WHEN shares.turn <= shares.rest % shares.sharers THEN 1 ELSE 0 END)
               END AS slot_jobs,
@@ -269,7 +284,7 @@ split AS (
 -- ping-ponging between workers.
 claim_sizes AS (
   SELECT split.id, split.dataset_id, split.claim_cursor, split.total, split.reserved_jobs,
-         CASE WHEN sum(split.slot_jobs) OVER () >= LEAST($15::int, min(ceil(split.concurrency / 8.0)) OVER ())
+         CASE WHEN sum(split.slot_jobs) OVER () >= LEAST($15::int, min(ceil(LEAST(split.concurrency, split.in_flight_cap) / 8.0)) OVER ())
               THEN split.slot_jobs ELSE 0 END AS slot_jobs
   FROM split),
 
