@@ -4,7 +4,7 @@ test("the app shell opens and its navigation reaches every section", async ({ pa
   await page.goto("/");
   await expect(page).toHaveURL(/\/batches$/);
   const nav = page.getByRole("navigation", { name: "Main" });
-  for (const label of ["Batches", "Inbox", "Datasets", "Flows", "Workers"]) {
+  for (const label of ["Batches", "Compare", "Inbox", "Datasets", "Flows", "Workers"]) {
     await nav.getByRole("link", { name: label }).click();
     await expect(page).toHaveURL(new RegExp(`/${label.toLowerCase()}$`));
     await expect(page.getByRole("heading", { level: 1, name: label })).toBeVisible();

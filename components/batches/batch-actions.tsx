@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useState } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { api } from "@/lib/client/api";
@@ -47,6 +48,9 @@ export function BatchActions({ batch }: { batch: Batch }) {
           Cancel batch
         </button>
       ) : null}
+      <Link className="btn" href={`/compare?a=${encodeURIComponent(batch.id)}`}>
+        Compare with…
+      </Link>
       <details className="menu">
         <summary className="btn">Export</summary>
         <div className="menu-items" role="menu">

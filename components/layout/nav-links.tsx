@@ -6,6 +6,7 @@ import { useOpenPromptCount } from "@/lib/client/hooks";
 
 export const NAV_ITEMS = [
   { href: "/batches", label: "Batches" },
+  { href: "/compare", label: "Compare" },
   { href: "/inbox", label: "Inbox" },
   { href: "/datasets", label: "Datasets" },
   { href: "/flows", label: "Flows" },

@@ -2,6 +2,8 @@
 // whose `status` is 0 when the API could not be reached at all.
 import type {
   Batch,
+  ComparedRecord,
+  CompareSummary,
   CreateBatchBody,
   Dataset,
   DatasetRecord,
@@ -93,6 +95,20 @@ export interface JobListInput {
   limit?: number;
 }
 
+export interface CompareInput {
+  a: string;
+  b: string;
+  field: string;
+}
+
+export interface CompareFilterInput {
+  /** comma-separated verdicts */
+  verdict?: string;
+  /** a matrix cell: JSON text of the A and B values */
+  a_value?: string;
+  b_value?: string;
+}
+
 export const api = {
   listBatches: (input: BatchListInput, cursor?: string | null) =>
     apiFetch<ListResponse<Batch>>(withQuery("/api/batches", { ...input, cursor })),
@@ -124,6 +140,12 @@ export const api = {
   listDatasetRecords: (id: string, cursor?: string | null) =>
     apiFetch<ListResponse<DatasetRecord>>(withQuery(`/api/datasets/${enc(id)}/records`, { cursor, limit: 50 })),
   deleteDataset: (id: string) => apiFetch<unknown>(`/api/datasets/${enc(id)}`, { method: "DELETE" }),
+
+  compare: (input: CompareInput) => apiFetch<CompareSummary>(withQuery("/api/compare", { ...input })),
+  compareRecords: (input: CompareInput & CompareFilterInput, cursor?: string | null) =>
+    apiFetch<ListResponse<ComparedRecord>>(withQuery("/api/compare/records", { ...input, cursor, limit: 50 })),
+  compareExportUrl: (input: CompareInput & CompareFilterInput, format: "jsonl" | "csv") =>
+    withQuery("/api/compare/records", { ...input, format }),
 
   getStats: () => apiFetch<Stats>("/api/stats"),
   listWorkers: () => apiFetch<{ items: Worker[] }>("/api/workers"),

@@ -2,8 +2,8 @@
 // react-query hooks over the typed client. Lists page by cursor (never loading a whole batch's
 // jobs); polling is only a fallback for a failed event stream while something is active.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, type BatchListInput, type JobListInput } from "./api";
-import { batchKeys, datasetKeys, flowKeys, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
+import { api, type BatchListInput, type CompareFilterInput, type CompareInput, type JobListInput } from "./api";
+import { batchKeys, compareKeys, datasetKeys, flowKeys, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
 import { useGlobalStreamFailed } from "./sse";
 import { isActiveBatch, type Batch, type Prompt } from "./types";
 
@@ -169,4 +169,26 @@ export function useStats(poll: boolean) {
 
 export function useWorkers(poll: boolean) {
   return useQuery({ queryKey: workerKeys.all, queryFn: api.listWorkers, refetchInterval: poll ? 5_000 : false });
+}
+
+/** Two batches compared; nothing is fetched until both are chosen. */
+export function useCompare(input: CompareInput | null) {
+  return useQuery({
+    queryKey: compareKeys.summary(input ?? { a: "", b: "", field: "" }),
+    queryFn: () => api.compare(input!),
+    enabled: !!input,
+    retry: false,
+  });
+}
+
+export function useComparedRecords(input: (CompareInput & CompareFilterInput) | null) {
+  return useInfiniteQuery({
+    queryKey: compareKeys.records(input ?? { a: "", b: "", field: "" }),
+    queryFn: ({ pageParam }) => api.compareRecords(input!, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor,
+    enabled: !!input,
+    placeholderData: (prev) => prev,
+    retry: false,
+  });
 }

@@ -1,6 +1,6 @@
 // Query-key factories: one place names every cached query so invalidation can target a prefix
 // (`batchKeys.all` drops every batch list and detail at once).
-import type { BatchListInput, JobListInput } from "./api";
+import type { BatchListInput, CompareFilterInput, CompareInput, JobListInput } from "./api";
 
 export const batchKeys = {
   all: ["batches"] as const,
@@ -30,6 +30,12 @@ export const datasetKeys = {
   list: () => [...datasetKeys.all, "list"] as const,
   detail: (id: string) => [...datasetKeys.all, "detail", id] as const,
   records: (id: string) => [...datasetKeys.all, "records", id] as const,
+};
+
+export const compareKeys = {
+  all: ["compare"] as const,
+  summary: (input: CompareInput) => [...compareKeys.all, "summary", input] as const,
+  records: (input: CompareInput & CompareFilterInput) => [...compareKeys.all, "records", input] as const,
 };
 
 export const flowKeys = { all: ["flows"] as const };

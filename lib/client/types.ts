@@ -1,6 +1,7 @@
 // The REST wire types (snake_case, as sent by /api). Type-only imports from the API's zod schemas
 // keep one source of truth without bundling any server code into the dashboard.
 import type { z } from "zod";
+import type * as C from "@/lib/api/compare-schemas";
 import type * as S from "@/lib/api/schemas";
 
 export type Batch = z.infer<typeof S.BatchSchema>;
@@ -21,6 +22,8 @@ export type Dataset = z.infer<typeof S.DatasetSchema>;
 export type DatasetRecord = z.infer<typeof S.DatasetRecordSchema>;
 export type Stats = z.infer<typeof S.StatsSchema>;
 export type Worker = z.infer<typeof S.WorkerSchema>;
+export type CompareSummary = z.infer<typeof C.CompareSummarySchema>;
+export type ComparedRecord = z.infer<typeof C.ComparedRecordSchema>;
 /** The body of POST /api/batches. */
 export type CreateBatchBody = S.CreateBatchBody;
 /** A flow as listed; its parameters schema read as JSON Schema. */
