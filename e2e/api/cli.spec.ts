@@ -149,6 +149,27 @@ test.describe("CLI", () => {
     expect(status.stdout).not.toContain("100.0%");
   });
 
+  test("clone runs the failed records again with a changed parameter; list --parent finds the child", async ({ baseURL, request }) => {
+    const parent = await createBatch(request, {
+      flow: "chaos",
+      name: unique("cli-clone"),
+      records: inlineRecords(30),
+      parameters: { failure_rate: 0.5, seed: "cli" },
+    });
+    const done = await waitForBatch(request, parent.id);
+    expect(done.progress.failed).toBeGreaterThan(0);
+    const again = await cli(["clone", parent.id, "--set", "parameters.failure_rate=0", "--set", "concurrency=2", "--records", "failed", "--wait", "--json"], baseURL!);
+    expect(again.code, again.stderr).toBe(0);
+    const child = JSON.parse(again.stdout) as BatchJson & { parent_id: string };
+    expect(child).toMatchObject({ parent_id: parent.id, status: "completed", parameters: { failure_rate: 0, seed: "cli" }, options: { concurrency: 2 } });
+    expect(child.progress).toMatchObject({ total: done.progress.failed, succeeded: done.progress.failed });
+    const list = await cli(["list", "--parent", parent.id, "--json"], baseURL!);
+    expect((JSON.parse(list.stdout) as { items: { id: string }[] }).items.map((b) => b.id)).toEqual([child.id]);
+    const bad = await cli(["clone", parent.id, "--set", "concurrency=0"], baseURL!);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("concurrency:");
+  });
+
   test("datasets upload infers the format; errors print the API's code and field paths", async ({ baseURL }) => {
     const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
     const file = path.join(dir, "people.csv");
@@ -167,7 +188,7 @@ test.describe("CLI", () => {
     const usage = await cli(["create", "echo", "--bogus-flag"], baseURL!);
     expect(usage.code).toBe(2);
     const help = await cli(["--help"], baseURL!);
-    for (const c of ["create", "wait", "list", "status", "cancel", "pause", "resume", "retry", "jobs", "results", "datasets upload", "prompts list", "prompts answer"]) {
+    for (const c of ["create", "clone", "wait", "list", "status", "cancel", "pause", "resume", "retry", "jobs", "results", "datasets upload", "prompts list", "prompts answer"]) {
       expect(help.stdout).toContain(c);
     }
   });

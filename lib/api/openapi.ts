@@ -4,6 +4,7 @@ import "server-only";
 import { z } from "zod";
 import type { RouteScope } from "./auth";
 import { v1OpenApi } from "@/lib/openai/openapi";
+import { cloneBatchSchema } from "./clone";
 import * as C from "./compare-schemas";
 import * as S from "./schemas";
 
@@ -84,6 +85,8 @@ const OPERATIONS: Operation[] = [
   { method: "post", path: "/api/batches/{id}/retry", summary: "Re-queue jobs in the given statuses (default failed)", scope: "write",
     params: idParam, body: { schema: S.retryBatchSchema },
     ok: { status: 200, description: "the batch and how many jobs were re-queued", schema: S.RetryBatchResponseSchema } },
+  { method: "post", path: "/api/batches/{id}/clone", summary: "Run the batch again (all records, the failed or cancelled ones, or listed ids) with changed parameters or options; the new batch records its parent",
+    scope: "write", params: idParam, body: { schema: cloneBatchSchema }, ok: { status: 201, description: "the new batch", schema: S.CreatedBatchSchema } },
   { method: "get", path: "/api/batches/{id}/jobs", summary: "A batch's jobs, filtered and sorted", scope: "read", params: idParam,
     query: S.listJobsQuery, ok: { status: 200, description: "a page of jobs", schema: list(S.JobSchema) } },
   { method: "get", path: "/api/batches/{id}/jobs/{recordId}", summary: "One job: record, result, error, logs, prompts", scope: "read",

@@ -83,6 +83,7 @@ export const listBatchesQuery = z.object({
   status: listOf(BATCH_STATUSES),
   flow: single(z.string().min(1).max(200).optional()),
   q: single(z.string().max(200).optional()),
+  parent: single(z.string().min(1).max(200).optional()).describe("only the batches run again from this batch"),
   cursor: cursorParam,
   limit: limitParam,
 });
@@ -221,6 +222,7 @@ export const BatchSchema = z.object({
   flow: z.string(),
   parameters: json,
   dataset_id: z.string().nullable(),
+  parent_id: z.string().nullable().describe("the batch this one was run again from (POST /api/batches/{id}/clone)"),
   status: z.enum(BATCH_STATUSES),
   stop_reason: z.string().nullable(),
   outcome: BatchOutcomeSchema.describe(

@@ -90,6 +90,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
     flow: b.flow,
     parameters: b.parameters ?? {},
     dataset_id: b.datasetId,
+    parent_id: b.parentId,
     status: b.status,
     stop_reason: b.stopReason,
     outcome: toOutcomeJson(b),

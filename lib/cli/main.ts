@@ -32,7 +32,9 @@ Usage: batchboard <command> [options]
 Commands:
   create <flow>              create a batch (see options below); --wait to follow it to the end
   wait <batch>               follow an existing batch to its end with a live progress bar; exit code by outcome
-  list                       list batches (--status, --flow, --q, --limit, --cursor)
+  clone <batch>              run a batch again: --set key=value (repeatable, e.g. parameters.model=gpt-4o or
+                             concurrency=4), --records all|failed|cancelled|<id>,<id>…, --wait
+  list                       list batches (--status, --flow, --q, --parent <batch>, --limit, --cursor)
   status <batch>             one batch: progress, cost, timing
   cancel <batch>             cancel a batch
   pause <batch>              pause a batch
@@ -96,7 +98,8 @@ const CREATE: Options = {
 
 const COMMAND_OPTIONS: Record<string, Options> = {
   create: CREATE,
-  list: { ...PAGE, status: { type: "string" }, flow: { type: "string" }, q: { type: "string" } },
+  clone: { set: { type: "string", multiple: true }, records: { type: "string" }, wait: { type: "boolean" } },
+  list: { ...PAGE, status: { type: "string" }, flow: { type: "string" }, q: { type: "string" }, parent: { type: "string" } },
   status: {},
   wait: {},
   cancel: {},
@@ -166,6 +169,37 @@ function readRecordsFile(file: string): unknown[] {
     }
   });
   return lines; // plain text: one record (a string) per line
+}
+
+/** A value typed on the command line: JSON when it parses as JSON, else the text itself. */
+function cliValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** `clone`'s body: each --set key.path=value laid into an object, and the --records selection. */
+export function cloneBody(v: Values): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const s of (v.set as string[] | undefined) ?? []) {
+    const eq = s.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--set must be key=value (got ${s})`);
+    const keys = s.slice(0, eq).split(".");
+    if (keys.some((k) => !k)) throw new UsageError(`--set: empty key in ${s.slice(0, eq)}`);
+    let at = body;
+    for (const k of keys.slice(0, -1)) {
+      if (typeof at[k] !== "object" || at[k] === null) at[k] = {};
+      at = at[k] as Record<string, unknown>;
+    }
+    at[keys[keys.length - 1]!] = cliValue(s.slice(eq + 1));
+  }
+  const records = str(v, "records");
+  if (records !== undefined) {
+    body.records = ["all", "failed", "cancelled"].includes(records) ? records : records.split(",").map((r) => r.trim()).filter(Boolean);
+  }
+  return body;
 }
 
 export function createBody(flow: string, v: Values): Record<string, unknown> {
@@ -293,6 +327,18 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
     printBatch(ctx, done);
     return outcomeExitCode(done);
   },
+  async clone(ctx) {
+    const parent = arg(ctx, 0, "batch");
+    const batch = await ctx.client.json<BatchJson>("POST", batchPath(parent, "/clone"), { body: cloneBody(ctx.values) });
+    if (!ctx.values.wait) {
+      printBatch(ctx, batch);
+      return 0;
+    }
+    if (!ctx.json) ctx.err(`created ${batch.id} from ${parent}; waiting for it to finish (Ctrl-C stops watching, not the batch)`);
+    const done = await waitFor(ctx, batch.id);
+    printBatch(ctx, done);
+    return outcomeExitCode(done);
+  },
   async wait(ctx) {
     const id = arg(ctx, 0, "batch");
     if (!ctx.json) ctx.err(`waiting for ${id} to finish (Ctrl-C stops watching, not the batch)`);
@@ -303,7 +349,7 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   async list(ctx) {
     const v = ctx.values;
     const page = await ctx.client.json<{ items: BatchJson[]; next_cursor: string | null; total: number }>("GET", "api/batches", {
-      query: { status: str(v, "status"), flow: str(v, "flow"), q: str(v, "q"), limit: str(v, "limit"), cursor: str(v, "cursor") },
+      query: { status: str(v, "status"), flow: str(v, "flow"), q: str(v, "q"), parent: str(v, "parent"), limit: str(v, "limit"), cursor: str(v, "cursor") },
     });
     printList(ctx, page as never, ["id", "status", "flow", "name", "progress", "created"], (r) => {
       const b = r as unknown as BatchJson;

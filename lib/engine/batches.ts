@@ -19,6 +19,8 @@ export interface ListBatchesOptions {
   status?: BatchStatus[];
   flow?: string;
   q?: string;
+  /** only the batches run again from this one */
+  parent?: string;
   cursor?: string | null;
   limit: number;
 }
@@ -32,7 +34,8 @@ export async function listBatches(opts: ListBatchesOptions): Promise<Page<Batch>
   };
   if (opts.status?.length) add((p) => `b.status = ANY(${p}::batch_status[])`, opts.status);
   if (opts.flow) add((p) => `b.flow = ${p}`, opts.flow);
-  if (opts.q) add((p) => `(b.name ILIKE ${p} OR b.metadata::text ILIKE ${p})`, `%${escapeLike(opts.q)}%`);
+  if (opts.parent) add((p) => `b.parent_id = ${p}`, opts.parent);
+  if (opts.q) add((p) => `(b.id ILIKE ${p} OR b.name ILIKE ${p} OR b.metadata::text ILIKE ${p})`, `%${escapeLike(opts.q)}%`);
   const filterSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
   const filterParams = [...params];
   const cursor = decodeCursor(opts.cursor, CURSORS.createdAt);

@@ -22,7 +22,7 @@ import { notifyBatch } from "./events";
 import { newId } from "./ids";
 import { RunOrder } from "./run-order";
 import { toBatch, type BatchRow } from "./map";
-import type { Batch, CreateBatchInput } from "./types";
+import type { Batch, CreateBatchInput, RecordSelection } from "./types";
 
 const DRY_RUN_RECORDS = 10;
 
@@ -71,16 +71,28 @@ function validateOptions(input: CreateBatchInput): void {
  * digests compare bytewise (COLLATE "C": the order any collation gives such strings, without its
  * cost); one sort serves the numbering and the insert order, and gets the memory not to spill.
  */
-async function insertJobs(client: pg.ClientBase, batchId: string, datasetId: string, seed: string | null, cap: number | null) {
+async function insertJobs(
+  client: pg.ClientBase,
+  batchId: string,
+  datasetId: string,
+  seed: string | null,
+  cap: number | null,
+  only: RecordSelection | undefined,
+) {
   await client.query("SET LOCAL work_mem = '64MB'");
+  // a selection (a batch run again on some records) keeps the records of another batch's jobs in
+  // some statuses, and/or of listed ids
   const inserted = await client.query(
     `INSERT INTO jobs (batch_id, record_id, ordinal, position)
      SELECT $1, record_id, (row_number() OVER run_order - 1)::int, position
      FROM dataset_records WHERE dataset_id = $2
+       AND ($5::text IS NULL OR record_id IN (
+             SELECT record_id FROM jobs WHERE batch_id = $5 AND ($6::job_status[] IS NULL OR status = ANY($6::job_status[]))))
+       AND ($7::text[] IS NULL OR record_id = ANY($7::text[]))
      WINDOW run_order AS (ORDER BY md5($3::text || ':' || position) COLLATE "C", position)
      ORDER BY md5($3::text || ':' || position) COLLATE "C", position
      LIMIT $4::int`,
-    [batchId, datasetId, seed, cap],
+    [batchId, datasetId, seed, cap, only?.batchId ?? null, only?.statuses ?? null, only?.recordIds ?? null],
   );
   return inserted.rowCount ?? 0;
 }
@@ -185,9 +197,12 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
       const total =
         runOrder && inline
           ? await copyJobs(client, id, inline, runOrder.positions(), cap)
-          : await insertJobs(client, id, datasetId, shuffle ? seed : null, cap);
+          : await insertJobs(client, id, datasetId, shuffle ? seed : null, cap, source.kind === "dataset" ? source.only : undefined);
       await triggersOn();
       if (total === 0) {
+        if (source.kind === "dataset" && source.only) {
+          throw new AppError("validation_failed", "no record matches the selection", [{ path: "records", message: "no record to run again" }]);
+        }
         throw new AppError("validation_failed", "the source has no records", [
           { path: source.kind === "records" ? "records" : "dataset", message: "no records to run" },
         ]);

@@ -8,6 +8,7 @@ export interface BatchRow {
   flow: string;
   parameters: unknown;
   dataset_id: string | null;
+  parent_id: string | null;
   status: BatchStatus;
   stop_reason: string | null;
   stop_detail: StopDetail | null;
@@ -71,6 +72,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
     flow: r.flow,
     parameters: r.parameters,
     datasetId: r.dataset_id,
+    parentId: r.parent_id,
     status: r.status,
     stopReason: r.stop_reason,
     stopDetail: r.stop_detail ?? null,

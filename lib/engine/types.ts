@@ -60,6 +60,8 @@ export interface Batch {
   flow: string;
   parameters: unknown;
   datasetId: string | null;
+  /** the batch this one was run again from */
+  parentId: string | null;
   status: BatchStatus;
   stopReason: string | null;
   /** the numbers behind stopReason, kept when the stop happened (null before any stop) */
@@ -76,9 +78,16 @@ export interface Batch {
   itemsPerSecond: number | null;
 }
 
+/** Some of a dataset's records: those of another batch's jobs in some statuses, and/or these record ids. */
+export interface RecordSelection {
+  batchId?: string;
+  statuses?: JobStatus[];
+  recordIds?: string[];
+}
+
 /** Where a batch's records come from. */
 export type BatchSource =
-  | { kind: "dataset"; dataset: string } // id or name
+  | { kind: "dataset"; dataset: string; only?: RecordSelection } // id or name
   | { kind: "records"; records: unknown[]; recordIdField: string }
   | { kind: "flow_default" };
 

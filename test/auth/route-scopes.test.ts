@@ -23,6 +23,7 @@ const TABLE: Record<string, Access> = {
   "POST /api/batches/[id]/pause": "write",
   "POST /api/batches/[id]/resume": "write",
   "POST /api/batches/[id]/retry": "write",
+  "POST /api/batches/[id]/clone": "write",
   "GET /api/batches/[id]/events": "read",
   "GET /api/batches/[id]/jobs": "read",
   "GET /api/batches/[id]/jobs/[recordId]": "read",
