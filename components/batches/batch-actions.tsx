@@ -48,7 +48,17 @@ export function BatchActions({ batch }: { batch: Batch }) {
           Cancel batch
         </button>
       ) : null}
-      <Link className="btn" href={`/compare?a=${encodeURIComponent(batch.id)}`}>
+      <Link className="btn" href={`/batches/new?from=${encodeURIComponent(batch.id)}`}>
+        Run again…
+      </Link>
+      <Link
+        className="btn"
+        href={
+          batch.parent_id
+            ? `/compare?a=${encodeURIComponent(batch.parent_id)}&b=${encodeURIComponent(batch.id)}`
+            : `/compare?a=${encodeURIComponent(batch.id)}`
+        }
+      >
         Compare with…
       </Link>
       <details className="menu">

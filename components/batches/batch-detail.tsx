@@ -16,6 +16,7 @@ import { isActiveBatch, type Batch } from "@/lib/client/types";
 import { BatchActions } from "./batch-actions";
 import { JobPanel } from "./job-panel";
 import { JobsTable } from "./jobs-table";
+import { Lineage } from "./lineage";
 
 // recharts measures the DOM: render it in the browser only
 const BatchCharts = dynamic(() => import("./batch-charts").then((m) => m.BatchCharts), {
@@ -73,6 +74,7 @@ export function BatchDetail({ id }: { id: string }) {
             {" · "}
             <LiveDot active={active} failed={stream.failed} />
           </p>
+          <Lineage batch={b} />
           {outcomeDetail(b) ? (
             <p className="stop-reason" role="note">
               {outcomeDetail(b)}

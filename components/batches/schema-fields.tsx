@@ -9,11 +9,14 @@ export function SchemaFields({
   values,
   errors,
   onChange,
+  changed,
 }: {
   fields: SchemaField[];
   values: FieldValues;
   errors: Record<string, string[]>;
   onChange: (name: string, value: string | boolean) => void;
+  /** parameter names whose value differs from the batch being run again */
+  changed?: ReadonlySet<string>;
 }) {
   if (!fields.length) return <p className="muted">This flow takes no parameters.</p>;
   return (
@@ -28,7 +31,7 @@ export function SchemaFields({
         let input;
         if (f.kind === "boolean") {
           return (
-            <div key={f.name} className="field field-check">
+            <div key={f.name} className={`field field-check${changed?.has(f.name) ? " is-changed" : ""}`}>
               <label htmlFor={id}>
                 <input type="checkbox" {...common} checked={v === true} onChange={(e) => onChange(f.name, e.target.checked)} />{" "}
                 {f.name}
@@ -89,7 +92,7 @@ export function SchemaFields({
           );
         }
         return (
-          <div key={f.name} className={`field${f.kind === "json" ? " field-wide" : ""}`}>
+          <div key={f.name} className={`field${f.kind === "json" ? " field-wide" : ""}${changed?.has(f.name) ? " is-changed" : ""}`}>
             <label htmlFor={id}>
               {f.name}
               {f.required ? <span className="req" aria-hidden> *</span> : null} <span className="field-type">{f.typeLabel}</span>

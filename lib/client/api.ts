@@ -85,6 +85,8 @@ export interface BatchListInput {
   status?: string;
   flow?: string;
   q?: string;
+  /** only the batches run again from this one */
+  parent?: string;
   limit?: number;
 }
 
@@ -114,6 +116,8 @@ export const api = {
     apiFetch<ListResponse<Batch>>(withQuery("/api/batches", { ...input, cursor })),
   getBatch: (id: string) => apiFetch<Batch>(`/api/batches/${enc(id)}`),
   createBatch: (body: CreateBatchBody) => post<Batch>("/api/batches", body),
+  /** runs a batch again: the body's fields change the parent's, `records` picks which of its records run */
+  cloneBatch: (id: string, body: Record<string, unknown>) => post<Batch>(`/api/batches/${enc(id)}/clone`, body),
   cancelBatch: (id: string) => post<Batch>(`/api/batches/${enc(id)}/cancel`),
   pauseBatch: (id: string) => post<Batch>(`/api/batches/${enc(id)}/pause`),
   resumeBatch: (id: string) => post<Batch>(`/api/batches/${enc(id)}/resume`),

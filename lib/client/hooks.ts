@@ -19,10 +19,11 @@ export function useBatchList(input: BatchListInput) {
   });
 }
 
-export function useBatch(id: string, opts: { streamFailed?: boolean } = {}) {
+export function useBatch(id: string, opts: { streamFailed?: boolean; enabled?: boolean } = {}) {
   return useQuery({
     queryKey: batchKeys.detail(id),
     queryFn: () => api.getBatch(id),
+    enabled: opts.enabled ?? true,
     retry: (count, err) => (err as { status?: number }).status !== 404 && count < 1,
     refetchInterval: (q) => (opts.streamFailed && isActiveBatch(q.state.data?.status) ? 2_000 : false),
   });

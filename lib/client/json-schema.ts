@@ -102,6 +102,20 @@ export function initialValues(fields: SchemaField[]): FieldValues {
   return out;
 }
 
+/** A batch's parameters as form values (what the form would have held to create it). */
+export function valuesFromParameters(fields: SchemaField[], parameters: unknown): FieldValues {
+  const given = (parameters && typeof parameters === "object" ? parameters : {}) as Record<string, unknown>;
+  const out = initialValues(fields);
+  for (const f of fields) {
+    const v = given[f.name];
+    if (v === undefined || v === null) continue;
+    if (f.kind === "boolean") out[f.name] = v === true;
+    else if (f.kind === "json") out[f.name] = JSON.stringify(v, null, 2);
+    else out[f.name] = String(v);
+  }
+  return out;
+}
+
 /** Form values -> parameters, with errors keyed by the wire's paths ("parameters.url"). */
 export function buildParameters(
   fields: SchemaField[],

@@ -8,6 +8,7 @@ export function Field({
   hint,
   errors,
   wide,
+  changed,
   children,
 }: {
   id: string;
@@ -15,10 +16,12 @@ export function Field({
   hint?: string;
   errors?: string[];
   wide?: boolean;
+  /** differs from the batch being run again */
+  changed?: boolean;
   children: ReactNode;
 }) {
   return (
-    <div className={`field${wide ? " field-wide" : ""}${errors?.length ? " has-error" : ""}`}>
+    <div className={`field${wide ? " field-wide" : ""}${errors?.length ? " has-error" : ""}${changed ? " is-changed" : ""}`}>
       <label htmlFor={id}>{label}</label>
       {children}
       {hint ? <span className="field-hint">{hint}</span> : null}

@@ -18,6 +18,7 @@ export function FlowSection({
   values,
   onValue,
   errors,
+  runAgain,
 }: {
   flows: Flow[];
   flow: Flow;
@@ -28,6 +29,8 @@ export function FlowSection({
   values: FieldValues;
   onValue: (name: string, value: string | boolean) => void;
   errors: Errors;
+  /** running a batch again: its flow stays, and the name and parameters it changes are marked */
+  runAgain?: { nameChanged: boolean; changedParameters: ReadonlySet<string> };
 }) {
   return (
     <section className="card form-section" aria-labelledby="sec-flow">
@@ -35,7 +38,7 @@ export function FlowSection({
       <div className="form-grid">
         <div className="field">
           <label htmlFor="flow">Flow</label>
-          <select id="flow" value={flow.name} onChange={(e) => onFlow(e.target.value)}>
+          <select id="flow" value={flow.name} onChange={(e) => onFlow(e.target.value)} disabled={!!runAgain}>
             {flows.map((f) => (
               <option key={f.name} value={f.name}>
                 {f.name}
@@ -45,12 +48,12 @@ export function FlowSection({
           <span className="field-hint">{flow.description}</span>
           <FieldError id="flow-error" messages={errors.flow} />
         </div>
-        <Field id="name" label="Name" hint="optional, shown in the batches list" errors={errors.name}>
+        <Field id="name" label="Name" hint="optional, shown in the batches list" errors={errors.name} changed={runAgain?.nameChanged}>
           <input id="name" value={name} onChange={(e) => onName(e.target.value)} placeholder={`${flow.name} run`} />
         </Field>
       </div>
       <h3 className="subhead">Parameters</h3>
-      <SchemaFields key={flow.name} fields={fields} values={values} errors={errors} onChange={onValue} />
+      <SchemaFields key={flow.name} fields={fields} values={values} errors={errors} onChange={onValue} changed={runAgain?.changedParameters} />
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { schemaFields } from "@/lib/client/json-schema";
-import { buildBody, DEFAULT_OPTS, groupErrors, type FormInput } from "./form-model";
+import type { Batch } from "@/lib/client/types";
+import { buildBody, changedOptions, cloneBodyOf, DEFAULT_OPTS, groupErrors, optsFromBatch, type FormInput } from "./form-model";
 
 const fields = schemaFields({ type: "object", properties: { delay_ms: { type: "integer", minimum: 0 } } });
 const input = (over: Partial<FormInput> = {}): FormInput => ({
@@ -69,5 +70,45 @@ describe("the New batch form's body", () => {
     );
     expect(byField).toEqual({ "error_threshold.rate": ["too big"], "parameters.url": ["host: bad"] });
     expect(other).toEqual(["metadata: no"]);
+  });
+});
+
+describe("running a batch again", () => {
+  const options = {
+    shuffle: false,
+    seed: "s",
+    max_records: null,
+    concurrency: 7,
+    error_policy: "stop",
+    error_threshold: { rate: 0.2, min_finished: 30 },
+    interactive: false,
+    max_retries: 2,
+    max_interruptions: 3,
+    retry_backoff_ms: 50,
+    timeout_ms: null,
+    max_cost: 1.5,
+    priority: 4,
+    webhook_url: null,
+    dry_run: false,
+  } as Batch["options"];
+  const parent = { name: "first", options } as Batch;
+
+  it("starts from the batch's options, and names the ones changed", () => {
+    const start = optsFromBatch(parent);
+    expect(start).toMatchObject({ name: "first", shuffle: false, seed: "s", concurrency: "7", error_policy: "stop", threshold_on: true, threshold_rate: "0.2", max_cost: "1.5", max_records: "" });
+    expect([...changedOptions(start, start)]).toEqual([]);
+    expect([...changedOptions({ ...start, concurrency: "9", threshold_on: false }, start)].sort()).toEqual(["concurrency", "threshold_on"]);
+    // the same options give the same body a new batch would send
+    const { body } = buildBody(input({ opts: start }));
+    expect(body).toMatchObject({ concurrency: 7, max_retries: 2, priority: 4, error_threshold: { rate: 0.2, min_finished: 30 } });
+  });
+
+  it("sends the form's values without a source: the new batch takes its parent's records", () => {
+    const { body } = buildBody(input({ opts: { ...DEFAULT_OPTS, concurrency: "3" } }));
+    const clone = cloneBodyOf(body, "failed");
+    expect(clone).toMatchObject({ concurrency: 3, records: "failed", parameters: {} });
+    expect(clone).not.toHaveProperty("flow");
+    expect(clone).not.toHaveProperty("dataset");
+    expect(clone.records).toBe("failed");
   });
 });

@@ -3,6 +3,7 @@
 // at its field without a round trip, with the API's words; the flow's parameters are checked against
 // its JSON Schema (lib/client/json-schema.ts).
 import { createBatchSchema, type CreateBatchBody } from "@/lib/api/schemas";
+import type { Batch } from "@/lib/client/types";
 import { buildParameters, type FieldValues, type SchemaField } from "@/lib/client/json-schema";
 import { parseRecords, type RecordsFormat } from "@/lib/client/records";
 
@@ -69,6 +70,43 @@ export const DEFAULT_OPTS: Opts = {
   priority: "",
   interactive: null,
 };
+
+/** A batch's options as the form shows them: running it again starts from these. */
+export function optsFromBatch(b: Batch): Opts {
+  const o = b.options;
+  const text = (v: number | string | null) => (v === null ? "" : String(v));
+  return {
+    name: b.name ?? "",
+    shuffle: o.shuffle,
+    seed: o.seed ?? "",
+    max_records: text(o.max_records),
+    concurrency: String(o.concurrency),
+    error_policy: o.error_policy,
+    threshold_on: o.error_threshold !== null,
+    threshold_rate: o.error_threshold ? String(o.error_threshold.rate) : DEFAULT_OPTS.threshold_rate,
+    threshold_min: o.error_threshold ? String(o.error_threshold.min_finished) : DEFAULT_OPTS.threshold_min,
+    max_retries: String(o.max_retries),
+    retry_backoff_ms: String(o.retry_backoff_ms),
+    timeout_ms: text(o.timeout_ms),
+    max_cost: text(o.max_cost),
+    priority: String(o.priority),
+    interactive: o.interactive,
+  };
+}
+
+/** The options whose value differs from `initial` (what a run-again changes). */
+export function changedOptions(current: Opts, initial: Opts): Set<keyof Opts> {
+  return new Set((Object.keys(initial) as (keyof Opts)[]).filter((k) => String(current[k]) !== String(initial[k])));
+}
+
+/** Which of the parent's records a run-again takes. */
+export type RunAgainRecords = "all" | "failed" | "cancelled";
+
+/** A run-again's body: the form's values over the parent's, on the records chosen (the parent's dataset). */
+export function cloneBodyOf(body: CreateBatchBody, records: RunAgainRecords): Record<string, unknown> {
+  const { records: _inline, dataset: _dataset, record_id_field: _idField, flow: _flow, ...changes } = body;
+  return { ...changes, records };
+}
 
 export interface Source {
   kind: "dataset" | "records";

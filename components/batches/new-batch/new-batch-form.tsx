@@ -2,6 +2,8 @@
 // The New batch form: a flow and its parameters, the records, the run options. Each section is its own
 // component; form-model.ts turns the state into the request body and checks it with the API's schema.
 // The API's 422 details land at the fields they name ("parameters.url", "concurrency", "records.3").
+// Given a batch to run again, the form starts from its settings, marks what changed, and creates the
+// new batch through POST /api/batches/{id}/clone on the records chosen.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
@@ -9,21 +11,45 @@ import { useMemo, useState, type FormEvent } from "react";
 import { Loading, QueryError } from "@/components/ui/query-state";
 import type { CreateBatchBody } from "@/lib/api/schemas";
 import { api, ApiError } from "@/lib/client/api";
-import { useDatasets, useFlows } from "@/lib/client/hooks";
-import { initialValues, schemaFields, type FieldValues } from "@/lib/client/json-schema";
+import { useBatch, useDatasets, useFlows } from "@/lib/client/hooks";
+import { initialValues, schemaFields, valuesFromParameters, type FieldValues } from "@/lib/client/json-schema";
 import { batchKeys } from "@/lib/client/keys";
+import type { Batch } from "@/lib/client/types";
 import { FlowSection } from "./flow-section";
-import { buildBody, DEFAULT_OPTS, groupErrors, OPTION_PATHS, type Errors, type Opts, type Source } from "./form-model";
+import {
+  buildBody,
+  changedOptions,
+  cloneBodyOf,
+  DEFAULT_OPTS,
+  groupErrors,
+  OPTION_PATHS,
+  optsFromBatch,
+  type Errors,
+  type Opts,
+  type RunAgainRecords,
+  type Source,
+} from "./form-model";
 import { OptionsSection } from "./options-section";
 import { RecordsSection } from "./records-section";
+import { RunAgainRecordsSection } from "./run-again-records";
 
-export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: string; initialDataset?: string }) {
+export function NewBatchForm({ initialFlow, initialDataset, from }: { initialFlow?: string; initialDataset?: string; from?: string }) {
+  const parent = useBatch(from ?? "", { enabled: !!from });
+  if (!from) return <BatchForm initialFlow={initialFlow} initialDataset={initialDataset} />;
+  if (parent.isLoading) return <Loading label="Loading the batch to run again…" />;
+  if (!parent.data) return <QueryError error={parent.error} onRetry={() => void parent.refetch()} what="the batch to run again" />;
+  return <BatchForm key={parent.data.id} parent={parent.data} />;
+}
+
+function BatchForm({ initialFlow, initialDataset, parent }: { initialFlow?: string; initialDataset?: string; parent?: Batch }) {
   const router = useRouter();
   const qc = useQueryClient();
   const flows = useFlows();
   const datasets = useDatasets();
-  const [flowChoice, setFlowChoice] = useState(initialFlow ?? "");
+  const [flowChoice, setFlowChoice] = useState(parent?.flow ?? initialFlow ?? "");
   const [paramsByFlow, setParamsByFlow] = useState<Record<string, FieldValues>>({});
+  const [runAgainRecords, setRunAgainRecords] = useState<RunAgainRecords>("all");
+  const [initialOpts] = useState<Opts>(() => (parent ? optsFromBatch(parent) : DEFAULT_OPTS));
   const [source, setSource] = useState<Source>({
     kind: "dataset",
     dataset: initialDataset ?? "",
@@ -31,14 +57,15 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
     recordsFormat: "auto",
     recordIdField: "id",
   });
-  const [opts, setOpts] = useState<Opts>(DEFAULT_OPTS);
+  const [opts, setOpts] = useState<Opts>(initialOpts);
   const [errors, setErrors] = useState<Errors>({});
   const [summary, setSummary] = useState<{ message: string; other: string[] } | null>(null);
 
   const flowList = flows.data?.items ?? [];
   const flow = flowList.find((f) => f.name === flowChoice) ?? flowList[0];
   const fields = useMemo(() => schemaFields(flow?.parameters_schema), [flow]);
-  const values = (flow && paramsByFlow[flow.name]) || initialValues(fields);
+  const startValues = useMemo(() => (parent ? valuesFromParameters(fields, parent.parameters) : initialValues(fields)), [fields, parent]);
+  const values = (flow && paramsByFlow[flow.name]) || startValues;
   const knownPaths = useMemo(() => [...OPTION_PATHS, ...fields.map((f) => `parameters.${f.name}`), "parameters"], [fields]);
   const interactive = opts.interactive ?? !!flow?.asks;
   const fallbackParam = flow?.asks?.default_parameter ?? null;
@@ -51,8 +78,16 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
     setSummary({ message, other });
   };
 
+  const runAgain = parent
+    ? {
+        nameChanged: opts.name !== initialOpts.name,
+        changedParameters: new Set(fields.filter((f) => String(values[f.name]) !== String(startValues[f.name])).map((f) => f.name)),
+        changedOptions: changedOptions(opts, initialOpts),
+      }
+    : undefined;
+
   const create = useMutation({
-    mutationFn: (body: CreateBatchBody) => api.createBatch(body),
+    mutationFn: (body: CreateBatchBody) => (parent ? api.cloneBatch(parent.id, cloneBodyOf(body, runAgainRecords)) : api.createBatch(body)),
     onSuccess: (batch) => {
       qc.setQueryData(batchKeys.detail(batch.id), batch);
       void qc.invalidateQueries({ queryKey: batchKeys.lists() });
@@ -70,7 +105,9 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
     e.preventDefault();
     if (!flow) return;
     const submitter = (e.nativeEvent as SubmitEvent).submitter as HTMLButtonElement | null;
-    const built = buildBody({ flow, fields, values, source, opts, interactive, dryRun: submitter?.value === "dry-run" });
+    // a run-again takes its parent's records: the source here only has to pass the form's own check
+    const runSource: Source = parent ? { ...source, kind: "dataset", dataset: parent.dataset_id ?? "" } : source;
+    const built = buildBody({ flow, fields, values, source: runSource, opts, interactive, dryRun: submitter?.value === "dry-run" });
     const details = Object.entries(built.errors).flatMap(([path, messages]) => messages.map((message) => ({ path, message })));
     if (details.length) {
       showErrors("Fix the highlighted fields.", details);
@@ -120,25 +157,44 @@ export function NewBatchForm({ initialFlow, initialDataset }: { initialFlow?: st
         values={values}
         onValue={(name, v) => setParamsByFlow((p) => ({ ...p, [flow.name]: { ...values, [name]: v } }))}
         errors={errors}
+        runAgain={runAgain}
       />
-      <RecordsSection
+      {parent ? (
+        <RunAgainRecordsSection parent={parent} value={runAgainRecords} onChange={setRunAgainRecords} errors={errors} />
+      ) : (
+        <RecordsSection
+          flow={flow}
+          datasets={datasets.data?.items ?? []}
+          datasetsFailed={datasets.isError}
+          source={source}
+          onSource={(change) => setSource((s) => ({ ...s, ...change }))}
+          errors={errors}
+        />
+      )}
+      <OptionsSection
         flow={flow}
-        datasets={datasets.data?.items ?? []}
-        datasetsFailed={datasets.isError}
-        source={source}
-        onSource={(change) => setSource((s) => ({ ...s, ...change }))}
+        opts={opts}
+        set={set}
+        interactive={interactive}
+        willFailAll={willFailAll}
         errors={errors}
+        changed={runAgain?.changedOptions}
       />
-      <OptionsSection flow={flow} opts={opts} set={set} interactive={interactive} willFailAll={willFailAll} errors={errors} />
 
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" value="launch" disabled={create.isPending}>
-          {create.isPending ? "Launching…" : "Launch batch"}
+          {create.isPending ? "Launching…" : parent ? "Run again" : "Launch batch"}
         </button>
         <button type="submit" className="btn" value="dry-run" disabled={create.isPending}>
           Dry run (first 10 records)
         </button>
-        <Link href="/batches" className="btn btn-ghost">
+        {runAgain ? (
+          <span className="muted small" role="status">
+            {runAgain.changedParameters.size + runAgain.changedOptions.size + (runAgain.nameChanged ? 1 : 0) || "No"} changed{" "}
+            {runAgain.changedParameters.size + runAgain.changedOptions.size + (runAgain.nameChanged ? 1 : 0) === 1 ? "setting" : "settings"}
+          </span>
+        ) : null}
+        <Link href={parent ? `/batches/${parent.id}` : "/batches"} className="btn btn-ghost">
           Cancel
         </Link>
       </div>

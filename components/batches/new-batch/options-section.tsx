@@ -13,6 +13,7 @@ export function OptionsSection({
   interactive,
   willFailAll,
   errors,
+  changed,
 }: {
   flow: Flow;
   opts: Opts;
@@ -21,10 +22,13 @@ export function OptionsSection({
   /** the flow asks a human, the batch is not interactive and there is no default answer */
   willFailAll: boolean;
   errors: Errors;
+  /** options that differ from the batch being run again */
+  changed?: ReadonlySet<keyof Opts>;
 }) {
+  const mark = (...keys: (keyof Opts)[]) => (keys.some((k) => changed?.has(k)) ? " is-changed" : "");
   const fallbackParam = flow.asks?.default_parameter ?? null;
   const numberField = (key: NumberOption, label: string, hint: string | undefined, attrs: { min?: number; max?: number; step?: string }) => (
-    <Field id={key} label={label} errors={errors[key]} hint={hint}>
+    <Field id={key} label={label} errors={errors[key]} hint={hint} changed={changed?.has(key)}>
       <input id={key} type="number" {...attrs} value={opts[key]} onChange={(e) => set(key, e.target.value)} />
     </Field>
   );
@@ -39,20 +43,20 @@ export function OptionsSection({
         {numberField("timeout_ms", "Timeout (ms)", "per attempt; blank: none", { min: 1 })}
         {numberField("max_cost", "Max cost ($)", "stop when spent; blank: no budget", { min: 0, step: "any" })}
         {numberField("priority", "Priority", "higher runs first", {})}
-        <Field id="error_policy" label="On error" errors={errors.error_policy}>
+        <Field id="error_policy" label="On error" errors={errors.error_policy} changed={changed?.has("error_policy")}>
           <select id="error_policy" value={opts.error_policy} onChange={(e) => set("error_policy", e.target.value as Opts["error_policy"])}>
             <option value="continue">Continue with the rest</option>
             <option value="stop">Stop the batch</option>
           </select>
         </Field>
-        <div className="field">
+        <div className={`field${mark("shuffle", "seed")}`}>
           <label htmlFor="shuffle" className="check">
             <input id="shuffle" type="checkbox" checked={opts.shuffle} onChange={(e) => set("shuffle", e.target.checked)} /> Shuffle records
           </label>
           {opts.shuffle ? <input aria-label="Seed" placeholder="seed (optional)" value={opts.seed} onChange={(e) => set("seed", e.target.value)} /> : null}
           <FieldError id="seed-error" messages={[...(errors.shuffle ?? []), ...(errors.seed ?? [])]} />
         </div>
-        <div className="field">
+        <div className={`field${mark("interactive")}`}>
           <label htmlFor="interactive" className="check">
             <input id="interactive" type="checkbox" checked={interactive} onChange={(e) => set("interactive", e.target.checked)} /> Interactive
           </label>
@@ -64,7 +68,7 @@ export function OptionsSection({
           ) : null}
           <FieldError id="interactive-error" messages={errors.interactive} />
         </div>
-        <div className="field">
+        <div className={`field${mark("threshold_on", "threshold_rate", "threshold_min")}`}>
           <label htmlFor="threshold_on" className="check">
             <input id="threshold_on" type="checkbox" checked={opts.threshold_on} onChange={(e) => set("threshold_on", e.target.checked)} /> Error
             threshold

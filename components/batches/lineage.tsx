@@ -1,0 +1,34 @@
+"use client";
+// A batch's lineage: the batch it was run again from, and the batches run again from it.
+import Link from "next/link";
+import { useBatchList } from "@/lib/client/hooks";
+import type { Batch } from "@/lib/client/types";
+
+export function Lineage({ batch }: { batch: Batch }) {
+  const children = useBatchList({ parent: batch.id, limit: 20 });
+  const items = children.data?.pages[0]?.items ?? [];
+  const more = (children.data?.pages[0]?.total ?? 0) - items.length;
+  if (!batch.parent_id && !items.length) return null;
+  return (
+    <p className="muted lineage" aria-label="Lineage">
+      {batch.parent_id ? (
+        <>
+          run again from <Link href={`/batches/${batch.parent_id}`}>{batch.parent_id}</Link>
+        </>
+      ) : null}
+      {batch.parent_id && items.length ? " · " : null}
+      {items.length ? (
+        <>
+          run again as{" "}
+          {items.map((c, i) => (
+            <span key={c.id}>
+              {i ? ", " : ""}
+              <Link href={`/batches/${c.id}`}>{c.name || c.id}</Link>
+            </span>
+          ))}
+          {more > 0 ? ` and ${more} more` : null}
+        </>
+      ) : null}
+    </p>
+  );
+}
