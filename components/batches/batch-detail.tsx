@@ -3,6 +3,7 @@
 // stream is down and the batch is still active.
 import dynamic from "next/dynamic";
 import Link from "next/link";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { Loading, QueryError } from "@/components/ui/query-state";
@@ -35,8 +36,22 @@ export function BatchDetail({ id }: { id: string }) {
   useBatch(id, { streamFailed: stream.failed });
   const metrics = useMetrics(id, fallback);
   const [jobStatus, setJobStatus] = useState("");
-  const [selected, setSelected] = useState<string | null>(null);
-  const closePanel = useCallback(() => setSelected(null), []);
+  // the open job is in the URL (?job=<record id>): a link can point at one job's panel
+  const router = useRouter();
+  const pathname = usePathname();
+  const searchParams = useSearchParams();
+  const selected = searchParams.get("job");
+  const setSelected = useCallback(
+    (recordId: string | null) => {
+      const next = new URLSearchParams(searchParams);
+      if (recordId) next.set("job", recordId);
+      else next.delete("job");
+      const qs = next.toString();
+      router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+    },
+    [pathname, router, searchParams],
+  );
+  const closePanel = useCallback(() => setSelected(null), [setSelected]);
 
   if (batch.isLoading) return <Loading label="Loading batch…" />;
   if (isNotFound(batch.error)) {

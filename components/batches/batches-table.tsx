@@ -1,8 +1,9 @@
 "use client";
-
+// The batches list. Its filters live in the URL (?status=&flow=&q=&parent=), so Back and a shared
+// link keep them.
 import Link from "next/link";
-import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useEffect, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { BatchStatusBadge } from "@/components/ui/status-badge";
@@ -13,22 +14,40 @@ import { useDebounced } from "@/lib/client/use-debounced";
 
 export function BatchesTable() {
   const router = useRouter();
-  const [status, setStatus] = useState("");
-  const [flow, setFlow] = useState("");
-  const [q, setQ] = useState("");
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const status = params.get("status") ?? "";
+  const flow = params.get("flow") ?? "";
+  const parent = params.get("parent") ?? "";
+  const [q, setQ] = useState(params.get("q") ?? "");
   const search = useDebounced(q.trim());
   const flows = useFlows();
-  const list = useBatchList({ status, flow, q: search, limit: 50 });
+  const list = useBatchList({ status, flow, q: search, parent: parent || undefined, limit: 50 });
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
   const total = list.data?.pages[0]?.total;
-  const filtered = !!(status || flow || search);
+  const filtered = !!(status || flow || search || parent);
+
+  const setFilter = (change: Record<string, string>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(change)) {
+      if (v) next.set(k, v);
+      else next.delete(k);
+    }
+    const qs = next.toString();
+    router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
+  };
+  // the search box writes the URL once typing pauses
+  useEffect(() => {
+    if (search !== (params.get("q") ?? "")) setFilter({ q: search });
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new search writes the URL
+  }, [search]);
 
   return (
     <>
       <div className="toolbar" role="search" aria-label="Filter batches">
         <label className="inline-field">
           <span>Status</span>
-          <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label="Status">
+          <select value={status} onChange={(e) => setFilter({ status: e.target.value })} aria-label="Status">
             <option value="">All</option>
             {BATCH_STATUSES.map((s) => (
               <option key={s} value={s}>
@@ -39,7 +58,7 @@ export function BatchesTable() {
         </label>
         <label className="inline-field">
           <span>Flow</span>
-          <select value={flow} onChange={(e) => setFlow(e.target.value)} aria-label="Flow">
+          <select value={flow} onChange={(e) => setFilter({ flow: e.target.value })} aria-label="Flow">
             <option value="">All</option>
             {flows.data?.items.map((f) => (
               <option key={f.name} value={f.name}>
@@ -56,6 +75,14 @@ export function BatchesTable() {
           value={q}
           onChange={(e) => setQ(e.target.value)}
         />
+        {parent ? (
+          <span className="tag">
+            run again from <Link href={`/batches/${parent}`}>{parent}</Link>{" "}
+            <button type="button" className="btn btn-sm btn-ghost" aria-label="Show all batches" onClick={() => setFilter({ parent: "" })}>
+              ✕
+            </button>
+          </span>
+        ) : null}
         {list.isFetching && !list.isLoading ? <span className="muted small">updating…</span> : null}
       </div>
 

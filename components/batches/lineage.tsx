@@ -26,7 +26,12 @@ export function Lineage({ batch }: { batch: Batch }) {
               <Link href={`/batches/${c.id}`}>{c.name || c.id}</Link>
             </span>
           ))}
-          {more > 0 ? ` and ${more} more` : null}
+          {more > 0 ? (
+            <>
+              {" "}
+              and <Link href={`/batches?parent=${encodeURIComponent(batch.id)}`}>{more} more</Link>
+            </>
+          ) : null}
         </>
       ) : null}
     </p>
