@@ -43,13 +43,13 @@ export function BatchDetail({ id }: { id: string }) {
   const selected = searchParams.get("job");
   const setSelected = useCallback(
     (recordId: string | null) => {
-      const next = new URLSearchParams(searchParams);
+      const next = new URLSearchParams(window.location.search);
       if (recordId) next.set("job", recordId);
       else next.delete("job");
       const qs = next.toString();
       router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
     },
-    [pathname, router, searchParams],
+    [pathname, router],
   );
   const closePanel = useCallback(() => setSelected(null), [setSelected]);
 

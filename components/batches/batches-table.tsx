@@ -28,7 +28,8 @@ export function BatchesTable() {
   const filtered = !!(status || flow || search || parent);
 
   const setFilter = (change: Record<string, string>) => {
-    const next = new URLSearchParams(params);
+    // the address as it is now: two changes in a row must not start from the same stale copy
+    const next = new URLSearchParams(window.location.search);
     for (const [k, v] of Object.entries(change)) {
       if (v) next.set(k, v);
       else next.delete(k);

@@ -28,14 +28,14 @@ export function CompareView() {
 
   const setParams = useCallback(
     (change: Record<string, string>) => {
-      const next = new URLSearchParams(params);
+      const next = new URLSearchParams(window.location.search);
       for (const [k, v] of Object.entries(change)) {
         if (v) next.set(k, v);
         else next.delete(k);
       }
       router.replace(`${pathname}?${next.toString()}`, { scroll: false });
     },
-    [params, pathname, router],
+    [pathname, router],
   );
 
   return (
