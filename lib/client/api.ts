@@ -181,10 +181,30 @@ export function uploadDataset(
   onProgress: (fraction: number) => void,
   signal?: AbortSignal,
 ): Promise<Dataset> {
+  const url = withQuery("/api/datasets", { name: opts.name, format: opts.format, id_field: opts.idField });
+  return sendUpload(url, file, UPLOAD_CONTENT_TYPES[opts.format], onProgress, signal);
+}
+
+/** A file of a folder or a selection, with its path inside the upload (its record id). */
+export interface UploadFile {
+  file: File;
+  path: string;
+}
+
+/** Many files as one dataset of files: one multipart request, each file named by its path. */
+export function uploadFiles(files: UploadFile[], opts: { name: string }, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Dataset> {
+  const form = new FormData();
+  for (const f of files) form.append("files", f.file, f.path);
+  return sendUpload(withQuery("/api/datasets", { name: opts.name, format: "files" }), form, null, onProgress, signal);
+}
+
+// XMLHttpRequest, not fetch: only it reports upload progress
+function sendUpload(url: string, body: Blob | FormData, contentType: string | null, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<Dataset> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", withQuery("/api/datasets", { name: opts.name, format: opts.format, id_field: opts.idField }));
-    xhr.setRequestHeader("content-type", UPLOAD_CONTENT_TYPES[opts.format]);
+    xhr.open("POST", url);
+    // FormData sets its own multipart content type with the boundary
+    if (contentType) xhr.setRequestHeader("content-type", contentType);
     xhr.setRequestHeader("accept", "application/json");
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) onProgress(e.loaded / e.total);
@@ -207,6 +227,6 @@ export function uploadDataset(
     xhr.onerror = () => reject(new ApiError(0, "unreachable", "The Batchboard API could not be reached."));
     xhr.onabort = () => reject(new DOMException("upload aborted", "AbortError"));
     signal?.addEventListener("abort", () => xhr.abort());
-    xhr.send(file);
+    xhr.send(body);
   });
 }
