@@ -2,8 +2,9 @@
 // spawned worker processes, and the counters-vs-truth check.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import { expect } from "vitest";
+import { afterAll, afterEach, expect } from "vitest";
 import { getPool } from "@/lib/db/client";
+import { cancelBatch } from "@/lib/engine";
 import { TEST_TABLES_SQL } from "./fixtures/flows";
 
 export async function createTestTables() {
@@ -104,4 +105,30 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const logs = () => stdout.split("\n").filter((l) => l.startsWith("log ")).map((l) => l.slice(4));
   return { child, ready, exited, logs };
+}
+
+/**
+ * Worker processes for one test file: a test's leftovers are killed after it, and the batches it left
+ * runnable cancelled, so what one test leaves cannot feed the next one's workers. Returns the spawner.
+ */
+export function trackWorkerProcesses(): (env: Record<string, string>) => WorkerProcess {
+  const children: WorkerProcess[] = [];
+  afterEach(async () => {
+    for (const w of children.splice(0)) {
+      if (w.child.exitCode === null && w.child.signalCode === null) {
+        w.child.kill("SIGKILL");
+        await w.exited;
+      }
+    }
+    const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM batches WHERE status IN ('pending', 'running', 'paused')`);
+    for (const r of rows) await cancelBatch(r.id);
+  });
+  afterAll(() => {
+    for (const w of children) w.child.kill("SIGKILL");
+  });
+  return (env) => {
+    const w = spawnWorker({ LEASE_MS: "1000", ...env });
+    children.push(w);
+    return w;
+  };
 }

@@ -5,9 +5,9 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { answerPrompt, cancelBatch, createBatch, getBatch, getJob, listJobs, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
+import { answerPrompt, createBatch, getBatch, getJob, listJobs, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { runCycle } from "@/lib/engine/cycle";
 import { writeOutcomes, type Outcome } from "@/lib/engine/complete";
@@ -24,9 +24,8 @@ import {
   expectCountersExact,
   reservationsHeld,
   sampleUntilCompleted,
-  spawnWorker,
+  trackWorkerProcesses,
   waitFor,
-  type WorkerProcess,
 } from "./helpers";
 
 const db = withTestDatabase();
@@ -36,27 +35,8 @@ beforeAll(async () => {
   await createTestTables();
 });
 
-const children: WorkerProcess[] = [];
-afterEach(async () => {
-  for (const w of children.splice(0)) {
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      w.child.kill("SIGKILL");
-      await w.exited;
-    }
-  }
-  // each test starts from a quiet queue: what one leaves runnable must not feed the next one's workers
-  const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM batches WHERE status IN ('pending', 'running', 'paused')`);
-  for (const r of rows) await cancelBatch(r.id);
-});
-afterAll(async () => {
-  for (const w of children) w.child.kill("SIGKILL");
-});
-
-function worker(env: Record<string, string> = {}) {
-  const w = spawnWorker({ DATABASE_URL: db().url, LEASE_MS: "1000", ...env });
-  children.push(w);
-  return w;
-}
+const spawnTracked = trackWorkerProcesses();
+const worker = (env: Record<string, string> = {}) => spawnTracked({ DATABASE_URL: db().url, ...env });
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `r${i}`, n: i }));
 const make = (flow: string, n: number, extra: Partial<CreateBatchInput> = {}) =>

@@ -3,13 +3,13 @@
 // every record succeeded once. A graceful stop counts nothing; a crash counts an interruption, not an
 // attempt, and a record that crashes its worker every time fails with `interrupted` once its
 // batch's max_interruptions is passed.
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { cancelBatch, createBatch, getBatch, getJob, startWorker, type CreateBatchInput } from "@/lib/engine";
+import { createBatch, getBatch, getJob, startWorker, type CreateBatchInput } from "@/lib/engine";
 import { expireLeases } from "@/lib/engine/maintenance";
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { batchRow, createTestTables, executions, expectCountersExact, reservationsHeld, spawnWorker, waitFor, type WorkerProcess } from "./helpers";
+import { batchRow, createTestTables, executions, expectCountersExact, reservationsHeld, trackWorkerProcesses, waitFor, type WorkerProcess } from "./helpers";
 
 const db = withTestDatabase();
 registerTestFlows();
@@ -18,18 +18,7 @@ beforeAll(async () => {
   await createTestTables();
 });
 
-const children: WorkerProcess[] = [];
-afterEach(async () => {
-  for (const w of children.splice(0)) {
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      w.child.kill("SIGKILL");
-      await w.exited;
-    }
-  }
-  const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM batches WHERE status IN ('pending', 'running', 'paused')`);
-  for (const r of rows) await cancelBatch(r.id);
-});
-
+const spawnTracked = trackWorkerProcesses();
 let spawned = 0;
 const appName = new Map<WorkerProcess, string>();
 function worker(env: Record<string, string> = {}) {
@@ -37,8 +26,7 @@ function worker(env: Record<string, string> = {}) {
   const url = new URL(db().url);
   const name = `restart-test-worker-${++spawned}`;
   url.searchParams.set("application_name", name);
-  const w = spawnWorker({ DATABASE_URL: url.toString(), LEASE_MS: "1000", ...env });
-  children.push(w);
+  const w = spawnTracked({ DATABASE_URL: url.toString(), ...env });
   appName.set(w, name);
   return w;
 }
