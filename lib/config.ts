@@ -45,6 +45,22 @@ const configSchema = z.object({
   BATCHBOARD_ADMIN_TOKEN: z.string().min(16).optional(),
   /** mutating requests per second per caller, with bursts of twice that; over it, 429 with `Retry-After` */
   BATCHBOARD_RATE_LIMIT_PER_SECOND: int(50, 1),
+  /** failed authentications (wrong API key, sign-in or one-time link) one client address may make per window; past it, 429 */
+  BATCHBOARD_AUTH_FAILURE_LIMIT: int(10, 1),
+  /** the window those failures are counted in; an address over the limit is answered 429 until its window ends */
+  BATCHBOARD_AUTH_FAILURE_WINDOW_MS: int(60_000, 100),
+  /**
+   * the interface the server listens on (`0.0.0.0`, `::`, an address)
+   * @default unset: 127.0.0.1 with BATCHBOARD_AUTH=off, every interface otherwise
+   */
+  BATCHBOARD_HOST: z.string().min(1).optional(),
+  /**
+   * host names the server answers to (the `Host` header, or `X-Forwarded-Host` behind a trusted proxy), comma separated; others get 403
+   * @default unset: `localhost`, `127.0.0.1` and `[::1]` only with BATCHBOARD_AUTH=off, any otherwise
+   */
+  BATCHBOARD_ALLOWED_HOSTS: z.string().optional(),
+  /** behind a reverse proxy: take the client address from the last `X-Forwarded-For` entry and the host from `X-Forwarded-Host` (otherwise both are ignored) */
+  BATCHBOARD_TRUST_PROXY: bool(false),
   /** allow the `command` flow, which runs shell commands as the server's user */
   BATCHBOARD_ENABLE_COMMAND_FLOW: bool(false),
   /**
@@ -185,4 +201,23 @@ export function routeForModel(model: unknown, env: NodeJS.ProcessEnv = process.e
 export function modelRouteKeys(env: NodeJS.ProcessEnv = process.env): string[] {
   const names = ["OPENAI_API_KEY", ...parseModelRoutes(getConfig(env).BATCHBOARD_MODEL_ROUTES).flatMap((r) => (r.keyEnv ? [r.keyEnv] : []))];
   return names.map((n) => env[n]).filter((v): v is string => !!v);
+}
+
+export const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+/** The host names requests may name, lower case; null when any is accepted (BATCHBOARD_ALLOWED_HOSTS). */
+export function allowedHosts(env: NodeJS.ProcessEnv = process.env): string[] | null {
+  const config = getConfig(env);
+  const listed = (config.BATCHBOARD_ALLOWED_HOSTS ?? "")
+    .split(/[,\s]+/)
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  if (listed.length) return [...new Set([...LOOPBACK_HOSTS, ...listed])];
+  return config.BATCHBOARD_AUTH === "off" ? LOOPBACK_HOSTS : null;
+}
+
+/** The interface to listen on; undefined is every interface (BATCHBOARD_HOST). */
+export function listenHost(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const config = getConfig(env);
+  return config.BATCHBOARD_HOST ?? (config.BATCHBOARD_AUTH === "off" ? "127.0.0.1" : undefined);
 }
