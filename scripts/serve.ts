@@ -3,13 +3,14 @@
 // older than the sources (start only), then Next.js with the in-process worker.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { getConfig } from "@/lib/config";
+import { allowedHosts, getConfig, listenHost } from "@/lib/config";
 import { buildState } from "./lib/build-state";
 import { serve } from "./lib/serve";
 
 const mode = process.argv[2] === "dev" ? "dev" : "start";
 const root = process.cwd();
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+const nextServer = path.join(root, "scripts", "next-server.mjs");
 const log = (line: string) => console.log(`[batchboard] ${line}`);
 
 function buildIfStale() {
@@ -24,9 +25,10 @@ function buildIfStale() {
 }
 
 async function main() {
-  const { PORT } = getConfig();
+  const { PORT, BATCHBOARD_TRUST_PROXY } = getConfig();
+  const host = listenHost();
   await serve({
-    server: [nextBin, mode, "-p", String(PORT)],
+    server: [nextServer, mode, JSON.stringify({ port: PORT, host: host ?? null, allowedHosts: allowedHosts(), trustProxy: BATCHBOARD_TRUST_PROXY })],
     port: PORT,
     beforeServer: mode === "start" ? buildIfStale : undefined,
     log,
