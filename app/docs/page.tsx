@@ -2,7 +2,6 @@ import type { Metadata } from "next";
 import { openApiDocument } from "@/lib/api/openapi";
 
 export const metadata: Metadata = { title: "API reference" };
-export const dynamic = "force-static";
 
 type Json = Record<string, unknown>;
 
