@@ -7,6 +7,8 @@ import http from "node:http";
 import { admit } from "./lib/edge.mjs";
 
 const dev = process.argv[2] === "dev";
+// the name `next start` gives its process, which process listings and the soak test look for
+process.title = "next-server (batchboard)";
 const options = JSON.parse(process.argv[3] ?? "{}");
 process.env.NODE_ENV = dev ? "development" : "production";
 const { default: next } = await import("next");
