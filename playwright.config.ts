@@ -86,8 +86,6 @@ export default defineConfig({
         BATCHBOARD_DATA_DIR: `${process.env.E2E_DATA_DIR || ".data/e2e"}-auth`,
         BATCHBOARD_AUTH: "on",
         BATCHBOARD_ADMIN_TOKEN: E2E_ADMIN_TOKEN,
-        // as behind a reverse proxy: e2e/security/auth-off-server.spec.ts reads X-Forwarded-For's throttling here
-        BATCHBOARD_TRUST_PROXY: "1",
         BATCHBOARD_WORKER: "0",
         BATCHBOARD_LOAD_DEMO: "0",
       },
