@@ -1,7 +1,7 @@
 // Every page is served with a Content-Security-Policy whose scripts run only by a per-request
 // nonce: no 'unsafe-inline' for scripts, and the pages still work under it (Next.js bootstrap,
-// React Query data, the theme script, recharts) with no violation reported. A script injected
-// without the nonce does not run.
+// React Query data, the theme script, recharts) with no violation reported. A script in the HTML
+// without the nonce, or an inline event handler, does not run.
 import { expect, test, type Page } from "@playwright/test";
 import { AUTH_PORT } from "../../playwright.config";
 import { createBatch, createDataset, inlineRecords, unique, waitForBatch } from "../fixtures";
@@ -64,16 +64,24 @@ test("every page carries a nonce policy, renders, and reports no violation", asy
   expect(nonces.size, "a fresh nonce per response").toBe(pages.length);
   expect(violations).toEqual([]);
 
-  // the page's own nonce'd scripts run; one an attacker injects does not, nor an inline handler
-  await page.evaluate(() => {
-    const s = document.createElement("script");
-    s.textContent = "window.__injected = 1";
-    document.head.appendChild(s);
-    document.body.insertAdjacentHTML("beforeend", `<img src="/favicon.ico?x" onload="window.__handler = 1" onerror="window.__handler = 1">`);
+  // markup that escaped into the page: a script without the nonce, as the server's HTML would carry
+  // it, and an inline event handler added later; neither runs, and both are reported
+  await page.route("**/batches", async (route) => {
+    const res = await route.fetch();
+    const body = (await res.text()).replace("</body>", "<script>window.__injected = 1</script></body>");
+    await route.fulfill({ response: res, body });
   });
+  await page.goto("/batches");
+  await hydrated(page);
+  await page.evaluate(() =>
+    document.body.insertAdjacentHTML("beforeend", `<img src="/favicon.ico?x" onload="window.__handler = 1" onerror="window.__handler = 1">`),
+  );
   await expect.poll(() => violations.length).toBeGreaterThanOrEqual(2);
-  expect(await page.evaluate(() => (window as unknown as { __injected?: number; __handler?: number }).__injected)).toBeUndefined();
-  expect(await page.evaluate(() => (window as unknown as { __handler?: number }).__handler)).toBeUndefined();
+  const ran = await page.evaluate(() => {
+    const w = window as unknown as { __injected?: number; __handler?: number };
+    return { injected: w.__injected, handler: w.__handler };
+  });
+  expect(ran).toEqual({ injected: undefined, handler: undefined });
 });
 
 test("the sign-in page of a server with auth on carries a nonce policy too", async ({ page }) => {
