@@ -3,6 +3,7 @@
 import "server-only";
 import { z } from "zod";
 import type { RouteScope } from "./auth";
+import { EMBED_JOB_OPERATIONS } from "@/lib/embed-jobs/openapi";
 import { v1OpenApi } from "@/lib/openai/openapi";
 import { cloneBatchSchema } from "./clone";
 import * as C from "./compare-schemas";
@@ -10,7 +11,7 @@ import * as S from "./schemas";
 
 type JsonSchema = Record<string, unknown>;
 
-interface Operation {
+export interface Operation {
   method: "get" | "post" | "delete";
   path: string;
   summary: string;
@@ -169,6 +170,7 @@ const OPERATIONS: Operation[] = [
     ok: { status: 200, description: "revoked", schema: { type: "object" } } },
   { method: "get", path: "/api/openapi.json", summary: "This document", scope: "read",
     ok: { status: 200, description: "OpenAPI 3.1", schema: { type: "object" } } },
+  ...EMBED_JOB_OPERATIONS,
 ];
 
 function parametersOf(op: Operation): JsonSchema[] {

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { BATCH_STATUSES, JOB_STATUSES, PROMPT_STATUSES } from "@/lib/contract/statuses";
 import { INT4_MAX } from "@/lib/db/storable";
+import { EmbedJobStatsSchema } from "@/lib/embed-jobs/schemas";
 
 export const RESULT_FORMATS = ["jsonl", "csv", "openai"] as const;
 export const UPLOAD_FORMATS = ["csv", "jsonl", "json", "openai", "files"] as const;
@@ -75,6 +76,13 @@ export const createBatchSchema = z
     metadata: z.record(z.string(), json).nullish(),
     webhook_url: z.url({ protocol: /^https?$/ }).nullish(),
     dry_run: z.boolean().default(false).describe("run only the first 10 records"),
+    ttl_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(31_536_000)
+      .nullish()
+      .describe("delete the batch this many seconds after it finishes (default: BATCHBOARD_RETENTION_DAYS applies)"),
   })
   .refine((b) => !(b.records && b.dataset), { path: ["records"], message: "give records or dataset, not both" });
 export type CreateBatchBody = z.input<typeof createBatchSchema>;
@@ -175,6 +183,7 @@ export const BatchOptionsSchema = z.object({
     .describe("the completion webhook URL, with query values, user-info and fragment shown as *** (the full URL is kept for delivery)")
     .meta({ examples: ["https://hooks.example.com/batchboard?token=***&team=***"] }),
   dry_run: z.boolean(),
+  ttl_seconds: z.number().int().nullable().describe("deleted this many seconds after it finished; null: BATCHBOARD_RETENTION_DAYS applies"),
 });
 
 const count = z.number().int();
@@ -408,6 +417,7 @@ export const StatsSchema = z.object({
   open_prompts: z.number().int(),
   throughput: z.object({ last_1m: z.number(), last_5m: z.number(), last_60m: z.number() }),
   series: z.array(z.object({ t: iso, succeeded: z.number().int(), failed: z.number().int() })),
+  batch_jobs: EmbedJobStatsSchema.describe("the embedding jobs of /api/batch"),
 });
 export type Stats = z.infer<typeof StatsSchema>;
 

@@ -113,6 +113,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       priority: b.options.priority,
       webhook_url: b.options.webhookUrl === null ? null : maskUrlSecrets(b.options.webhookUrl),
       dry_run: b.options.dryRun,
+      ttl_seconds: b.options.ttlSeconds,
     },
     progress: {
       total: c.total,
@@ -263,7 +264,7 @@ export function toDatasetRecordJson(r: DatasetRecordItem): z.infer<typeof Datase
   return { record_id: r.recordId, position: r.position, data: r.data };
 }
 
-export function toStatsJson(s: E.Stats): Stats {
+export function toStatsJson(s: E.Stats, batchJobs: Stats["batch_jobs"]): Stats {
   return {
     jobs: s.jobs,
     batches: s.batches,
@@ -272,6 +273,7 @@ export function toStatsJson(s: E.Stats): Stats {
     open_prompts: s.openPrompts,
     throughput: { last_1m: s.throughput.last1m, last_5m: s.throughput.last5m, last_60m: s.throughput.last60m },
     series: s.series.map((p) => ({ t: p.t.toISOString(), succeeded: p.succeeded, failed: p.failed })),
+    batch_jobs: batchJobs,
   };
 }
 
@@ -325,5 +327,6 @@ export function toCreateBatchInput(b: z.output<typeof import("./schemas").create
     priority: opt(b.priority),
     webhookUrl: b.webhook_url ?? null,
     dryRun: b.dry_run,
+    ttlSeconds: b.ttl_seconds ?? null,
   };
 }

@@ -25,6 +25,8 @@ import { toBatch, type BatchRow } from "./map";
 import type { Batch, CreateBatchInput, RecordSelection } from "./types";
 
 const DRY_RUN_RECORDS = 10;
+/** a year: the longest a finished batch may be kept by its own ttl_seconds */
+export const TTL_SECONDS_MAX = 31_536_000;
 
 function validateOptions(input: CreateBatchInput): void {
   const details: ErrorDetail[] = [];
@@ -39,6 +41,7 @@ function validateOptions(input: CreateBatchInput): void {
   intIn("retry_backoff_ms", input.retryBackoffMs, 0, 86_400_000);
   intIn("timeout_ms", input.timeoutMs, 1, 86_400_000);
   intIn("priority", input.priority, -1000, 1000);
+  intIn("ttl_seconds", input.ttlSeconds, 1, TTL_SECONDS_MAX);
   if (input.maxCost !== undefined && input.maxCost !== null && !(Number.isFinite(input.maxCost) && input.maxCost >= 0)) {
     details.push({ path: "max_cost", message: "must be a number >= 0" });
   }
@@ -257,8 +260,8 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
   await client.query(
     `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
        error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
-       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
     [
       b.id,
       b.name,
@@ -284,6 +287,7 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       input.maxInterruptions ?? 3,
       input.costReservation == null ? null : input.costReservation === "mean" ? "mean" : "per_record",
       input.costReservation != null && input.costReservation !== "mean" ? input.costReservation.perRecord : null,
+      input.ttlSeconds ?? null,
     ],
   );
 }

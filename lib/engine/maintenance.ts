@@ -238,21 +238,25 @@ export async function deliverWebhooks(limit = 10): Promise<number> {
 }
 
 /**
- * Deletes finished batches older than `days` (BATCHBOARD_RETENTION_DAYS; 0 keeps everything), with
- * their jobs, prompts, metrics and inline datasets. A few batches per transaction: a million-job
- * batch must not hold one huge transaction.
+ * Deletes finished batches past their keep: their own ttl_seconds after finishing when they have one,
+ * else `days` (BATCHBOARD_RETENTION_DAYS; 0 keeps them), with their jobs, prompts, metrics and inline
+ * datasets. A few batches per transaction: a million-job batch must not hold one huge transaction.
  */
 export async function sweepRetention(days = getConfig().BATCHBOARD_RETENTION_DAYS): Promise<number> {
-  if (days <= 0) return 0;
   let deleted = 0;
   for (;;) {
     const n = await withTx(async (client) => {
+      // a batch of a compatible job API leaves its final status behind (the API's all-time counts)
       const { rows } = await client.query<{ id: string; dataset_id: string | null }>(
-        `DELETE FROM batches WHERE id IN (
-           SELECT id FROM batches WHERE status IN ('completed', 'failed', 'cancelled')
-             AND completed_at < now() - make_interval(days => $1)
-           ORDER BY completed_at LIMIT 5 FOR UPDATE SKIP LOCKED)
-         RETURNING id, dataset_id`,
+        `WITH gone AS (
+           DELETE FROM batches WHERE id IN (
+             SELECT id FROM batches WHERE status IN ('completed', 'failed', 'cancelled')
+               AND CASE WHEN ttl_seconds IS NOT NULL THEN completed_at + make_interval(secs => ttl_seconds) <= now()
+                        ELSE $1 > 0 AND completed_at < now() - make_interval(days => $1) END
+             ORDER BY completed_at LIMIT 5 FOR UPDATE SKIP LOCKED)
+           RETURNING id, dataset_id, status),
+         kept AS (UPDATE adapter_jobs a SET final_status = gone.status::text FROM gone WHERE a.batch_id = gone.id)
+         SELECT id, dataset_id FROM gone`,
         [days],
       );
       const ids = rows.map((r) => r.id);

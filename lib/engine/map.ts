@@ -31,6 +31,7 @@ export interface BatchRow {
   metadata: Record<string, unknown>;
   webhook_url: string | null;
   dry_run: boolean;
+  ttl_seconds: number | null;
   total: number;
   pending: number;
   running: number;
@@ -95,6 +96,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       priority: r.priority,
       webhookUrl: r.webhook_url,
       dryRun: r.dry_run,
+      ttlSeconds: r.ttl_seconds ?? null,
     },
     counts: {
       total: r.total,

@@ -38,6 +38,8 @@ export interface BatchOptions {
   priority: number;
   webhookUrl: string | null;
   dryRun: boolean;
+  /** deleted this many seconds after it finished (null: BATCHBOARD_RETENTION_DAYS applies) */
+  ttlSeconds: number | null;
 }
 
 export interface BatchCounts {
