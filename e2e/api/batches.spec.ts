@@ -66,6 +66,7 @@ test.describe("batches", () => {
       metadata: { team: "qa" },
       webhook_url: "http://127.0.0.1:9/hook",
       dry_run: false,
+      ttl_seconds: 7200,
     });
     expect(batch.options).toEqual({
       shuffle: false,
@@ -84,6 +85,7 @@ test.describe("batches", () => {
       priority: 3,
       webhook_url: "http://127.0.0.1:9/hook",
       dry_run: false,
+      ttl_seconds: 7200,
     });
     expect(batch.metadata).toEqual({ team: "qa" });
     expect(batch.progress.total).toBe(2);
