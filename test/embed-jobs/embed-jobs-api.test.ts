@@ -216,6 +216,8 @@ describe("failures, cancel and list", () => {
   it("lists this API's jobs newest first with ?limit= (default 100, at most 1000) and the total", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await submit({ model: "emb-small", documents: [`list ${i}`] })).job_id);
+    // finished before the next test counts completions
+    for (const id of ids) await waitStatus(id, ["completed"]);
     const all = await call<{ jobs: Job[]; total: number }>("GET", "/api/batch/jobs");
     const mine = all.body.jobs.map((j) => j.job_id).filter((id) => ids.includes(id));
     expect(mine).toEqual([...ids].reverse());
