@@ -64,6 +64,11 @@ const configSchema = z.object({
   /** allow the `command` flow, which runs shell commands as the server's user */
   BATCHBOARD_ENABLE_COMMAND_FLOW: bool(false),
   /**
+   * the directory the `/batch` job API and the `files` flow work in; paths in requests stay inside it
+   * @default unset: those endpoints answer 422
+   */
+  BATCHBOARD_WORKSPACE_DIR: z.string().min(1).optional(),
+  /**
    * hosts the `http`, `llm` and `embed` flows and webhooks may call, private or not (`host`, `host:port`,
    * `*.example.com` or an origin; comma or space separated)
    * @default unset: any public address, no private one

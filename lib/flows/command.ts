@@ -43,6 +43,63 @@ function capture(max: number) {
   };
 }
 
+export interface ShellOptions {
+  /** the directory it runs in (default: the server's) */
+  cwd?: string;
+  stdin?: string;
+  timeoutMs: number;
+  maxOutputBytes: number;
+  signal: AbortSignal;
+}
+
+/** Runs `/bin/sh -c line` in a process group of its own, so a timeout or cancel also stops whatever the shell started. */
+export function runShell(line: string, options: ShellOptions): Promise<CommandResult> {
+  const { signal } = options;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<CommandResult>((resolve, reject) => {
+    const child = spawn("/bin/sh", ["-c", line], { detached: true, stdio: ["pipe", "pipe", "pipe"], cwd: options.cwd });
+    const out = capture(options.maxOutputBytes);
+    const err = capture(options.maxOutputBytes);
+    let stopped: unknown = null;
+    const kill = (reason: unknown) => {
+      stopped ??= reason;
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
+    const timer = setTimeout(
+      () => kill(new FlowError("timeout", `command did not finish within ${options.timeoutMs} ms`, { retryable: true })),
+      options.timeoutMs,
+    );
+    const onAbort = () => kill(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.stdin.on("error", () => {}); // a command that ignores stdin closes the pipe early: not an error
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      reject(new FlowError("command_failed", `cannot start /bin/sh${options.cwd ? " in its directory" : ""}: ${e.message}`, { retryable: false }));
+    });
+    child.on("close", (code, sig) => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      if (stopped) return reject(stopped);
+      resolve({
+        exit_code: code,
+        signal: sig,
+        stdout: out.text(),
+        stderr: err.text(),
+        stdout_truncated: out.truncated(),
+        stderr_truncated: err.truncated(),
+      });
+    });
+    child.stdin.end(options.stdin);
+  });
+}
+
 export const command = defineFlow({
   name: "command",
   description:
@@ -59,6 +116,7 @@ export const command = defineFlow({
       timeout_ms: z.number().int().min(1).max(3_600_000).default(60_000),
       max_output_bytes: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024).describe("stdout and stderr are each cut at this size"),
       fail_on_nonzero: z.boolean().default(true).describe("a non-zero exit fails the record"),
+      cwd: z.string().min(1).optional().describe("the directory the command runs in (default: the server's working directory)"),
     })
     .superRefine((p, ctx) => {
       if (!commandFlowEnabled()) ctx.addIssue({ code: "custom", message: DISABLED_MESSAGE, path: [] });
@@ -72,50 +130,13 @@ export const command = defineFlow({
     const quoted = quotedPlaceholderProblem(params.command);
     if (quoted) throw new FlowError("command_invalid", quoted, { retryable: false });
     const line = renderTemplate(params.command, record, shellQuote);
-    if (ctx.signal.aborted) throw ctx.signal.reason;
 
-    const result = await new Promise<CommandResult>((resolve, reject) => {
-      // own process group, so a timeout or cancel also stops whatever the shell started
-      const child = spawn("/bin/sh", ["-c", line], { detached: true, stdio: ["pipe", "pipe", "pipe"] });
-      const out = capture(params.max_output_bytes);
-      const err = capture(params.max_output_bytes);
-      let stopped: unknown = null;
-      const kill = (reason: unknown) => {
-        stopped ??= reason;
-        try {
-          if (child.pid) process.kill(-child.pid, "SIGKILL");
-        } catch {
-          child.kill("SIGKILL");
-        }
-      };
-      const timer = setTimeout(
-        () => kill(new FlowError("timeout", `command did not finish within ${params.timeout_ms} ms`, { retryable: true })),
-        params.timeout_ms,
-      );
-      const onAbort = () => kill(ctx.signal.reason);
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      child.stdout.on("data", (c: Buffer) => out.push(c));
-      child.stderr.on("data", (c: Buffer) => err.push(c));
-      child.stdin.on("error", () => {}); // a command that ignores stdin closes the pipe early: not an error
-      child.on("error", (e) => {
-        clearTimeout(timer);
-        ctx.signal.removeEventListener("abort", onAbort);
-        reject(new FlowError("command_failed", `cannot start /bin/sh: ${e.message}`, { retryable: false }));
-      });
-      child.on("close", (code, signal) => {
-        clearTimeout(timer);
-        ctx.signal.removeEventListener("abort", onAbort);
-        if (stopped) return reject(stopped);
-        resolve({
-          exit_code: code,
-          signal,
-          stdout: out.text(),
-          stderr: err.text(),
-          stdout_truncated: out.truncated(),
-          stderr_truncated: err.truncated(),
-        });
-      });
-      child.stdin.end(params.stdin === "json" ? `${JSON.stringify(record.data ?? null)}\n` : undefined);
+    const result = await runShell(line, {
+      cwd: params.cwd,
+      stdin: params.stdin === "json" ? `${JSON.stringify(record.data ?? null)}\n` : undefined,
+      timeoutMs: params.timeout_ms,
+      maxOutputBytes: params.max_output_bytes,
+      signal: ctx.signal,
     });
 
     if (params.fail_on_nonzero && result.exit_code !== 0) {

@@ -6,6 +6,7 @@ import { classify } from "./classify";
 import { command } from "./command";
 import { echo } from "./echo";
 import { embed } from "./embed";
+import { files } from "./files";
 import { http } from "./http";
 import { llm } from "./llm";
 import { openai } from "./openai";
@@ -14,7 +15,7 @@ import { sleep } from "./sleep";
 import type { FlowDefinition } from "./types";
 import { undeclaredKeys } from "./undeclared-keys";
 
-const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, openai, classify, review, command];
+const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, openai, classify, review, command, files];
 
 const flows = new Map<string, FlowDefinition>(builtIn.map((f) => [f.name, f]));
 
