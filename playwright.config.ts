@@ -6,6 +6,8 @@ export const AUTH_PORT = PORT + 50;
 export const E2E_ADMIN_TOKEN = "e2e-admin-token-not-a-secret-0123456789";
 /** the OpenAI-compatible upstream the /v1 specs stand up on 127.0.0.1 (e2e/api/openai-batch.spec.ts) */
 export const OPENAI_MOCK_PORT = PORT + 25;
+/** the workspace of the /batch job API (e2e/api/job-queue.spec.ts lays it out) */
+export const E2E_WORKSPACE_DIR = `${process.env.E2E_DATA_DIR || ".data/e2e"}-workspace`;
 export const OPENAI_MOCK_KEYS = { default: "e2e-upstream-key-not-a-secret", embeddings: "e2e-embeddings-key-not-a-secret" };
 const executablePath = process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE || undefined;
 
@@ -67,6 +69,9 @@ export default defineConfig({
         OPENAI_API_KEY: OPENAI_MOCK_KEYS.default,
         E2E_EMBEDDINGS_KEY: OPENAI_MOCK_KEYS.embeddings,
         BATCHBOARD_MODEL_ROUTES: `e2e-emb-*=http://127.0.0.1:${OPENAI_MOCK_PORT}/emb/v1;key=E2E_EMBEDDINGS_KEY;input_per_1m=1000`,
+        // the /batch job API runs its check, test and file commands here (e2e/api/job-queue.spec.ts)
+        BATCHBOARD_WORKSPACE_DIR: E2E_WORKSPACE_DIR,
+        BATCHBOARD_ENABLE_COMMAND_FLOW: "1",
         ...(process.env.E2E_DATABASE_URL ? { DATABASE_URL: process.env.E2E_DATABASE_URL } : {}),
       },
     },
@@ -88,6 +93,8 @@ export default defineConfig({
         BATCHBOARD_ADMIN_TOKEN: E2E_ADMIN_TOKEN,
         BATCHBOARD_WORKER: "0",
         BATCHBOARD_LOAD_DEMO: "0",
+        // command execution stays off here: the /batch job API refuses with a 422
+        BATCHBOARD_WORKSPACE_DIR: E2E_WORKSPACE_DIR,
       },
     },
   ],

@@ -29,6 +29,7 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // pages only: the API (/api, and the OpenAI-compatible /v1) has a policy of its own (next.config.ts), and static assets need none
-  matcher: ["/((?!api|v1|_next|favicon.ico).*)"],
+  // pages only: the APIs (/api, the OpenAI-compatible /v1, the /batch job API: not /batches, a page) have a policy
+  // of their own (next.config.ts) and answer 401 themselves; static assets need none
+  matcher: ["/((?!api|v1|batch(?:/|$)|_next|favicon.ico).*)"],
 };

@@ -4,6 +4,7 @@ import "server-only";
 import { z } from "zod";
 import type { RouteScope } from "./auth";
 import { EMBED_JOB_OPERATIONS } from "@/lib/embed-jobs/openapi";
+import { JOB_QUEUE_OPERATIONS } from "@/lib/job-queue/openapi";
 import { v1OpenApi } from "@/lib/openai/openapi";
 import { cloneBatchSchema } from "./clone";
 import * as C from "./compare-schemas";
@@ -171,6 +172,7 @@ const OPERATIONS: Operation[] = [
   { method: "get", path: "/api/openapi.json", summary: "This document", scope: "read",
     ok: { status: 200, description: "OpenAPI 3.1", schema: { type: "object" } } },
   ...EMBED_JOB_OPERATIONS,
+  ...JOB_QUEUE_OPERATIONS,
 ];
 
 function parametersOf(op: Operation): JsonSchema[] {
