@@ -113,6 +113,26 @@ export const resultsQuery = z.object({
   status: listOf(JOB_STATUSES),
 });
 
+/** A result field as the summary takes it: `result` and dot-separated keys (`result.label`, `result.scores.0`). */
+export const RESULT_FIELD_PATTERN = /^result(\.[^.,\s[\]]{1,200}){0,16}$/;
+const resultFieldList = z.preprocess(
+  (v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(",")).map((s) => s.trim()).filter(Boolean)),
+  z
+    .array(
+      z.string().regex(RESULT_FIELD_PATTERN, {
+        error: (i) => `${JSON.stringify(i.input)} is not a result field: write result.<key>[.<key>...] (keys without dots, commas, spaces or brackets)`,
+      }),
+    )
+    .max(10)
+    .optional(),
+);
+
+export const summaryQuery = z.object({
+  group_by: resultFieldList.describe("result fields to count values of, e.g. result.label (repeat or comma-separate; up to 10)"),
+  stats: resultFieldList.describe("numeric result fields to describe, e.g. result.score (repeat or comma-separate; up to 10)"),
+  top: single(z.coerce.number().int().min(1).max(100).default(10)).describe("values listed per group_by field; the rest are counted as other"),
+});
+
 export const metricsQuery = z.object({
   bucket: single(z.coerce.number().int().min(1).max(86_400).optional()).describe("bucket width in seconds (default: automatic)"),
 });
@@ -374,6 +394,59 @@ export const MetricsSchema = z.object({
     }),
   ),
 });
+
+const nullableNumber = z.number().nullable();
+
+/** GET /api/batches/{id}/summary */
+export const BatchSummarySchema = z.object({
+  batch_id: z.string(),
+  status: z.enum(BATCH_STATUSES),
+  outcome: BatchOutcomeSchema,
+  counts: z.object({ total: count, ...Object.fromEntries(JOB_STATUSES.map((s) => [s, count])) } as Record<"total" | (typeof JOB_STATUSES)[number], typeof count>),
+  partial_success: z
+    .object({
+      succeeded: count,
+      failed: count,
+      failure_rate: z.number().describe("failed / (succeeded + failed)"),
+      threshold: nullableNumber.describe("the batch's error_threshold.rate, when it has one"),
+    })
+    .nullable()
+    .describe("set when records both succeeded and failed and the batch was not stopped for it (under its error threshold)"),
+  errors: z.array(z.object({ code: z.string(), count })).describe("failed records by error code, most frequent first (up to 10)"),
+  retries_used: count.describe("attempts beyond each record's first, summed"),
+  cost: z.object({
+    total: z.number(),
+    mean_per_record: nullableNumber.describe("total / records that ran (succeeded or failed)"),
+    max_cost: nullableNumber,
+  }),
+  duration_ms: z
+    .object({ count, mean: nullableNumber, min: nullableNumber, max: nullableNumber, p50: nullableNumber, p95: nullableNumber })
+    .describe("from each finished record's started_at to finished_at (its last attempt); p50/p95 interpolated"),
+  group_by: z.array(
+    z.object({
+      field: z.string(),
+      present: count.describe("results with a value at the field"),
+      missing: count.describe("results without one (absent or null)"),
+      distinct: count,
+      values: z.array(z.object({ value: json, count })).describe("the most frequent values, most frequent first"),
+      other: count.describe("results whose value is not listed"),
+    }),
+  ),
+  stats: z.array(
+    z.object({
+      field: z.string(),
+      count,
+      missing: count,
+      mean: nullableNumber,
+      min: nullableNumber,
+      max: nullableNumber,
+      p50: nullableNumber,
+      p95: nullableNumber,
+      histogram: z.array(z.object({ from: z.number(), to: z.number(), count })).describe("equal-width bins from min to max (one per integer when a few integers)"),
+    }),
+  ),
+});
+export type BatchSummary = z.infer<typeof BatchSummarySchema>;
 
 export const FlowSchema = z.object({
   name: z.string(),

@@ -3,10 +3,11 @@
 import "server-only";
 import type { Dataset as DatasetModel, DatasetRecordItem } from "@/lib/datasets";
 import type * as E from "@/lib/engine/types";
+import type { BatchSummary as SummaryModel } from "@/lib/engine/summary";
 import type { FlowDefinition, PromptInput } from "@/lib/flows/types";
 import { flowParametersJsonSchema, flowWarnings, getFlow } from "@/lib/flows/registry";
 import type { z } from "zod";
-import type { Batch, BatchOutcome, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
+import type { Batch, BatchOutcome, BatchSummary, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
 
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -262,6 +263,28 @@ export function toDatasetJson(d: DatasetModel): Dataset {
 
 export function toDatasetRecordJson(r: DatasetRecordItem): z.infer<typeof DatasetRecordSchema> {
   return { record_id: r.recordId, position: r.position, data: r.data };
+}
+
+export function toBatchSummaryJson(s: SummaryModel): BatchSummary {
+  const b = s.batch;
+  const { succeeded, failed } = s.counts;
+  // a partial success: some records failed, some did not, and the batch was not stopped for it
+  const partial = succeeded > 0 && failed > 0 && b.status !== "failed";
+  return {
+    batch_id: b.id,
+    status: b.status,
+    outcome: toOutcomeJson(b),
+    counts: s.counts,
+    partial_success: partial
+      ? { succeeded, failed, failure_rate: round(failed / (succeeded + failed), 4), threshold: b.options.errorThreshold?.rate ?? null }
+      : null,
+    errors: s.errors,
+    retries_used: s.retriesUsed,
+    cost: { total: s.cost.total, mean_per_record: s.cost.meanPerRecord, max_cost: b.options.maxCost },
+    duration_ms: { count: s.duration.count, mean: s.duration.meanMs, min: s.duration.minMs, max: s.duration.maxMs, p50: s.duration.p50Ms, p95: s.duration.p95Ms },
+    group_by: s.groupBy,
+    stats: s.stats,
+  };
 }
 
 export function toStatsJson(s: E.Stats, batchJobs: Stats["batch_jobs"]): Stats {

@@ -4,6 +4,7 @@ export { createBatch } from "./create-batch";
 export { getBatch, listBatches, cancelBatch, pauseBatch, resumeBatch, retryBatch } from "./batches";
 export { listJobs, getJob, retryJob, cancelJob, streamResults } from "./jobs";
 export { getBatchMetrics } from "./metrics";
+export { getBatchSummary } from "./summary";
 export { listPrompts, getPrompt, answerPrompt } from "./prompts";
 export { getFlowCounters, getStats, listWorkers } from "./stats";
 export { subscribeEvents } from "./events";

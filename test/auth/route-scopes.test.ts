@@ -35,6 +35,7 @@ const TABLE: Record<string, Access> = {
   "POST /api/batches/[id]/jobs/[recordId]/cancel": "write",
   "POST /api/batches/[id]/jobs/[recordId]/retry": "write",
   "GET /api/batches/[id]/metrics": "read",
+  "GET /api/batches/[id]/summary": "read",
   "GET /api/batches/[id]/results": "read",
   "GET /api/datasets": "read",
   "POST /api/datasets": "write",

@@ -1,0 +1,16 @@
+import { getBatchSummary } from "@/lib/engine";
+import { route } from "@/lib/api/handler";
+import { idParams, summaryQuery } from "@/lib/api/schemas";
+import { toBatchSummaryJson } from "@/lib/api/serialize";
+
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const field = (path: string) => ({ path, keys: path.split(".").slice(1) });
+
+// GET /api/batches/[id]/summary – counts, retries, cost and durations, and chosen result fields' distributions and stats
+export const GET = route({ scope: "read", params: idParams, query: summaryQuery }, async ({ params, query }) =>
+  toBatchSummaryJson(
+    await getBatchSummary(params.id, { groupBy: query.group_by?.map(field), stats: query.stats?.map(field), top: query.top }),
+  ),
+);
