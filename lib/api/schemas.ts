@@ -35,10 +35,25 @@ export const jobParams = z.object({ id: z.string().min(1).max(200), recordId: z.
 
 // ---------- requests ----------
 
-export const errorThresholdSchema = z.strictObject({
-  rate: z.number().gt(0).max(1).describe("fail the batch when failed/finished passes this rate"),
-  min_finished: z.number().int().min(1).max(INT4_MAX).describe("only after this many jobs finished"),
-});
+/** min_finished when error_threshold is given as a plain rate or without it: a first failure alone never stops a batch. */
+export const DEFAULT_ERROR_THRESHOLD_MIN_FINISHED = 10;
+
+const thresholdRate = z.number().gt(0).max(1);
+export const errorThresholdSchema = z.union([
+  z.strictObject({
+    rate: thresholdRate.describe("fail the batch when failed/finished passes this rate"),
+    min_finished: z
+      .number()
+      .int()
+      .min(1)
+      .max(INT4_MAX)
+      .default(DEFAULT_ERROR_THRESHOLD_MIN_FINISHED)
+      .describe(`only after this many jobs finished (default ${DEFAULT_ERROR_THRESHOLD_MIN_FINISHED})`),
+  }),
+  thresholdRate
+    .transform((rate) => ({ rate, min_finished: DEFAULT_ERROR_THRESHOLD_MIN_FINISHED }))
+    .describe(`a plain rate: 0.5 is {"rate": 0.5, "min_finished": ${DEFAULT_ERROR_THRESHOLD_MIN_FINISHED}}`),
+]);
 
 export const createBatchSchema = z
   .strictObject({

@@ -52,7 +52,7 @@ create options:
   --dataset <id|name>  --records-file <file.json|.jsonl|.txt>  --record-id-field <field>
   --param key=value (repeatable; value parsed as JSON when it is)  --params-json '{...}'
   --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
-  --error-threshold <rate>:<min_finished>  --interactive  --max-retries <n>  --max-interruptions <n>
+  --error-threshold <rate>[:<min_finished>]  --interactive  --max-retries <n>  --max-interruptions <n>
   --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
   --dry-run  --idempotency-key <key>
   --wait               show a live progress bar (stderr) until the batch ends; exit code by outcome, as wait
@@ -216,11 +216,12 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
     }
     parameters[p.slice(0, eq)] = value;
   }
-  let errorThreshold: { rate: number; min_finished: number } | undefined;
+  // "0.5" is the rate alone (the server's default min_finished); "0.5:20" sets both
+  let errorThreshold: number | { rate: number; min_finished: number } | undefined;
   const et = str(v, "error-threshold");
   if (et !== undefined) {
     const [rate, min] = et.split(":");
-    errorThreshold = { rate: Number(rate), min_finished: Number(min ?? 1) };
+    errorThreshold = min === undefined ? Number(rate) : { rate: Number(rate), min_finished: Number(min) };
   }
   const body: Record<string, unknown> = {
     flow,

@@ -207,7 +207,7 @@ describe("the summary of a running and of a finished batch", () => {
       { id: "c", status: "succeeded", ms: 10, result: {} },
       { id: "d", status: "failed", ms: 10, error: "boom" },
     ];
-    const id = await batchWith(rows, { error_threshold: { rate: 0.5, min_finished: 10 }, max_cost: 10 });
+    const id = await batchWith(rows, { error_threshold: 0.5, max_cost: 10 });
     await getPool().query("UPDATE batches SET status = 'completed', pending = 0, succeeded = 3, failed = 1 WHERE id = $1", [id]);
     const r = await summary(id);
     expect(r.json.outcome).toEqual({ kind: "some_failed", succeeded: 3, failed: 1 });
