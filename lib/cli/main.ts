@@ -9,7 +9,8 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ApiError, Client } from "./client";
 import { formatShare, headline, outcomeDetail, outcomeLabel } from "../client/outcome";
-import { duration, progressLine, table, type ProgressView } from "./format";
+import { duration, progressLine, summaryText, table, type ProgressView } from "./format";
+import type { BatchSummary } from "../api/schemas";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -36,6 +37,8 @@ Commands:
                              concurrency=4), --records all|failed|cancelled|<id>,<id>…, --wait
   list                       list batches (--status, --flow, --q, --parent <batch>, --limit, --cursor)
   status <batch>             one batch: progress, cost, timing
+  summary <batch>            counts, retries, cost, durations; --group-by result.<field> (a distribution),
+                             --stats result.<field> (numbers: mean, min, max, p50, p95), each repeatable; --top <n>
   cancel <batch>             cancel a batch
   pause <batch>              pause a batch
   resume <batch>             resume a paused batch
@@ -101,6 +104,7 @@ const COMMAND_OPTIONS: Record<string, Options> = {
   clone: { set: { type: "string", multiple: true }, records: { type: "string" }, wait: { type: "boolean" } },
   list: { ...PAGE, status: { type: "string" }, flow: { type: "string" }, q: { type: "string" }, parent: { type: "string" } },
   status: {},
+  summary: { "group-by": { type: "string", multiple: true }, stats: { type: "string", multiple: true }, top: { type: "string" } },
   wait: {},
   cancel: {},
   pause: {},
@@ -361,6 +365,15 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   },
   async status(ctx) {
     printBatch(ctx, await ctx.client.json<BatchJson>("GET", batchPath(arg(ctx, 0, "batch"))));
+    return 0;
+  },
+  async summary(ctx) {
+    const v = ctx.values;
+    const list = (key: string) => ((v[key] as string[] | undefined) ?? []).join(",") || undefined;
+    const s = await ctx.client.json<BatchSummary>("GET", batchPath(arg(ctx, 0, "batch"), "/summary"), {
+      query: { group_by: list("group-by"), stats: list("stats"), top: str(v, "top") },
+    });
+    ctx.out(ctx.json ? JSON.stringify(s, null, 2) : summaryText(s));
     return 0;
   },
   cancel: (ctx) => batchAction(ctx, "cancel"),
