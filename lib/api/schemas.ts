@@ -437,6 +437,9 @@ export const BatchSummarySchema = z.object({
   duration_ms: z
     .object({ count, mean: nullableNumber, min: nullableNumber, max: nullableNumber, p50: nullableNumber, p95: nullableNumber })
     .describe("from each finished record's started_at to finished_at (its last attempt); p50/p95 interpolated"),
+  fields: z
+    .array(z.object({ field: z.string(), types: z.array(z.string()).describe("JSON types seen: string, number, boolean, object, array, null"), count }))
+    .describe("top-level result fields in the first 1,000 results (source order), for choosing group_by and stats"),
   group_by: z.array(
     z.object({
       field: z.string(),

@@ -282,6 +282,7 @@ export function toBatchSummaryJson(s: SummaryModel): BatchSummary {
     retries_used: s.retriesUsed,
     cost: { total: s.cost.total, mean_per_record: s.cost.meanPerRecord, max_cost: b.options.maxCost },
     duration_ms: { count: s.duration.count, mean: s.duration.meanMs, min: s.duration.minMs, max: s.duration.maxMs, p50: s.duration.p50Ms, p95: s.duration.p95Ms },
+    fields: s.fields,
     group_by: s.groupBy,
     stats: s.stats,
   };

@@ -31,6 +31,7 @@ const summary: BatchSummary = {
   partial_success: { succeeded: 7, failed: 2, failure_rate: 0.2222, threshold: 0.5 },
   errors: [{ code: "timeout", count: 2 }],
   retries_used: 3,
+  fields: [],
   cost: { total: 4.47, mean_per_record: 0.4967, max_cost: 10 },
   duration_ms: { count: 9, mean: 500, min: 100, max: 900, p50: 500, p95: 860 },
   group_by: [

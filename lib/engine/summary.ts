@@ -12,6 +12,8 @@ export const SUMMARY_TOP_DEFAULT = 10;
 export const SUMMARY_TOP_MAX = 100;
 /** Bins of a numeric field's histogram (fewer when the values are a handful of integers). */
 export const SUMMARY_HISTOGRAM_BINS = 10;
+/** Results sampled (the first in source order) to list the fields a result has, for a picker. */
+export const SUMMARY_FIELD_SAMPLE = 1000;
 /** Failed jobs' error codes listed, most frequent first. */
 const ERROR_CODES_LISTED = 10;
 
@@ -58,6 +60,8 @@ export interface BatchSummary {
   retriesUsed: number;
   cost: { total: number; meanPerRecord: number | null };
   duration: { count: number; meanMs: number | null; minMs: number | null; maxMs: number | null; p50Ms: number | null; p95Ms: number | null };
+  /** top-level result fields seen in a sample of results, with the JSON types their values had */
+  fields: { field: string; types: string[]; count: number }[];
   groupBy: Distribution[];
   stats: NumericStats[];
 }
@@ -152,6 +156,14 @@ const HISTOGRAM_SQL = `
   SELECT LEAST(width_bucket((result #>> $2::text[])::float8, $3::float8, $4::float8, $5::int), $5::int) AS bin, count(*)::int AS count
   FROM jobs WHERE batch_id = $1 AND result IS NOT NULL AND jsonb_typeof(result #> $2::text[]) = 'number'
   GROUP BY 1 ORDER BY 1`;
+
+// keys the field syntax can name (no dots, commas, spaces or brackets)
+const FIELDS_SQL = `
+  SELECT 'result.' || e.key AS field, array_agg(DISTINCT jsonb_typeof(e.value) ORDER BY jsonb_typeof(e.value)) AS types, count(*)::int AS count
+  FROM (SELECT result FROM jobs WHERE batch_id = $1 AND result IS NOT NULL ORDER BY position LIMIT ${SUMMARY_FIELD_SAMPLE}) s
+  CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.result) = 'object' THEN s.result ELSE '{}'::jsonb END) e
+  WHERE e.key ~ '^[^.,[:space:][\\]]{1,200}$'
+  GROUP BY e.key ORDER BY e.key LIMIT 100`;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -252,6 +264,7 @@ export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}
       const batch = await getBatch(batchId);
       const { rows: t } = await client.query<TotalsRow>(TOTALS_SQL, [batchId]);
       const { rows: errors } = await client.query<{ code: string; count: number }>(ERRORS_SQL, [batchId]);
+      const { rows: fields } = await client.query<{ field: string; types: string[]; count: number }>(FIELDS_SQL, [batchId]);
       const groupBy: Distribution[] = [];
       for (const f of opts.groupBy ?? []) groupBy.push(await distribution(client, batchId, f, top));
       const stats: NumericStats[] = [];
@@ -273,6 +286,7 @@ export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}
         retriesUsed: Number(r.retries_used),
         cost: { total: r.cost_total, meanPerRecord: r.ran > 0 ? r.cost_total / r.ran : null },
         duration: { count: r.d_count, meanMs: num(r.d_mean), minMs: num(r.d_min), maxMs: num(r.d_max), p50Ms: num(r.d_p50), p95Ms: num(r.d_p95) },
+        fields,
         groupBy,
         stats,
       };

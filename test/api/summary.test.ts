@@ -79,6 +79,11 @@ describe("GET /api/batches/{id}/summary", () => {
     expect(r.json.duration_ms).toEqual({ count: 9, mean: 500, min: 100, max: 900, p50: 500, p95: 860 });
     expect(r.json.group_by).toEqual([]);
     expect(r.json.stats).toEqual([]);
+    // the fields results have, for a picker: score is missing from one result
+    expect(r.json.fields).toEqual([
+      { field: "result.label", types: ["string"], count: 7 },
+      { field: "result.score", types: ["number"], count: 6 },
+    ]);
     // still running: no outcome yet, and so no partial success
     expect(r.json.outcome).toBeNull();
   });
