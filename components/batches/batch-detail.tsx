@@ -25,6 +25,8 @@ const BatchCharts = dynamic(() => import("./batch-charts").then((m) => m.BatchCh
   loading: () => <p className="muted chart-empty">Loading charts…</p>,
 });
 
+const BatchSummaryPanel = dynamic(() => import("./batch-summary").then((m) => m.BatchSummaryPanel), { ssr: false });
+
 const LEGEND = ["succeeded", "failed", "running", "waiting_input", "pending", "cancelled", "skipped"] as const;
 
 export function BatchDetail({ id }: { id: string }) {
@@ -100,6 +102,8 @@ export function BatchDetail({ id }: { id: string }) {
       </div>
 
       <Summary batch={b} onPickStatus={setJobStatus} />
+
+      <BatchSummaryPanel batch={b} poll={fallback} />
 
       <section aria-label="Charts">
         {metrics.data ? (

@@ -13,6 +13,7 @@ import type {
   JobDetail,
   ListResponse,
   Metrics,
+  BatchSummary,
   Prompt,
   Stats,
   Worker,
@@ -90,6 +91,12 @@ export interface BatchListInput {
   limit?: number;
 }
 
+/** The result fields a summary describes: distributions (group_by) and numeric statistics (stats). */
+export interface SummaryInput {
+  group_by: string[];
+  stats: string[];
+}
+
 export interface JobListInput {
   status?: string;
   q?: string;
@@ -124,6 +131,8 @@ export const api = {
   retryBatch: (id: string, statuses: string[] = ["failed"]) =>
     post<{ batch: Batch; retried: number }>(`/api/batches/${enc(id)}/retry`, { statuses }),
   getMetrics: (id: string) => apiFetch<Metrics>(`/api/batches/${enc(id)}/metrics`),
+  getSummary: (id: string, input: SummaryInput) =>
+    apiFetch<BatchSummary>(withQuery(`/api/batches/${enc(id)}/summary`, { group_by: input.group_by.join(",") || undefined, stats: input.stats.join(",") || undefined })),
   listJobs: (id: string, input: JobListInput, cursor?: string | null) =>
     apiFetch<ListResponse<Job>>(withQuery(`/api/batches/${enc(id)}/jobs`, { ...input, cursor })),
   getJob: (id: string, recordId: string) => apiFetch<JobDetail>(`/api/batches/${enc(id)}/jobs/${enc(recordId)}`),

@@ -2,7 +2,7 @@
 // react-query hooks over the typed client. Lists page by cursor (never loading a whole batch's
 // jobs); polling is only a fallback for a failed event stream while something is active.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, type BatchListInput, type CompareFilterInput, type CompareInput, type JobListInput } from "./api";
+import { api, type BatchListInput, type CompareFilterInput, type CompareInput, type JobListInput, type SummaryInput } from "./api";
 import { batchKeys, compareKeys, datasetKeys, flowKeys, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
 import { useGlobalStreamFailed } from "./sse";
 import { isActiveBatch, type Batch, type Prompt } from "./types";
@@ -33,6 +33,15 @@ export function useMetrics(id: string, poll: boolean) {
   return useQuery({
     queryKey: batchKeys.metrics(id),
     queryFn: () => api.getMetrics(id),
+    refetchInterval: poll ? 5_000 : false,
+  });
+}
+
+export function useSummary(id: string, input: SummaryInput, poll: boolean) {
+  return useQuery({
+    queryKey: batchKeys.summary(id, input),
+    queryFn: () => api.getSummary(id, input),
+    placeholderData: (prev) => prev,
     refetchInterval: poll ? 5_000 : false,
   });
 }

@@ -1,6 +1,6 @@
 // Query-key factories: one place names every cached query so invalidation can target a prefix
 // (`batchKeys.all` drops every batch list and detail at once).
-import type { BatchListInput, CompareFilterInput, CompareInput, JobListInput } from "./api";
+import type { BatchListInput, CompareFilterInput, CompareInput, JobListInput, SummaryInput } from "./api";
 
 export const batchKeys = {
   all: ["batches"] as const,
@@ -9,6 +9,8 @@ export const batchKeys = {
   details: () => [...batchKeys.all, "detail"] as const,
   detail: (id: string) => [...batchKeys.details(), id] as const,
   metrics: (id: string) => [...batchKeys.all, "metrics", id] as const,
+  summaries: (id: string) => [...batchKeys.all, "summary", id] as const,
+  summary: (id: string, input: SummaryInput) => [...batchKeys.summaries(id), input] as const,
 };
 
 export const jobKeys = {

@@ -118,6 +118,7 @@ export function useBatchEvents(batchId: string, status: Batch["status"] | undefi
     const refreshRest = throttle(() => {
       void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId) });
       void qc.invalidateQueries({ queryKey: batchKeys.metrics(batchId) });
+      void qc.invalidateQueries({ queryKey: batchKeys.summaries(batchId) });
     }, 2_000);
     return {
       batch: (data) => {
@@ -129,6 +130,7 @@ export function useBatchEvents(batchId: string, status: Batch["status"] | undefi
         void qc.invalidateQueries({ queryKey: batchKeys.detail(batchId) });
         void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId) });
         void qc.invalidateQueries({ queryKey: batchKeys.metrics(batchId) });
+        void qc.invalidateQueries({ queryKey: batchKeys.summaries(batchId) });
       },
     };
   });

@@ -18,6 +18,7 @@ export type PromptStatus = Prompt["status"];
 export type PromptInput = Prompt["input"];
 export type Metrics = z.infer<typeof S.MetricsSchema>;
 export type MetricsPoint = Metrics["series"][number];
+export type BatchSummary = z.infer<typeof S.BatchSummarySchema>;
 export type Dataset = z.infer<typeof S.DatasetSchema>;
 export type DatasetRecord = z.infer<typeof S.DatasetRecordSchema>;
 export type Stats = z.infer<typeof S.StatsSchema>;
