@@ -1,6 +1,7 @@
 // Zips for tests: good ones through yazl, and by hand the ones no zip library would write (entries
 // named ../x or /etc/x), so the import's refusals can be tried.
 import { crc32, deflateRawSync } from "node:zlib";
+import yauzl from "yauzl";
 import yazl from "yazl";
 
 export interface ZipEntry {
@@ -63,4 +64,28 @@ export async function zipOf(entries: { name: string; data: Buffer | string }[]):
   const parts: Buffer[] = [];
   for await (const c of zip.outputStream) parts.push(c as Buffer);
   return Buffer.concat(parts);
+}
+
+/** Every entry of a zip, read back with yauzl (which checks CRCs and sizes): name -> bytes. */
+export async function unzip(buffer: Buffer): Promise<Map<string, Buffer>> {
+  const zip = await yauzl.fromBufferPromise(buffer, { lazyEntries: true, validateEntrySizes: true, strictFileNames: true });
+  const out = new Map<string, Buffer>();
+  zip.readEntry();
+  await new Promise<void>((resolve, reject) => {
+    zip.on("error", reject);
+    zip.on("end", () => resolve());
+    zip.on("entry", (entry: yauzl.Entry) => {
+      zip.openReadStream(entry, (err, stream) => {
+        if (err || !stream) return reject(err);
+        const parts: Buffer[] = [];
+        stream.on("data", (c: Buffer) => parts.push(c));
+        stream.on("error", reject);
+        stream.on("end", () => {
+          out.set(entry.fileName, Buffer.concat(parts));
+          zip.readEntry();
+        });
+      });
+    });
+  });
+  return out;
 }
