@@ -73,6 +73,9 @@ export function BatchActions({ batch }: { batch: Batch }) {
           <a role="menuitem" href={api.resultsUrl(batch.id, "openai")} download={`${batch.id}.openai.jsonl`}>
             OpenAI batch format
           </a>
+          <a role="menuitem" href={api.resultsUrl(batch.id, "zip")} download={`${batch.id}-results.zip`}>
+            Folder as zip (processed, raw, summary)
+          </a>
         </div>
       </details>
       {notice ? (

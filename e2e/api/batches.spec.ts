@@ -67,6 +67,7 @@ test.describe("batches", () => {
       webhook_url: "http://127.0.0.1:9/hook",
       dry_run: false,
       ttl_seconds: 7200,
+      save_raw: true,
     });
     expect(batch.options).toEqual({
       shuffle: false,
@@ -86,6 +87,7 @@ test.describe("batches", () => {
       webhook_url: "http://127.0.0.1:9/hook",
       dry_run: false,
       ttl_seconds: 7200,
+      save_raw: true,
     });
     expect(batch.metadata).toEqual({ team: "qa" });
     expect(batch.progress.total).toBe(2);
@@ -96,7 +98,7 @@ test.describe("batches", () => {
 
   test("defaults: shuffle true, concurrency 5, error_policy continue", async ({ request }) => {
     const batch = await createBatch(request, { flow: "echo", records: inlineRecords(2) });
-    expect(batch.options).toMatchObject({ shuffle: true, concurrency: 5, error_policy: "continue", interactive: false, dry_run: false });
+    expect(batch.options).toMatchObject({ shuffle: true, concurrency: 5, error_policy: "continue", interactive: false, dry_run: false, save_raw: false });
   });
 
   test("a finished batch reports 100%, its duration and its rate", async ({ request }) => {

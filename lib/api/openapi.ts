@@ -98,7 +98,7 @@ const OPERATIONS: Operation[] = [
     ok: { status: 200, description: "the job", schema: S.JobDetailSchema } },
   { method: "post", path: "/api/batches/{id}/jobs/{recordId}/cancel", summary: "Cancel one job", scope: "write", params: job,
     ok: { status: 200, description: "the job", schema: S.JobDetailSchema } },
-  { method: "get", path: "/api/batches/{id}/results", summary: "Results in source order, streamed (jsonl, csv or OpenAI batch output)",
+  { method: "get", path: "/api/batches/{id}/results", summary: "Results in source order, streamed (jsonl, csv, OpenAI batch output, or a zip of processed/, raw/ and summary.json)",
     scope: "read", params: idParam, query: S.resultsQuery,
     ok: { status: 200, description: "one line per record; jsonl lines are ResultLine", contentType: "application/x-ndjson", schema: S.ResultLineSchema } },
   { method: "get", path: "/api/batches/{id}/metrics", summary: "Throughput, p50/p95 duration and cost per bucket", scope: "read",

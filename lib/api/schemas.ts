@@ -98,6 +98,10 @@ export const createBatchSchema = z
       .max(31_536_000)
       .nullish()
       .describe("delete the batch this many seconds after it finishes (default: BATCHBOARD_RETENTION_DAYS applies)"),
+    save_raw: z
+      .boolean()
+      .default(false)
+      .describe("the zip export (results?format=zip) writes each record's raw provider response to raw/ (flows llm and openai)"),
   })
   .refine((b) => !(b.records && b.dataset), { path: ["records"], message: "give records or dataset, not both" });
 export type CreateBatchBody = z.input<typeof createBatchSchema>;
@@ -124,7 +128,9 @@ export const listJobsQuery = z.object({
 });
 
 export const resultsQuery = z.object({
-  format: single(z.enum(RESULT_FORMATS).default("jsonl")),
+  format: single(z.enum([...RESULT_FORMATS, "zip"]).default("jsonl")).describe(
+    "zip: a folder of processed/<record>.json, raw/<record>.json (with save_raw) and summary.json",
+  ),
   status: listOf(JOB_STATUSES),
 });
 
@@ -219,6 +225,7 @@ export const BatchOptionsSchema = z.object({
     .meta({ examples: ["https://hooks.example.com/batchboard?token=***&team=***"] }),
   dry_run: z.boolean(),
   ttl_seconds: z.number().int().nullable().describe("deleted this many seconds after it finished; null: BATCHBOARD_RETENTION_DAYS applies"),
+  save_raw: z.boolean(),
 });
 
 const count = z.number().int();

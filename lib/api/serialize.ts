@@ -115,6 +115,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       webhook_url: b.options.webhookUrl === null ? null : maskUrlSecrets(b.options.webhookUrl),
       dry_run: b.options.dryRun,
       ttl_seconds: b.options.ttlSeconds,
+      save_raw: b.options.saveRaw,
     },
     progress: {
       total: c.total,
@@ -352,5 +353,6 @@ export function toCreateBatchInput(b: z.output<typeof import("./schemas").create
     webhookUrl: b.webhook_url ?? null,
     dryRun: b.dry_run,
     ttlSeconds: b.ttl_seconds ?? null,
+    saveRaw: b.save_raw,
   };
 }

@@ -44,7 +44,7 @@ Commands:
   resume <batch>             resume a paused batch
   retry <batch>              re-run failed jobs (--statuses failed,cancelled,skipped)
   jobs <batch>               list a batch's jobs (--status, --q, --sort ordinal|finished, --limit, --cursor)
-  results <batch>            stream results (--format jsonl|csv|openai, --status, --output <file>; default stdout)
+  results <batch>            stream results (--format jsonl|csv|openai|zip, --status, --output <file>; default stdout)
   datasets upload <file>     upload a CSV / JSONL / JSON file (--name, --format, --id-field, --description)
   datasets list              list datasets
   prompts list               list prompts (--status open, --batch <id>)
@@ -57,7 +57,7 @@ create options:
   --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
   --error-threshold <rate>[:<min_finished>]  --interactive  --max-retries <n>  --max-interruptions <n>
   --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
-  --dry-run  --idempotency-key <key>
+  --dry-run  --save-raw (the zip export keeps raw provider responses)  --idempotency-key <key>
   --wait               show a live progress bar (stderr) until the batch ends; exit code by outcome, as wait
 
 Exit codes: 0 done (a waited-for batch completed with no failed record), 1 API error or a waited-for batch
@@ -95,6 +95,7 @@ const CREATE: Options = {
   "metadata-json": { type: "string" },
   "webhook-url": { type: "string" },
   "dry-run": { type: "boolean" },
+  "save-raw": { type: "boolean" },
   "idempotency-key": { type: "string" },
   wait: { type: "boolean" },
 };
@@ -250,6 +251,7 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
     metadata: parseJsonFlag(str(v, "metadata-json"), "metadata-json"),
     webhook_url: str(v, "webhook-url"),
     dry_run: v["dry-run"] === true ? true : undefined,
+    save_raw: v["save-raw"] === true ? true : undefined,
   };
   for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
   return body;

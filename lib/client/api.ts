@@ -138,7 +138,7 @@ export const api = {
   getJob: (id: string, recordId: string) => apiFetch<JobDetail>(`/api/batches/${enc(id)}/jobs/${enc(recordId)}`),
   retryJob: (id: string, recordId: string) => post<JobDetail>(`/api/batches/${enc(id)}/jobs/${enc(recordId)}/retry`),
   cancelJob: (id: string, recordId: string) => post<JobDetail>(`/api/batches/${enc(id)}/jobs/${enc(recordId)}/cancel`),
-  resultsUrl: (id: string, format: "jsonl" | "csv" | "openai") => `/api/batches/${enc(id)}/results?format=${format}`,
+  resultsUrl: (id: string, format: "jsonl" | "csv" | "openai" | "zip") => `/api/batches/${enc(id)}/results?format=${format}`,
 
   listPrompts: (input: { status?: string; batch_id?: string; limit?: number }, cursor?: string | null) =>
     apiFetch<ListResponse<Prompt>>(withQuery("/api/prompts", { ...input, cursor })),

@@ -260,8 +260,8 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
   await client.query(
     `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
        error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
-       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds, save_raw)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
     [
       b.id,
       b.name,
@@ -288,6 +288,7 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       input.costReservation == null ? null : input.costReservation === "mean" ? "mean" : "per_record",
       input.costReservation != null && input.costReservation !== "mean" ? input.costReservation.perRecord : null,
       input.ttlSeconds ?? null,
+      input.saveRaw ?? false,
     ],
   );
 }

@@ -32,6 +32,7 @@ export interface BatchRow {
   webhook_url: string | null;
   dry_run: boolean;
   ttl_seconds: number | null;
+  save_raw: boolean;
   total: number;
   pending: number;
   running: number;
@@ -97,6 +98,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       webhookUrl: r.webhook_url,
       dryRun: r.dry_run,
       ttlSeconds: r.ttl_seconds ?? null,
+      saveRaw: r.save_raw,
     },
     counts: {
       total: r.total,

@@ -40,6 +40,8 @@ export interface BatchOptions {
   dryRun: boolean;
   /** deleted this many seconds after it finished (null: BATCHBOARD_RETENTION_DAYS applies) */
   ttlSeconds: number | null;
+  /** the zip export writes each record's raw provider response (kept by llm and openai) to raw/ */
+  saveRaw: boolean;
 }
 
 export interface BatchCounts {
