@@ -3,7 +3,7 @@
 // link keep them.
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { BatchStatusBadge } from "@/components/ui/status-badge";
@@ -27,14 +27,19 @@ export function BatchesTable() {
   const total = list.data?.pages[0]?.total;
   const filtered = !!(status || flow || search || parent);
 
+  // a replace not yet committed: two changes in a row must build on each other, not on the same old address
+  const pending = useRef<string | null>(null);
+  useEffect(() => {
+    if (params.toString() === pending.current) pending.current = null;
+  }, [params]);
   const setFilter = (change: Record<string, string>) => {
-    // the address as it is now: two changes in a row must not start from the same stale copy
-    const next = new URLSearchParams(window.location.search);
+    const next = new URLSearchParams(pending.current ?? window.location.search);
     for (const [k, v] of Object.entries(change)) {
       if (v) next.set(k, v);
       else next.delete(k);
     }
     const qs = next.toString();
+    pending.current = qs;
     router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
   };
   // the search box writes the URL once typing pauses

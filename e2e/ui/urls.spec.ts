@@ -40,7 +40,7 @@ test("a link to one job opens the batch page with that job's panel", async ({ pa
   await expect(panel).toBeVisible();
   await panel.getByRole("button", { name: "Close job panel" }).click();
   await expect(page).toHaveURL(new RegExp(`/batches/${batch.id}$`));
-  await page.getByRole("row").filter({ hasText: "r1" }).first().click();
+  await page.getByRole("table", { name: "Jobs" }).getByRole("row").filter({ hasText: "r1" }).click();
   await expect(page).toHaveURL(/job=r1/);
   await expect(page.getByRole("dialog", { name: "Job r1" })).toBeVisible();
 });
