@@ -80,6 +80,9 @@ function createPool(role: PoolRole): pg.Pool {
   });
   // a dropped idle connection (database restart) must not crash the process; queries report their own errors
   pool.on("error", (err) => console.error(`[db] idle connection error (${role} pool): ${err.message}`));
+  // nor one dropped while checked out between two queries (pg emits 'error' on the client then, and an
+  // unlistened 'error' event ends the process); the holder's next query fails and reports it
+  pool.on("connect", (client) => client.on("error", (err) => console.error(`[db] connection error (${role} pool): ${err.message}`)));
   return pool;
 }
 
