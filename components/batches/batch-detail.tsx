@@ -3,7 +3,6 @@
 // stream is down and the batch is still active.
 import dynamic from "next/dynamic";
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { Loading, QueryError } from "@/components/ui/query-state";
@@ -13,6 +12,7 @@ import { formatCost, formatCount, formatDuration, formatRate, formatStatus, form
 import { formatShare, headline, outcomeDetail } from "@/lib/client/outcome";
 import { useBatch, useMetrics } from "@/lib/client/hooks";
 import { useBatchEvents } from "@/lib/client/sse";
+import { useUrlParams } from "@/lib/client/use-url-params";
 import { isActiveBatch, type Batch } from "@/lib/client/types";
 import { BatchActions } from "./batch-actions";
 import { JobPanel } from "./job-panel";
@@ -39,20 +39,9 @@ export function BatchDetail({ id }: { id: string }) {
   const metrics = useMetrics(id, fallback);
   const [jobStatus, setJobStatus] = useState("");
   // the open job is in the URL (?job=<record id>): a link can point at one job's panel
-  const router = useRouter();
-  const pathname = usePathname();
-  const searchParams = useSearchParams();
-  const selected = searchParams.get("job");
-  const setSelected = useCallback(
-    (recordId: string | null) => {
-      const next = new URLSearchParams(window.location.search);
-      if (recordId) next.set("job", recordId);
-      else next.delete("job");
-      const qs = next.toString();
-      router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
-    },
-    [pathname, router],
-  );
+  const [urlParams, setUrlParams] = useUrlParams();
+  const selected = urlParams.get("job");
+  const setSelected = useCallback((recordId: string | null) => setUrlParams({ job: recordId }), [setUrlParams]);
   const closePanel = useCallback(() => setSelected(null), [setSelected]);
 
   if (batch.isLoading) return <Loading label="Loading batch…" />;

@@ -2,8 +2,8 @@
 // The batches list. Its filters live in the URL (?status=&flow=&q=&parent=), so Back and a shared
 // link keep them.
 import Link from "next/link";
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useEffect, useRef, useState } from "react";
+import { useRouter } from "next/navigation";
+import { useEffect, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { BatchStatusBadge } from "@/components/ui/status-badge";
@@ -11,11 +11,11 @@ import { formatAgo, formatCost, formatDuration, formatRate, formatTime } from "@
 import { useBatchList, useFlows } from "@/lib/client/hooks";
 import { BATCH_STATUSES, isActiveBatch } from "@/lib/client/types";
 import { useDebounced } from "@/lib/client/use-debounced";
+import { useUrlParams } from "@/lib/client/use-url-params";
 
 export function BatchesTable() {
   const router = useRouter();
-  const pathname = usePathname();
-  const params = useSearchParams();
+  const [params, setFilter] = useUrlParams();
   const status = params.get("status") ?? "";
   const flow = params.get("flow") ?? "";
   const parent = params.get("parent") ?? "";
@@ -27,21 +27,6 @@ export function BatchesTable() {
   const total = list.data?.pages[0]?.total;
   const filtered = !!(status || flow || search || parent);
 
-  // a replace not yet committed: two changes in a row must build on each other, not on the same old address
-  const pending = useRef<string | null>(null);
-  useEffect(() => {
-    if (params.toString() === pending.current) pending.current = null;
-  }, [params]);
-  const setFilter = (change: Record<string, string>) => {
-    const next = new URLSearchParams(pending.current ?? window.location.search);
-    for (const [k, v] of Object.entries(change)) {
-      if (v) next.set(k, v);
-      else next.delete(k);
-    }
-    const qs = next.toString();
-    pending.current = qs;
-    router.replace(qs ? `${pathname}?${qs}` : pathname, { scroll: false });
-  };
   // the search box writes the URL once typing pauses
   useEffect(() => {
     if (search !== (params.get("q") ?? "")) setFilter({ q: search });

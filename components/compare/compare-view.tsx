@@ -1,10 +1,9 @@
 "use client";
 // The /compare page: which two batches and which field (kept in the URL, so Back and a shared link
 // keep them), the summary on top, then the records, filtered by verdict or by a cell of the matrix.
-import { usePathname, useRouter, useSearchParams } from "next/navigation";
-import { useCallback } from "react";
 import { Loading, QueryError } from "@/components/ui/query-state";
 import { useCompare } from "@/lib/client/hooks";
+import { useUrlParams } from "@/lib/client/use-url-params";
 import { ComparePicker } from "./compare-picker";
 import { CompareSummaryView } from "./compare-summary";
 import { ComparedRecords } from "./compared-records";
@@ -16,27 +15,13 @@ export interface CompareFilter {
 }
 
 export function CompareView() {
-  const params = useSearchParams();
-  const router = useRouter();
-  const pathname = usePathname();
+  const [params, setParams] = useUrlParams();
   const a = params.get("a") ?? "";
   const b = params.get("b") ?? "";
   const field = params.get("field") || "result";
   const filter: CompareFilter = { verdict: params.get("verdict") ?? "", aValue: params.get("a_value") ?? "", bValue: params.get("b_value") ?? "" };
   const input = a && b ? { a, b, field } : null;
   const summary = useCompare(input);
-
-  const setParams = useCallback(
-    (change: Record<string, string>) => {
-      const next = new URLSearchParams(window.location.search);
-      for (const [k, v] of Object.entries(change)) {
-        if (v) next.set(k, v);
-        else next.delete(k);
-      }
-      router.replace(`${pathname}?${next.toString()}`, { scroll: false });
-    },
-    [pathname, router],
-  );
 
   return (
     <div className="compare">
