@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "@/lib/auth/keys";
 import { useTestDatabase } from "../helpers/db";
-import { HTTP_METHODS, callRoute, loadApiRoutes, type ApiRoute, type Method } from "../helpers/routes";
+import { callRoute, loadApiRoutes, routeHandlers, type ApiRoute } from "../helpers/routes";
 
 useTestDatabase();
 
@@ -62,12 +62,6 @@ const TABLE: Record<string, Access> = {
 
 const RANK = { read: 1, write: 2, admin: 3 } as const;
 
-function handlers(routes: ApiRoute[]): { route: ApiRoute; method: Method; name: string }[] {
-  return routes.flatMap((route) =>
-    HTTP_METHODS.filter((m) => route.handlers[m]).map((method) => ({ route, method, name: `${method} ${route.pattern}` })),
-  );
-}
-
 describe("every route enforces its scope", () => {
   let routes: ApiRoute[];
   const keys: Record<"read" | "write" | "admin", string> = { read: "", write: "", admin: "" };
@@ -79,7 +73,7 @@ describe("every route enforces its scope", () => {
   });
 
   it("the table names exactly the routes that exist", () => {
-    const found = handlers(routes)
+    const found = routeHandlers(routes)
       .map((h) => h.name)
       .filter((n) => !n.includes("[...slug]"));
     expect(found.sort()).toEqual(Object.keys(TABLE).sort());
@@ -87,7 +81,7 @@ describe("every route enforces its scope", () => {
 
   it("answers 401 without credentials and 403 to a key of a lower scope; lets the right scope through", async () => {
     let checked = 0;
-    for (const { route, method, name } of handlers(routes)) {
+    for (const { route, method, name } of routeHandlers(routes)) {
       const access: Access = name.includes("[...slug]") ? "not-found" : TABLE[name]!;
       const call = (authorization?: string) =>
         callRoute(route, method, {

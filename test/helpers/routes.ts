@@ -47,6 +47,13 @@ export async function loadApiRoutes(root?: string): Promise<ApiRoute[]> {
   return routes;
 }
 
+/** Every handler the routes export, one per method, named "METHOD /pattern". */
+export function routeHandlers(routes: ApiRoute[]): { route: ApiRoute; method: Method; name: string }[] {
+  return routes.flatMap((route) =>
+    HTTP_METHODS.filter((m) => route.handlers[m]).map((method) => ({ route, method, name: `${method} ${route.pattern}` })),
+  );
+}
+
 export interface CallOptions {
   params?: Record<string, string>;
   query?: string;

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "@/lib/api/openapi";
 import { createApiKey } from "@/lib/auth/keys";
 import { useTestDatabase } from "../helpers/db";
-import { HTTP_METHODS, callRoute, loadApiRoutes, type ApiRoute } from "../helpers/routes";
+import { callRoute, loadApiRoutes, routeHandlers, type ApiRoute } from "../helpers/routes";
 
 useTestDatabase();
 
@@ -25,8 +25,7 @@ beforeAll(async () => {
   routes = await loadApiRoutes(path.resolve("app/batch"));
 });
 
-const handlers = () =>
-  routes.flatMap((route) => HTTP_METHODS.filter((m) => route.handlers[m]).map((method) => ({ route, method, name: `${method} ${route.pattern}` })));
+const handlers = () => routeHandlers(routes);
 
 describe("/batch routes", () => {
   it("are all in the OpenAPI document", () => {
