@@ -14,9 +14,6 @@ export const resultFieldParam = z
   .regex(/^result(\.[^.\u0000]{1,200}){0,16}$/, "a result path: result, or result.<field> with fields separated by dots")
   .refine((s) => findUnstorable(s) === null, "not storable text");
 
-/** "result.a.b" -> ["a", "b"]; "result" -> [] */
-export const resultPath = (field: string): string[] => field.split(".").slice(1);
-
 /** a JSON value as text (a cell of the matrix), kept as normalized JSON text */
 const jsonValueParam = z.string().max(10_000).transform((s, ctx) => {
   try {

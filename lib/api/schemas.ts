@@ -136,6 +136,8 @@ export const resultsQuery = z.object({
 
 /** A result field as the summary takes it: `result` and dot-separated keys (`result.label`, `result.scores.0`). */
 export const RESULT_FIELD_PATTERN = /^result(\.[^.,\s[\]]{1,200}){0,16}$/;
+/** A result field's keys below `result`: "result.a.b" -> ["a", "b"]; "result" -> []. */
+export const resultPath = (field: string): string[] => field.split(".").slice(1);
 const resultFieldList = z.preprocess(
   (v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(",")).map((s) => s.trim()).filter(Boolean)),
   z

@@ -1,6 +1,7 @@
 import { route } from "@/lib/api/handler";
 import { toCompareSummaryJson } from "@/lib/api/compare";
-import { compareQuery, resultPath } from "@/lib/api/compare-schemas";
+import { compareQuery } from "@/lib/api/compare-schemas";
+import { resultPath } from "@/lib/api/schemas";
 import { compareSummary } from "@/lib/engine/compare";
 
 export const dynamic = "force-dynamic";

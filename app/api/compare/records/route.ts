@@ -1,8 +1,9 @@
 import { route } from "@/lib/api/handler";
 import { comparisonStream, toComparedRecordJson } from "@/lib/api/compare";
-import { compareRecordsQuery, resultPath } from "@/lib/api/compare-schemas";
+import { compareRecordsQuery } from "@/lib/api/compare-schemas";
+import { resultPath } from "@/lib/api/schemas";
 import { toPage } from "@/lib/api/serialize";
-import { allComparedRecords, compareRecords } from "@/lib/engine/compare";
+import { allComparedRecords, assertComparable, compareRecords } from "@/lib/engine/compare";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -12,7 +13,7 @@ export const GET = route({ scope: "read", query: compareRecordsQuery }, async ({
   const target = { a: query.a, b: query.b, path: resultPath(query.field) };
   const filter = { verdict: query.verdict, aValue: query.a_value, bValue: query.b_value };
   if (query.format === "json") return toPage(await compareRecords(target, filter, query), toComparedRecordJson);
-  await compareRecords(target, filter, { limit: 1 }); // a missing batch is a 404 before the stream starts
+  await assertComparable(target); // a missing batch is a 404 before the stream starts
   return new Response(comparisonStream(allComparedRecords(target, filter), query.format), {
     headers: {
       "Content-Type": query.format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",

@@ -1,12 +1,12 @@
 import { getBatchSummary } from "@/lib/engine";
 import { route } from "@/lib/api/handler";
-import { idParams, summaryQuery } from "@/lib/api/schemas";
+import { idParams, resultPath, summaryQuery } from "@/lib/api/schemas";
 import { toBatchSummaryJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const field = (path: string) => ({ path, keys: path.split(".").slice(1) });
+const field = (path: string) => ({ path, keys: resultPath(path) });
 
 // GET /api/batches/[id]/summary – counts, retries, cost and durations, and chosen result fields' distributions and stats
 export const GET = route({ scope: "read", params: idParams, query: summaryQuery }, async ({ params, query }) =>
