@@ -106,6 +106,17 @@ interface SideRow {
   p95_ms: number | null;
 }
 
+const missingBatch = (id: string, which: "a" | "b") =>
+  new AppError("not_found", `batch ${JSON.stringify(id)} not found`, [{ path: which, message: "no such batch" }]);
+
+/** 404 unless both batches exist (a cheap check, before a page or an export starts). */
+export async function assertComparable(target: CompareTarget): Promise<void> {
+  const { rows } = await query<{ id: string }>(`SELECT id FROM batches WHERE id = ANY($1::text[])`, [[target.a, target.b]]);
+  for (const [id, which] of [[target.a, "a"], [target.b, "b"]] as const) {
+    if (!rows.some((r) => r.id === id)) throw missingBatch(id, which);
+  }
+}
+
 async function sides(target: CompareTarget): Promise<[CompareSide, CompareSide]> {
   const { rows } = await query<SideRow>(
     `SELECT b.id, b.name, b.flow, b.status, b.total, b.succeeded, b.failed, b.cancelled, b.skipped, b.cost_spent,
@@ -122,7 +133,7 @@ async function sides(target: CompareTarget): Promise<[CompareSide, CompareSide]>
   );
   const side = (id: string, which: "a" | "b"): CompareSide => {
     const r = rows.find((x) => x.id === id);
-    if (!r) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`, [{ path: which, message: "no such batch" }]);
+    if (!r) throw missingBatch(id, which);
     return {
       id: r.id,
       name: r.name,
@@ -254,7 +265,7 @@ export async function compareRecords(
   filter: CompareFilter,
   page: { cursor?: string | null; limit: number },
 ): Promise<Page<ComparedRecord>> {
-  await sides(target);
+  await assertComparable(target);
   const after = decodeCursor(page.cursor, CURSORS.recordId);
   const { rows } = await query<RecordRow>(
     `WITH ${PAIRS}
