@@ -286,6 +286,7 @@ export async function runApiSection(pgs: BenchServer, opts: BenchOptions, report
       ["GET /api/batches/{id}/jobs (first page)", `/api/batches/${bigId}/jobs`],
       [`GET /api/batches/{id}/jobs (page ${deepCursor.pages + 1}, cursor)`, `/api/batches/${bigId}/jobs?cursor=${encodeURIComponent(deepCursor.cursor ?? "")}`],
       ["GET /api/stats", "/api/stats"],
+      ["GET /api/batches/{id}/metrics (the batch page's chart)", `/api/batches/${bigId}/metrics`],
     ];
     const times = endpoints.map(() => [] as number[]);
     const errors = endpoints.map(() => 0);

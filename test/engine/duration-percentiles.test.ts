@@ -67,3 +67,46 @@ describe("duration percentiles", () => {
     expect(series[0]!.succeeded).toBe(200);
   });
 });
+
+describe("duration percentiles of a running batch's chart", () => {
+  const attemptsAt = async (batchId: string, at: string, durations: number[]) => {
+    const pool = getPool();
+    const { rows } = await pool.query<{ n: string }>(`SELECT coalesce(max(job_id), 0) AS n FROM job_attempts WHERE batch_id = $1`, [batchId]);
+    const base = Number(rows[0]!.n);
+    await pool.query(
+      `INSERT INTO job_attempts (batch_id, job_id, attempt, outcome, finished_at, duration_ms)
+       SELECT $1, $2::bigint + i, 1, 'succeeded', $3::timestamptz, d FROM unnest($4::int[]) WITH ORDINALITY AS t(d, i)`,
+      [batchId, base + 1_000_000, at, durations],
+    );
+    await pool.query(
+      `INSERT INTO batch_metrics (batch_id, bucket, succeeded) VALUES ($1, date_trunc('second', $2::timestamptz), $3)
+       ON CONFLICT (batch_id, bucket) DO UPDATE SET succeeded = batch_metrics.succeeded + excluded.succeeded`,
+      [batchId, at, durations.length],
+    );
+  };
+
+  it("a bucket still open is computed again on every read: new attempts move its percentiles", async () => {
+    const id = await finishWith([100, 100, 100, 100]);
+    const before = await getBatchMetrics(id, 3600);
+    within5(before.series.at(-1)!.p50Ms, 100);
+    await attemptsAt(id, new Date().toISOString(), Array.from({ length: 20 }, () => 900));
+    const after = await getBatchMetrics(id, 3600);
+    within5(after.series.at(-1)!.p50Ms, 900);
+  });
+
+  it("a bucket that closed keeps the percentiles its attempts gave, without reading them again", async () => {
+    const id = await finishWith([50]);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    hourAgo.setUTCSeconds(0, 0);
+    await attemptsAt(id, hourAgo.toISOString(), Array.from({ length: 9 }, (_, i) => 10 * (i + 1)));
+    const first = await getBatchMetrics(id, 60);
+    const closed = first.series.find((p) => p.t.getTime() === hourAgo.getTime())!;
+    within5(closed.p50Ms, 50);
+    within5(closed.p95Ms, quantile(Array.from({ length: 9 }, (_, i) => 10 * (i + 1)), 0.95));
+    // its attempts are gone from the table: a read that computed them again would fall back to the
+    // coarse histogram (null here: these metrics rows carry none)
+    await getPool().query(`DELETE FROM job_attempts WHERE batch_id = $1 AND finished_at = $2`, [id, hourAgo]);
+    const again = await getBatchMetrics(id, 60);
+    expect(again.series.find((p) => p.t.getTime() === hourAgo.getTime())).toEqual(closed);
+  });
+});
