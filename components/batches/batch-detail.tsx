@@ -167,6 +167,11 @@ function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: s
           <div className="muted small">no budget</div>
         )}
         {b.cost.projected_total !== null ? <div className="muted small">projected {formatCost(b.cost.projected_total)}</div> : null}
+        {budget !== null && b.options.cost_reservation != null ? (
+          <div className="muted small" title="each job's cost is counted against the budget before it starts">
+            reserves {b.options.cost_reservation === "mean" ? "the mean cost" : formatCost(b.options.cost_reservation.per_record)} per job
+          </div>
+        ) : null}
       </section>
       <section className="card stat" aria-label="Rate">
         <div className="stat-label">Rate</div>

@@ -57,6 +57,8 @@ create options:
   --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
   --error-threshold <rate>[:<min_finished>]  --interactive  --max-retries <n>  --max-interruptions <n>
   --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
+  --cost-reservation mean|<cost per record>  (with --max-cost: count each job's cost before it starts, so the
+                       budget ends within one job's cost of max_cost)
   --dry-run  --save-raw (the zip export keeps raw provider responses)  --idempotency-key <key>
   --wait               show a live progress bar (stderr) until the batch ends; exit code by outcome, as wait
 
@@ -91,6 +93,7 @@ const CREATE: Options = {
   "retry-backoff-ms": { type: "string" },
   "timeout-ms": { type: "string" },
   "max-cost": { type: "string" },
+  "cost-reservation": { type: "string" },
   priority: { type: "string" },
   "metadata-json": { type: "string" },
   "webhook-url": { type: "string" },
@@ -207,6 +210,14 @@ export function cloneBody(v: Values): Record<string, unknown> {
   return body;
 }
 
+/** --cost-reservation: `mean` (the batch's running mean per record) or a fixed estimate per record. */
+function costReservation(value: string | undefined): "mean" | { per_record: number } | undefined {
+  if (value === undefined || value === "mean") return value;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--cost-reservation must be mean or a cost per record (got ${value})`);
+  return { per_record: n };
+}
+
 export function createBody(flow: string, v: Values): Record<string, unknown> {
   const parameters: Record<string, unknown> = { ...((parseJsonFlag(str(v, "params-json"), "params-json") as object) ?? {}) };
   for (const p of (v.param as string[] | undefined) ?? []) {
@@ -247,6 +258,7 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
     retry_backoff_ms: num(v, "retry-backoff-ms"),
     timeout_ms: num(v, "timeout-ms"),
     max_cost: num(v, "max-cost"),
+    cost_reservation: costReservation(str(v, "cost-reservation")),
     priority: num(v, "priority"),
     metadata: parseJsonFlag(str(v, "metadata-json"), "metadata-json"),
     webhook_url: str(v, "webhook-url"),

@@ -112,3 +112,28 @@ describe("running a batch again", () => {
     expect(clone.records).toBe("failed");
   });
 });
+
+describe("the New batch form's budget reservation", () => {
+  it("sends mean or a fixed estimate per record with the max cost", () => {
+    expect(buildBody(input({ opts: { ...DEFAULT_OPTS, max_cost: "3", cost_reservation: "mean" } })).body).toMatchObject({ max_cost: 3, cost_reservation: "mean" });
+    const fixed = buildBody(input({ opts: { ...DEFAULT_OPTS, max_cost: "3", cost_reservation: "per_record", cost_reservation_per_record: "0.05" } }));
+    expect(fixed.errors).toEqual({});
+    expect(fixed.body.cost_reservation).toEqual({ per_record: 0.05 });
+    expect(buildBody(input({ opts: { ...DEFAULT_OPTS, max_cost: "3" } })).body).not.toHaveProperty("cost_reservation");
+  });
+
+  it("needs the max cost it reserves against, and a number for the estimate", () => {
+    expect(buildBody(input({ opts: { ...DEFAULT_OPTS, cost_reservation: "mean" } })).errors.cost_reservation).toEqual(["Needs a max cost: it reserves against the budget"]);
+    const blank = buildBody(input({ opts: { ...DEFAULT_OPTS, max_cost: "3", cost_reservation: "per_record" } }));
+    expect(blank.errors["cost_reservation.per_record"]).toEqual(["Give the expected cost of one record"]);
+    const nan = buildBody(input({ opts: { ...DEFAULT_OPTS, max_cost: "3", cost_reservation: "per_record", cost_reservation_per_record: "x" } }));
+    expect(nan.errors["cost_reservation.per_record"]).toEqual(["Must be a number"]);
+  });
+
+  it("a run again starts from the batch's reservation", () => {
+    const withReservation = (r: Batch["options"]["cost_reservation"]) => optsFromBatch({ name: null, options: { concurrency: 1, max_cost: 2, cost_reservation: r } } as unknown as Batch);
+    expect(withReservation({ per_record: 0.2 })).toMatchObject({ cost_reservation: "per_record", cost_reservation_per_record: "0.2" });
+    expect(withReservation("mean")).toMatchObject({ cost_reservation: "mean", cost_reservation_per_record: "" });
+    expect(withReservation(null)).toMatchObject({ cost_reservation: "", cost_reservation_per_record: "" });
+  });
+});

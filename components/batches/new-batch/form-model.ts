@@ -29,6 +29,8 @@ export const OPTION_PATHS = [
   "retry_backoff_ms",
   "timeout_ms",
   "max_cost",
+  "cost_reservation.per_record",
+  "cost_reservation",
   "priority",
   "interactive",
 ];
@@ -48,6 +50,9 @@ export interface Opts {
   retry_backoff_ms: string;
   timeout_ms: string;
   max_cost: string;
+  /** "": jobs in flight may overshoot the budget; "mean" or "per_record": their cost is counted before they start */
+  cost_reservation: "" | "mean" | "per_record";
+  cost_reservation_per_record: string;
   priority: string;
   /** null: as the flow wants (on for a flow that asks a human) */
   interactive: boolean | null;
@@ -67,6 +72,8 @@ export const DEFAULT_OPTS: Opts = {
   retry_backoff_ms: "",
   timeout_ms: "",
   max_cost: "",
+  cost_reservation: "",
+  cost_reservation_per_record: "",
   priority: "",
   interactive: null,
 };
@@ -89,6 +96,8 @@ export function optsFromBatch(b: Batch): Opts {
     retry_backoff_ms: String(o.retry_backoff_ms),
     timeout_ms: text(o.timeout_ms),
     max_cost: text(o.max_cost),
+    cost_reservation: o.cost_reservation == null ? "" : o.cost_reservation === "mean" ? "mean" : "per_record",
+    cost_reservation_per_record: o.cost_reservation != null && o.cost_reservation !== "mean" ? String(o.cost_reservation.per_record) : "",
     priority: String(o.priority),
     interactive: o.interactive,
   };
@@ -178,6 +187,13 @@ export function buildBody(input: FormInput): { body: CreateBatchBody; errors: Er
     if (rate == null) errors["error_threshold.rate"] = ["Must be a number"];
     if (min === null) errors["error_threshold.min_finished"] = ["Must be a number"];
     body.error_threshold = { rate: rate ?? 0, min_finished: min ?? 1 };
+  }
+  if (opts.cost_reservation && !opts.max_cost.trim()) errors.cost_reservation = ["Needs a max cost: it reserves against the budget"];
+  if (opts.cost_reservation === "mean") body.cost_reservation = "mean";
+  else if (opts.cost_reservation === "per_record") {
+    const n = readNumber(opts.cost_reservation_per_record);
+    if (n == null) errors["cost_reservation.per_record"] = [n === null ? "Must be a number" : "Give the expected cost of one record"];
+    else body.cost_reservation = { per_record: n };
   }
   if (source.kind === "dataset") {
     if (source.dataset) body.dataset = source.dataset;

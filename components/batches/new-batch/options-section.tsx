@@ -42,6 +42,28 @@ export function OptionsSection({
         {numberField("retry_backoff_ms", "Retry backoff (ms)", undefined, { min: 0 })}
         {numberField("timeout_ms", "Timeout (ms)", "per attempt; blank: none", { min: 1 })}
         {numberField("max_cost", "Max cost ($)", "stop when spent; blank: no budget", { min: 0, step: "any" })}
+        <div className={`field${mark("cost_reservation", "cost_reservation_per_record")}`}>
+          <label htmlFor="cost_reservation">Budget reservation</label>
+          <select id="cost_reservation" value={opts.cost_reservation} onChange={(e) => set("cost_reservation", e.target.value as Opts["cost_reservation"])}>
+            <option value="">None: jobs in flight may overshoot</option>
+            <option value="mean">Running mean per record</option>
+            <option value="per_record">Fixed estimate per record</option>
+          </select>
+          {opts.cost_reservation === "per_record" ? (
+            <input
+              aria-label="Estimated cost per record"
+              type="number"
+              min={0}
+              step="any"
+              placeholder="cost per record"
+              value={opts.cost_reservation_per_record}
+              onChange={(e) => set("cost_reservation_per_record", e.target.value)}
+            />
+          ) : (
+            <span className="field-hint">with a max cost: ends within one job&apos;s cost of it</span>
+          )}
+          <FieldError id="cost_reservation-error" messages={[...(errors.cost_reservation ?? []), ...(errors["cost_reservation.per_record"] ?? [])]} />
+        </div>
         {numberField("priority", "Priority", "higher runs first", {})}
         <Field id="error_policy" label="On error" errors={errors.error_policy} changed={changed?.has("error_policy")}>
           <select id="error_policy" value={opts.error_policy} onChange={(e) => set("error_policy", e.target.value as Opts["error_policy"])}>

@@ -1,0 +1,14 @@
+import { describe, expect, it } from "vitest";
+import { createBody } from "./main";
+
+describe("batchboard create's body", () => {
+  it("--cost-reservation takes mean or a cost per record, beside --max-cost", () => {
+    expect(createBody("llm", { "max-cost": "5", "cost-reservation": "mean" })).toMatchObject({ max_cost: 5, cost_reservation: "mean" });
+    expect(createBody("llm", { "max-cost": "5", "cost-reservation": "0.02" })).toMatchObject({ cost_reservation: { per_record: 0.02 } });
+    expect(createBody("llm", {})).not.toHaveProperty("cost_reservation");
+  });
+
+  it("--cost-reservation refuses anything else as a usage error", () => {
+    expect(() => createBody("llm", { "cost-reservation": "lots" })).toThrow(/--cost-reservation must be mean or a cost per record/);
+  });
+});
