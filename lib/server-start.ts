@@ -22,7 +22,7 @@ export async function startServerSideServices() {
   const { ensureAdminAccess } = await import("@/lib/auth/bootstrap");
   await ensureAdminAccess(`http://localhost:${config.PORT}`, (l) => console.log(`[batchboard] ${l}`));
   if (config.BATCHBOARD_WORKER) {
-    const { startWorker } = await import("@/lib/engine");
+    const { startWorker } = await import("@/lib/worker/worker");
     stopWorkerFirst(await startWorker({ mode: "in-process" }), config.BATCHBOARD_SHUTDOWN_GRACE_MS);
   }
 }

@@ -6,7 +6,7 @@
 import { getConfig } from "@/lib/config";
 import { closeDb, setWorkerRole } from "@/lib/db/client";
 import { migrate } from "@/lib/db/migrate";
-import { startWorker } from "@/lib/engine";
+import { startWorker } from "@/lib/worker/worker";
 
 const log = (line: string) => console.log(`[worker] ${line}`);
 

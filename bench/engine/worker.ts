@@ -12,7 +12,7 @@ interface Config {
 }
 
 const cfg = childConfig<Config>();
-let engine: typeof import("@/lib/engine");
+let workerModule: typeof import("@/lib/worker/worker");
 let db: typeof import("@/lib/db/client");
 
 export interface WorkerChildResult {
@@ -31,7 +31,7 @@ export interface WorkerChildResult {
 
 childMain<WorkerChildResult>(
   async () => {
-    engine = await import("@/lib/engine");
+    workerModule = await import("@/lib/worker/worker");
     db = await import("@/lib/db/client");
     await db.getPool().query("SELECT 1"); // connect before the clock starts
   },
@@ -39,7 +39,7 @@ childMain<WorkerChildResult>(
     const sampler = new ResourceSampler();
     const heapUsedStartMb = mb(process.memoryUsage().heapUsed);
     sampler.begin();
-    const worker = await engine.startWorker({ mode: "standalone", concurrency: cfg.concurrency, log: () => {} });
+    const worker = await workerModule.startWorker({ mode: "standalone", concurrency: cfg.concurrency, log: () => {} });
     const finished = await pollUntil(
       async () => {
         const { rows } = await db

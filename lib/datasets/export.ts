@@ -1,7 +1,7 @@
 // Result export formats. The OpenAI Batch output format lets people moving from that API keep
 // their tooling (and is what /v1 output and error files hold); CSV follows RFC 4180 (CRLF line
 // ends, fields quoted when they need it), with formula-like text made inert for spreadsheets.
-import type { ResultRow } from "@/lib/engine/types";
+import type { ResultRow } from "@/lib/contract/results";
 
 export interface OpenAIOutputLine {
   id: string;

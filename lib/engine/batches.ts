@@ -4,7 +4,7 @@ import { isActiveBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
+import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { BATCH_SELECT, toBatch, type BatchRow } from "./map";
 import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
 import type { Batch, BatchStatus, JobStatus, Page } from "./types";

@@ -5,7 +5,7 @@
 import type { Verdict } from "@/lib/contract/compare";
 import { AppError } from "@/lib/errors";
 import { query } from "./db";
-import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
+import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import type { BatchStatus, JobStatus, Page } from "./types";
 
 /** at most this many distinct values per side for a field to get a confusion matrix */

@@ -1,4 +1,4 @@
-// The batch engine's public API: what lib/api, the worker entry points and the dashboard's server
+// The batch engine's public API: what lib/api, the worker and the dashboard's server
 // code use. No HTTP, no React. Errors are AppError (lib/errors.ts).
 export { createBatch } from "./create-batch";
 export { getBatch, listBatches, cancelBatch, pauseBatch, resumeBatch, retryBatch } from "./batches";
@@ -8,6 +8,4 @@ export { getBatchSummary } from "./summary";
 export { listPrompts, getPrompt, answerPrompt } from "./prompts";
 export { getFlowCounters, getStats, listWorkers } from "./stats";
 export { subscribeEvents } from "./events";
-export { startWorker, runWorkerFor } from "@/lib/worker/worker";
-export type { WorkerHandle, WorkerOptions, WorkerMode } from "@/lib/worker/worker";
 export type * from "./types";

@@ -6,7 +6,7 @@ import { getPool } from "@/lib/db/client";
 import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
+import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
 import { applyDeltas, countedAs, Deltas, finishIfDone, type Counted } from "./transitions";
 import type { BatchCounts, Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";

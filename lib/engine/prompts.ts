@@ -5,7 +5,7 @@ import type { PromptInput } from "@/lib/flows/types";
 import { lockBatch } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { CURSORS, decodeCursor, encodeCursor } from "./cursor";
+import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { PROMPT_SELECT, toPrompt, type PromptRow } from "./map";
 import { applyDeltas, Deltas } from "./transitions";
 import type { Page, Prompt, PromptStatus } from "./types";

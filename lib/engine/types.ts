@@ -2,9 +2,11 @@
 // lib/api maps these to the snake_case wire format in one place.
 import type { PromptInput } from "@/lib/flows/types";
 
+import type { Page } from "@/lib/contract/pages";
+import type { JobError, ResultRow } from "@/lib/contract/results";
 import type { BatchStatus, JobStatus, PromptStatus } from "@/lib/contract/statuses";
 
-export type { BatchStatus, JobStatus, PromptStatus };
+export type { BatchStatus, JobError, JobStatus, Page, PromptStatus, ResultRow };
 export type StopReason = "error_policy" | "error_threshold" | "budget_exhausted" | "cancelled";
 
 /** The numbers behind a stop, kept when it happened (batches.stop_detail). */
@@ -103,12 +105,6 @@ export interface CreateBatchInput extends Partial<BatchOptions> {
   metadata?: Record<string, unknown>;
 }
 
-export interface JobError {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
-
 export interface LogLine {
   at: string;
   level: "info" | "warn" | "error";
@@ -169,23 +165,6 @@ export interface JobDetail extends Job {
   logs: LogLine[];
   prompts: Prompt[];
   attemptHistory: JobAttempt[];
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-  total: number;
-}
-
-export interface ResultRow {
-  recordId: string;
-  position: number;
-  status: JobStatus;
-  result: unknown;
-  error: JobError | null;
-  cost: number;
-  /** the record's data (the OpenAI output format echoes custom_id only; csv may include it) */
-  record?: unknown;
 }
 
 export interface MetricsPoint {

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BatchOptionsSchema, createBatchSchema } from "@/lib/api/schemas";
 import { getPool } from "@/lib/db/client";
-import { startWorker, type WorkerHandle } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { sweepRetention } from "@/lib/engine/maintenance";
 import { useTestDatabase } from "../helpers/db";
 import { api, createBatch, finished } from "../security/api";

@@ -2,7 +2,7 @@
 // differences, pages by record id with filters, the JSONL/CSV export, and the refusals.
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerHandle } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
 import { api, createBatch, finished } from "../security/api";
 

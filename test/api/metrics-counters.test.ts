@@ -3,7 +3,8 @@
 // They only go up: a manual retry and a deleted batch do not lower them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { createBatch, getBatch, retryBatch, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
+import { createBatch, getBatch, retryBatch, type CreateBatchInput } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { claimJobs } from "@/lib/engine/claim";
 import { expireLeases, sweepRetention } from "@/lib/engine/maintenance";
 import { useTestDatabase } from "../helpers/db";

@@ -2,7 +2,7 @@
 // ask a human say so (GET /api/flows), and a batch of one that can only fail every record says so
 // when it is created, dry run included.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerHandle } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 import { api } from "../security/api";

@@ -3,7 +3,8 @@
 // real PostgreSQL.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toJobDetailJson } from "@/lib/api/serialize";
-import { createBatch, getBatch, getJob, retryBatch, retryJob, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
+import { createBatch, getBatch, getJob, retryBatch, retryJob, type CreateBatchInput } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { createTestTables, expectCountersExact, waitFor } from "./helpers";

@@ -3,7 +3,8 @@
 // in flight may still spend (the documented overshoot: up to concurrency jobs' cost). Real worker.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toBatchJson } from "@/lib/api/serialize";
-import { createBatch, getBatch, startWorker, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
+import { createBatch, getBatch, type CreateBatchInput } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { createTestTables, expectCountersExact, waitFor } from "./helpers";

@@ -3,17 +3,8 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import {
-  createBatch,
-  getBatch,
-  getBatchMetrics,
-  getJob,
-  listBatches,
-  listJobs,
-  startWorker,
-  streamResults,
-  type WorkerHandle,
-} from "@/lib/engine";
+import { createBatch, getBatch, getBatchMetrics, getJob, listBatches, listJobs, streamResults } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { writeDatasetRecords } from "@/lib/datasets/write-records";
 import { AppError } from "@/lib/errors";
 import { registerFlow } from "@/lib/flows/registry";

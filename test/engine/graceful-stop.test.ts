@@ -4,7 +4,8 @@
 // while a claim is on its way back: the moment a stop used to miss.
 import { describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { createBatch, startWorker } from "@/lib/engine";
+import { createBatch } from "@/lib/engine";
+import { startWorker } from "@/lib/worker/worker";
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { batchRow, createTestTables, expectCountersExact, waitFor } from "./helpers";

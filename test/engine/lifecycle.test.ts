@@ -6,28 +6,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import {
-  answerPrompt,
-  cancelBatch,
-  cancelJob,
-  createBatch,
-  getBatch,
-  getJob,
-  getPrompt,
-  getStats,
-  listPrompts,
-  listWorkers,
-  pauseBatch,
-  resumeBatch,
-  retryBatch,
-  retryJob,
-  startWorker,
-  subscribeEvents,
-  type Batch,
-  type CreateBatchInput,
-  type EngineEvent,
-  type WorkerHandle,
-} from "@/lib/engine";
+import { answerPrompt, cancelBatch, cancelJob, createBatch, getBatch, getJob, getPrompt, getStats, listPrompts, listWorkers, pauseBatch, resumeBatch, retryBatch, retryJob, subscribeEvents, type Batch, type CreateBatchInput, type EngineEvent } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { getWebhookSecret } from "@/lib/engine/maintenance";
 import { AppError } from "@/lib/errors";
 // not a React hook: the name only says it hooks into beforeAll/afterAll

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toBatchJson } from "@/lib/api/serialize";
 import { getPool } from "@/lib/db/client";
-import { cancelBatch, createBatch, getBatch, retryBatch, startWorker, type Batch, type CreateBatchInput, type WorkerHandle } from "@/lib/engine";
+import { cancelBatch, createBatch, getBatch, retryBatch, type Batch, type CreateBatchInput } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { createTestTables, expectCountersExact, waitFor } from "./helpers";

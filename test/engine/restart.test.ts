@@ -5,7 +5,8 @@
 // batch's max_interruptions is passed.
 import { beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { createBatch, getBatch, getJob, startWorker, type CreateBatchInput } from "@/lib/engine";
+import { createBatch, getBatch, getJob, type CreateBatchInput } from "@/lib/engine";
+import { startWorker } from "@/lib/worker/worker";
 import { expireLeases } from "@/lib/engine/maintenance";
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";

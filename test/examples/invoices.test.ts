@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { startWorker, type WorkerHandle } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { runInvoiceExample } from "@/data/examples/invoices/run";
 import { useTestDatabase } from "../helpers/db";
 import { callRoute, loadApiRoutes, type ApiRoute, type Method } from "../helpers/routes";

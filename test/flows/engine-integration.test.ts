@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoDataset } from "@/lib/datasets";
 import { AppError } from "@/lib/errors";
-import { answerPrompt, createBatch, getBatch, listPrompts, startWorker, streamResults, type WorkerHandle } from "@/lib/engine";
+import { answerPrompt, createBatch, getBatch, listPrompts, streamResults } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import type { ResultRow } from "@/lib/engine/types";
 import { chaosRoll } from "@/lib/flows/chaos";
 import { waitFor as waitUntilDone } from "@/test/support/wait";

@@ -2,7 +2,8 @@
 // OpenAI-compatible chat API as the part it takes (text inline, image_url data URL, file part for PDFs),
 // citations the provider returns are kept, and what cannot be sent is refused at creation or per record.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getBatch, startWorker, streamResults } from "@/lib/engine";
+import { getBatch, streamResults } from "@/lib/engine";
+import { startWorker } from "@/lib/worker/worker";
 import { llm } from "@/lib/flows/llm";
 import { parseFlowParameters } from "@/lib/flows/registry";
 import type { FlowDefinition, FlowRecord } from "@/lib/flows/types";

@@ -2,7 +2,7 @@
 // with = + - @ (or TAB/CR, which some spreadsheets skip before reading one) gets a leading '.
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorker, type WorkerHandle } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { csvRow } from "@/lib/datasets/export";
 import { useTestDatabase } from "../helpers/db";
 import { api, createBatch, finished } from "./api";

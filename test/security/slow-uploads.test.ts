@@ -6,7 +6,8 @@
 import { NextRequest } from "next/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { createBatch, getBatch, startWorker, type WorkerHandle } from "@/lib/engine";
+import { createBatch, getBatch } from "@/lib/engine";
+import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
 import { loadApiRoutes, type ApiRoute } from "../helpers/routes";
 import { call, isErrorBody } from "./call";

@@ -6,7 +6,7 @@ import { json, readJsonBody } from "@/lib/api/handler";
 import { clientAddress } from "@/lib/auth/client-address";
 import { throttled } from "@/lib/auth/throttle";
 import { getConfig } from "@/lib/config";
-import { runWorkerFor } from "@/lib/engine";
+import { runWorkerFor } from "@/lib/worker/worker";
 import { AppError } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
