@@ -5,6 +5,7 @@ import type { PromptInput } from "@/lib/flows/types";
 import { lockBatch } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
+import { newId } from "./ids";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { PROMPT_SELECT, toPrompt, type PromptRow } from "./map";
 import { applyDeltas, Deltas } from "./transitions";
@@ -121,7 +122,7 @@ function closedConflict(p: ClosedPrompt): AppError {
 /**
  * Answers an open prompt. If its job is already parked (waiting_input) it becomes runnable at once;
  * if the job has not parked yet, the worker's park step sees the answer and re-queues instead, so an
- * early answer is never lost (both sides lock the job row; see lib/worker/completions.ts).
+ * early answer is never lost (both sides lock the job row; see wakeJobs).
  */
 export async function answerPrompt(id: string, answer: unknown, answeredBy: string | null): Promise<Prompt> {
   const batch = await withTx(async (client) => {
@@ -193,4 +194,46 @@ export async function expirePrompts(limit = 500): Promise<number> {
     notifyBatch(b, "running");
   }
   return batches.length;
+}
+
+/** A job's prompt as its flow's ask() sees it. */
+export interface AskedPrompt {
+  status: PromptStatus;
+  answer: unknown;
+  default_value: unknown;
+  answered_by: string | null;
+  answered_at: Date | null;
+}
+
+/** The prompt `key` of job `jobId`, if the job asked it before (an earlier attempt or run). */
+export async function findAskedPrompt(jobId: number, key: string): Promise<AskedPrompt | null> {
+  const { rows } = await query<AskedPrompt>(
+    `SELECT status, answer, default_value, answered_by, answered_at FROM prompts WHERE job_id = $1 AND key = $2`,
+    [jobId, key],
+  );
+  return rows[0] ?? null;
+}
+
+export interface NewPrompt {
+  jobId: number;
+  batchId: string;
+  key: string;
+  question: string;
+  /** the input spec as JSON text */
+  input: string;
+  /** the default as JSON text, or null for none */
+  defaultValue: string | null;
+  /** expires this long after now (null: never) */
+  timeoutMs: number | null;
+}
+
+/** Opens a prompt for a job about to park (a second ask of the same key keeps the first), and tells the Inbox. */
+export async function openPrompt(p: NewPrompt): Promise<void> {
+  await query(
+    `INSERT INTO prompts (id, job_id, batch_id, key, question, input, default_value, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $8::float8 / 1000) END)
+     ON CONFLICT (job_id, key) DO NOTHING`,
+    [newId("prm"), p.jobId, p.batchId, p.key, p.question, p.input, p.defaultValue, p.timeoutMs],
+  );
+  notifyPrompts(p.batchId);
 }
