@@ -69,6 +69,11 @@ const configSchema = z.object({
    */
   BATCHBOARD_WORKSPACE_DIR: z.string().min(1).optional(),
   /**
+   * the directory each `/batch/agent-tasks` task's workspace starts as a copy of (a project skeleton)
+   * @default unset: each task starts in an empty directory
+   */
+  BATCHBOARD_AGENT_TEMPLATE_DIR: z.string().min(1).optional(),
+  /**
    * hosts the `http`, `llm` and `embed` flows and webhooks may call, private or not (`host`, `host:port`,
    * `*.example.com` or an origin; comma or space separated)
    * @default unset: any public address, no private one

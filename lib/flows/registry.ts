@@ -1,6 +1,7 @@
 // Every flow Batchboard can run. Adding a flow: one file in lib/flows/ and one line here.
 import { z } from "zod";
 import { AppError } from "@/lib/errors";
+import { agent } from "./agent";
 import { chaos } from "./chaos";
 import { classify } from "./classify";
 import { command } from "./command";
@@ -15,7 +16,7 @@ import { sleep } from "./sleep";
 import type { FlowDefinition } from "./types";
 import { undeclaredKeys } from "./undeclared-keys";
 
-const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, openai, classify, review, command, files];
+const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, openai, classify, review, command, files, agent];
 
 const flows = new Map<string, FlowDefinition>(builtIn.map((f) => [f.name, f]));
 

@@ -1,9 +1,12 @@
 // /batch: a job queue API over ordinary batches. Validation and test jobs are batches of the
 // `command` flow run in the workspace (BATCHBOARD_WORKSPACE_DIR) with each item's path confined to
-// it; file-operation jobs are batches of the `files` flow. Running commands or writing files needs
+// it; file-operation jobs are batches of the `files` flow; agent tasks are batches of the `agent`
+// flow, each task in a directory of its own under the workspace. Running commands or writing files needs
 // command execution enabled (BATCHBOARD_ENABLE_COMMAND_FLOW=1): otherwise a 422 before anything is
 // created. An adapter_jobs row marks each batch as this API's, with its job type.
 import "server-only";
+import { statSync } from "node:fs";
+import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
 import { toBatch, type BatchRow } from "@/lib/engine/map";
@@ -12,7 +15,7 @@ import { AppError, type ErrorDetail } from "@/lib/errors";
 import { commandFlowEnabled } from "@/lib/flows/command";
 import { CHANGING_OPERATIONS, type FileOperation } from "@/lib/flows/files";
 import { PLACEHOLDER_PATTERN } from "@/lib/flows/template";
-import type { QueueJob, QueueJobStatus, QueueJobType } from "./schemas";
+import type { QueueJob, QueueJobStatus, QueueJobType, SubmitAgentTasks } from "./schemas";
 import { PathRefused, resolveInWorkspace, workspaceRoot } from "./workspace";
 
 export const SURFACE = "job-queue";
@@ -96,6 +99,26 @@ export async function submitCommandJob(
   });
 }
 
+/** POST /batch/agent-tasks: a batch of the agent flow, one task per record, each in a directory of its own. */
+export async function submitAgentJob(body: SubmitAgentTasks): Promise<QueueJob> {
+  requireWorkspace();
+  if (body.check_command !== undefined) requireCommands("agent tasks with a check_command");
+  const template = getConfig().BATCHBOARD_AGENT_TEMPLATE_DIR;
+  if (template && !statSync(template, { throwIfNoEntry: false })?.isDirectory()) {
+    throw unprocessable("the agent tasks' template directory is missing: the operator sets BATCHBOARD_AGENT_TEMPLATE_DIR to an existing directory, or unsets it");
+  }
+  const { tasks, chunk_size, parallel, ...settings } = body;
+  return submit("batch_agent_tasks", {
+    flow: "agent",
+    name: `agent tasks (${tasks.length})`,
+    parameters: settings,
+    source: { kind: "records", records: tasks, recordIdField: "id" },
+    concurrency: parallel,
+    // chunk_size is kept as submitted; the engine claims tasks as workers free up
+    metadata: { total_tasks: tasks.length, chunk_size: chunk_size ?? null, coder_model: settings.coder_model, reviewer_model: settings.reviewer_model },
+  });
+}
+
 /** POST /batch/mcp-operations: file operations in the workspace; writes and commands only where command execution is enabled. */
 export async function submitOperationsJob(operations: FileOperation[], parallel: number): Promise<QueueJob> {
   const root = requireWorkspace();
@@ -124,10 +147,12 @@ export async function submitOperationsJob(operations: FileOperation[], parallel:
 const tail = (v: unknown) => (typeof v === "string" && v.length > OUTPUT_TAIL ? `…${v.slice(-OUTPUT_TAIL)}` : v);
 const ITEM_STATUS: Record<string, string> = { succeeded: "completed", failed: "failed", skipped: "skipped", cancelled: "cancelled", pending: "queued", running: "running" };
 
-async function itemResults(batchId: string): Promise<Record<string, unknown>[]> {
+// an agent task's result bounds its own diff and check output (cutting a diff's head would garble it)
+async function itemResults(batchId: string, jobType: QueueJobType): Promise<Record<string, unknown>[]> {
   const out: Record<string, unknown>[] = [];
+  const cut = jobType === "batch_agent_tasks" ? (v: unknown) => v : tail;
   for await (const r of streamResults(batchId)) {
-    const output = r.result && typeof r.result === "object" ? Object.fromEntries(Object.entries(r.result).map(([k, v]) => [k, tail(v)])) : r.result;
+    const output = r.result && typeof r.result === "object" ? Object.fromEntries(Object.entries(r.result).map(([k, v]) => [k, cut(v)])) : r.result;
     const item = r.record && typeof r.record === "object" ? (r.record as Record<string, unknown>) : { id: r.recordId };
     out.push({ ...item, status: ITEM_STATUS[r.status] ?? r.status, output: output ?? null, error: r.error?.message ?? null });
   }
@@ -204,7 +229,7 @@ export async function getQueueJob(id: string): Promise<QueueJob> {
     current = rows[0]?.record_id ?? null;
   }
   const finished = status === "completed" || status === "failed" || status === "cancelled";
-  return toJob(batch, jobType, finished ? await itemResults(id) : null, current);
+  return toJob(batch, jobType, finished ? await itemResults(id, jobType) : null, current);
 }
 
 /** GET /batch/jobs: newest first, by status word and job type, with limit and offset. */

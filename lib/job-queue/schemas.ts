@@ -5,7 +5,7 @@ import { fileOperationSchema } from "@/lib/flows/files";
 
 export const JOB_STATUSES = ["queued", "running", "completed", "failed", "cancelled"] as const;
 export type QueueJobStatus = (typeof JOB_STATUSES)[number];
-export const JOB_TYPES = ["batch_validation", "batch_tests", "batch_mcp_operations"] as const;
+export const JOB_TYPES = ["batch_agent_tasks", "batch_validation", "batch_tests", "batch_mcp_operations"] as const;
 export type QueueJobType = (typeof JOB_TYPES)[number];
 
 /** Items one job may hold: the inline-records limit applies below it too. */
@@ -17,6 +17,39 @@ const target = z.strictObject({
   id: z.string().min(1).max(512).describe("the item's id, unique in the job"),
   path: z.string().min(1).max(4096).describe("relative to the workspace; `..`, absolute paths and links leading out are refused"),
 });
+
+// a task carries its id and description; other keys (a previous job's result item resubmitted as it
+// came, with its status and output) are dropped
+const agentTask = z.object({
+  id: z.string().min(1).max(512).describe("the task's id, unique in the job"),
+  description: z.string().min(1).max(100_000).describe("what the coder model is asked to do"),
+});
+
+export const submitAgentTasksSchema = z
+  .strictObject({
+    tasks: z.array(agentTask).min(1).max(MAX_ITEMS),
+    chunk_size: z.number().int().min(1).max(MAX_ITEMS).optional().describe("recorded in the job's metadata; tasks are claimed by the engine as they run"),
+    parallel,
+    check_command: z
+      .string()
+      .min(1)
+      .max(4096)
+      .optional()
+      .describe("run in each task's directory after every change; exit 0 passes (needs command execution enabled; 422 otherwise). Unset: no check"),
+    max_loops: z.number().int().min(1).max(50).default(8).describe("coder, check and review rounds per task before it fails not_approved"),
+    coder_model: z.string().min(1).max(200).default("qwen2.5-coder:7b").describe("routed like any model (BATCHBOARD_MODEL_ROUTES, else OPENAI_BASE_URL)"),
+    reviewer_model: z.string().min(1).max(200).default("llama3.2"),
+  })
+  .superRefine((body, ctx) => {
+    const seen = new Map<string, number>();
+    body.tasks.forEach((t, i) => {
+      const first = seen.get(t.id);
+      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["tasks", i, "id"], message: `duplicate task id ${JSON.stringify(t.id)} (first at tasks.${first}.id)` });
+      else seen.set(t.id, i);
+    });
+  });
+
+export type SubmitAgentTasks = z.output<typeof submitAgentTasksSchema>;
 
 export const submitValidationSchema = z.strictObject({
   targets: z.array(target).min(1).max(MAX_ITEMS),

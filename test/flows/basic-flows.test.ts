@@ -14,7 +14,7 @@ import { createTestContext, record, rejection, runFlow } from "./context";
 
 describe("registry", () => {
   it("lists every built-in flow with a JSON Schema for its parameters", () => {
-    expect(listFlows().map((f) => f.name)).toEqual(["echo", "sleep", "chaos", "http", "llm", "embed", "openai", "classify", "review", "command", "files"]);
+    expect(listFlows().map((f) => f.name)).toEqual(["echo", "sleep", "chaos", "http", "llm", "embed", "openai", "classify", "review", "command", "files", "agent"]);
     for (const flow of listFlows()) expect(flowParametersJsonSchema(flow)).toMatchObject({ type: "object" });
     expect(["echo", "classify", "review"].map((n) => getFlowOrThrow(n).defaultDataset)).toEqual(["demo-reviews", "demo-reviews", "demo-reviews"]);
   });

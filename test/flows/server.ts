@@ -9,9 +9,11 @@ export interface SeenRequest {
   body: string;
 }
 
-export type Reply =
+type FixedReply =
   | { status?: number; headers?: Record<string, string>; json?: unknown; text?: string }
   | "hang"; // never answer (timeouts, aborts)
+/** a fixed reply, or one made from the request (a scripted conversation) */
+export type Reply = FixedReply | ((request: SeenRequest) => FixedReply);
 
 export interface TestServer {
   url: string;
@@ -28,8 +30,10 @@ export async function startTestServer(): Promise<TestServer> {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() });
-      const reply = queue.length > 1 ? queue.shift()! : queue[0]!;
+      const seen = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString() };
+      requests.push(seen);
+      const next = queue.length > 1 ? queue.shift()! : queue[0]!;
+      const reply = typeof next === "function" ? next(seen) : next;
       if (reply === "hang") return;
       const body = reply.text ?? JSON.stringify(reply.json ?? null);
       res.writeHead(reply.status ?? 200, { "content-type": reply.text !== undefined ? "text/plain" : "application/json", ...reply.headers });

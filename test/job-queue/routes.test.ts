@@ -10,6 +10,7 @@ import { callRoute, loadApiRoutes, routeHandlers, type ApiRoute } from "../helpe
 useTestDatabase();
 
 const TABLE: Record<string, "read" | "write"> = {
+  "POST /batch/agent-tasks": "write",
   "POST /batch/validation": "write",
   "POST /batch/tests": "write",
   "POST /batch/mcp-operations": "write",
