@@ -166,6 +166,48 @@ test.describe("the /batch job queue API", () => {
     expect((await escape.json()).error.details[0].path).toBe("operations.0.path");
   });
 
+  test("POST /batch/agent-tasks as in the quick start, then GET /batch/jobs/{job_id}", async () => {
+    const response = await requests.post(url("/batch/agent-tasks"), {
+      json: {
+        tasks: [
+          { id: "task1", description: "Create hello.py that prints Hello World" },
+          { id: "task2", description: "Add unit tests for hello.py" },
+        ],
+        parallel: 3,
+      },
+    });
+    expect(response.status_code).toBe(200);
+    const job = await response.json();
+    expect(job).toMatchObject({ status: expect.stringMatching(/^(queued|running)$/), progress: expect.any(Number), metadata: { total_tasks: 2 } });
+    expect(typeof job.created_at).toBe("number");
+    const done = await until(job.job_id);
+    expect(done.status).toBe("completed");
+    expect(done.progress).toBe(100);
+    expect(done.result.summary).toEqual({ total: 2, successful: 2, failed: 0, skipped: 0 });
+    expect(done.result.results.map((r: Json) => [r.id, r.output.loops, r.output.approved])).toEqual([
+      ["task1", 1, true],
+      ["task2", 1, true],
+    ]);
+    expect(typeof done.result.elapsed_seconds).toBe("number");
+  });
+
+  test("example 1: batch process 1000 coding tasks", async () => {
+    test.setTimeout(240_000);
+    const tasks = Array.from({ length: 1000 }, (_, i) => ({ id: `task-${i}`, description: `Create function_${i}.py with a function that returns ${i}` }));
+    const response = await requests.post(url("/batch/agent-tasks"), { json: { tasks, chunk_size: 50, parallel: 5 } });
+    const job = await response.json();
+    const job_id = job.job_id;
+    expect(job.metadata.chunk_size).toBe(50);
+    const done = await waitUntil(async () => {
+      const j = await (await requests.get(url(`/batch/jobs/${job_id}`))).json();
+      return ["completed", "failed", "cancelled"].includes(j.status) ? j : undefined;
+    }, `job ${job_id} to finish`, 180_000);
+    const result = done.result;
+    expect(`Completed: ${result.summary.successful} tasks`).toBe("Completed: 1000 tasks");
+    expect(`Failed: ${result.summary.failed} tasks`).toBe("Failed: 0 tasks");
+    expect(result.elapsed_seconds).toBeGreaterThan(0);
+  });
+
   test("with authentication on: 401 without a key (not a redirect), and 422 while command execution is off", async () => {
     const authBase = `http://localhost:${AUTH_PORT}`;
     const anonymous = await fetch(`${authBase}/batch/stats`, { redirect: "manual" });
