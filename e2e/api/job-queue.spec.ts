@@ -1,20 +1,24 @@
 // The /batch job queue API against the built app, each test one client example sent as a client of
 // this API writes it (the same paths and bodies; curl and Python's requests translated to fetch), in
 // a workspace the spec lays out (BATCHBOARD_WORKSPACE_DIR in playwright.config.ts). Command execution
-// is on for the main server and off for the one with authentication.
+// is on for the main server and off for the one with authentication; agent tasks talk to the mock upstream.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, test } from "@playwright/test";
-import { AUTH_PORT, E2E_ADMIN_TOKEN, E2E_WORKSPACE_DIR } from "../../playwright.config";
+import { AUTH_PORT, E2E_ADMIN_TOKEN, E2E_WORKSPACE_DIR, OPENAI_MOCK_KEYS, OPENAI_MOCK_PORT } from "../../playwright.config";
+import { startOpenAIMock, type OpenAIMock } from "../../test/support/openai-mock";
 import { waitUntil } from "../fixtures";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the examples index responses freely, as Python does
 
 let base: string;
 const ws = path.resolve(E2E_WORKSPACE_DIR);
+// the coder and reviewer models of agent tasks (OPENAI_BASE_URL in playwright.config.ts)
+let mock: OpenAIMock;
 
 test.beforeAll(async ({ baseURL }) => {
   base = baseURL!;
+  mock = await startOpenAIMock({ port: OPENAI_MOCK_PORT, keys: { "/v1/": OPENAI_MOCK_KEYS.default } });
   rmSync(ws, { recursive: true, force: true });
   const files: Record<string, string> = {
     "README.md": "# workspace\n",
@@ -30,6 +34,10 @@ test.beforeAll(async ({ baseURL }) => {
     mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
     writeFileSync(path.join(ws, rel), content);
   }
+});
+
+test.afterAll(async () => {
+  await mock?.close();
 });
 
 const requests = {
@@ -183,7 +191,7 @@ test.describe("the /batch job queue API", () => {
     const done = await until(job.job_id);
     expect(done.status).toBe("completed");
     expect(done.progress).toBe(100);
-    expect(done.result.summary).toEqual({ total: 2, successful: 2, failed: 0, skipped: 0 });
+    expect(done.result.summary, JSON.stringify(done.result.results)).toEqual({ total: 2, successful: 2, failed: 0, skipped: 0 });
     expect(done.result.results.map((r: Json) => [r.id, r.output.loops, r.output.approved])).toEqual([
       ["task1", 1, true],
       ["task2", 1, true],
