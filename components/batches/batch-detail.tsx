@@ -172,6 +172,11 @@ function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: s
             reserves {b.options.cost_reservation === "mean" ? "the mean cost" : formatCost(b.options.cost_reservation.per_record)} per job
           </div>
         ) : null}
+        {b.reused.jobs > 0 ? (
+          <div className="muted small" data-testid="reused">
+            {formatCount(b.reused.jobs)} {b.reused.jobs === 1 ? "result" : "results"} reused · saved {formatCost(b.reused.saved_cost)}
+          </div>
+        ) : null}
       </section>
       <section className="card stat" aria-label="Rate">
         <div className="stat-label">Rate</div>

@@ -48,6 +48,17 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
             <dd>
               <JobStatusBadge job={j} />
             </dd>
+            {j.cached_from ? (
+              <>
+                <dt>Reused from</dt>
+                <dd>
+                  <Link href={`/batches/${encodeURIComponent(j.cached_from)}?job=${encodeURIComponent(recordId)}`} className="mono">
+                    {j.cached_from}
+                  </Link>{" "}
+                  <span className="muted small">the flow did not run</span>
+                </dd>
+              </>
+            ) : null}
             <dt>Attempts</dt>
             <dd>{j.attempts}</dd>
             <dt title="runs lost to a crash of their worker: run again without counting an attempt">Interruptions</dt>

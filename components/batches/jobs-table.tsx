@@ -108,6 +108,11 @@ export function JobsTable({
                   <td className="mono cell-record">{j.record_id}</td>
                   <td>
                     <JobStatusBadge job={j} />
+                    {j.cached_from ? (
+                      <span className="tag" title={`result reused from batch ${j.cached_from}: the flow did not run`}>
+                        cached
+                      </span>
+                    ) : null}
                   </td>
                   <td className="num">
                     {j.attempts}

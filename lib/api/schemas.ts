@@ -102,6 +102,23 @@ export const createBatchSchema = z
       .boolean()
       .default(false)
       .describe("the zip export (results?format=zip) writes each record's raw provider response to raw/ (flows llm and openai)"),
+    cache: z
+      .boolean()
+      .nullish()
+      .describe(
+        "reuse results: a record whose flow, parameters and record data equal those of a succeeded job of an earlier batch takes that job's result without running the flow (its job shows cached_from, costs nothing and counts as succeeded). Default: the flow's (GET /api/flows), else false",
+      ),
+    cache_max_age: z
+      .number()
+      .int()
+      .min(1)
+      .max(31_536_000)
+      .nullish()
+      .describe("with cache: reuse only results made at most this many seconds ago (default: any age)"),
+    cache_answers: z
+      .boolean()
+      .default(false)
+      .describe("with cache: also reuse results a person's answers went into (by default a record that was answered in the Inbox runs again)"),
   })
   .refine((b) => !(b.records && b.dataset), { path: ["records"], message: "give records or dataset, not both" });
 export type CreateBatchBody = z.input<typeof createBatchSchema>;
@@ -228,6 +245,9 @@ export const BatchOptionsSchema = z.object({
   dry_run: z.boolean(),
   ttl_seconds: z.number().int().nullable().describe("deleted this many seconds after it finished; null: BATCHBOARD_RETENTION_DAYS applies"),
   save_raw: z.boolean(),
+  cache: z.boolean(),
+  cache_max_age: z.number().int().nullable(),
+  cache_answers: z.boolean(),
 });
 
 const count = z.number().int();
@@ -298,6 +318,12 @@ export const BatchSchema = z.object({
     percent: z.number().describe("records in a final state (succeeded, failed, cancelled or skipped) / total * 100"),
   }),
   cost: z.object({ spent: z.number(), max: z.number().nullable(), projected_total: z.number().nullable() }),
+  reused: z
+    .object({
+      jobs: z.number().int().describe("jobs that took an earlier batch's result (options.cache): counted as succeeded"),
+      saved_cost: z.number().describe("what those results cost when they were made"),
+    })
+    .describe("results reused from earlier batches instead of running the flow"),
   timing: z.object({
     created_at: iso,
     started_at: nullableIso,
@@ -333,6 +359,7 @@ export const JobSchema = z.object({
   attempts: z.number().int().describe("the flow's attempts, counting on after a manual retry; a run handed back at a worker's stop or lost to a crash is not one"),
   interruptions: z.number().int().describe("runs lost to a crash (the worker's lease lapsed): run again, up to the batch's max_interruptions"),
   cost: z.number(),
+  cached_from: z.string().nullable().describe("the batch whose result this job reused (options.cache); null when the flow ran"),
   error: JobErrorSchema.nullable(),
   started_at: nullableIso,
   finished_at: nullableIso,
@@ -480,6 +507,7 @@ export const FlowSchema = z.object({
   description: z.string(),
   parameters_schema: z.record(z.string(), json),
   default_dataset: z.string().nullable(),
+  cache: z.boolean().describe("batches of this flow reuse earlier results unless they say cache: false"),
   asks: z
     .object({
       default_parameter: z

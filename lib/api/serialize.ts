@@ -116,6 +116,9 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       dry_run: b.options.dryRun,
       ttl_seconds: b.options.ttlSeconds,
       save_raw: b.options.saveRaw,
+      cache: b.options.cache,
+      cache_max_age: b.options.cacheMaxAgeSeconds,
+      cache_answers: b.options.cacheAnswers,
     },
     progress: {
       total: c.total,
@@ -130,6 +133,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       percent: c.total > 0 ? round((finished / c.total) * 100) : terminal ? 100 : 0,
     },
     cost: { spent: b.costSpent, max: b.options.maxCost, projected_total: projected === null ? null : round(projected, 6) },
+    reused: { jobs: b.reused.jobs, saved_cost: b.reused.savedCost },
     timing: {
       created_at: b.createdAt.toISOString(),
       started_at: isoOrNull(b.startedAt),
@@ -157,6 +161,7 @@ export function toJobJson(j: E.Job): Job {
     attempts: j.attempts,
     interruptions: j.interruptions,
     cost: j.cost,
+    cached_from: j.cachedFrom,
     error: j.error,
     started_at: isoOrNull(j.startedAt),
     finished_at: isoOrNull(j.finishedAt),
@@ -244,6 +249,7 @@ export function toFlowJson(f: FlowDefinition): z.infer<typeof FlowSchema> {
     description: f.description,
     parameters_schema: flowParametersJsonSchema(f),
     default_dataset: f.defaultDataset ?? null,
+    cache: f.cache ?? false,
     asks: f.asks ? { default_parameter: f.asks.defaultParameter ?? null } : null,
   };
 }
@@ -354,5 +360,8 @@ export function toCreateBatchInput(b: z.output<typeof import("./schemas").create
     dryRun: b.dry_run,
     ttlSeconds: b.ttl_seconds ?? null,
     saveRaw: b.save_raw,
+    cache: b.cache ?? undefined,
+    cacheMaxAgeSeconds: b.cache_max_age ?? null,
+    cacheAnswers: b.cache_answers,
   };
 }

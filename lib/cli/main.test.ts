@@ -12,3 +12,12 @@ describe("batchboard create's body", () => {
     expect(() => createBody("llm", { "cost-reservation": "lots" })).toThrow(/--cost-reservation must be mean or a cost per record/);
   });
 });
+
+describe("batchboard create's result reuse flags", () => {
+  it("--cache, --no-cache, --cache-max-age and --cache-answers", () => {
+    expect(createBody("llm", { cache: true, "cache-max-age": "3600", "cache-answers": true })).toMatchObject({ cache: true, cache_max_age: 3600, cache_answers: true });
+    expect(createBody("llm", { "no-cache": true })).toMatchObject({ cache: false });
+    expect(createBody("llm", {})).not.toHaveProperty("cache");
+    expect(() => createBody("llm", { "cache-max-age": "a day" })).toThrow(/--cache-max-age must be a number/);
+  });
+});

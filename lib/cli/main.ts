@@ -60,6 +60,8 @@ create options:
   --cost-reservation mean|<cost per record>  (with --max-cost: count each job's cost before it starts, so the
                        budget ends within one job's cost of max_cost)
   --dry-run  --save-raw (the zip export keeps raw provider responses)  --idempotency-key <key>
+  --cache | --no-cache  reuse earlier results of the same flow, parameters and record (default: the flow's)
+  --cache-max-age <s>   reuse only results at most this old  --cache-answers  also results a person answered
   --wait               show a live progress bar (stderr) until the batch ends; exit code by outcome, as wait
 
 Exit codes: 0 done (a waited-for batch completed with no failed record), 1 API error or a waited-for batch
@@ -99,6 +101,10 @@ const CREATE: Options = {
   "webhook-url": { type: "string" },
   "dry-run": { type: "boolean" },
   "save-raw": { type: "boolean" },
+  cache: { type: "boolean" },
+  "no-cache": { type: "boolean" },
+  "cache-max-age": { type: "string" },
+  "cache-answers": { type: "boolean" },
   "idempotency-key": { type: "string" },
   wait: { type: "boolean" },
 };
@@ -264,6 +270,9 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
     webhook_url: str(v, "webhook-url"),
     dry_run: v["dry-run"] === true ? true : undefined,
     save_raw: v["save-raw"] === true ? true : undefined,
+    cache: v["no-cache"] ? false : v.cache === true ? true : undefined,
+    cache_max_age: num(v, "cache-max-age"),
+    cache_answers: v["cache-answers"] === true ? true : undefined,
   };
   for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
   return body;

@@ -20,6 +20,7 @@ import { rowTriggersOff } from "@/lib/db/triggers";
 import { withTx } from "./db";
 import { notifyBatch } from "./events";
 import { newId } from "./ids";
+import { reuseResults } from "./result-cache";
 import { RunOrder } from "./run-order";
 import { toBatch, type BatchRow } from "./map";
 import type { Batch, CreateBatchInput, RecordSelection } from "./types";
@@ -42,6 +43,7 @@ function validateOptions(input: CreateBatchInput): void {
   intIn("timeout_ms", input.timeoutMs, 1, 86_400_000);
   intIn("priority", input.priority, -1000, 1000);
   intIn("ttl_seconds", input.ttlSeconds, 1, TTL_SECONDS_MAX);
+  intIn("cache_max_age", input.cacheMaxAgeSeconds, 1, TTL_SECONDS_MAX);
   if (input.maxCost !== undefined && input.maxCost !== null && !(Number.isFinite(input.maxCost) && input.maxCost >= 0)) {
     details.push({ path: "max_cost", message: "must be a number >= 0" });
   }
@@ -155,7 +157,8 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
     ]);
   }
   if (inline) await flow.checkSource?.(parameters, { datasetId: null, name: "records", format: "inline", db: getPool() });
-  const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, input };
+  const cache = input.cache ?? flow.cache ?? false;
+  const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, cache, input };
   const idField = source.kind === "records" ? source.recordIdField || "id" : null;
 
   let row: BatchRow;
@@ -210,7 +213,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
           { path: source.kind === "records" ? "records" : "dataset", message: "no records to run" },
         ]);
       }
-      const created = await setTotal(client, id, total);
+      const created = await setTotal(client, id, total, batchRow);
       await options.beforeCommit?.(client, toBatch(created));
       return created;
     });
@@ -227,6 +230,7 @@ interface BatchRowValues {
   shuffle: boolean;
   seed: string;
   dryRun: boolean;
+  cache: boolean;
   input: CreateBatchInput;
 }
 
@@ -260,8 +264,9 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
   await client.query(
     `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
        error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
-       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds, save_raw)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
+       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds, save_raw,
+       cache, cache_max_age_seconds, cache_answers)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)`,
     [
       b.id,
       b.name,
@@ -289,13 +294,27 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       input.costReservation != null && input.costReservation !== "mean" ? input.costReservation.perRecord : null,
       input.ttlSeconds ?? null,
       input.saveRaw ?? false,
+      b.cache,
+      input.cacheMaxAgeSeconds ?? null,
+      input.cacheAnswers ?? false,
     ],
   );
 }
 
-async function setTotal(client: pg.ClientBase, id: string, total: number): Promise<BatchRow> {
+/** The batch's job count; then, with `cache`, the results reused from earlier batches (./result-cache). */
+async function setTotal(client: pg.ClientBase, id: string, total: number, b: BatchRowValues): Promise<BatchRow> {
   const { rows } = await client.query<BatchRow>(`UPDATE batches SET total = $2, pending = $2 WHERE id = $1 RETURNING *`, [id, total]);
-  return rows[0]!;
+  if (!b.cache) return rows[0]!;
+  const reused = await reuseResults(client, {
+    batchId: id,
+    flow: b.flow,
+    parameters: b.parameters,
+    maxAgeSeconds: b.input.cacheMaxAgeSeconds ?? null,
+    answers: b.input.cacheAnswers ?? false,
+  });
+  if (reused.jobs === 0) return rows[0]!;
+  const again = await client.query<BatchRow>(`SELECT * FROM batches WHERE id = $1`, [id]);
+  return again.rows[0]!;
 }
 
 /**
@@ -330,7 +349,7 @@ async function createInlineOnTwoConnections(
       const total = await copyJobs(b!, row.id, inline, await order, cap);
       await triggersOn();
       await records; // B commits after A, and not at all if A failed
-      const created = await setTotal(b!, row.id, total);
+      const created = await setTotal(b!, row.id, total, row);
       await beforeCommit?.(b!, toBatch(created));
       return created;
     });

@@ -33,6 +33,11 @@ export interface BatchRow {
   dry_run: boolean;
   ttl_seconds: number | null;
   save_raw: boolean;
+  cache: boolean;
+  cache_max_age_seconds: number | null;
+  cache_answers: boolean;
+  cached: number;
+  cache_saved_cost: number;
   total: number;
   pending: number;
   running: number;
@@ -99,6 +104,9 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       dryRun: r.dry_run,
       ttlSeconds: r.ttl_seconds ?? null,
       saveRaw: r.save_raw,
+      cache: r.cache,
+      cacheMaxAgeSeconds: r.cache_max_age_seconds,
+      cacheAnswers: r.cache_answers,
     },
     counts: {
       total: r.total,
@@ -112,6 +120,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       skipped: r.skipped,
     },
     costSpent: r.cost_spent,
+    reused: { jobs: r.cached, savedCost: r.cache_saved_cost },
     metadata: r.metadata ?? {},
     createdAt: r.created_at,
     startedAt: r.started_at,
@@ -132,6 +141,7 @@ export interface JobRow {
   interruptions: number;
   run_at: Date;
   cost: number;
+  cached_from: string | null;
   error_code: string | null;
   error_message: string | null;
   error_retryable: boolean | null;
@@ -140,7 +150,7 @@ export interface JobRow {
   duration_ms: number | null;
 }
 
-export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position, j.status, j.attempts, j.interruptions, j.run_at, j.cost,
+export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position, j.status, j.attempts, j.interruptions, j.run_at, j.cost, j.cached_from,
   j.error_code, j.error_message, j.error_retryable, j.started_at, j.finished_at, j.duration_ms`;
 
 export function toJobError(r: { error_code: string | null; error_message: string | null; error_retryable: boolean | null }): JobError | null {
@@ -158,6 +168,7 @@ export function toJob(r: JobRow): Job {
     attempts: r.attempts,
     interruptions: r.interruptions,
     cost: r.cost,
+    cachedFrom: r.cached_from,
     error: toJobError(r),
     runAt: r.run_at,
     startedAt: r.started_at,

@@ -44,6 +44,12 @@ export interface BatchOptions {
   ttlSeconds: number | null;
   /** the zip export writes each record's raw provider response (kept by llm and openai) to raw/ */
   saveRaw: boolean;
+  /** reuse the result of a succeeded job of an earlier batch with the same flow, parameters and record data */
+  cache: boolean;
+  /** reuse only results at most this old (null: any age) */
+  cacheMaxAgeSeconds: number | null;
+  /** also reuse results a person's answers went into */
+  cacheAnswers: boolean;
 }
 
 export interface BatchCounts {
@@ -75,6 +81,8 @@ export interface Batch {
   options: BatchOptions;
   counts: BatchCounts;
   costSpent: number;
+  /** jobs that reused an earlier batch's result (options.cache), and the cost those results had */
+  reused: { jobs: number; savedCost: number };
   metadata: Record<string, unknown>;
   createdAt: Date;
   startedAt: Date | null;
@@ -122,6 +130,8 @@ export interface Job {
   /** runs lost to a crash (the worker's lease lapsed), not counted in attempts */
   interruptions: number;
   cost: number;
+  /** the batch whose result this job reused (options.cache); null when the flow ran */
+  cachedFrom: string | null;
   error: JobError | null;
   runAt: Date;
   startedAt: Date | null;

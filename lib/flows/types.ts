@@ -76,6 +76,11 @@ export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
    * batch that would fail every record is better refused at creation).
    */
   checkSource?(params: z.output<S>, source: BatchSource): Promise<void>;
+  /**
+   * Batches of this flow reuse earlier results unless they say `cache: false` (a flow whose result
+   * depends only on its parameters and the record: an embedding, a deterministic classifier).
+   */
+  cache?: boolean;
   run(record: FlowRecord, ctx: FlowContext<z.output<S>>): Promise<unknown>;
 }
 

@@ -137,3 +137,19 @@ describe("the New batch form's budget reservation", () => {
     expect(withReservation(null)).toMatchObject({ cost_reservation: "", cost_reservation_per_record: "" });
   });
 });
+
+describe("the New batch form's result reuse", () => {
+  it("leaves cache to the flow until it is ticked either way, and sends the max age and answers", () => {
+    expect(buildBody(input()).body).not.toHaveProperty("cache");
+    const on = buildBody(input({ opts: { ...DEFAULT_OPTS, cache: true, cache_max_age: "3600", cache_answers: true } }));
+    expect(on.errors).toEqual({});
+    expect(on.body).toMatchObject({ cache: true, cache_max_age: 3600, cache_answers: true });
+    expect(buildBody(input({ opts: { ...DEFAULT_OPTS, cache: false } })).body.cache).toBe(false);
+    expect(buildBody(input({ opts: { ...DEFAULT_OPTS, cache: true, cache_max_age: "0" } })).errors.cache_max_age?.length).toBe(1);
+  });
+
+  it("a run again starts from the batch's cache settings", () => {
+    const o = optsFromBatch({ name: null, options: { concurrency: 1, cache: true, cache_max_age: 60, cache_answers: false } } as unknown as Batch);
+    expect(o).toMatchObject({ cache: true, cache_max_age: "60", cache_answers: false });
+  });
+});

@@ -33,6 +33,8 @@ export const OPTION_PATHS = [
   "cost_reservation",
   "priority",
   "interactive",
+  "cache",
+  "cache_max_age",
 ];
 
 /** The run options as typed (text until the body is built). */
@@ -56,6 +58,10 @@ export interface Opts {
   priority: string;
   /** null: as the flow wants (on for a flow that asks a human) */
   interactive: boolean | null;
+  /** reuse earlier batches' results; null: as the flow's default */
+  cache: boolean | null;
+  cache_max_age: string;
+  cache_answers: boolean;
 }
 
 export const DEFAULT_OPTS: Opts = {
@@ -76,6 +82,9 @@ export const DEFAULT_OPTS: Opts = {
   cost_reservation_per_record: "",
   priority: "",
   interactive: null,
+  cache: null,
+  cache_max_age: "",
+  cache_answers: false,
 };
 
 /** A batch's options as the form shows them: running it again starts from these. */
@@ -100,6 +109,9 @@ export function optsFromBatch(b: Batch): Opts {
     cost_reservation_per_record: o.cost_reservation != null && o.cost_reservation !== "mean" ? String(o.cost_reservation.per_record) : "",
     priority: String(o.priority),
     interactive: o.interactive,
+    cache: o.cache,
+    cache_max_age: text(o.cache_max_age),
+    cache_answers: o.cache_answers,
   };
 }
 
@@ -151,7 +163,7 @@ export function groupErrors(details: { path?: string; message: string }[], known
   return { byField, other };
 }
 
-const NUMBER_OPTIONS = ["max_records", "concurrency", "max_retries", "retry_backoff_ms", "timeout_ms", "max_cost", "priority"] as const;
+const NUMBER_OPTIONS = ["max_records", "concurrency", "max_retries", "retry_backoff_ms", "timeout_ms", "max_cost", "priority", "cache_max_age"] as const;
 /** an option typed as a number */
 export type NumberOption = (typeof NUMBER_OPTIONS)[number];
 
@@ -176,6 +188,8 @@ export function buildBody(input: FormInput): { body: CreateBatchBody; errors: Er
   const body: CreateBatchBody = { flow: flow.name, parameters, shuffle: opts.shuffle, error_policy: opts.error_policy, interactive: input.interactive };
   if (opts.name.trim()) body.name = opts.name.trim();
   if (opts.seed.trim()) body.seed = opts.seed.trim();
+  if (opts.cache !== null) body.cache = opts.cache;
+  if (opts.cache_answers) body.cache_answers = true;
   for (const key of NUMBER_OPTIONS) {
     const n = readNumber(opts[key]);
     if (n === null) errors[key] = ["Must be a number"];

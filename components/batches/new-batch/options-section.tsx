@@ -90,6 +90,32 @@ export function OptionsSection({
           ) : null}
           <FieldError id="interactive-error" messages={errors.interactive} />
         </div>
+        <div className={`field${mark("cache", "cache_max_age", "cache_answers")}`}>
+          <label htmlFor="cache" className="check">
+            <input id="cache" type="checkbox" checked={opts.cache ?? flow.cache} onChange={(e) => set("cache", e.target.checked)} /> Reuse earlier results
+          </label>
+          {opts.cache ?? flow.cache ? (
+            <div className="form-row">
+              <input
+                aria-label="Reuse results at most this many seconds old"
+                type="number"
+                min={1}
+                className="input-sm"
+                placeholder="any age"
+                value={opts.cache_max_age}
+                onChange={(e) => set("cache_max_age", e.target.value)}
+              />
+              <span className="muted small">s old at most</span>
+              <label htmlFor="cache_answers" className="check small">
+                <input id="cache_answers" type="checkbox" checked={opts.cache_answers} onChange={(e) => set("cache_answers", e.target.checked)} /> also
+                answered ones
+              </label>
+            </div>
+          ) : (
+            <span className="field-hint">records already run with the same flow and parameters take that result</span>
+          )}
+          <FieldError id="cache-error" messages={[...(errors.cache ?? []), ...(errors.cache_max_age ?? [])]} />
+        </div>
         <div className={`field${mark("threshold_on", "threshold_rate", "threshold_min")}`}>
           <label htmlFor="threshold_on" className="check">
             <input id="threshold_on" type="checkbox" checked={opts.threshold_on} onChange={(e) => set("threshold_on", e.target.checked)} /> Error
