@@ -81,7 +81,7 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
             <dd>{j.position}</dd>
           </dl>
           <div className="form-row">
-            {j.status !== "running" && j.status !== "pending" ? (
+            {j.status === "failed" || j.status === "cancelled" || j.status === "skipped" ? (
               <button type="button" className="btn" disabled={retry.isPending} onClick={() => retry.mutate()}>
                 Retry job
               </button>

@@ -34,6 +34,10 @@ test("run a batch again reusing its results: nothing runs, the cost saved is sho
   await page.locator("tbody tr").first().click();
   const panel = page.getByRole("dialog");
   await expect(panel.getByRole("link", { name: parent.id })).toBeVisible();
+  // a succeeded job cannot be retried (the API answers 409): the panel offers no such button
+  await expect(panel.getByRole("button", { name: "Retry job" })).toHaveCount(0);
+  // the flow did not run: no rate to show for this batch
+  await expect(page.getByRole("region", { name: "Rate" })).toContainText("—");
   for (const theme of ["light", "dark"] as const) {
     await setTheme(page, theme);
     await snap(page, `cache-${theme}`);

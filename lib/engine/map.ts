@@ -62,7 +62,8 @@ export const BATCH_SELECT = `b.*, (SELECT sum(m.succeeded + m.failed)::int FROM 
 
 export function toBatch(r: BatchRow, now = Date.now()): Batch {
   let itemsPerSecond: number | null = null;
-  const done = r.succeeded + r.failed;
+  // the jobs the flow ran: a reused result (cache) took no time
+  const done = r.succeeded + r.failed - (r.cached ?? 0);
   if (r.started_at && done > 0) {
     if (r.completed_at) {
       itemsPerSecond = done / Math.max((r.completed_at.getTime() - r.started_at.getTime()) / 1000, 0.001);

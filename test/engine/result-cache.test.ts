@@ -93,6 +93,7 @@ describe("reusing results (cache)", () => {
     expect(cached.status).toBe("completed");
     expect(cached.completedAt).not.toBeNull();
     expect(cached.counts).toMatchObject({ total: 2, succeeded: 2, pending: 0 });
+    expect(cached.itemsPerSecond).toBeNull(); // nothing ran: no rate
     expect((await executions(cached.id)).n).toBe(0);
     await expectCountersExact(cached.id);
     // a reused result passes on its origin, and the cost it had there
