@@ -23,6 +23,8 @@ export interface Reused {
 }
 
 export async function reuseResults(client: pg.ClientBase, o: ReuseOptions): Promise<Reused> {
+  // the newest result per record data is a sort of every earlier result: in memory, not on disk
+  await client.query("SET LOCAL work_mem = '64MB'");
   // The earlier batches of the same flow and parameters (jsonb equality: key order does not matter);
   // per record data, the newest result made by the flow itself (a reused one carries no cost to save).
   const { rows } = await client.query<{ jobs: number; saved: number }>(
