@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { asFileRecord, readBatchRecordFile } from "@/lib/datasets/files";
+import type { FileRecord } from "@/lib/datasets/files/types";
 import { AppError } from "@/lib/errors";
+import { ANTHROPIC_BASE_URL, anthropicFileBlock, anthropicMessage, type AnthropicBlock } from "./anthropic";
 import { filePart, fileKind, SENDABLE_TYPES, SENDABLE_TYPES_TEXT, type ContentPart } from "./file-parts";
 import { requestJson } from "./http-client";
 import type { KeptResponse } from "./openai";
 import { readFlowSecret, secretEnvNameSchema } from "./secrets";
 import { renderTemplate } from "./template";
-import { defineFlow, FlowError, type FlowRecord } from "./types";
+import { defineFlow, FlowError, type FlowContext, type FlowRecord } from "./types";
 
 const responseFormatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
@@ -26,10 +28,12 @@ export const pricesSchema = z
   })
   .default({ input_per_1m: 0, output_per_1m: 0 });
 
+export const OPENAI_BASE_URL = "https://api.openai.com/v1";
+
 export const baseUrlSchema = z
   .string()
   .regex(/^https?:\/\//i, "must start with http:// or https://")
-  .default("https://api.openai.com/v1")
+  .default(OPENAI_BASE_URL)
   .describe("OpenAI-compatible API root, e.g. http://localhost:11434/v1 for Ollama");
 
 export const apiKeyEnvSchema = secretEnvNameSchema
@@ -66,8 +70,8 @@ function citationsOf(completion: ChatCompletion, message: { annotations?: unknow
   return [...annotations, ...listed.map((c: unknown) => (typeof c === "string" ? { type: "url", url: c } : c))];
 }
 
-/** The user message of a files batch: the prompt, then the record's file as the provider takes it. */
-async function fileMessageContent(record: FlowRecord, userPrompt: string, batchId: string, maxBytes: number): Promise<ContentPart[]> {
+/** A files batch's record: its file and bytes, refused by name when no model could take it. */
+async function readRecordFile(record: FlowRecord, batchId: string, maxBytes: number): Promise<{ file: FileRecord; bytes: Buffer }> {
   const file = asFileRecord(record.data);
   if (!file) throw new FlowError("not_a_file", `record ${JSON.stringify(record.id)} is not a file record (files: true needs a dataset of files)`, { retryable: false });
   const name = JSON.stringify(file.id);
@@ -86,44 +90,84 @@ async function fileMessageContent(record: FlowRecord, userPrompt: string, batchI
     }
     throw err;
   }
-  let part: ContentPart | null;
-  try {
-    part = filePart(file, bytes);
-  } catch {
-    throw new FlowError("invalid_text", `file ${name} is ${file.content_type} but not UTF-8 text`, { retryable: false });
-  }
-  return [{ type: "text", text: renderTemplate(userPrompt, record) }, part!];
+  return { file, bytes };
 }
+
+/** The file's part or block as `build` makes it; text that is not UTF-8 fails the record by name. */
+function fileBlock<T>(file: FileRecord, build: () => T): T {
+  try {
+    return build();
+  } catch {
+    throw new FlowError("invalid_text", `file ${JSON.stringify(file.id)} is ${file.content_type} but not UTF-8 text`, { retryable: false });
+  }
+}
+
+/** The user message of a files batch: the prompt, then the record's file as the provider takes it. */
+async function fileMessageContent(record: FlowRecord, userPrompt: string, batchId: string, maxBytes: number): Promise<ContentPart[]> {
+  const { file, bytes } = await readRecordFile(record, batchId, maxBytes);
+  return [{ type: "text", text: renderTemplate(userPrompt, record) }, fileBlock(file, () => filePart(file, bytes))!];
+}
+
+/** The same for Anthropic: the prompt's text block, then the file's document or image block. */
+async function anthropicFileContent(record: FlowRecord, userPrompt: string, batchId: string, maxBytes: number, citations: boolean): Promise<AnthropicBlock[]> {
+  const { file, bytes } = await readRecordFile(record, batchId, maxBytes);
+  return [{ type: "text", text: renderTemplate(userPrompt, record) }, fileBlock(file, () => anthropicFileBlock(file, bytes, citations))!];
+}
+
+const llmParameters = z.object({
+  provider: z
+    .enum(["openai", "anthropic"])
+    .default("openai")
+    .describe("openai: any OpenAI-compatible chat completions API; anthropic: Anthropic's Messages API (files as document blocks, JSON schema as a forced tool)"),
+  base_url: z
+    .string()
+    .regex(/^https?:\/\//i, "must start with http:// or https://")
+    .optional()
+    .describe(`API root; default ${OPENAI_BASE_URL} (openai) or ${ANTHROPIC_BASE_URL} (anthropic); e.g. http://localhost:11434/v1 for Ollama`),
+  model: z.string().min(1),
+  system_prompt: z.string().optional().describe("system message; {{record.field}} placeholders allowed"),
+  user_prompt: z.string().min(1).default("{{record}}").describe("user message; {{record.field}} placeholders, {{record}} for the whole record as JSON"),
+  temperature: z.number().min(0).max(2).optional(),
+  max_tokens: z.number().int().min(1).optional(),
+  response_format: responseFormatSchema.optional(),
+  api_key_env: apiKeyEnvSchema,
+  prices: pricesSchema,
+  timeout_ms: z.number().int().min(1).max(600_000).default(120_000),
+  files: z
+    .boolean()
+    .default(false)
+    .describe(
+      "send each record's file (a dataset of files) with user_prompt: text inline, images as image_url data URLs, PDFs as file parts",
+    ),
+  citations: z
+    .boolean()
+    .default(false)
+    .describe("provider anthropic with files: ask for citations of the file (kept in result.citations); not with a json_schema response_format"),
+  max_file_bytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(50 * MiB)
+    .default(20 * MiB)
+    .describe("with files: a file larger than this fails its record (file_too_large) instead of being sent"),
+}).superRefine((p, issues) => {
+  const refuse = (path: string, message: string) => issues.addIssue({ code: "custom", path: [path], message });
+  if (p.provider === "anthropic" && p.response_format?.type === "json_object") {
+    refuse("response_format", "provider anthropic has no JSON mode: give a json_schema (asked for as a forced tool)");
+  }
+  if (p.citations) {
+    if (p.provider !== "anthropic") refuse("citations", "asked for with provider anthropic only (OpenAI-compatible providers return theirs unasked, kept in result.citations)");
+    else if (!p.files) refuse("citations", "citations cite the record's file: they need files: true");
+    else if (p.response_format?.type === "json_schema") refuse("citations", "Anthropic does not cite in a structured (json_schema) answer: drop one of the two");
+  }
+});
+type LlmParams = z.output<typeof llmParameters>;
 
 export const llm = defineFlow({
   name: "llm",
   description:
-    "Runs a chat completion per record against any OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio), with prompt templates, a dataset's files (PDFs, images, text) with files: true, optional JSON-schema output, and cost from token usage.",
-  parameters: z.object({
-    base_url: baseUrlSchema,
-    model: z.string().min(1),
-    system_prompt: z.string().optional().describe("system message; {{record.field}} placeholders allowed"),
-    user_prompt: z.string().min(1).default("{{record}}").describe("user message; {{record.field}} placeholders, {{record}} for the whole record as JSON"),
-    temperature: z.number().min(0).max(2).optional(),
-    max_tokens: z.number().int().min(1).optional(),
-    response_format: responseFormatSchema.optional(),
-    api_key_env: apiKeyEnvSchema,
-    prices: pricesSchema,
-    timeout_ms: z.number().int().min(1).max(600_000).default(120_000),
-    files: z
-      .boolean()
-      .default(false)
-      .describe(
-        "send each record's file (a dataset of files) with user_prompt: text inline, images as image_url data URLs, PDFs as file parts",
-      ),
-    max_file_bytes: z
-      .number()
-      .int()
-      .min(1)
-      .max(50 * MiB)
-      .default(20 * MiB)
-      .describe("with files: a file larger than this fails its record (file_too_large) instead of being sent"),
-  }),
+    "Runs a chat completion per record against any OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio) or Anthropic's Messages API, with prompt templates, a dataset's files (PDFs, images, text) with files: true, optional JSON-schema output, citations, and cost from token usage.",
+  parameters: llmParameters,
   async checkSource(params, source) {
     if (!params.files) return;
     if (source.format !== "files") {
@@ -147,6 +191,7 @@ export const llm = defineFlow({
   },
   async run(record, ctx) {
     const { params } = ctx;
+    if (params.provider === "anthropic") return runAnthropic(record, ctx);
     const messages = [
       ...(params.system_prompt ? [{ role: "system", content: renderTemplate(params.system_prompt, record) }] : []),
       {
@@ -166,7 +211,7 @@ export const llm = defineFlow({
     }
 
     const res = await requestJson({
-      url: endpoint(params.base_url, "chat/completions"),
+      url: endpoint(params.base_url ?? OPENAI_BASE_URL, "chat/completions"),
       headers: authHeaders(params.api_key_env),
       body,
       timeoutMs: params.timeout_ms,
@@ -207,3 +252,29 @@ export const llm = defineFlow({
     return result;
   },
 });
+
+
+async function runAnthropic(record: FlowRecord, ctx: FlowContext<LlmParams>) {
+  const { params } = ctx;
+  const format = params.response_format;
+  const answer = await anthropicMessage({
+    baseUrl: params.base_url ?? ANTHROPIC_BASE_URL,
+    apiKeyEnv: params.api_key_env,
+    model: params.model,
+    system: params.system_prompt ? renderTemplate(params.system_prompt, record) : undefined,
+    content: params.files
+      ? await anthropicFileContent(record, params.user_prompt, ctx.batchId, params.max_file_bytes, params.citations)
+      : renderTemplate(params.user_prompt, record),
+    temperature: params.temperature,
+    maxTokens: params.max_tokens,
+    schema: format?.type === "json_schema" ? { name: format.name, schema: format.schema } : null,
+    timeoutMs: params.timeout_ms,
+    signal: ctx.signal,
+    fallbackRequestId: `req_${ctx.batchId}_${record.position}`,
+  });
+  const cost = (answer.usage.prompt_tokens * params.prices.input_per_1m + answer.usage.completion_tokens * params.prices.output_per_1m) / 1_000_000;
+  if (cost > 0) ctx.reportCost(cost);
+  if (!answer.hadUsage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
+  const { hadUsage: _hadUsage, citations, ...result } = answer;
+  return citations.length ? { ...result, citations } : result;
+}
