@@ -19,12 +19,15 @@ function processedResult(result: unknown): unknown {
 
 export function processedEntry(row: ResultRow): Record<string, unknown> {
   const result = processedResult(row.result);
-  const citations = result && typeof result === "object" && "citations" in result ? (result as { citations: unknown }).citations : undefined;
+  const kept = (key: string) => (result && typeof result === "object" && key in result ? (result as Record<string, unknown>)[key] : undefined);
+  const citations = kept("citations");
+  const fieldCitations = kept("field_citations");
   return {
     record_id: row.recordId,
     status: row.status,
     result: result ?? null,
     ...(citations !== undefined ? { citations } : {}),
+    ...(fieldCitations !== undefined ? { field_citations: fieldCitations } : {}),
     error: row.error ? { code: row.error.code, message: row.error.message } : null,
     cost: row.cost,
   };

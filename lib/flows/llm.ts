@@ -3,6 +3,7 @@ import { asFileRecord, readBatchRecordFile } from "@/lib/datasets/files";
 import type { FileRecord } from "@/lib/datasets/files/types";
 import { AppError } from "@/lib/errors";
 import { ANTHROPIC_BASE_URL, anthropicFileBlock, anthropicMessage, type AnthropicBlock } from "./anthropic";
+import { citationsByField } from "./field-citations";
 import { filePart, fileKind, SENDABLE_TYPES, SENDABLE_TYPES_TEXT, type ContentPart } from "./file-parts";
 import { requestJson } from "./http-client";
 import type { KeptResponse } from "./openai";
@@ -233,7 +234,15 @@ export const llm = defineFlow({
     if (message.refusal) throw new FlowError("model_refused", `the model refused: ${message.refusal}`, { retryable: false });
     const content = typeof message.content === "string" ? message.content : "";
     const citations = citationsOf(completion, message);
-    const result: { content: string; parsed?: unknown; citations?: unknown[]; usage: typeof usage; model: string; response: KeptResponse } = {
+    const result: {
+      content: string;
+      parsed?: unknown;
+      citations?: unknown[];
+      field_citations?: Record<string, unknown[]>;
+      usage: typeof usage;
+      model: string;
+      response: KeptResponse;
+    } = {
       content,
       usage,
       model: completion.model ?? params.model,
@@ -248,6 +257,8 @@ export const llm = defineFlow({
         // models occasionally break format; another attempt may well succeed
         throw new FlowError("invalid_model_output", `the model's answer is not valid JSON: ${content.slice(0, 200)}`, { retryable: true });
       }
+      const byField = citationsByField(content, result.parsed, citations);
+      if (Object.keys(byField).length) result.field_citations = byField;
     }
     return result;
   },
@@ -276,5 +287,7 @@ async function runAnthropic(record: FlowRecord, ctx: FlowContext<LlmParams>) {
   if (cost > 0) ctx.reportCost(cost);
   if (!answer.hadUsage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
   const { hadUsage: _hadUsage, citations, ...result } = answer;
-  return citations.length ? { ...result, citations } : result;
+  if (!citations.length) return result;
+  const byField = citationsByField(answer.content, answer.parsed, citations);
+  return { ...result, citations, ...(Object.keys(byField).length ? { field_citations: byField } : {}) };
 }

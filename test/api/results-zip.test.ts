@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 const RAW = { status_code: 200, request_id: "req_1", body: { id: "chatcmpl-1", choices: [{ message: { content: '{"total": 12.5}' } }] } };
 const JOBS = [
-  { id: "inv-1", status: "succeeded", result: { content: '{"total": 12.5}', parsed: { total: 12.5 }, citations: { total: [{ text: "$12.50" }] }, response: RAW }, cost: 0.01 },
+  { id: "inv-1", status: "succeeded", result: { content: '{"total": 12.5}', parsed: { total: 12.5 }, citations: [{ cited_text: "$12.50" }], field_citations: { total: [{ cited_text: "$12.50" }] }, response: RAW }, cost: 0.01 },
   { id: "../../etc/passwd", status: "succeeded", result: { label: "x" }, cost: 0 },
   { id: "a/b", status: "failed", error: "timeout", cost: 0.02 },
   { id: "left", status: "pending" },
@@ -63,8 +63,9 @@ describe("results as a zip", () => {
     expect(parse(files.get("processed/inv-1.json"))).toEqual({
       record_id: "inv-1",
       status: "succeeded",
-      result: { content: '{"total": 12.5}', parsed: { total: 12.5 }, citations: { total: [{ text: "$12.50" }] } },
-      citations: { total: [{ text: "$12.50" }] },
+      result: { content: '{"total": 12.5}', parsed: { total: 12.5 }, citations: [{ cited_text: "$12.50" }], field_citations: { total: [{ cited_text: "$12.50" }] } },
+      citations: [{ cited_text: "$12.50" }],
+      field_citations: { total: [{ cited_text: "$12.50" }] },
       error: null,
       cost: 0.01,
     });

@@ -144,6 +144,24 @@ describe("llm with files: true", () => {
     });
   });
 
+  it("files each citation under the answer's fields it supports (field_citations)", async () => {
+    const { id } = await uploadFiles("field-cited", [{ name: "f.pdf", data: PDF }]);
+    const created = await createBatch("field-cited", params());
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const content = '{"vendor":"Acme","total":12.5}';
+    const at = content.indexOf('"Acme"');
+    const onVendor = { type: "url_citation", url_citation: { url: "https://example.com/v", title: "V", start_index: at, end_index: at + 6 } };
+    server.reply({ json: completion(content, { citations: ["https://example.com/unplaced"] }, { annotations: [onVendor] }) });
+    const parsed = parseFlowParameters(llm as unknown as FlowDefinition, params()) as Parameters<typeof llm.run>[1]["params"];
+    const [rec] = await records(id);
+    const result = await llm.run(rec!, createTestContext(parsed, { batchId: created.json.id }).ctx);
+    expect(result).toMatchObject({
+      parsed: { vendor: "Acme", total: 12.5 },
+      citations: [onVendor, { type: "url", url: "https://example.com/unplaced" }],
+      field_citations: { vendor: [onVendor] },
+    });
+  });
+
   it("refuses at creation a source without files, naming parameters.files", async () => {
     const csvForm = new FormData();
     csvForm.append("file", new Blob(["id,text\n1,a\n"]), "rows.csv");
