@@ -6,7 +6,7 @@
 import "server-only";
 import { getPool } from "@/lib/db/client";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
-import { toBatch, type BatchRow } from "@/lib/engine/map";
+import { batchExpiredSql, toBatch, type BatchRow } from "@/lib/engine/map";
 import type { Batch } from "@/lib/engine/types";
 import { AppError } from "@/lib/errors";
 import {
@@ -23,8 +23,7 @@ export const SURFACE = "embed-jobs";
 const DEFAULTS = { concurrency: 16, maxRetries: 3, retryBackoffMs: 1000 } as const;
 
 /** A finished batch whose ttl_seconds have passed is gone, whether or not the sweep has deleted it yet. */
-const LIVE = `NOT (b.status IN ('completed', 'failed', 'cancelled') AND b.ttl_seconds IS NOT NULL
-  AND COALESCE(b.completed_at, b.updated_at) + make_interval(secs => b.ttl_seconds) <= now())`;
+const LIVE = `NOT ${batchExpiredSql()}`;
 
 const noSuchJob = (id: string) => new AppError("not_found", `Job ${id} not found (it may have expired)`, [{ path: "job_id", message: "no such job" }]);
 

@@ -5,12 +5,12 @@ import { AppError } from "@/lib/errors";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
-import { BATCH_SELECT, toBatch, type BatchRow } from "./map";
+import { BATCH_SELECT, batchExpiredSql, toBatch, type BatchRow } from "./map";
 import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
 import type { Batch, BatchStatus, JobStatus, Page } from "./types";
 
 export async function getBatch(id: string): Promise<Batch> {
-  const { rows } = await query<BatchRow>(`SELECT ${BATCH_SELECT} FROM batches b WHERE b.id = $1`, [id]);
+  const { rows } = await query<BatchRow>(`SELECT ${BATCH_SELECT} FROM batches b WHERE b.id = $1 AND NOT ${batchExpiredSql()}`, [id]);
   if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
   return toBatch(rows[0]);
 }
@@ -26,7 +26,7 @@ export interface ListBatchesOptions {
 }
 
 export async function listBatches(opts: ListBatchesOptions): Promise<Page<Batch>> {
-  const where: string[] = [];
+  const where: string[] = [`NOT ${batchExpiredSql()}`];
   const params: unknown[] = [];
   const add = (sql: (n: string) => string, v: unknown) => {
     params.push(v);
@@ -68,7 +68,7 @@ export function escapeLike(s: string): string {
 
 /** Locks the batch row (lock order: batches before jobs) or 404s. */
 export async function lockBatch(client: pg.ClientBase, id: string): Promise<BatchRow> {
-  const { rows } = await client.query<BatchRow>(`SELECT * FROM batches WHERE id = $1 FOR UPDATE`, [id]);
+  const { rows } = await client.query<BatchRow>(`SELECT * FROM batches WHERE id = $1 AND NOT ${batchExpiredSql("batches")} FOR UPDATE`, [id]);
   if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
   return rows[0];
 }

@@ -6,6 +6,7 @@ import type { Verdict } from "@/lib/contract/compare";
 import { AppError } from "@/lib/errors";
 import { query } from "./db";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
+import { batchExpiredSql } from "./map";
 import type { BatchStatus, JobStatus, Page } from "./types";
 
 /** at most this many distinct values per side for a field to get a confusion matrix */
@@ -111,7 +112,7 @@ const missingBatch = (id: string, which: "a" | "b") =>
 
 /** 404 unless both batches exist (a cheap check, before a page or an export starts). */
 export async function assertComparable(target: CompareTarget): Promise<void> {
-  const { rows } = await query<{ id: string }>(`SELECT id FROM batches WHERE id = ANY($1::text[])`, [[target.a, target.b]]);
+  const { rows } = await query<{ id: string }>(`SELECT id FROM batches b WHERE id = ANY($1::text[]) AND NOT ${batchExpiredSql()}`, [[target.a, target.b]]);
   for (const [id, which] of [[target.a, "a"], [target.b, "b"]] as const) {
     if (!rows.some((r) => r.id === id)) throw missingBatch(id, which);
   }
@@ -128,7 +129,7 @@ async function sides(target: CompareTarget): Promise<[CompareSide, CompareSide]>
                 percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p95_ms
            FROM jobs WHERE batch_id = b.id AND duration_ms IS NOT NULL
        ) d ON true
-      WHERE b.id = ANY($1::text[])`,
+      WHERE b.id = ANY($1::text[]) AND NOT ${batchExpiredSql()}`,
     [[target.a, target.b]],
   );
   const side = (id: string, which: "a" | "b"): CompareSide => {

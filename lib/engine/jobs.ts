@@ -7,7 +7,7 @@ import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
-import { JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
+import { batchExpiredSql, JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
 import { applyDeltas, countedAs, Deltas, finishIfDone, type Counted } from "./transitions";
 import type { BatchCounts, Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 
@@ -126,7 +126,7 @@ export async function getJob(batchId: string, recordId: string): Promise<JobDeta
     `SELECT ${JOB_COLUMNS}, j.result, j.logs, r.data AS record
      FROM jobs j JOIN batches b ON b.id = j.batch_id
      LEFT JOIN dataset_records r ON r.dataset_id = b.dataset_id AND r.position = j.position
-     WHERE ${jobOfRecord("$1", "$2")}`,
+     WHERE ${jobOfRecord("$1", "$2")} AND NOT ${batchExpiredSql()}`,
     [batchId, recordId],
   );
   const row = rows[0];

@@ -56,6 +56,14 @@ export interface BatchRow {
   recent_done?: number | null;
 }
 
+/**
+ * A finished batch whose own ttl_seconds have passed, as SQL over the batches row `b`: gone for every
+ * read and action at once, whether or not the retention sweep has deleted it yet.
+ */
+export const batchExpiredSql = (b = "b") =>
+  `(${b}.status IN ('completed', 'failed', 'cancelled') AND ${b}.ttl_seconds IS NOT NULL
+    AND COALESCE(${b}.completed_at, ${b}.updated_at) + make_interval(secs => ${b}.ttl_seconds) <= now())`;
+
 /** SELECT list for a batch plus its recent completions (items/s), for `FROM batches b`. */
 export const BATCH_SELECT = `b.*, (SELECT sum(m.succeeded + m.failed)::int FROM batch_metrics m
   WHERE m.batch_id = b.id AND m.bucket > now() - interval '60 seconds') AS recent_done`;

@@ -4,6 +4,7 @@
 // were recorded.
 import { AppError } from "@/lib/errors";
 import { query } from "./db";
+import { batchExpiredSql } from "./map";
 import type { MetricsPoint } from "./types";
 
 /** Upper bounds (ms) of each histogram bucket; the last bucket is open-ended. */
@@ -99,7 +100,7 @@ export async function getBatchMetrics(
   bucketSeconds?: number,
 ): Promise<{ bucketSeconds: number; series: MetricsPoint[] }> {
   const b = await query<{ created_at: Date; completed_at: Date | null; now: Date }>(
-    "SELECT created_at, completed_at, now() AS now FROM batches WHERE id = $1",
+    `SELECT created_at, completed_at, now() AS now FROM batches b WHERE id = $1 AND NOT ${batchExpiredSql()}`,
     [batchId],
   );
   const batch = b.rows[0];

@@ -9,7 +9,7 @@ import { statSync } from "node:fs";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
-import { toBatch, type BatchRow } from "@/lib/engine/map";
+import { batchExpiredSql, toBatch, type BatchRow } from "@/lib/engine/map";
 import type { Batch } from "@/lib/engine/types";
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { commandFlowEnabled } from "@/lib/flows/command";
@@ -207,7 +207,8 @@ function toJob(b: Batch, jobType: QueueJobType, results: Record<string, unknown>
   };
 }
 
-const SELECT = `SELECT b.*, a.job_type FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE a.surface = '${SURFACE}'`;
+const LIVE = `a.surface = '${SURFACE}' AND NOT ${batchExpiredSql()}`;
+const SELECT = `SELECT b.*, a.job_type FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE ${LIVE}`;
 type Row = BatchRow & { job_type: QueueJobType };
 
 async function findJob(id: string): Promise<{ batch: Batch; jobType: QueueJobType }> {
@@ -239,7 +240,7 @@ export async function listQueueJobs(q: { status?: QueueJobStatus; job_type?: str
   const pool = getPool();
   const [page, count] = await Promise.all([
     pool.query<Row>(`${SELECT} ${where} ORDER BY a.created_at DESC, a.batch_id DESC LIMIT $3 OFFSET $4`, [...params, q.limit, q.offset]),
-    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE a.surface = '${SURFACE}' ${where}`, params),
+    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE ${LIVE} ${where}`, params),
   ]);
   const now = Date.now();
   return { jobs: page.rows.map((r) => toJob(toBatch(r), r.job_type, null, null, now)), total: count.rows[0]!.n };
@@ -268,7 +269,7 @@ export async function queueStats() {
        count(*) FILTER (WHERE s = 'queued')::int AS queued, count(*) FILTER (WHERE s = 'running')::int AS running,
        count(*) FILTER (WHERE s = 'completed')::int AS completed, count(*) FILTER (WHERE s = 'failed')::int AS failed,
        count(*) FILTER (WHERE s = 'cancelled')::int AS cancelled
-     FROM (SELECT ${STATUS_SQL} AS s FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE a.surface = '${SURFACE}') j`,
+     FROM (SELECT ${STATUS_SQL} AS s FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE ${LIVE}) j`,
   );
   return { stats: rows[0]! };
 }
