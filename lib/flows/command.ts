@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { z } from "zod";
 import { getConfig } from "@/lib/config";
+import { PathRefused, resolveInWorkspace, workspaceRoot } from "@/lib/job-queue/workspace";
 import { quotedPlaceholderProblem } from "./shell-placeholders";
 import { renderTemplate, shellQuote } from "./template";
 import { defineFlow, FlowError } from "./types";
@@ -100,6 +101,18 @@ export function runShell(line: string, options: ShellOptions): Promise<CommandRe
   });
 }
 
+/** The absolute directory of `rel` inside the workspace, checked when the job runs. */
+function inWorkspace(rel: string): string {
+  const root = workspaceRoot();
+  if (!root) throw new FlowError("no_workspace", "no workspace: set BATCHBOARD_WORKSPACE_DIR to an existing directory", { retryable: false });
+  try {
+    return resolveInWorkspace(root, rel);
+  } catch (err) {
+    if (err instanceof PathRefused) throw new FlowError("path_refused", err.message, { retryable: false });
+    throw err;
+  }
+}
+
 export const command = defineFlow({
   name: "command",
   description:
@@ -117,9 +130,15 @@ export const command = defineFlow({
       max_output_bytes: z.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024).describe("stdout and stderr are each cut at this size"),
       fail_on_nonzero: z.boolean().default(true).describe("a non-zero exit fails the record"),
       cwd: z.string().min(1).optional().describe("the directory the command runs in (default: the server's working directory)"),
+      workspace_path: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("instead of cwd: a directory relative to BATCHBOARD_WORKSPACE_DIR (`.` for the workspace itself), found when the job runs, so the batch does not show where the workspace is"),
     })
     .superRefine((p, ctx) => {
       if (!commandFlowEnabled()) ctx.addIssue({ code: "custom", message: DISABLED_MESSAGE, path: [] });
+      if (p.cwd !== undefined && p.workspace_path !== undefined) ctx.addIssue({ code: "custom", message: "give cwd or workspace_path, not both", path: ["workspace_path"] });
       const quoted = quotedPlaceholderProblem(p.command);
       if (quoted) ctx.addIssue({ code: "custom", message: quoted, path: ["command"] });
     }),
@@ -132,7 +151,7 @@ export const command = defineFlow({
     const line = renderTemplate(params.command, record, shellQuote);
 
     const result = await runShell(line, {
-      cwd: params.cwd,
+      cwd: params.workspace_path === undefined ? params.cwd : inWorkspace(params.workspace_path),
       stdin: params.stdin === "json" ? `${JSON.stringify(record.data ?? null)}\n` : undefined,
       timeoutMs: params.timeout_ms,
       maxOutputBytes: params.max_output_bytes,

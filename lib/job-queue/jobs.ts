@@ -92,7 +92,7 @@ export async function submitCommandJob(
   return submit(jobType, {
     flow: "command",
     name: `${jobType === "batch_validation" ? "validation" : "tests"}: ${command} (${items.length} ${field})`,
-    parameters: { command: line, stdin: "none", cwd: root },
+    parameters: { command: line, stdin: "none", workspace_path: "." },
     source: { kind: "records", records: items, recordIdField: "id" },
     concurrency: parallel,
     metadata: { [`total_${field}`]: items.length, command },

@@ -11,6 +11,7 @@ import { getBatch } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
+import { api } from "../security/api";
 import { callRoute, loadApiRoutes, type ApiRoute, type CallOptions, type Method } from "../helpers/routes";
 
 const base = realpathSync(mkdtempSync(path.join(tmpdir(), "bb-queue-")));
@@ -101,7 +102,11 @@ describe("POST /batch/validation and /batch/tests", () => {
 
     // an ordinary command batch underneath, run in the workspace
     const batch = await getBatch(submitted.body.job_id);
-    expect(batch).toMatchObject({ flow: "command", parameters: { command: "test -s {{record.path}}", cwd: ws, stdin: "none" } });
+    expect(batch).toMatchObject({ flow: "command", parameters: { command: "test -s {{record.path}}", workspace_path: ".", stdin: "none" } });
+    // the server's directory layout is not shown to API clients: the workspace is named relative to itself
+    const read = await api("GET", "/api/batches/[id]", { params: { id: submitted.body.job_id } });
+    expect(read.status).toBe(200);
+    expect(read.text).not.toContain(ws);
     expect(batch.options).toMatchObject({ concurrency: 5, shuffle: false });
   });
 
@@ -168,6 +173,19 @@ describe("POST /batch/validation and /batch/tests", () => {
       expect(res.status, JSON.stringify(body)).toBe(422);
       expect(res.body.error.details.map((d: Json) => d.path)).toContain(field);
     }
+  });
+});
+
+describe("the command flow's workspace_path", () => {
+  it("runs in a directory of the workspace found when the job runs; a path leading out fails path_refused", async () => {
+    const { createBatch } = await import("@/lib/engine");
+    const records = [{ id: "1" }];
+    const inside = await createBatch({ flow: "command", parameters: { command: "pwd", stdin: "none", workspace_path: "src" }, source: { kind: "records", records, recordIdField: "id" } });
+    const outside = await createBatch({ flow: "command", parameters: { command: "pwd", stdin: "none", workspace_path: "out" }, source: { kind: "records", records, recordIdField: "id" } });
+    await waitFor("both batches", async () => (await getBatch(inside.id)).status === "completed" && (await getBatch(outside.id)).status === "completed");
+    const row = async (id: string) => (await getPool().query(`SELECT result, error_code FROM jobs WHERE batch_id = $1`, [id])).rows[0];
+    expect((await row(inside.id)).result.stdout).toBe(`${path.join(ws, "src")}\n`);
+    expect((await row(outside.id)).error_code).toBe("path_refused");
   });
 });
 
