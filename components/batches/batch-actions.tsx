@@ -20,7 +20,10 @@ export function BatchActions({ batch }: { batch: Batch }) {
   const retry = useRetryBatch(batch.id);
   const active = isActiveBatch(batch.status);
   const p = batch.progress;
-  const retryable = p.failed + (alsoOthers ? p.cancelled + p.skipped : 0);
+  const notRun = p.cancelled + p.skipped;
+  // with no failed jobs the cancelled and skipped ones are what a retry would take
+  const withOthers = alsoOthers || p.failed === 0;
+  const retryable = p.failed + (withOthers ? notRun : 0);
   const close = () => {
     setPending(null);
     [cancel, pause, resume, retry].forEach((m) => m.reset());
@@ -38,11 +41,21 @@ export function BatchActions({ batch }: { batch: Batch }) {
           Pause
         </button>
       ) : null}
-      {p.failed + p.cancelled + p.skipped > 0 ? (
+      {p.failed === 0 && notRun > 0 ? (
         <button type="button" className="btn" onClick={() => setPending("retry")}>
+          Retry cancelled
+        </button>
+      ) : (
+        <button
+          type="button"
+          className="btn"
+          disabled={p.failed === 0}
+          title={p.failed === 0 ? "No job has failed: there is nothing to retry" : undefined}
+          onClick={() => setPending("retry")}
+        >
           Retry failed
         </button>
-      ) : null}
+      )}
       {active ? (
         <button type="button" className="btn btn-danger" onClick={() => setPending("cancel")}>
           Cancel batch
@@ -98,6 +111,7 @@ export function BatchActions({ batch }: { batch: Batch }) {
         confirmLabel={pending === "cancel" ? "Cancel batch" : pending === "pause" ? "Pause" : pending === "resume" ? "Resume" : `Retry ${retryable.toLocaleString("en-US")} ${retryable === 1 ? "job" : "jobs"}`}
         danger={pending === "cancel"}
         busy={current.isPending}
+        disabled={pending === "retry" && retryable === 0}
         error={current.error ? (current.error as Error).message : null}
         onClose={close}
         onConfirm={() => {
@@ -106,7 +120,7 @@ export function BatchActions({ batch }: { batch: Batch }) {
           else if (pending === "pause") pause.mutate(undefined, done);
           else if (pending === "resume") resume.mutate(undefined, done);
           else if (pending === "retry")
-            retry.mutate(alsoOthers ? ["failed", "cancelled", "skipped"] : ["failed"], {
+            retry.mutate(withOthers ? ["failed", "cancelled", "skipped"] : ["failed"], {
               onSuccess: (r) => {
                 setPending(null);
                 setNotice(`${r.retried.toLocaleString("en-US")} ${r.retried === 1 ? "job" : "jobs"} queued again`);
@@ -122,13 +136,20 @@ export function BatchActions({ batch }: { batch: Batch }) {
           <p>Pending jobs start again.</p>
         ) : (
           <>
-            <p>
-              {p.failed.toLocaleString("en-US")} failed jobs go back to pending and run again with fresh attempts.
-            </p>
-            {p.cancelled + p.skipped > 0 ? (
+            {p.failed > 0 ? (
+              <p>
+                {p.failed.toLocaleString("en-US")} failed jobs go back to pending and run again with fresh attempts.
+              </p>
+            ) : (
+              <p>
+                No job failed. {notRun.toLocaleString("en-US")} cancelled or skipped {notRun === 1 ? "job goes" : "jobs go"} back
+                to pending and run again.
+              </p>
+            )}
+            {p.failed > 0 && notRun > 0 ? (
               <label className="check">
                 <input type="checkbox" checked={alsoOthers} onChange={(e) => setAlsoOthers(e.target.checked)} /> Also retry{" "}
-                {(p.cancelled + p.skipped).toLocaleString("en-US")} cancelled and skipped jobs
+                {notRun.toLocaleString("en-US")} cancelled and skipped jobs
               </label>
             ) : null}
           </>

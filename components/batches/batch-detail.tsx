@@ -90,6 +90,13 @@ export function BatchDetail({ id }: { id: string }) {
         <BatchActions batch={b} />
       </div>
 
+      {b.progress.waiting_input > 0 ? (
+        <p className="notice" role="note">
+          {formatCount(b.progress.waiting_input)} {b.progress.waiting_input === 1 ? "job waits" : "jobs wait"} for an answer —{" "}
+          <Link href={`/inbox?batch=${encodeURIComponent(b.id)}`}>open the Inbox</Link>
+        </p>
+      ) : null}
+
       <Summary batch={b} onPickStatus={setJobStatus} />
 
       <BatchSummaryPanel batch={b} poll={fallback} />

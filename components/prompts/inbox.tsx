@@ -7,6 +7,7 @@
 // stays on screen, closed, saying what became of it; an answer is sent at once and the next card
 // comes up without waiting for the server (a refusal brings the card back with the reason).
 import Link from "next/link";
+import { useSearchParams } from "next/navigation";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { JsonView } from "@/components/ui/json-view";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
@@ -38,7 +39,9 @@ function isTyping(target: EventTarget | null): boolean {
 
 export function Inbox() {
   const streamFailed = useGlobalStreamFailed();
-  const prompts = useOpenPrompts(streamFailed);
+  // ?batch=<id> (the batch page links here so) shows one batch's questions
+  const batchId = useSearchParams().get("batch") ?? "";
+  const prompts = useOpenPrompts(streamFailed, batchId);
   const answer = useAnswerPrompt();
   const open = useMemo(() => prompts.data?.pages.flatMap((p) => p.items) ?? [], [prompts.data]);
   const total = prompts.data?.pages[0]?.total ?? open.length;
@@ -189,19 +192,30 @@ export function Inbox() {
     return () => window.removeEventListener("keydown", onKey);
   }, []);
 
+  const filter = batchId ? (
+    <p className="inbox-filter" role="status">
+      Questions of batch <Link href={`/batches/${encodeURIComponent(batchId)}`} className="mono">{batchId}</Link> only ·{" "}
+<Link href="/inbox">show every batch</Link>
+    </p>
+  ) : null;
+
   if (prompts.isLoading) return <Loading label="Loading prompts…" />;
   if (prompts.isError && !cards.length) return <QueryError error={prompts.error} onRetry={() => void prompts.refetch()} what="prompts" />;
   if (!cards.length) {
     return (
-      <section className="empty-state" role="status">
-        <h2>No open prompts</h2>
-        <p>Questions asked by interactive batches appear here, oldest first. You are all caught up.</p>
-      </section>
+      <>
+        {filter}
+        <section className="empty-state" role="status">
+          <h2>No open prompts</h2>
+          <p>Questions asked by interactive batches appear here, oldest first. You are all caught up.</p>
+        </section>
+      </>
     );
   }
 
   return (
     <>
+      {filter}
       <p className="kbd-help muted">
         <kbd>J</kbd>/<kbd>K</kbd> move · <kbd>1</kbd>–<kbd>9</kbd> pick an option · <kbd>Enter</kbd> submit · <kbd>Ctrl</kbd>+<kbd>Enter</kbd> submit
         from a multi-line field

@@ -10,6 +10,7 @@ export function ConfirmDialog({
   confirmLabel,
   danger,
   busy,
+  disabled,
   error,
   onConfirm,
   onClose,
@@ -20,6 +21,8 @@ export function ConfirmDialog({
   confirmLabel: string;
   danger?: boolean;
   busy?: boolean;
+  /** nothing to act on: the confirm button stays off */
+  disabled?: boolean;
   error?: string | null;
   onConfirm: () => void;
   onClose: () => void;
@@ -52,7 +55,7 @@ export function ConfirmDialog({
             <button type="button" className="btn" onClick={onClose}>
               Keep as is
             </button>
-            <button type="submit" className={danger ? "btn btn-danger-solid" : "btn btn-primary"} disabled={busy} autoFocus>
+            <button type="submit" className={danger ? "btn btn-danger-solid" : "btn btn-primary"} disabled={busy || disabled} autoFocus>
               {busy ? "Working…" : confirmLabel}
             </button>
           </div>

@@ -103,10 +103,11 @@ export function useJobAction(batchId: string, recordId: string, action: "retry" 
   });
 }
 
-export function useOpenPrompts(poll: boolean) {
+/** Open prompts, oldest first: of every batch, or of one when `batchId` is given. */
+export function useOpenPrompts(poll: boolean, batchId = "") {
   return useInfiniteQuery({
-    queryKey: promptKeys.open(),
-    queryFn: ({ pageParam }) => api.listPrompts({ status: "open", limit: 50 }, pageParam),
+    queryKey: promptKeys.open(batchId),
+    queryFn: ({ pageParam }) => api.listPrompts({ status: "open", limit: 50, batch_id: batchId || undefined }, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
     refetchInterval: poll ? 3_000 : false,
@@ -136,7 +137,7 @@ export function useAnswerPrompt() {
     mutationFn: ({ id, answer }: { id: string; answer: unknown }) => api.answerPrompt(id, answer),
     onSuccess: (p: Prompt) => {
       // drop the answered prompt at once; the refetch confirms it
-      qc.setQueryData(promptKeys.open(), (old: { pages: { items: Prompt[]; total: number }[] } | undefined) =>
+      qc.setQueriesData({ queryKey: promptKeys.open() }, (old: { pages: { items: Prompt[]; total: number }[] } | undefined) =>
         old
           ? { ...old, pages: old.pages.map((pg) => ({ ...pg, items: pg.items.filter((x) => x.id !== p.id), total: Math.max(0, pg.total - 1) })) }
           : old,

@@ -22,7 +22,8 @@ export const jobKeys = {
 
 export const promptKeys = {
   all: ["prompts"] as const,
-  open: () => [...promptKeys.all, "open"] as const,
+  /** every open list; `open(batchId)` the one of one batch ("" for all batches) */
+  open: (batchId?: string) => (batchId === undefined ? ([...promptKeys.all, "open"] as const) : ([...promptKeys.all, "open", batchId] as const)),
   openCount: () => [...promptKeys.all, "open-count"] as const,
   detail: (id: string) => [...promptKeys.all, "detail", id] as const,
 };

@@ -1,0 +1,71 @@
+// The dashboard a daily user needs: actions that say why they are off, the way to the Inbox, real 404s.
+import { expect, test } from "@playwright/test";
+import { createBatch, runEchoBatch, unique, waitUntil } from "../fixtures";
+import { setTheme, snap } from "./helpers";
+
+test("Retry failed is off, with the reason, when no job failed", async ({ page, request }) => {
+  const batch = await runEchoBatch(request, 3, { name: unique("ui-nothing-failed") });
+  expect(batch.progress.failed).toBe(0);
+  await page.goto(`/batches/${batch.id}`);
+  const retry = page.getByRole("button", { name: "Retry failed" });
+  await expect(retry).toBeDisabled();
+  await expect(retry).toHaveAttribute("title", /nothing to retry/);
+  await snap(page, "daily-retry-disabled", { fullPage: false });
+});
+
+test("jobs waiting for an answer lead to the Inbox, filtered to their batch", async ({ page, request }) => {
+  const records = ["a", "b", "c"].map((id) => ({ id: `${id}-${unique("wait")}`, text: `review me ${id}` }));
+  const batch = await createBatch(request, { flow: "review", name: unique("ui-waits"), records, interactive: true, shuffle: false });
+  // another batch's question must not show in the filtered Inbox
+  const other = await createBatch(request, { flow: "review", name: unique("ui-waits-other"), records: [{ id: unique("o"), text: "other" }], interactive: true });
+  for (const [id, n] of [
+    [batch.id, 3],
+    [other.id, 1],
+  ] as const) {
+    await waitUntil(async () => {
+      const body = (await (await request.get(`/api/prompts?status=open&batch_id=${id}`)).json()) as { total: number };
+      return body.total === n ? true : undefined;
+    }, `${n} open prompts of ${id}`);
+  }
+
+  await page.goto(`/batches/${batch.id}`);
+  const note = page.getByRole("note").filter({ hasText: "wait for an answer" });
+  await expect(note).toHaveText("3 jobs wait for an answer — open the Inbox");
+  await snap(page, "daily-inbox-link-light", { fullPage: false });
+  await setTheme(page, "dark");
+  await snap(page, "daily-inbox-link-dark", { fullPage: false });
+  await setTheme(page, "light");
+  await note.getByRole("link", { name: "open the Inbox" }).click();
+
+  await expect(page).toHaveURL(new RegExp(`/inbox\\?batch=${batch.id}$`));
+  const cards = page.getByRole("list", { name: "Open prompts" }).getByRole("article");
+  await expect(cards).toHaveCount(3);
+  for (const card of await cards.all()) await expect(card).toContainText(batch.id);
+  await expect(page.getByRole("status").filter({ hasText: "Questions of batch" })).toContainText(batch.id);
+  await snap(page, "daily-inbox-filtered");
+  await page.getByRole("link", { name: "show every batch" }).click();
+  await expect(page).toHaveURL(/\/inbox$/);
+  await expect(cards.filter({ hasText: other.id })).toHaveCount(1);
+
+  // a batch with no one waiting shows no such note
+  const done = await runEchoBatch(request, 1);
+  await page.goto(`/batches/${done.id}`);
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  await expect(page.getByRole("note").filter({ hasText: "wait for an answer" })).toHaveCount(0);
+});
+
+test("an unknown batch or dataset answers 404 and shows its not-found page", async ({ page, request }) => {
+  expect((await request.get("/batches/batch_nope")).status()).toBe(404);
+  expect((await request.get("/datasets/ds_nope")).status()).toBe(404);
+  const known = await runEchoBatch(request, 1);
+  expect((await request.get(`/batches/${known.id}`)).status()).toBe(200);
+
+  const res = await page.goto("/batches/batch_nope");
+  expect(res?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Batch not found" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Back to all batches" })).toBeVisible();
+  const ds = await page.goto("/datasets/ds_nope");
+  expect(ds?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Dataset not found" })).toBeVisible();
+  await snap(page, "daily-dataset-not-found", { fullPage: false });
+});
