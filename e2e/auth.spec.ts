@@ -28,6 +28,10 @@ test("the API refuses anonymous callers and a key of too low a scope", async ({ 
 test("signing in with a key sets an HttpOnly SameSite cookie and opens the dashboard; sign-out ends it", async ({ page, context }) => {
   await page.goto("/batches");
   await expect(page).toHaveURL(/\/signin\?next=%2Fbatches/);
+  // signed out: no navigation, no one named
+  await expect(page.getByRole("navigation", { name: "Main" })).toHaveCount(0);
+  await expect(page.getByRole("link", { name: "New batch" })).toHaveCount(0);
+  await expect(page.getByTestId("signed-in-as")).toHaveCount(0);
   await page.getByLabel("API key").fill("bb_wrong_key");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "unknown or revoked API key" })).toBeVisible();
@@ -36,6 +40,8 @@ test("signing in with a key sets an HttpOnly SameSite cookie and opens the dashb
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/batches$/);
   await expect(page.getByRole("heading", { level: 1, name: "Batches" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  await expect(page.getByTestId("signed-in-as")).toHaveText("admin token");
 
   const cookie = (await context.cookies()).find((c) => c.name === "bb_session");
   expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Lax" });
@@ -46,10 +52,17 @@ test("signing in with a key sets an HttpOnly SameSite cookie and opens the dashb
   await page.getByRole("button", { name: "Create key" }).click();
   await expect(page.getByTestId("new-key")).toHaveText(/^bb_/);
   await expect(page.getByRole("cell", { name: "laptop" })).toBeVisible();
+  const laptopKey = (await page.getByTestId("new-key").textContent())!;
 
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/signin/);
   expect((await context.cookies()).find((c) => c.name === "bb_session")).toBeUndefined();
+  await expect(page.getByRole("navigation", { name: "Main" })).toHaveCount(0);
+
+  // signed in with a key, the header names the key
+  await page.getByLabel("API key").fill(laptopKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByTestId("signed-in-as")).toHaveText("laptop");
 });
 
 test("a cookie-authenticated mutation from another site is refused (CSRF)", async ({ page, playwright }) => {

@@ -1,7 +1,7 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { ApiError, apiFetch } from "@/lib/client/api";
 
 interface ApiKey {
@@ -67,8 +67,8 @@ export function ApiKeys() {
         </div>
         {create.error ? <p className="field-error" role="alert">{(create.error as Error).message}</p> : null}
         {created ? (
-          <p role="status">
-            Copy it now, it will not be shown again: <code data-testid="new-key">{created}</code>
+          <p role="status" className="new-key">
+            Copy it now, it will not be shown again: <code data-testid="new-key">{created}</code> <CopyButton text={created} />
           </p>
         ) : null}
       </form>
@@ -126,5 +126,32 @@ export function ApiKeys() {
         )}
       </div>
     </div>
+  );
+}
+
+/** Copies `text` to the clipboard and says so for a moment; says why when the browser refuses. */
+function CopyButton({ text }: { text: string }) {
+  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
+  useEffect(() => {
+    if (state === "idle") return;
+    const t = setTimeout(() => setState("idle"), 4000);
+    return () => clearTimeout(t);
+  }, [state]);
+  return (
+    <>
+      <button
+        type="button"
+        className="btn btn-sm"
+        onClick={() =>
+          navigator.clipboard.writeText(text).then(
+            () => setState("copied"),
+            () => setState("failed"),
+          )
+        }
+      >
+        {state === "copied" ? "Copied" : "Copy"}
+      </button>
+      {state === "failed" ? <span className="field-error"> The browser refused the clipboard: select the key and copy it.</span> : null}
+    </>
   );
 }

@@ -49,7 +49,7 @@ export function SessionMenu() {
       <Link href="/settings" className="nav-link">
         Settings
       </Link>
-      <span className="muted" title={`scopes: ${session.data.scopes.join(", ")}`}>
+      <span className="muted" title={`scopes: ${session.data.scopes.join(", ")}`} data-testid="signed-in-as">
         {session.data.name}
       </span>
       <button type="button" className="btn btn-sm" onClick={() => void signOut()}>

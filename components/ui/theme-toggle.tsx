@@ -3,39 +3,48 @@
 import { useEffect, useState } from "react";
 import { THEME_STORAGE_KEY as KEY } from "./theme-script";
 
-type Theme = "light" | "dark";
+type Choice = "light" | "dark" | "system";
 
-function currentTheme(): Theme {
-  const set = document.documentElement.dataset.theme;
-  if (set === "light" || set === "dark") return set;
-  return window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+function storedChoice(): Choice {
+  try {
+    const t = localStorage.getItem(KEY);
+    if (t === "light" || t === "dark") return t;
+  } catch {
+    // private mode: nothing stored
+  }
+  return "system";
 }
 
-/** Flips data-theme on <html> and remembers the choice; the head script applies it before paint. */
+/**
+ * Light, dark, or the system's choice (no data-theme on <html>: the stylesheet follows
+ * prefers-color-scheme, also when it changes). Remembered; the head script applies it before paint.
+ */
 export function ThemeToggle() {
-  const [theme, setTheme] = useState<Theme | null>(null);
+  const [choice, setChoice] = useState<Choice>("system");
   // read after mount: the server cannot know the stored theme
   // eslint-disable-next-line react-hooks/set-state-in-effect
-  useEffect(() => setTheme(currentTheme()), []);
-  const next: Theme = theme === "dark" ? "light" : "dark";
+  useEffect(() => setChoice(storedChoice()), []);
   return (
-    <button
-      type="button"
-      className="btn btn-ghost theme-toggle"
-      aria-label={`Switch to ${next} theme`}
-      title={`Switch to ${next} theme`}
-      onClick={() => {
-        document.documentElement.dataset.theme = next;
+    <select
+      className="theme-toggle"
+      aria-label="Theme"
+      title="Theme"
+      value={choice}
+      onChange={(e) => {
+        const next = e.target.value as Choice;
+        if (next === "system") delete document.documentElement.dataset.theme;
+        else document.documentElement.dataset.theme = next;
         try {
           localStorage.setItem(KEY, next);
         } catch {
           // private mode: the choice lasts for this page only
         }
-        setTheme(next);
+        setChoice(next);
       }}
     >
-      <span aria-hidden>{theme === "dark" ? "☀" : "☾"}</span>
-    </button>
+      <option value="light">☀ Light</option>
+      <option value="dark">☾ Dark</option>
+      <option value="system">System</option>
+    </select>
   );
 }
-

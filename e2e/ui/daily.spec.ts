@@ -54,6 +54,21 @@ test("jobs waiting for an answer lead to the Inbox, filtered to their batch", as
   await expect(page.getByRole("note").filter({ hasText: "wait for an answer" })).toHaveCount(0);
 });
 
+test("a new API key's secret has a Copy button that puts it on the clipboard", async ({ page, context }) => {
+  await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.goto("/settings");
+  await page.getByLabel("Name").fill(unique("copy-me"));
+  await page.getByRole("button", { name: "Create key" }).click();
+  const secret = (await page.getByTestId("new-key").textContent())!;
+  expect(secret).toMatch(/^bb_/);
+  await page.getByRole("button", { name: "Copy", exact: true }).click();
+  await expect(page.getByRole("button", { name: "Copied" })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+  await snap(page, "daily-key-copied-light", { fullPage: false });
+  await setTheme(page, "dark");
+  await snap(page, "daily-key-copied-dark", { fullPage: false });
+});
+
 test("an unknown batch or dataset answers 404 and shows its not-found page", async ({ page, request }) => {
   expect((await request.get("/batches/batch_nope")).status()).toBe(404);
   expect((await request.get("/datasets/ds_nope")).status()).toBe(404);
@@ -68,4 +83,38 @@ test("an unknown batch or dataset answers 404 and shows its not-found page", asy
   expect(ds?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Dataset not found" })).toBeVisible();
   await snap(page, "daily-dataset-not-found", { fullPage: false });
+});
+
+test("the System theme follows the browser's color scheme, is remembered and applies before paint", async ({ page }) => {
+  const html = page.locator("html");
+  const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.goto("/flows");
+  const theme = page.getByRole("combobox", { name: "Theme" });
+  await theme.selectOption("system");
+  await expect(html).not.toHaveAttribute("data-theme");
+  expect(await page.evaluate(() => localStorage.getItem("batchboard-theme"))).toBe("system");
+  const light = await bg();
+  await page.emulateMedia({ colorScheme: "dark" });
+  await expect.poll(bg).not.toBe(light);
+  const dark = await bg();
+  await snap(page, "daily-theme-system-dark", { fullPage: false });
+
+  // remembered, and the stored choice wins over the system's from the first paint: the head script
+  // has set data-theme before any of the page's own scripts run
+  await theme.selectOption("light");
+  await page.addInitScript(() => {
+    document.addEventListener("DOMContentLoaded", () => {
+      (window as unknown as { themeAtLoad: string | undefined }).themeAtLoad = document.documentElement.dataset.theme;
+    });
+  });
+  await page.reload();
+  expect(await page.evaluate(() => (window as unknown as { themeAtLoad: string | undefined }).themeAtLoad)).toBe("light");
+  await expect(theme).toHaveValue("light");
+  expect(await bg()).toBe(light);
+  await theme.selectOption("system");
+  await page.reload();
+  await expect(theme).toHaveValue("system");
+  await expect(html).not.toHaveAttribute("data-theme");
+  expect(await bg()).toBe(dark);
 });

@@ -162,7 +162,7 @@ const OPERATIONS: Operation[] = [
   { method: "post", path: "/api/auth/signout", summary: "Clear the dashboard session cookie", scope: "public",
     ok: { status: 200, description: "signed out", schema: { type: "object", properties: { signed_out: { type: "boolean" } } } } },
   { method: "get", path: "/api/auth/session", summary: "Who the caller is, and whether authentication is on", scope: "read",
-    ok: { status: 200, description: "the caller", schema: { type: "object" } } },
+    ok: { status: 200, description: "the caller: the key's name (\"admin token\" for the operator token), its scopes and how it came", schema: { type: "object", properties: { auth: { enum: ["on", "off"] }, name: { type: "string" }, scopes: { type: "array", items: { enum: ["read", "write", "admin"] } }, via: { enum: ["bearer", "session", "none"] } }, required: ["auth", "name", "scopes", "via"] } } },
   { method: "get", path: "/api/auth/one-time", summary: "The first-start sign-in link: sets the session cookie once, then redirects", scope: "public",
     query: z.object({ token: z.string().min(1).max(256) }), ok: { status: 302, description: "redirect to the dashboard" } },
   { method: "get", path: "/api/keys", summary: "API keys (never the secrets), newest first", scope: "admin",

@@ -64,7 +64,7 @@ export const scopesOf = (raw: string[] | null): Scope[] => (raw ?? []).filter((s
 /** The principal id of BATCHBOARD_ADMIN_TOKEN. */
 export const ADMIN_TOKEN_ID = "admin-token";
 
-export const adminPrincipal = (via: Principal["via"]): Principal => ({ id: ADMIN_TOKEN_ID, name: "BATCHBOARD_ADMIN_TOKEN", scopes: ["admin"], via });
+export const adminPrincipal = (via: Principal["via"]): Principal => ({ id: ADMIN_TOKEN_ID, name: "admin token", scopes: ["admin"], via });
 
 const toInfo = (r: KeyRow): ApiKeyInfo => ({
   id: r.id,

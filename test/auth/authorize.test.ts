@@ -59,6 +59,8 @@ describe("auth", () => {
     process.env.BATCHBOARD_ADMIN_TOKEN = "an-admin-token-of-some-length";
     await expect(authorize(req("POST", { authorization: "Bearer an-admin-token-of-some-length" }), "admin")).resolves.toMatchObject({
       id: "admin-token",
+      // what the header shows and an answer records: a name for people, not the variable's
+      name: "admin token",
     });
     expect((await errorOf(authorize(req("GET", { authorization: "Bearer an-admin-token-of-some-lengtX" }), "read"))).status).toBe(401);
   });
