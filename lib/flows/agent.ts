@@ -332,16 +332,17 @@ export const agent = defineFlow({
   description:
     "Does a coding task per record ({id, description}) in a directory of its own under BATCHBOARD_WORKSPACE_DIR: a coder model proposes file changes, a check command runs, a reviewer model approves or asks for changes, until both agree or max_loops.",
   parameters: agentParameters.superRefine((p, ctx) => {
-    if (p.check_command !== undefined && !commandFlowEnabled()) {
-      ctx.addIssue({ code: "custom", path: ["check_command"], message: "a check command needs command execution enabled (BATCHBOARD_ENABLE_COMMAND_FLOW=1)" });
+    if (!commandFlowEnabled()) {
+      const message = "the agent writes the coder's changes in the workspace and runs the check command: it needs command execution enabled (BATCHBOARD_ENABLE_COMMAND_FLOW=1)";
+      ctx.addIssue({ code: "custom", path: [p.check_command !== undefined ? "check_command" : "coder_model"], message });
     }
   }),
   async run(record, ctx) {
     const { params } = ctx;
     const task = taskSchema.safeParse(record.data);
     if (!task.success) throw new FlowError("invalid_task", "a task is {id, description} with a non-empty description", { retryable: false });
-    if (params.check_command !== undefined && !commandFlowEnabled()) {
-      throw new FlowError("command_disabled", "the check command needs command execution enabled (BATCHBOARD_ENABLE_COMMAND_FLOW=1)", { retryable: false });
+    if (!commandFlowEnabled()) {
+      throw new FlowError("command_disabled", "the agent writes files in the workspace and runs commands: command execution is disabled (BATCHBOARD_ENABLE_COMMAND_FLOW=1 enables it)", { retryable: false });
     }
     const root = workspaceRoot();
     if (!root) throw new FlowError("no_workspace", "no workspace: set BATCHBOARD_WORKSPACE_DIR to an existing directory", { retryable: false });

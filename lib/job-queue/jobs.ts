@@ -102,7 +102,8 @@ export async function submitCommandJob(
 /** POST /batch/agent-tasks: a batch of the agent flow, one task per record, each in a directory of its own. */
 export async function submitAgentJob(body: SubmitAgentTasks): Promise<QueueJob> {
   requireWorkspace();
-  if (body.check_command !== undefined) requireCommands("agent tasks with a check_command");
+  // the coder's changes are workspace writes, and a check runs a command: both are the operator's call
+  requireCommands("agent tasks write the coder's changes in the workspace (and run the check command)");
   const template = getConfig().BATCHBOARD_AGENT_TEMPLATE_DIR;
   if (template && !statSync(template, { throwIfNoEntry: false })?.isDirectory()) {
     throw unprocessable("the agent tasks' template directory is missing: the operator sets BATCHBOARD_AGENT_TEMPLATE_DIR to an existing directory, or unsets it");

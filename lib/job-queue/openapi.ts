@@ -6,7 +6,7 @@ const job = { status: 200, description: "the job", schema: S.QueueJobSchema };
 
 export const JOB_QUEUE_OPERATIONS: Operation[] = [
   { method: "post", path: "/batch/agent-tasks",
-    summary: "Coding tasks, each in a directory of its own: a coder model changes files, a check command runs, a reviewer model approves (a check_command needs command execution enabled; 422 otherwise)",
+    summary: "Coding tasks, each in a directory of its own: a coder model changes files, a check command runs, a reviewer model approves (needs command execution enabled: the changes are written in the workspace and the check runs; 422 otherwise)",
     scope: "write", body: { schema: S.submitAgentTasksSchema }, ok: job },
   { method: "post", path: "/batch/validation", summary: "Run a check command per target path in the workspace (needs command execution enabled; 422 otherwise)",
     scope: "write", body: { schema: S.submitValidationSchema }, ok: job },

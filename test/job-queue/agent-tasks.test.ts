@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { getBatch } from "@/lib/engine";
+import { createBatch, getBatch } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { waitFor } from "@/test/support/wait";
 import { startTestServer, type SeenRequest, type TestServer } from "../flows/server";
@@ -299,10 +299,16 @@ describe("POST /batch/agent-tasks", () => {
       expect(res.body.error.details.map((d: Json) => d.path), JSON.stringify(body)).toContain(field);
     }
 
+    // the coder's changes are workspace writes: with command execution off, no agent task runs at all
     delete process.env.BATCHBOARD_ENABLE_COMMAND_FLOW;
-    const noCommands = await post({ tasks: [task], check_command: "npm test" });
-    expect(noCommands.status).toBe(422);
-    expect(noCommands.body.error.message).toContain("BATCHBOARD_ENABLE_COMMAND_FLOW=1");
+    for (const body of [{ tasks: [task], check_command: "npm test" }, { tasks: [task] }]) {
+      const refused = await post(body);
+      expect(refused.status, JSON.stringify(body)).toBe(422);
+      expect(refused.body.error.message).toContain("BATCHBOARD_ENABLE_COMMAND_FLOW=1");
+    }
+    // nor a batch of the agent flow made through POST /api/batches
+    const direct = await createBatch({ flow: "agent", parameters: { coder_model: "c", reviewer_model: "r" }, source: { kind: "records", records: [task], recordIdField: "id" } }).catch((e: unknown) => e);
+    expect(direct).toMatchObject({ code: "validation_failed", details: [{ message: expect.stringContaining("BATCHBOARD_ENABLE_COMMAND_FLOW=1") }] });
     process.env.BATCHBOARD_ENABLE_COMMAND_FLOW = "1";
 
     process.env.BATCHBOARD_WORKSPACE_DIR = path.join(base, "no-such-dir");
