@@ -2,6 +2,7 @@
 // comment) and its default (the schema's, or an @default tag). docs/operations.md's table is
 // generated from this file: after a change run `npx tsx scripts/env-table.ts --write`.
 import { z } from "zod";
+import { perMinuteSchema, rateLimitKeySchema } from "./contract/rate-limits";
 import { matchRoute, parseModelRoutes, type ModelRoute } from "./openai/routes";
 
 const bool = (fallback: boolean) =>
@@ -11,6 +12,24 @@ const bool = (fallback: boolean) =>
     .transform((v) => (v === undefined || v === "" ? fallback : ["1", "true", "on", "yes"].includes(v)));
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).optional().default(fallback);
+
+const declaredRatesSchema = z
+  .strictObject({ requests_per_minute: perMinuteSchema.optional(), tokens_per_minute: perMinuteSchema.optional() })
+  .refine((r) => r.requests_per_minute !== undefined || r.tokens_per_minute !== undefined, "give requests_per_minute, tokens_per_minute or both");
+export type DeclaredRates = z.infer<typeof declaredRatesSchema>;
+
+function parseRateLimits(raw: string | undefined): Map<string, DeclaredRates> {
+  if (!raw || raw.trim() === "") return new Map();
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error(`not JSON: write {"openai:gpt-4o-mini": {"requests_per_minute": 500, "tokens_per_minute": 200000}}`);
+  }
+  const parsed = z.record(rateLimitKeySchema, declaredRatesSchema).safeParse(json);
+  if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  return new Map(Object.entries(parsed.data));
+}
 
 const configSchema = z.object({
   /**
@@ -26,6 +45,20 @@ const configSchema = z.object({
   BATCHBOARD_WORKER: bool(true),
   /** jobs one worker process runs at once, across all batches */
   BATCHBOARD_WORKER_CONCURRENCY: int(64, 1),
+  /**
+   * named rate limits batches share by key, as JSON: `{"openai:gpt-4o-mini": {"requests_per_minute": 500, "tokens_per_minute": 200000}}`;
+   * a batch naming such a key gets these rates, or its own where lower (docs/rate-limits.md)
+   */
+  BATCHBOARD_RATE_LIMITS: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      try {
+        parseRateLimits(v);
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    }),
   /** shared secret (16+ characters) for `POST /api/worker/run` (cron-driven deployments); unset disables that route */
   BATCHBOARD_WORKER_SECRET: z.string().min(16).optional(),
   /** how long a claimed job's lease holds without a heartbeat */
@@ -171,6 +204,11 @@ export function getConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** What each variable is when unset (the table in docs/operations.md shows these). */
 export function configDefaults(): Config {
   return configSchema.parse({});
+}
+
+/** The operator's named rate limits (BATCHBOARD_RATE_LIMITS), by key. */
+export function declaredRateLimits(env: NodeJS.ProcessEnv = process.env): Map<string, DeclaredRates> {
+  return parseRateLimits(getConfig(env).BATCHBOARD_RATE_LIMITS);
 }
 
 /** BATCHBOARD_FLOW_SECRETS as a list of names. */

@@ -2,6 +2,7 @@
 // input, type the serializers (lib/api/serialize.ts) and generate the OpenAPI document.
 import { z } from "zod";
 import { BATCH_STATUSES, JOB_STATUSES, PROMPT_STATUSES } from "@/lib/contract/statuses";
+import { perMinuteSchema, rateLimitKeySchema } from "@/lib/contract/rate-limits";
 import { INT4_MAX } from "@/lib/db/storable";
 import { EmbedJobStatsSchema } from "@/lib/embed-jobs/schemas";
 
@@ -54,6 +55,25 @@ export const errorThresholdSchema = z.union([
     .transform((rate) => ({ rate, min_finished: DEFAULT_ERROR_THRESHOLD_MIN_FINISHED }))
     .describe(`a plain rate: 0.5 is {"rate": 0.5, "min_finished": ${DEFAULT_ERROR_THRESHOLD_MIN_FINISHED}}`),
 ]);
+
+export const rateLimitSchema = z
+  .strictObject({
+    requests_per_minute: perMinuteSchema.optional().describe("calls a minute, across every worker"),
+    tokens_per_minute: perMinuteSchema
+      .optional()
+      .describe("tokens a minute: each call is charged the flow's estimate before it runs and corrected by the usage it reports"),
+    key: rateLimitKeySchema
+      .optional()
+      .describe(
+        "share one budget with every batch naming this key (e.g. openai:gpt-4o-mini); a key declared in BATCHBOARD_RATE_LIMITS takes the declared rates, or these where lower",
+      ),
+  })
+  .refine((r) => r.requests_per_minute !== undefined || r.tokens_per_minute !== undefined || r.key !== undefined, {
+    message: "give requests_per_minute, tokens_per_minute or key",
+  })
+  .describe(
+    "how fast the batch may call its provider, held across workers and processes; a 429 with Retry-After pauses the limit, one without it halves its rate until it climbs back",
+  );
 
 export const createBatchSchema = z
   .strictObject({
@@ -119,6 +139,7 @@ export const createBatchSchema = z
       .boolean()
       .default(false)
       .describe("with cache: also reuse results a person's answers went into (by default a record that was answered in the Inbox runs again)"),
+    rate_limit: rateLimitSchema.nullish(),
   })
   .refine((b) => !(b.records && b.dataset), { path: ["records"], message: "give records or dataset, not both" });
 export type CreateBatchBody = z.input<typeof createBatchSchema>;
@@ -248,7 +269,28 @@ export const BatchOptionsSchema = z.object({
   cache: z.boolean(),
   cache_max_age: z.number().int().nullable(),
   cache_answers: z.boolean(),
+  rate_limit: z
+    .object({ requests_per_minute: z.number().int().optional(), tokens_per_minute: z.number().int().optional(), key: z.string().optional() })
+    .nullable()
+    .describe("the rate limit as asked for; the limit in force is the batch's rate_limit"),
 });
+
+const perMinute = z.number().nullable();
+export const BatchRateLimitSchema = z
+  .object({
+    key: z.string().nullable().describe("the shared key; null for a limit of the batch's own"),
+    requests_per_minute: perMinute.describe("the limit in force (the lower of the batch's and its key's)"),
+    tokens_per_minute: perMinute,
+    current_requests_per_minute: perMinute.describe("the rate in use now: lower after a 429 without Retry-After, climbing back"),
+    current_tokens_per_minute: perMinute,
+    paused_until: nullableIso.describe("set while a 429's Retry-After pauses the limit"),
+    recent_requests_per_minute: perMinute.describe("calls a minute over the last 10-20 s, every batch of the key together"),
+    recent_tokens_per_minute: perMinute,
+    shared_with: z.number().int().nullable().describe("other batches not finished drawing from the same key"),
+    waiting: z.boolean().nullable().describe("paused or no call free: the batch's next calls wait on the limit"),
+  })
+  .nullable()
+  .describe("the rate limit in force, live on GET /api/batches/{id} (elsewhere the live fields are null); null without a limit");
 
 const count = z.number().int();
 
@@ -333,6 +375,7 @@ export const BatchSchema = z.object({
     eta_seconds: z.number().nullable(),
   }),
   metadata: z.record(z.string(), json),
+  rate_limit: BatchRateLimitSchema,
 });
 export type Batch = z.infer<typeof BatchSchema>;
 

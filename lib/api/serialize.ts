@@ -119,6 +119,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       cache: b.options.cache,
       cache_max_age: b.options.cacheMaxAgeSeconds,
       cache_answers: b.options.cacheAnswers,
+      rate_limit: b.options.rateLimit ? rateLimitAsked(b.options.rateLimit) : null,
     },
     progress: {
       total: c.total,
@@ -143,6 +144,47 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       eta_seconds: etaSeconds === null ? null : Math.ceil(etaSeconds),
     },
     metadata: b.metadata ?? {},
+    rate_limit: toRateLimitJson(b),
+  };
+}
+
+function rateLimitAsked(l: E.RateLimitInput) {
+  return {
+    ...(l.requestsPerMinute != null && { requests_per_minute: l.requestsPerMinute }),
+    ...(l.tokensPerMinute != null && { tokens_per_minute: l.tokensPerMinute }),
+    ...(l.key != null && { key: l.key }),
+  };
+}
+
+function toRateLimitJson(b: E.Batch): Batch["rate_limit"] {
+  const asked = b.options.rateLimit;
+  if (!asked || !b.rateLimitKey) return null;
+  const s = b.rateLimitState;
+  if (!s) {
+    return {
+      key: asked.key ?? null,
+      requests_per_minute: asked.requestsPerMinute ?? null,
+      tokens_per_minute: asked.tokensPerMinute ?? null,
+      current_requests_per_minute: null,
+      current_tokens_per_minute: null,
+      paused_until: null,
+      recent_requests_per_minute: null,
+      recent_tokens_per_minute: null,
+      shared_with: null,
+      waiting: null,
+    };
+  }
+  return {
+    key: s.key,
+    requests_per_minute: s.requestsPerMinute,
+    tokens_per_minute: s.tokensPerMinute,
+    current_requests_per_minute: s.currentRequestsPerMinute,
+    current_tokens_per_minute: s.currentTokensPerMinute,
+    paused_until: isoOrNull(s.pausedUntil),
+    recent_requests_per_minute: s.recentRequestsPerMinute,
+    recent_tokens_per_minute: s.recentTokensPerMinute,
+    shared_with: s.sharedWith,
+    waiting: s.waiting,
   };
 }
 
@@ -363,5 +405,8 @@ export function toCreateBatchInput(b: z.output<typeof import("./schemas").create
     cache: b.cache ?? undefined,
     cacheMaxAgeSeconds: b.cache_max_age ?? null,
     cacheAnswers: b.cache_answers,
+    rateLimit: b.rate_limit
+      ? { requestsPerMinute: b.rate_limit.requests_per_minute ?? null, tokensPerMinute: b.rate_limit.tokens_per_minute ?? null, key: b.rate_limit.key ?? null }
+      : null,
   };
 }

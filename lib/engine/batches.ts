@@ -6,13 +6,16 @@ import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { BATCH_SELECT, batchExpiredSql, toBatch, type BatchRow } from "./map";
+import { readRateLimitState } from "./rate-limits";
 import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
 import type { Batch, BatchStatus, JobStatus, Page } from "./types";
 
 export async function getBatch(id: string): Promise<Batch> {
   const { rows } = await query<BatchRow>(`SELECT ${BATCH_SELECT} FROM batches b WHERE b.id = $1 AND NOT ${batchExpiredSql()}`, [id]);
   if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
-  return toBatch(rows[0]);
+  const batch = toBatch(rows[0]);
+  if (batch.rateLimitKey) batch.rateLimitState = await readRateLimitState(batch.id, batch.rateLimitKey, !!batch.options.rateLimit?.key);
+  return batch;
 }
 
 export interface ListBatchesOptions {

@@ -8,6 +8,7 @@ import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { getConfig } from "@/lib/config";
+import { rateLimitKeySchema } from "@/lib/contract/rate-limits";
 import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
 import { extractRecordIds, type RecordWithId } from "@/lib/datasets/record-ids";
 import { COPY_CHUNK_CHARS, escapeCopyText, writeDatasetRecords } from "@/lib/datasets/write-records";
@@ -21,6 +22,7 @@ import { withTx } from "./db";
 import { notifyBatch } from "./events";
 import { newId } from "./ids";
 import { reuseResults } from "./result-cache";
+import { resolveRateLimit, upsertRateLimit, type ResolvedRateLimit } from "./rate-limits";
 import { RunOrder } from "./run-order";
 import { toBatch, type BatchRow } from "./map";
 import type { Batch, CreateBatchInput, RecordSelection } from "./types";
@@ -60,6 +62,13 @@ function validateOptions(input: CreateBatchInput): void {
     if (!Number.isInteger(t.minFinished) || t.minFinished < 1 || t.minFinished > INT4_MAX) {
       details.push({ path: "error_threshold.min_finished", message: `must be an integer from 1 to ${INT4_MAX}` });
     }
+  }
+  const limit = input.rateLimit;
+  if (limit) {
+    intIn("rate_limit.requests_per_minute", limit.requestsPerMinute, 1, 1_000_000_000);
+    intIn("rate_limit.tokens_per_minute", limit.tokensPerMinute, 1, 1_000_000_000);
+    const key = limit.key == null ? null : rateLimitKeySchema.safeParse(limit.key);
+    if (key && !key.success) details.push({ path: "rate_limit.key", message: key.error.issues[0]!.message });
   }
   if (input.webhookUrl) {
     // the same rules as the http flow's outbound calls: scheme, no credentials, BATCHBOARD_HTTP_ALLOWLIST
@@ -158,7 +167,8 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   }
   if (inline) await flow.checkSource?.(parameters, { datasetId: null, name: "records", format: "inline", db: getPool() });
   const cache = input.cache ?? flow.cache ?? false;
-  const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, cache, input };
+  const rateLimit = input.rateLimit ? resolveRateLimit(id, input.rateLimit) : null;
+  const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, cache, input, rateLimit };
   const idField = source.kind === "records" ? source.recordIdField || "id" : null;
 
   let row: BatchRow;
@@ -232,6 +242,7 @@ interface BatchRowValues {
   dryRun: boolean;
   cache: boolean;
   input: CreateBatchInput;
+  rateLimit: ResolvedRateLimit | null;
 }
 
 function checkBatchSize(count: number, available: number) {
@@ -265,8 +276,8 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
     `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
        error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
        priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds, save_raw,
-       cache, cache_max_age_seconds, cache_answers)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)`,
+       cache, cache_max_age_seconds, cache_answers, rate_limit, rate_limit_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)`,
     [
       b.id,
       b.name,
@@ -297,8 +308,20 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       b.cache,
       input.cacheMaxAgeSeconds ?? null,
       input.cacheAnswers ?? false,
+      input.rateLimit ? JSON.stringify(rateLimitJson(input.rateLimit)) : null,
+      b.rateLimit?.key ?? null,
     ],
   );
+  if (b.rateLimit) await upsertRateLimit(client, b.id, b.rateLimit);
+}
+
+/** The limit as asked for, as stored (snake_case, only the fields given). */
+function rateLimitJson(l: NonNullable<CreateBatchInput["rateLimit"]>) {
+  return {
+    ...(l.requestsPerMinute != null && { requests_per_minute: l.requestsPerMinute }),
+    ...(l.tokensPerMinute != null && { tokens_per_minute: l.tokensPerMinute }),
+    ...(l.key != null && { key: l.key }),
+  };
 }
 
 /** The batch's job count; then, with `cache`, the results reused from earlier batches (./result-cache). */

@@ -38,6 +38,8 @@ export interface BatchRow {
   cache_answers: boolean;
   cached: number;
   cache_saved_cost: number;
+  rate_limit: { requests_per_minute?: number; tokens_per_minute?: number; key?: string } | null;
+  rate_limit_key: string | null;
   total: number;
   pending: number;
   running: number;
@@ -116,6 +118,9 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       cache: r.cache,
       cacheMaxAgeSeconds: r.cache_max_age_seconds,
       cacheAnswers: r.cache_answers,
+      rateLimit: r.rate_limit
+        ? { requestsPerMinute: r.rate_limit.requests_per_minute ?? null, tokensPerMinute: r.rate_limit.tokens_per_minute ?? null, key: r.rate_limit.key ?? null }
+        : null,
     },
     counts: {
       total: r.total,
@@ -136,6 +141,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
     completedAt: r.completed_at,
     updatedAt: r.updated_at,
     itemsPerSecond,
+    rateLimitKey: r.rate_limit_key ?? null,
   };
 }
 

@@ -1,6 +1,7 @@
 // The engine's public types: what lib/api (and the worker) get from lib/engine. camelCase inside;
 // lib/api maps these to the snake_case wire format in one place.
 import type { PromptInput } from "@/lib/flows/types";
+import type { RateLimitState } from "./rate-limits";
 
 import type { Page } from "@/lib/contract/pages";
 import type { JobError, ResultRow } from "@/lib/contract/results";
@@ -50,6 +51,15 @@ export interface BatchOptions {
   cacheMaxAgeSeconds: number | null;
   /** also reuse results a person's answers went into */
   cacheAnswers: boolean;
+  /** the rate limit as asked for (lib/engine/rate-limits.ts); null: none */
+  rateLimit: RateLimitInput | null;
+}
+
+/** A batch's rate limit as asked for: rates of its own, a shared key, or both (at least one). */
+export interface RateLimitInput {
+  requestsPerMinute?: number | null;
+  tokensPerMinute?: number | null;
+  key?: string | null;
 }
 
 export interface BatchCounts {
@@ -90,6 +100,10 @@ export interface Batch {
   updatedAt: Date;
   /** items/s over the recent completions (from batch_metrics), null before any */
   itemsPerSecond: number | null;
+  /** the rate_limits key it draws from (its own `batch:<id>`, or a shared key); null without a limit */
+  rateLimitKey: string | null;
+  /** the limit's live state (read for one batch, not for lists) */
+  rateLimitState?: RateLimitState | null;
 }
 
 /** Some of a dataset's records: those of another batch's jobs in some statuses, and/or these record ids. */

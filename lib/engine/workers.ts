@@ -27,6 +27,8 @@ export interface BatchRunSettings {
   maxRetries: number;
   retryBackoffMs: number;
   timeoutMs: number | null;
+  /** the rate_limits key its jobs wait on before their flow runs (lib/engine/rate-limits.ts); null: none */
+  rateLimitKey: string | null;
 }
 
 export async function registerWorker(w: WorkerRegistration): Promise<void> {
@@ -82,7 +84,8 @@ export async function readBatchRunSettings(batchId: string): Promise<BatchRunSet
     max_retries: number;
     retry_backoff_ms: number;
     timeout_ms: number | null;
-  }>(`SELECT flow, parameters, interactive, max_retries, retry_backoff_ms, timeout_ms FROM batches WHERE id = $1`, [batchId]);
+    rate_limit_key: string | null;
+  }>(`SELECT flow, parameters, interactive, max_retries, retry_backoff_ms, timeout_ms, rate_limit_key FROM batches WHERE id = $1`, [batchId]);
   const r = rows[0];
   if (!r) return null;
   return {
@@ -92,5 +95,6 @@ export async function readBatchRunSettings(batchId: string): Promise<BatchRunSet
     maxRetries: r.max_retries,
     retryBackoffMs: r.retry_backoff_ms,
     timeoutMs: r.timeout_ms,
+    rateLimitKey: r.rate_limit_key,
   };
 }

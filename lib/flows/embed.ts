@@ -31,6 +31,9 @@ export const embed = defineFlow({
       .default({ input_per_1m: 0 }),
     timeout_ms: z.number().int().min(1).max(600_000).default(60_000),
   }),
+  estimateTokens(params, record) {
+    return Math.ceil(renderTemplate(params.input, record).length / 4);
+  },
   async run(record, ctx) {
     const { params } = ctx;
     const body: Record<string, unknown> = { model: params.model, input: renderTemplate(params.input, record) };
@@ -55,6 +58,7 @@ export const embed = defineFlow({
     const pricePer1m = params.prices.input_per_1m || (upstream?.prices.inputPer1m ?? 0);
     const cost = (tokens * pricePer1m) / 1_000_000;
     if (cost > 0) ctx.reportCost(cost);
+    if (json.usage) ctx.reportUsage({ input_tokens: tokens, output_tokens: 0 });
     const embedding = Array.isArray(json.data) ? json.data[0]?.embedding : undefined;
     if (!Array.isArray(embedding) || !embedding.every((v) => typeof v === "number")) {
       throw new FlowError("invalid_response", "the response has no numeric data[0].embedding", { retryable: false });

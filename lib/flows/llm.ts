@@ -190,6 +190,11 @@ export const llm = defineFlow({
       details,
     );
   },
+  estimateTokens(params, record) {
+    // the prompt as sent, and the longest answer asked for (a provider counts that too)
+    const prompt = (params.system_prompt ? renderTemplate(params.system_prompt, record).length : 0) + renderTemplate(params.user_prompt, record).length;
+    return Math.ceil(prompt / 4) + (params.max_tokens ?? 0);
+  },
   async run(record, ctx) {
     const { params } = ctx;
     if (params.provider === "anthropic") return runAnthropic(record, ctx);
@@ -227,6 +232,7 @@ export const llm = defineFlow({
     // tokens were spent even if the answer turns out unusable below
     const cost = (usage.prompt_tokens * params.prices.input_per_1m + usage.completion_tokens * params.prices.output_per_1m) / 1_000_000;
     if (cost > 0) ctx.reportCost(cost);
+    if (completion.usage) ctx.reportUsage({ input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens });
     if (!completion.usage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
 
     const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;

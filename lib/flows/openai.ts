@@ -28,6 +28,16 @@ interface Usage {
   output_tokens?: number;
 }
 
+/** The tokens of one response from its `usage` (chat and completions: prompt/completion, responses: input/output). */
+export function usageOf(body: unknown): { input_tokens: number; output_tokens: number } | null {
+  const usage = (body as { usage?: Usage } | null)?.usage;
+  if (!usage || typeof usage !== "object") return null;
+  return {
+    input_tokens: Number(usage.prompt_tokens ?? usage.input_tokens ?? 0) || 0,
+    output_tokens: Number(usage.completion_tokens ?? usage.output_tokens ?? 0) || 0,
+  };
+}
+
 /** Cost of one response from its `usage`: chat and completions count prompt/completion tokens, responses input/output. */
 export function costOf(body: unknown, prices: Prices): number {
   const usage = (body as { usage?: Usage } | null)?.usage;
@@ -79,6 +89,8 @@ export const openai = defineFlow({
     // tokens the upstream counted are spent whatever the status
     const cost = costOf(res.json, route.prices);
     if (cost > 0) ctx.reportCost(cost);
+    const used = usageOf(res.json);
+    if (used) ctx.reportUsage(used);
     const result = { response: kept };
     if (res.status >= 200 && res.status < 300) return result;
     const code = `http_${res.status}`;

@@ -43,6 +43,11 @@ export interface FlowContext<P = unknown> {
   /** adds to this job's (and its batch's) spent cost */
   reportCost(amount: number): void;
   /**
+   * The tokens a call used, from the provider's `usage`: a batch with a rate limit corrects the
+   * estimate it charged before the call (FlowDefinition.estimateTokens) by it. Calls add up.
+   */
+  reportUsage(usage: TokenUsage): void;
+  /**
    * Asks a human. In an interactive batch the first call parks the job (`waiting_input`) and the
    * flow is re-run from the start once answered, when this returns the stored answer: code before
    * an ask must be safe to run twice. Never catch and swallow what ask() throws.
@@ -50,6 +55,11 @@ export interface FlowContext<P = unknown> {
   ask<T = unknown>(options: AskOptions<T>): Promise<T>;
   /** who answered the prompt `key` and when, once ask() has returned a human's answer; else null */
   answerInfo(key: string): { answeredBy: string | null; answeredAt: Date | null } | null;
+}
+
+export interface TokenUsage {
+  input_tokens?: number;
+  output_tokens?: number;
 }
 
 /** The dataset a batch is being created on, as a flow's checkSource sees it. */
@@ -82,6 +92,11 @@ export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
    */
   cache?: boolean;
   run(record: FlowRecord, ctx: FlowContext<z.output<S>>): Promise<unknown>;
+  /**
+   * Tokens one run will use, charged to a rate-limited batch's tokens per minute before the call and
+   * corrected by reportUsage after it (default: the record's JSON characters / 4).
+   */
+  estimateTokens?(params: z.output<S>, record: FlowRecord): number;
 }
 
 export interface FlowAsks {
@@ -101,6 +116,8 @@ export function defineFlow<S extends z.ZodType>(def: FlowDefinition<S>): FlowDef
  * Throw from a flow to fail an attempt with a code. `retryable: false` fails the job for good at once;
  * `retryAfterMs` overrides the backoff for the next attempt (e.g. from a Retry-After header);
  * `result` is kept as the job's result if this failure is its last (e.g. the upstream's error response).
+ * `rateLimited` says the upstream refused the call for its rate (default: code `http_429`): a batch
+ * with a rate limit then pauses (with retryAfterMs) or slows down its limit's key.
  */
 export class FlowError extends Error {
   override name = "FlowError";
@@ -108,8 +125,14 @@ export class FlowError extends Error {
   readonly retryable: boolean;
   readonly retryAfterMs?: number;
   readonly result?: unknown;
-  constructor(code: string, message: string, options: { retryable?: boolean; retryAfterMs?: number; result?: unknown; cause?: unknown } = {}) {
+  readonly rateLimited: boolean;
+  constructor(
+    code: string,
+    message: string,
+    options: { retryable?: boolean; retryAfterMs?: number; result?: unknown; cause?: unknown; rateLimited?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
+    this.rateLimited = options.rateLimited ?? code === "http_429";
     this.code = code;
     this.retryable = options.retryable ?? true;
     this.retryAfterMs = options.retryAfterMs;

@@ -7,10 +7,11 @@ import type { ClaimedJob } from "@/lib/engine/claim";
 import type { Outcome } from "@/lib/engine/complete";
 import { findAskedPrompt, openPrompt } from "@/lib/engine/prompts";
 import type { LogLine } from "@/lib/engine/types";
+import { afterLimitedCall, beforeLimitedCall, RateLimitHandBack, type Permit } from "@/lib/engine/rate-limits";
 import type { BatchRunSettings } from "@/lib/engine/workers";
 import { getFlow } from "@/lib/flows/registry";
 import { redactSecrets, redactSecretsInJson } from "@/lib/flows/secrets";
-import { FlowError, type AskOptions, type FlowContext, type FlowDefinition } from "@/lib/flows/types";
+import { FlowError, type AskOptions, type FlowContext, type FlowDefinition, type FlowRecord, type TokenUsage } from "@/lib/flows/types";
 import type { BatchSettingsCache } from "./batch-settings";
 
 /** Thrown by ctx.ask() in an interactive batch to park the job until the prompt is answered. */
@@ -57,6 +58,10 @@ export class Attempt implements FlowContext {
   cost = 0;
   logs: LogLine[] = [];
   answers: Map<string, AnswerInfo> | null = null;
+  /** tokens the flow reported (ctx.reportUsage); null when it reported none */
+  tokensUsed: number | null = null;
+  /** waiting on its batch's rate limit: a stopping worker hands it back at once */
+  waitingOnLimit = false;
   /** why the attempt was aborted (timeout, lost, shutdown); set once */
   reason: AbortReason | null = null;
   timer: NodeJS.Timeout | null = null;
@@ -69,6 +74,7 @@ export class Attempt implements FlowContext {
     // bound: a flow may take them off ctx (`const { log } = ctx`)
     this.log = this.log.bind(this);
     this.reportCost = this.reportCost.bind(this);
+    this.reportUsage = this.reportUsage.bind(this);
     this.ask = this.ask.bind(this);
     this.answerInfo = this.answerInfo.bind(this);
   }
@@ -109,8 +115,11 @@ export class Attempt implements FlowContext {
     return new Promise((resolve, reject) => {
       if (this.reason) return reject(this.reason);
       this.rejectRun = reject;
-      flow.run({ id: this.job.record_id, data: this.job.data, position: this.job.position }, this).then(resolve, reject);
+      flow.run(this.record, this).then(resolve, reject);
     });
+  }
+  get record(): FlowRecord {
+    return { id: this.job.record_id, data: this.job.data, position: this.job.position };
   }
 
   log(message: string, level: LogLine["level"] = "info"): void {
@@ -118,6 +127,10 @@ export class Attempt implements FlowContext {
   }
   reportCost(amount: number): void {
     if (Number.isFinite(amount) && amount > 0) this.cost += amount;
+  }
+  reportUsage(usage: TokenUsage): void {
+    const n = (Number(usage?.input_tokens) || 0) + (Number(usage?.output_tokens) || 0);
+    if (n >= 0) this.tokensUsed = (this.tokensUsed ?? 0) + n;
   }
   ask<T = unknown>(opts: AskOptions<T>): Promise<T> {
     return ask(this, opts as AskOptions<unknown>) as Promise<T>;
@@ -177,12 +190,21 @@ export function handBack(j: ClaimedJob, asReservation: boolean): Outcome {
  * stopped, its lease lost), so there is nothing to write.
  */
 export async function runToOutcome(a: Attempt, settings: BatchSettingsCache): Promise<Outcome | null> {
+  let permit: Permit | null = null;
+  let failure: unknown = null;
   try {
     // cached: no await (and no promise) on the common path
     const info = (a.info = settings.get(a.job.batch_id) ?? (await settings.load(a.job.batch_id)));
     const flow: FlowDefinition | undefined = info ? getFlow(info.flow) : undefined;
     if (!info || !flow) {
       return a.failure({ code: "unknown_flow", message: `flow ${JSON.stringify(info?.flow)} is not registered in this worker`, retryable: false });
+    }
+    // a rate-limited job waits for its call here, in its slot (the batch's concurrency caps how many
+    // wait), before its timeout starts; the wait is not an attempt
+    if (info.rateLimitKey) {
+      a.waitingOnLimit = true;
+      permit = await beforeLimitedCall(info.rateLimitKey, flow, info.parameters, a.record, a.job.batch_id, a.signal);
+      a.waitingOnLimit = false;
     }
     if (info.timeoutMs) {
       const ms = info.timeoutMs;
@@ -198,9 +220,10 @@ export async function runToOutcome(a: Attempt, settings: BatchSettingsCache): Pr
     }
     return a.outcome({ status: "succeeded", result: json === undefined ? null : storableResult(json), error: null });
   } catch (err) {
+    failure = err;
     const reason = a.reason;
     if (reason?.kind === "lost") return null; // cancelled/stopped/expired: nothing to write
-    if (reason?.kind === "shutdown") return a.outcome({ status: "pending", release: true, error: null });
+    if (reason?.kind === "shutdown" || err instanceof RateLimitHandBack) return a.outcome({ status: "pending", release: true, error: null });
     if (reason?.kind === "timeout") return a.failure({ code: "timeout", message: reason.message, retryable: true });
     if (err instanceof ParkSignal) return a.outcome({ status: "waiting_input", error: null });
     if (err instanceof FlowError) return a.failure(err);
@@ -208,6 +231,7 @@ export async function runToOutcome(a: Attempt, settings: BatchSettingsCache): Pr
     return a.failure({ code: "flow_error", message: (e?.message || String(err)).slice(0, 4000), retryable: true });
   } finally {
     if (a.timer) clearTimeout(a.timer);
+    if (permit) afterLimitedCall(permit, a.tokensUsed, failure);
   }
 }
 

@@ -86,6 +86,8 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
       // reservations have not started: they go back at once
       let handedBack = reservations.jobIds().length;
       slots.giveBackReservations(true);
+      // jobs still waiting on their rate limit have not started: they go back at once too
+      for (const r of running.values()) if (r.waitingOnLimit) r.abort(new AbortReason("shutdown", "worker shutting down"));
       const deadline = Date.now() + graceMs;
       while (running.size > 0 && Date.now() < deadline) {
         await Promise.race([Promise.all([...running.values()].map((r) => r.done)), new Promise((r) => setTimeout(r, 50))]);

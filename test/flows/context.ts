@@ -2,7 +2,7 @@
 // the test the AbortController behind ctx.signal.
 import type { z } from "zod";
 import { parseFlowParameters } from "@/lib/flows/registry";
-import type { AskOptions, FlowContext, FlowDefinition, FlowRecord } from "@/lib/flows/types";
+import type { AskOptions, FlowContext, FlowDefinition, FlowRecord, TokenUsage } from "@/lib/flows/types";
 
 export interface TestContextOptions {
   attempt?: number;
@@ -19,6 +19,8 @@ export interface TestHarness<P> {
   costs: number[];
   logs: { message: string; level: "info" | "warn" | "error" }[];
   asks: AskOptions[];
+  /** what the flow passed to ctx.reportUsage, call by call */
+  usage: TokenUsage[];
   abort(reason?: unknown): void;
   totalCost(): number;
 }
@@ -28,6 +30,7 @@ export function createTestContext<P>(params: P, options: TestContextOptions = {}
   const costs: number[] = [];
   const logs: TestHarness<P>["logs"] = [];
   const asks: AskOptions[] = [];
+  const usage: TokenUsage[] = [];
   const ctx: FlowContext<P> = {
     params,
     signal: controller.signal,
@@ -36,6 +39,7 @@ export function createTestContext<P>(params: P, options: TestContextOptions = {}
     interactive: options.interactive ?? false,
     log: (message, level = "info") => void logs.push({ message, level }),
     reportCost: (amount) => void costs.push(amount),
+    reportUsage: (u) => void usage.push(u),
     ask: async <T,>(o: AskOptions<T>): Promise<T> => {
       asks.push(o as AskOptions);
       if (options.ask) return (await options.ask(o as AskOptions)) as T;
@@ -49,6 +53,7 @@ export function createTestContext<P>(params: P, options: TestContextOptions = {}
     costs,
     logs,
     asks,
+    usage,
     abort: (reason = new Error("aborted")) => controller.abort(reason),
     totalCost: () => costs.reduce((a, b) => a + b, 0),
   };
