@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBody } from "./main";
+import { createBody, parseRateLimitFlag } from "./main";
 
 describe("batchboard create's body", () => {
   it("--cost-reservation takes mean or a cost per record, beside --max-cost", () => {
@@ -19,5 +19,24 @@ describe("batchboard create's result reuse flags", () => {
     expect(createBody("llm", { "no-cache": true })).toMatchObject({ cache: false });
     expect(createBody("llm", {})).not.toHaveProperty("cache");
     expect(() => createBody("llm", { "cache-max-age": "a day" })).toThrow(/--cache-max-age must be a number/);
+  });
+});
+
+describe("--rate-limit", () => {
+  it("takes rpm, tpm and key in any subset", () => {
+    expect(parseRateLimitFlag("rpm=600,tpm=200000,key=openai:gpt-4o-mini")).toEqual({
+      requests_per_minute: 600,
+      tokens_per_minute: 200000,
+      key: "openai:gpt-4o-mini",
+    });
+    expect(parseRateLimitFlag("key=local:llama3")).toEqual({ key: "local:llama3" });
+    expect(createBody("llm", { "rate-limit": "rpm=60" })).toMatchObject({ flow: "llm", rate_limit: { requests_per_minute: 60 } });
+  });
+
+  it("refuses what it does not know, leaving the values to the server", () => {
+    expect(() => parseRateLimitFlag("rps=10")).toThrow(/rpm=<n>,tpm=<n>,key=<key>/);
+    expect(() => parseRateLimitFlag("")).toThrow();
+    // a rate that is not a whole number goes to the server as written: its 422 names the field
+    expect(parseRateLimitFlag("rpm=1.5")).toEqual({ requests_per_minute: "1.5" });
   });
 });

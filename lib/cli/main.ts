@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ApiError, Client } from "./client";
 import { formatShare, headline, outcomeDetail, outcomeLabel } from "../client/outcome";
+import { rateLimitNowText, rateLimitText, type RateLimitView } from "../client/format";
 import { duration, progressLine, summaryText, table, type ProgressView } from "./format";
 import type { BatchSummary } from "../api/schemas";
 
@@ -62,6 +63,8 @@ create options:
   --dry-run  --save-raw (the zip export keeps raw provider responses)  --idempotency-key <key>
   --cache | --no-cache  reuse earlier results of the same flow, parameters and record (default: the flow's)
   --cache-max-age <s>   reuse only results at most this old  --cache-answers  also results a person answered
+  --rate-limit rpm=<n>,tpm=<n>,key=<key>   any of the three (e.g. rpm=600,key=openai:gpt-4o-mini): requests and
+                       tokens per minute, shared by every batch naming the key (docs/rate-limits.md)
   --wait               show a live progress bar (stderr) until the batch ends; exit code by outcome, as wait
 
 Exit codes: 0 done (a waited-for batch completed with no failed record), 1 API error or a waited-for batch
@@ -105,6 +108,7 @@ const CREATE: Options = {
   "no-cache": { type: "boolean" },
   "cache-max-age": { type: "string" },
   "cache-answers": { type: "boolean" },
+  "rate-limit": { type: "string" },
   "idempotency-key": { type: "string" },
   wait: { type: "boolean" },
 };
@@ -224,6 +228,28 @@ function costReservation(value: string | undefined): "mean" | { per_record: numb
   return { per_record: n };
 }
 
+const RATE_LIMIT_FIELDS: Record<string, string> = {
+  rpm: "requests_per_minute",
+  requests_per_minute: "requests_per_minute",
+  tpm: "tokens_per_minute",
+  tokens_per_minute: "tokens_per_minute",
+  key: "key",
+};
+
+/** `rpm=600,tpm=200000,key=openai:gpt-4o-mini` -> the API's rate_limit (the server checks the values). */
+export function parseRateLimitFlag(flag: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const part of flag.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf("=");
+    const field = eq > 0 ? RATE_LIMIT_FIELDS[part.slice(0, eq).trim()] : undefined;
+    if (!field) throw new UsageError(`--rate-limit takes rpm=<n>,tpm=<n>,key=<key> (got ${part})`);
+    const value = part.slice(eq + 1).trim();
+    out[field] = field === "key" ? value : /^\d+$/.test(value) ? Number(value) : value;
+  }
+  if (Object.keys(out).length === 0) throw new UsageError("--rate-limit takes rpm=<n>,tpm=<n>,key=<key>");
+  return out;
+}
+
 export function createBody(flow: string, v: Values): Record<string, unknown> {
   const parameters: Record<string, unknown> = { ...((parseJsonFlag(str(v, "params-json"), "params-json") as object) ?? {}) };
   for (const p of (v.param as string[] | undefined) ?? []) {
@@ -273,6 +299,7 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
     cache: v["no-cache"] ? false : v.cache === true ? true : undefined,
     cache_max_age: num(v, "cache-max-age"),
     cache_answers: v["cache-answers"] === true ? true : undefined,
+    rate_limit: v["rate-limit"] === undefined ? undefined : parseRateLimitFlag(str(v, "rate-limit")!),
   };
   for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
   return body;
@@ -283,6 +310,7 @@ interface BatchJson extends ProgressView {
   name: string | null;
   flow: string;
   cost: { spent: number; max: number | null; projected_total: number | null };
+  rate_limit?: RateLimitView | null;
   timing: ProgressView["timing"] & { created_at: string; started_at: string | null; completed_at: string | null; duration_seconds: number | null };
 }
 
@@ -307,6 +335,7 @@ function printBatch(ctx: Ctx, b: BatchJson) {
       ...(detail ? [`           ${detail}`] : []),
       `progress   ${headline(b).text}: succeeded ${p.succeeded}, failed ${p.failed}, running ${p.running}, cancelled ${p.cancelled}, skipped ${p.skipped}`,
       `cost       ${b.cost.spent}${b.cost.max !== null ? ` of max ${b.cost.max}` : ""}${b.cost.projected_total !== null ? `, projected ${b.cost.projected_total}` : ""}`,
+      ...(b.rate_limit ? [`rate limit ${rateLimitText(b.rate_limit)}${rateLimitNowText(b.rate_limit) ? `; ${rateLimitNowText(b.rate_limit)}` : ""}`] : []),
       `timing     created ${b.timing.created_at}, duration ${duration(b.timing.duration_seconds)}, ${b.timing.items_per_second ?? "-"} items/s, ETA ${duration(b.timing.eta_seconds)}`,
     ].join("\n"),
   );

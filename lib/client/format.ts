@@ -75,3 +75,41 @@ export function formatUntil(iso: string | null | undefined, now = Date.now()): s
   const s = (t - now) / 1000;
   return s <= 0 ? "now" : `in ${formatDuration(s)}`;
 }
+
+/** A batch's rate limit as GET /api/batches/{id} gives it (the fields these texts read). */
+export interface RateLimitView {
+  key: string | null;
+  requests_per_minute: number | null;
+  tokens_per_minute: number | null;
+  current_requests_per_minute: number | null;
+  current_tokens_per_minute: number | null;
+  paused_until: string | null;
+  recent_requests_per_minute: number | null;
+  recent_tokens_per_minute: number | null;
+  shared_with: number | null;
+  waiting: boolean | null;
+}
+
+/** "limited: 600 requests/min, 200,000 tokens/min shared with 2 other batches (key openai:gpt-4o-mini)" */
+export function rateLimitText(r: RateLimitView): string {
+  const rates = [
+    r.requests_per_minute !== null ? `${formatCount(r.requests_per_minute)} requests/min` : null,
+    r.tokens_per_minute !== null ? `${formatCount(r.tokens_per_minute)} tokens/min` : null,
+  ].filter(Boolean);
+  const others = r.shared_with ?? 0;
+  const shared = r.key === null ? "" : others > 0 ? ` shared with ${others} other batch${others === 1 ? "" : "es"}` : " shared";
+  return `limited: ${rates.join(", ")}${shared}${r.key === null ? "" : ` (key ${r.key})`}`;
+}
+
+/** The live part: "now 480 requests/min, 95,000 tokens/min; waiting on its limit" (empty without live figures). */
+export function rateLimitNowText(r: RateLimitView): string {
+  if (r.recent_requests_per_minute === null) return "";
+  const parts = [`now ${formatCount(Math.round(r.recent_requests_per_minute))} requests/min`];
+  if (r.tokens_per_minute !== null && r.recent_tokens_per_minute !== null) parts.push(`${formatCount(Math.round(r.recent_tokens_per_minute))} tokens/min`);
+  const slowed =
+    r.current_requests_per_minute !== null && r.requests_per_minute !== null && r.current_requests_per_minute < r.requests_per_minute
+      ? `; slowed to ${formatCount(Math.round(r.current_requests_per_minute))} requests/min after a 429`
+      : "";
+  const waiting = r.paused_until ? `; paused by the provider until ${new Date(r.paused_until).toLocaleTimeString()}` : r.waiting ? "; waiting on its limit" : "";
+  return `${parts.join(", ")}${slowed}${waiting}`;
+}

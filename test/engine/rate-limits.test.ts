@@ -229,13 +229,13 @@ describe("a worker against a provider that enforces its own limit", () => {
   it("jobs waiting on their limit burn no attempt, and a pause hands them back at once", async () => {
     await useProvider({ requestsPerMinute: 60_000 });
     const a = await llmBatch("A", 20, { concurrency: 4, rateLimit: { requestsPerMinute: 30 } }); // one every 2 s
-    await waitFor("the first call made", async () => (await batchRow(a.id)).succeeded >= 1);
+    await waitFor("the first call made", async () => Number((await batchRow(a.id)).succeeded) >= 1);
     await waitFor("jobs waiting in their slots", async () => (await batchRow(a.id)).running >= 2);
     const t0 = Date.now();
     await pauseBatch(a.id);
     await waitFor("the waiting jobs handed back", async () => (await batchRow(a.id)).running === 0, 5000);
     expect(Date.now() - t0).toBeLessThan(3000);
-    expect((await batchRow(a.id)).succeeded).toBeLessThan(5);
+    expect(Number((await batchRow(a.id)).succeeded)).toBeLessThan(5);
     const { rows } = await getPool().query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'pending' AND attempts > 0`, [a.id]);
     expect(rows[0]!.n).toBe(0);
   }, 30_000);
