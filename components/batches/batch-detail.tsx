@@ -8,7 +8,7 @@ import { ProgressBar } from "@/components/ui/progress-bar";
 import { Loading, QueryError } from "@/components/ui/query-state";
 import { BatchStatusBadge } from "@/components/ui/status-badge";
 import { isNotFound } from "@/lib/client/api";
-import { formatCost, formatCount, formatDuration, formatRate, formatStatus, formatTime } from "@/lib/client/format";
+import { formatCost, formatCount, formatDuration, formatRate, formatStatus, formatTime, rateLimitNowText, rateLimitText } from "@/lib/client/format";
 import { formatShare, headline, outcomeDetail } from "@/lib/client/outcome";
 import { useBatch, useMetrics } from "@/lib/client/hooks";
 import { useBatchEvents } from "@/lib/client/sse";
@@ -190,6 +190,13 @@ function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: s
         <div className="stat-value">{formatRate(b.timing.items_per_second)}</div>
         <div className="muted small">concurrency {b.options.concurrency}</div>
       </section>
+      {b.rate_limit ? (
+        <section className="card stat" aria-label="Rate limit">
+          <div className="stat-label">Rate limit</div>
+          <div className="small">{rateLimitText(b.rate_limit)}</div>
+          {isActiveBatch(b.status) && rateLimitNowText(b.rate_limit) ? <div className="muted small">{rateLimitNowText(b.rate_limit)}</div> : null}
+        </section>
+      ) : null}
       <section className="card stat" aria-label="Time">
         <div className="stat-label">{isActiveBatch(b.status) ? "ETA" : "Took"}</div>
         <div className="stat-value">

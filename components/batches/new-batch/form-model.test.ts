@@ -153,3 +153,16 @@ describe("the New batch form's result reuse", () => {
     expect(o).toMatchObject({ cache: true, cache_max_age: "60", cache_answers: false });
   });
 });
+
+describe("the rate limit section", () => {
+  it("sends only what was typed, refuses what the API would, and starts a run again from the parent's", () => {
+    expect(buildBody(input({ opts: DEFAULT_OPTS })).body).not.toHaveProperty("rate_limit");
+    const { body, errors } = buildBody(input({ opts: { ...DEFAULT_OPTS, rate_rpm: "600", rate_key: "openai:gpt-4o-mini" } }));
+    expect(errors).toEqual({});
+    expect(body.rate_limit).toEqual({ requests_per_minute: 600, key: "openai:gpt-4o-mini" });
+    expect(buildBody(input({ opts: { ...DEFAULT_OPTS, rate_tpm: "1.5" } })).errors["rate_limit.tokens_per_minute"]).toBeDefined();
+    expect(buildBody(input({ opts: { ...DEFAULT_OPTS, rate_rpm: "60", rate_key: "has space" } })).errors["rate_limit.key"]).toBeDefined();
+    const parent = { name: null, options: { concurrency: 5, error_policy: "continue", error_threshold: null, rate_limit: { tokens_per_minute: 9000, key: "k" } } } as unknown as Batch;
+    expect(optsFromBatch(parent)).toMatchObject({ rate_rpm: "", rate_tpm: "9000", rate_key: "k" });
+  });
+});

@@ -35,6 +35,10 @@ export const OPTION_PATHS = [
   "interactive",
   "cache",
   "cache_max_age",
+  "rate_limit.requests_per_minute",
+  "rate_limit.tokens_per_minute",
+  "rate_limit.key",
+  "rate_limit",
 ];
 
 /** The run options as typed (text until the body is built). */
@@ -62,6 +66,10 @@ export interface Opts {
   cache: boolean | null;
   cache_max_age: string;
   cache_answers: boolean;
+  /** the rate limit: all blank for none */
+  rate_rpm: string;
+  rate_tpm: string;
+  rate_key: string;
 }
 
 export const DEFAULT_OPTS: Opts = {
@@ -85,6 +93,9 @@ export const DEFAULT_OPTS: Opts = {
   cache: null,
   cache_max_age: "",
   cache_answers: false,
+  rate_rpm: "",
+  rate_tpm: "",
+  rate_key: "",
 };
 
 /** A batch's options as the form shows them: running it again starts from these. */
@@ -112,6 +123,9 @@ export function optsFromBatch(b: Batch): Opts {
     cache: o.cache,
     cache_max_age: text(o.cache_max_age),
     cache_answers: o.cache_answers,
+    rate_rpm: text(o.rate_limit?.requests_per_minute ?? null),
+    rate_tpm: text(o.rate_limit?.tokens_per_minute ?? null),
+    rate_key: o.rate_limit?.key ?? "",
   };
 }
 
@@ -208,6 +222,14 @@ export function buildBody(input: FormInput): { body: CreateBatchBody; errors: Er
     const n = readNumber(opts.cost_reservation_per_record);
     if (n == null) errors["cost_reservation.per_record"] = [n === null ? "Must be a number" : "Give the expected cost of one record"];
     else body.cost_reservation = { per_record: n };
+  }
+  const rpm = readNumber(opts.rate_rpm);
+  const tpm = readNumber(opts.rate_tpm);
+  const key = opts.rate_key.trim();
+  if (rpm === null) errors["rate_limit.requests_per_minute"] = ["Must be a number"];
+  if (tpm === null) errors["rate_limit.tokens_per_minute"] = ["Must be a number"];
+  if (rpm != null || tpm != null || key) {
+    body.rate_limit = { ...(rpm != null && { requests_per_minute: rpm }), ...(tpm != null && { tokens_per_minute: tpm }), ...(key && { key }) };
   }
   if (source.kind === "dataset") {
     if (source.dataset) body.dataset = source.dataset;

@@ -153,6 +153,25 @@ export function OptionsSection({
           />
         </div>
       </div>
+      <h3 className="subhead">Rate limit</h3>
+      <p className="field-hint">How fast the batch may call its provider, across every worker. Batches naming the same key share one budget.</p>
+      <div className="form-grid form-grid-dense">
+        <Field id="rate_rpm" label="Requests / min" errors={errors["rate_limit.requests_per_minute"]} hint="blank: no request limit" changed={changed?.has("rate_rpm")}>
+          <input id="rate_rpm" type="number" min={1} value={opts.rate_rpm} onChange={(e) => set("rate_rpm", e.target.value)} />
+        </Field>
+        <Field id="rate_tpm" label="Tokens / min" errors={errors["rate_limit.tokens_per_minute"]} hint="blank: no token limit" changed={changed?.has("rate_tpm")}>
+          <input id="rate_tpm" type="number" min={1} value={opts.rate_tpm} onChange={(e) => set("rate_tpm", e.target.value)} />
+        </Field>
+        <Field
+          id="rate_key"
+          label="Shared key"
+          errors={[...(errors["rate_limit.key"] ?? []), ...(errors.rate_limit ?? [])]}
+          hint="e.g. openai:gpt-4o-mini; blank: this batch's own"
+          changed={changed?.has("rate_key")}
+        >
+          <input id="rate_key" value={opts.rate_key} maxLength={200} onChange={(e) => set("rate_key", e.target.value)} />
+        </Field>
+      </div>
     </section>
   );
 }
