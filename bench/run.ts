@@ -6,11 +6,12 @@ import path from "node:path";
 import { parseBenchArgs, type BenchOptions } from "./lib/args";
 import { benchNode, ROOT, runChild } from "./lib/child";
 import { startBenchServer, type BenchServer } from "./lib/pg";
-import { renderLatency, renderTable, renderTargets, writeReport, type Report } from "./lib/report";
+import { renderLatency, renderTable, renderTargets, writeReport, type Report, type Target } from "./lib/report";
 import { failedRow, type Row, type SystemResult } from "./lib/types";
 import { engineAvailable, runCycleCostSection, runEngineSection, runOursSingle } from "./engine/section";
 import { medianRow } from "./lib/median";
 import { apiAvailable, runApiSection } from "./api/section";
+import { runRateLimitSection } from "./ratelimits/section";
 import { evaluateTargets, oursRate } from "./lib/targets";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -96,6 +97,7 @@ async function main() {
   };
   log(`Node ${report.machine.node} at ${path.relative(ROOT, benchNode())}; ${report.machine.cores} cores (${report.machine.cpu}); load ${report.machine.loadAvgStart.map((x) => x.toFixed(2)).join(" ")}`);
 
+  const sectionTargets: Target[] = [];
   const pgs = await startBenchServer({ durable: opts.durable, profile: opts.profile });
   const stopServer = async () => pgs.stop().catch(() => {});
   process.on("SIGINT", () => void stopServer().then(() => process.exit(130)));
@@ -148,6 +150,7 @@ async function main() {
       else report.notes.push("Our engine (lib/engine/index.ts) is not in this tree yet: its rows were skipped.");
     }
     if (want(opts, "cycle") && engineAvailable()) await runCycleCostSection(pgs, opts, report, log);
+    if (want(opts, "ratelimits") && engineAvailable()) sectionTargets.push(...(await runRateLimitSection(pgs, opts, report, log)));
     if (want(opts, "api")) {
       if (engineAvailable() && apiAvailable()) await runApiSection(pgs, opts, report, log);
       else report.notes.push("The REST API (app/api/batches) or the engine is not in this tree yet: ingest, latency and memory were skipped.");
@@ -159,7 +162,7 @@ async function main() {
   report.finishedAt = new Date().toISOString();
   report.durationSeconds = Math.round((Date.now() - started) / 1000);
   report.machine.loadAvgEnd = os.loadavg();
-  report.targets = evaluateTargets(report);
+  report.targets = [...evaluateTargets(report), ...sectionTargets];
   const load = Math.max(report.machine.loadAvgStart[0]!, report.machine.loadAvgEnd[1]!);
   if (load > report.machine.cores) {
     report.notes.push(`The machine was busy (load average up to ${load.toFixed(1)} on ${report.machine.cores} cores): figures are noisy and low; re-run on a quiet machine before comparing.`);
