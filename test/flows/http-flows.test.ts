@@ -169,6 +169,10 @@ describe("llm flow", () => {
     });
     // 1200 * 2.5 / 1e6 + 300 * 10 / 1e6
     expect(harness.totalCost()).toBeCloseTo(0.006, 10);
+    // and the tokens, for a rate limit's token bucket; its estimate: the prompts / 4 + max_tokens
+    expect(harness.usage).toEqual([{ input_tokens: 1200, output_tokens: 300 }]);
+    const params = llm.parameters.parse({ ...base(), system_prompt: "abcd", user_prompt: "{{record.text}}", max_tokens: 20 });
+    expect(llm.estimateTokens!(params, record({ text: "12345678" }))).toBe(1 + 2 + 20);
     const req = server.requests[0]!;
     expect(req.url).toBe("/v1/chat/completions");
     expect(req.headers.authorization).toBe("Bearer sk-test");
@@ -215,9 +219,9 @@ describe("llm flow", () => {
       { json: completion("ok") },
     );
     const first = await rejection(runFlow(llm, record({}), base()));
-    expect(first).toMatchObject({ code: "http_429", retryable: true, retryAfterMs: 2000 });
+    expect(first).toMatchObject({ code: "http_429", retryable: true, retryAfterMs: 2000, rateLimited: true });
     const second = await rejection(runFlow(llm, record({}), base()));
-    expect(second).toMatchObject({ code: "http_503", retryable: true });
+    expect(second).toMatchObject({ code: "http_503", retryable: true, rateLimited: false });
     const { result, harness } = await runFlow(llm, record({}), base());
     expect(result).toMatchObject({ content: "ok" });
     expect(harness.costs).toHaveLength(1);
@@ -243,6 +247,7 @@ describe("embed flow", () => {
     const { result, harness } = await runFlow(embed, record({ text: "hello", title: "T" }), { ...base(), input: "{{record.title}}: {{record.text}}", dimensions: 3 });
     expect(result).toEqual({ embedding: [0.1, -0.2, 0.3], dimensions: 3, usage: { prompt_tokens: 500_000, total_tokens: 500_000 }, model: "embed-small-v3" });
     expect(harness.totalCost()).toBeCloseTo(0.01, 10);
+    expect(harness.usage).toEqual([{ input_tokens: 500_000, output_tokens: 0 }]);
     expect(server.requests[0]!.url).toBe("/v1/embeddings");
     expect(JSON.parse(server.requests[0]!.body)).toEqual({ model: "embed-small", input: "T: hello", dimensions: 3 });
   });
