@@ -266,6 +266,8 @@ export async function sweepRetention(days = getConfig().BATCHBOARD_RETENTION_DAY
              AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.dataset_id = d.id)`,
           [ids.map((id) => `inline:${id}`)],
         );
+        // a batch's own rate limit goes with it (a shared key stays: other batches may name it again)
+        await client.query(`DELETE FROM rate_limits WHERE key = ANY($1::text[])`, [ids.map((id) => `batch:${id}`)]);
       }
       return ids.length;
     });

@@ -1,6 +1,9 @@
 // rate_limit through the API: accepted shapes, the 422s naming the field, an operator's declared
 // keys (BATCHBOARD_RATE_LIMITS), the live figures on GET /api/batches/{id}, and Run again keeping it.
 import { afterEach, describe, expect, it } from "vitest";
+import { getPool } from "@/lib/db/client";
+import { sweepRetention } from "@/lib/engine/maintenance";
+import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 import { api, createBatch } from "../security/api";
 
@@ -73,5 +76,15 @@ describe("rate_limit on POST /api/batches", () => {
     expect(child.status).toBe(201);
     expect(child.json.options.rate_limit).toEqual({ requests_per_minute: 6000, key: "local:m" });
     expect(child.json.rate_limit).toMatchObject({ key: "local:m", requests_per_minute: 6000 });
+  });
+
+  it("a batch's own limit is deleted with the batch; a shared key stays", async () => {
+    const own = await createBatch({ ...base, ttl_seconds: 1, rate_limit: { requests_per_minute: 60 } });
+    const shared = await createBatch({ ...base, ttl_seconds: 1, rate_limit: { requests_per_minute: 60, key: "kept:key" } });
+    for (const b of [own, shared]) expect((await api("DELETE", "/api/batches/[id]", { params: { id: b.json.id } })).status).toBe(200);
+    const keys = async () => (await getPool().query<{ key: string }>(`SELECT key FROM rate_limits WHERE key = ANY($1) ORDER BY key`, [[`batch:${own.json.id}`, "kept:key"]])).rows.map((r) => r.key);
+    expect(await keys()).toEqual([`batch:${own.json.id}`, "kept:key"]);
+    await waitFor("the batches swept", async () => (await sweepRetention()) > 0 || null, 10_000, 200);
+    expect(await keys()).toEqual(["kept:key"]);
   });
 });
