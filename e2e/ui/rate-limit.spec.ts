@@ -16,8 +16,8 @@ test("a rate-limited batch from the form shows its limit, its sharing and its wa
   await page.getByLabel("Shared key").fill(key);
   await page.getByRole("button", { name: "Launch batch" }).click();
 
-  await expect(page).toHaveURL(/\/batches\/[^/]+$/);
-  const id = page.url().split("/").pop()!;
+  await expect(page.getByRole("heading", { level: 1, name: new RegExp(name) })).toBeVisible();
+  const id = new URL(page.url()).pathname.split("/").pop()!;
   expect((await getBatch(request, id)).options).toMatchObject({ rate_limit: { requests_per_minute: 60, key } });
   const card = page.getByRole("region", { name: "Rate limit" });
   await expect(card).toContainText(`limited: 60 requests/min shared (key ${key})`);
