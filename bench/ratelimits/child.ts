@@ -49,9 +49,9 @@ childMain(
     }
   },
   async () => {
-    const engine = await import("@/lib/engine");
+    const { startWorker } = await import("@/lib/worker/worker");
     const { getPool, closeDb } = await import("@/lib/db/client");
-    const worker = await engine.startWorker({ mode: "standalone", concurrency: cfg.workerConcurrency, log: () => {} });
+    const worker = await startWorker({ mode: "standalone", concurrency: cfg.workerConcurrency, log: () => {} });
     await pollUntil(
       async () => {
         const { rows } = await getPool().query<{ n: number }>(
