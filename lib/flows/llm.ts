@@ -291,6 +291,7 @@ async function runAnthropic(record: FlowRecord, ctx: FlowContext<LlmParams>) {
   });
   const cost = (answer.usage.prompt_tokens * params.prices.input_per_1m + answer.usage.completion_tokens * params.prices.output_per_1m) / 1_000_000;
   if (cost > 0) ctx.reportCost(cost);
+  if (answer.hadUsage) ctx.reportUsage({ input_tokens: answer.usage.prompt_tokens, output_tokens: answer.usage.completion_tokens });
   if (!answer.hadUsage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
   const { hadUsage: _hadUsage, citations, ...result } = answer;
   if (!citations.length) return result;
