@@ -1,16 +1,10 @@
-// The CLI's HTTP client: base URL and token from flags or env, the API's error body turned into one
-// readable line. Self-contained (relative imports only): it runs under tsx from any directory.
+// The CLI's HTTP client: base URL and token from flags or env over the client core the dashboard uses
+// too (../client/http: requests and the API's error body as ApiError). Relative imports only: it runs
+// under tsx from any directory.
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: { path?: string; message: string }[] = [],
-  ) {
-    super(message);
-  }
-}
+import { ApiError, send } from "../client/http";
+
+export { ApiError };
 
 export interface ClientOptions {
   url: string;
@@ -32,30 +26,17 @@ export class Client {
 
   /** Sends a request; non-2xx becomes ApiError with the server's code and message. */
   async raw(method: string, path: string, init: { query?: Record<string, string | number | boolean | undefined>; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(this.url(path, init.query), {
+    return send(
+      this.url(path, init.query),
+      {
         method,
         headers: this.headers(init.headers),
         body: init.body,
         // a streamed upload needs half-duplex
         ...(init.body && typeof init.body === "object" && "getReader" in init.body ? { duplex: "half" } : {}),
-      } as RequestInit);
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
-      throw new ApiError(0, "unreachable", `cannot reach ${this.options.url} (${cause ?? (err as Error).message}); is the app running? Set --url or BATCHBOARD_URL`);
-    }
-    if (!res.ok) {
-      const text = await res.text();
-      try {
-        const body = JSON.parse(text) as { error?: { code: string; message: string; details?: { path?: string; message: string }[] } };
-        if (body.error) throw new ApiError(res.status, body.error.code, body.error.message, body.error.details ?? []);
-      } catch (err) {
-        if (err instanceof ApiError) throw err;
-      }
-      throw new ApiError(res.status, `http_${res.status}`, text.slice(0, 300) || res.statusText);
-    }
-    return res;
+      } as RequestInit,
+      (cause) => `cannot reach ${this.options.url} (${cause}); is the app running? Set --url or BATCHBOARD_URL`,
+    );
   }
 
   async json<T>(method: string, path: string, init: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {

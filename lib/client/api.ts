@@ -7,7 +7,6 @@ import type {
   CreateBatchBody,
   Dataset,
   DatasetRecord,
-  ErrorDetail,
   Flow,
   Job,
   JobDetail,
@@ -18,22 +17,9 @@ import type {
   Stats,
   Worker,
 } from "./types";
+import { ApiError, errorFromBody, send } from "./http";
 
-export class ApiError extends Error {
-  override name = "ApiError";
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: ErrorDetail[] = [],
-  ) {
-    super(message);
-  }
-
-  get unreachable(): boolean {
-    return this.status === 0;
-  }
-}
+export { ApiError };
 
 export function isNotFound(error: unknown): boolean {
   return error instanceof ApiError && error.status === 404;
@@ -50,31 +36,18 @@ export function withQuery(path: string, query: Query = {}): string {
   return qs ? `${path}?${qs}` : path;
 }
 
+const UNREACHABLE = "The Batchboard API could not be reached.";
+const unreachable = () => UNREACHABLE;
+
 export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise<T> {
-  let res: Response;
+  const headers = { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers };
+  const text = await (await send(path, { ...init, headers }, unreachable)).text();
+  if (!text) return null as T;
   try {
-    res = await fetch(path, {
-      ...init,
-      headers: { accept: "application/json", ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers },
-    });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === "AbortError") throw e;
-    throw new ApiError(0, "unreachable", "The Batchboard API could not be reached.");
+    return JSON.parse(text) as T;
+  } catch {
+    return null as T;
   }
-  const text = await res.text();
-  let body: unknown = null;
-  if (text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = null;
-    }
-  }
-  if (!res.ok) {
-    const err = (body as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? "http_" + res.status, err?.message ?? `${res.status} ${res.statusText}`, err?.details ?? []);
-  }
-  return body as T;
 }
 
 const post = <T>(path: string, body?: unknown) =>
@@ -219,21 +192,14 @@ function sendUpload(url: string, body: Blob | FormData, contentType: string | nu
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
     xhr.onload = () => {
-      let body: unknown = null;
-      try {
-        body = JSON.parse(xhr.responseText);
-      } catch {
-        body = null;
-      }
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
-        resolve(body as Dataset);
+        resolve(JSON.parse(xhr.responseText) as Dataset);
       } else {
-        const err = (body as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | null)?.error;
-        reject(new ApiError(xhr.status, err?.code ?? "http_" + xhr.status, err?.message ?? `upload failed (${xhr.status})`, err?.details ?? []));
+        reject(errorFromBody(xhr.status, xhr.statusText, xhr.responseText));
       }
     };
-    xhr.onerror = () => reject(new ApiError(0, "unreachable", "The Batchboard API could not be reached."));
+    xhr.onerror = () => reject(new ApiError(0, "unreachable", UNREACHABLE));
     xhr.onabort = () => reject(new DOMException("upload aborted", "AbortError"));
     signal?.addEventListener("abort", () => xhr.abort());
     xhr.send(body);
