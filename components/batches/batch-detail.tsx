@@ -15,6 +15,7 @@ import { useBatchEvents } from "@/lib/client/sse";
 import { useUrlParams } from "@/lib/client/use-url-params";
 import { isActiveBatch, type Batch } from "@/lib/client/types";
 import { BatchActions } from "./batch-actions";
+import { BatchConfiguration } from "./batch-config";
 import { JobPanel } from "./job-panel";
 import { JobsTable } from "./jobs-table";
 import { Lineage } from "./lineage";
@@ -100,6 +101,8 @@ export function BatchDetail({ id }: { id: string }) {
       <Summary batch={b} onPickStatus={setJobStatus} />
 
       <BatchSummaryPanel batch={b} poll={fallback} />
+
+      <BatchConfiguration batch={b} />
 
       <section aria-label="Charts">
         {metrics.data ? (

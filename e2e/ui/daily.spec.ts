@@ -121,3 +121,47 @@ test("the System theme follows the browser's color scheme, is remembered and app
   await expect(html).not.toHaveAttribute("data-theme");
   expect(await bg()).toBe(dark);
 });
+
+test("the batch page's Configuration lists the flow, every parameter and every option, seed and parent", async ({ page, request }) => {
+  const parent = await runEchoBatch(request, 2, { name: unique("ui-config-parent") });
+  const clone = await request.post(`/api/batches/${parent.id}/clone`, {
+    data: {
+      parameters: { delay_ms: 1 },
+      seed: "seed-of-config",
+      max_cost: 5,
+      cost_reservation: { per_record: 0.25 },
+      cache: true,
+      cache_max_age: 3600,
+      save_raw: true,
+      ttl_seconds: 86_400,
+      priority: 7,
+      shuffle: true,
+    },
+  });
+  expect(clone.status(), await clone.text()).toBe(201);
+  const child = (await clone.json()) as { id: string; options: Record<string, unknown> };
+
+  await page.goto(`/batches/${child.id}`);
+  await page.getByText("Configuration", { exact: true }).click();
+  await expect(page.getByRole("region", { name: "Batch configuration" })).toContainText(parent.id);
+  await expect(page.getByRole("region", { name: "Batch configuration" }).getByRole("link", { name: parent.id })).toHaveAttribute("href", `/batches/${parent.id}`);
+  await expect(page.getByRole("region", { name: "Parameters" })).toContainText(/delay_ms\s*1/);
+  const options = page.getByRole("region", { name: "Options" });
+  // every option the API returns, whatever it is called, has its row
+  for (const key of Object.keys(child.options)) await expect(options.getByRole("term").filter({ hasText: new RegExp(`^${key}$`) })).toHaveCount(1);
+  for (const [key, value] of [
+    ["seed", "seed-of-config"],
+    ["cost_reservation", '{"per_record":0.25}'],
+    ["cache", "true"],
+    ["cache_max_age", "3600"],
+    ["save_raw", "true"],
+    ["ttl_seconds", "86400"],
+    ["priority", "7"],
+  ] as const) {
+    await expect(options.getByRole("term").filter({ hasText: new RegExp(`^${key}$`) }).locator("xpath=following-sibling::dd[1]")).toHaveText(value);
+  }
+  await page.getByText("Configuration", { exact: true }).scrollIntoViewIfNeeded();
+  await snap(page, "daily-configuration-light", { fullPage: false });
+  await setTheme(page, "dark");
+  await snap(page, "daily-configuration-dark", { fullPage: false });
+});
