@@ -53,7 +53,8 @@ export function backoffMs(base: number, attempt: number): number {
  * per-job garbage is what sizes the worker's heap.
  */
 export class Attempt implements FlowContext {
-  readonly started = Date.now();
+  /** when the flow's run began: the claim, or the end of a wait for the batch's rate limit */
+  started = Date.now();
   info: BatchRunSettings | null = null;
   cost = 0;
   logs: LogLine[] = [];
@@ -205,6 +206,7 @@ export async function runToOutcome(a: Attempt, settings: BatchSettingsCache): Pr
       a.waitingOnLimit = true;
       permit = await beforeLimitedCall(info.rateLimitKey, flow, info.parameters, a.record, a.job.batch_id, a.signal);
       a.waitingOnLimit = false;
+      a.started = Date.now(); // the duration is the flow's, not the wait's
     }
     if (info.timeoutMs) {
       const ms = info.timeoutMs;

@@ -183,6 +183,10 @@ describe("a worker against a provider that enforces its own limit", () => {
     // no attempt was burned waiting
     const { rows } = await getPool().query<{ attempts: number }>(`SELECT max(attempts)::int AS attempts FROM jobs WHERE batch_id = ANY($1)`, [[a.id, b.id]]);
     expect(rows[0]!.attempts).toBe(1);
+    // a job's duration is its call's, not its wait for the limit (the calls answer at once; the last
+    // ones waited seconds for their turn)
+    const durations = await getPool().query<{ ms: number }>(`SELECT max(duration_ms)::int AS ms FROM job_attempts WHERE batch_id = ANY($1)`, [[a.id, b.id]]);
+    expect(durations.rows[0]!.ms).toBeLessThan(500);
     const got = await getBatch(a.id);
     expect(got.rateLimitState).toMatchObject({ key: "mock:shared", requestsPerMinute: 600, sharedWith: 0 });
   }, 60_000);
