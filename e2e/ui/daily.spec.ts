@@ -165,3 +165,40 @@ test("the batch page's Configuration lists the flow, every parameter and every o
   await setTheme(page, "dark");
   await snap(page, "daily-configuration-dark", { fullPage: false });
 });
+
+test.describe("at 390 px wide", () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test("no page scrolls sideways, the nav folds behind Menu, tables keep their key columns", async ({ page, request }) => {
+    const batch = await runEchoBatch(request, 3, { name: unique("ui-mobile-a-rather-long-batch-name") });
+    for (const path of ["/", `/batches/${batch.id}`, "/datasets", "/inbox", "/settings", "/workers"]) {
+      await page.goto(path);
+      await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+      await expect(page.getByText(/^Loading/)).toHaveCount(0);
+      const width = await page.evaluate(() => document.scrollingElement!.scrollWidth);
+      expect(width, `${path} is ${width} px wide`).toBeLessThanOrEqual(390);
+    }
+
+    await page.goto(`/batches/${batch.id}`);
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await expect(nav).toBeHidden();
+    const jobs = page.getByRole("table", { name: "Jobs" });
+    // the key columns are on screen without scrolling the table; the rest scroll inside it
+    for (const name of ["Record", "Status"]) {
+      const box = (await jobs.getByRole("columnheader", { name, exact: true }).boundingBox())!;
+      expect(box.x + box.width, `${name} column`).toBeLessThanOrEqual(390);
+    }
+    await snap(page, "daily-mobile-batch-light");
+    await setTheme(page, "dark");
+    await snap(page, "daily-mobile-batch-dark");
+
+    const menu = page.getByRole("button", { name: "Menu" });
+    await menu.click();
+    await expect(menu).toHaveAttribute("aria-expanded", "true");
+    await expect(nav).toBeVisible();
+    await snap(page, "daily-mobile-menu-dark", { fullPage: false });
+    await nav.getByRole("link", { name: "Datasets" }).click();
+    await expect(page).toHaveURL(/\/datasets$/);
+    await expect(nav).toBeHidden();
+  });
+});
