@@ -137,7 +137,7 @@ async function main() {
     if (ours) contenders.push({ name: "batchboard", run: (round) => runOursSingle(pgs, opts, report, log, round === 0) });
     const runs = new Map<string, Row[]>(contenders.map((c) => [c.name, []]));
     for (let round = 0; round < opts.rounds; round++) {
-      if (opts.rounds > 1) log(`head-to-head round ${round + 1} of ${opts.rounds}`);
+      if (opts.rounds > 1 && contenders.length > 0) log(`head-to-head round ${round + 1} of ${opts.rounds}`);
       for (let i = 0; i < contenders.length; i++) {
         const c = contenders[(i + round) % contenders.length]!;
         runs.get(c.name)!.push(await c.run(round));

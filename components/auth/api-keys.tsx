@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState, type FormEvent } from "react";
 import { ApiError, apiFetch } from "@/lib/client/api";
+import { formatTime } from "@/lib/client/format";
 
 interface ApiKey {
   id: string;
@@ -95,8 +96,8 @@ export function ApiKeys() {
                   <td>{k.name}</td>
                   <td className="mono">{k.prefix}…</td>
                   <td>{k.scopes.join(", ")}</td>
-                  <td>{new Date(k.created_at).toLocaleString()}</td>
-                  <td>{k.last_used_at ? new Date(k.last_used_at).toLocaleString() : "never"}</td>
+                  <td>{formatTime(k.created_at)}</td>
+                  <td>{k.last_used_at ? formatTime(k.last_used_at) : "never"}</td>
                   <td>
                     {k.revoked_at ? (
                       <span className="muted">revoked</span>
