@@ -68,6 +68,10 @@ test.describe("batches", () => {
       dry_run: false,
       ttl_seconds: 7200,
       save_raw: true,
+      cache: true,
+      cache_max_age: 3600,
+      cache_answers: true,
+      rate_limit: { requests_per_minute: 600, tokens_per_minute: 100000 },
     });
     expect(batch.options).toEqual({
       shuffle: false,
@@ -88,11 +92,16 @@ test.describe("batches", () => {
       dry_run: false,
       ttl_seconds: 7200,
       save_raw: true,
+      cache: true,
+      cache_max_age: 3600,
+      cache_answers: true,
+      rate_limit: { requests_per_minute: 600, tokens_per_minute: 100000 },
     });
     expect(batch.metadata).toEqual({ team: "qa" });
     expect(batch.progress.total).toBe(2);
     expect(Object.keys(batch.progress).sort()).toEqual(["cancelled", "failed", "pending", "percent", "reserved", "running", "skipped", "succeeded", "total", "waiting_input"]);
     expect(Object.keys(batch.cost).sort()).toEqual(["max", "projected_total", "spent"]);
+    expect((batch as unknown as { reused: unknown }).reused).toEqual({ jobs: 0, saved_cost: 0 });
     expect(Object.keys(batch.timing).sort()).toEqual(["completed_at", "created_at", "duration_seconds", "eta_seconds", "items_per_second", "started_at"]);
   });
 
