@@ -6,21 +6,18 @@ import { getBatch, streamResults } from "@/lib/engine";
 import { startWorker } from "@/lib/worker/worker";
 import { llm } from "@/lib/flows/llm";
 import { parseFlowParameters } from "@/lib/flows/registry";
-import type { FlowDefinition, FlowRecord } from "@/lib/flows/types";
+import type { FlowDefinition } from "@/lib/flows/types";
 import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 import { call } from "../security/call";
 import { createTestContext, rejection } from "./context";
+import { PDF, PNG, records, schema, TEXT, uploadFiles } from "./files-fixtures";
 import { startTestServer, type TestServer } from "./server";
 
 process.env.BATCHBOARD_AUTH = "off";
 process.env.BATCHBOARD_HTTP_ALLOWLIST = "127.0.0.1";
 useTestDatabase();
 
-const PDF = Buffer.from("%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 7)]);
-const TEXT = Buffer.from("Invoice INV-7 from Acme, total 12.50 EUR\n");
-const schema = { type: "object", properties: { vendor: { type: "string" } }, required: ["vendor"] };
 
 let server: TestServer;
 beforeAll(async () => {
@@ -32,24 +29,6 @@ afterAll(async () => {
 beforeEach(() => {
   server.requests.length = 0;
 });
-
-async function uploadFiles(name: string, files: { name: string; data: Buffer; type?: string }[]) {
-  const form = new FormData();
-  form.append("name", name);
-  for (const f of files) form.append("files", new Blob([new Uint8Array(f.data)], { type: f.type ?? "" }), f.name);
-  const req = new Request("http://localhost/", { method: "POST", body: form });
-  const res = await call("POST", "/api/datasets", {
-    headers: { "content-type": req.headers.get("content-type")! },
-    rawBody: Buffer.from(await req.arrayBuffer()) as unknown as string,
-  });
-  expect(res.status, JSON.stringify(res.json)).toBe(201);
-  return res.json as { id: string };
-}
-
-async function records(dataset: string): Promise<FlowRecord[]> {
-  const res = await call("GET", "/api/datasets/[id]/records", { params: { id: dataset } });
-  return res.json.items.map((r: { record_id: string; data: unknown; position: number }) => ({ id: r.record_id, data: r.data, position: r.position }));
-}
 
 const completion = (content: string, extra: Record<string, unknown> = {}, message: Record<string, unknown> = {}) => ({
   id: "chatcmpl-1",
