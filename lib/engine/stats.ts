@@ -1,7 +1,9 @@
-// The dashboard's overview numbers, from counters and per-second metrics (never a scan of jobs).
+// The dashboard's overview numbers, from counters and per-second metrics (never a scan of jobs). A
+// batch past its own ttl_seconds counts no more, as everywhere else, before the sweep deletes it.
 import { getConfig } from "@/lib/config";
 import { JOB_STATUSES } from "@/lib/contract/statuses";
 import { query } from "./db";
+import { batchExpiredSql } from "./map";
 import type { BatchStatus, FlowCounters, JobStatus, Stats, WorkerInfo } from "./types";
 
 export async function getStats(): Promise<Stats> {
@@ -12,9 +14,9 @@ export async function getStats(): Promise<Stats> {
               COALESCE(sum(failed), 0)::int AS failed, COALESCE(sum(cancelled), 0)::int AS cancelled,
               COALESCE(sum(skipped), 0)::int AS skipped,
               COALESCE(sum(pending) FILTER (WHERE status IN ('pending', 'running')), 0)::int AS queue_depth
-       FROM batches`,
+       FROM batches b WHERE NOT ${batchExpiredSql()}`,
     ),
-    query<{ status: BatchStatus; n: number }>(`SELECT status, count(*)::int AS n FROM batches GROUP BY status`),
+    query<{ status: BatchStatus; n: number }>(`SELECT status, count(*)::int AS n FROM batches b WHERE NOT ${batchExpiredSql()} GROUP BY status`),
     query<{ n: number }>(`SELECT count(*)::int AS n FROM prompts WHERE status = 'open'`),
     query<{ n: number }>(
       `SELECT count(*)::int AS n FROM workers WHERE stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => $1::float8 / 1000)`,

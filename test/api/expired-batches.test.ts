@@ -52,6 +52,11 @@ describe("an expired batch", () => {
     const ids = (list.json.data ?? list.json.items ?? list.json.batches).map((b: { id: string }) => b.id);
     expect(ids).toContain(live);
     expect(ids).not.toContain(expired);
+    // the overview counts it no more: one live batch of two succeeded jobs
+    const stats = await api("GET", "/api/stats");
+    expect(stats.status, stats.text).toBe(200);
+    expect(stats.json.batches.completed).toBe(1);
+    expect(stats.json.jobs.succeeded).toBe(2);
     // still in the table: only the sweep deletes it
     expect((await getPool().query(`SELECT 1 FROM batches WHERE id = $1`, [expired])).rowCount).toBe(1);
   });
