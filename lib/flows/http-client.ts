@@ -86,6 +86,12 @@ export interface JsonRequest {
   headers?: Record<string, string>;
   /** sent as JSON when not undefined */
   body?: unknown;
+  /** sent as it is with its content type instead of `body` (a multipart upload) */
+  rawBody?: { contentType: string; text: string };
+  /** "text": a 2xx body is returned as `text`, not decoded (a JSONL file's content) */
+  responseType?: "json" | "text";
+  /** a longer response body fails the call (default: the outbound client's 32 MiB) */
+  maxResponseBytes?: number;
   timeoutMs: number;
   signal: AbortSignal;
   /**
@@ -100,7 +106,7 @@ export interface JsonResponse {
   headers: Headers;
   /** the decoded JSON body; null for an empty body, or a non-JSON error body returned with httpErrors "return" */
   json: unknown;
-  /** the body as text when it is not JSON (httpErrors "return" only) */
+  /** the body as text: when it is not JSON (httpErrors "return"), or asked for (responseType "text") */
   text?: string;
   /** the Retry-After header as milliseconds, when present */
   retryAfterMs?: number;
@@ -126,13 +132,15 @@ export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
   const timeout = AbortSignal.timeout(req.timeoutMs);
   const signal = AbortSignal.any([req.signal, timeout]);
   const headers: Record<string, string> = { accept: "application/json", ...req.headers };
-  if (req.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+  if (req.rawBody) headers["content-type"] = req.rawBody.contentType;
+  else if (req.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
     headers["content-type"] = "application/json";
   }
   const method = req.method ?? "POST";
+  const body = req.rawBody ? req.rawBody.text : req.body === undefined ? undefined : JSON.stringify(req.body);
   let res: OutboundResponse;
   try {
-    res = await outboundRequest({ url: req.url, method, headers, body: req.body === undefined ? undefined : JSON.stringify(req.body), signal });
+    res = await outboundRequest({ url: req.url, method, headers, body, signal, maxResponseBytes: req.maxResponseBytes });
   } catch (err) {
     // cancellation and shutdown win over our own timeout: the engine reads the signal's reason
     if (req.signal.aborted) throw req.signal.reason;
@@ -164,6 +172,7 @@ export async function requestJson(req: JsonRequest): Promise<JsonResponse> {
   if (res.status >= 300) {
     throw new FlowError(`http_${res.status}`, `${where} answered ${res.status}: ${snippet(text)}`, { retryable: false });
   }
+  if (req.responseType === "text") return { status: res.status, headers: res.headers, json: null, text };
   if (text.trim() === "") return { status: res.status, headers: res.headers, json: null };
   try {
     return { status: res.status, headers: res.headers, json: JSON.parse(text) };
