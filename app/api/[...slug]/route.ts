@@ -1,16 +1,11 @@
-import { errorResponse } from "@/lib/api/errors";
+import { unknownRoute } from "@/lib/api/not-found";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-// ANY /api/[...slug] – an unknown API path gets the standard 404 body, not the HTML page
-function notFound(request: Request) {
-  return errorResponse("not_found", `no API route at ${new URL(request.url).pathname}`, [
-    { message: "see /api/openapi.json for the routes" },
-  ]);
-}
-export const GET = notFound;
-export const POST = notFound;
-export const PUT = notFound;
-export const PATCH = notFound;
-export const DELETE = notFound;
+// ANY /api/[...slug] – an unknown path: the one 404 body (lib/api/not-found.ts)
+export const GET = unknownRoute;
+export const POST = unknownRoute;
+export const PUT = unknownRoute;
+export const PATCH = unknownRoute;
+export const DELETE = unknownRoute;
