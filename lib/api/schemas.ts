@@ -86,7 +86,13 @@ export const createBatchSchema = z
     shuffle: z.boolean().default(true),
     seed: z.string().max(200).nullish(),
     max_records: z.number().int().min(1).max(INT4_MAX).nullish(),
-    concurrency: z.number().int().min(1).max(1000).default(5),
+    concurrency: z.number().int().min(1).max(1000).default(5).describe("calls at once (with chunk_size, each call runs up to chunk_size records)"),
+    chunk_size: z
+      .number()
+      .int()
+      .min(1)
+      .nullish()
+      .describe("records per call, for flows that chunk (GET /api/flows: chunk); default the flow's, at most its max_size"),
     error_policy: z.enum(["continue", "stop"]).default("continue"),
     error_threshold: errorThresholdSchema.nullish(),
     interactive: z.boolean().default(false),
@@ -248,6 +254,7 @@ export const BatchOptionsSchema = z.object({
   seed: z.string().nullable(),
   max_records: z.number().int().nullable(),
   concurrency: z.number().int(),
+  chunk_size: z.number().int().describe("records per call (1 for a flow that does not chunk)"),
   error_policy: z.enum(["continue", "stop"]),
   error_threshold: z.object({ rate: z.number(), min_finished: z.number().int() }).nullable(),
   interactive: z.boolean(),
@@ -560,6 +567,10 @@ export const FlowSchema = z.object({
     })
     .nullable()
     .describe("the flow asks a human in the Inbox (interactive batches); null when it never asks"),
+  chunk: z
+    .object({ default_size: z.number().int(), max_size: z.number().int() })
+    .nullable()
+    .describe("the flow runs many records per call: a batch's chunk_size defaults to default_size, at most max_size; null: one record per call"),
 });
 
 export const DatasetSchema = z.object({

@@ -100,6 +100,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       seed: b.options.seed,
       max_records: b.options.maxRecords,
       concurrency: b.options.concurrency,
+      chunk_size: b.options.chunkSize,
       error_policy: b.options.errorPolicy,
       error_threshold: b.options.errorThreshold
         ? { rate: b.options.errorThreshold.rate, min_finished: b.options.errorThreshold.minFinished }
@@ -293,6 +294,7 @@ export function toFlowJson(f: FlowDefinition): z.infer<typeof FlowSchema> {
     default_dataset: f.defaultDataset ?? null,
     cache: f.cache ?? false,
     asks: f.asks ? { default_parameter: f.asks.defaultParameter ?? null } : null,
+    chunk: f.runChunk && f.chunk ? { default_size: f.chunk.defaultSize, max_size: f.chunk.maxSize } : null,
   };
 }
 
@@ -388,6 +390,7 @@ export function toCreateBatchInput(b: z.output<typeof import("./schemas").create
     seed: opt(b.seed),
     maxRecords: b.max_records ?? null,
     concurrency: b.concurrency,
+    chunkSize: b.chunk_size ?? undefined,
     errorPolicy: b.error_policy,
     errorThreshold: b.error_threshold ? { rate: b.error_threshold.rate, minFinished: b.error_threshold.min_finished } : null,
     interactive: b.interactive,

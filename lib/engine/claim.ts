@@ -6,7 +6,7 @@ import { runCycle, type ClaimedJob } from "./cycle";
 
 export type { ClaimedJob } from "./cycle";
 
-/** Claims up to `want` jobs for worker `owner` with a lease of `leaseMs` (on `client`: inside its transaction). */
+/** Claims up to `want` calls (one job each, or a chunk of a chunked batch) for worker `owner` with a lease of `leaseMs` (on `client`: inside its transaction). */
 export async function claimJobs(
   owner: string,
   want: number,

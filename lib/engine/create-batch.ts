@@ -13,7 +13,7 @@ import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
 import { extractRecordIds, type RecordWithId } from "@/lib/datasets/record-ids";
 import { COPY_CHUNK_CHARS, escapeCopyText, writeDatasetRecords } from "@/lib/datasets/write-records";
 import { AppError, type ErrorDetail } from "@/lib/errors";
-import { getFlowOrThrow, parseFlowParameters } from "@/lib/flows/registry";
+import { getFlowOrThrow, parseFlowParameters, resolveChunkSize } from "@/lib/flows/registry";
 import { getPool } from "@/lib/db/client";
 import { withImportConnections } from "@/lib/db/imports";
 import { INT4_MAX } from "@/lib/db/storable";
@@ -149,6 +149,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   const flow = getFlowOrThrow(input.flow);
   const parameters = parseFlowParameters(flow, input.parameters);
   validateOptions(input);
+  const chunkSize = resolveChunkSize(flow, input.chunkSize);
   const config = getConfig();
   const id = newId("batch");
   const seed = input.seed ?? randomBytes(8).toString("hex");
@@ -168,7 +169,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   if (inline) await flow.checkSource?.(parameters, { datasetId: null, name: "records", format: "inline", db: getPool() });
   const cache = input.cache ?? flow.cache ?? false;
   const rateLimit = input.rateLimit ? resolveRateLimit(id, input.rateLimit) : null;
-  const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, cache, input, rateLimit };
+  const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, cache, chunkSize, input, rateLimit };
   const idField = source.kind === "records" ? source.recordIdField || "id" : null;
 
   let row: BatchRow;
@@ -241,6 +242,7 @@ interface BatchRowValues {
   seed: string;
   dryRun: boolean;
   cache: boolean;
+  chunkSize: number;
   input: CreateBatchInput;
   rateLimit: ResolvedRateLimit | null;
 }
@@ -276,8 +278,8 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
     `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
        error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
        priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds, save_raw,
-       cache, cache_max_age_seconds, cache_answers, rate_limit, rate_limit_key)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)`,
+       cache, cache_max_age_seconds, cache_answers, rate_limit, rate_limit_key, chunk_size)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)`,
     [
       b.id,
       b.name,
@@ -310,6 +312,7 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       input.cacheAnswers ?? false,
       input.rateLimit ? JSON.stringify(rateLimitJson(input.rateLimit)) : null,
       b.rateLimit?.key ?? null,
+      b.chunkSize,
     ],
   );
   if (b.rateLimit) await upsertRateLimit(client, b.id, b.rateLimit);

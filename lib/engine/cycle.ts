@@ -26,6 +26,8 @@ export interface ClaimedJob {
    * a slot of the same batch that one of its own jobs frees, and reports that (`promoted`).
    */
   reserved: boolean;
+  /** the batch's chunk_size: the worker runs a batch's claimed jobs in calls of at most this many */
+  chunk_size: number;
 }
 
 export interface Outcome {
@@ -53,7 +55,7 @@ export interface Outcome {
 }
 
 export interface ClaimRequest {
-  /** jobs wanted (0: only write the outcomes) */
+  /** calls wanted (0: only write the outcomes): one job each, up to chunk_size jobs of a chunked batch */
   want: number;
   leaseMs: number;
   /** batches one claim spreads over at most (default 4) */
@@ -210,7 +212,7 @@ export async function runCycle(
     }
     // Number(): a bigint arrives as a string from a client whose pg copy lacks lib/db/client's int8
     // parser, and an outcome with a string id would be written for job 0 (fenced, the job stuck)
-    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, interruptions: r.interruptions, retry_base: r.retry_base ?? 0, data: r.data, reserved: r.reserved === true });
+    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, interruptions: r.interruptions, retry_base: r.retry_base ?? 0, data: r.data, reserved: r.reserved === true, chunk_size: r.chunk_size ?? 1 });
   }
   let applied = 0;
   const newFailures = new Map<string, number>();

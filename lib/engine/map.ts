@@ -16,6 +16,7 @@ export interface BatchRow {
   seed: string | null;
   max_records: number | null;
   concurrency: number;
+  chunk_size: number;
   error_policy: "continue" | "stop";
   error_threshold_rate: number | null;
   error_threshold_min_finished: number | null;
@@ -99,6 +100,7 @@ export function toBatch(r: BatchRow, now = Date.now()): Batch {
       seed: r.seed,
       maxRecords: r.max_records,
       concurrency: r.concurrency,
+      chunkSize: r.chunk_size,
       errorPolicy: r.error_policy,
       errorThreshold:
         r.error_threshold_rate === null ? null : { rate: r.error_threshold_rate, minFinished: r.error_threshold_min_finished ?? 1 },

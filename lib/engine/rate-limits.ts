@@ -338,6 +338,20 @@ export function beforeLimitedCall(
   return waitForRateLimit(key, estimateTokens(flow, params, record), batchId, signal);
 }
 
+/** The same for a chunk: one call, charged the token estimates of all its records. */
+export function beforeLimitedChunk(
+  key: string,
+  flow: Pick<FlowDefinition, "estimateTokens">,
+  params: unknown,
+  records: readonly FlowRecord[],
+  batchId: string,
+  signal: AbortSignal,
+): Promise<Permit> {
+  let tokens = 0;
+  for (const r of records) tokens += estimateTokens(flow, params, r);
+  return waitForRateLimit(key, tokens, batchId, signal);
+}
+
 /**
  * After the flow ran (or failed): the token bucket is corrected by the usage the flow reported, and a
  * 429 pauses or slows the key. Not awaited by the worker: a failed write only loses a correction.

@@ -22,7 +22,10 @@ export interface BatchOptions {
   shuffle: boolean;
   seed: string | null;
   maxRecords: number | null;
+  /** calls at once; with chunkSize > 1, each call runs up to chunkSize records */
   concurrency: number;
+  /** records per call of a flow with runChunk (1: one record per call) */
+  chunkSize: number;
   errorPolicy: "continue" | "stop";
   errorThreshold: { rate: number; minFinished: number } | null;
   interactive: boolean;

@@ -67,6 +67,25 @@ export function parseFlowParameters(flow: FlowDefinition, parameters: unknown): 
   );
 }
 
+/**
+ * The chunk size a batch of this flow runs with: the one asked for, else the flow's default; 1 for a
+ * flow without runChunk. 422 naming `chunk_size` when it is above 1 on a flow that does not chunk, or
+ * above the flow's maximum.
+ */
+export function resolveChunkSize(flow: FlowDefinition, asked: number | null | undefined): number {
+  const sizes = flow.runChunk ? flow.chunk : undefined;
+  if (asked === undefined || asked === null) return sizes?.defaultSize ?? 1;
+  const refuse = (message: string) => {
+    throw new AppError("validation_failed", `chunk_size: ${message}`, [{ path: "chunk_size", message }]);
+  };
+  if (!Number.isInteger(asked) || asked < 1) refuse("must be an integer >= 1");
+  // one record per call is what every flow does (a clone of a batch of such a flow inherits it)
+  if (asked === 1) return 1;
+  if (!sizes) refuse(`flow ${JSON.stringify(flow.name)} runs one record per call: it takes no chunk_size`);
+  if (asked > sizes!.maxSize) refuse(`at most ${sizes!.maxSize} for flow ${JSON.stringify(flow.name)}`);
+  return asked;
+}
+
 /** The flow's parameters as JSON Schema (GET /api/flows, the dashboard's generated form). */
 export function flowParametersJsonSchema(flow: FlowDefinition): Record<string, unknown> {
   return z.toJSONSchema(flow.parameters, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;

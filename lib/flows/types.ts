@@ -1,5 +1,5 @@
-// The contract between flows and the engine: a flow is `run(record, ctx)`, typed by its zod
-// parameter schema. docs/flows.md says how to write one.
+// The contract between flows and the engine: a flow is `run(record, ctx)` (and optionally
+// `runChunk(records, ctx)`), typed by its zod parameter schema. docs/flows.md says how to write one.
 import type pg from "pg";
 import type { z } from "zod";
 
@@ -57,6 +57,28 @@ export interface FlowContext<P = unknown> {
   answerInfo(key: string): { answeredBy: string | null; answeredAt: Date | null } | null;
 }
 
+/**
+ * What one call of runChunk sees: the FlowContext of its records together. `reportCost(amount)`
+ * without an index is the call's cost, split evenly over its records; with `index` it is that
+ * record's. `log` without an index goes to every record's log. There is no ask(): a chunk cannot park.
+ */
+export interface ChunkContext<P = unknown> extends Omit<FlowContext<P>, "ask" | "answerInfo" | "log" | "reportCost" | "attempt"> {
+  /** the highest attempt number among the chunk's records (1 when every record is on its first) */
+  attempt: number;
+  log(message: string, level?: "info" | "warn" | "error", index?: number): void;
+  reportCost(amount: number, index?: number): void;
+}
+
+/** One record's outcome in a chunk: its result, or its own failure (retried per the batch's rules when retryable). */
+export type ChunkOutcome = { result: unknown } | { error: FlowError };
+
+export interface ChunkSizes {
+  /** the chunk_size of a batch that names none */
+  defaultSize: number;
+  /** the largest chunk_size a batch may ask for */
+  maxSize: number;
+}
+
 export interface TokenUsage {
   input_tokens?: number;
   output_tokens?: number;
@@ -92,6 +114,16 @@ export interface FlowDefinition<S extends z.ZodType = z.ZodType> {
    */
   cache?: boolean;
   run(record: FlowRecord, ctx: FlowContext<z.output<S>>): Promise<unknown>;
+  /**
+   * Runs many records in one call (a flow whose upstream takes arrays). With it, a batch's
+   * `chunk_size` (default `chunk.defaultSize`, at most `chunk.maxSize`) groups up to that many records
+   * per call. Returns one outcome per record, in the order given: a record the upstream refused alone
+   * fails alone. A throw fails the whole call: each record of it is retried (or fails) as a thrown
+   * error from run() would.
+   */
+  runChunk?(records: FlowRecord[], ctx: ChunkContext<z.output<S>>): Promise<ChunkOutcome[]>;
+  /** the chunk sizes runChunk takes: required with it */
+  chunk?: ChunkSizes;
   /**
    * Tokens one run will use, charged to a rate-limited batch's tokens per minute before the call and
    * corrected by reportUsage after it (default: the record's JSON characters / 4).

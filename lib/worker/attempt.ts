@@ -68,6 +68,8 @@ export class Attempt implements FlowContext {
   timer: NodeJS.Timeout | null = null;
   /** settles when the attempt is over and its slot is free (set by whoever starts it) */
   done!: Promise<void>;
+  /** called once when the attempt is aborted (a chunk aborts its call once all its attempts are) */
+  onAbort: (() => void) | null = null;
   private controller: AbortController | null = null;
   private rejectRun: ((reason: unknown) => void) | null = null;
 
@@ -106,6 +108,7 @@ export class Attempt implements FlowContext {
     this.reason = reason;
     this.controller?.abort(reason);
     this.rejectRun?.(reason);
+    this.onAbort?.();
   }
 
   /**
@@ -212,29 +215,38 @@ export async function runToOutcome(a: Attempt, settings: BatchSettingsCache): Pr
       const ms = info.timeoutMs;
       a.timer = setTimeout(() => a.abort(new AbortReason("timeout", `timed out after ${ms} ms`)), ms);
     }
-    const value = await a.run(flow);
-    let json: string | undefined;
-    try {
-      // undefined for a function or a symbol: stored as null
-      json = JSON.stringify(value === undefined ? null : value) as string | undefined;
-    } catch (err) {
-      throw new FlowError("invalid_result", `the flow returned a value JSON cannot hold: ${(err as Error).message}`, { retryable: false });
-    }
-    return a.outcome({ status: "succeeded", result: json === undefined ? null : storableResult(json), error: null });
+    return succeeded(a, await a.run(flow));
   } catch (err) {
     failure = err;
-    const reason = a.reason;
-    if (reason?.kind === "lost") return null; // cancelled/stopped/expired: nothing to write
-    if (reason?.kind === "shutdown" || err instanceof RateLimitHandBack) return a.outcome({ status: "pending", release: true, error: null });
-    if (reason?.kind === "timeout") return a.failure({ code: "timeout", message: reason.message, retryable: true });
-    if (err instanceof ParkSignal) return a.outcome({ status: "waiting_input", error: null });
-    if (err instanceof FlowError) return a.failure(err);
-    const e = err as Error;
-    return a.failure({ code: "flow_error", message: (e?.message || String(err)).slice(0, 4000), retryable: true });
+    return failedWith(a, err);
   } finally {
     if (a.timer) clearTimeout(a.timer);
     if (permit) afterLimitedCall(permit, a.tokensUsed, failure);
   }
+}
+
+/** The outcome of an attempt whose flow returned `value`. */
+export function succeeded(a: Attempt, value: unknown): Outcome {
+  let json: string | undefined;
+  try {
+    // undefined for a function or a symbol: stored as null
+    json = JSON.stringify(value === undefined ? null : value) as string | undefined;
+  } catch (err) {
+    return a.failure({ code: "invalid_result", message: `the flow returned a value JSON cannot hold: ${(err as Error).message}`, retryable: false });
+  }
+  return a.outcome({ status: "succeeded", result: json === undefined ? null : storableResult(json), error: null });
+}
+
+/** The outcome of an attempt whose flow threw `err` (or was aborted): null when the job is no longer this worker's. */
+export function failedWith(a: Attempt, err: unknown): Outcome | null {
+  const reason = a.reason;
+  if (reason?.kind === "lost") return null; // cancelled/stopped/expired: nothing to write
+  if (reason?.kind === "shutdown" || err instanceof RateLimitHandBack) return a.outcome({ status: "pending", release: true, error: null });
+  if (reason?.kind === "timeout") return a.failure({ code: "timeout", message: reason.message, retryable: true });
+  if (err instanceof ParkSignal) return a.outcome({ status: "waiting_input", error: null });
+  if (err instanceof FlowError) return a.failure(err);
+  const e = err as Error;
+  return a.failure({ code: "flow_error", message: (e?.message || String(err)).slice(0, 4000), retryable: true });
 }
 
 /** ctx.ask(): the answer, the default, or a ParkSignal after opening the prompt (interactive batches). */

@@ -30,7 +30,7 @@ export async function runClaimLoop(o: ClaimLoopOptions): Promise<void> {
       free <= 0 ||
       slots.outbox.length > 0 ||
       slots.outbox.writing > 0 ||
-      (free < slots.minClaim && slots.running.size > 0 && idle === FIRST_IDLE_MS)
+      (free < slots.minClaim && slots.calls > 0 && idle === FIRST_IDLE_MS)
     ) {
       await wake.wait(o.pollMs);
       continue;
@@ -44,7 +44,7 @@ export async function runClaimLoop(o: ClaimLoopOptions): Promise<void> {
     } finally {
       slots.promisedSlots -= free;
     }
-    for (const j of claimed) slots.start(j);
+    slots.startClaimed(claimed);
     if (slots.stopping) break;
     if (claimed.length === 0) {
       // nothing runnable (or candidates locked by another claimer): back off up to pollMs

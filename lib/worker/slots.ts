@@ -1,5 +1,6 @@
-// The worker's slots: the attempts running now (at most `concurrency`), the reservations waiting for a
-// slot of their batch, and the outbox writing the outcomes. A claimed job runs in a free slot or
+// The worker's slots: the calls running now (at most `concurrency`: one attempt each, or a chunk of
+// attempts of a chunked batch, ./chunk), the reservations waiting for a slot of their batch, and the
+// outbox writing the outcomes. A claimed job runs in a free slot or
 // queues as a reservation; an ended attempt hands its slot to its batch's next reservation; each
 // outbox write also claims the next jobs in the same statement (lib/engine/complete), so the slots
 // its outcomes free are refilled in one round trip.
@@ -9,6 +10,7 @@ import { notifyBatch } from "@/lib/engine/events";
 import { redactSecrets } from "@/lib/flows/secrets";
 import { AbortReason, Attempt, handBack, runToOutcome } from "./attempt";
 import { BatchSettingsCache } from "./batch-settings";
+import { Chunk, groupIntoChunks, runChunkToOutcomes } from "./chunk";
 import { Outbox, type SerialWrites } from "./outbox";
 import { Reservations } from "./reservations";
 import type { Wake } from "./wake";
@@ -23,7 +25,10 @@ export interface SlotsOptions {
 }
 
 export class Slots {
+  /** every job running here, by id (a chunk's jobs each have their attempt) */
   readonly running = new Map<number, Attempt>();
+  /** calls running now: what `concurrency` counts */
+  calls = 0;
   readonly reservations = new Reservations();
   readonly outbox: Outbox;
   readonly stats = { processed: 0, failed: 0, running: 0 };
@@ -34,6 +39,8 @@ export class Slots {
   /** set once by stop: no claim, no start, no hand-over; claimed jobs go back */
   stopping = false;
   private readonly settings = new BatchSettingsCache();
+  /** batches whose jobs ran here in chunks (they take no reservations) */
+  private readonly chunkedBatches = new Set<string>();
 
   constructor(private readonly o: SlotsOptions) {
     this.minClaim = Math.ceil(o.concurrency / 8);
@@ -47,8 +54,19 @@ export class Slots {
    */
   free(settling = 0): number {
     const { concurrency } = this.o;
-    const { running, outbox } = this;
-    return Math.min(concurrency - running.size, 2 * concurrency - running.size - outbox.length - (outbox.writing - settling)) - this.promisedSlots;
+    const { calls, outbox } = this;
+    return Math.min(concurrency - calls, 2 * concurrency - calls - outbox.length - (outbox.writing - settling)) - this.promisedSlots;
+  }
+
+  /** A claim's jobs: a chunked batch's run as calls of at most its chunk_size, the others one by one. */
+  startClaimed(jobs: readonly ClaimedJob[]): void {
+    if (jobs.length === 0) return;
+    const { single, chunks } = groupIntoChunks(jobs);
+    for (const j of single) this.start(j);
+    for (const c of chunks) {
+      if (this.stopping) for (const j of c) this.giveBack(j);
+      else this.runChunk(c);
+    }
   }
 
   /**
@@ -82,7 +100,34 @@ export class Slots {
   private run(job: ClaimedJob): void {
     const a = new Attempt(job);
     this.running.set(job.id, a);
+    this.calls++;
     a.done = this.runInSlot(a);
+  }
+
+  private runChunk(jobs: ClaimedJob[]): void {
+    const c = new Chunk(jobs);
+    if (this.chunkedBatches.size > 1000) this.chunkedBatches.clear();
+    this.chunkedBatches.add(c.batchId);
+    for (const a of c.attempts) this.running.set(a.job.id, a);
+    this.calls++;
+    const done = this.runChunkInSlot(c);
+    for (const a of c.attempts) a.done = done;
+  }
+
+  private async runChunkInSlot(c: Chunk): Promise<void> {
+    try {
+      const outcomes = await runChunkToOutcomes(c, this.settings);
+      c.attempts.forEach((a, i) => {
+        const o = outcomes[i];
+        if (o) this.complete(a, o);
+      });
+    } catch (err) {
+      this.o.log(`chunk of ${c.attempts.length} jobs of batch ${c.batchId} crashed the runner: ${redactSecrets((err as Error).message)}`);
+    } finally {
+      for (const a of c.attempts) this.running.delete(a.job.id);
+      this.calls--;
+      this.o.wake.wake();
+    }
   }
 
   private async runInSlot(a: Attempt): Promise<void> {
@@ -93,6 +138,7 @@ export class Slots {
       this.o.log(`job ${a.job.id} crashed the runner: ${redactSecrets((err as Error).message)}`);
     } finally {
       this.running.delete(a.job.id);
+      this.calls--;
       // the slot goes to the batch's next reservation here, unless the database already freed it (the
       // job was cancelled or lost) or the worker is stopping
       if (!this.stopping && a.reason?.kind !== "lost") {
@@ -125,10 +171,11 @@ export class Slots {
    */
   private reservationsWanted(items: readonly Outcome[]): Map<string, number> | undefined {
     const slotsHeld = new Map<string, number>();
-    for (const a of this.running.values()) slotsHeld.set(a.job.batch_id, (slotsHeld.get(a.job.batch_id) ?? 0) + 1);
+    // a chunked batch takes no reservations (lib/engine/sql/cycle.sql)
+    for (const a of this.running.values()) if (a.job.chunk_size <= 1) slotsHeld.set(a.job.batch_id, (slotsHeld.get(a.job.batch_id) ?? 0) + 1);
     for (const o of items) {
       const b = this.outbox.batchOf(o.id);
-      if (b && o.status !== "waiting_input" && !o.release) slotsHeld.set(b, (slotsHeld.get(b) ?? 0) + 1);
+      if (b && o.status !== "waiting_input" && !o.release && !this.chunkedBatches.has(b)) slotsHeld.set(b, (slotsHeld.get(b) ?? 0) + 1);
     }
     return this.reservations.wanted(slotsHeld, this.o.concurrency);
   }
@@ -146,7 +193,7 @@ export class Slots {
     // `running` counter) are refilled before anyone else waits on them, in one round trip
     const want = this.stopping ? 0 : Math.max(0, this.free(items.length));
     const reserve = this.stopping ? undefined : this.reservationsWanted(items);
-    const worth = (want > 0 && (want >= this.minClaim || this.running.size === 0)) || reserve !== undefined;
+    const worth = (want > 0 && (want >= this.minClaim || this.calls === 0)) || reserve !== undefined;
     if (worth) this.promisedSlots += want;
     let res: FlushResult;
     try {
@@ -156,7 +203,7 @@ export class Slots {
     }
     reservations.startsReported(starts);
     reservations.startsReported(items.map((o) => o.id));
-    for (const j of res.claimed) this.start(j);
+    this.startClaimed(res.claimed);
     for (const s of res.settled) {
       notifyBatch(s.id, s.status);
       // paused, stopped, cancelled or ended: its reservations were taken back with the change

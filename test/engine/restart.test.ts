@@ -176,6 +176,27 @@ describe("crashes", () => {
     await expectAllSucceededOnce(b.id, 300);
   }, 180_000);
 
+  it("a worker killed mid-chunk loses nothing: every job of its calls runs again, one interruption each, and succeeds once", async () => {
+    const w = worker({ CONCURRENCY: "2" });
+    await w.ready;
+    const b = await make("t-chunk", 40, { chunkSize: 10, concurrency: 2, parameters: { delay_ms: 60_000 } });
+    await waitFor("two calls running", async () => (await batchRow(b.id)).running === 20);
+    w.child.kill("SIGKILL");
+    await w.exited;
+    await connectionsGone(w);
+    await waitFor("leases swept", async () => (await expireLeases(), (await batchRow(b.id)).running === 0));
+    const { rows } = await getPool().query<{ interrupted: number }>(
+      `SELECT count(*) FILTER (WHERE interruptions = 1 AND attempts = 0 AND status = 'pending')::int AS interrupted FROM jobs WHERE batch_id = $1`,
+      [b.id],
+    );
+    expect(rows[0]!.interrupted).toBe(20);
+    await expectCountersExact(b.id);
+    // the next worker needs no minute per call: the settings are read when a worker first runs the batch
+    await getPool().query(`UPDATE batches SET parameters = '{"delay_ms": 0}' WHERE id = $1`, [b.id]);
+    worker({ CONCURRENCY: "2" });
+    await expectAllSucceededOnce(b.id, 40);
+  }, 120_000);
+
   it("a worker stalled past its own lease (a long GC pause, a starved CPU) does not take its own running job back", async () => {
     const w = await startWorker({ mode: "in-process", concurrency: 2, leaseMs: 600, pollMs: 20, maintenanceMs: 50, log: () => {} });
     try {

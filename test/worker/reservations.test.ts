@@ -14,6 +14,7 @@ const job = (id: number, batch: string): ClaimedJob => ({
   retry_base: 0,
   data: null,
   reserved: true,
+  chunk_size: 1,
 });
 
 describe("Reservations", () => {

@@ -17,7 +17,8 @@
 --                                            logs, delay_ms, release} where an outcome has them
 --   $12 promoted_job_ids       bigint[]      reservations the worker started in slots its own jobs freed
 --   the claim:
---   $13 want                   int           jobs wanted in free slots (0: none)
+--   $13 want                   int           calls wanted in free slots (0: none): one job each, or up to
+--                                            chunk_size jobs of a chunked batch
 --   $14 max_batches            int           batches one claim spreads over at most (0: claim nothing)
 --   $15 min_claim              int           claim nothing unless this many jobs can be had (capped at an
 --                                            eighth of the candidates' concurrency)
@@ -30,6 +31,12 @@
 --
 -- Result: one row with `batches` (the new state of the outcomes' batches, JSON) and `candidates`
 -- (how many batches the claim found), then one row per claimed job with its record's data.
+--
+-- Chunks: a batch with chunk_size c > 1 (a flow with runChunk) counts its concurrency in calls of up
+-- to c jobs. It is claimed in whole calls (c jobs each, fewer where fewer are ready) while fewer than
+-- `concurrency` calls' worth of its jobs run (ceil(running / c) < concurrency), and the worker runs
+-- each batch's claimed jobs as calls of at most c. It takes no reservations. With c = 1 every formula
+-- below is the one-job-per-slot one.
 --
 -- Locks: job rows leased to this worker first (only a cancel or a lease sweep can want them too: a
 -- deadlock with one is retried by the caller), batch rows late, for the claim and the counters.
@@ -169,7 +176,7 @@ reservation_request AS (
 -- such a batch first; the claim comes next cycle). The lock makes the counters read exact: per-batch
 -- concurrency holds across any number of workers.
 own_candidates AS (
-  SELECT batch.id, batch.concurrency, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
+  SELECT batch.id, batch.concurrency, batch.chunk_size, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
          batch.claim_cursor, batch.total, batch.running - freed.slots AS running, batch.reserved - freed.reservations AS reserved,
          batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
          batch.cost_spent + COALESCE(freed.cost, 0) AS cost_spent,
@@ -179,7 +186,7 @@ own_candidates AS (
   JOIN freed ON freed.batch_id = batch.id
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
   WHERE $14::int > 0 AND batch.status IN ('pending', 'running') AND batch.pending > 0
-    AND (batch.running - freed.slots < batch.concurrency
+    AND (batch.running - freed.slots <= (batch.concurrency - 1) * batch.chunk_size
          OR (request.jobs > 0 AND batch.reserved - freed.reservations < batch.concurrency))
     AND (batch.max_cost IS NULL OR batch.cost_spent + COALESCE(freed.cost, 0) < batch.max_cost)
     AND NOT (COALESCE(freed.failed, 0) > 0 AND (batch.error_policy = 'stop' OR batch.error_threshold_rate IS NOT NULL))
@@ -189,7 +196,7 @@ own_candidates AS (
 -- Candidates among the other batches, the same test; one another claimer has locked is skipped.
 -- Taken in claim order: a starved batch first, then by priority, then least recently claimed.
 other_candidates AS (
-  SELECT batch.id, batch.concurrency, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
+  SELECT batch.id, batch.concurrency, batch.chunk_size, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
          batch.claim_cursor, batch.total, batch.running, batch.reserved,
          batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
          batch.cost_spent, batch.succeeded + batch.failed AS finished, batch.cost_reservation, batch.cost_reservation_per_record
@@ -197,7 +204,7 @@ other_candidates AS (
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
   WHERE NOT EXISTS (SELECT 1 FROM freed WHERE freed.batch_id = batch.id)
     AND batch.status IN ('pending', 'running') AND batch.pending > 0
-    AND (batch.running < batch.concurrency OR (request.jobs > 0 AND batch.reserved < batch.concurrency))
+    AND (batch.running <= (batch.concurrency - 1) * batch.chunk_size OR (request.jobs > 0 AND batch.reserved < batch.concurrency))
     AND (batch.max_cost IS NULL OR batch.cost_spent < batch.max_cost)
   ORDER BY COALESCE(batch.last_claimed_at, batch.created_at) < now() - make_interval(secs => $18::float8 / 1000) DESC,
            batch.priority DESC, batch.last_claimed_at ASC NULLS FIRST, batch.created_at
@@ -210,18 +217,19 @@ other_candidates AS (
 -- reservation caps the jobs in flight so that their estimated cost fits what is left of it (the last
 -- one may pass it): one job at a time while a batch's mean is not known yet.
 candidates AS (
-  SELECT candidate.id, candidate.concurrency, candidate.dataset_id, candidate.priority, candidate.last_claimed_at,
+  SELECT candidate.id, candidate.concurrency, candidate.chunk_size, candidate.dataset_id, candidate.priority, candidate.last_claimed_at,
          candidate.created_at, candidate.claim_cursor, candidate.total, candidate.in_flight_cap,
-         GREATEST(candidate.in_flight_cap - candidate.running, 0) AS free_slots,
-         CASE WHEN candidate.max_cost IS NULL AND candidate.error_policy <> 'stop'
+         GREATEST(LEAST((candidate.concurrency - (candidate.running + candidate.chunk_size - 1) / candidate.chunk_size) * candidate.chunk_size,
+                        candidate.in_flight_cap - candidate.running), 0) AS free_slots,
+         CASE WHEN candidate.max_cost IS NULL AND candidate.error_policy <> 'stop' AND candidate.chunk_size = 1
               THEN GREATEST(LEAST(COALESCE(candidate.reservations_asked, 0), candidate.concurrency - candidate.reserved), 0)
               ELSE 0 END AS reservable,
          COALESCE(candidate.last_claimed_at, candidate.created_at) < now() - make_interval(secs => $18::float8 / 1000) AS starved
   FROM (SELECT both_kinds.*,
-               CASE WHEN both_kinds.cost_reservation IS NULL OR both_kinds.max_cost IS NULL THEN both_kinds.concurrency
+               CASE WHEN both_kinds.cost_reservation IS NULL OR both_kinds.max_cost IS NULL THEN both_kinds.concurrency * both_kinds.chunk_size
                     WHEN estimate.cost IS NULL THEN 1
-                    WHEN estimate.cost <= 0 THEN both_kinds.concurrency
-                    ELSE LEAST(both_kinds.concurrency::float8, ceil((both_kinds.max_cost - both_kinds.cost_spent) / estimate.cost))::int
+                    WHEN estimate.cost <= 0 THEN both_kinds.concurrency * both_kinds.chunk_size
+                    ELSE LEAST(both_kinds.concurrency::float8 * both_kinds.chunk_size, ceil((both_kinds.max_cost - both_kinds.cost_spent) / estimate.cost))::int
                     END AS in_flight_cap
         FROM (SELECT * FROM own_candidates UNION ALL SELECT * FROM other_candidates) both_kinds
         CROSS JOIN LATERAL (SELECT CASE WHEN both_kinds.cost_reservation = 'per_record' THEN both_kinds.cost_reservation_per_record
@@ -232,14 +240,16 @@ candidates AS (
 
 -- What each candidate can use: its free slots, no more than the jobs it has ready (the rest of its
 -- cursor, then its due requeued jobs, counted only when the cursor alone falls short). A retry
--- waiting out its backoff holds no slot from another batch.
+-- waiting out its backoff holds no slot from another batch. `usable` counts calls (the shares below
+-- split calls), `usable_jobs` their jobs.
 usable AS (
-  SELECT candidates.*,
-         CASE WHEN candidates.total - candidates.claim_cursor >= candidates.free_slots THEN candidates.free_slots
-              ELSE candidates.total - candidates.claim_cursor + (SELECT count(*)::int FROM (
-                     SELECT 1 FROM requeued_jobs requeued WHERE requeued.batch_id = candidates.id AND requeued.run_at <= now()
-                     LIMIT candidates.free_slots - (candidates.total - candidates.claim_cursor)) due) END AS usable
-  FROM candidates),
+  SELECT ready.*, (ready.usable_jobs + ready.chunk_size - 1) / ready.chunk_size AS usable FROM (
+    SELECT candidates.*,
+           CASE WHEN candidates.total - candidates.claim_cursor >= candidates.free_slots THEN candidates.free_slots
+                ELSE candidates.total - candidates.claim_cursor + (SELECT count(*)::int FROM (
+                       SELECT 1 FROM requeued_jobs requeued WHERE requeued.batch_id = candidates.id AND requeued.run_at <= now()
+                       LIMIT candidates.free_slots - (candidates.total - candidates.claim_cursor)) due) END AS usable_jobs
+    FROM candidates) ready),
 
 -- Priority: candidates fall in levels (starved, priority); a level gets what the levels above it
 -- leave of the wanted jobs (each level above takes all it can use), so a higher priority gets every
@@ -264,6 +274,7 @@ level_fits AS (
 -- ... and the others split the rest evenly, the odd jobs to the least recently claimed.
 split AS (
   SELECT shares.id, shares.dataset_id, shares.claim_cursor, shares.total, shares.concurrency, shares.in_flight_cap,
+         shares.chunk_size, shares.usable_jobs,
          CASE WHEN shares.fits THEN shares.usable
               ELSE LEAST(shares.usable, shares.rest / shares.sharers + CASE WHEN shares.turn <= shares.rest % shares.sharers THEN 1 ELSE 0 END)
               END AS slot_jobs,
@@ -281,11 +292,12 @@ split AS (
 
 -- The minimum claim: a claim too small to be worth a round of its own takes nothing, and the slots
 -- go to the next larger claim (this worker's or another's) instead of one job per statement
--- ping-ponging between workers.
+-- ping-ponging between workers. The calls each batch got become jobs here.
 claim_sizes AS (
-  SELECT split.id, split.dataset_id, split.claim_cursor, split.total, split.reserved_jobs,
-         CASE WHEN sum(split.slot_jobs) OVER () >= LEAST($15::int, min(ceil(LEAST(split.concurrency, split.in_flight_cap) / 8.0)) OVER ())
-              THEN split.slot_jobs ELSE 0 END AS slot_jobs
+  SELECT split.id, split.dataset_id, split.claim_cursor, split.total, split.reserved_jobs, split.chunk_size,
+         CASE WHEN sum(split.slot_jobs) OVER ()
+                   >= LEAST($15::int, min(ceil(LEAST(split.concurrency, (split.in_flight_cap + split.chunk_size - 1) / split.chunk_size) / 8.0)) OVER ())
+              THEN LEAST(split.slot_jobs * split.chunk_size, split.usable_jobs) ELSE 0 END AS slot_jobs
   FROM split),
 
 -- Per batch, its due requeued jobs come first (retries, released attempts, woken jobs)...
@@ -374,12 +386,12 @@ in_flight_written AS (
 -- Plain columns per claimed job, not a JSON object built per job (json_build_object looks up each
 -- argument's type on every call).
 SELECT NULL::bigint AS id, NULL::text AS batch_id, NULL::text AS record_id, NULL::int AS position, NULL::int AS attempts,
-       NULL::int AS interruptions, NULL::int AS retry_base, NULL::bool AS reserved, NULL::jsonb AS data,
+       NULL::int AS interruptions, NULL::int AS retry_base, NULL::bool AS reserved, NULL::int AS chunk_size, NULL::jsonb AS data,
        (SELECT COALESCE(json_agg(moved), '[]') FROM batches_moved moved WHERE moved.had_outcomes) AS batches,
        (SELECT count(*) FROM candidates)::int AS candidates
 UNION ALL
 SELECT claimed.id, claimed.batch_id, claimed.record_id, claimed.position, claimed.attempts, claimed.interruptions, claimed.retry_base,
-       claimed.reserved,
+       claimed.reserved, size.chunk_size,
        (SELECT record.data FROM dataset_records record WHERE record.dataset_id = size.dataset_id AND record.position = claimed.position),
        NULL, NULL
 FROM claimed JOIN claim_sizes size ON size.id = claimed.batch_id

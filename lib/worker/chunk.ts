@@ -1,0 +1,158 @@
+// One call of a chunked flow (FlowDefinition.runChunk) over several claimed jobs of one batch. Each
+// job keeps its own Attempt (cost, logs, retries, outcome); the call shares one signal, one timeout
+// and one rate-limit permit. The call is aborted once every one of its attempts is (cancel, shutdown,
+// a lost lease), or at once on its timeout; a job lost alone (cancelled by itself) writes nothing and
+// the others go on.
+import type { ClaimedJob } from "@/lib/engine/claim";
+import type { Outcome } from "@/lib/engine/complete";
+import { afterLimitedCall, beforeLimitedChunk, RateLimitHandBack, type Permit } from "@/lib/engine/rate-limits";
+import { getFlow } from "@/lib/flows/registry";
+import { FlowError, type ChunkContext, type ChunkOutcome, type FlowDefinition, type FlowRecord, type TokenUsage } from "@/lib/flows/types";
+import { AbortReason, Attempt, failedWith, succeeded } from "./attempt";
+import type { BatchSettingsCache } from "./batch-settings";
+
+/** Splits one claim's jobs into calls: per batch, in claim order, at most its chunk_size each; the last call of a batch may be smaller. */
+export function groupIntoChunks(jobs: readonly ClaimedJob[]): { single: ClaimedJob[]; chunks: ClaimedJob[][] } {
+  const single: ClaimedJob[] = [];
+  const open = new Map<string, ClaimedJob[]>();
+  const chunks: ClaimedJob[][] = [];
+  for (const j of jobs) {
+    if (j.chunk_size <= 1 || j.reserved) {
+      single.push(j);
+      continue;
+    }
+    let chunk = open.get(j.batch_id);
+    if (!chunk) {
+      chunk = [];
+      open.set(j.batch_id, chunk);
+      chunks.push(chunk);
+    }
+    chunk.push(j);
+    if (chunk.length >= j.chunk_size) open.delete(j.batch_id);
+  }
+  return { single, chunks };
+}
+
+export class Chunk implements ChunkContext {
+  readonly attempts: Attempt[];
+  reason: AbortReason | null = null;
+  tokensUsed: number | null = null;
+  private readonly controller = new AbortController();
+  private rejectRun: ((reason: unknown) => void) | null = null;
+
+  constructor(jobs: readonly ClaimedJob[]) {
+    this.attempts = jobs.map((j) => new Attempt(j));
+    for (const a of this.attempts) a.onAbort = () => this.attemptAborted(a);
+    this.log = this.log.bind(this);
+    this.reportCost = this.reportCost.bind(this);
+    this.reportUsage = this.reportUsage.bind(this);
+  }
+
+  get params(): unknown {
+    return this.attempts[0]!.params;
+  }
+  get batchId(): string {
+    return this.attempts[0]!.job.batch_id;
+  }
+  get attempt(): number {
+    let n = 1;
+    for (const a of this.attempts) n = Math.max(n, a.job.attempts);
+    return n;
+  }
+  get interactive(): boolean {
+    return this.attempts[0]!.interactive;
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  get records(): FlowRecord[] {
+    return this.attempts.map((a) => a.record);
+  }
+
+  log(message: string, level: "info" | "warn" | "error" = "info", index?: number): void {
+    if (index !== undefined) this.attempts[index]?.log(message, level);
+    else for (const a of this.attempts) a.log(message, level);
+  }
+  reportCost(amount: number, index?: number): void {
+    if (!(Number.isFinite(amount) && amount > 0)) return;
+    if (index !== undefined) this.attempts[index]?.reportCost(amount);
+    else for (const a of this.attempts) a.reportCost(amount / this.attempts.length);
+  }
+  reportUsage(usage: TokenUsage): void {
+    const n = (Number(usage?.input_tokens) || 0) + (Number(usage?.output_tokens) || 0);
+    if (n >= 0) this.tokensUsed = (this.tokensUsed ?? 0) + n;
+  }
+
+  /** Aborts every attempt (a timeout): the call's signal aborts with the first. */
+  abortAll(reason: AbortReason): void {
+    for (const a of this.attempts) a.abort(reason);
+  }
+
+  /** Runs the call until it settles or the whole chunk is aborted, whichever is first. */
+  run(flow: FlowDefinition): Promise<ChunkOutcome[]> {
+    return new Promise((resolve, reject) => {
+      if (this.reason) return reject(this.reason);
+      this.rejectRun = reject;
+      flow.runChunk!(this.records, this).then(resolve, reject);
+    });
+  }
+
+  private attemptAborted(a: Attempt): void {
+    if (this.reason || !this.attempts.every((x) => x.reason)) return;
+    this.reason = a.reason;
+    this.controller.abort(a.reason);
+    this.rejectRun?.(a.reason);
+  }
+}
+
+/**
+ * Runs the chunk's call to one outcome per attempt (null where the job is no longer this worker's).
+ * A call that throws fails each of its records as that error would fail one (retried per record).
+ */
+export async function runChunkToOutcomes(c: Chunk, settings: BatchSettingsCache): Promise<(Outcome | null)[]> {
+  const { attempts } = c;
+  let permit: Permit | null = null;
+  let failure: unknown = null;
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    const info = settings.get(c.batchId) ?? (await settings.load(c.batchId));
+    for (const a of attempts) a.info = info;
+    const flow: FlowDefinition | undefined = info ? getFlow(info.flow) : undefined;
+    if (!info || !flow?.runChunk) {
+      const message = `flow ${JSON.stringify(info?.flow)} is not registered in this worker${flow ? " with runChunk" : ""}`;
+      return attempts.map((a) => a.failure({ code: "unknown_flow", message, retryable: false }));
+    }
+    if (info.rateLimitKey) {
+      for (const a of attempts) a.waitingOnLimit = true;
+      permit = await beforeLimitedChunk(info.rateLimitKey, flow, info.parameters, c.records, c.batchId, c.signal);
+      const now = Date.now();
+      for (const a of attempts) {
+        a.waitingOnLimit = false;
+        a.started = now;
+      }
+    }
+    if (info.timeoutMs) {
+      const ms = info.timeoutMs;
+      timer = setTimeout(() => c.abortAll(new AbortReason("timeout", `timed out after ${ms} ms`)), ms);
+    }
+    const outcomes = await c.run(flow);
+    if (!Array.isArray(outcomes) || outcomes.length !== attempts.length) {
+      const got = Array.isArray(outcomes) ? `${outcomes.length} outcomes` : "no array";
+      throw new FlowError("invalid_result", `runChunk returned ${got} for ${attempts.length} records`, { retryable: false });
+    }
+    return attempts.map((a, i) => {
+      if (a.reason) return failedWith(a, a.reason);
+      const o = outcomes[i] as Partial<{ result: unknown; error: unknown }> | null;
+      if (o && typeof o === "object" && "error" in o) return failedWith(a, o.error);
+      if (o && typeof o === "object" && "result" in o) return succeeded(a, o.result);
+      return a.failure({ code: "invalid_result", message: `runChunk's outcome ${i} has neither result nor error`, retryable: false });
+    });
+  } catch (err) {
+    failure = err;
+    if (err instanceof RateLimitHandBack) return attempts.map((a) => (a.reason?.kind === "lost" ? null : a.outcome({ status: "pending", release: true, error: null })));
+    return attempts.map((a) => failedWith(a, err));
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (permit) afterLimitedCall(permit, c.tokensUsed, failure);
+  }
+}
