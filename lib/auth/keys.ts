@@ -3,8 +3,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { getConfig } from "@/lib/config";
 import { AppError } from "@/lib/errors";
-import type pg from "pg";
-import { getPool } from "@/lib/db/client";
+import { getPrisma, type Db } from "@/lib/db/client";
+import type { ApiKey } from "@/lib/generated/prisma/client";
 
 export const SCOPES = ["read", "write", "admin"] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -48,16 +48,6 @@ function generateKey(): { key: string; prefix: string } {
   return { key: `bb_${prefix}_${randomBytes(24).toString("base64url")}`, prefix: `bb_${prefix}` };
 }
 
-interface KeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[] | null;
-  created_at: Date;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-}
-
 /** The scopes stored for a key, known ones only. */
 export const scopesOf = (raw: string[] | null): Scope[] => (raw ?? []).filter((s): s is Scope => (SCOPES as readonly string[]).includes(s));
 
@@ -66,48 +56,44 @@ export const ADMIN_TOKEN_ID = "admin-token";
 
 export const adminPrincipal = (via: Principal["via"]): Principal => ({ id: ADMIN_TOKEN_ID, name: "admin token", scopes: ["admin"], via });
 
-const toInfo = (r: KeyRow): ApiKeyInfo => ({
-  id: r.id,
-  name: r.name,
-  prefix: r.prefix,
-  scopes: scopesOf(r.scopes),
-  createdAt: r.created_at,
-  lastUsedAt: r.last_used_at,
-  revokedAt: r.revoked_at,
+const toInfo = ({ id, name, prefix, scopes, createdAt, lastUsedAt, revokedAt }: ApiKey): ApiKeyInfo => ({
+  id,
+  name,
+  prefix,
+  scopes: scopesOf(scopes),
+  createdAt,
+  lastUsedAt,
+  revokedAt,
 });
 
 /** Creates a key. The returned `key` is the only time it exists in clear. */
-export async function createApiKey(
-  input: { name: string; scopes: Scope[] },
-  client: pg.ClientBase | pg.Pool = getPool(),
-): Promise<{ key: string; info: ApiKeyInfo }> {
+export async function createApiKey(input: { name: string; scopes: Scope[] }, db: Db = getPrisma()): Promise<{ key: string; info: ApiKeyInfo }> {
   const { key, prefix } = generateKey();
-  const { rows } = await client.query<KeyRow>(
-    `INSERT INTO api_keys (id, name, prefix, hash, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [`key_${randomUUID().replace(/-/g, "").slice(0, 16)}`, input.name, prefix, hashKey(key), input.scopes],
-  );
-  return { key, info: toInfo(rows[0]!) };
+  const row = await db.apiKey.create({
+    data: { id: `key_${randomUUID().replace(/-/g, "").slice(0, 16)}`, name: input.name, prefix, hash: hashKey(key), scopes: input.scopes },
+  });
+  return { key, info: toInfo(row) };
 }
 
 export async function listApiKeys(): Promise<ApiKeyInfo[]> {
-  const { rows } = await getPool().query<KeyRow>(`SELECT * FROM api_keys ORDER BY created_at DESC`);
-  return rows.map(toInfo);
+  return (await getPrisma().apiKey.findMany({ orderBy: { createdAt: "desc" } })).map(toInfo);
 }
 
 /** Revokes a key and ends the dashboard sessions signed in with it. */
 export async function revokeApiKey(id: string): Promise<ApiKeyInfo> {
-  const { rows } = await getPool().query<KeyRow>(
-    `WITH ended AS (DELETE FROM sessions WHERE key_id = $1)
-     UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *`,
-    [id],
-  );
-  if (!rows[0]) throw new AppError("not_found", `api key ${JSON.stringify(id)} not found`);
-  return toInfo(rows[0]);
+  const prisma = getPrisma();
+  await prisma.$transaction([
+    prisma.session.deleteMany({ where: { keyId: id } }),
+    // a second revoke keeps the first time
+    prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } }),
+  ]);
+  const row = await prisma.apiKey.findUnique({ where: { id } });
+  if (!row) throw new AppError("not_found", `api key ${JSON.stringify(id)} not found`);
+  return toInfo(row);
 }
 
-export async function countActiveKeys(): Promise<number> {
-  const { rows } = await getPool().query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL`);
-  return rows[0]!.n;
+export async function countActiveKeys(db: Db = getPrisma()): Promise<number> {
+  return db.apiKey.count({ where: { revokedAt: null } });
 }
 
 /** The principal a presented key stands for, or null. */
@@ -115,13 +101,12 @@ export async function verifyKey(key: string): Promise<Principal | null> {
   const adminToken = getConfig().BATCHBOARD_ADMIN_TOKEN;
   if (adminToken && safeEqual(key, adminToken)) return adminPrincipal("bearer");
   if (!key.startsWith("bb_")) return null;
-  const { rows } = await getPool().query<KeyRow>(
-    // last_used_at is advisory: written at most once a minute per key
-    `UPDATE api_keys SET last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < now() - interval '1 minute'
-       THEN now() ELSE last_used_at END
-     WHERE hash = $1 AND revoked_at IS NULL RETURNING *`,
-    [hashKey(key)],
-  );
-  const row = rows[0];
-  return row ? { id: row.id, name: row.name, scopes: scopesOf(row.scopes), via: "bearer" } : null;
+  const row = await getPrisma().apiKey.findUnique({ where: { hash: hashKey(key) } });
+  if (!row || row.revokedAt) return null;
+  // last_used_at is advisory: written at most once a minute per key
+  const now = new Date();
+  if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > 60_000) {
+    await getPrisma().apiKey.updateMany({ where: { id: row.id, revokedAt: null }, data: { lastUsedAt: now } });
+  }
+  return { id: row.id, name: row.name, scopes: scopesOf(row.scopes), via: "bearer" };
 }

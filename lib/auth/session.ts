@@ -5,8 +5,7 @@
 // ended session is refused. One-time sign-in links for the first start are single-use tokens stored
 // hashed in the settings table.
 import { randomBytes } from "node:crypto";
-import type pg from "pg";
-import { getPool } from "@/lib/db/client";
+import { getPool, getPrisma, type Db } from "@/lib/db/client";
 import { getConfig } from "@/lib/config";
 import { ADMIN_TOKEN_ID, adminPrincipal, hashKey, safeEqual, scopesOf, type Principal } from "./keys";
 
@@ -81,16 +80,9 @@ export function readCookie(request: Request, name: string): string | undefined {
 }
 
 /** A single-use sign-in token for `principalId`, valid for `ttlSeconds`. */
-export async function createSignInToken(
-  principalId: string,
-  ttlSeconds = 24 * 3600,
-  client: pg.ClientBase | pg.Pool = getPool(),
-): Promise<string> {
+export async function createSignInToken(principalId: string, ttlSeconds = 24 * 3600, db: Db = getPrisma()): Promise<string> {
   const token = randomBytes(24).toString("base64url");
-  await client.query(`INSERT INTO settings (key, value) VALUES ($1, $2)`, [
-    `signin:${hashKey(token)}`,
-    `${principalId}|${Math.floor(Date.now() / 1000) + ttlSeconds}`,
-  ]);
+  await db.setting.create({ data: { key: `signin:${hashKey(token)}`, value: `${principalId}|${Math.floor(Date.now() / 1000) + ttlSeconds}` } });
   return token;
 }
 

@@ -12,7 +12,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { getConfig } from "@/lib/config";
-import { PrismaClient } from "@/lib/generated/prisma/client";
+import { PrismaClient, type Prisma } from "@/lib/generated/prisma/client";
 
 // BIGINT (int8) and NUMERIC come back as strings by default; our bigints are counts and ids that fit.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
@@ -115,6 +115,10 @@ export function openPools(): { main?: pg.Pool; import?: pg.Pool } {
   return { main: state.pool, import: state.importPool };
 }
 
+/** The Prisma client or, inside `getPrisma().$transaction(async (tx) => ...)`, its transaction client. */
+export type Db = PrismaClient | Prisma.TransactionClient;
+
+/** Prisma on the main pool: the same connections as the hot SQL, never a pool of its own. */
 export function getPrisma(): PrismaClient {
   state.prisma ??= new PrismaClient({ adapter: new PrismaPg(getPool()) });
   return state.prisma;

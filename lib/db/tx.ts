@@ -2,6 +2,7 @@
 // (deadlock, serialization failure): a cancel racing a completion may deadlock, and must not fail.
 import type pg from "pg";
 import { getPool } from "./client";
+import { databaseErrorOf } from "./errors";
 
 const RETRYABLE = new Set(["40P01", "40001"]);
 
@@ -11,7 +12,7 @@ export async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 5): Pr
     try {
       return await fn();
     } catch (err) {
-      const code = (err as { code?: string }).code;
+      const code = databaseErrorOf(err)?.code;
       if (attempt < attempts && code && RETRYABLE.has(code)) continue;
       throw err;
     }

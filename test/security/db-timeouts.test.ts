@@ -44,6 +44,23 @@ describe("database time limits", () => {
     expect((await call("GET", "/api/batches")).status).toBe(200);
   });
 
+  it("answers 503 unavailable for reads through Prisma too (API keys, workers), then recovers", async () => {
+    const held = await Promise.all([getPool().connect(), getPool().connect()]);
+    try {
+      for (const pattern of ["/api/keys", "/api/workers"]) {
+        const res = await within(10_000, call("GET", pattern));
+        expect(res, pattern).not.toBe("no answer");
+        if (res === "no answer") return;
+        expect(res.status, pattern).toBe(503);
+        expect(res.json.error.code, pattern).toBe("unavailable");
+        expect(res.headers.get("retry-after"), pattern).toBe("1");
+      }
+    } finally {
+      for (const c of held) c.release();
+    }
+    expect((await call("GET", "/api/keys")).status).toBe(200);
+  });
+
   it("starts API sessions with the API statement timeout and the idle-in-transaction timeout", async () => {
     const { rows } = await getPool().query<{ s: string; i: string; app: string }>(
       `SELECT current_setting('statement_timeout') AS s, current_setting('idle_in_transaction_session_timeout') AS i,
