@@ -2,6 +2,7 @@
 // batch past its own ttl_seconds counts no more, as everywhere else, before the sweep deletes it.
 import { getConfig } from "@/lib/config";
 import { JOB_STATUSES } from "@/lib/contract/statuses";
+import { getPrisma } from "@/lib/db/client";
 import { query } from "./db";
 import { batchExpiredSql } from "./map";
 import type { BatchStatus, FlowCounters, JobStatus, Stats, WorkerInfo } from "./types";
@@ -105,35 +106,14 @@ function aliveWindowMs(): number {
 }
 
 export async function listWorkers(): Promise<WorkerInfo[]> {
-  const { rows } = await query<{
-    id: string;
-    host: string;
-    pid: number;
-    mode: string;
-    concurrency: number;
-    started_at: Date;
-    heartbeat_at: Date;
-    stopped_at: Date | null;
-    running: number;
-    processed: number;
-    failed: number;
-    alive: boolean;
-  }>(
-    `SELECT *, (stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => $1::float8 / 1000)) AS alive
-     FROM workers ORDER BY started_at DESC LIMIT 200`,
-    [aliveWindowMs()],
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    host: r.host,
-    pid: r.pid,
-    mode: r.mode,
-    concurrency: r.concurrency,
-    startedAt: r.started_at,
-    heartbeatAt: r.heartbeat_at,
-    running: r.alive ? r.running : 0,
-    processed: Number(r.processed),
-    failed: Number(r.failed),
-    alive: r.alive,
-  }));
+  const rows = await getPrisma().worker.findMany({
+    select: { id: true, host: true, pid: true, mode: true, concurrency: true, startedAt: true, heartbeatAt: true, stoppedAt: true, running: true, processed: true, failed: true },
+    orderBy: { startedAt: "desc" },
+    take: 200,
+  });
+  const since = Date.now() - aliveWindowMs();
+  return rows.map(({ stoppedAt, ...w }) => {
+    const alive = stoppedAt === null && w.heartbeatAt.getTime() > since;
+    return { ...w, running: alive ? w.running : 0, processed: Number(w.processed), failed: Number(w.failed), alive };
+  });
 }

@@ -1,6 +1,7 @@
 // The engine's public types: what lib/api (and the worker) get from lib/engine. camelCase inside;
 // lib/api maps these to the snake_case wire format in one place.
 import type { PromptInput } from "@/lib/flows/types";
+import type { Worker } from "@/lib/generated/prisma/client";
 import type { RateLimitState } from "./rate-limits";
 
 import type { Page } from "@/lib/contract/pages";
@@ -204,19 +205,12 @@ export interface MetricsPoint {
   p95Ms: number | null;
 }
 
-export interface WorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  mode: string;
-  concurrency: number;
-  startedAt: Date;
-  heartbeatAt: Date;
-  running: number;
+/** A worker as the dashboard lists it: its row, counters as numbers, and whether its heartbeat is recent. */
+export type WorkerInfo = Pick<Worker, "id" | "host" | "pid" | "mode" | "concurrency" | "startedAt" | "heartbeatAt" | "running"> & {
   processed: number;
   failed: number;
   alive: boolean;
-}
+};
 
 /** Since the first job of a flow ran, never going down (GET /api/metrics). */
 export interface FlowCounters {
