@@ -1,14 +1,14 @@
 // First start with auth on: when no API key exists and no BATCHBOARD_ADMIN_TOKEN is set, create an
 // admin key and print a one-time sign-in URL, so the person who started the server can get in.
 import { getConfig } from "@/lib/config";
-import { getPrisma } from "@/lib/db/client";
+import { transaction } from "@/lib/db/client";
 import { authEnabled } from "./authorize";
 import { countActiveKeys, createApiKey } from "./keys";
 import { createSignInToken } from "./session";
 
 export async function ensureAdminAccess(baseUrl: string, log: (line: string) => void = console.log): Promise<void> {
   if (!authEnabled() || getConfig().BATCHBOARD_ADMIN_TOKEN) return;
-  const created = await getPrisma().$transaction(async (tx) => {
+  const created = await transaction(async (tx) => {
     // two processes starting together must not both create the first key
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('batchboard:bootstrap-admin'))`;
     if ((await countActiveKeys(tx)) > 0) return null;

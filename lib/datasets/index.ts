@@ -7,9 +7,9 @@ import path from "node:path";
 import type pg from "pg";
 import { getConfig } from "@/lib/config";
 import { ACTIVE_BATCH_STATUSES } from "@/lib/contract/statuses";
-import { getPrisma } from "@/lib/db/client";
+import { getPrisma, transaction } from "@/lib/db/client";
+import type { DatasetKind, Dataset as DatasetModel } from "@/lib/generated/prisma/client";
 import { inImportTransaction } from "@/lib/db/imports";
-import { withTx } from "@/lib/db/tx";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import type { Page } from "@/lib/contract/pages";
 import { AppError, notFound } from "@/lib/errors";
@@ -21,19 +21,10 @@ export { DATASET_FORMATS, type DatasetFormat } from "./parse";
 export { extractRecordId, extractRecordIds } from "./record-ids";
 export { writeDatasetRecords } from "./write-records";
 
-export type DatasetKind = "upload" | "demo" | "inline";
+export type { DatasetKind };
 
-export interface Dataset {
-  id: string;
-  name: string;
-  kind: DatasetKind;
-  description: string | null;
-  format: string | null;
-  idField: string | null;
-  recordCount: number;
-  sizeBytes: number;
-  createdAt: Date;
-}
+/** A dataset as the app uses it: Prisma's row, its byte size as a number. */
+export type Dataset = Omit<DatasetModel, "sizeBytes"> & { sizeBytes: number };
 
 export interface DatasetRecordItem {
   recordId: string;
@@ -83,11 +74,6 @@ function nameTaken(name: string): AppError {
   ]);
 }
 
-/** One transaction on the main pool, never re-run. */
-function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  return withTx(fn, 1);
-}
-
 export async function insertDatasetRow(
   client: pg.ClientBase,
   row: { id: string; name: string; kind: DatasetKind; description: string | null; format: string; idField: string | null },
@@ -130,17 +116,7 @@ function fromRow(r: Record<string, unknown>): Dataset {
   };
 }
 
-function fromModel(m: {
-  id: string;
-  name: string;
-  kind: DatasetKind;
-  description: string | null;
-  format: string | null;
-  idField: string | null;
-  recordCount: number;
-  sizeBytes: bigint;
-  createdAt: Date;
-}): Dataset {
+function fromModel(m: DatasetModel): Dataset {
   return { ...m, sizeBytes: Number(m.sizeBytes) };
 }
 
@@ -334,22 +310,24 @@ export async function listRecords(
  */
 export async function deleteDataset(idOrName: string): Promise<void> {
   const dataset = await getDataset(idOrName);
-  await inTransaction(async (client) => {
+  await transaction(async (tx) => {
     // the row lock orders us against a batch being created on this dataset (its FK check waits)
-    const locked = await client.query("SELECT id FROM datasets WHERE id = $1 FOR UPDATE", [dataset.id]);
-    if (locked.rowCount === 0) throw notFound("dataset", idOrName);
-    const active = await client.query(
-      `SELECT id FROM batches WHERE dataset_id = $1 AND status = ANY($2::batch_status[]) ORDER BY created_at LIMIT 5`,
-      [dataset.id, ACTIVE_BATCH_STATUSES],
-    );
-    if (active.rowCount) {
-      const ids = active.rows.map((r) => r.id as string);
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM datasets WHERE id = ${dataset.id} FOR UPDATE`;
+    if (locked.length === 0) throw notFound("dataset", idOrName);
+    const active = await tx.batch.findMany({
+      where: { datasetId: dataset.id, status: { in: [...ACTIVE_BATCH_STATUSES] } },
+      orderBy: { createdAt: "asc" },
+      take: 5,
+      select: { id: true },
+    });
+    if (active.length) {
+      const ids = active.map((b) => b.id);
       throw new AppError("conflict", `dataset ${JSON.stringify(dataset.name)} is used by an unfinished batch`, [
         { path: "id", message: `cancel or finish batch ${ids.join(", ")} first`, batches: ids },
       ]);
     }
-    await client.query("UPDATE batches SET dataset_id = NULL WHERE dataset_id = $1", [dataset.id]);
-    await client.query("DELETE FROM datasets WHERE id = $1", [dataset.id]);
+    await tx.batch.updateMany({ where: { datasetId: dataset.id }, data: { datasetId: null } });
+    await tx.dataset.delete({ where: { id: dataset.id } });
   });
 }
 

@@ -124,6 +124,17 @@ export function getPrisma(): PrismaClient {
   return state.prisma;
 }
 
+/**
+ * One Prisma interactive transaction on one connection of the main pool. Its limits are the pool's
+ * and the session's (connect timeout, statement_timeout, idle_in_transaction_session_timeout), not
+ * Prisma's 2 s / 5 s defaults, which would cut off a long cascade delete and turn a busy pool into a
+ * P2028 instead of the pool's own timeout (a 503).
+ */
+export function transaction<T>(fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  const c = getConfig();
+  return getPrisma().$transaction(fn, { maxWait: c.BATCHBOARD_DB_CONNECT_TIMEOUT_MS + 1_000, timeout: 24 * 3600_000 });
+}
+
 /** Closes this process's pools (scripts, tests, graceful shutdown). */
 export async function closeDb(): Promise<void> {
   const { prisma, pool, importPool, healthPool } = state;

@@ -3,7 +3,8 @@
 // its statement_timeout and idle_in_transaction_session_timeout, so a stuck transaction cannot hold a
 // connection (and its locks) for ever.
 import { describe, expect, it } from "vitest";
-import { getImportPool, getPool } from "@/lib/db/client";
+import { getImportPool, getPool, transaction } from "@/lib/db/client";
+import { unavailableFrom } from "@/lib/db/errors";
 import { useTestDatabase } from "../helpers/db";
 import { call } from "./call";
 
@@ -59,6 +60,18 @@ describe("database time limits", () => {
       for (const c of held) c.release();
     }
     expect((await call("GET", "/api/keys")).status).toBe(200);
+  });
+
+  it("a Prisma transaction that finds no free connection is unavailable too, not Prisma's own timeout", async () => {
+    const held = await Promise.all([getPool().connect(), getPool().connect()]);
+    try {
+      const err = await within(10_000, transaction(async (tx) => tx.apiKey.count()).then(() => null, (e: unknown) => e));
+      expect(err).not.toBe("no answer");
+      expect(unavailableFrom(err)?.code).toBe("unavailable");
+    } finally {
+      for (const c of held) c.release();
+    }
+    expect(await transaction(async (tx) => tx.apiKey.count())).toBe(0);
   });
 
   it("starts API sessions with the API statement timeout and the idle-in-transaction timeout", async () => {
