@@ -5,7 +5,7 @@
 // ended session is refused. One-time sign-in links for the first start are single-use tokens stored
 // hashed in the settings table.
 import { randomBytes } from "node:crypto";
-import { getPool, getPrisma, type Db } from "@/lib/db/client";
+import { getPrisma, type Db } from "@/lib/db/client";
 import { getConfig } from "@/lib/config";
 import { ADMIN_TOKEN_ID, adminPrincipal, hashKey, safeEqual, scopesOf, type Principal } from "./keys";
 
@@ -18,13 +18,18 @@ export async function createSession(principalId: string): Promise<string> {
   const value = `v2.${randomBytes(32).toString("base64url")}`;
   const adminToken = principalId === ADMIN_TOKEN_ID ? getConfig().BATCHBOARD_ADMIN_TOKEN : undefined;
   if (principalId === ADMIN_TOKEN_ID && !adminToken) throw new Error("no BATCHBOARD_ADMIN_TOKEN to sign in with");
-  const pool = getPool();
+  const prisma = getPrisma();
+  const now = Date.now();
   // sessions past their time go as new ones come: the table stays the size of the live ones
-  await pool.query(`DELETE FROM sessions WHERE expires_at < now()`);
-  await pool.query(
-    `INSERT INTO sessions (id, key_id, admin_token_hash, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-    [hashKey(value), adminToken ? null : principalId, adminToken ? hashKey(adminToken) : null, SESSION_TTL_SECONDS],
-  );
+  await prisma.session.deleteMany({ where: { expiresAt: { lt: new Date(now) } } });
+  await prisma.session.create({
+    data: {
+      id: hashKey(value),
+      keyId: adminToken ? null : principalId,
+      adminTokenHash: adminToken ? hashKey(adminToken) : null,
+      expiresAt: new Date(now + SESSION_TTL_SECONDS * 1000),
+    },
+  });
   return value;
 }
 
@@ -32,26 +37,21 @@ export async function createSession(principalId: string): Promise<string> {
 export async function readSession(value: string | undefined): Promise<Principal | null> {
   if (!value || !VALUE.test(value)) return null;
   const id = hashKey(value);
-  const { rows } = await getPool().query<{ key_id: string | null; admin_token_hash: string | null; name: string | null; scopes: string[] | null }>(
-    `SELECT s.key_id, s.admin_token_hash, k.name, k.scopes
-     FROM sessions s LEFT JOIN api_keys k ON k.id = s.key_id AND k.revoked_at IS NULL
-     WHERE s.id = $1 AND s.expires_at > now()`,
-    [id],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  if (row.key_id) return row.name === null ? null : { id: row.key_id, name: row.name, scopes: scopesOf(row.scopes), via: "session" };
+  const prisma = getPrisma();
+  const row = await prisma.session.findUnique({ where: { id }, include: { key: { select: { name: true, scopes: true, revokedAt: true } } } });
+  if (!row || row.expiresAt.getTime() <= Date.now()) return null;
+  if (row.keyId) return !row.key || row.key.revokedAt ? null : { id: row.keyId, name: row.key.name, scopes: scopesOf(row.key.scopes), via: "session" };
   const adminToken = getConfig().BATCHBOARD_ADMIN_TOKEN;
-  if (adminToken && row.admin_token_hash && safeEqual(hashKey(adminToken), row.admin_token_hash)) return adminPrincipal("session");
+  if (adminToken && row.adminTokenHash && safeEqual(hashKey(adminToken), row.adminTokenHash)) return adminPrincipal("session");
   // signed in with an admin token no longer in force: over for good, even if that token comes back
-  await getPool().query(`DELETE FROM sessions WHERE id = $1`, [id]);
+  await prisma.session.deleteMany({ where: { id } });
   return null;
 }
 
 /** Ends the session a cookie names (signing out); a no-op for an unknown one. */
 export async function endSession(value: string | undefined): Promise<void> {
   if (!value || !VALUE.test(value)) return;
-  await getPool().query(`DELETE FROM sessions WHERE id = $1`, [hashKey(value)]);
+  await getPrisma().session.deleteMany({ where: { id: hashKey(value) } });
 }
 
 export function sessionCookie(value: string, secure: boolean): string {
@@ -88,11 +88,11 @@ export async function createSignInToken(principalId: string, ttlSeconds = 24 * 3
 
 /** Consumes a sign-in token: the principal id, once; null when unknown, used or expired. */
 export async function consumeSignInToken(token: string): Promise<string | null> {
-  const { rows } = await getPool().query<{ value: string }>(`DELETE FROM settings WHERE key = $1 RETURNING value`, [
-    `signin:${hashKey(token)}`,
-  ]);
-  const value = rows[0]?.value;
-  if (!value) return null;
-  const [id, exp] = value.split("|");
+  const key = `signin:${hashKey(token)}`;
+  const prisma = getPrisma();
+  const row = await prisma.setting.findUnique({ where: { key } });
+  // of two callers presenting the same token, only the one whose delete removed it gets in
+  if (!row || (await prisma.setting.deleteMany({ where: { key } })).count === 0) return null;
+  const [id, exp] = row.value.split("|");
   return id && Number(exp) * 1000 >= Date.now() ? id : null;
 }

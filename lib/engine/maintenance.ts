@@ -2,6 +2,7 @@
 // expired leases, expired prompts, webhook deliveries, the retention sweep, stale worker rows.
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
+import { getPrisma } from "@/lib/db/client";
 import { networkErrorText, OutboundRefused, outboundRequest } from "@/lib/flows/outbound-client";
 import { query, withTx } from "./db";
 import { notifyBatch } from "./events";
@@ -112,11 +113,10 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
 export async function getWebhookSecret(): Promise<string> {
   const fromEnv = getConfig().BATCHBOARD_WEBHOOK_SECRET;
   if (fromEnv) return fromEnv;
-  await query(`INSERT INTO settings (key, value) VALUES ('webhook_secret', $1) ON CONFLICT (key) DO NOTHING`, [
-    randomBytes(32).toString("hex"),
-  ]);
-  const { rows } = await query<{ value: string }>(`SELECT value FROM settings WHERE key = 'webhook_secret'`);
-  return rows[0]!.value;
+  const prisma = getPrisma();
+  // the first caller's secret stays: a concurrent second insert is skipped, and both read the one kept
+  await prisma.setting.createMany({ data: [{ key: "webhook_secret", value: randomBytes(32).toString("hex") }], skipDuplicates: true });
+  return (await prisma.setting.findUniqueOrThrow({ where: { key: "webhook_secret" } })).value;
 }
 
 export function signWebhook(secret: string, body: string): string {
