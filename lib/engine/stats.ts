@@ -1,5 +1,6 @@
 // The dashboard's overview numbers, from counters and per-second metrics (never a scan of jobs). A
 // batch past its own ttl_seconds counts no more, as everywhere else, before the sweep deletes it.
+// The sums stay SQL: Prisma cannot filter on column arithmetic (the ttl), FILTER or date_trunc.
 import { getConfig } from "@/lib/config";
 import { JOB_STATUSES } from "@/lib/contract/statuses";
 import { getPrisma } from "@/lib/db/client";
@@ -18,11 +19,8 @@ export async function getStats(): Promise<Stats> {
        FROM batches b WHERE NOT ${batchExpiredSql()}`,
     ),
     query<{ status: BatchStatus; n: number }>(`SELECT status, count(*)::int AS n FROM batches b WHERE NOT ${batchExpiredSql()} GROUP BY status`),
-    query<{ n: number }>(`SELECT count(*)::int AS n FROM prompts WHERE status = 'open'`),
-    query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM workers WHERE stopped_at IS NULL AND heartbeat_at > now() - make_interval(secs => $1::float8 / 1000)`,
-      [aliveWindowMs()],
-    ),
+    getPrisma().prompt.count({ where: { status: "open" } }),
+    getPrisma().worker.count({ where: { stoppedAt: null, heartbeatAt: { gt: new Date(Date.now() - aliveWindowMs()) } } }),
     query<{ m1: number; m5: number; m60: number }>(
       `SELECT COALESCE(sum(succeeded + failed) FILTER (WHERE bucket > now() - interval '1 minute'), 0)::float8 AS m1,
               COALESCE(sum(succeeded + failed) FILTER (WHERE bucket > now() - interval '5 minutes'), 0)::float8 AS m5,
@@ -45,8 +43,8 @@ export async function getStats(): Promise<Stats> {
     jobs: jobCounts,
     batches: { ...byStatus, active: byStatus.pending + byStatus.running + byStatus.paused },
     queueDepth: j.queue_depth ?? 0,
-    workers: { live: workers.rows[0]?.n ?? 0 },
-    openPrompts: prompts.rows[0]?.n ?? 0,
+    workers: { live: workers },
+    openPrompts: prompts,
     throughput: { last1m: t.m1 / 60, last5m: t.m5 / 300, last60m: t.m60 / 3600 },
     series: series.rows,
   };
