@@ -2,13 +2,12 @@
 // job, and the results stream in source order with bounded memory.
 import { OPEN_JOB_STATUSES } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
-import { getPool, getPrisma } from "@/lib/db/client";
+import { getPool } from "@/lib/db/client";
 import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { PROMPT_INCLUDE, toPrompts } from "./prompts";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
-import { batchExpiredSql, JOB_COLUMNS, toJob, toJobError, type JobRow } from "./map";
+import { batchExpiredSql, JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
 import { applyDeltas, countedAs, Deltas, finishIfDone, type Counted } from "./transitions";
 import type { BatchCounts, Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 
@@ -136,7 +135,7 @@ export async function getJob(batchId: string, recordId: string): Promise<JobDeta
     throw new AppError("not_found", `job ${JSON.stringify(recordId)} not found in batch ${JSON.stringify(batchId)}`);
   }
   const [prompts, attempts] = await Promise.all([
-    getPrisma().prompt.findMany({ where: { jobId: BigInt(row.id) }, include: PROMPT_INCLUDE, orderBy: [{ createdAt: "asc" }, { id: "asc" }] }).then((rows) => toPrompts(rows)),
+    query<PromptRow>(`SELECT ${PROMPT_SELECT} WHERE p.job_id = $1 ORDER BY p.created_at, p.id`, [row.id]),
     query<AttemptRow>(
       `SELECT attempt, outcome, started_at, finished_at, duration_ms, cost, error_code, error_message
        FROM job_attempts WHERE batch_id = $1 AND job_id = $2 ORDER BY attempt`,
@@ -148,7 +147,7 @@ export async function getJob(batchId: string, recordId: string): Promise<JobDeta
     record: row.record ?? null,
     result: row.result ?? null,
     logs: row.logs ?? [],
-    prompts,
+    prompts: prompts.rows.map(toPrompt),
     attemptHistory: attempts.rows.map((a) => ({
       attempt: a.attempt,
       outcome: a.outcome,

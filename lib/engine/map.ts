@@ -1,5 +1,6 @@
 // Row -> engine type mapping for the snake_case tables (one place).
-import type { Batch, BatchStatus, Job, JobError, JobStatus, StopDetail } from "./types";
+import type { PromptInput } from "@/lib/flows/types";
+import type { Batch, BatchStatus, Job, JobError, JobStatus, Prompt, PromptStatus, StopDetail } from "./types";
 
 export interface BatchRow {
   id: string;
@@ -193,3 +194,43 @@ export function toJob(r: JobRow): Job {
   };
 }
 
+export interface PromptRow {
+  id: string;
+  job_id: number;
+  batch_id: string;
+  record_id: string;
+  key: string;
+  question: string;
+  input: PromptInput;
+  default_value: unknown;
+  status: PromptStatus;
+  answer: unknown;
+  answered_by: string | null;
+  created_at: Date;
+  answered_at: Date | null;
+  expires_at: Date | null;
+  record?: unknown;
+}
+
+export const PROMPT_SELECT = `p.*, j.record_id, r.data AS record
+  FROM prompts p JOIN jobs j ON j.id = p.job_id JOIN batches b ON b.id = p.batch_id
+  LEFT JOIN dataset_records r ON r.dataset_id = b.dataset_id AND r.position = j.position`;
+
+export function toPrompt(r: PromptRow): Prompt {
+  return {
+    id: r.id,
+    batchId: r.batch_id,
+    recordId: r.record_id,
+    key: r.key,
+    question: r.question,
+    input: r.input,
+    defaultValue: r.default_value ?? null,
+    status: r.status,
+    answer: r.answer ?? null,
+    answeredBy: r.answered_by,
+    createdAt: r.created_at,
+    answeredAt: r.answered_at,
+    expiresAt: r.expires_at,
+    record: r.record,
+  };
+}

@@ -6,9 +6,8 @@ import { lockBatch } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { newId } from "./ids";
-import { getPrisma, type Db } from "@/lib/db/client";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
-import type { Prisma } from "@/lib/generated/prisma/client";
+import { PROMPT_SELECT, toPrompt, type PromptRow } from "./map";
 import { applyDeltas, Deltas } from "./transitions";
 import type { Page, Prompt, PromptStatus } from "./types";
 
@@ -19,65 +18,44 @@ export interface ListPromptsOptions {
   limit: number;
 }
 
-/** What a prompt read loads beside the prompt: its job's record id and position, its batch's dataset. */
-export const PROMPT_INCLUDE = {
-  job: { select: { recordId: true, position: true } },
-  batch: { select: { datasetId: true } },
-} satisfies Prisma.PromptInclude;
-
-export type PromptWithJob = Prisma.PromptGetPayload<{ include: typeof PROMPT_INCLUDE }>;
-
-/** The prompts with their records' data (one query for all of them), so the Inbox can show each beside its question. */
-export async function toPrompts(rows: PromptWithJob[], db: Db = getPrisma()): Promise<Prompt[]> {
-  const keys = rows.flatMap((r) => (r.batch.datasetId ? [{ datasetId: r.batch.datasetId, position: r.job.position }] : []));
-  const records = keys.length ? await db.datasetRecord.findMany({ where: { OR: keys }, select: { datasetId: true, position: true, data: true } }) : [];
-  const data = new Map(records.map((r) => [`${r.datasetId}:${r.position}`, r.data]));
-  return rows.map((r) => ({
-    id: r.id,
-    batchId: r.batchId,
-    recordId: r.job.recordId,
-    key: r.key,
-    question: r.question,
-    input: r.input as unknown as PromptInput,
-    defaultValue: r.defaultValue ?? null,
-    status: r.status,
-    answer: r.answer ?? null,
-    answeredBy: r.answeredBy,
-    createdAt: r.createdAt,
-    answeredAt: r.answeredAt,
-    expiresAt: r.expiresAt,
-    record: data.get(`${r.batch.datasetId}:${r.job.position}`) ?? null,
-  }));
-}
-
 export async function listPrompts(opts: ListPromptsOptions): Promise<Page<Prompt>> {
-  const prisma = getPrisma();
-  const filter: Prisma.PromptWhereInput = {
-    ...(opts.status?.length ? { status: { in: opts.status } } : {}),
-    ...(opts.batchId ? { batchId: opts.batchId } : {}),
-  };
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (opts.status?.length) {
+    params.push(opts.status);
+    where.push(`p.status = ANY($${params.length}::prompt_status[])`);
+  }
+  if (opts.batchId) {
+    params.push(opts.batchId);
+    where.push(`p.batch_id = $${params.length}`);
+  }
+  const filterWhere = [...where];
+  const filterParams = [...params];
   const cursor = decodeCursor(opts.cursor, CURSORS.createdAt);
-  const after: Prisma.PromptWhereInput = cursor
-    ? { OR: [{ createdAt: { gt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { gt: cursor[1] } }] }
-    : {};
+  if (cursor) {
+    params.push(new Date(cursor[0]), cursor[1]);
+    where.push(`(p.created_at, p.id) > ($${params.length - 1}, $${params.length})`);
+  }
   const limit = Math.max(1, Math.min(opts.limit, 500));
-  const [page, total] = await Promise.all([
-    prisma.prompt.findMany({ where: { AND: [filter, after] }, include: PROMPT_INCLUDE, orderBy: [{ createdAt: "asc" }, { id: "asc" }], take: limit + 1 }),
-    prisma.prompt.count({ where: filter }),
+  params.push(limit + 1);
+  const w = (list: string[]) => (list.length ? `WHERE ${list.join(" AND ")}` : "");
+  const [page, count] = await Promise.all([
+    query<PromptRow>(`SELECT ${PROMPT_SELECT} ${w(where)} ORDER BY p.created_at, p.id LIMIT $${params.length}`, params),
+    query<{ n: number }>(`SELECT count(*)::int AS n FROM prompts p ${w(filterWhere)}`, filterParams),
   ]);
-  const rows = page.slice(0, limit);
+  const rows = page.rows.slice(0, limit);
   const last = rows[rows.length - 1];
   return {
-    items: await toPrompts(rows, prisma),
-    nextCursor: page.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null,
-    total,
+    items: rows.map(toPrompt),
+    nextCursor: page.rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
+    total: count.rows[0]?.n ?? 0,
   };
 }
 
 export async function getPrompt(id: string): Promise<Prompt> {
-  const row = await getPrisma().prompt.findUnique({ where: { id }, include: PROMPT_INCLUDE });
-  if (!row) throw new AppError("not_found", `prompt ${JSON.stringify(id)} not found`);
-  return (await toPrompts([row]))[0]!;
+  const { rows } = await query<PromptRow>(`SELECT ${PROMPT_SELECT} WHERE p.id = $1`, [id]);
+  if (!rows[0]) throw new AppError("not_found", `prompt ${JSON.stringify(id)} not found`);
+  return toPrompt(rows[0]);
 }
 
 function invalid(message: string): AppError {
