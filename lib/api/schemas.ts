@@ -568,7 +568,11 @@ export const FlowSchema = z.object({
     .nullable()
     .describe("the flow asks a human in the Inbox (interactive batches); null when it never asks"),
   chunk: z
-    .object({ default_size: z.number().int(), max_size: z.number().int() })
+    .object({
+      default_size: z.number().int(),
+      max_size: z.number().int(),
+      parameter: z.string().nullable().describe("the flow chunks only in batches that set this parameter (null: always)"),
+    })
     .nullable()
     .describe("the flow runs many records per call: a batch's chunk_size defaults to default_size, at most max_size; null: one record per call"),
 });

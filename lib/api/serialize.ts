@@ -294,7 +294,7 @@ export function toFlowJson(f: FlowDefinition): z.infer<typeof FlowSchema> {
     default_dataset: f.defaultDataset ?? null,
     cache: f.cache ?? false,
     asks: f.asks ? { default_parameter: f.asks.defaultParameter ?? null } : null,
-    chunk: f.runChunk && f.chunk ? { default_size: f.chunk.defaultSize, max_size: f.chunk.maxSize } : null,
+    chunk: f.runChunk && f.chunk ? { default_size: f.chunk.defaultSize, max_size: f.chunk.maxSize, parameter: f.chunk.parameter ?? null } : null,
   };
 }
 

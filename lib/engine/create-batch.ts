@@ -149,7 +149,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   const flow = getFlowOrThrow(input.flow);
   const parameters = parseFlowParameters(flow, input.parameters);
   validateOptions(input);
-  const chunkSize = resolveChunkSize(flow, input.chunkSize);
+  const chunkSize = resolveChunkSize(flow, input.chunkSize, parameters);
   const config = getConfig();
   const id = newId("batch");
   const seed = input.seed ?? randomBytes(8).toString("hex");

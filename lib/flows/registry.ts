@@ -72,8 +72,16 @@ export function parseFlowParameters(flow: FlowDefinition, parameters: unknown): 
  * flow without runChunk. 422 naming `chunk_size` when it is above 1 on a flow that does not chunk, or
  * above the flow's maximum.
  */
-export function resolveChunkSize(flow: FlowDefinition, asked: number | null | undefined): number {
+export function resolveChunkSize(flow: FlowDefinition, asked: number | null | undefined, parameters: unknown): number {
   const sizes = flow.runChunk ? flow.chunk : undefined;
+  const mode = sizes?.parameter;
+  if (mode && ((parameters as Record<string, unknown> | null)?.[mode] ?? null) === null) {
+    if (asked !== undefined && asked !== null && asked !== 1) {
+      const message = `flow ${JSON.stringify(flow.name)} runs many records per call only with parameters.${mode}`;
+      throw new AppError("validation_failed", `chunk_size: ${message}`, [{ path: "chunk_size", message }]);
+    }
+    return 1;
+  }
   if (asked === undefined || asked === null) return sizes?.defaultSize ?? 1;
   const refuse = (message: string) => {
     throw new AppError("validation_failed", `chunk_size: ${message}`, [{ path: "chunk_size", message }]);

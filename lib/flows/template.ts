@@ -65,3 +65,26 @@ export function renderJsonTemplate(template: unknown, record: FlowRecord): unkno
 export function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
+
+/**
+ * Renders a chunked request's JSON template: a string that is exactly {{records}} becomes the items,
+ * {{record_ids}} the records' ids; any other placeholder names one record, which a chunk has not.
+ */
+export function renderChunkJsonTemplate(template: unknown, items: unknown[], ids: string[]): unknown {
+  if (typeof template === "string") {
+    const whole = WHOLE.exec(template);
+    if (whole?.[1] === "records") return items;
+    if (whole?.[1] === "record_ids") return ids;
+    if (new RegExp(PLACEHOLDER.source).test(template)) {
+      throw new FlowError("template_invalid", `${JSON.stringify(template)}: a chunked body takes only "{{records}}" and "{{record_ids}}", each as a whole string`, {
+        retryable: false,
+      });
+    }
+    return template;
+  }
+  if (Array.isArray(template)) return template.map((t) => renderChunkJsonTemplate(t, items, ids));
+  if (template !== null && typeof template === "object") {
+    return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, renderChunkJsonTemplate(v, items, ids)]));
+  }
+  return template;
+}

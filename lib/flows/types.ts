@@ -77,6 +77,11 @@ export interface ChunkSizes {
   defaultSize: number;
   /** the largest chunk_size a batch may ask for */
   maxSize: number;
+  /**
+   * the flow chunks only in batches that set this parameter (a mode of the flow): without it a batch
+   * runs one record per call, and a chunk_size above 1 is refused
+   */
+  parameter?: string;
 }
 
 export interface TokenUsage {

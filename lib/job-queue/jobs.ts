@@ -115,7 +115,7 @@ export async function submitAgentJob(body: SubmitAgentTasks): Promise<QueueJob> 
     parameters: settings,
     source: { kind: "records", records: tasks, recordIdField: "id" },
     concurrency: parallel,
-    // chunk_size is kept as submitted; the engine claims tasks as workers free up
+    // chunk_size is kept as submitted, as metadata: the agent flow runs one task per call (batch chunk_size 1)
     metadata: { total_tasks: tasks.length, chunk_size: chunk_size ?? null, coder_model: settings.coder_model, reviewer_model: settings.reviewer_model },
   });
 }

@@ -28,7 +28,7 @@ const agentTask = z.object({
 export const submitAgentTasksSchema = z
   .strictObject({
     tasks: z.array(agentTask).min(1).max(MAX_ITEMS),
-    chunk_size: z.number().int().min(1).max(MAX_ITEMS).optional().describe("recorded in the job's metadata; tasks are claimed by the engine as they run"),
+    chunk_size: z.number().int().min(1).max(MAX_ITEMS).optional().describe("recorded in the job's metadata only: each task is its own call (the agent flow does not chunk), parallel at a time"),
     parallel,
     check_command: z
       .string()

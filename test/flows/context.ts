@@ -2,7 +2,7 @@
 // the test the AbortController behind ctx.signal.
 import type { z } from "zod";
 import { parseFlowParameters } from "@/lib/flows/registry";
-import type { AskOptions, FlowContext, FlowDefinition, FlowRecord, TokenUsage } from "@/lib/flows/types";
+import type { AskOptions, ChunkContext, ChunkOutcome, FlowContext, FlowDefinition, FlowRecord, TokenUsage } from "@/lib/flows/types";
 
 export interface TestContextOptions {
   attempt?: number;
@@ -87,4 +87,32 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & Reco
     },
     (e: unknown) => e as Error & Record<string, unknown>,
   );
+}
+
+export interface ChunkHarness {
+  costs: { amount: number; index?: number }[];
+  usage: TokenUsage[];
+  logs: { message: string; level: "info" | "warn" | "error"; index?: number }[];
+}
+
+/** Validates raw parameters as batch creation does, then runs the flow's runChunk once over `records`. */
+export async function runChunkFlow<S extends z.ZodType>(
+  flow: FlowDefinition<S>,
+  records: FlowRecord[],
+  rawParams: unknown = {},
+): Promise<{ outcomes: ChunkOutcome[]; harness: ChunkHarness }> {
+  const params = parseFlowParameters(flow as unknown as FlowDefinition, rawParams) as z.output<S>;
+  const harness: ChunkHarness = { costs: [], usage: [], logs: [] };
+  const ctx: ChunkContext<z.output<S>> = {
+    params,
+    signal: new AbortController().signal,
+    batchId: "batch_test",
+    attempt: 1,
+    interactive: false,
+    log: (message, level = "info", index) => void harness.logs.push({ message, level, index }),
+    reportCost: (amount, index) => void harness.costs.push({ amount, index }),
+    reportUsage: (u) => void harness.usage.push(u),
+  };
+  const outcomes = await flow.runChunk!(records, ctx);
+  return { outcomes, harness };
 }
