@@ -191,7 +191,10 @@ function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: s
       <section className="card stat" aria-label="Rate">
         <div className="stat-label">Rate</div>
         <div className="stat-value">{formatRate(b.timing.items_per_second)}</div>
-        <div className="muted small">concurrency {b.options.concurrency}</div>
+        <div className="muted small">
+          concurrency {b.options.concurrency}
+          {b.options.chunk_size > 1 ? ` · ${b.options.chunk_size} records per call` : ""}
+        </div>
       </section>
       {b.rate_limit ? (
         <section className="card stat" aria-label="Rate limit">

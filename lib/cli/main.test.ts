@@ -13,6 +13,13 @@ describe("batchboard create's body", () => {
   });
 });
 
+describe("--chunk-size", () => {
+  it("sends chunk_size; absent, the flow's default applies (no key sent)", () => {
+    expect(createBody("embed", { "chunk-size": "100", concurrency: "4" })).toMatchObject({ chunk_size: 100, concurrency: 4 });
+    expect(createBody("embed", {})).not.toHaveProperty("chunk_size");
+  });
+});
+
 describe("batchboard create's result reuse flags", () => {
   it("--cache, --no-cache, --cache-max-age and --cache-answers", () => {
     expect(createBody("llm", { cache: true, "cache-max-age": "3600", "cache-answers": true })).toMatchObject({ cache: true, cache_max_age: 3600, cache_answers: true });

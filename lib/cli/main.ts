@@ -56,6 +56,7 @@ create options:
   --dataset <id|name>  --records-file <file.json|.jsonl|.txt>  --record-id-field <field>
   --param key=value (repeatable; value parsed as JSON when it is)  --params-json '{...}'
   --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
+  --chunk-size <n>     records per call, for flows that chunk (embed; http with --param chunked=...)
   --error-threshold <rate>[:<min_finished>]  --interactive  --max-retries <n>  --max-interruptions <n>
   --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
   --cost-reservation mean|<cost per record>  (with --max-cost: count each job's cost before it starts, so the
@@ -90,6 +91,7 @@ const CREATE: Options = {
   seed: { type: "string" },
   "max-records": { type: "string" },
   concurrency: { type: "string" },
+  "chunk-size": { type: "string" },
   "error-policy": { type: "string" },
   "error-threshold": { type: "string" },
   interactive: { type: "boolean" },
@@ -282,6 +284,7 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
     seed: str(v, "seed"),
     max_records: num(v, "max-records"),
     concurrency: num(v, "concurrency"),
+    chunk_size: num(v, "chunk-size"),
     error_policy: str(v, "error-policy"),
     error_threshold: errorThreshold,
     interactive: v.interactive === true ? true : undefined,

@@ -115,12 +115,14 @@ export async function startOpenAIMock(options: { port?: number; keys?: Record<st
         return;
       }
       if (path.endsWith("/embeddings")) {
-        const vector = Array.from({ length: 4 }, (_, i) => (prompt.length + i) / 10);
+        // an array of inputs gets one embedding each, in order, 3 tokens each
+        const inputs = Array.isArray(body.input) ? body.input.map(String) : [prompt];
+        const vector = (text: string) => Array.from({ length: 4 }, (_, i) => (text.length + i) / 10);
         return send(200, {
           object: "list",
-          data: [{ object: "embedding", index: 0, embedding: vector }],
+          data: inputs.map((text, index) => ({ object: "embedding", index, embedding: vector(text) })),
           model,
-          usage: { prompt_tokens: 3, total_tokens: 3 },
+          usage: { prompt_tokens: 3 * inputs.length, total_tokens: 3 * inputs.length },
         });
       }
       if (path.endsWith("/chat/completions")) {

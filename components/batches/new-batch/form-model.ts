@@ -21,6 +21,7 @@ export const OPTION_PATHS = [
   "seed",
   "max_records",
   "concurrency",
+  "chunk_size",
   "error_policy",
   "error_threshold.rate",
   "error_threshold.min_finished",
@@ -48,6 +49,8 @@ export interface Opts {
   seed: string;
   max_records: string;
   concurrency: string;
+  /** records per call, for a flow that chunks; blank: the flow's default */
+  chunk_size: string;
   error_policy: "continue" | "stop";
   threshold_on: boolean;
   threshold_rate: string;
@@ -78,6 +81,7 @@ export const DEFAULT_OPTS: Opts = {
   seed: "",
   max_records: "",
   concurrency: "5",
+  chunk_size: "",
   error_policy: "continue",
   threshold_on: false,
   threshold_rate: "0.5",
@@ -108,6 +112,7 @@ export function optsFromBatch(b: Batch): Opts {
     seed: o.seed ?? "",
     max_records: text(o.max_records),
     concurrency: String(o.concurrency),
+    chunk_size: String(o.chunk_size),
     error_policy: o.error_policy,
     threshold_on: o.error_threshold !== null,
     threshold_rate: o.error_threshold ? String(o.error_threshold.rate) : DEFAULT_OPTS.threshold_rate,
@@ -152,7 +157,7 @@ export interface Source {
 }
 
 export interface FormInput {
-  flow: { name: string; default_dataset?: string | null };
+  flow: { name: string; default_dataset?: string | null; chunk?: { default_size: number; max_size: number } | null };
   fields: SchemaField[];
   values: FieldValues;
   source: Source;
@@ -179,7 +184,7 @@ export function groupErrors(details: { path?: string; message: string }[], known
 
 const NUMBER_OPTIONS = ["max_records", "concurrency", "max_retries", "retry_backoff_ms", "timeout_ms", "max_cost", "priority", "cache_max_age"] as const;
 /** an option typed as a number */
-export type NumberOption = (typeof NUMBER_OPTIONS)[number];
+export type NumberOption = (typeof NUMBER_OPTIONS)[number] | "chunk_size";
 
 /** A number typed in a text box: blank is "not given", anything else must read as a number. */
 function readNumber(text: string): number | undefined | null {
@@ -208,6 +213,12 @@ export function buildBody(input: FormInput): { body: CreateBatchBody; errors: Er
     const n = readNumber(opts[key]);
     if (n === null) errors[key] = ["Must be a number"];
     else if (n !== undefined) body[key] = n;
+  }
+  // only a flow that chunks takes it (the field is shown only for such flows)
+  if (flow.chunk) {
+    const n = readNumber(opts.chunk_size);
+    if (n === null) errors.chunk_size = ["Must be a number"];
+    else if (n !== undefined) body.chunk_size = n;
   }
   if (opts.threshold_on) {
     const rate = readNumber(opts.threshold_rate);

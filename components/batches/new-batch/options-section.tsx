@@ -1,6 +1,6 @@
 "use client";
-// The form's run options: concurrency, limits, retries, budget, priority, error handling, shuffle and
-// whether the batch is interactive.
+// The form's run options: concurrency (and chunk size, for flows that chunk), limits, retries, budget,
+// priority, error handling, shuffle and whether the batch is interactive.
 import type { Flow } from "@/lib/client/types";
 import { FieldError } from "../field-error";
 import { Field } from "./field";
@@ -36,7 +36,15 @@ export function OptionsSection({
     <section className="card form-section" aria-labelledby="sec-options">
       <h2 id="sec-options">Options</h2>
       <div className="form-grid form-grid-dense">
-        {numberField("concurrency", "Concurrency", "jobs at once, 1–1000", { min: 1, max: 1000 })}
+        {numberField("concurrency", "Concurrency", flow.chunk ? "calls at once, 1–1000" : "jobs at once, 1–1000", { min: 1, max: 1000 })}
+        {flow.chunk
+          ? numberField(
+              "chunk_size",
+              "Chunk size",
+              `records per call, 1–${flow.chunk.max_size}; blank: ${flow.chunk.parameter ? `${flow.chunk.default_size} with ${flow.chunk.parameter}, else 1` : flow.chunk.default_size}`,
+              { min: 1, max: flow.chunk.max_size },
+            )
+          : null}
         {numberField("max_records", "Max records", "blank: all", { min: 1 })}
         {numberField("max_retries", "Retries", "per job; blank: default", { min: 0 })}
         {numberField("retry_backoff_ms", "Retry backoff (ms)", undefined, { min: 0 })}
