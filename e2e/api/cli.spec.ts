@@ -170,6 +170,22 @@ test.describe("CLI", () => {
     expect(bad.stderr).toContain("concurrency:");
   });
 
+  test("create --chunk-size sets the batch's chunk size; on a flow that does not chunk it is a 422 naming chunk_size", async ({ baseURL, request }) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
+    const file = path.join(dir, "records.jsonl");
+    writeFileSync(file, Array.from({ length: 3 }, (_, i) => JSON.stringify({ id: `k${i}`, text: `line ${i}` })).join("\n"));
+    const created = await cli(["create", "embed", "--records-file", file, "--param", "model=e2e-emb-small", "--chunk-size", "4", "--concurrency", "2", "--json"], baseURL!);
+    expect(created.code, created.stderr).toBe(0);
+    const batch = JSON.parse(created.stdout) as BatchJson;
+    expect(batch.options).toMatchObject({ chunk_size: 4, concurrency: 2 });
+    await request.post(`/api/batches/${batch.id}/cancel`);
+
+    const bad = await cli(["create", "echo", "--records-file", file, "--chunk-size", "3"], baseURL!);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("validation_failed (422)");
+    expect(bad.stderr).toContain("chunk_size:");
+  });
+
   test("datasets upload infers the format; errors print the API's code and field paths", async ({ baseURL }) => {
     const dir = mkdtempSync(path.join(tmpdir(), "bb-cli-"));
     const file = path.join(dir, "people.csv");
