@@ -12,6 +12,7 @@ import { engineAvailable, runCycleCostSection, runEngineSection, runOursSingle }
 import { medianRow } from "./lib/median";
 import { apiAvailable, runApiSection } from "./api/section";
 import { runRateLimitSection } from "./ratelimits/section";
+import { runChunksSection } from "./chunks/section";
 import { evaluateTargets, oursRate } from "./lib/targets";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -151,6 +152,7 @@ async function main() {
     }
     if (want(opts, "cycle") && engineAvailable()) await runCycleCostSection(pgs, opts, report, log);
     if (want(opts, "ratelimits") && engineAvailable()) sectionTargets.push(...(await runRateLimitSection(pgs, opts, report, log)));
+    if (want(opts, "chunks") && engineAvailable()) sectionTargets.push(...(await runChunksSection(pgs, opts, report, log)));
     if (want(opts, "api")) {
       if (engineAvailable() && apiAvailable()) await runApiSection(pgs, opts, report, log);
       else report.notes.push("The REST API (app/api/batches) or the engine is not in this tree yet: ingest, latency and memory were skipped.");
