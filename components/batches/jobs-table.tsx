@@ -5,7 +5,7 @@ import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { JobStatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatMs, formatTime } from "@/lib/client/format";
 import { useJobs } from "@/lib/client/hooks";
-import { JOB_STATUSES, type BatchProgress } from "@/lib/client/types";
+import { JOB_STATUSES, type BatchProgress, type Job } from "@/lib/client/types";
 import { useDebounced } from "@/lib/client/use-debounced";
 
 export function JobsTable({
@@ -76,7 +76,7 @@ export function JobsTable({
                 <th className="num">Attempts</th>
                 <th className="num">Duration</th>
                 <th className="num">Cost</th>
-                <th>Error</th>
+                <th>Result</th>
                 <th>Finished</th>
               </tr>
             </thead>
@@ -125,13 +125,7 @@ export function JobsTable({
                   </td>
                   <td className="num">{formatMs(j.duration_ms)}</td>
                   <td className="num">{formatCost(j.cost)}</td>
-                  <td className="cell-error" title={j.error?.message}>
-                    {j.error ? (
-                      <>
-                        <span className="mono">{j.error.code}</span> {j.error.message}
-                      </>
-                    ) : null}
-                  </td>
+                  <ResultCell job={j} />
                   <td>{formatTime(j.finished_at)}</td>
                 </tr>
               ))}
@@ -149,5 +143,22 @@ export function JobsTable({
         </div>
       )}
     </section>
+  );
+}
+
+/** The result's start or the error, on one line cut to the cell; the whole text in the tooltip. */
+function ResultCell({ job: j }: { job: Job }) {
+  if (j.error) {
+    const text = `${j.error.code}: ${j.error.message}`;
+    return (
+      <td className="cell-preview cell-error" title={text.slice(0, 2000)}>
+        <span className="mono">{j.error.code}</span> {j.error.message}
+      </td>
+    );
+  }
+  return (
+    <td className="cell-preview mono small" title={j.result_preview ?? undefined}>
+      {j.result_preview ?? <span className="muted">—</span>}
+    </td>
   );
 }

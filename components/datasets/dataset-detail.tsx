@@ -1,14 +1,11 @@
 "use client";
 
 import Link from "next/link";
-import { useState } from "react";
-import { JsonView } from "@/components/ui/json-view";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { isNotFound } from "@/lib/client/api";
 import { formatBytes, formatCount, formatTime } from "@/lib/client/format";
 import { useDataset, useDatasetRecords } from "@/lib/client/hooks";
-import { previewJson } from "@/lib/client/preview-json";
-import type { DatasetRecord } from "@/lib/client/types";
+import { RecordsTable } from "./records-table";
 
 export function DatasetDetail({ id }: { id: string }) {
   const dataset = useDataset(id);
@@ -58,20 +55,7 @@ export function DatasetDetail({ id }: { id: string }) {
         </div>
       ) : (
         <div className="table-wrap">
-          <table aria-label="Records">
-            <thead>
-              <tr>
-                <th className="num">#</th>
-                <th>Record id</th>
-                <th>Data</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((r) => (
-                <RecordRow key={r.record_id} record={r} />
-              ))}
-            </tbody>
-          </table>
+          <RecordsTable records={items} />
           <LoadMore
             hasNextPage={!!records.hasNextPage}
             isFetchingNextPage={records.isFetchingNextPage}
@@ -83,28 +67,5 @@ export function DatasetDetail({ id }: { id: string }) {
         </div>
       )}
     </>
-  );
-}
-
-/** One record: a one-line preview that opens into the full, collapsible JSON. */
-function RecordRow({ record: r }: { record: DatasetRecord }) {
-  const [open, setOpen] = useState(false);
-  return (
-    <tr>
-      <td className="num muted">{r.position}</td>
-      <td className="mono">{r.record_id}</td>
-      <td className="cell-json">
-        <button
-          type="button"
-          className="json-preview"
-          aria-expanded={open}
-          aria-label={`${open ? "Hide" : "Show"} record ${r.record_id}`}
-          onClick={() => setOpen((o) => !o)}
-        >
-          <span aria-hidden>{open ? "▾" : "▸"}</span> <code>{previewJson(r.data, 200)}</code>
-        </button>
-        {open ? <JsonView value={r.data} label={`Record ${r.record_id}`} /> : null}
-      </td>
-    </tr>
   );
 }

@@ -6,14 +6,23 @@ export const chartTick = { fontSize: 11, fill: "var(--muted)" };
 export const chartTooltipStyle = { background: "var(--surface)", border: "1px solid var(--border)", borderRadius: 6, fontSize: 12, color: "var(--text)" };
 
 /** Succeeded and failed jobs per time bucket, stacked. */
-export function SucceededFailedBars({ data, height }: { data: { label: string; succeeded: number; failed: number }[]; height: number }) {
+export function SucceededFailedBars({
+  data,
+  height,
+  unit,
+}: {
+  data: { label: string; succeeded: number; failed: number }[];
+  height: number;
+  /** what one bar counts, on the Y axis and in the tooltip ("jobs/min") */
+  unit?: string;
+}) {
   return (
     <ResponsiveContainer width="100%" height={height}>
       <BarChart data={data} margin={{ top: 6, right: 8, bottom: 0, left: -18 }}>
         <CartesianGrid stroke="var(--border)" vertical={false} />
         <XAxis dataKey="label" tick={chartTick} minTickGap={24} />
-        <YAxis tick={chartTick} allowDecimals={false} />
-        <Tooltip contentStyle={chartTooltipStyle} cursor={{ fill: "var(--surface-2)" }} />
+        <YAxis tick={chartTick} allowDecimals={false} label={unit ? { value: unit, angle: -90, position: "insideLeft", offset: 24, style: chartTick } : undefined} />
+        <Tooltip contentStyle={chartTooltipStyle} cursor={{ fill: "var(--surface-2)" }} formatter={unit ? (v) => `${String(v)} ${unit}` : undefined} />
         <Legend wrapperStyle={{ fontSize: 12 }} />
         <Bar dataKey="succeeded" stackId="a" fill="var(--ok)" isAnimationActive={false} />
         <Bar dataKey="failed" stackId="a" fill="var(--err)" isAnimationActive={false} />

@@ -3,7 +3,7 @@
 import dynamic from "next/dynamic";
 import { useEffect, useState } from "react";
 import { Loading, QueryError } from "@/components/ui/query-state";
-import { formatAgo, formatCount, formatRate, formatTime } from "@/lib/client/format";
+import { formatAgo, formatCount, formatPerMinute, formatTime } from "@/lib/client/format";
 import { useStats, useWorkers } from "@/lib/client/hooks";
 
 const ThroughputChart = dynamic(() => import("./throughput-chart").then((m) => m.ThroughputChart), {
@@ -34,11 +34,11 @@ export function WorkersView() {
         <Stat label="Active batches" value={s ? formatCount(s.batches.active) : "—"} />
         <Stat label="Queue depth" value={s ? formatCount(s.queue_depth) : "—"} />
         <Stat label="Running jobs" value={s ? formatCount(s.jobs.running) : "—"} />
-        <Stat label="Throughput (1m)" value={s ? formatRate(s.throughput.last_1m) : "—"} />
-        <Stat label="Throughput (60m)" value={s ? formatRate(s.throughput.last_60m) : "—"} />
+        <Stat label="Throughput, last minute" value={s ? formatPerMinute(s.throughput.last_1m) : "—"} />
+        <Stat label="Throughput, last hour (mean)" value={s ? formatPerMinute(s.throughput.last_60m) : "—"} />
       </div>
       <section className="card" aria-label="Global throughput">
-        <h2>Throughput, last hour</h2>
+        <h2>Jobs finished per minute, last hour</h2>
         {stats.isError ? (
           <QueryError error={stats.error} onRetry={() => void stats.refetch()} what="stats" />
         ) : s ? (
@@ -68,7 +68,7 @@ export function WorkersView() {
                 <th>State</th>
                 <th>Host / pid</th>
                 <th>Mode</th>
-                <th>Heartbeat</th>
+                <th>Last heartbeat</th>
                 <th className="num">Running</th>
                 <th className="num">Concurrency</th>
                 <th className="num">Processed</th>

@@ -414,6 +414,7 @@ export const JobSchema = z.object({
   started_at: nullableIso,
   finished_at: nullableIso,
   duration_ms: z.number().nullable(),
+  result_preview: z.string().nullable().describe("the start of the result as JSON, one line of at most 120 characters and an ellipsis; null without a result"),
 });
 export type Job = z.infer<typeof JobSchema>;
 

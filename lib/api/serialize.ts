@@ -209,6 +209,7 @@ export function toJobJson(j: E.Job): Job {
     started_at: isoOrNull(j.startedAt),
     finished_at: isoOrNull(j.finishedAt),
     duration_ms: j.durationMs,
+    result_preview: j.resultPreview,
   };
 }
 

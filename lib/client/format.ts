@@ -20,6 +20,13 @@ export function formatRate(perSecond: number | null | undefined): string {
   return `${(perSecond * 60).toFixed(1)}/min`;
 }
 
+/** Jobs per minute, always in that unit: a page that shows several rates shows them comparable. */
+export function formatPerMinute(perSecond: number | null | undefined): string {
+  if (perSecond === null || perSecond === undefined) return "—";
+  const perMinute = perSecond * 60;
+  return `${perMinute >= 100 ? formatCount(Math.round(perMinute)) : perMinute.toFixed(1)} jobs/min`;
+}
+
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "—";
   const s = Math.max(0, Math.round(seconds));

@@ -165,10 +165,15 @@ export interface JobRow {
   started_at: Date | null;
   finished_at: Date | null;
   duration_ms: number | null;
+  result_preview: string | null;
 }
 
+/** How much of a result's JSON a job row carries (the jobs table's one-line preview). */
+export const RESULT_PREVIEW_CHARS = 120;
+
 export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position, j.status, j.attempts, j.interruptions, j.run_at, j.cost, j.cached_from,
-  j.error_code, j.error_message, j.error_retryable, j.started_at, j.finished_at, j.duration_ms`;
+  j.error_code, j.error_message, j.error_retryable, j.started_at, j.finished_at, j.duration_ms,
+  CASE WHEN length(j.result::text) > ${RESULT_PREVIEW_CHARS} THEN left(j.result::text, ${RESULT_PREVIEW_CHARS}) || '…' ELSE j.result::text END AS result_preview`;
 
 export function toJobError(r: { error_code: string | null; error_message: string | null; error_retryable: boolean | null }): JobError | null {
   if (r.error_code === null) return null;
@@ -191,6 +196,7 @@ export function toJob(r: JobRow): Job {
     startedAt: r.started_at,
     finishedAt: r.finished_at,
     durationMs: r.duration_ms,
+    resultPreview: r.result_preview,
   };
 }
 

@@ -155,6 +155,8 @@ export interface Job {
   startedAt: Date | null;
   finishedAt: Date | null;
   durationMs: number | null;
+  /** the start of the result's JSON, on one line (null without a result) */
+  resultPreview: string | null;
 }
 
 export interface Prompt {
