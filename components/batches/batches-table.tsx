@@ -1,15 +1,17 @@
 "use client";
-// The batches list. Its filters live in the URL (?status=&flow=&q=&parent=), so Back and a shared
-// link keep them.
+// The batches list. Its filters and sort live in the URL (?status=&flow=&q=&parent=&sort=&order=), so
+// Back and a shared link keep them.
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
+import { SortHeader } from "@/components/ui/sort-header";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { BatchStatusBadge } from "@/components/ui/status-badge";
 import { formatAgo, formatCost, formatDuration, formatRate, formatTime } from "@/lib/client/format";
 import { useBatchList, useFlows } from "@/lib/client/hooks";
 import { BATCH_STATUSES, isActiveBatch } from "@/lib/client/types";
+import { BATCH_SORTS, type BatchSort, type SortOrder } from "@/lib/contract/batch-sort";
 import { useDebounced } from "@/lib/client/use-debounced";
 import { useUrlParams } from "@/lib/client/use-url-params";
 
@@ -21,8 +23,11 @@ export function BatchesTable() {
   const parent = params.get("parent") ?? "";
   const [q, setQ] = useState(params.get("q") ?? "");
   const search = useDebounced(q.trim());
+  const sort = (BATCH_SORTS as readonly string[]).includes(params.get("sort") ?? "") ? (params.get("sort") as BatchSort) : "created";
+  const order: SortOrder = params.get("order") === "asc" ? "asc" : "desc";
+  const onSort = (key: BatchSort, o: SortOrder) => setFilter({ sort: key === "created" ? null : key, order: o === "desc" ? null : o });
   const flows = useFlows();
-  const list = useBatchList({ status, flow, q: search, parent: parent || undefined, limit: 50 });
+  const list = useBatchList({ status, flow, q: search, parent: parent || undefined, sort, order, limit: 50 });
   const items = list.data?.pages.flatMap((p) => p.items) ?? [];
   const total = list.data?.pages[0]?.total;
   const filtered = !!(status || flow || search || parent);
@@ -33,6 +38,7 @@ export function BatchesTable() {
     // eslint-disable-next-line react-hooks/exhaustive-deps -- only a new search writes the URL
   }, [search]);
 
+  const sorting = { sort, order, onSort };
   return (
     <>
       <div className="toolbar" role="search" aria-label="Filter batches">
@@ -102,11 +108,11 @@ export function BatchesTable() {
                 <th>Name</th>
                 <th>Flow</th>
                 <th>Status</th>
-                <th>Progress</th>
-                <th className="num">Cost</th>
-                <th className="num">Rate</th>
+                <SortHeader label="Progress" sortKey="progress" {...sorting} />
+                <SortHeader label="Cost" sortKey="cost" className="num" {...sorting} />
+                <SortHeader label="Rate" sortKey="rate" className="num" {...sorting} />
                 <th className="num">ETA</th>
-                <th>Created</th>
+                <SortHeader label="Created" sortKey="created" {...sorting} />
               </tr>
             </thead>
             <tbody>

@@ -40,7 +40,7 @@ export const API_ROUTES: ApiOperation[] = [
   { method: "post", path: "/api/batches", summary: "Create a batch: a flow, its parameters, a source and the run options", scope: "write",
     body: { schema: S.createBatchSchema, required: true }, ok: { status: 201, description: "the new batch, with warnings", schema: S.CreatedBatchSchema },
     headers: [{ name: "Idempotency-Key", description: "same key and body replays the original response; another body is a 409" }] },
-  { method: "get", path: "/api/batches", summary: "List batches, newest first", scope: "read", query: S.listBatchesQuery,
+  { method: "get", path: "/api/batches", summary: "List batches, newest first or by sort and order (created, progress, cost, rate)", scope: "read", query: S.listBatchesQuery,
     ok: { status: 200, description: "a page of batches", schema: list(S.BatchSchema) } },
   { method: "get", path: "/api/batches/{id}", summary: "One batch with progress, cost and timing", scope: "read", params: idParam,
     ok: { status: 200, description: "the batch", schema: S.BatchSchema } },

@@ -1,6 +1,7 @@
 // The API's zod schemas, request and response, snake_case as on the wire. The same schemas validate
 // input, type the serializers (lib/api/serialize.ts) and generate the OpenAPI document.
 import { z } from "zod";
+import { BATCH_SORTS, SORT_ORDERS } from "@/lib/contract/batch-sort";
 import { BATCH_STATUSES, JOB_STATUSES, PROMPT_STATUSES } from "@/lib/contract/statuses";
 import { perMinuteSchema, rateLimitKeySchema } from "@/lib/contract/rate-limits";
 import { INT4_MAX } from "@/lib/db/storable";
@@ -155,7 +156,11 @@ export const listBatchesQuery = z.object({
   flow: single(z.string().min(1).max(200).optional()),
   q: single(z.string().max(200).optional()),
   parent: single(z.string().min(1).max(200).optional()).describe("only the batches run again from this batch"),
-  cursor: cursorParam,
+  sort: single(z.enum(BATCH_SORTS).default("created")).describe(
+    "created (creation time), progress (share of records in a final state), cost (spent) or rate (jobs per second; none sorts lowest); ties by id",
+  ),
+  order: single(z.enum(SORT_ORDERS).default("desc")),
+  cursor: cursorParam.describe("next_cursor of the previous page, with the same sort and order"),
   limit: limitParam,
 });
 

@@ -52,6 +52,7 @@ export async function apiFetch<T>(path: string, init: RequestInit = {}): Promise
 
 const post = <T>(path: string, body?: unknown) =>
   apiFetch<T>(path, { method: "POST", body: body === undefined ? undefined : JSON.stringify(body) });
+import type { BatchSort, SortOrder } from "@/lib/contract/batch-sort";
 
 const enc = encodeURIComponent;
 
@@ -61,6 +62,8 @@ export interface BatchListInput {
   q?: string;
   /** only the batches run again from this one */
   parent?: string;
+  sort?: BatchSort;
+  order?: SortOrder;
   limit?: number;
 }
 

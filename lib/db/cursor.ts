@@ -21,6 +21,8 @@ const counter = z.number().int().min(-1).max(INT4_MAX);
 export const CURSORS = {
   /** (created_at, id): batches, prompts, datasets */
   createdAt: z.tuple([timestamp, id]),
+  /** (sort, value, id): batches by a numeric sort key (progress, cost, rate) */
+  batchSort: z.tuple([z.enum(["progress", "cost", "rate"]), z.number().finite(), id]),
   /** (finished_at, jobs.id): jobs by finish time */
   finishedAt: z.tuple([timestamp, z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]),
   /** a record id: compared records */

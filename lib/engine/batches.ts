@@ -4,11 +4,10 @@ import { isActiveBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { BATCH_SELECT, batchExpiredSql, toBatch, type BatchRow } from "./map";
 import { readRateLimitState } from "./rate-limits";
 import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
-import type { Batch, BatchStatus, JobStatus, Page } from "./types";
+import type { Batch, BatchStatus, JobStatus } from "./types";
 
 export async function getBatch(id: string): Promise<Batch> {
   const { rows } = await query<BatchRow>(`SELECT ${BATCH_SELECT} FROM batches b WHERE b.id = $1 AND NOT ${batchExpiredSql()}`, [id]);
@@ -16,53 +15,6 @@ export async function getBatch(id: string): Promise<Batch> {
   const batch = toBatch(rows[0]);
   if (batch.rateLimitKey) batch.rateLimitState = await readRateLimitState(batch.id, batch.rateLimitKey, !!batch.options.rateLimit?.key);
   return batch;
-}
-
-export interface ListBatchesOptions {
-  status?: BatchStatus[];
-  flow?: string;
-  q?: string;
-  /** only the batches run again from this one */
-  parent?: string;
-  cursor?: string | null;
-  limit: number;
-}
-
-export async function listBatches(opts: ListBatchesOptions): Promise<Page<Batch>> {
-  const where: string[] = [`NOT ${batchExpiredSql()}`];
-  const params: unknown[] = [];
-  const add = (sql: (n: string) => string, v: unknown) => {
-    params.push(v);
-    where.push(sql(`$${params.length}`));
-  };
-  if (opts.status?.length) add((p) => `b.status = ANY(${p}::batch_status[])`, opts.status);
-  if (opts.flow) add((p) => `b.flow = ${p}`, opts.flow);
-  if (opts.parent) add((p) => `b.parent_id = ${p}`, opts.parent);
-  if (opts.q) add((p) => `(b.id ILIKE ${p} OR b.name ILIKE ${p} OR b.metadata::text ILIKE ${p})`, `%${escapeLike(opts.q)}%`);
-  const filterSql = where.length ? `WHERE ${where.join(" AND ")}` : "";
-  const filterParams = [...params];
-  const cursor = decodeCursor(opts.cursor, CURSORS.createdAt);
-  if (cursor) {
-    params.push(new Date(cursor[0]), cursor[1]);
-    where.push(`(b.created_at, b.id) < ($${params.length - 1}, $${params.length})`);
-  }
-  const limit = Math.max(1, Math.min(opts.limit, 500));
-  params.push(limit + 1);
-  const [page, count] = await Promise.all([
-    query<BatchRow>(
-      `SELECT ${BATCH_SELECT} FROM batches b ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-       ORDER BY b.created_at DESC, b.id DESC LIMIT $${params.length}`,
-      params,
-    ),
-    query<{ n: number }>(`SELECT count(*)::int AS n FROM batches b ${filterSql}`, filterParams),
-  ]);
-  const rows = page.rows.slice(0, limit);
-  const last = rows[rows.length - 1];
-  return {
-    items: rows.map((r) => toBatch(r)),
-    nextCursor: page.rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
-    total: count.rows[0]?.n ?? 0,
-  };
 }
 
 export function escapeLike(s: string): string {

@@ -1,7 +1,8 @@
 // The batch engine's public API: what lib/api, the worker and the dashboard's server
 // code use. No HTTP, no React. Errors are AppError (lib/errors.ts).
 export { createBatch } from "./create-batch";
-export { getBatch, listBatches, cancelBatch, pauseBatch, resumeBatch, retryBatch } from "./batches";
+export { listBatches } from "./list-batches";
+export { getBatch, cancelBatch, pauseBatch, resumeBatch, retryBatch } from "./batches";
 export { listJobs, getJob, retryJob, cancelJob, streamResults } from "./jobs";
 export { getBatchMetrics } from "./metrics";
 export { getBatchSummary } from "./summary";

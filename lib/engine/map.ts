@@ -55,8 +55,8 @@ export interface BatchRow {
   started_at: Date | null;
   completed_at: Date | null;
   updated_at: Date;
-  /** completions over the last 60 s (joined from batch_metrics) */
-  recent_done?: number | null;
+  /** BATCH_RATE_SQL, read with BATCH_SELECT */
+  items_per_second?: number | null;
 }
 
 /**
@@ -67,24 +67,25 @@ export const batchExpiredSql = (b = "b") =>
   `(${b}.status IN ('completed', 'failed', 'cancelled') AND ${b}.ttl_seconds IS NOT NULL
     AND COALESCE(${b}.completed_at, ${b}.updated_at) + make_interval(secs => ${b}.ttl_seconds) <= now())`;
 
-/** SELECT list for a batch plus its recent completions (items/s), for `FROM batches b`. */
-export const BATCH_SELECT = `b.*, (SELECT sum(m.succeeded + m.failed)::int FROM batch_metrics m
-  WHERE m.batch_id = b.id AND m.bucket > now() - interval '60 seconds') AS recent_done`;
+/**
+ * A batch's rate in jobs per second, as SQL over the batches row `b`: over its whole run once finished,
+ * over the last minute (its completions in batch_metrics) while it runs; null before a job the flow
+ * ran has finished (a reused result, options.cache, took no time). The list sorts by the same figure.
+ */
+export const BATCH_RATE_SQL = `(CASE
+  WHEN b.started_at IS NULL OR b.succeeded + b.failed - b.cached <= 0 THEN NULL
+  WHEN b.completed_at IS NOT NULL THEN
+    (b.succeeded + b.failed - b.cached)::float8 / greatest(extract(epoch FROM b.completed_at - b.started_at)::float8, 0.001)
+  ELSE COALESCE((SELECT sum(m.succeeded + m.failed) FROM batch_metrics m WHERE m.batch_id = b.id AND m.bucket > now() - interval '60 seconds'), 0)::float8
+    / least(60, greatest(extract(epoch FROM now() - b.started_at)::float8, 1))
+END)`;
 
-export function toBatch(r: BatchRow, now = Date.now()): Batch {
-  let itemsPerSecond: number | null = null;
-  // the jobs the flow ran: a reused result (cache) took no time
-  const done = r.succeeded + r.failed - (r.cached ?? 0);
-  if (r.started_at && done > 0) {
-    if (r.completed_at) {
-      itemsPerSecond = done / Math.max((r.completed_at.getTime() - r.started_at.getTime()) / 1000, 0.001);
-    } else if (r.recent_done) {
-      const window = Math.min(60, Math.max((now - r.started_at.getTime()) / 1000, 1));
-      itemsPerSecond = r.recent_done / window;
-    } else {
-      itemsPerSecond = 0;
-    }
-  }
+/** SELECT list for a batch plus its rate (items/s), for `FROM batches b`. */
+export const BATCH_SELECT = `b.*, ${BATCH_RATE_SQL} AS items_per_second`;
+
+/** A batches row as Batch; its rate only when read with BATCH_SELECT (else null). */
+export function toBatch(r: BatchRow): Batch {
+  const itemsPerSecond = r.items_per_second ?? null;
   return {
     id: r.id,
     name: r.name,

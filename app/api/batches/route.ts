@@ -19,7 +19,7 @@ export const POST = route({ scope: "write", body: createBatchSchema }, async ({ 
   }),
 );
 
-// GET /api/batches – batches newest first, filtered by status, flow and q, cursor-paginated
+// GET /api/batches – batches filtered by status, flow and q, sorted by sort and order (newest first by default), cursor-paginated
 export const GET = route({ scope: "read", query: listBatchesQuery }, async ({ query }) =>
   json(toPage(await listBatches(query), (b) => toBatchJson(b))),
 );
