@@ -8,7 +8,7 @@ export const metadata = { title: "Batches" };
 export default function BatchesPage() {
   return (
     <>
-      <PageHeader title="Batches" description="Every run of a flow over a set of records, newest first." />
+      <PageHeader title="Batches" description="Every run of a flow over a set of records. Click a column heading to sort." />
       <Suspense fallback={<Loading label="Loading batches…" />}>
         <BatchesTable />
       </Suspense>
