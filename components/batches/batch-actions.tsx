@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useState } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { DeleteBatchButton } from "./delete-batch";
 import { api } from "@/lib/client/api";
 import { useBatchAction, useRetryBatch } from "@/lib/client/hooks";
 import { isActiveBatch, type Batch } from "@/lib/client/types";
@@ -74,6 +75,7 @@ export function BatchActions({ batch }: { batch: Batch }) {
       >
         Compare with…
       </Link>
+      <DeleteBatchButton batch={batch} />
       <details className="menu">
         <summary className="btn">Export</summary>
         <div className="menu-items" role="menu">

@@ -5,8 +5,9 @@ import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { JobStatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatMs, formatTime } from "@/lib/client/format";
 import { useJobs } from "@/lib/client/hooks";
-import { JOB_STATUSES, type BatchProgress, type Job } from "@/lib/client/types";
+import { JOB_STATUSES, type BatchProgress, type Job, type JobStatus } from "@/lib/client/types";
 import { useDebounced } from "@/lib/client/use-debounced";
+import { BulkBar } from "./bulk-bar";
 
 export function JobsTable({
   batchId,
@@ -31,6 +32,22 @@ export function JobsTable({
   const jobs = useJobs(batchId, { status, q: search, sort, limit: 100 }, poll);
   const items = jobs.data?.pages.flatMap((p) => p.items) ?? [];
   const total = jobs.data?.pages[0]?.total;
+  // ticked jobs, by record id; a new filter starts a new selection
+  const [ticked, setTicked] = useState<Set<string>>(new Set());
+  const filterKey = `${status}\u0000${search}`;
+  const [tickedFor, setTickedFor] = useState(filterKey);
+  if (tickedFor !== filterKey) {
+    setTickedFor(filterKey);
+    setTicked(new Set());
+  }
+  const allTicked = items.length > 0 && items.every((j) => ticked.has(j.record_id));
+  const tick = (id: string, on: boolean) =>
+    setTicked((t) => {
+      const next = new Set(t);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
 
   return (
     <section className="jobs" aria-labelledby="jobs-title">
@@ -57,6 +74,13 @@ export function JobsTable({
         <input type="search" className="search" aria-label="Search jobs" placeholder="Record id…" value={q} onChange={(e) => setQ(e.target.value)} />
         {jobs.isFetching && !jobs.isLoading ? <span className="muted small">updating…</span> : null}
       </div>
+      <BulkBar
+        batchId={batchId}
+        selected={[...ticked]}
+        shownTotal={total}
+        filter={{ status: status ? [status as JobStatus] : undefined, q: search || undefined }}
+        onDone={() => setTicked(new Set())}
+      />
       {jobs.isLoading ? (
         <Loading label="Loading jobs…" />
       ) : jobs.isError && !items.length ? (
@@ -70,6 +94,14 @@ export function JobsTable({
           <table aria-label="Jobs" aria-describedby="jobs-keys">
             <thead>
               <tr>
+                <th className="cell-check">
+                  <input
+                    type="checkbox"
+                    aria-label="Select all jobs on this page"
+                    checked={allTicked}
+                    onChange={(e) => setTicked(e.target.checked ? new Set(items.map((j) => j.record_id)) : new Set())}
+                  />
+                </th>
                 <th className="num">#</th>
                 <th>Record</th>
                 <th>Status</th>
@@ -104,6 +136,15 @@ export function JobsTable({
                     }
                   }}
                 >
+                  <td className="cell-check" onClick={(e) => e.stopPropagation()}>
+                    <input
+                      type="checkbox"
+                      aria-label={`Select job ${j.record_id}`}
+                      checked={ticked.has(j.record_id)}
+                      onChange={(e) => tick(j.record_id, e.target.checked)}
+                      onKeyDown={(e) => e.stopPropagation()}
+                    />
+                  </td>
                   <td className="num muted">{j.ordinal + 1}</td>
                   <td className="mono cell-record">{j.record_id}</td>
                   <td>

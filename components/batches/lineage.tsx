@@ -1,7 +1,8 @@
 "use client";
 // A batch's lineage: the batch it was run again from, and the batches run again from it.
 import Link from "next/link";
-import { useBatchList } from "@/lib/client/hooks";
+import { isNotFound } from "@/lib/client/api";
+import { useBatch, useBatchList } from "@/lib/client/hooks";
 import type { Batch } from "@/lib/client/types";
 
 export function Lineage({ batch }: { batch: Batch }) {
@@ -13,7 +14,7 @@ export function Lineage({ batch }: { batch: Batch }) {
     <p className="muted lineage" aria-label="Lineage">
       {batch.parent_id ? (
         <>
-          run again from <Link href={`/batches/${batch.parent_id}`}>{batch.parent_id}</Link>
+          run again from <ParentLink id={batch.parent_id} />
         </>
       ) : null}
       {batch.parent_id && items.length ? " · " : null}
@@ -36,4 +37,17 @@ export function Lineage({ batch }: { batch: Batch }) {
       ) : null}
     </p>
   );
+}
+
+/** The parent by name while it exists; once deleted, its id and "deleted". */
+function ParentLink({ id }: { id: string }) {
+  const parent = useBatch(id);
+  if (isNotFound(parent.error)) {
+    return (
+      <span>
+        <span className="mono">{id}</span> <span className="tag">deleted</span>
+      </span>
+    );
+  }
+  return <Link href={`/batches/${id}`}>{id}</Link>;
 }

@@ -5,6 +5,7 @@ import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { isNotFound } from "@/lib/client/api";
 import { formatBytes, formatCount, formatTime } from "@/lib/client/format";
 import { useDataset, useDatasetRecords } from "@/lib/client/hooks";
+import { DeleteDatasetButton } from "./delete-dataset";
 import { RecordsTable } from "./records-table";
 
 export function DatasetDetail({ id }: { id: string }) {
@@ -42,6 +43,7 @@ export function DatasetDetail({ id }: { id: string }) {
           <Link className="btn btn-primary" href={`/batches/new?dataset=${encodeURIComponent(d.id)}`}>
             Launch batch on this dataset
           </Link>
+          <DeleteDatasetButton dataset={d} />
         </div>
       </div>
       <h2>Records</h2>

@@ -18,9 +18,9 @@ test("the jobs table previews each result or error on one line, as text", async 
   await page.setViewportSize({ width: 1280, height: 800 });
   await page.goto(`/batches/${ok.id}`);
   const jobs = page.getByRole("table", { name: "Jobs" });
-  const short = jobs.getByRole("row").filter({ hasText: "short" }).getByRole("cell").nth(6);
+  const short = jobs.getByRole("row").filter({ hasText: "short" }).getByRole("cell").nth(7);
   await expect(short).toHaveText(`{"id": "short", "text": "${PAYLOAD}"}`);
-  const longCell = jobs.getByRole("row").filter({ hasText: "long" }).getByRole("cell").nth(6);
+  const longCell = jobs.getByRole("row").filter({ hasText: "long" }).getByRole("cell").nth(7);
   // the API cuts the preview; the cell keeps it to one line whatever it holds
   await expect(longCell).toContainText("…");
   const [rowHeight, shortHeight] = await Promise.all([
@@ -44,7 +44,7 @@ test("the jobs table previews each result or error on one line, as text", async 
   expect(preview).not.toContain("\n");
 
   await page.goto(`/batches/${failing.id}`);
-  const bad = page.getByRole("table", { name: "Jobs" }).getByRole("row").filter({ hasText: "bad" }).getByRole("cell").nth(6);
+  const bad = page.getByRole("table", { name: "Jobs" }).getByRole("row").filter({ hasText: "bad" }).getByRole("cell").nth(7);
   await expect(bad).toHaveText('chaos simulated failure for record "bad"');
 });
 

@@ -168,6 +168,19 @@ export const retryBatchSchema = z.strictObject({
   statuses: z.array(z.enum(["failed", "cancelled", "skipped"])).min(1).default(["failed"]),
 });
 
+export const BULK_RECORD_IDS_MAX = 1000;
+
+export const bulkJobsSchema = z
+  .strictObject({
+    action: z.enum(["retry", "cancel"]).describe("retry applies to failed and cancelled jobs; cancel to pending and waiting_input ones"),
+    record_ids: z.array(z.string().min(1).max(512)).min(1).max(BULK_RECORD_IDS_MAX).optional().describe("these jobs, by record id"),
+    filter: z
+      .strictObject({ status: z.array(z.enum(JOB_STATUSES)).optional(), q: z.string().max(200).optional() })
+      .optional()
+      .describe("the jobs the jobs list shows with the same status and q (at most 100,000)"),
+  })
+  .refine((b) => (b.record_ids === undefined) !== (b.filter === undefined), { path: ["record_ids"], message: "give record_ids or filter, exactly one" });
+
 export const listJobsQuery = z.object({
   status: listOf(JOB_STATUSES),
   q: single(z.string().max(200).optional()),
@@ -477,6 +490,25 @@ export const JobDetailSchema = JobSchema.extend({
 export type JobDetail = z.infer<typeof JobDetailSchema>;
 
 export const RetryBatchResponseSchema = z.object({ batch: BatchSchema, retried: z.number().int() });
+
+export const BulkJobsResponseSchema = z.object({
+  action: z.enum(["retry", "cancel"]),
+  applies_to: z.array(z.enum(JOB_STATUSES)).describe("the statuses the action moves; jobs in any other status are left unchanged"),
+  matched: z.number().int().describe("jobs the record ids or the filter named"),
+  changed: z.number().int().describe("jobs retried (back to pending) or cancelled"),
+  unchanged: z.number().int().describe("matched jobs in a status the action does not apply to"),
+  not_found: z.array(z.string()).describe("record ids that are not jobs of this batch"),
+  message: z.string(),
+  batch: BatchSchema,
+});
+
+export type BulkJobsResponse = z.infer<typeof BulkJobsResponseSchema>;
+
+export const DeletedBatchSchema = z.object({
+  id: z.string(),
+  deleted: z.literal(true),
+  jobs_deleted: z.number().int().describe("the jobs deleted with it, with their attempts, prompts and results"),
+});
 
 export const ResultLineSchema = z.object({
   record_id: z.string(),

@@ -4,10 +4,11 @@ import "server-only";
 import type { Dataset as DatasetModel, DatasetRecordItem } from "@/lib/datasets";
 import type * as E from "@/lib/engine/types";
 import type { BatchSummary as SummaryModel } from "@/lib/engine/summary";
+import type { BulkOutcome } from "@/lib/engine/bulk-jobs";
 import type { FlowDefinition, PromptInput } from "@/lib/flows/types";
 import { flowParametersJsonSchema, flowWarnings, getFlow } from "@/lib/flows/registry";
 import type { z } from "zod";
-import type { Batch, BatchOutcome, BatchSummary, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
+import type { Batch, BatchOutcome, BatchSummary, BulkJobsResponse, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
 
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -412,5 +413,25 @@ export function toCreateBatchInput(b: z.output<typeof import("./schemas").create
     rateLimit: b.rate_limit
       ? { requestsPerMinute: b.rate_limit.requests_per_minute ?? null, tokensPerMinute: b.rate_limit.tokens_per_minute ?? null, key: b.rate_limit.key ?? null }
       : null,
+  };
+}
+
+const BULK_VERB = { retry: "retried", cancel: "cancelled" } as const;
+
+/** What a bulk retry or cancel did, with a sentence that says which jobs it applies to. */
+export function toBulkJobsJson(o: BulkOutcome, batch: Batch): BulkJobsResponse {
+  const applies = o.appliesTo.map((s) => s.replace("_", " ")).join(" and ");
+  const parts = [`${o.changed} ${o.changed === 1 ? "job" : "jobs"} ${BULK_VERB[o.action]}`];
+  if (o.unchanged) parts.push(`${o.unchanged} left unchanged (${o.action} applies only to ${applies} jobs)`);
+  if (o.notFound.length) parts.push(`${o.notFound.length} record ${o.notFound.length === 1 ? "id" : "ids"} not found`);
+  return {
+    action: o.action,
+    applies_to: [...o.appliesTo],
+    matched: o.matched,
+    changed: o.changed,
+    unchanged: o.unchanged,
+    not_found: o.notFound,
+    message: parts.join("; "),
+    batch,
   };
 }

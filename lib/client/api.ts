@@ -2,6 +2,8 @@
 // whose `status` is 0 when the API could not be reached at all.
 import type {
   Batch,
+  BulkJobsBody,
+  BulkJobsResponse,
   ComparedRecord,
   CompareSummary,
   CreateBatchBody,
@@ -106,6 +108,9 @@ export const api = {
   resumeBatch: (id: string) => post<Batch>(`/api/batches/${enc(id)}/resume`),
   retryBatch: (id: string, statuses: string[] = ["failed"]) =>
     post<{ batch: Batch; retried: number }>(`/api/batches/${enc(id)}/retry`, { statuses }),
+  /** deletes a finished batch (DELETE /api/batches/{id} cancels, for existing clients) */
+  deleteBatch: (id: string) => post<{ id: string; deleted: true; jobs_deleted: number }>(`/api/batches/${enc(id)}/delete`),
+  bulkJobs: (id: string, body: BulkJobsBody) => post<BulkJobsResponse>(`/api/batches/${enc(id)}/bulk`, body),
   getMetrics: (id: string) => apiFetch<Metrics>(`/api/batches/${enc(id)}/metrics`),
   getSummary: (id: string, input: SummaryInput) =>
     apiFetch<BatchSummary>(withQuery(`/api/batches/${enc(id)}/summary`, { group_by: input.group_by.join(",") || undefined, stats: input.stats.join(",") || undefined })),

@@ -5,7 +5,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, type BatchListInput, type CompareFilterInput, type CompareInput, type JobListInput, type SummaryInput } from "./api";
 import { batchKeys, compareKeys, datasetKeys, flowKeys, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
 import { useGlobalStreamFailed } from "./sse";
-import { isActiveBatch, type Batch, type Prompt } from "./types";
+import { isActiveBatch, type Batch, type BulkJobsBody, type Prompt } from "./types";
 
 export function useBatchList(input: BatchListInput) {
   const streamFailed = useGlobalStreamFailed();
@@ -88,6 +88,42 @@ export function useRetryBatch(id: string) {
   return useMutation({
     mutationFn: (statuses: string[]) => api.retryBatch(id, statuses),
     onSuccess: (r) => setBatch(r.batch),
+  });
+}
+
+/** Deletes a finished batch; every list and its page forget it. */
+export function useDeleteBatch(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.deleteBatch(id),
+    onSuccess: () => {
+      qc.removeQueries({ queryKey: batchKeys.detail(id) });
+      void qc.invalidateQueries({ queryKey: batchKeys.lists() });
+    },
+  });
+}
+
+/** Retries or cancels many jobs of a batch; its jobs and counters refetch. */
+export function useBulkJobs(batchId: string) {
+  const qc = useQueryClient();
+  const setBatch = useSetBatch();
+  return useMutation({
+    mutationFn: (body: BulkJobsBody) => api.bulkJobs(batchId, body),
+    onSuccess: (r) => {
+      setBatch(r.batch);
+      void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId) });
+    },
+  });
+}
+
+export function useDeleteDataset(id: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.deleteDataset(id),
+    onSuccess: () => {
+      qc.removeQueries({ queryKey: datasetKeys.detail(id) });
+      void qc.invalidateQueries({ queryKey: datasetKeys.list() });
+    },
   });
 }
 

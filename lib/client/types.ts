@@ -23,6 +23,8 @@ export type Dataset = z.infer<typeof S.DatasetSchema>;
 export type DatasetRecord = z.infer<typeof S.DatasetRecordSchema>;
 export type Stats = z.infer<typeof S.StatsSchema>;
 export type Worker = z.infer<typeof S.WorkerSchema>;
+export type BulkJobsBody = z.input<typeof S.bulkJobsSchema>;
+export type BulkJobsResponse = z.infer<typeof S.BulkJobsResponseSchema>;
 export type CompareSummary = z.infer<typeof C.CompareSummarySchema>;
 export type ComparedRecord = z.infer<typeof C.ComparedRecordSchema>;
 /** The body of POST /api/batches. */

@@ -116,7 +116,7 @@ export async function resumeBatch(id: string): Promise<Batch> {
 const RETRYABLE_STATUSES: JobStatus[] = ["failed", "cancelled", "skipped"];
 
 /**
- * Re-queues jobs of a batch, all of `statuses` or the one job `jobId`, and runs the batch again.
+ * Re-queues jobs of a batch in `statuses`, all of them or those of `jobIds`, and runs the batch again.
  * Attempts keep counting (each run of the flow is one); max_retries and max_interruptions get a fresh
  * allowance (retry_base, interruptions reset).
  */
@@ -124,12 +124,12 @@ export async function requeueJobs(
   client: pg.ClientBase,
   batch: BatchRow,
   statuses: JobStatus[],
-  jobId: number | null,
+  jobIds: number[] | null,
 ): Promise<number> {
   const deltas = new Deltas();
   const { rows } = await client.query<{ old: JobStatus; n: number }>(
     `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[])
-                  AND ($3::bigint IS NULL OR id = $3) FOR UPDATE),
+                  AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[])) ORDER BY id FOR UPDATE),
      u AS (UPDATE jobs j SET status = 'pending', retry_base = j.attempts, interruptions = 0, run_at = now(), result = NULL, error_code = NULL,
              error_message = NULL, error_retryable = NULL, started_at = NULL, finished_at = NULL, duration_ms = NULL,
              lease_owner = NULL, lease_expires_at = NULL
@@ -138,7 +138,7 @@ export async function requeueJobs(
        INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
        ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
      SELECT old, count(*)::int AS n FROM u GROUP BY old`,
-    [batch.id, statuses, jobId],
+    [batch.id, statuses, jobIds],
   );
   let n = 0;
   for (const r of rows) {
@@ -158,8 +158,8 @@ export async function requeueJobs(
   // a cancelled job's prompts were cancelled with it; re-running asks again
   await client.query(
     `DELETE FROM prompts WHERE batch_id = $1 AND status = 'cancelled' AND job_id IN
-       (SELECT id FROM jobs WHERE batch_id = $1 AND status = 'pending' AND ($2::bigint IS NULL OR id = $2))`,
-    [batch.id, jobId],
+       (SELECT id FROM jobs WHERE batch_id = $1 AND status = 'pending' AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])))`,
+    [batch.id, jobIds],
   );
   await applyDeltas(client, deltas);
   if (!isActiveBatch(batch.status)) {

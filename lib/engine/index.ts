@@ -2,6 +2,8 @@
 // code use. No HTTP, no React. Errors are AppError (lib/errors.ts).
 export { createBatch } from "./create-batch";
 export { listBatches } from "./list-batches";
+export { deleteBatch } from "./delete-batch";
+export { bulkJobs, type BulkOutcome } from "./bulk-jobs";
 export { getBatch, cancelBatch, pauseBatch, resumeBatch, retryBatch } from "./batches";
 export { listJobs, getJob, retryJob, cancelJob, streamResults } from "./jobs";
 export { getBatchMetrics } from "./metrics";

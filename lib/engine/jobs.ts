@@ -49,9 +49,8 @@ export function jobOfRecord(batchId: string, recordId: string): string {
     FROM batches rb WHERE rb.id = ${batchId})`;
 }
 
-export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<Page<Job>> {
-  const batch = await getBatch(batchId);
-  const sort = opts.sort ?? "ordinal";
+/** The jobs of a batch in `status` whose record id or data contains `q`, as SQL over `jobs j` (the jobs table's filter). */
+export function jobFilterSql(batchId: string, datasetId: string | null, opts: { status?: JobStatus[]; q?: string }) {
   const params: unknown[] = [batchId];
   const where = ["j.batch_id = $1"];
   let join = "";
@@ -63,8 +62,15 @@ export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<
     params.push(`%${escapeLike(opts.q)}%`);
     join = `LEFT JOIN dataset_records r ON r.dataset_id = $${params.length + 1} AND r.position = j.position`;
     where.push(`(j.record_id ILIKE $${params.length} OR r.data::text ILIKE $${params.length})`);
-    params.push(batch.datasetId);
+    params.push(datasetId);
   }
+  return { params, where, join };
+}
+
+export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<Page<Job>> {
+  const batch = await getBatch(batchId);
+  const sort = opts.sort ?? "ordinal";
+  const { params, where, join } = jobFilterSql(batchId, batch.datasetId, opts);
   if (sort === "finished") where.push("j.finished_at IS NOT NULL");
   const filterWhere = [...where];
   const filterParams = [...params];
@@ -172,7 +178,7 @@ export async function retryJob(batchId: string, recordId: string): Promise<JobDe
     if (!["failed", "cancelled", "skipped"].includes(job.status)) {
       throw new AppError("conflict", `cannot retry: job is ${job.status}`, [{ message: `job is ${job.status}` }]);
     }
-    await requeueJobs(client, batch, [job.status], job.id);
+    await requeueJobs(client, batch, [job.status], [job.id]);
   });
   const b = await getBatch(batchId);
   notifyBatch(batchId, b.status);

@@ -5,6 +5,7 @@ import { getConfig } from "@/lib/config";
 import { getPrisma } from "@/lib/db/client";
 import { networkErrorText, OutboundRefused, outboundRequest } from "@/lib/flows/outbound-client";
 import { query, withTx } from "./db";
+import { removeBatchLeftovers } from "./delete-batch";
 import { notifyBatch } from "./events";
 import { applyDeltas, Deltas, settleBatches } from "./transitions";
 import type { BatchStatus, JobStatus } from "./types";
@@ -260,15 +261,7 @@ export async function sweepRetention(days = getConfig().BATCHBOARD_RETENTION_DAY
         [days],
       );
       const ids = rows.map((r) => r.id);
-      if (ids.length) {
-        await client.query(
-          `DELETE FROM datasets d WHERE d.kind = 'inline' AND d.name = ANY($1::text[])
-             AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.dataset_id = d.id)`,
-          [ids.map((id) => `inline:${id}`)],
-        );
-        // a batch's own rate limit goes with it (a shared key stays: other batches may name it again)
-        await client.query(`DELETE FROM rate_limits WHERE key = ANY($1::text[])`, [ids.map((id) => `batch:${id}`)]);
-      }
+      await removeBatchLeftovers(client, ids);
       return ids.length;
     });
     deleted += n;

@@ -9,5 +9,5 @@ export const runtime = "nodejs";
 // GET /api/batches/[id] – one batch with progress, cost and timing
 export const GET = route({ scope: "read", params: idParams }, async ({ params }) => toBatchJson(await getBatch(params.id)));
 
-// DELETE /api/batches/[id] – cancel the batch (it stays readable)
+// DELETE /api/batches/[id] – cancel the batch (it stays readable); kept for existing clients, POST …/delete deletes
 export const DELETE = route({ scope: "write", params: idParams }, async ({ params }) => toBatchJson(await cancelBatch(params.id)));

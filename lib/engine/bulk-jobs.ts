@@ -1,0 +1,109 @@
+// Retry or cancel many jobs of a batch at once: the ones a filter shows (status, q, as the jobs table
+// filters) or a list of record ids. Each applies only to jobs it can act on (retry: failed and
+// cancelled; cancel: pending and waiting for input); the rest are counted as left unchanged, so a
+// repeat changes nothing (idempotent).
+import type pg from "pg";
+import { AppError } from "@/lib/errors";
+import { lockBatch, requeueJobs } from "./batches";
+import { withTx } from "./db";
+import { notifyBatch, notifyPrompts } from "./events";
+import { jobFilterSql } from "./jobs";
+import { applyDeltas, Deltas, finishIfDone } from "./transitions";
+import type { BatchStatus, JobStatus } from "./types";
+
+export const BULK_APPLIES_TO = {
+  retry: ["failed", "cancelled"],
+  cancel: ["pending", "waiting_input"],
+} as const satisfies Record<string, readonly JobStatus[]>;
+export type BulkAction = keyof typeof BULK_APPLIES_TO;
+
+/** At most this many jobs per request: one transaction locks them all. A list of ids is bounded by the API (1,000). */
+export const BULK_FILTER_MAX = 100_000;
+
+export type BulkSelection = { recordIds: string[] } | { filter: { status?: JobStatus[]; q?: string } };
+
+export interface BulkOutcome {
+  action: BulkAction;
+  /** jobs the selection named or matched */
+  matched: number;
+  /** jobs the action moved (retried, or cancelled) */
+  changed: number;
+  /** matched jobs in a status the action does not apply to */
+  unchanged: number;
+  /** record ids of the list that are not jobs of this batch */
+  notFound: string[];
+  appliesTo: readonly JobStatus[];
+  status: BatchStatus;
+}
+
+export async function bulkJobs(batchId: string, action: BulkAction, selection: BulkSelection): Promise<BulkOutcome> {
+  const appliesTo = BULK_APPLIES_TO[action];
+  const outcome = await withTx(async (client) => {
+    const batch = await lockBatch(client, batchId);
+    const { jobs, notFound } = await selectJobs(client, batchId, batch.dataset_id, selection);
+    const eligible = jobs.filter((j) => (appliesTo as readonly JobStatus[]).includes(j.status)).map((j) => j.id);
+    let changed = 0;
+    if (eligible.length && action === "retry") changed = await requeueJobs(client, batch, [...appliesTo], eligible);
+    if (eligible.length && action === "cancel") changed = await cancelJobs(client, batchId, eligible);
+    const done = changed && action === "cancel" ? await finishIfDone(client, [batchId]) : [];
+    const { rows } = await client.query<{ status: BatchStatus }>(`SELECT status FROM batches WHERE id = $1`, [batchId]);
+    return { matched: jobs.length, changed, notFound, status: done[0]?.status ?? rows[0]!.status };
+  });
+  if (outcome.changed) {
+    notifyBatch(batchId, outcome.status);
+    notifyPrompts(batchId);
+  }
+  return { action, appliesTo, unchanged: outcome.matched - outcome.changed, ...outcome };
+}
+
+async function selectJobs(client: pg.ClientBase, batchId: string, datasetId: string | null, selection: BulkSelection) {
+  if ("recordIds" in selection) {
+    const ids = [...new Set(selection.recordIds)];
+    // by record id through the dataset's (dataset_id, record_id) index, as one job's lookup does;
+    // a batch whose dataset was deleted is searched in its own jobs
+    const { rows } = await client.query<{ id: number; status: JobStatus; record_id: string }>(
+      datasetId
+        ? `SELECT j.id, j.status, j.record_id FROM dataset_records r JOIN jobs j ON j.batch_id = $1 AND j.position = r.position
+           WHERE r.dataset_id = $3 AND r.record_id = ANY($2::text[]) AND j.record_id = r.record_id ORDER BY j.id FOR UPDATE OF j`
+        : `SELECT j.id, j.status, j.record_id FROM jobs j WHERE j.batch_id = $1 AND j.record_id = ANY($2::text[]) ORDER BY j.id FOR UPDATE`,
+      datasetId ? [batchId, ids, datasetId] : [batchId, ids],
+    );
+    const found = new Set(rows.map((r) => r.record_id));
+    return { jobs: rows, notFound: ids.filter((id) => !found.has(id)) };
+  }
+  const { params, where, join } = jobFilterSql(batchId, datasetId, selection.filter);
+  const { rows } = await client.query<{ id: number; status: JobStatus }>(
+    `SELECT j.id, j.status FROM jobs j ${join} WHERE ${where.join(" AND ")} ORDER BY j.id LIMIT ${BULK_FILTER_MAX + 1} FOR UPDATE OF j`,
+    params,
+  );
+  if (rows.length > BULK_FILTER_MAX) {
+    throw new AppError("validation_failed", `the filter matches more than ${BULK_FILTER_MAX.toLocaleString("en-US")} jobs`, [
+      { path: "filter", message: "narrow the filter; to act on the whole batch, use its retry or cancel" },
+    ]);
+  }
+  return { jobs: rows, notFound: [] };
+}
+
+/** Cancels the listed jobs still pending or waiting for input, with the counters and their open prompts. */
+async function cancelJobs(client: pg.ClientBase, batchId: string, jobIds: number[]): Promise<number> {
+  const { rows } = await client.query<{ old: JobStatus; n: number }>(
+    `WITH u AS (
+       UPDATE jobs j SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
+         error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false
+       FROM (SELECT id, status AS old FROM jobs WHERE id = ANY($2::bigint[]) AND batch_id = $1
+               AND status IN ('pending', 'waiting_input')) t
+       WHERE j.id = t.id RETURNING j.id, t.old),
+     p AS (UPDATE prompts SET status = 'cancelled' WHERE job_id IN (SELECT id FROM u) AND status = 'open'),
+     r AS (DELETE FROM requeued_jobs WHERE job_id IN (SELECT id FROM u))
+     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
+    [batchId, jobIds],
+  );
+  const deltas = new Deltas();
+  let n = 0;
+  for (const r of rows) {
+    deltas.move(batchId, r.old, "cancelled", r.n);
+    n += r.n;
+  }
+  await applyDeltas(client, deltas);
+  return n;
+}
