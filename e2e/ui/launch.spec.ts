@@ -28,7 +28,7 @@ test("launch a batch from the form and watch it reach 100%", async ({ page }) =>
 
   // keyboard: Enter opens a job, J moves to the next one with the panel following
   const rows = page.getByRole("table", { name: "Jobs" }).getByRole("row");
-  const idOf = async (i: number) => ((await rows.nth(i).locator("td").nth(1).textContent()) ?? "").trim();
+  const idOf = async (i: number) => ((await rows.nth(i).locator("td.cell-record").textContent()) ?? "").trim();
   await rows.nth(1).focus();
   await page.keyboard.press("Enter");
   await expect(page.getByRole("dialog", { name: `Job ${await idOf(1)}` })).toBeVisible();
