@@ -13,7 +13,7 @@ export interface BatchJson {
   dataset_id: string | null;
   parameters: Json;
   options: Json & { concurrency: number; shuffle: boolean; error_policy: string };
-  progress: { total: number; pending: number; running: number; reserved: number; waiting_input: number; succeeded: number; failed: number; cancelled: number; skipped: number; percent: number };
+  progress: { total: number; pending: number; running: number; reserved: number; waiting_input: number; waiting_provider: number; succeeded: number; failed: number; cancelled: number; skipped: number; percent: number };
   cost: { spent: number; max: number | null; projected_total: number | null };
   timing: { created_at: string; started_at: string | null; completed_at: string | null; duration_seconds: number | null; items_per_second: number | null; eta_seconds: number | null };
   metadata: Json;

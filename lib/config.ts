@@ -65,6 +65,10 @@ const configSchema = z.object({
   BATCHBOARD_LEASE_MS: int(30_000, 1000),
   /** how long a stopping worker (SIGINT, SIGTERM) lets running jobs finish before it hands the rest back */
   BATCHBOARD_SHUTDOWN_GRACE_MS: int(10_000),
+  /** how soon a batch sent to a provider's batch tier (mode provider_batch) is polled first; each later poll waits 1.5 times longer */
+  BATCHBOARD_PROVIDER_POLL_MS: int(10_000, 10),
+  /** the longest wait between two polls of a provider batch */
+  BATCHBOARD_PROVIDER_POLL_MAX_MS: int(300_000, 10),
   /** finished batches older than this many days are deleted; `0` keeps everything */
   BATCHBOARD_RETENTION_DAYS: int(30),
   /**

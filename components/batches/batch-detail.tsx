@@ -28,7 +28,9 @@ const BatchCharts = dynamic(() => import("./batch-charts").then((m) => m.BatchCh
 
 const BatchSummaryPanel = dynamic(() => import("./batch-summary").then((m) => m.BatchSummaryPanel), { ssr: false });
 
-const LEGEND = ["succeeded", "failed", "running", "waiting_input", "pending", "cancelled", "skipped"] as const;
+const LEGEND = ["succeeded", "failed", "running", "waiting_input", "waiting_provider", "pending", "cancelled", "skipped"] as const;
+/** shown only when some job is in them: most batches never send anything to a provider's batch tier */
+const LEGEND_WHEN_ANY = new Set<string>(["waiting_provider"]);
 
 export function BatchDetail({ id }: { id: string }) {
   const batch = useBatch(id);
@@ -146,7 +148,7 @@ function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: s
         </div>
         <ProgressBar batch={b} showCounts={false} />
         <ul className="legend">
-          {LEGEND.map((s) => (
+          {LEGEND.filter((s) => !LEGEND_WHEN_ANY.has(s) || p[s] > 0).map((s) => (
             <li key={s}>
               <button type="button" className="legend-item" onClick={() => onPickStatus(s)} aria-label={`Show ${s.replace("_", " ")} jobs`}>
                 <span className={`swatch bar-${s}`} aria-hidden />

@@ -2,7 +2,7 @@ import type { BatchProgress } from "@/lib/client/types";
 import { formatCount } from "@/lib/client/format";
 import { formatShare, headline, type OutcomeView } from "@/lib/client/outcome";
 
-const SEGMENTS = ["succeeded", "failed", "cancelled", "skipped", "running", "waiting_input"] as const;
+const SEGMENTS = ["succeeded", "failed", "cancelled", "skipped", "running", "waiting_input", "waiting_provider"] as const;
 
 /** What a segment's records are, as its label says: cancelled and skipped ones never ran. */
 const LABELS: Record<(typeof SEGMENTS)[number], string> = {
@@ -12,6 +12,7 @@ const LABELS: Record<(typeof SEGMENTS)[number], string> = {
   skipped: "skipped (not run)",
   running: "running",
   waiting_input: "waiting for input",
+  waiting_provider: "at the provider",
 };
 
 /**
@@ -49,6 +50,9 @@ export function ProgressBar({ batch, showCounts = true }: { batch: OutcomeView &
           {progress.skipped > 0 ? <span className="status-skipped">{formatCount(progress.skipped)} skipped</span> : null}
           {progress.waiting_input > 0 ? (
             <span className="status-waiting_input">{formatCount(progress.waiting_input)} waiting</span>
+          ) : null}
+          {progress.waiting_provider > 0 ? (
+            <span className="status-waiting_provider">{formatCount(progress.waiting_provider)} at the provider</span>
           ) : null}
         </div>
       ) : null}

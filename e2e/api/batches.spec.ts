@@ -101,7 +101,7 @@ test.describe("batches", () => {
     });
     expect(batch.metadata).toEqual({ team: "qa" });
     expect(batch.progress.total).toBe(2);
-    expect(Object.keys(batch.progress).sort()).toEqual(["cancelled", "failed", "pending", "percent", "reserved", "running", "skipped", "succeeded", "total", "waiting_input"]);
+    expect(Object.keys(batch.progress).sort()).toEqual(["cancelled", "failed", "pending", "percent", "reserved", "running", "skipped", "succeeded", "total", "waiting_input", "waiting_provider"]);
     expect(Object.keys(batch.cost).sort()).toEqual(["max", "projected_total", "spent"]);
     expect((batch as unknown as { reused: unknown }).reused).toEqual({ jobs: 0, saved_cost: 0 });
     expect(Object.keys(batch.timing).sort()).toEqual(["completed_at", "created_at", "duration_seconds", "eta_seconds", "items_per_second", "started_at"]);

@@ -76,7 +76,7 @@ test.describe("flows, prompts, stats, metrics, workers, events", () => {
     await runEchoBatch(request, 2);
     const paused = await createPausedBatch(request);
     const s = await (await request.get("/api/stats")).json();
-    expect(Object.keys(s.jobs).sort()).toEqual(["cancelled", "failed", "pending", "running", "skipped", "succeeded", "waiting_input"]);
+    expect(Object.keys(s.jobs).sort()).toEqual(["cancelled", "failed", "pending", "running", "skipped", "succeeded", "waiting_input", "waiting_provider"]);
     expect(s.jobs.succeeded).toBeGreaterThanOrEqual(2);
     expect(s.batches.paused).toBeGreaterThanOrEqual(1);
     expect(s.batches.active).toBeGreaterThanOrEqual(1);

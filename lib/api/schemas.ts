@@ -378,6 +378,7 @@ export const BatchSchema = z.object({
       .int()
       .describe("jobs a worker claimed ahead, to start in one of its slots of this batch as soon as one frees; listed as running, with no start time yet"),
     waiting_input: z.number().int(),
+    waiting_provider: z.number().int().describe("records sent to the provider's batch tier (mode provider_batch), waiting for its results"),
     succeeded: z.number().int(),
     failed: z.number().int(),
     cancelled: z.number().int(),

@@ -129,6 +129,7 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       running: c.running,
       reserved: c.reserved,
       waiting_input: c.waitingInput,
+      waiting_provider: c.waitingProvider,
       succeeded: c.succeeded,
       failed: c.failed,
       cancelled: c.cancelled,

@@ -27,7 +27,7 @@ const summary: BatchSummary = {
   batch_id: "b_1",
   status: "completed",
   outcome: { kind: "some_failed", succeeded: 7, failed: 2 },
-  counts: { total: 9, pending: 0, running: 0, waiting_input: 0, succeeded: 7, failed: 2, cancelled: 0, skipped: 0 },
+  counts: { total: 9, pending: 0, running: 0, waiting_input: 0, waiting_provider: 0, succeeded: 7, failed: 2, cancelled: 0, skipped: 0 },
   partial_success: { succeeded: 7, failed: 2, failure_rate: 0.2222, threshold: 0.5 },
   errors: [{ code: "timeout", count: 2 }],
   retries_used: 3,

@@ -57,7 +57,7 @@ export function summaryText(s: BatchSummary, width = 30): string {
   const c = s.counts;
   const lines = [
     `batch      ${s.batch_id}  ${s.status}`,
-    `records    ${formatCount(c.total)}: succeeded ${formatCount(c.succeeded)}, failed ${formatCount(c.failed)}, pending ${formatCount(c.pending)}, running ${formatCount(c.running)}, waiting ${formatCount(c.waiting_input)}, cancelled ${formatCount(c.cancelled)}, skipped ${formatCount(c.skipped)}`,
+    `records    ${formatCount(c.total)}: succeeded ${formatCount(c.succeeded)}, failed ${formatCount(c.failed)}, pending ${formatCount(c.pending)}, running ${formatCount(c.running)}, waiting ${formatCount(c.waiting_input)}${c.waiting_provider > 0 ? `, at the provider ${formatCount(c.waiting_provider)}` : ""}, cancelled ${formatCount(c.cancelled)}, skipped ${formatCount(c.skipped)}`,
   ];
   const ps = s.partial_success;
   if (ps) {

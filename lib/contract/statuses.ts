@@ -8,10 +8,10 @@ export type BatchStatus = (typeof BATCH_STATUSES)[number];
 export const ACTIVE_BATCH_STATUSES = ["pending", "running", "paused"] as const satisfies readonly BatchStatus[];
 export const TERMINAL_BATCH_STATUSES = ["completed", "failed", "cancelled"] as const satisfies readonly BatchStatus[];
 
-export const JOB_STATUSES = ["pending", "running", "waiting_input", "succeeded", "failed", "cancelled", "skipped"] as const;
+export const JOB_STATUSES = ["pending", "running", "waiting_input", "waiting_provider", "succeeded", "failed", "cancelled", "skipped"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 /** jobs a cancel or a retry can still act on */
-export const OPEN_JOB_STATUSES = ["pending", "running", "waiting_input"] as const satisfies readonly JobStatus[];
+export const OPEN_JOB_STATUSES = ["pending", "running", "waiting_input", "waiting_provider"] as const satisfies readonly JobStatus[];
 
 export const PROMPT_STATUSES = ["open", "answered", "expired", "cancelled"] as const;
 export type PromptStatus = (typeof PROMPT_STATUSES)[number];

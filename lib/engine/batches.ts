@@ -42,7 +42,7 @@ export async function cancelBatch(id: string): Promise<Batch> {
     const row = await lockBatch(client, id);
     if (!isActiveBatch(row.status)) throw conflict(row, "cancel");
     const deltas = new Deltas();
-    await moveBatchJobs(client, id, ["pending", "waiting_input", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
+    await moveBatchJobs(client, id, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
     await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [id]);
     await applyDeltas(client, deltas);
     // the share of records processed (run to success or failure) before the cancel

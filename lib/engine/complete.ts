@@ -7,6 +7,7 @@ import { getPool } from "@/lib/db/client";
 import { retryOnDeadlock } from "@/lib/db/tx";
 import { runCycle, type ClaimRequest, type ClaimedJob, type Outcome } from "./cycle";
 import { wakeJobs } from "./prompts";
+import { wakeProviderJobs } from "./provider-batches";
 import { withTx } from "./db";
 import { needsSettle, settleBatches, STATE_COLUMNS, type BatchState, type Settled } from "./transitions";
 
@@ -31,8 +32,9 @@ export interface FlushResult {
 export async function writeOutcomes(client: pg.ClientBase, owner: string, outcomes: Outcome[], promoted: readonly number[] = []): Promise<FlushResult> {
   const { applied, states, newFailures } = await runCycle(client, owner, outcomes, null, promoted);
   if (applied === 0) return { applied: 0, settled: [], claimed: [], stopped: [], contended: false };
-  // an answer that arrived before the job parked leaves no open prompt: run it again at once
+  // an answer (a provider's outcome) that arrived before the job parked: run it again at once
   await wakeJobs(client, outcomes.filter((o) => o.status === "waiting_input").map((o) => o.id));
+  await wakeProviderJobs(client, outcomes.filter((o) => o.status === "waiting_provider").map((o) => o.id));
   const settled = await settleBatches(client, states, newFailures);
   return { applied, settled, claimed: [], stopped: settled.filter((s) => s.stopped).map((s) => s.id), contended: false };
 }
@@ -41,8 +43,8 @@ export async function writeOutcomes(client: pg.ClientBase, owner: string, outcom
  * The worker's path: the outcomes, and the claim of `claim.want` next jobs if asked, in one statement
  * on the pool (its own transaction); then a transaction for the batch checks only when a batch needs
  * one (it finished, or a stop policy or the budget may apply; the statement claims nothing from such a
- * batch). Parked jobs take writeOutcomes' transaction (the park and the wake-up check must commit
- * together), and then claim on their own.
+ * batch). Parked jobs (on a prompt or a provider batch) take writeOutcomes' transaction (the park
+ * and the wake-up check must commit together), and then claim on their own.
  */
 export async function flushOutcomes(
   owner: string,
@@ -50,7 +52,7 @@ export async function flushOutcomes(
   claim: ClaimRequest | null = null,
   promoted: readonly number[] = [],
 ): Promise<FlushResult> {
-  if (outcomes.some((o) => o.status === "waiting_input")) {
+  if (outcomes.some((o) => o.status === "waiting_input" || o.status === "waiting_provider")) {
     const written = await withTx((client) => writeOutcomes(client, owner, outcomes, promoted));
     const cycle = claim && (claim.want > 0 || claim.reserve?.size) ? await retryOnDeadlock(() => runCycle(getPool(), owner, [], claim)) : null;
     return { ...written, claimed: cycle?.claimed ?? [], contended: cycle?.contended ?? false };

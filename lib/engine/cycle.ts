@@ -35,8 +35,11 @@ export interface Outcome {
   attempts: number;
   /** the claimed job's `interruptions`: a lapsed lease re-runs a job with the same attempt number */
   interruptions: number;
-  /** succeeded / failed for good; pending = retry (after delayMs) or release; waiting_input = parked on a prompt */
-  status: "succeeded" | "failed" | "pending" | "waiting_input";
+  /**
+   * succeeded / failed for good; pending = retry (after delayMs) or release; waiting_input = parked on
+   * a prompt; waiting_provider = parked on a provider batch (lib/engine/provider-batches.ts)
+   */
+  status: "succeeded" | "failed" | "pending" | "waiting_input" | "waiting_provider";
   /** give the attempt back (graceful shutdown): the attempt does not count */
   release?: boolean;
   /**

@@ -25,6 +25,7 @@ const COUNT_OF: Record<JobStatus, (c: BatchCounts) => number> = {
   pending: (c) => c.pending,
   running: (c) => c.running + c.reserved,
   waiting_input: (c) => c.waitingInput,
+  waiting_provider: (c) => c.waitingProvider,
   succeeded: (c) => c.succeeded,
   failed: (c) => c.failed,
   cancelled: (c) => c.cancelled,

@@ -46,6 +46,7 @@ export interface BatchRow {
   running: number;
   reserved: number;
   waiting_input: number;
+  waiting_provider: number;
   succeeded: number;
   failed: number;
   cancelled: number;
@@ -131,6 +132,7 @@ export function toBatch(r: BatchRow): Batch {
       running: r.running,
       reserved: r.reserved,
       waitingInput: r.waiting_input,
+      waitingProvider: r.waiting_provider,
       succeeded: r.succeeded,
       failed: r.failed,
       cancelled: r.cancelled,

@@ -12,7 +12,8 @@ export async function getStats(): Promise<Stats> {
   const [jobs, batches, prompts, workers, tput, series] = await Promise.all([
     query<Record<string, number>>(
       `SELECT COALESCE(sum(pending), 0)::int AS pending, COALESCE(sum(running), 0)::int AS running,
-              COALESCE(sum(waiting_input), 0)::int AS waiting_input, COALESCE(sum(succeeded), 0)::int AS succeeded,
+              COALESCE(sum(waiting_input), 0)::int AS waiting_input,
+              COALESCE(sum(waiting_provider), 0)::int AS waiting_provider, COALESCE(sum(succeeded), 0)::int AS succeeded,
               COALESCE(sum(failed), 0)::int AS failed, COALESCE(sum(cancelled), 0)::int AS cancelled,
               COALESCE(sum(skipped), 0)::int AS skipped,
               COALESCE(sum(pending) FILTER (WHERE status IN ('pending', 'running')), 0)::int AS queue_depth

@@ -71,6 +71,7 @@ interface TotalsRow {
   pending: number;
   running: number;
   waiting_input: number;
+  waiting_provider: number;
   succeeded: number;
   failed: number;
   cancelled: number;
@@ -93,6 +94,7 @@ const TOTALS_SQL = `
          count(*) FILTER (WHERE status = 'pending')::int AS pending,
          count(*) FILTER (WHERE status = 'running')::int AS running,
          count(*) FILTER (WHERE status = 'waiting_input')::int AS waiting_input,
+         count(*) FILTER (WHERE status = 'waiting_provider')::int AS waiting_provider,
          count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
          count(*) FILTER (WHERE status = 'failed')::int AS failed,
          count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
@@ -277,6 +279,7 @@ export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}
           pending: r.pending,
           running: r.running,
           waiting_input: r.waiting_input,
+          waiting_provider: r.waiting_provider,
           succeeded: r.succeeded,
           failed: r.failed,
           cancelled: r.cancelled,

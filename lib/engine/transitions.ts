@@ -9,7 +9,7 @@ import type { BatchStatus, JobStatus, StopDetail } from "./types";
  * The batch counters: one per job status, with running split in two: `running` (started, in one of
  * the batch's slots) and `reserved` (claimed ahead by a worker, started_at NULL).
  */
-export type Counted = "pending" | "running" | "reserved" | "waiting_input" | "succeeded" | "failed" | "cancelled" | "skipped";
+export type Counted = "pending" | "running" | "reserved" | "waiting_input" | "waiting_provider" | "succeeded" | "failed" | "cancelled" | "skipped";
 
 /** SQL: the counter a job row counts in (`j`: its alias) */
 export const countedAs = (j: string) =>
@@ -28,7 +28,7 @@ export class Deltas {
   private get(batchId: string): Delta {
     let d = this.map.get(batchId);
     if (!d) {
-      d = { counts: { pending: 0, running: 0, reserved: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 }, cost: 0, newFailures: 0 };
+      d = { counts: { pending: 0, running: 0, reserved: 0, waiting_input: 0, waiting_provider: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 }, cost: 0, newFailures: 0 };
       this.map.set(batchId, d);
     }
     return d;
@@ -69,6 +69,7 @@ export interface BatchState {
   running: number;
   reserved: number;
   waiting_input: number;
+  waiting_provider: number;
   succeeded: number;
   failed: number;
   cost_spent: number;
@@ -79,7 +80,7 @@ export interface BatchState {
   stop_reason: string | null;
 }
 
-export const STATE_COLUMNS = `id, status, pending, running, reserved, waiting_input, succeeded, failed, cost_spent, max_cost, error_policy,
+export const STATE_COLUMNS = `id, status, pending, running, reserved, waiting_input, waiting_provider, succeeded, failed, cost_spent, max_cost, error_policy,
   error_threshold_rate, error_threshold_min_finished, stop_reason`;
 
 /** Applies the deltas in one statement (rows touched in id order) and returns the batches' new state. */
@@ -91,11 +92,11 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
     name: "batchboard_apply_deltas",
     text: `UPDATE batches b SET
        pending = b.pending + d.pending, running = b.running + d.running, reserved = b.reserved + d.reserved,
-       waiting_input = b.waiting_input + d.waiting_input,
+       waiting_input = b.waiting_input + d.waiting_input, waiting_provider = b.waiting_provider + d.waiting_provider,
        succeeded = b.succeeded + d.succeeded, failed = b.failed + d.failed, cancelled = b.cancelled + d.cancelled,
        skipped = b.skipped + d.skipped, cost_spent = b.cost_spent + d.cost, updated_at = now()
-     FROM (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::float8[], $10::int[])
-           AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost, reserved) ORDER BY id) d
+     FROM (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::float8[], $10::int[], $11::int[])
+           AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost, reserved, waiting_provider) ORDER BY id) d
      WHERE b.id = d.id
      RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}`,
     values: [
@@ -109,6 +110,7 @@ export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promis
       col("skipped"),
       entries.map(([, d]) => d.cost),
       col("reserved"),
+      col("waiting_provider"),
     ],
   });
   return rows;
@@ -122,7 +124,8 @@ export interface Settled {
 }
 
 /** No job left to run or waiting: the batch can end. */
-const nothingLeft = (s: BatchState) => s.pending === 0 && s.running === 0 && s.reserved === 0 && s.waiting_input === 0;
+const nothingLeft = (s: BatchState) =>
+  s.pending === 0 && s.running === 0 && s.reserved === 0 && s.waiting_input === 0 && s.waiting_provider === 0;
 
 /** Whether settleBatches would act on this batch: it ran out of work, or a stop policy or the budget may apply. */
 export function needsSettle(s: BatchState, failures: NewFailures = NONE): boolean {
@@ -164,7 +167,7 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
       s.max_cost !== null &&
       s.cost_spent >= s.max_cost &&
       // a running job that failed and was re-queued after the stop is skipped too
-      (s.stop_reason === null || s.pending > 0 || s.waiting_input > 0)
+      (s.stop_reason === null || s.pending > 0 || s.waiting_input > 0 || s.waiting_provider > 0)
     ) {
       stoppedHere.add(s.id);
       out.set(s.id, await stopBatch(client, s.id, { reason: "budget_exhausted", spent: s.cost_spent, maxCost: s.max_cost }));
@@ -187,7 +190,7 @@ export async function finishIfDone(client: pg.ClientBase, ids: string[]): Promis
        completed_at = now(), updated_at = now(),
        webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
      WHERE id = ANY($1::text[]) AND status IN ('pending', 'running', 'paused')
-       AND pending = 0 AND running = 0 AND reserved = 0 AND waiting_input = 0
+       AND pending = 0 AND running = 0 AND reserved = 0 AND waiting_input = 0 AND waiting_provider = 0
      RETURNING id, status`,
     [ids],
   );
@@ -260,7 +263,9 @@ export async function stopBatch(client: pg.ClientBase, batchId: string, detail: 
   const message = `batch stopped: ${reason}`;
   // reservations have not started: on a budget stop they are skipped with the pending jobs
   const from: Counted[] =
-    reason === "budget_exhausted" ? ["pending", "reserved", "waiting_input"] : ["pending", "reserved", "waiting_input", "running"];
+    reason === "budget_exhausted"
+      ? ["pending", "reserved", "waiting_input", "waiting_provider"]
+      : ["pending", "reserved", "waiting_input", "waiting_provider", "running"];
   await moveBatchJobs(client, batchId, from, "skipped", { code: "batch_stopped", message }, deltas);
   await client.query(
     `UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`,

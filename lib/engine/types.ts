@@ -74,6 +74,8 @@ export interface BatchCounts {
   /** claimed ahead by a worker, to start in one of its slots of the batch as soon as one frees */
   reserved: number;
   waitingInput: number;
+  /** sent to a provider's batch tier, waiting for its results */
+  waitingProvider: number;
   succeeded: number;
   failed: number;
   cancelled: number;

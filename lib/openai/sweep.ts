@@ -24,7 +24,7 @@ export async function expireBatch(batchId: string): Promise<boolean> {
     const row = await lockBatch(client, batchId);
     if (!isActiveBatch(row.status)) return false;
     const deltas = new Deltas();
-    await moveBatchJobs(client, batchId, ["pending", "waiting_input", "running", "reserved"], "cancelled", EXPIRED, deltas);
+    await moveBatchJobs(client, batchId, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", EXPIRED, deltas);
     await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [batchId]);
     await applyDeltas(client, deltas);
     await client.query(

@@ -1,8 +1,10 @@
 // When this worker does the periodic maintenance (lib/engine/maintenance and friends): every
-// `everyMs`, one run at a time, expired leases and prompts, webhooks, and the OpenAI batch sweep;
+// `everyMs`, one run at a time, expired leases and prompts, the provider batches due a poll,
+// webhooks, and the OpenAI batch sweep;
 // every ten minutes also retention, orphaned inline datasets and stopped workers.
 import { deliverWebhooks, expireLeases, pruneWorkers, sweepOrphanInlineDatasets, sweepRetention } from "@/lib/engine/maintenance";
 import { expirePrompts } from "@/lib/engine/prompts";
+import { pollProviderBatches } from "@/lib/engine/provider-batches";
 import { sweepOpenAIBatches } from "@/lib/openai/sweep";
 
 const RETENTION_EVERY_MS = 10 * 60_000;
@@ -39,6 +41,8 @@ export class MaintenanceTimer {
       const expired = await expireLeases(1000, this.o.workerId);
       const prompts = await expirePrompts();
       if (expired || prompts) this.o.onRunnable();
+      // provider batches that ended wake their jobs
+      if (await pollProviderBatches(20, this.o.log)) this.o.onRunnable();
       await deliverWebhooks();
       await sweepOpenAIBatches();
       if (Date.now() - this.lastRetention > RETENTION_EVERY_MS) {

@@ -175,7 +175,7 @@ export class Slots {
     for (const a of this.running.values()) if (a.job.chunk_size <= 1) slotsHeld.set(a.job.batch_id, (slotsHeld.get(a.job.batch_id) ?? 0) + 1);
     for (const o of items) {
       const b = this.outbox.batchOf(o.id);
-      if (b && o.status !== "waiting_input" && !o.release && !this.chunkedBatches.has(b)) slotsHeld.set(b, (slotsHeld.get(b) ?? 0) + 1);
+      if (b && o.status !== "waiting_input" && o.status !== "waiting_provider" && !o.release && !this.chunkedBatches.has(b)) slotsHeld.set(b, (slotsHeld.get(b) ?? 0) + 1);
     }
     return this.reservations.wanted(slotsHeld, this.o.concurrency);
   }

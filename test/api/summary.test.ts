@@ -64,7 +64,7 @@ describe("GET /api/batches/{id}/summary", () => {
   it("counts by status, retries used, cost and duration statistics", async () => {
     const r = await summary(id);
     expect(r.status).toBe(200);
-    expect(r.json.counts).toEqual({ total: 10, pending: 1, running: 0, waiting_input: 0, succeeded: 7, failed: 2, cancelled: 0, skipped: 0 });
+    expect(r.json.counts).toEqual({ total: 10, pending: 1, running: 0, waiting_input: 0, waiting_provider: 0, succeeded: 7, failed: 2, cancelled: 0, skipped: 0 });
     // attempts beyond the first: b 1 + d 2 + h 3
     expect(r.json.retries_used).toBe(6);
     expect(r.json.errors).toEqual([

@@ -66,7 +66,7 @@ export async function expectCountersExact(batchId: string) {
                FROM jobs WHERE batch_id = $1 GROUP BY 1) g) AS groups`,
     [batchId],
   );
-  const truth: Record<string, number> = { pending: 0, running: 0, reserved: 0, waiting_input: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
+  const truth: Record<string, number> = { pending: 0, running: 0, reserved: 0, waiting_input: 0, waiting_provider: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
   Object.assign(truth, rows[0]!.groups ?? {});
   const b = rows[0]!.batch;
   const counters = Object.fromEntries(Object.keys(truth).map((k) => [k, b[k]]));

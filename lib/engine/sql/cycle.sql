@@ -8,7 +8,8 @@
 --   $3  outcome_job_ids        bigint[]
 --   $4  outcome_attempts       int[]         the job's attempts and interruptions as claimed: they name
 --   $5  outcome_interruptions  int[]         the attempt, for the fence
---   $6  outcome_statuses       job_status[]  succeeded | failed | pending (retry or release) | waiting_input
+--   $6  outcome_statuses       job_status[]  succeeded | failed | pending (retry or release) | waiting_input |
+--                                            waiting_provider (parked on a question, or on a provider batch)
 --   $7  outcome_costs          float8[]
 --   $8  outcome_durations_ms   int[]
 --   $9  outcome_reserved       bool[]        the worker still holds the job as a reservation (start not reported)
@@ -85,7 +86,7 @@ written AS (
     lease_owner = NULL, lease_expires_at = NULL,
     run_at = CASE WHEN outcome.status = 'pending' THEN now() + make_interval(secs => COALESCE(outcome.delay_ms, 0) / 1000)
                   ELSE job.run_at END,
-    attempts = CASE WHEN outcome.release OR outcome.status = 'waiting_input' THEN job.attempts - 1 ELSE job.attempts END,
+    attempts = CASE WHEN outcome.release OR outcome.status IN ('waiting_input', 'waiting_provider') THEN job.attempts - 1 ELSE job.attempts END,
     finished_at = CASE WHEN outcome.status IN ('succeeded', 'failed') THEN now() END,
     duration_ms = outcome.duration_ms,
     -- a reservation that ran and ended before its start was reported started duration_ms ago
@@ -98,7 +99,7 @@ written AS (
   RETURNING job.id, job.batch_id, job.status, job.run_at, outcome.cost, outcome.duration_ms, outcome.reserved,
             width_bucket(outcome.duration_ms, $19::int[]) AS duration_bucket, job.status IN ('succeeded', 'failed') AS finished,
             job.attempts, job.started_at, job.error_code, job.error_message,
-            NOT outcome.release AND outcome.status <> 'waiting_input' AS counted),
+            NOT outcome.release AND outcome.status NOT IN ('waiting_input', 'waiting_provider') AS counted),
 
 -- Each attempt of the flow that ended here, for the job's attempt history (a released or parked run
 -- is not one). DO NOTHING: a history row never fails the cycle.
@@ -130,6 +131,7 @@ outcome_totals AS (
          count(*) FILTER (WHERE written.status = 'failed')::int AS failed,
          count(*) FILTER (WHERE written.status = 'pending')::int AS pending,
          count(*) FILTER (WHERE written.status = 'waiting_input')::int AS waiting_input,
+         count(*) FILTER (WHERE written.status = 'waiting_provider')::int AS waiting_provider,
          count(*) FILTER (WHERE written.counted)::int AS attempts,
          COALESCE(sum(written.cost), 0)::float8 AS cost,
          COALESCE(sum(written.duration_ms) FILTER (WHERE written.finished), 0)::bigint AS duration_sum_ms,
@@ -162,7 +164,7 @@ freed AS (
   SELECT COALESCE(totals.batch_id, starts.batch_id) AS batch_id, totals.batch_id IS NOT NULL AS had_outcomes,
          COALESCE(totals.outcomes - totals.reserved, 0) - COALESCE(starts.jobs, 0) AS slots,
          COALESCE(totals.reserved, 0) + COALESCE(starts.jobs, 0) AS reservations,
-         totals.outcomes, totals.pending, totals.waiting_input, totals.succeeded, totals.failed, totals.cost,
+         totals.outcomes, totals.pending, totals.waiting_input, totals.waiting_provider, totals.succeeded, totals.failed, totals.cost,
          totals.attempts, totals.duration_sum_ms, totals.duration_hist
   FROM outcome_totals totals
   FULL JOIN (SELECT batch_id, count(*)::int AS jobs FROM promoted GROUP BY batch_id) starts ON starts.batch_id = totals.batch_id),
@@ -353,6 +355,7 @@ batches_moved AS (
     reserved = batch.reserved - COALESCE(freed.reservations, 0) + COALESCE(taken.reserved, 0),
     pending = batch.pending + COALESCE(freed.pending, 0) - COALESCE(taken.jobs, 0),
     waiting_input = batch.waiting_input + COALESCE(freed.waiting_input, 0),
+    waiting_provider = batch.waiting_provider + COALESCE(freed.waiting_provider, 0),
     succeeded = batch.succeeded + COALESCE(freed.succeeded, 0),
     failed = batch.failed + COALESCE(freed.failed, 0),
     cost_spent = batch.cost_spent + COALESCE(freed.cost, 0),
@@ -371,7 +374,7 @@ batches_moved AS (
     LEFT JOIN cursor_spans span ON span.batch_id = touched.batch_id
     LEFT JOIN claimed_totals taken ON taken.batch_id = touched.batch_id
   WHERE batch.id = touched.batch_id
-  RETURNING batch.id, batch.status, batch.pending, batch.running, batch.reserved, batch.waiting_input, batch.succeeded,
+  RETURNING batch.id, batch.status, batch.pending, batch.running, batch.reserved, batch.waiting_input, batch.waiting_provider, batch.succeeded,
     batch.failed, batch.cost_spent, batch.max_cost, batch.error_policy, batch.error_threshold_rate,
     batch.error_threshold_min_finished, batch.stop_reason, COALESCE(freed.had_outcomes, false) AS had_outcomes,
     COALESCE(freed.outcomes, 0) AS outcomes, COALESCE(freed.failed, 0) AS new_failures),

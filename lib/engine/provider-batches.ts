@@ -1,0 +1,294 @@
+// Provider batch offload, the engine's side. A flow in provider_batch mode sends a group of its jobs
+// to a provider's batch tier and parks them (waiting_provider: no worker slot, no lease), like a job
+// waiting on a human. This module keeps which provider batch each job's attempt went in, polls the
+// provider batches (backing off, no pooled connection held across a provider call), stores each
+// job's outcome once the provider batch ended and wakes the job; the job then runs again and its
+// flow takes the stored outcome instead of calling (providerStateOf). Cancel, pause and a stop of
+// the batch reach the provider: its batch is cancelled there.
+import type pg from "pg";
+import { getConfig } from "@/lib/config";
+import { isActiveBatch } from "@/lib/contract/statuses";
+import { BATCH_CLIENTS, customIdOf } from "@/lib/flows/provider-batch";
+import type { BatchProvider, ProviderBatchStatus, ProviderConnection, ProviderOutcome, ProviderResults } from "@/lib/flows/provider-batch/types";
+import { query, withTx } from "./db";
+import { getBatch } from "./batches";
+import { applyDeltas, Deltas } from "./transitions";
+import type { BatchStatus } from "./types";
+
+/** A provider batch as the API shows it. */
+export interface ProviderBatchInfo {
+  id: string;
+  provider: BatchProvider;
+  providerBatchId: string;
+  providerStatus: string;
+  requests: number;
+  succeeded: number;
+  failed: number;
+  submittedAt: Date;
+  expiresAt: Date | null;
+  endedAt: Date | null;
+  cancelRequestedAt: Date | null;
+  polls: number;
+  nextPollAt: Date | null;
+  error: string | null;
+}
+
+/** Where a group of jobs went: the provider that took them, and its answer to the submission. */
+export interface Submission {
+  provider: BatchProvider;
+  baseUrl: string;
+  apiKeyEnv: string | undefined;
+  endpoint: string;
+  status: ProviderBatchStatus;
+}
+
+/** What a job's attempt has from a provider: its stored outcome, or that a provider batch still holds it. */
+export type ProviderState = { outcome: ProviderOutcome } | "waiting";
+
+/** How long to wait before the next poll, after `polls` polls. */
+export function pollDelayMs(polls: number): number {
+  const { BATCHBOARD_PROVIDER_POLL_MS: first, BATCHBOARD_PROVIDER_POLL_MAX_MS: max } = getConfig();
+  return Math.min(max, Math.round(first * 1.5 ** polls));
+}
+
+/**
+ * Records a provider batch and the job attempts it holds, before their jobs park. A job sent again
+ * (a later attempt) moves to the new provider batch; its earlier outcome is dropped.
+ */
+export async function recordProviderBatch(batchId: string, sent: Submission, jobs: readonly { id: number; attempts: number }[]): Promise<string> {
+  return withTx(async (client) => {
+    const { rows } = await client.query<{ id: string }>(
+      `INSERT INTO provider_batches (batch_id, provider, base_url, api_key_env, endpoint, provider_batch_id, provider_status, requests,
+                                     expires_at, next_poll_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10::float8 / 1000)) RETURNING id`,
+      [batchId, sent.provider, sent.baseUrl, sent.apiKeyEnv ?? null, sent.endpoint, sent.status.id, sent.status.status, jobs.length,
+        sent.status.expiresAt, pollDelayMs(0)],
+    );
+    const id = rows[0]!.id;
+    await client.query(
+      `INSERT INTO provider_requests (job_id, provider_batch_id, attempt)
+       SELECT job_id, $1, attempt FROM unnest($2::bigint[], $3::int[]) AS t(job_id, attempt) ORDER BY job_id
+       ON CONFLICT (job_id) DO UPDATE SET provider_batch_id = excluded.provider_batch_id, attempt = excluded.attempt, outcome = NULL`,
+      [id, jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
+    );
+    return id;
+  });
+}
+
+/**
+ * For the jobs of a run, by job id: the provider's outcome stored for this very attempt, or "waiting"
+ * while a provider batch still holds it (a run after a lapsed lease must not send it again). Absent:
+ * nothing sent for this attempt, or a cancel of ours returned it unsent.
+ */
+export async function providerStateOf(jobs: readonly { id: number; attempts: number }[]): Promise<Map<number, ProviderState>> {
+  const out = new Map<number, ProviderState>();
+  if (jobs.length === 0) return out;
+  const { rows } = await query<{ job_id: string; outcome: (ProviderOutcome & { released?: boolean }) | null; ended: boolean }>(
+    `SELECT r.job_id, r.outcome, pb.ended_at IS NOT NULL AS ended
+     FROM unnest($1::bigint[], $2::int[]) AS asked(job_id, attempt)
+     JOIN provider_requests r ON r.job_id = asked.job_id AND r.attempt = asked.attempt
+     JOIN provider_batches pb ON pb.id = r.provider_batch_id`,
+    [jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
+  );
+  for (const r of rows) {
+    if (r.outcome && !r.outcome.released) out.set(Number(r.job_id), { outcome: r.outcome });
+    else if (!r.outcome && !r.ended) out.set(Number(r.job_id), "waiting");
+  }
+  return out;
+}
+
+/**
+ * Parked jobs whose provider outcome is stored go back to pending (run at once), with the counters.
+ * Runs in the caller's transaction: after a park (writeOutcomes), and after outcomes are stored.
+ */
+export async function wakeProviderJobs(client: pg.ClientBase, jobIds: readonly number[]): Promise<number> {
+  if (jobIds.length === 0) return 0;
+  const { rows } = await client.query<{ batch_id: string }>(
+    `WITH woken AS (
+       UPDATE jobs job SET status = 'pending', run_at = now()
+       FROM provider_requests request
+       WHERE job.id = ANY($1::bigint[]) AND job.status = 'waiting_provider'
+         AND request.job_id = job.id AND request.outcome IS NOT NULL
+       RETURNING job.id, job.batch_id, job.run_at),
+     requeue AS (
+       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, batch_id, run_at FROM woken ORDER BY id
+       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
+     SELECT batch_id FROM woken`,
+    [jobIds],
+  );
+  if (rows.length === 0) return 0;
+  const deltas = new Deltas();
+  for (const r of rows) deltas.move(r.batch_id, "waiting_provider", "pending");
+  await applyDeltas(client, deltas);
+  return rows.length;
+}
+
+interface DueRow {
+  id: string;
+  batch_id: string;
+  provider: BatchProvider;
+  base_url: string;
+  api_key_env: string | null;
+  provider_batch_id: string;
+  cancel_requested_at: Date | null;
+  batch_status: BatchStatus;
+}
+
+/** a provider call made while polling: bounded, whatever the provider does */
+const POLL_CALL_MS = 60_000;
+
+/**
+ * Polls the provider batches that are due (at most `limit`), each by one poller at a time: reads
+ * their state, cancels at the provider those whose batch stopped running (cancelled, paused, stopped),
+ * and reads back the results of those that ended. Returns how many ended here.
+ */
+export async function pollProviderBatches(limit = 20, log: (line: string) => void = () => {}): Promise<number> {
+  // each due row's next poll moves out first, in its own statement: no connection is held across
+  // the provider's calls, and another poller skips the row meanwhile
+  const { rows } = await query<DueRow>(
+    `WITH due AS (
+       SELECT id FROM provider_batches WHERE ended_at IS NULL AND next_poll_at <= now()
+       ORDER BY next_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     UPDATE provider_batches pb SET polls = pb.polls + 1,
+       next_poll_at = now() + make_interval(secs => LEAST($3::float8, $2::float8 * power(1.5, pb.polls + 1)) / 1000)
+     FROM due JOIN batches batch ON true
+     WHERE pb.id = due.id AND batch.id = pb.batch_id
+     RETURNING pb.id, pb.batch_id, pb.provider, pb.base_url, pb.api_key_env, pb.provider_batch_id, pb.cancel_requested_at,
+               batch.status AS batch_status`,
+    [limit, getConfig().BATCHBOARD_PROVIDER_POLL_MS, getConfig().BATCHBOARD_PROVIDER_POLL_MAX_MS],
+  );
+  let ended = 0;
+  for (const row of rows) {
+    try {
+      if (await pollOne(row)) ended++;
+    } catch (err) {
+      const message = (err as Error).message;
+      log(`provider batch ${row.provider_batch_id} (${row.provider}): poll failed, tried again later: ${message}`);
+      await query(`UPDATE provider_batches SET error = $2 WHERE id = $1`, [row.id, `last poll failed: ${message}`.slice(0, 2000)]);
+    }
+  }
+  return ended;
+}
+
+async function pollOne(row: DueRow): Promise<boolean> {
+  const client = BATCH_CLIENTS[row.provider];
+  const conn: ProviderConnection = {
+    baseUrl: row.base_url,
+    apiKeyEnv: row.api_key_env ?? undefined,
+    signal: AbortSignal.timeout(POLL_CALL_MS * 2),
+    timeoutMs: POLL_CALL_MS,
+  };
+  // a batch that no longer runs (cancelled, paused, stopped, finished) wants nothing more from it
+  const stop = row.cancel_requested_at === null && !(isActiveBatch(row.batch_status) && row.batch_status !== "paused");
+  let status = stop ? await client.cancel(conn, row.provider_batch_id) : await client.get(conn, row.provider_batch_id);
+  if (stop) {
+    await query(`UPDATE provider_batches SET cancel_requested_at = now() WHERE id = $1`, [row.id]);
+    if (!status.ended) status = await client.get(conn, row.provider_batch_id);
+  }
+  if (!status.ended) {
+    await query(
+      `UPDATE provider_batches SET provider_status = $2, succeeded = $3, failed = $4, expires_at = COALESCE($5, expires_at), error = NULL WHERE id = $1`,
+      [row.id, status.status, status.counts.succeeded, status.counts.failed, status.expiresAt],
+    );
+    return false;
+  }
+  const results: ProviderResults = status.failure ? { outcomes: new Map(), malformed: [] } : await client.results(conn, status);
+  await finishProviderBatch(row.id, status, results, stop || row.cancel_requested_at !== null);
+  return true;
+}
+
+/** The outcome of a request the provider returned nothing readable for. */
+function missingOutcome(customId: string, status: ProviderBatchStatus, results: ProviderResults): ProviderOutcome {
+  if (status.failure) return { customId, ok: false, code: "provider_batch_failed", message: `the provider failed the whole batch: ${status.failure}`, retryable: false };
+  if (results.malformed.length > 0) {
+    const first = results.malformed[0]!;
+    return {
+      customId,
+      ok: false,
+      code: "invalid_provider_output",
+      message: `the provider returned no readable result for this record: ${results.malformed.length} line(s) of its output could not be read (line ${first.line} of the ${first.file} file: ${first.reason})`,
+      retryable: true,
+    };
+  }
+  return { customId, ok: false, code: "provider_result_missing", message: "the provider returned no result for this record", retryable: true };
+}
+
+/**
+ * Stores the outcome of every job attempt the ended provider batch held and wakes the parked jobs,
+ * in one transaction. A request our own cancel kept from running (pause, cancel) is marked released:
+ * its job runs again later and is sent again, without an attempt counted against it.
+ */
+export async function finishProviderBatch(id: string, status: ProviderBatchStatus, results: ProviderResults, cancelledByUs: boolean): Promise<number> {
+  return withTx(async (client) => {
+    const requests = await client.query<{ job_id: string }>(
+      `SELECT job_id FROM provider_requests WHERE provider_batch_id = $1 ORDER BY job_id`,
+      [id],
+    );
+    const jobIds = requests.rows.map((r) => Number(r.job_id));
+    // the jobs first, in id order, as the worker cycle locks them: a park written concurrently either
+    // lands before (and is woken below) or after (and sees the outcomes when it looks: writeOutcomes)
+    await client.query(`SELECT id FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [jobIds]);
+    const gone = await client.query(`SELECT 1 FROM provider_batches WHERE id = $1 AND ended_at IS NULL FOR UPDATE`, [id]);
+    if (gone.rowCount === 0) return 0; // another poller finished it
+    const outcomes = jobIds.map((jobId) => {
+      const customId = customIdOf(jobId);
+      const outcome = results.outcomes.get(customId) ?? missingOutcome(customId, status, results);
+      return cancelledByUs && !outcome.ok && outcome.code === "provider_batch_cancelled" ? { ...outcome, released: true } : outcome;
+    });
+    await client.query(
+      `UPDATE provider_requests r SET outcome = t.outcome
+       FROM (SELECT * FROM unnest($2::bigint[]) WITH ORDINALITY AS ids(job_id, n)
+             JOIN jsonb_array_elements($3::jsonb) WITH ORDINALITY AS o(outcome, n) USING (n)) t
+       WHERE r.job_id = t.job_id AND r.provider_batch_id = $1`,
+      [id, jobIds, JSON.stringify(outcomes)],
+    );
+    const unread = results.malformed.length ? `${results.malformed.length} line(s) of the provider's output could not be read` : null;
+    await client.query(
+      `UPDATE provider_batches SET ended_at = now(), provider_status = $2, succeeded = $3, failed = $4, error = $5 WHERE id = $1`,
+      [id, status.status, outcomes.filter((o) => o.ok).length, outcomes.filter((o) => !o.ok).length, status.failure ?? unread],
+    );
+    return wakeProviderJobs(client, jobIds);
+  });
+}
+
+/** The provider batches of a batch, newest first (404 for a batch that does not exist or expired). */
+export async function listProviderBatches(batchId: string): Promise<ProviderBatchInfo[]> {
+  await getBatch(batchId);
+  const { rows } = await query<{
+    id: string;
+    provider: BatchProvider;
+    provider_batch_id: string;
+    provider_status: string;
+    requests: number;
+    succeeded: number;
+    failed: number;
+    submitted_at: Date;
+    expires_at: Date | null;
+    ended_at: Date | null;
+    cancel_requested_at: Date | null;
+    polls: number;
+    next_poll_at: Date;
+    error: string | null;
+  }>(
+    `SELECT id, provider, provider_batch_id, provider_status, requests, succeeded, failed, submitted_at, expires_at, ended_at,
+            cancel_requested_at, polls, next_poll_at, error
+     FROM provider_batches WHERE batch_id = $1 ORDER BY id DESC LIMIT 1000`,
+    [batchId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    provider: r.provider,
+    providerBatchId: r.provider_batch_id,
+    providerStatus: r.provider_status,
+    requests: r.requests,
+    succeeded: r.succeeded,
+    failed: r.failed,
+    submittedAt: r.submitted_at,
+    expiresAt: r.expires_at,
+    endedAt: r.ended_at,
+    cancelRequestedAt: r.cancel_requested_at,
+    polls: r.polls,
+    nextPollAt: r.ended_at ? null : r.next_poll_at,
+    error: r.error,
+  }));
+}

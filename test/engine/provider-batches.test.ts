@@ -1,0 +1,181 @@
+// The engine's side of provider batch offload, on a real database against a local mock of both
+// providers: jobs parked on a provider batch hold no slot and no lease and are counted as
+// waiting_provider; the poller reads the provider batch back, stores each job's outcome by custom_id
+// and wakes the jobs; cancel and pause reach the provider; an outcome that lands before its job parks
+// wakes the job as it parks; nothing is lost or counted twice.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { getPool } from "@/lib/db/client";
+import { cancelBatch, createBatch, pauseBatch } from "@/lib/engine";
+import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
+import { flushOutcomes, type Outcome } from "@/lib/engine/complete";
+import { pollProviderBatches, providerStateOf, recordProviderBatch } from "@/lib/engine/provider-batches";
+import { BATCH_CLIENTS, customIdOf } from "@/lib/flows/provider-batch";
+import type { BatchProvider } from "@/lib/flows/provider-batch/types";
+import { startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
+import { useTestDatabase } from "../helpers/db";
+import { registerTestFlows } from "./fixtures/flows";
+import { batchRow, expectCountersExact } from "./helpers";
+
+process.env.BATCHBOARD_HTTP_ALLOWLIST = "127.0.0.1";
+process.env.BATCHBOARD_PROVIDER_POLL_MS = "10";
+process.env.BATCHBOARD_PROVIDER_POLL_MAX_MS = "10";
+useTestDatabase();
+registerTestFlows();
+
+const OWNER = "provider-test-worker";
+let mock: ProviderBatchesMock;
+beforeAll(async () => {
+  mock = await startProviderBatchesMock();
+  await getPool().query(`INSERT INTO workers (id, host, pid, mode, lease_until) VALUES ($1, 'test', 0, 'standalone', now())`, [OWNER]);
+});
+afterAll(async () => {
+  await mock.close();
+});
+afterEach(async () => {
+  mock.pollsToEnd = 1;
+  mock.answer = (line) => ({ status_code: 200, body: { answer: line.body.n } });
+  const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM batches WHERE status IN ('pending', 'running', 'paused')`);
+  for (const r of rows) await cancelBatch(r.id);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A batch of n records, its jobs claimed by OWNER. */
+async function claimedBatch(n: number): Promise<{ id: string; jobs: ClaimedJob[] }> {
+  const batch = await createBatch({ flow: "t-echo", concurrency: n, source: { kind: "records", records: Array.from({ length: n }, (_, i) => ({ id: `r${i}`, n: i })), recordIdField: "id" } });
+  const jobs = await claimJobs(OWNER, n, 60_000, 1);
+  expect(jobs.map((j) => j.batch_id)).toEqual(Array(n).fill(batch.id));
+  return { id: batch.id, jobs };
+}
+
+/** Sends the jobs to the mock provider as one provider batch and records it, as a flow in provider_batch mode does. */
+async function send(batchId: string, jobs: ClaimedJob[], provider: BatchProvider = "openai") {
+  const baseUrl = provider === "openai" ? mock.openaiUrl : mock.anthropicUrl;
+  const conn = { baseUrl, apiKeyEnv: undefined, signal: new AbortController().signal, timeoutMs: 5000 };
+  const endpoint = provider === "openai" ? "/v1/chat/completions" : "/v1/messages";
+  const status = await BATCH_CLIENTS[provider].submit(conn, jobs.map((j) => ({ customId: customIdOf(j.id), body: { n: (j.data as { n: number }).n } })), { endpoint });
+  return recordProviderBatch(batchId, { provider, baseUrl, apiKeyEnv: undefined, endpoint, status }, jobs);
+}
+
+const park = (jobs: ClaimedJob[]): Outcome[] =>
+  jobs.map((j) => ({ id: j.id, attempts: j.attempts, interruptions: j.interruptions, status: "waiting_provider", error: null, cost: 0, logs: null, delayMs: 0, durationMs: 5, reserved: false }));
+
+/** Polls until nothing is due for a while or `until` holds. */
+async function pollUntil(until: () => Promise<boolean>, rounds = 50) {
+  for (let i = 0; i < rounds; i++) {
+    await pollProviderBatches();
+    if (await until()) return;
+    await sleep(15);
+  }
+  throw new Error("the provider batch never got there");
+}
+
+describe("a job parked on a provider batch", () => {
+  it("holds no slot and no lease, and comes back runnable with its own outcome once the provider batch ended", async () => {
+    mock.answer = (line) => (line.body.n === 1 ? { status_code: 400, body: { error: { message: "too long" } } } : { status_code: 200, body: { answer: line.body.n } });
+    const { id, jobs } = await claimedBatch(3);
+    const pb = await send(id, jobs);
+    expect((await flushOutcomes(OWNER, park(jobs))).applied).toBe(3);
+
+    const parked = await batchRow(id);
+    expect(parked).toMatchObject({ running: 0, reserved: 0, pending: 0, waiting_provider: 3 });
+    const leases = await getPool().query(`SELECT status, lease_owner, attempts FROM jobs WHERE batch_id = $1`, [id]);
+    for (const j of leases.rows) expect(j).toEqual({ status: "waiting_provider", lease_owner: null, attempts: 0 });
+    await expectCountersExact(id);
+    // a run of the same attempt meanwhile (a lapsed lease) must not send it again
+    const asked = jobs.map((j) => ({ id: j.id, attempts: j.attempts }));
+    expect([...(await providerStateOf(asked)).values()]).toEqual(["waiting", "waiting", "waiting"]);
+
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    expect(await batchRow(id)).toMatchObject({ pending: 3, waiting_provider: 0 });
+    await expectCountersExact(id);
+    const pbRow = (await getPool().query(`SELECT ended_at, provider_status, succeeded, failed FROM provider_batches WHERE id = $1`, [pb])).rows[0];
+    expect(pbRow).toMatchObject({ provider_status: "completed", succeeded: 2, failed: 1 });
+    expect(pbRow.ended_at).not.toBeNull();
+
+    // claimed again: the same attempt number, and each job finds its own outcome
+    const again = await claimJobs(OWNER, 3, 60_000, 1);
+    expect(again.map((j) => j.attempts).sort()).toEqual(jobs.map((j) => j.attempts).sort());
+    const states = await providerStateOf(again.map((j) => ({ id: j.id, attempts: j.attempts })));
+    for (const j of again) {
+      const n = (j.data as { n: number }).n;
+      const state = states.get(j.id);
+      if (n === 1) expect(state).toMatchObject({ outcome: { ok: false, code: "http_400", retryable: false } });
+      else expect(state).toMatchObject({ outcome: { ok: true, response: { status_code: 200, body: { answer: n } } } });
+    }
+    // a later attempt (after a retry) has nothing stored: it is sent again
+    expect((await providerStateOf([{ id: again[0]!.id, attempts: again[0]!.attempts + 1 }])).size).toBe(0);
+  });
+
+  it("an outcome stored before its job parked wakes the job as it parks", async () => {
+    mock.pollsToEnd = 0;
+    const { id, jobs } = await claimedBatch(2);
+    await send(id, jobs, "anthropic");
+    mock.answer = () => ({ status_code: 200, body: { id: "msg_1", type: "message", content: [] } });
+    await pollUntil(async () => (await getPool().query(`SELECT 1 FROM provider_batches WHERE batch_id = $1 AND ended_at IS NOT NULL`, [id])).rowCount === 1);
+    // the jobs were still running when the outcomes landed: nothing woke them yet
+    expect(await batchRow(id)).toMatchObject({ running: 2, waiting_provider: 0 });
+    await flushOutcomes(OWNER, park(jobs));
+    expect(await batchRow(id)).toMatchObject({ running: 0, waiting_provider: 0, pending: 2 });
+    await expectCountersExact(id);
+  });
+
+  it("a request the provider returned nothing readable for gets its own clear, retryable error", async () => {
+    mock.pollsToEnd = 0;
+    mock.answer = (line) => (line.body.n === 0 ? "garbage" : line.body.n === 1 ? "omit" : { status_code: 200, body: {} });
+    const { id, jobs } = await claimedBatch(3);
+    await send(id, jobs);
+    await flushOutcomes(OWNER, park(jobs));
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    const byN = new Map(jobs.map((j) => [(j.data as { n: number }).n, j]));
+    const states = await providerStateOf(jobs.map((j) => ({ id: j.id, attempts: j.attempts })));
+    expect(states.get(byN.get(0)!.id)).toMatchObject({ outcome: { ok: false, code: "invalid_provider_output", retryable: true, message: expect.stringMatching(/could not be read \(line [12] of the output file: not JSON/) } });
+    expect(states.get(byN.get(1)!.id)).toMatchObject({ outcome: { ok: false, code: "invalid_provider_output", retryable: true } });
+    expect(states.get(byN.get(2)!.id)).toMatchObject({ outcome: { ok: true } });
+    const row = (await getPool().query(`SELECT error FROM provider_batches WHERE batch_id = $1`, [id])).rows[0];
+    expect(row.error).toBe("1 line(s) of the provider's output could not be read");
+  });
+
+  it("cancelling the batch cancels its provider batch at the provider, and nothing is woken", async () => {
+    mock.pollsToEnd = Infinity;
+    const { id, jobs } = await claimedBatch(2);
+    const pb = await send(id, jobs);
+    await flushOutcomes(OWNER, park(jobs));
+    await cancelBatch(id);
+    expect(await batchRow(id)).toMatchObject({ status: "cancelled", cancelled: 2, waiting_provider: 0 });
+    await pollUntil(async () => (await getPool().query(`SELECT 1 FROM provider_batches WHERE id = $1 AND ended_at IS NOT NULL`, [pb])).rowCount === 1);
+    expect(mock.seen.some((s) => s.method === "POST" && s.path.endsWith("/cancel"))).toBe(true);
+    expect((await getPool().query(`SELECT cancel_requested_at FROM provider_batches WHERE id = $1`, [pb])).rows[0].cancel_requested_at).not.toBeNull();
+    expect(await batchRow(id)).toMatchObject({ status: "cancelled", cancelled: 2, pending: 0 });
+    await expectCountersExact(id);
+  });
+
+  it("pausing the batch cancels its provider batch and hands the unsent requests back, their attempt not counted", async () => {
+    mock.pollsToEnd = Infinity;
+    const { id, jobs } = await claimedBatch(2);
+    await send(id, jobs);
+    await flushOutcomes(OWNER, park(jobs));
+    await pauseBatch(id);
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    expect(await batchRow(id)).toMatchObject({ status: "paused", pending: 2, waiting_provider: 0 });
+    await expectCountersExact(id);
+    // released: nothing stored for the attempt, so the job is sent again when the batch resumes
+    expect((await providerStateOf(jobs.map((j) => ({ id: j.id, attempts: j.attempts })))).size).toBe(0);
+    const attempts = await getPool().query(`SELECT attempts FROM jobs WHERE batch_id = $1`, [id]);
+    expect(attempts.rows.map((r) => r.attempts)).toEqual([0, 0]);
+  });
+
+  it("an expired provider batch returns its unfinished requests as retryable failures, and keeps what it answered", async () => {
+    mock.pollsToEnd = Infinity;
+    const { id, jobs } = await claimedBatch(2);
+    const pb = await send(id, jobs);
+    await flushOutcomes(OWNER, park(jobs));
+    const providerId = (await getPool().query(`SELECT provider_batch_id FROM provider_batches WHERE id = $1`, [pb])).rows[0].provider_batch_id;
+    mock.expire(providerId, 1);
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    const states = await providerStateOf(jobs.map((j) => ({ id: j.id, attempts: j.attempts })));
+    const outcomes = jobs.map((j) => (states.get(j.id) as { outcome: { ok: boolean; code?: string } }).outcome);
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    expect(outcomes.filter((o) => !o.ok)).toEqual([expect.objectContaining({ code: "provider_batch_expired", retryable: true })]);
+  });
+});
