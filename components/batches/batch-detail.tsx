@@ -19,6 +19,7 @@ import { BatchConfiguration } from "./batch-config";
 import { JobPanel } from "./job-panel";
 import { JobsTable } from "./jobs-table";
 import { Lineage } from "./lineage";
+import { ProviderBatches, sendsToProvider } from "./provider-batches";
 
 // recharts measures the DOM: render it in the browser only
 const BatchCharts = dynamic(() => import("./batch-charts").then((m) => m.BatchCharts), {
@@ -105,6 +106,8 @@ export function BatchDetail({ id }: { id: string }) {
       <BatchSummaryPanel batch={b} poll={fallback} />
 
       <BatchConfiguration batch={b} />
+
+      {sendsToProvider(b) ? <ProviderBatches batchId={b.id} poll={isActiveBatch(b.status)} /> : null}
 
       <section aria-label="Charts">
         {metrics.data ? (

@@ -14,6 +14,7 @@ import type {
   JobDetail,
   ListResponse,
   Metrics,
+  ProviderBatch,
   BatchSummary,
   Prompt,
   Stats,
@@ -112,6 +113,7 @@ export const api = {
   deleteBatch: (id: string) => post<{ id: string; deleted: true; jobs_deleted: number }>(`/api/batches/${enc(id)}/delete`),
   bulkJobs: (id: string, body: BulkJobsBody) => post<BulkJobsResponse>(`/api/batches/${enc(id)}/bulk`, body),
   getMetrics: (id: string) => apiFetch<Metrics>(`/api/batches/${enc(id)}/metrics`),
+  getProviderBatches: (id: string) => apiFetch<{ items: ProviderBatch[] }>(`/api/batches/${enc(id)}/provider-batches`),
   getSummary: (id: string, input: SummaryInput) =>
     apiFetch<BatchSummary>(withQuery(`/api/batches/${enc(id)}/summary`, { group_by: input.group_by.join(",") || undefined, stats: input.stats.join(",") || undefined })),
   listJobs: (id: string, input: JobListInput, cursor?: string | null) =>

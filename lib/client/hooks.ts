@@ -37,6 +37,14 @@ export function useMetrics(id: string, poll: boolean) {
   });
 }
 
+export function useProviderBatches(id: string, poll: boolean) {
+  return useQuery({
+    queryKey: batchKeys.providerBatches(id),
+    queryFn: () => api.getProviderBatches(id),
+    refetchInterval: poll ? 10_000 : false,
+  });
+}
+
 export function useSummary(id: string, input: SummaryInput, poll: boolean) {
   return useQuery({
     queryKey: batchKeys.summary(id, input),

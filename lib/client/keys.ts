@@ -9,6 +9,7 @@ export const batchKeys = {
   details: () => [...batchKeys.all, "detail"] as const,
   detail: (id: string) => [...batchKeys.details(), id] as const,
   metrics: (id: string) => [...batchKeys.all, "metrics", id] as const,
+  providerBatches: (id: string) => [...batchKeys.all, "provider-batches", id] as const,
   summaries: (id: string) => [...batchKeys.all, "summary", id] as const,
   summary: (id: string, input: SummaryInput) => [...batchKeys.summaries(id), input] as const,
 };

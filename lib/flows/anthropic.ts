@@ -76,6 +76,14 @@ export interface AnthropicAnswer {
 }
 
 export async function anthropicMessage(r: AnthropicRequest): Promise<AnthropicAnswer> {
+  const headers: Record<string, string> = { "anthropic-version": ANTHROPIC_VERSION };
+  if (r.apiKeyEnv) headers["x-api-key"] = readFlowSecret(r.apiKeyEnv);
+  const res = await requestJson({ url: `${r.baseUrl.replace(/\/+$/, "")}/messages`, headers, body: anthropicRequestBody(r), timeoutMs: r.timeoutMs, signal: r.signal });
+  return anthropicAnswer(r, { status_code: res.status, request_id: res.headers.get("request-id") ?? r.fallbackRequestId, body: res.json });
+}
+
+/** The Messages API request of one record, as a live call or a message batch request sends it. */
+export function anthropicRequestBody(r: Pick<AnthropicRequest, "model" | "system" | "content" | "temperature" | "maxTokens" | "schema">): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: r.model,
     max_tokens: r.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
@@ -87,10 +95,12 @@ export async function anthropicMessage(r: AnthropicRequest): Promise<AnthropicAn
     body.tools = [{ name: r.schema.name, description: "Report the answer. Its input is the whole answer.", input_schema: r.schema.schema }];
     body.tool_choice = { type: "tool", name: r.schema.name };
   }
-  const headers: Record<string, string> = { "anthropic-version": ANTHROPIC_VERSION };
-  if (r.apiKeyEnv) headers["x-api-key"] = readFlowSecret(r.apiKeyEnv);
-  const res = await requestJson({ url: `${r.baseUrl.replace(/\/+$/, "")}/messages`, headers, body, timeoutMs: r.timeoutMs, signal: r.signal });
-  const message = (res.json ?? {}) as MessageResponse;
+  return body;
+}
+
+/** The answer in a message (live, or a message batch's succeeded result); a FlowError when it has no usable answer. */
+export function anthropicAnswer(r: Pick<AnthropicRequest, "model" | "schema">, response: KeptResponse): AnthropicAnswer {
+  const message = (response.body ?? {}) as MessageResponse;
   const input = (message.usage?.input_tokens ?? 0) + (message.usage?.cache_creation_input_tokens ?? 0) + (message.usage?.cache_read_input_tokens ?? 0);
   const output = message.usage?.output_tokens ?? 0;
   const answer: AnthropicAnswer = {
@@ -99,7 +109,7 @@ export async function anthropicMessage(r: AnthropicRequest): Promise<AnthropicAn
     usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output },
     hadUsage: message.usage !== undefined,
     model: message.model ?? r.model,
-    response: { status_code: res.status, request_id: res.headers.get("request-id") ?? r.fallbackRequestId, body: res.json },
+    response,
   };
   if (!Array.isArray(message.content)) throw new FlowError("invalid_response", "the response has no content blocks", { retryable: false });
   for (const block of message.content) {

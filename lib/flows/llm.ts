@@ -162,7 +162,7 @@ const llmParameters = z.object({
     else if (p.response_format?.type === "json_schema") refuse("citations", "Anthropic does not cite in a structured (json_schema) answer: drop one of the two");
   }
 });
-type LlmParams = z.output<typeof llmParameters>;
+export type LlmParams = z.output<typeof llmParameters>;
 
 export const llm = defineFlow({
   name: "llm",
@@ -198,24 +198,7 @@ export const llm = defineFlow({
   async run(record, ctx) {
     const { params } = ctx;
     if (params.provider === "anthropic") return runAnthropic(record, ctx);
-    const messages = [
-      ...(params.system_prompt ? [{ role: "system", content: renderTemplate(params.system_prompt, record) }] : []),
-      {
-        role: "user",
-        content: params.files
-          ? await fileMessageContent(record, params.user_prompt, ctx.batchId, params.max_file_bytes)
-          : renderTemplate(params.user_prompt, record),
-      },
-    ];
-    const format = params.response_format;
-    const body: Record<string, unknown> = { model: params.model, messages };
-    if (params.temperature !== undefined) body.temperature = params.temperature;
-    if (params.max_tokens !== undefined) body.max_tokens = params.max_tokens;
-    if (format?.type === "json_object") body.response_format = { type: "json_object" };
-    if (format?.type === "json_schema") {
-      body.response_format = { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict: format.strict } };
-    }
-
+    const body = await chatRequestBody(params, record, ctx.batchId);
     const res = await requestJson({
       url: endpoint(params.base_url ?? OPENAI_BASE_URL, "chat/completions"),
       headers: authHeaders(params.api_key_env),
@@ -223,53 +206,87 @@ export const llm = defineFlow({
       timeoutMs: params.timeout_ms,
       signal: ctx.signal,
     });
-    const completion = (res.json ?? {}) as ChatCompletion;
-    const usage = {
-      prompt_tokens: completion.usage?.prompt_tokens ?? 0,
-      completion_tokens: completion.usage?.completion_tokens ?? 0,
-      total_tokens: completion.usage?.total_tokens ?? (completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0),
-    };
+    const response: KeptResponse = { status_code: res.status, request_id: res.headers.get("x-request-id") ?? `req_${ctx.batchId}_${record.position}`, body: res.json };
     // tokens were spent even if the answer turns out unusable below
-    const cost = (usage.prompt_tokens * params.prices.input_per_1m + usage.completion_tokens * params.prices.output_per_1m) / 1_000_000;
-    if (cost > 0) ctx.reportCost(cost);
-    if (completion.usage) ctx.reportUsage({ input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens });
-    if (!completion.usage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
-
-    const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;
-    if (!message) throw new FlowError("invalid_response", "the response has no choices[0].message", { retryable: false });
-    if (message.refusal) throw new FlowError("model_refused", `the model refused: ${message.refusal}`, { retryable: false });
-    const content = typeof message.content === "string" ? message.content : "";
-    const citations = citationsOf(completion, message);
-    const result: {
-      content: string;
-      parsed?: unknown;
-      citations?: unknown[];
-      field_citations?: Record<string, unknown[]>;
-      usage: typeof usage;
-      model: string;
-      response: KeptResponse;
-    } = {
-      content,
-      usage,
-      model: completion.model ?? params.model,
-      // the completion as it came: the openai export writes it unchanged
-      response: { status_code: res.status, request_id: res.headers.get("x-request-id") ?? `req_${ctx.batchId}_${record.position}`, body: res.json },
-    };
-    if (citations.length) result.citations = citations;
-    if (format && format.type !== "text") {
-      try {
-        result.parsed = JSON.parse(content);
-      } catch {
-        // models occasionally break format; another attempt may well succeed
-        throw new FlowError("invalid_model_output", `the model's answer is not valid JSON: ${content.slice(0, 200)}`, { retryable: true });
-      }
-      const byField = citationsByField(content, result.parsed, citations);
-      if (Object.keys(byField).length) result.field_citations = byField;
-    }
-    return result;
+    const spent = chatUsage(params, response.body, 1);
+    if (spent.cost > 0) ctx.reportCost(spent.cost);
+    if (spent.reported) ctx.reportUsage({ input_tokens: spent.usage.prompt_tokens, output_tokens: spent.usage.completion_tokens });
+    else ctx.log("the response carried no token usage: cost counted as 0", "warn");
+    return chatResult(params, response, spent.usage);
   },
 });
 
+/** The chat completions request of one record (OpenAI-compatible), as a live call or a provider batch line sends it. */
+export async function chatRequestBody(params: LlmParams, record: FlowRecord, batchId: string): Promise<Record<string, unknown>> {
+  const messages = [
+    ...(params.system_prompt ? [{ role: "system", content: renderTemplate(params.system_prompt, record) }] : []),
+    {
+      role: "user",
+      content: params.files ? await fileMessageContent(record, params.user_prompt, batchId, params.max_file_bytes) : renderTemplate(params.user_prompt, record),
+    },
+  ];
+  const format = params.response_format;
+  const body: Record<string, unknown> = { model: params.model, messages };
+  if (params.temperature !== undefined) body.temperature = params.temperature;
+  if (params.max_tokens !== undefined) body.max_tokens = params.max_tokens;
+  if (format?.type === "json_object") body.response_format = { type: "json_object" };
+  if (format?.type === "json_schema") {
+    body.response_format = { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict: format.strict } };
+  }
+  return body;
+}
+
+type ChatUsage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+
+/** A completion's token usage and its cost at the batch's prices times `priceFactor` (a provider batch's discount). */
+export function chatUsage(params: LlmParams, body: unknown, priceFactor: number): { usage: ChatUsage; cost: number; reported: boolean } {
+  const completion = (body ?? {}) as ChatCompletion;
+  const usage = {
+    prompt_tokens: completion.usage?.prompt_tokens ?? 0,
+    completion_tokens: completion.usage?.completion_tokens ?? 0,
+    total_tokens: completion.usage?.total_tokens ?? (completion.usage?.prompt_tokens ?? 0) + (completion.usage?.completion_tokens ?? 0),
+  };
+  const cost = ((usage.prompt_tokens * params.prices.input_per_1m + usage.completion_tokens * params.prices.output_per_1m) / 1_000_000) * priceFactor;
+  return { usage, cost, reported: completion.usage !== undefined };
+}
+
+/** The llm flow's result from a completion (live or a provider batch's output line); a FlowError when it has no usable answer. */
+export function chatResult(params: LlmParams, response: KeptResponse, usage: ChatUsage) {
+  const completion = (response.body ?? {}) as ChatCompletion;
+  const message = Array.isArray(completion.choices) ? completion.choices[0]?.message : undefined;
+  if (!message) throw new FlowError("invalid_response", "the response has no choices[0].message", { retryable: false });
+  if (message.refusal) throw new FlowError("model_refused", `the model refused: ${message.refusal}`, { retryable: false });
+  const content = typeof message.content === "string" ? message.content : "";
+  const citations = citationsOf(completion, message);
+  const format = params.response_format;
+  const result: {
+    content: string;
+    parsed?: unknown;
+    citations?: unknown[];
+    field_citations?: Record<string, unknown[]>;
+    usage: ChatUsage;
+    model: string;
+    response: KeptResponse;
+  } = {
+    content,
+    usage,
+    model: completion.model ?? params.model,
+    // the completion as it came: the openai export writes it unchanged
+    response,
+  };
+  if (citations.length) result.citations = citations;
+  if (format && format.type !== "text") {
+    try {
+      result.parsed = JSON.parse(content);
+    } catch {
+      // models occasionally break format; another attempt may well succeed
+      throw new FlowError("invalid_model_output", `the model's answer is not valid JSON: ${content.slice(0, 200)}`, { retryable: true });
+    }
+    const byField = citationsByField(content, result.parsed, citations);
+    if (Object.keys(byField).length) result.field_citations = byField;
+  }
+  return result;
+}
 
 async function runAnthropic(record: FlowRecord, ctx: FlowContext<LlmParams>) {
   const { params } = ctx;
