@@ -150,6 +150,10 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   const parameters = parseFlowParameters(flow, input.parameters);
   validateOptions(input);
   const chunkSize = resolveChunkSize(flow, input.chunkSize, parameters);
+  if (input.interactive && (parameters as { mode?: unknown } | null)?.mode === "provider_batch") {
+    const message = "a provider batch cannot ask anyone anything: mode provider_batch runs without interactive";
+    throw new AppError("validation_failed", `interactive: ${message}`, [{ path: "interactive", message }]);
+  }
   const config = getConfig();
   const id = newId("batch");
   const seed = input.seed ?? randomBytes(8).toString("hex");

@@ -9,7 +9,15 @@ import type pg from "pg";
 import { getConfig } from "@/lib/config";
 import { isActiveBatch } from "@/lib/contract/statuses";
 import { BATCH_CLIENTS, customIdOf } from "@/lib/flows/provider-batch";
-import type { BatchProvider, ProviderBatchStatus, ProviderConnection, ProviderOutcome, ProviderResults } from "@/lib/flows/provider-batch/types";
+import type {
+  BatchProvider,
+  ProviderBatchStatus,
+  ProviderConnection,
+  ProviderOutcome,
+  ProviderResults,
+  ProviderState,
+  Submission,
+} from "@/lib/flows/provider-batch/types";
 import { query, withTx } from "./db";
 import { getBatch } from "./batches";
 import { applyDeltas, Deltas } from "./transitions";
@@ -32,18 +40,6 @@ export interface ProviderBatchInfo {
   nextPollAt: Date | null;
   error: string | null;
 }
-
-/** Where a group of jobs went: the provider that took them, and its answer to the submission. */
-export interface Submission {
-  provider: BatchProvider;
-  baseUrl: string;
-  apiKeyEnv: string | undefined;
-  endpoint: string;
-  status: ProviderBatchStatus;
-}
-
-/** What a job's attempt has from a provider: its stored outcome, or that a provider batch still holds it. */
-export type ProviderState = { outcome: ProviderOutcome } | "waiting";
 
 /** How long to wait before the next poll, after `polls` polls. */
 export function pollDelayMs(polls: number): number {

@@ -79,7 +79,7 @@ export const http = defineFlow({
       // chunked mode with chunk_size 1: the same request, for one record
       const [outcome] = await sendChunk([record], params, ctx.signal);
       if (outcome && "error" in outcome) throw outcome.error;
-      return outcome?.result;
+      return outcome && "result" in outcome ? outcome.result : undefined;
     }
     const sendsBody = params.method !== "GET" && params.method !== "DELETE";
     const res = await requestJson({

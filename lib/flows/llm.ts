@@ -2,14 +2,16 @@ import { z } from "zod";
 import { asFileRecord, readBatchRecordFile } from "@/lib/datasets/files";
 import type { FileRecord } from "@/lib/datasets/files/types";
 import { AppError } from "@/lib/errors";
-import { ANTHROPIC_BASE_URL, anthropicFileBlock, anthropicMessage, type AnthropicBlock } from "./anthropic";
+import { ANTHROPIC_BASE_URL, anthropicAnswer, anthropicFileBlock, anthropicMessage, anthropicRequestBody, type AnthropicAnswer, type AnthropicBlock } from "./anthropic";
 import { citationsByField } from "./field-citations";
 import { filePart, fileKind, SENDABLE_TYPES, SENDABLE_TYPES_TEXT, type ContentPart } from "./file-parts";
 import { requestJson } from "./http-client";
 import type { KeptResponse } from "./openai";
 import { readFlowSecret, secretEnvNameSchema } from "./secrets";
 import { renderTemplate } from "./template";
-import { defineFlow, FlowError, type FlowContext, type FlowRecord } from "./types";
+import { OPENAI_BATCH_MAX_REQUESTS } from "./provider-batch/openai";
+import { runProviderBatchChunk } from "./provider-batch/run";
+import { defineFlow, FlowError, type ChunkContext, type FlowContext, type FlowRecord } from "./types";
 
 const responseFormatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
@@ -116,6 +118,18 @@ async function anthropicFileContent(record: FlowRecord, userPrompt: string, batc
 }
 
 const llmParameters = z.object({
+  mode: z
+    .enum(["live", "provider_batch"])
+    .default("live")
+    .describe(
+      "live: one call per record as it runs; provider_batch: records go in groups of chunk_size (default 1000) to the provider's batch tier (OpenAI's Batch API, Anthropic's Message Batches) at its discount, and wait there holding no worker slot",
+    ),
+  provider_discount: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe("provider_batch: the share of the prices a provider batch costs (OpenAI and Anthropic: 0.5)"),
   provider: z
     .enum(["openai", "anthropic"])
     .default("openai")
@@ -169,6 +183,9 @@ export const llm = defineFlow({
   description:
     "Runs a chat completion per record against any OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio) or Anthropic's Messages API, with prompt templates, a dataset's files (PDFs, images, text) with files: true, optional JSON-schema output, citations, and cost from token usage.",
   parameters: llmParameters,
+  // provider_batch mode sends chunk_size records per provider batch; live mode one record per call
+  chunk: { defaultSize: 1000, maxSize: OPENAI_BATCH_MAX_REQUESTS, minSize: 2, parameter: "mode", value: "provider_batch" },
+  runChunk: (records, ctx) => runProviderBatch(records, ctx),
   async checkSource(params, source) {
     if (!params.files) return;
     if (source.format !== "files") {
@@ -197,6 +214,9 @@ export const llm = defineFlow({
   },
   async run(record, ctx) {
     const { params } = ctx;
+    if (params.mode === "provider_batch") {
+      throw new FlowError("chunk_size_required", "mode provider_batch sends records in groups: this batch's chunk_size is 1", { retryable: false });
+    }
     if (params.provider === "anthropic") return runAnthropic(record, ctx);
     const body = await chatRequestBody(params, record, ctx.batchId);
     const res = await requestJson({
@@ -306,12 +326,67 @@ async function runAnthropic(record: FlowRecord, ctx: FlowContext<LlmParams>) {
     signal: ctx.signal,
     fallbackRequestId: `req_${ctx.batchId}_${record.position}`,
   });
-  const cost = (answer.usage.prompt_tokens * params.prices.input_per_1m + answer.usage.completion_tokens * params.prices.output_per_1m) / 1_000_000;
+  const cost = anthropicCost(params, answer, 1);
   if (cost > 0) ctx.reportCost(cost);
   if (answer.hadUsage) ctx.reportUsage({ input_tokens: answer.usage.prompt_tokens, output_tokens: answer.usage.completion_tokens });
   if (!answer.hadUsage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
+  return anthropicResult(answer);
+}
+
+const anthropicCost = (params: LlmParams, answer: AnthropicAnswer, priceFactor: number) =>
+  ((answer.usage.prompt_tokens * params.prices.input_per_1m + answer.usage.completion_tokens * params.prices.output_per_1m) / 1_000_000) * priceFactor;
+
+function anthropicResult(answer: AnthropicAnswer) {
   const { hadUsage: _hadUsage, citations, ...result } = answer;
   if (!citations.length) return result;
   const byField = citationsByField(answer.content, answer.parsed, citations);
   return { ...result, citations, ...(Object.keys(byField).length ? { field_citations: byField } : {}) };
+}
+
+/**
+ * Mode provider_batch: the records of one call go to the provider's batch tier as one provider batch
+ * (the same request bodies a live call sends), and come back through the stored outcomes, priced at
+ * the batch's prices times provider_discount.
+ */
+function runProviderBatch(records: FlowRecord[], ctx: ChunkContext<LlmParams>) {
+  const { params } = ctx;
+  const format = params.response_format;
+  const schema = format?.type === "json_schema" ? { name: format.name, schema: format.schema } : null;
+  const common = { apiKeyEnv: params.api_key_env, timeoutMs: params.timeout_ms };
+  if (params.provider === "anthropic") {
+    return runProviderBatchChunk(records, ctx, {
+      ...common,
+      provider: "anthropic",
+      baseUrl: params.base_url ?? ANTHROPIC_BASE_URL,
+      endpoint: "/v1/messages",
+      body: async (record) =>
+        anthropicRequestBody({
+          model: params.model,
+          system: params.system_prompt ? renderTemplate(params.system_prompt, record) : undefined,
+          content: params.files
+            ? await anthropicFileContent(record, params.user_prompt, ctx.batchId, params.max_file_bytes, params.citations)
+            : renderTemplate(params.user_prompt, record),
+          temperature: params.temperature,
+          maxTokens: params.max_tokens,
+          schema,
+        }),
+      result: (response, i) => {
+        const answer = anthropicAnswer({ model: params.model, schema }, response);
+        ctx.reportCost(anthropicCost(params, answer, params.provider_discount), i);
+        return anthropicResult(answer);
+      },
+    });
+  }
+  return runProviderBatchChunk(records, ctx, {
+    ...common,
+    provider: "openai",
+    baseUrl: params.base_url ?? OPENAI_BASE_URL,
+    endpoint: "/v1/chat/completions",
+    body: (record) => chatRequestBody(params, record, ctx.batchId),
+    result: (response, i) => {
+      const spent = chatUsage(params, response.body, params.provider_discount);
+      ctx.reportCost(spent.cost, i);
+      return chatResult(params, response, spent.usage);
+    },
+  });
 }

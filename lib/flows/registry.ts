@@ -75,9 +75,11 @@ export function parseFlowParameters(flow: FlowDefinition, parameters: unknown): 
 export function resolveChunkSize(flow: FlowDefinition, asked: number | null | undefined, parameters: unknown): number {
   const sizes = flow.runChunk ? flow.chunk : undefined;
   const mode = sizes?.parameter;
-  if (mode && ((parameters as Record<string, unknown> | null)?.[mode] ?? null) === null) {
+  const value = mode ? ((parameters as Record<string, unknown> | null)?.[mode] ?? null) : null;
+  if (mode && (sizes!.value === undefined ? value === null : value !== sizes!.value)) {
     if (asked !== undefined && asked !== null && asked !== 1) {
-      const message = `flow ${JSON.stringify(flow.name)} runs many records per call only with parameters.${mode}`;
+      const wanted = sizes!.value === undefined ? `parameters.${mode}` : `parameters.${mode} ${JSON.stringify(sizes!.value)}`;
+      const message = `flow ${JSON.stringify(flow.name)} runs many records per call only with ${wanted}`;
       throw new AppError("validation_failed", `chunk_size: ${message}`, [{ path: "chunk_size", message }]);
     }
     return 1;
@@ -88,9 +90,10 @@ export function resolveChunkSize(flow: FlowDefinition, asked: number | null | un
   };
   if (!Number.isInteger(asked) || asked < 1) refuse("must be an integer >= 1");
   // one record per call is what every flow does (a clone of a batch of such a flow inherits it)
-  if (asked === 1) return 1;
+  if (asked === 1 && (sizes?.minSize ?? 1) <= 1) return 1;
   if (!sizes) refuse(`flow ${JSON.stringify(flow.name)} runs one record per call: it takes no chunk_size`);
   if (asked > sizes!.maxSize) refuse(`at most ${sizes!.maxSize} for flow ${JSON.stringify(flow.name)}`);
+  if (asked < (sizes!.minSize ?? 1)) refuse(`at least ${sizes!.minSize} for flow ${JSON.stringify(flow.name)} with these parameters`);
   return asked;
 }
 

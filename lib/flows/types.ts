@@ -2,6 +2,7 @@
 // `runChunk(records, ctx)`), typed by its zod parameter schema. docs/flows.md says how to write one.
 import type pg from "pg";
 import type { z } from "zod";
+import type { ProviderState, Submission } from "./provider-batch/types";
 
 export interface FlowRecord {
   /** the record id (unique in its batch) */
@@ -67,10 +68,24 @@ export interface ChunkContext<P = unknown> extends Omit<FlowContext<P>, "ask" | 
   attempt: number;
   log(message: string, level?: "info" | "warn" | "error", index?: number): void;
   reportCost(amount: number, index?: number): void;
+  /** per record of this call, an id unique among the batch's jobs (a provider batch request's custom_id) */
+  readonly requestIds: string[];
+  /**
+   * Mode provider_batch: per record of this call, what a provider holds for its attempt: the outcome
+   * stored once its provider batch ended, "waiting" while one still holds it (a re-run after a lost
+   * lease must not send it again), or undefined (send it).
+   */
+  providerStates(): Promise<(ProviderState | undefined)[]>;
+  /** Mode provider_batch: records that a provider batch holds the records at `indexes`, before they park. */
+  recordProviderBatch(sent: Submission, indexes: number[]): Promise<void>;
 }
 
-/** One record's outcome in a chunk: its result, or its own failure (retried per the batch's rules when retryable). */
-export type ChunkOutcome = { result: unknown } | { error: FlowError };
+/**
+ * One record's outcome in a chunk: its result, or its own failure (retried per the batch's rules when
+ * retryable), or that a provider batch now holds it (mode provider_batch, after recordProviderBatch):
+ * the job parks, holding no slot, and runs again once the provider's outcome for it is in.
+ */
+export type ChunkOutcome = { result: unknown } | { error: FlowError } | { waitingProvider: true };
 
 export interface ChunkSizes {
   /** the chunk_size of a batch that names none */
@@ -82,6 +97,10 @@ export interface ChunkSizes {
    * runs one record per call, and a chunk_size above 1 is refused
    */
   parameter?: string;
+  /** with `parameter`: the value it must have (else any value but null) */
+  value?: unknown;
+  /** the smallest chunk_size a batch that chunks may ask for (default 1: any) */
+  minSize?: number;
 }
 
 export interface TokenUsage {

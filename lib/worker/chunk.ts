@@ -6,6 +6,9 @@
 import type { ClaimedJob } from "@/lib/engine/claim";
 import type { Outcome } from "@/lib/engine/complete";
 import { afterLimitedCall, beforeLimitedChunk, RateLimitHandBack, type Permit } from "@/lib/engine/rate-limits";
+import { providerStateOf, recordProviderBatch } from "@/lib/engine/provider-batches";
+import { customIdOf } from "@/lib/flows/provider-batch";
+import type { ProviderState, Submission } from "@/lib/flows/provider-batch/types";
 import { getFlow } from "@/lib/flows/registry";
 import { FlowError, type ChunkContext, type ChunkOutcome, type FlowDefinition, type FlowRecord, type TokenUsage } from "@/lib/flows/types";
 import { AbortReason, Attempt, failedWith, succeeded } from "./attempt";
@@ -67,6 +70,19 @@ export class Chunk implements ChunkContext {
   }
   get records(): FlowRecord[] {
     return this.attempts.map((a) => a.record);
+  }
+  get requestIds(): string[] {
+    return this.attempts.map((a) => customIdOf(a.job.id));
+  }
+
+  async providerStates(): Promise<(ProviderState | undefined)[]> {
+    const states = await providerStateOf(this.attempts.map((a) => ({ id: a.job.id, attempts: a.job.attempts })));
+    return this.attempts.map((a) => states.get(a.job.id));
+  }
+
+  async recordProviderBatch(sent: Submission, indexes: number[]): Promise<void> {
+    const jobs = indexes.map((i) => this.attempts[i]!.job).map((j) => ({ id: j.id, attempts: j.attempts }));
+    await recordProviderBatch(this.batchId, sent, jobs);
   }
 
   log(message: string, level: "info" | "warn" | "error" = "info", index?: number): void {
@@ -144,6 +160,8 @@ export async function runChunkToOutcomes(c: Chunk, settings: BatchSettingsCache)
       if (a.reason) return failedWith(a, a.reason);
       const o = outcomes[i] as Partial<{ result: unknown; error: unknown }> | null;
       if (o && typeof o === "object" && "error" in o) return failedWith(a, o.error);
+      // a provider batch holds it (mode provider_batch): parked, no slot, until its outcome is in
+      if (o && typeof o === "object" && "waitingProvider" in o) return a.outcome({ status: "waiting_provider", error: null });
       if (o && typeof o === "object" && "result" in o) return succeeded(a, o.result);
       return a.failure({ code: "invalid_result", message: `runChunk's outcome ${i} has neither result nor error`, retryable: false });
     });

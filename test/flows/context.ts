@@ -112,6 +112,11 @@ export async function runChunkFlow<S extends z.ZodType>(
     log: (message, level = "info", index) => void harness.logs.push({ message, level, index }),
     reportCost: (amount, index) => void harness.costs.push({ amount, index }),
     reportUsage: (u) => void harness.usage.push(u),
+    requestIds: records.map((_, i) => `job-${i + 1}`),
+    providerStates: async () => records.map(() => undefined),
+    recordProviderBatch: async () => {
+      throw new Error("runChunkFlow records no provider batch: run provider_batch mode through a worker");
+    },
   };
   const outcomes = await flow.runChunk!(records, ctx);
   return { outcomes, harness };

@@ -50,7 +50,7 @@ describe("embed runChunk", () => {
     const { outcomes, harness } = await runChunkFlow(embed, texts("a", "bb", "ccc"), params());
     expect(server.requests).toHaveLength(1);
     expect(inputsOf(server.requests[0]!)).toEqual(["a", "bb", "ccc"]);
-    expect(outcomes.map((o) => ("result" in o ? (o.result as { embedding: number[] }).embedding : o.error.code))).toEqual([
+    expect(outcomes.map((o) => ("result" in o ? (o.result as { embedding: number[] }).embedding : "error" in o ? o.error.code : "waiting"))).toEqual([
       [1, 0],
       [2, 1],
       [3, 2],

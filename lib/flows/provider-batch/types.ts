@@ -58,6 +58,18 @@ export interface ProviderResults {
   malformed: { file: string; line: number; reason: string }[];
 }
 
+/** Where a group of records went: the provider that took them, and its answer to the submission. */
+export interface Submission {
+  provider: BatchProvider;
+  baseUrl: string;
+  apiKeyEnv: string | undefined;
+  endpoint: string;
+  status: ProviderBatchStatus;
+}
+
+/** What a job's attempt has from a provider: its stored outcome, or that a provider batch still holds it. */
+export type ProviderState = { outcome: ProviderOutcome } | "waiting";
+
 /** The operations every provider's batch tier offers. */
 export interface BatchClient {
   /** the most requests one provider batch may hold */
