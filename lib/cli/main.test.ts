@@ -20,6 +20,16 @@ describe("--chunk-size", () => {
   });
 });
 
+describe("--mode", () => {
+  it("sets parameters.mode beside the other parameters, and refuses anything but live or provider_batch", () => {
+    expect(createBody("llm", { mode: "provider_batch", param: ["model=gpt-4o-mini"], "chunk-size": "5000" })).toMatchObject({
+      parameters: { mode: "provider_batch", model: "gpt-4o-mini" },
+      chunk_size: 5000,
+    });
+    expect(() => createBody("llm", { mode: "batch" })).toThrow(/--mode is live or provider_batch/);
+  });
+});
+
 describe("batchboard create's result reuse flags", () => {
   it("--cache, --no-cache, --cache-max-age and --cache-answers", () => {
     expect(createBody("llm", { cache: true, "cache-max-age": "3600", "cache-answers": true })).toMatchObject({ cache: true, cache_max_age: 3600, cache_answers: true });

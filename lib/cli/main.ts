@@ -56,7 +56,9 @@ create options:
   --dataset <id|name>  --records-file <file.json|.jsonl|.txt>  --record-id-field <field>
   --param key=value (repeatable; value parsed as JSON when it is)  --params-json '{...}'
   --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
-  --chunk-size <n>     records per call, for flows that chunk (embed; http with --param chunked=...)
+  --chunk-size <n>     records per call, for flows that chunk (embed; http with --param chunked=...; llm with
+                       --mode provider_batch: records per provider batch, default 1000)
+  --mode live|provider_batch   llm: send records to the provider's batch tier at its discount (parameters.mode)
   --error-threshold <rate>[:<min_finished>]  --interactive  --max-retries <n>  --max-interruptions <n>
   --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
   --cost-reservation mean|<cost per record>  (with --max-cost: count each job's cost before it starts, so the
@@ -92,6 +94,7 @@ const CREATE: Options = {
   "max-records": { type: "string" },
   concurrency: { type: "string" },
   "chunk-size": { type: "string" },
+  mode: { type: "string" },
   "error-policy": { type: "string" },
   "error-threshold": { type: "string" },
   interactive: { type: "boolean" },
@@ -265,6 +268,11 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
       // not JSON: the string itself
     }
     parameters[p.slice(0, eq)] = value;
+  }
+  const mode = str(v, "mode");
+  if (mode !== undefined) {
+    if (mode !== "live" && mode !== "provider_batch") throw new UsageError(`--mode is live or provider_batch (got ${mode})`);
+    parameters.mode = mode;
   }
   // "0.5" is the rate alone (the server's default min_finished); "0.5:20" sets both
   let errorThreshold: number | { rate: number; min_finished: number } | undefined;
