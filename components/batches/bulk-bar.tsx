@@ -8,7 +8,7 @@ import type { BulkJobsBody } from "@/lib/client/types";
 
 type Action = "retry" | "cancel";
 
-const APPLIES = { retry: "failed and cancelled", cancel: "pending and waiting-for-input" } as const;
+const APPLIES = { retry: "failed and cancelled", cancel: "pending and waiting (for input or at the provider)" } as const;
 
 export function BulkBar({
   batchId,

@@ -49,7 +49,7 @@ test("POST /api/batches/{id}/bulk retries or cancels by record ids or by filter,
   const paused = await createPausedBatch(request);
   const res = await request.post(`/api/batches/${paused.id}/bulk`, { data: { action: "cancel", filter: {} } });
   const cancel = (await res.json()) as Bulk;
-  expect(cancel.applies_to).toEqual(["pending", "waiting_input"]);
+  expect(cancel.applies_to).toEqual(["pending", "waiting_input", "waiting_provider"]);
   expect(cancel.matched).toBe(3);
   const after = await getBatch(request, paused.id);
   expect(after.progress.cancelled).toBe(cancel.changed);

@@ -56,7 +56,7 @@ export const API_ROUTES: ApiOperation[] = [
   { method: "post", path: "/api/batches/{id}/retry", summary: "Re-queue jobs in the given statuses (default failed)", scope: "write",
     params: idParam, body: { schema: S.retryBatchSchema },
     ok: { status: 200, description: "the batch and how many jobs were re-queued", schema: S.RetryBatchResponseSchema } },
-  { method: "post", path: "/api/batches/{id}/bulk", summary: "Retry or cancel many jobs: those a filter (status, q) shows or up to 1,000 record ids. Retry applies to failed and cancelled jobs, cancel to pending and waiting_input ones; the others are counted as unchanged, so a repeat changes nothing",
+  { method: "post", path: "/api/batches/{id}/bulk", summary: "Retry or cancel many jobs: those a filter (status, q) shows or up to 1,000 record ids. Retry applies to failed and cancelled jobs, cancel to pending, waiting_input and waiting_provider ones; the others are counted as unchanged, so a repeat changes nothing",
     scope: "write", params: idParam, body: { schema: S.bulkJobsSchema }, ok: { status: 200, description: "how many jobs matched and changed", schema: S.BulkJobsResponseSchema } },
   { method: "post", path: "/api/batches/{id}/clone", summary: "Run the batch again (all records, the failed or cancelled ones, or listed ids) with changed parameters or options; the new batch records its parent",
     scope: "write", params: idParam, body: { schema: cloneBatchSchema }, ok: { status: 201, description: "the new batch", schema: S.CreatedBatchSchema } },

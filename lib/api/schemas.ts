@@ -172,7 +172,7 @@ export const BULK_RECORD_IDS_MAX = 1000;
 
 export const bulkJobsSchema = z
   .strictObject({
-    action: z.enum(["retry", "cancel"]).describe("retry applies to failed and cancelled jobs; cancel to pending and waiting_input ones"),
+    action: z.enum(["retry", "cancel"]).describe("retry applies to failed and cancelled jobs; cancel to pending, waiting_input and waiting_provider ones"),
     record_ids: z.array(z.string().min(1).max(512)).min(1).max(BULK_RECORD_IDS_MAX).optional().describe("these jobs, by record id"),
     filter: z
       .strictObject({ status: z.array(z.enum(JOB_STATUSES)).optional(), q: z.string().max(200).optional() })

@@ -1,6 +1,6 @@
 // Retry or cancel many jobs of a batch at once: the ones a filter shows (status, q, as the jobs table
 // filters) or a list of record ids. Each applies only to jobs it can act on (retry: failed and
-// cancelled; cancel: pending and waiting for input); the rest are counted as left unchanged, so a
+// cancelled; cancel: pending and waiting, for input or on a provider batch); the rest are counted as left unchanged, so a
 // repeat changes nothing (idempotent).
 import type pg from "pg";
 import { AppError } from "@/lib/errors";
@@ -13,7 +13,7 @@ import type { BatchStatus, JobStatus } from "./types";
 
 export const BULK_APPLIES_TO = {
   retry: ["failed", "cancelled"],
-  cancel: ["pending", "waiting_input"],
+  cancel: ["pending", "waiting_input", "waiting_provider"],
 } as const satisfies Record<string, readonly JobStatus[]>;
 export type BulkAction = keyof typeof BULK_APPLIES_TO;
 
@@ -84,14 +84,14 @@ async function selectJobs(client: pg.ClientBase, batchId: string, datasetId: str
   return { jobs: rows, notFound: [] };
 }
 
-/** Cancels the listed jobs still pending or waiting for input, with the counters and their open prompts. */
+/** Cancels the listed jobs still pending or waiting (for input or on a provider batch), with the counters and their open prompts. */
 async function cancelJobs(client: pg.ClientBase, batchId: string, jobIds: number[]): Promise<number> {
   const { rows } = await client.query<{ old: JobStatus; n: number }>(
     `WITH u AS (
        UPDATE jobs j SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
          error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false
        FROM (SELECT id, status AS old FROM jobs WHERE id = ANY($2::bigint[]) AND batch_id = $1
-               AND status IN ('pending', 'waiting_input')) t
+               AND status IN ('pending', 'waiting_input', 'waiting_provider')) t
        WHERE j.id = t.id RETURNING j.id, t.old),
      p AS (UPDATE prompts SET status = 'cancelled' WHERE job_id IN (SELECT id FROM u) AND status = 'open'),
      r AS (DELETE FROM requeued_jobs WHERE job_id IN (SELECT id FROM u))
