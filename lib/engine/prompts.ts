@@ -8,7 +8,7 @@ import { notifyBatch, notifyPrompts } from "./events";
 import { newId } from "./ids";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { PROMPT_SELECT, toPrompt, type PromptRow } from "./map";
-import { applyDeltas, Deltas } from "./transitions";
+import { wakeParked } from "./transitions";
 import type { Page, Prompt, PromptStatus } from "./types";
 
 export interface ListPromptsOptions {
@@ -154,25 +154,8 @@ export async function answerPrompt(id: string, answer: unknown, answeredBy: stri
  * Parked jobs with no open prompt left go back to pending (run at once). Caller holds the batch
  * locks. Returns the number woken.
  */
-export async function wakeJobs(client: pg.ClientBase, jobIds: number[]): Promise<number> {
-  if (jobIds.length === 0) return 0;
-  const { rows } = await client.query<{ batch_id: string }>(
-    `WITH woken AS (
-       UPDATE jobs j SET status = 'pending', run_at = now()
-       WHERE j.id = ANY($1::bigint[]) AND j.status = 'waiting_input'
-         AND NOT EXISTS (SELECT 1 FROM prompts p WHERE p.job_id = j.id AND p.status = 'open')
-       RETURNING j.id, j.batch_id, j.run_at),
-     requeue AS (
-       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, batch_id, run_at FROM woken ORDER BY id
-       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT batch_id FROM woken`,
-    [jobIds],
-  );
-  if (rows.length === 0) return 0;
-  const deltas = new Deltas();
-  for (const r of rows) deltas.move(r.batch_id, "waiting_input", "pending");
-  await applyDeltas(client, deltas);
-  return rows.length;
+export function wakeJobs(client: pg.ClientBase, jobIds: number[]): Promise<number> {
+  return wakeParked(client, jobIds, "waiting_input", `NOT EXISTS (SELECT 1 FROM prompts p WHERE p.job_id = j.id AND p.status = 'open')`);
 }
 
 /** Open prompts past their expiry resolve: the job re-runs and ask() returns the default, or fails. */

@@ -20,7 +20,7 @@ import type {
 } from "@/lib/flows/provider-batch/types";
 import { query, withTx } from "./db";
 import { getBatch } from "./batches";
-import { applyDeltas, Deltas } from "./transitions";
+import { wakeParked } from "./transitions";
 import type { BatchStatus } from "./types";
 
 /** A provider batch as the API shows it. */
@@ -97,26 +97,8 @@ export async function providerStateOf(jobs: readonly { id: number; attempts: num
  * Parked jobs whose provider outcome is stored go back to pending (run at once), with the counters.
  * Runs in the caller's transaction: after a park (writeOutcomes), and after outcomes are stored.
  */
-export async function wakeProviderJobs(client: pg.ClientBase, jobIds: readonly number[]): Promise<number> {
-  if (jobIds.length === 0) return 0;
-  const { rows } = await client.query<{ batch_id: string }>(
-    `WITH woken AS (
-       UPDATE jobs job SET status = 'pending', run_at = now()
-       FROM provider_requests request
-       WHERE job.id = ANY($1::bigint[]) AND job.status = 'waiting_provider'
-         AND request.job_id = job.id AND request.outcome IS NOT NULL
-       RETURNING job.id, job.batch_id, job.run_at),
-     requeue AS (
-       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, batch_id, run_at FROM woken ORDER BY id
-       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT batch_id FROM woken`,
-    [jobIds],
-  );
-  if (rows.length === 0) return 0;
-  const deltas = new Deltas();
-  for (const r of rows) deltas.move(r.batch_id, "waiting_provider", "pending");
-  await applyDeltas(client, deltas);
-  return rows.length;
+export function wakeProviderJobs(client: pg.ClientBase, jobIds: readonly number[]): Promise<number> {
+  return wakeParked(client, jobIds, "waiting_provider", `EXISTS (SELECT 1 FROM provider_requests r WHERE r.job_id = j.id AND r.outcome IS NOT NULL)`);
 }
 
 interface DueRow {

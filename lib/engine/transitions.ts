@@ -283,3 +283,33 @@ export async function stopBatch(client: pg.ClientBase, batchId: string, detail: 
   );
   return rows[0]!.status;
 }
+
+/**
+ * Parked jobs (in `from`, among `jobIds`) that may run now, as `ready` says (SQL over the job row `j`),
+ * go back to pending at once, requeued, with the counters. Runs in the caller's transaction. Returns
+ * the number woken.
+ */
+export async function wakeParked(
+  client: pg.ClientBase,
+  jobIds: readonly number[],
+  from: "waiting_input" | "waiting_provider",
+  ready: string,
+): Promise<number> {
+  if (jobIds.length === 0) return 0;
+  const { rows } = await client.query<{ batch_id: string }>(
+    `WITH woken AS (
+       UPDATE jobs j SET status = 'pending', run_at = now()
+       WHERE j.id = ANY($1::bigint[]) AND j.status = $2::job_status AND ${ready}
+       RETURNING j.id, j.batch_id, j.run_at),
+     requeue AS (
+       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, batch_id, run_at FROM woken ORDER BY id
+       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
+     SELECT batch_id FROM woken`,
+    [jobIds, from],
+  );
+  if (rows.length === 0) return 0;
+  const deltas = new Deltas();
+  for (const r of rows) deltas.move(r.batch_id, from, "pending");
+  await applyDeltas(client, deltas);
+  return rows.length;
+}
