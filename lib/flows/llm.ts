@@ -310,18 +310,10 @@ export function chatResult(params: LlmParams, response: KeptResponse, usage: Cha
 
 async function runAnthropic(record: FlowRecord, ctx: FlowContext<LlmParams>) {
   const { params } = ctx;
-  const format = params.response_format;
   const answer = await anthropicMessage({
+    ...(await anthropicMessageOf(params, record, ctx.batchId)),
     baseUrl: params.base_url ?? ANTHROPIC_BASE_URL,
     apiKeyEnv: params.api_key_env,
-    model: params.model,
-    system: params.system_prompt ? renderTemplate(params.system_prompt, record) : undefined,
-    content: params.files
-      ? await anthropicFileContent(record, params.user_prompt, ctx.batchId, params.max_file_bytes, params.citations)
-      : renderTemplate(params.user_prompt, record),
-    temperature: params.temperature,
-    maxTokens: params.max_tokens,
-    schema: format?.type === "json_schema" ? { name: format.name, schema: format.schema } : null,
     timeoutMs: params.timeout_ms,
     signal: ctx.signal,
     fallbackRequestId: `req_${ctx.batchId}_${record.position}`,
@@ -331,6 +323,26 @@ async function runAnthropic(record: FlowRecord, ctx: FlowContext<LlmParams>) {
   if (answer.hadUsage) ctx.reportUsage({ input_tokens: answer.usage.prompt_tokens, output_tokens: answer.usage.completion_tokens });
   if (!answer.hadUsage) ctx.log("the response carried no token usage: cost counted as 0", "warn");
   return anthropicResult(answer);
+}
+
+/** A record's message to Anthropic, as a live call and a message batch request both send it. */
+async function anthropicMessageOf(params: LlmParams, record: FlowRecord, batchId: string) {
+  return {
+    model: params.model,
+    system: params.system_prompt ? renderTemplate(params.system_prompt, record) : undefined,
+    content: params.files
+      ? await anthropicFileContent(record, params.user_prompt, batchId, params.max_file_bytes, params.citations)
+      : renderTemplate(params.user_prompt, record),
+    temperature: params.temperature,
+    maxTokens: params.max_tokens,
+    schema: anthropicSchema(params),
+  };
+}
+
+/** The JSON schema an Anthropic answer is asked for through a forced tool, or null. */
+function anthropicSchema(params: LlmParams): { name: string; schema: Record<string, unknown> } | null {
+  const format = params.response_format;
+  return format?.type === "json_schema" ? { name: format.name, schema: format.schema } : null;
 }
 
 const anthropicCost = (params: LlmParams, answer: AnthropicAnswer, priceFactor: number) =>
@@ -350,8 +362,6 @@ function anthropicResult(answer: AnthropicAnswer) {
  */
 function runProviderBatch(records: FlowRecord[], ctx: ChunkContext<LlmParams>) {
   const { params } = ctx;
-  const format = params.response_format;
-  const schema = format?.type === "json_schema" ? { name: format.name, schema: format.schema } : null;
   const common = { apiKeyEnv: params.api_key_env, timeoutMs: params.timeout_ms };
   if (params.provider === "anthropic") {
     return runProviderBatchChunk(records, ctx, {
@@ -359,19 +369,9 @@ function runProviderBatch(records: FlowRecord[], ctx: ChunkContext<LlmParams>) {
       provider: "anthropic",
       baseUrl: params.base_url ?? ANTHROPIC_BASE_URL,
       endpoint: "/v1/messages",
-      body: async (record) =>
-        anthropicRequestBody({
-          model: params.model,
-          system: params.system_prompt ? renderTemplate(params.system_prompt, record) : undefined,
-          content: params.files
-            ? await anthropicFileContent(record, params.user_prompt, ctx.batchId, params.max_file_bytes, params.citations)
-            : renderTemplate(params.user_prompt, record),
-          temperature: params.temperature,
-          maxTokens: params.max_tokens,
-          schema,
-        }),
+      body: async (record) => anthropicRequestBody(await anthropicMessageOf(params, record, ctx.batchId)),
       result: (response, i) => {
-        const answer = anthropicAnswer({ model: params.model, schema }, response);
+        const answer = anthropicAnswer({ model: params.model, schema: anthropicSchema(params) }, response);
         ctx.reportCost(anthropicCost(params, answer, params.provider_discount), i);
         return anthropicResult(answer);
       },
