@@ -2,7 +2,6 @@
 // the route registry (./routes) uses to describe lists, streams and references.
 import { z } from "zod";
 import * as V1 from "@/lib/openai/schemas";
-import { ProviderBatchSchema } from "./provider-batches";
 import * as S from "./schemas";
 
 export type JsonSchema = Record<string, unknown>;
@@ -20,7 +19,7 @@ export const COMPONENTS: [string, z.ZodType, "input" | "output"][] = [
   ["DatasetRecord", S.DatasetRecordSchema, "output"],
   ["Flow", S.FlowSchema, "output"],
   ["Metrics", S.MetricsSchema, "output"],
-  ["ProviderBatch", ProviderBatchSchema, "output"],
+  ["ProviderBatch", S.ProviderBatchSchema, "output"],
   ["BatchSummary", S.BatchSummarySchema, "output"],
   ["Stats", S.StatsSchema, "output"],
   ["Worker", S.WorkerSchema, "output"],

@@ -9,7 +9,6 @@ import * as Q from "@/lib/job-queue/schemas";
 import * as V1 from "@/lib/openai/schemas";
 import { cloneBatchSchema } from "./clone";
 import * as C from "./compare-schemas";
-import { ProviderBatchSchema } from "./provider-batches";
 import { items, list, ref, sse, v1List, type JsonSchema } from "./openapi-schemas";
 import * as S from "./schemas";
 import type { Scope } from "@/lib/auth/keys";
@@ -72,7 +71,7 @@ export const API_ROUTES: ApiOperation[] = [
     scope: "read", params: idParam, query: S.resultsQuery,
     ok: { status: 200, description: "one line per record; jsonl lines are ResultLine", contentType: "application/x-ndjson", schema: S.ResultLineSchema } },
   { method: "get", path: "/api/batches/{id}/provider-batches", summary: "The batch's records sent to a provider's batch tier (mode provider_batch), per provider batch",
-    scope: "read", params: idParam, ok: { status: 200, description: "the provider batches, newest first", schema: items(ProviderBatchSchema) } },
+    scope: "read", params: idParam, ok: { status: 200, description: "the provider batches, newest first", schema: items(S.ProviderBatchSchema) } },
   { method: "get", path: "/api/batches/{id}/metrics", summary: "Throughput, p50/p95 duration and cost per bucket", scope: "read",
     params: idParam, query: S.metricsQuery, ok: { status: 200, description: "the series", schema: S.MetricsSchema } },
   { method: "get", path: "/api/batches/{id}/summary", summary: "Counts, retries, cost and duration statistics, and chosen result fields' distributions (group_by) and numeric statistics (stats); 422 for a field no result has or one of mixed types",

@@ -535,6 +535,27 @@ export const MetricsSchema = z.object({
   ),
 });
 
+/** GET /api/batches/{id}/provider-batches: the groups of a batch's records sent to a provider's batch tier (mode provider_batch) */
+export const ProviderBatchSchema = z
+  .object({
+    id: z.string().describe("Batchboard's id of this provider batch"),
+    provider: z.enum(["openai", "anthropic"]),
+    provider_batch_id: z.string().describe("the provider's own id (batch_… or msgbatch_…)"),
+    status: z.string().describe("the provider's status as last polled (validating, in_progress, completed, expired, ended, …)"),
+    requests: z.number().int().describe("records sent in it"),
+    succeeded: z.number().int(),
+    failed: z.number().int().describe("records the provider failed, expired or cancelled, or returned nothing readable for"),
+    submitted_at: iso,
+    expires_at: nullableIso.describe("when the provider gives up on what it has not run"),
+    ended_at: nullableIso.describe("when its results were read back and its records woken"),
+    cancel_requested_at: nullableIso.describe("when a cancel, pause or stop of the batch cancelled it at the provider"),
+    polls: z.number().int(),
+    next_poll_at: nullableIso,
+    error: z.string().nullable().describe("why the provider failed it, what of its output could not be read, or why the last poll failed"),
+  });
+
+export const ProviderBatchesSchema = z.object({ items: z.array(ProviderBatchSchema) });
+
 const nullableNumber = z.number().nullable();
 
 /** GET /api/batches/{id}/summary */

@@ -5,10 +5,11 @@ import type { Dataset as DatasetModel, DatasetRecordItem } from "@/lib/datasets"
 import type * as E from "@/lib/engine/types";
 import type { BatchSummary as SummaryModel } from "@/lib/engine/summary";
 import type { BulkOutcome } from "@/lib/engine/bulk-jobs";
+import type { ProviderBatchInfo } from "@/lib/engine/provider-batches";
 import type { FlowDefinition, PromptInput } from "@/lib/flows/types";
 import { flowParametersJsonSchema, flowWarnings, getFlow } from "@/lib/flows/registry";
 import type { z } from "zod";
-import type { Batch, BatchOutcome, BatchSummary, BulkJobsResponse, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ResultLine, Stats, WorkerSchema } from "./schemas";
+import type { Batch, BatchOutcome, BatchSummary, BulkJobsResponse, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ProviderBatchesSchema, ResultLine, Stats, WorkerSchema } from "./schemas";
 
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -272,6 +273,27 @@ export function toJobDetailJson(j: E.JobDetail): JobDetail {
 
 export function toResultLine(r: E.ResultRow): ResultLine {
   return { record_id: r.recordId, status: r.status, result: r.result ?? null, error: r.error, cost: r.cost };
+}
+
+export function toProviderBatchesJson(list: ProviderBatchInfo[]): z.infer<typeof ProviderBatchesSchema> {
+  return {
+    items: list.map((p) => ({
+      id: p.id,
+      provider: p.provider,
+      provider_batch_id: p.providerBatchId,
+      status: p.providerStatus,
+      requests: p.requests,
+      succeeded: p.succeeded,
+      failed: p.failed,
+      submitted_at: p.submittedAt.toISOString(),
+      expires_at: isoOrNull(p.expiresAt),
+      ended_at: isoOrNull(p.endedAt),
+      cancel_requested_at: isoOrNull(p.cancelRequestedAt),
+      polls: p.polls,
+      next_poll_at: isoOrNull(p.nextPollAt),
+      error: p.error,
+    })),
+  };
 }
 
 export function toMetricsJson(m: { bucketSeconds: number; series: E.MetricsPoint[] }): z.infer<typeof MetricsSchema> {

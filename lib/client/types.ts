@@ -2,7 +2,6 @@
 // keep one source of truth without bundling any server code into the dashboard.
 import type { z } from "zod";
 import type * as C from "@/lib/api/compare-schemas";
-import type * as PB from "@/lib/api/provider-batches";
 import type * as S from "@/lib/api/schemas";
 
 export type Batch = z.infer<typeof S.BatchSchema>;
@@ -19,7 +18,7 @@ export type PromptStatus = Prompt["status"];
 export type PromptInput = Prompt["input"];
 export type Metrics = z.infer<typeof S.MetricsSchema>;
 export type MetricsPoint = Metrics["series"][number];
-export type ProviderBatch = z.infer<typeof PB.ProviderBatchSchema>;
+export type ProviderBatch = z.infer<typeof S.ProviderBatchSchema>;
 export type BatchSummary = z.infer<typeof S.BatchSummarySchema>;
 export type Dataset = z.infer<typeof S.DatasetSchema>;
 export type DatasetRecord = z.infer<typeof S.DatasetRecordSchema>;

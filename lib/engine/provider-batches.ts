@@ -18,33 +18,28 @@ import type {
   ProviderState,
   Submission,
 } from "@/lib/flows/provider-batch/types";
+import { getPrisma } from "@/lib/db/client";
+import type { ProviderBatch } from "@/lib/generated/prisma/client";
 import { query, withTx } from "./db";
 import { getBatch } from "./batches";
 import { wakeParked } from "./transitions";
 import type { BatchStatus } from "./types";
 
-/** A provider batch as the API shows it. */
-export interface ProviderBatchInfo {
+/** A provider batch as the API shows it: where it went (base URL, key variable) stays server-side. */
+export type ProviderBatchInfo = Omit<ProviderBatch, "id" | "batchId" | "provider" | "baseUrl" | "apiKeyEnv" | "endpoint" | "nextPollAt"> & {
   id: string;
   provider: BatchProvider;
-  providerBatchId: string;
-  providerStatus: string;
-  requests: number;
-  succeeded: number;
-  failed: number;
-  submittedAt: Date;
-  expiresAt: Date | null;
-  endedAt: Date | null;
-  cancelRequestedAt: Date | null;
-  polls: number;
+  /** null once it ended */
   nextPollAt: Date | null;
-  error: string | null;
-}
+};
 
-/** How long to wait before the next poll, after `polls` polls. */
-export function pollDelayMs(polls: number): number {
+/**
+ * SQL: when a provider batch's next poll is due after `polls` (an SQL expression) polls: from
+ * BATCHBOARD_PROVIDER_POLL_MS, 1.5 times longer each poll, at most BATCHBOARD_PROVIDER_POLL_MAX_MS.
+ */
+function nextPollSql(polls: string): string {
   const { BATCHBOARD_PROVIDER_POLL_MS: first, BATCHBOARD_PROVIDER_POLL_MAX_MS: max } = getConfig();
-  return Math.min(max, Math.round(first * 1.5 ** polls));
+  return `now() + make_interval(secs => LEAST(${max}::float8, ${first}::float8 * power(1.5, ${polls})) / 1000)`;
 }
 
 /**
@@ -56,9 +51,9 @@ export async function recordProviderBatch(batchId: string, sent: Submission, job
     const { rows } = await client.query<{ id: string }>(
       `INSERT INTO provider_batches (batch_id, provider, base_url, api_key_env, endpoint, provider_batch_id, provider_status, requests,
                                      expires_at, next_poll_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + make_interval(secs => $10::float8 / 1000)) RETURNING id`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${nextPollSql("0")}) RETURNING id`,
       [batchId, sent.provider, sent.baseUrl, sent.apiKeyEnv ?? null, sent.endpoint, sent.status.id, sent.status.status, jobs.length,
-        sent.status.expiresAt, pollDelayMs(0)],
+        sent.status.expiresAt],
     );
     const id = rows[0]!.id;
     await client.query(
@@ -128,12 +123,12 @@ export async function pollProviderBatches(limit = 20, log: (line: string) => voi
        SELECT id FROM provider_batches WHERE ended_at IS NULL AND next_poll_at <= now()
        ORDER BY next_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE provider_batches pb SET polls = pb.polls + 1,
-       next_poll_at = now() + make_interval(secs => LEAST($3::float8, $2::float8 * power(1.5, pb.polls + 1)) / 1000)
+       next_poll_at = ${nextPollSql("pb.polls + 1")}
      FROM due JOIN batches batch ON true
      WHERE pb.id = due.id AND batch.id = pb.batch_id
      RETURNING pb.id, pb.batch_id, pb.provider, pb.base_url, pb.api_key_env, pb.provider_batch_id, pb.cancel_requested_at,
                batch.status AS batch_status`,
-    [limit, getConfig().BATCHBOARD_PROVIDER_POLL_MS, getConfig().BATCHBOARD_PROVIDER_POLL_MAX_MS],
+    [limit],
   );
   let ended = 0;
   for (const row of rows) {
@@ -232,41 +227,11 @@ export async function finishProviderBatch(id: string, status: ProviderBatchStatu
 /** The provider batches of a batch, newest first (404 for a batch that does not exist or expired). */
 export async function listProviderBatches(batchId: string): Promise<ProviderBatchInfo[]> {
   await getBatch(batchId);
-  const { rows } = await query<{
-    id: string;
-    provider: BatchProvider;
-    provider_batch_id: string;
-    provider_status: string;
-    requests: number;
-    succeeded: number;
-    failed: number;
-    submitted_at: Date;
-    expires_at: Date | null;
-    ended_at: Date | null;
-    cancel_requested_at: Date | null;
-    polls: number;
-    next_poll_at: Date;
-    error: string | null;
-  }>(
-    `SELECT id, provider, provider_batch_id, provider_status, requests, succeeded, failed, submitted_at, expires_at, ended_at,
-            cancel_requested_at, polls, next_poll_at, error
-     FROM provider_batches WHERE batch_id = $1 ORDER BY id DESC LIMIT 1000`,
-    [batchId],
-  );
-  return rows.map((r) => ({
-    id: r.id,
-    provider: r.provider,
-    providerBatchId: r.provider_batch_id,
-    providerStatus: r.provider_status,
-    requests: r.requests,
-    succeeded: r.succeeded,
-    failed: r.failed,
-    submittedAt: r.submitted_at,
-    expiresAt: r.expires_at,
-    endedAt: r.ended_at,
-    cancelRequestedAt: r.cancel_requested_at,
-    polls: r.polls,
-    nextPollAt: r.ended_at ? null : r.next_poll_at,
-    error: r.error,
-  }));
+  const rows = await getPrisma().providerBatch.findMany({
+    where: { batchId },
+    omit: { batchId: true, baseUrl: true, apiKeyEnv: true, endpoint: true },
+    orderBy: { id: "desc" },
+    take: 1000,
+  });
+  return rows.map((r) => ({ ...r, id: String(r.id), provider: r.provider as BatchProvider, nextPollAt: r.endedAt ? null : r.nextPollAt }));
 }

@@ -1,7 +1,7 @@
 import { listProviderBatches } from "@/lib/engine/provider-batches";
 import { route } from "@/lib/api/handler";
-import { toProviderBatchesJson } from "@/lib/api/provider-batches";
 import { idParams } from "@/lib/api/schemas";
+import { toProviderBatchesJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
