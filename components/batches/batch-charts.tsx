@@ -7,15 +7,18 @@ import type { Metrics } from "@/lib/client/types";
 const timeLabel = (t: string) => new Date(t).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
 export function BatchCharts({ metrics }: { metrics: Metrics }) {
-  const data = metrics.series.map((p) => ({ ...p, label: timeLabel(p.t) }));
+  // finished jobs per bucket, shown as a rate in jobs/min like every rate of the dashboard (formatRate)
+  const perMinute = 60 / metrics.bucket_seconds;
+  const rate = (n: number) => Math.round(n * perMinute * 10) / 10;
+  const data = metrics.series.map((p) => ({ ...p, succeeded: rate(p.succeeded), failed: rate(p.failed), label: timeLabel(p.t) }));
   if (!data.length) {
     return <p className="muted chart-empty">No finished jobs yet: charts appear once jobs complete.</p>;
   }
   return (
     <div className="charts">
       <figure className="chart card" aria-label="Throughput over time">
-        <figcaption>Throughput (jobs per {metrics.bucket_seconds}s)</figcaption>
-        <SucceededFailedBars data={data} height={180} />
+        <figcaption title={`jobs finished in each ${metrics.bucket_seconds} s interval, as a rate`}>Throughput (jobs/min)</figcaption>
+        <SucceededFailedBars data={data} height={180} unit="jobs/min" />
       </figure>
       <figure className="chart card" aria-label="Job duration percentiles">
         <figcaption title="the jobs that finished in each interval: their median and 95th percentile duration">Duration p50 / p95 (ms)</figcaption>

@@ -3,7 +3,7 @@
 import dynamic from "next/dynamic";
 import { useEffect, useState } from "react";
 import { Loading, QueryError } from "@/components/ui/query-state";
-import { formatAgo, formatCount, formatPerMinute, formatTime } from "@/lib/client/format";
+import { formatAgo, formatCount, formatRate, formatTime } from "@/lib/client/format";
 import { useStats, useWorkers } from "@/lib/client/hooks";
 
 const ThroughputChart = dynamic(() => import("./throughput-chart").then((m) => m.ThroughputChart), {
@@ -34,8 +34,8 @@ export function WorkersView() {
         <Stat label="Active batches" value={s ? formatCount(s.batches.active) : "—"} />
         <Stat label="Queue depth" value={s ? formatCount(s.queue_depth) : "—"} />
         <Stat label="Running jobs" value={s ? formatCount(s.jobs.running) : "—"} />
-        <Stat label="Throughput, last minute" value={s ? formatPerMinute(s.throughput.last_1m) : "—"} />
-        <Stat label="Throughput, last hour (mean)" value={s ? formatPerMinute(s.throughput.last_60m) : "—"} />
+        <Stat label="Throughput, last minute" value={s ? formatRate(s.throughput.last_1m) : "—"} />
+        <Stat label="Throughput, last hour (mean)" value={s ? formatRate(s.throughput.last_60m) : "—"} />
       </div>
       <section className="card" aria-label="Global throughput">
         <h2>Jobs finished per minute, last hour</h2>

@@ -13,18 +13,20 @@ export function formatCost(n: number | null | undefined): string {
   return `$${n.toFixed(n < 100 ? 2 : 0)}`;
 }
 
+/**
+ * The one rate formatter: every rate the dashboard shows (batch list, batch page, Workers) is in jobs
+ * per minute, so figures side by side compare at a glance. Takes jobs per second, as the API gives it.
+ * "1,234 jobs/min", "4.5 jobs/min", "0.017 jobs/min", "0 jobs/min"; "—" when there is no rate.
+ */
 export function formatRate(perSecond: number | null | undefined): string {
-  if (perSecond === null || perSecond === undefined) return "—";
-  if (perSecond >= 10) return `${Math.round(perSecond)}/s`;
-  if (perSecond >= 0.1) return `${perSecond.toFixed(1)}/s`;
-  return `${(perSecond * 60).toFixed(1)}/min`;
-}
-
-/** Jobs per minute, always in that unit: a page that shows several rates shows them comparable. */
-export function formatPerMinute(perSecond: number | null | undefined): string {
-  if (perSecond === null || perSecond === undefined) return "—";
-  const perMinute = perSecond * 60;
-  return `${perMinute >= 100 ? formatCount(Math.round(perMinute)) : perMinute.toFixed(1)} jobs/min`;
+  if (perSecond === null || perSecond === undefined || !Number.isFinite(perSecond)) return "—";
+  const perMinute = Math.max(0, perSecond * 60);
+  let n: string;
+  if (perMinute === 0) n = "0";
+  else if (perMinute >= 10) n = formatCount(Math.round(perMinute));
+  else if (perMinute >= 1) n = perMinute.toFixed(1);
+  else n = String(Number(perMinute.toPrecision(2)));
+  return `${n} jobs/min`;
 }
 
 export function formatDuration(seconds: number | null | undefined): string {
