@@ -251,8 +251,12 @@ export function routeForModel(model: unknown, env: NodeJS.ProcessEnv = process.e
 
 /** The upstream keys of /v1 batches (OPENAI_API_KEY and each route's): redacted from stored text like flow secrets. */
 export function modelRouteKeys(env: NodeJS.ProcessEnv = process.env): string[] {
-  const names = ["OPENAI_API_KEY", ...parseModelRoutes(getConfig(env).BATCHBOARD_MODEL_ROUTES).flatMap((r) => (r.keyEnv ? [r.keyEnv] : []))];
-  return names.map((n) => env[n]).filter((v): v is string => !!v);
+  return modelRouteKeyNames(env).map((n) => env[n]).filter((v): v is string => !!v);
+}
+
+/** The variables holding the upstream keys of /v1 batches and routed models: OPENAI_API_KEY and each route's. */
+export function modelRouteKeyNames(env: NodeJS.ProcessEnv = process.env): string[] {
+  return ["OPENAI_API_KEY", ...parseModelRoutes(getConfig(env).BATCHBOARD_MODEL_ROUTES).flatMap((r) => (r.keyEnv ? [r.keyEnv] : []))];
 }
 
 export const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];

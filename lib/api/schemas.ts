@@ -629,12 +629,17 @@ export const FlowSchema = z.object({
     .describe("the flow asks a human in the Inbox (interactive batches); null when it never asks"),
   chunk: z
     .object({
-      default_size: z.number().int(),
-      max_size: z.number().int(),
+      default_size: z.number().int().nullable().describe("null when the sizes depend on a mode (modes)"),
+      max_size: z.number().int().nullable(),
+      min_size: z.number().int().nullable(),
       parameter: z.string().nullable().describe("the flow chunks only in batches that set this parameter (null: always)"),
+      modes: z
+        .record(z.string(), z.object({ default_size: z.number().int(), max_size: z.number().int(), min_size: z.number().int() }))
+        .nullable()
+        .describe("the sizes per value of parameter (a mode of the flow); a value not listed runs one record per call"),
     })
     .nullable()
-    .describe("the flow runs many records per call: a batch's chunk_size defaults to default_size, at most max_size; null: one record per call"),
+    .describe("the flow runs many records per call: a batch's chunk_size defaults to default_size, from min_size to max_size (per mode: modes); null: one record per call"),
 });
 
 export const DatasetSchema = z.object({

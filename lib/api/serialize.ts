@@ -6,7 +6,7 @@ import type * as E from "@/lib/engine/types";
 import type { BatchSummary as SummaryModel } from "@/lib/engine/summary";
 import type { BulkOutcome } from "@/lib/engine/bulk-jobs";
 import type { ProviderBatchInfo } from "@/lib/engine/provider-batches";
-import type { FlowDefinition, PromptInput } from "@/lib/flows/types";
+import type { ChunkSize, ChunkSizes, FlowDefinition, PromptInput } from "@/lib/flows/types";
 import { flowParametersJsonSchema, flowWarnings, getFlow } from "@/lib/flows/registry";
 import type { z } from "zod";
 import type { Batch, BatchOutcome, BatchSummary, BulkJobsResponse, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ProviderBatchesSchema, ResultLine, Stats, WorkerSchema } from "./schemas";
@@ -311,6 +311,16 @@ export function toMetricsJson(m: { bucketSeconds: number; series: E.MetricsPoint
   };
 }
 
+const chunkSizeJson = (c: ChunkSize) => ({ default_size: c.defaultSize, max_size: c.maxSize, min_size: c.minSize ?? 1 });
+
+function chunkJson(c: ChunkSizes): NonNullable<z.infer<typeof FlowSchema>["chunk"]> {
+  if ("modes" in c) {
+    const modes = Object.fromEntries(Object.entries(c.modes).map(([value, sizes]) => [value, chunkSizeJson(sizes)]));
+    return { default_size: null, max_size: null, min_size: null, parameter: c.parameter, modes };
+  }
+  return { ...chunkSizeJson(c), parameter: c.parameter ?? null, modes: null };
+}
+
 export function toFlowJson(f: FlowDefinition): z.infer<typeof FlowSchema> {
   return {
     name: f.name,
@@ -319,7 +329,7 @@ export function toFlowJson(f: FlowDefinition): z.infer<typeof FlowSchema> {
     default_dataset: f.defaultDataset ?? null,
     cache: f.cache ?? false,
     asks: f.asks ? { default_parameter: f.asks.defaultParameter ?? null } : null,
-    chunk: f.runChunk && f.chunk ? { default_size: f.chunk.defaultSize, max_size: f.chunk.maxSize, parameter: f.chunk.parameter ?? null } : null,
+    chunk: f.runChunk && f.chunk ? chunkJson(f.chunk) : null,
   };
 }
 

@@ -56,9 +56,10 @@ create options:
   --dataset <id|name>  --records-file <file.json|.jsonl|.txt>  --record-id-field <field>
   --param key=value (repeatable; value parsed as JSON when it is)  --params-json '{...}'
   --name <name>  --no-shuffle  --seed <s>  --max-records <n>  --concurrency <n>  --error-policy continue|stop
-  --chunk-size <n>     records per call, for flows that chunk (embed; http with --param chunked=...; llm with
-                       --mode provider_batch: records per provider batch, default 1000)
-  --mode live|provider_batch   llm: send records to the provider's batch tier at its discount (parameters.mode)
+  --chunk-size <n>     records per call, for flows that chunk (embed: inputs per request, at most 2048; http with
+                       --param chunked=...; llm and embed with --mode provider_batch: records per provider batch,
+                       default 1000, 2 to 50000)
+  --mode live|provider_batch   llm, embed: send records to the provider's batch tier at its discount (parameters.mode)
   --error-threshold <rate>[:<min_finished>]  --interactive  --max-retries <n>  --max-interruptions <n>
   --retry-backoff-ms <n>  --timeout-ms <n>  --max-cost <n>  --priority <n>  --metadata-json '{...}'  --webhook-url <url>
   --cost-reservation mean|<cost per record>  (with --max-cost: count each job's cost before it starts, so the

@@ -2,8 +2,11 @@ import { z } from "zod";
 import { routeForModel } from "@/lib/config";
 import { requestJson } from "./http-client";
 import { apiKeyEnvSchema, authHeaders, endpoint } from "./llm";
+import type { KeptResponse } from "./openai";
+import { PROVIDER_BATCH_CHUNK } from "./provider-batch/openai";
+import { runProviderBatchChunk } from "./provider-batch/run";
 import { renderTemplate } from "./template";
-import { defineFlow, FlowError, type ChunkOutcome, type FlowRecord } from "./types";
+import { defineFlow, FlowError, type ChunkContext, type ChunkOutcome, type ChunkSizes, type FlowRecord } from "./types";
 
 interface EmbeddingResponse {
   model?: string;
@@ -11,7 +14,32 @@ interface EmbeddingResponse {
   usage?: { prompt_tokens?: number; total_tokens?: number };
 }
 
+/** An upstream's limit on inputs per request (OpenAI's is 2048). */
+const MAX_INPUTS = 2048;
+
+/** Records per call, by mode: inputs per /embeddings request live, requests per provider batch. */
+const CHUNK = {
+  parameter: "mode",
+  modes: { live: { defaultSize: 1, maxSize: MAX_INPUTS }, provider_batch: PROVIDER_BATCH_CHUNK },
+} as const satisfies ChunkSizes;
+
 const parameters = z.object({
+  mode: z
+    .enum(["live", "provider_batch"])
+    .default("live")
+    .describe(
+      `live: chunk_size inputs per /embeddings request (default ${CHUNK.modes.live.defaultSize}, at most ${CHUNK.modes.live.maxSize}); provider_batch: records go in groups of chunk_size (${CHUNK.modes.provider_batch.minSize} to ${CHUNK.modes.provider_batch.maxSize}, default ${CHUNK.modes.provider_batch.defaultSize}) to an OpenAI-compatible Batch API (/v1/embeddings) at its discount, and wait there holding no worker slot`,
+    ),
+  provider: z
+    .enum(["openai"], { error: "Anthropic has no embeddings API, hence no batch tier for them: embed runs against OpenAI-compatible servers (provider openai)" })
+    .default("openai")
+    .describe("openai: any OpenAI-compatible /embeddings API (and, in provider_batch mode, its Batch API)"),
+  provider_discount: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0.5)
+    .describe("provider_batch: the share of the prices a provider batch costs (OpenAI: 0.5)"),
   base_url: z
     .string()
     .regex(/^https?:\/\//i, "must start with http:// or https://")
@@ -30,13 +58,11 @@ const parameters = z.object({
 });
 type Params = z.output<typeof parameters>;
 
-/** An upstream's limit on inputs per request (OpenAI's is 2048). */
-const MAX_INPUTS = 2048;
-
-/** One /embeddings request for `input` (a string, or an array of them); returns the answer and its price per million tokens. */
-async function requestEmbeddings(params: Params, input: string | string[], signal: AbortSignal) {
-  const body: Record<string, unknown> = { model: params.model, input };
-  if (params.dimensions !== undefined) body.dimensions = params.dimensions;
+/**
+ * Where a batch's embeddings go: base_url with api_key_env, else the upstream the model routes to with
+ * its key; and the price per million input tokens (a routed model's, unless the batch names one).
+ */
+function upstreamOf(params: Params): { baseUrl: string; keyEnv: string | undefined; headers: Record<string, string>; pricePer1m: number } {
   const upstream = params.base_url ? null : routeForModel(params.model);
   if (upstream?.keyEnv && upstream.apiKey === undefined && !params.api_key_env) {
     throw new FlowError("secret_missing", `environment variable ${upstream.keyEnv} (the key of route ${upstream.name}) is not set on the worker`, {
@@ -44,18 +70,34 @@ async function requestEmbeddings(params: Params, input: string | string[], signa
     });
   }
   const routeKey: Record<string, string> = upstream?.apiKey ? { authorization: `Bearer ${upstream.apiKey}` } : {};
-  const res = await requestJson({
-    url: endpoint(params.base_url ?? upstream!.baseUrl, "embeddings"),
+  return {
+    baseUrl: params.base_url ?? upstream!.baseUrl,
+    keyEnv: params.api_key_env ?? upstream?.keyEnv ?? undefined,
     headers: params.api_key_env ? authHeaders(params.api_key_env) : routeKey,
-    body,
+    pricePer1m: params.prices.input_per_1m || (upstream?.prices.inputPer1m ?? 0),
+  };
+}
+
+/** The /embeddings request body for `input` (a string, or an array of them), live or as a provider batch line. */
+function embeddingsBody(params: Params, input: string | string[]): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: params.model, input };
+  if (params.dimensions !== undefined) body.dimensions = params.dimensions;
+  return body;
+}
+
+/** One /embeddings request for `input` (a string, or an array of them); returns the answer, its tokens and its cost. */
+async function requestEmbeddings(params: Params, input: string | string[], signal: AbortSignal) {
+  const upstream = upstreamOf(params);
+  const res = await requestJson({
+    url: endpoint(upstream.baseUrl, "embeddings"),
+    headers: upstream.headers,
+    body: embeddingsBody(params, input),
     timeoutMs: params.timeout_ms,
     signal,
   });
   const json = (res.json ?? {}) as EmbeddingResponse;
   const tokens = json.usage?.prompt_tokens ?? json.usage?.total_tokens ?? 0;
-  // a routed model is priced by its route unless the batch names a price
-  const pricePer1m = params.prices.input_per_1m || (upstream?.prices.inputPer1m ?? 0);
-  return { json, tokens, cost: (tokens * pricePer1m) / 1_000_000 };
+  return { json, tokens, cost: (tokens * upstream.pricePer1m) / 1_000_000 };
 }
 
 const isVector = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === "number");
@@ -75,13 +117,17 @@ export const embed = defineFlow({
   name: "embed",
   description: "Computes an embedding per record with any OpenAI-compatible /embeddings API, with cost from token usage.",
   parameters,
-  // one input per request unless the batch asks for more (OpenAI-compatible servers take arrays)
-  chunk: { defaultSize: 1, maxSize: MAX_INPUTS },
+  // live: one input per request unless the batch asks for more (OpenAI-compatible servers take arrays);
+  // provider_batch: chunk_size records per provider batch
+  chunk: CHUNK,
   estimateTokens(params, record) {
     return Math.ceil(renderTemplate(params.input, record).length / 4);
   },
   async run(record, ctx) {
     const { params } = ctx;
+    if (params.mode === "provider_batch") {
+      throw new FlowError("chunk_size_required", "mode provider_batch sends records in groups: this batch's chunk_size is 1", { retryable: false });
+    }
     const { json, tokens, cost } = await requestEmbeddings(params, renderTemplate(params.input, record), ctx.signal);
     if (cost > 0) ctx.reportCost(cost);
     if (json.usage) ctx.reportUsage({ input_tokens: tokens, output_tokens: 0 });
@@ -101,6 +147,7 @@ export const embed = defineFlow({
   // too long, say) is sent again input by input, so only the records it refuses fail.
   async runChunk(records, ctx) {
     const { params } = ctx;
+    if (params.mode === "provider_batch") return runProviderBatch(records, ctx);
     const outcomes: ChunkOutcome[] = new Array(records.length);
     const inputs: string[] = [];
     const sent: number[] = [];
@@ -161,4 +208,36 @@ async function oneByOne(
       outcomes[i] = { error: err instanceof FlowError ? err : new FlowError("flow_error", String(err)) };
     }
   }
+}
+
+/**
+ * Mode provider_batch: the records of one call go to the upstream's Batch API as one provider batch of
+ * /v1/embeddings requests (one input each, the body a live call sends), and come back through the
+ * stored outcomes, priced at the batch's price times provider_discount.
+ */
+function runProviderBatch(records: FlowRecord[], ctx: ChunkContext<Params>) {
+  const { params } = ctx;
+  const upstream = upstreamOf(params);
+  return runProviderBatchChunk(records, ctx, {
+    provider: "openai",
+    baseUrl: upstream.baseUrl,
+    apiKeyEnv: upstream.keyEnv,
+    timeoutMs: params.timeout_ms,
+    endpoint: "/v1/embeddings",
+    body: async (record) => embeddingsBody(params, renderTemplate(params.input, record)),
+    result: (response: KeptResponse, i: number) => {
+      const json = (response.body ?? {}) as EmbeddingResponse;
+      const tokens = json.usage?.prompt_tokens ?? json.usage?.total_tokens ?? 0;
+      ctx.reportCost(((tokens * upstream.pricePer1m) / 1_000_000) * params.provider_discount, i);
+      const embedding = embeddingsByInput(json, 1)[0];
+      if (!embedding) throw new FlowError("invalid_response", "the provider's answer has no numeric data[0].embedding", { retryable: false });
+      return {
+        embedding,
+        dimensions: embedding.length,
+        usage: { prompt_tokens: tokens, total_tokens: json.usage?.total_tokens ?? tokens },
+        model: json.model ?? params.model,
+        response,
+      };
+    },
+  });
 }

@@ -9,7 +9,7 @@ import { requestJson } from "./http-client";
 import type { KeptResponse } from "./openai";
 import { readFlowSecret, secretEnvNameSchema } from "./secrets";
 import { renderTemplate } from "./template";
-import { OPENAI_BATCH_MAX_REQUESTS } from "./provider-batch/openai";
+import { PROVIDER_BATCH_CHUNK } from "./provider-batch/openai";
 import { runProviderBatchChunk } from "./provider-batch/run";
 import { defineFlow, FlowError, type ChunkContext, type FlowContext, type FlowRecord } from "./types";
 
@@ -122,7 +122,7 @@ const llmParameters = z.object({
     .enum(["live", "provider_batch"])
     .default("live")
     .describe(
-      "live: one call per record as it runs; provider_batch: records go in groups of chunk_size (default 1000) to the provider's batch tier (OpenAI's Batch API, Anthropic's Message Batches) at its discount, and wait there holding no worker slot",
+      `live: one call per record as it runs; provider_batch: records go in groups of chunk_size (${PROVIDER_BATCH_CHUNK.minSize} to ${PROVIDER_BATCH_CHUNK.maxSize}, default ${PROVIDER_BATCH_CHUNK.defaultSize}) to the provider's batch tier (OpenAI's Batch API, Anthropic's Message Batches) at its discount, and wait there holding no worker slot`,
     ),
   provider_discount: z
     .number()
@@ -184,7 +184,7 @@ export const llm = defineFlow({
     "Runs a chat completion per record against any OpenAI-compatible API (OpenAI, Ollama, vLLM, LM Studio) or Anthropic's Messages API, with prompt templates, a dataset's files (PDFs, images, text) with files: true, optional JSON-schema output, citations, and cost from token usage.",
   parameters: llmParameters,
   // provider_batch mode sends chunk_size records per provider batch; live mode one record per call
-  chunk: { defaultSize: 1000, maxSize: OPENAI_BATCH_MAX_REQUESTS, minSize: 2, parameter: "mode", value: "provider_batch" },
+  chunk: { parameter: "mode", modes: { provider_batch: PROVIDER_BATCH_CHUNK } },
   runChunk: (records, ctx) => runProviderBatch(records, ctx),
   async checkSource(params, source) {
     if (!params.files) return;

@@ -13,7 +13,7 @@ import { llm } from "./llm";
 import { openai } from "./openai";
 import { review } from "./review";
 import { sleep } from "./sleep";
-import type { FlowDefinition } from "./types";
+import type { ChunkSize, FlowDefinition } from "./types";
 import { undeclaredKeys } from "./undeclared-keys";
 
 const builtIn: FlowDefinition[] = [echo, sleep, chaos, http, llm, embed, openai, classify, review, command, files, agent];
@@ -68,33 +68,51 @@ export function parseFlowParameters(flow: FlowDefinition, parameters: unknown): 
 }
 
 /**
- * The chunk size a batch of this flow runs with: the one asked for, else the flow's default; 1 for a
- * flow without runChunk. 422 naming `chunk_size` when it is above 1 on a flow that does not chunk, or
- * above the flow's maximum.
+ * The chunk sizes a batch of this flow with these (parsed) parameters runs with, or null when it runs
+ * one record per call; `why` says what would make it chunk.
+ */
+export function chunkSizesFor(flow: FlowDefinition, parameters: unknown): { sizes: ChunkSize | null; why: string } {
+  const declared = flow.runChunk ? flow.chunk : undefined;
+  const name = JSON.stringify(flow.name);
+  if (!declared) return { sizes: null, why: `flow ${name} runs one record per call: it takes no chunk_size` };
+  if (!declared.parameter) return { sizes: declared as ChunkSize, why: "" };
+  const value = (parameters as Record<string, unknown> | null)?.[declared.parameter] ?? null;
+  if ("modes" in declared) {
+    const sizes = typeof value === "string" && Object.hasOwn(declared.modes, value) ? declared.modes[value]! : null;
+    const modes = Object.keys(declared.modes).map((m) => JSON.stringify(m)).join(" or ");
+    return { sizes, why: `flow ${name} runs many records per call only with parameters.${declared.parameter} ${modes}` };
+  }
+  return { sizes: value === null ? null : (declared as ChunkSize), why: `flow ${name} runs many records per call only with parameters.${declared.parameter}` };
+}
+
+/**
+ * The chunk size a batch of this flow runs with: the one asked for, else the flow's default (for its
+ * mode); 1 for a flow or mode that does not chunk. 422 naming `chunk_size` when it is above 1 where
+ * the flow does not chunk, or outside the sizes declared for its mode.
  */
 export function resolveChunkSize(flow: FlowDefinition, asked: number | null | undefined, parameters: unknown): number {
-  const sizes = flow.runChunk ? flow.chunk : undefined;
-  const mode = sizes?.parameter;
-  const value = mode ? ((parameters as Record<string, unknown> | null)?.[mode] ?? null) : null;
-  if (mode && (sizes!.value === undefined ? value === null : value !== sizes!.value)) {
-    if (asked !== undefined && asked !== null && asked !== 1) {
-      const wanted = sizes!.value === undefined ? `parameters.${mode}` : `parameters.${mode} ${JSON.stringify(sizes!.value)}`;
-      const message = `flow ${JSON.stringify(flow.name)} runs many records per call only with ${wanted}`;
-      throw new AppError("validation_failed", `chunk_size: ${message}`, [{ path: "chunk_size", message }]);
-    }
-    return 1;
-  }
-  if (asked === undefined || asked === null) return sizes?.defaultSize ?? 1;
-  const refuse = (message: string) => {
+  const refuse = (message: string): never => {
     throw new AppError("validation_failed", `chunk_size: ${message}`, [{ path: "chunk_size", message }]);
   };
-  if (!Number.isInteger(asked) || asked < 1) refuse("must be an integer >= 1");
+  const { sizes, why } = chunkSizesFor(flow, parameters);
+  if (asked !== undefined && asked !== null && (!Number.isInteger(asked) || asked < 1)) refuse("must be an integer >= 1");
+  if (!sizes) {
+    if (asked !== undefined && asked !== null && asked !== 1) refuse(why);
+    return 1;
+  }
+  if (asked === undefined || asked === null) return sizes.defaultSize;
   // one record per call is what every flow does (a clone of a batch of such a flow inherits it)
-  if (asked === 1 && (sizes?.minSize ?? 1) <= 1) return 1;
-  if (!sizes) refuse(`flow ${JSON.stringify(flow.name)} runs one record per call: it takes no chunk_size`);
-  if (asked > sizes!.maxSize) refuse(`at most ${sizes!.maxSize} for flow ${JSON.stringify(flow.name)}`);
-  if (asked < (sizes!.minSize ?? 1)) refuse(`at least ${sizes!.minSize} for flow ${JSON.stringify(flow.name)} with these parameters`);
+  if (asked === 1 && (sizes.minSize ?? 1) <= 1) return 1;
+  if (asked > sizes.maxSize) refuse(`at most ${sizes.maxSize} for flow ${JSON.stringify(flow.name)}${modeText(flow, parameters)}`);
+  if (asked < (sizes.minSize ?? 1)) refuse(`at least ${sizes.minSize} for flow ${JSON.stringify(flow.name)}${modeText(flow, parameters)}`);
   return asked;
+}
+
+/** " in mode X" for a flow whose chunk sizes depend on a mode, else "". */
+function modeText(flow: FlowDefinition, parameters: unknown): string {
+  const declared = flow.chunk;
+  if (!declared || !("modes" in declared)) return "";
+  return ` with parameters.${declared.parameter} ${JSON.stringify((parameters as Record<string, unknown> | null)?.[declared.parameter])}`;
 }
 
 /** The flow's parameters as JSON Schema (GET /api/flows, the dashboard's generated form). */

@@ -2,7 +2,7 @@
 // and again when a job runs, and the one redaction that keeps their values out of everything stored
 // (job errors, logs, results, prompts; exports are made from those).
 import { z } from "zod";
-import { flowSecretNames, flowSecretValue, modelRouteKeys } from "@/lib/config";
+import { flowSecretNames, flowSecretValue, modelRouteKeyNames, modelRouteKeys } from "@/lib/config";
 import { FlowError } from "./types";
 
 // the server's own settings: a flow reading them could hand the database or an admin key to any URL
@@ -51,6 +51,18 @@ export function readFlowSecret(name: string): string {
       retryable: false,
     });
   }
+  return value;
+}
+
+/**
+ * The key of a provider batch's upstream, at run time: a variable listed in BATCHBOARD_FLOW_SECRETS
+ * (a batch's api_key_env), or the key the operator gave a routed model (OPENAI_API_KEY, a
+ * BATCHBOARD_MODEL_ROUTES entry's key=), which a batch never names itself.
+ */
+export function readProviderKey(name: string): string {
+  if (!modelRouteKeyNames().includes(name)) return readFlowSecret(name);
+  const value = flowSecretValue(name);
+  if (!value) throw new FlowError("secret_missing", `environment variable ${name} is not set on the worker`, { retryable: false });
   return value;
 }
 

@@ -87,21 +87,23 @@ export interface ChunkContext<P = unknown> extends Omit<FlowContext<P>, "ask" | 
  */
 export type ChunkOutcome = { result: unknown } | { error: FlowError } | { waitingProvider: true };
 
-export interface ChunkSizes {
+/** How many records one call of a chunked flow takes. */
+export interface ChunkSize {
   /** the chunk_size of a batch that names none */
   defaultSize: number;
   /** the largest chunk_size a batch may ask for */
   maxSize: number;
-  /**
-   * the flow chunks only in batches that set this parameter (a mode of the flow): without it a batch
-   * runs one record per call, and a chunk_size above 1 is refused
-   */
-  parameter?: string;
-  /** with `parameter`: the value it must have (else any value but null) */
-  value?: unknown;
-  /** the smallest chunk_size a batch that chunks may ask for (default 1: any) */
+  /** the smallest chunk_size a batch may ask for (default 1: any) */
   minSize?: number;
 }
+
+/**
+ * The chunk sizes a flow's runChunk takes, in one declaration read by batch validation (chunk_size),
+ * GET /api/flows (the New batch form and the docs): the same sizes always; or only in batches that set
+ * `parameter` (any value but null); or per value of `parameter` (a mode of the flow) in `modes`, where
+ * a value not listed runs one record per call and a chunk_size above 1 is refused.
+ */
+export type ChunkSizes = (ChunkSize & { parameter?: string }) | { parameter: string; modes: Record<string, ChunkSize> };
 
 export interface TokenUsage {
   input_tokens?: number;

@@ -28,8 +28,17 @@ describe("chunk_size on POST /api/batches", () => {
   it("GET /api/flows says which flows chunk and how much", async () => {
     const flows = (await api("GET", "/api/flows")).json.items as { name: string; chunk: unknown }[];
     const chunk = Object.fromEntries(flows.map((f) => [f.name, f.chunk]));
-    expect(chunk.embed).toEqual({ default_size: 1, max_size: 2048, parameter: null });
-    expect(chunk.http).toEqual({ default_size: 10, max_size: 1000, parameter: "chunked" });
+    // sizes per mode, from the flow's one declaration
+    const providerBatch = { default_size: 1000, max_size: 50_000, min_size: 2 };
+    expect(chunk.embed).toEqual({
+      default_size: null,
+      max_size: null,
+      min_size: null,
+      parameter: "mode",
+      modes: { live: { default_size: 1, max_size: 2048, min_size: 1 }, provider_batch: providerBatch },
+    });
+    expect(chunk.llm).toEqual({ default_size: null, max_size: null, min_size: null, parameter: "mode", modes: { provider_batch: providerBatch } });
+    expect(chunk.http).toEqual({ default_size: 10, max_size: 1000, min_size: 1, parameter: "chunked", modes: null });
     expect(chunk.echo).toBeNull();
   });
 

@@ -5,7 +5,8 @@
 //   { error: { code, message } } an OpenAI error line (Anthropic: errored with that type)
 //   "garbage"                    a line that is not JSON
 //   "omit"                       no line at all for this request
-// Requests are recorded (path, headers) so tests can check what was sent and with which key.
+// Requests are recorded (path, headers) so tests can check what was sent and with which key. OpenAI's
+// GET /batches lists the batches newest first, a page at a time (limit, after, has_more).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -22,7 +23,10 @@ interface MockBatch {
   requests: MockRequestLine[];
   state: State;
   polls: number;
+  /** OpenAI: the endpoint its requests go to */
+  endpoint?: string;
   metadata?: unknown;
+  createdAt: number;
   /** custom ids that got an answer before a cancel or an expiry (the first `answeredBeforeEnd` requests) */
   answeredBeforeEnd: number;
 }
@@ -38,6 +42,11 @@ export interface ProviderBatchesMock {
   answer: (line: MockRequestLine) => MockAnswer;
   /** ends a batch as expired: the first `answered` requests answered, the rest expired */
   expire(id: string, answered?: number): void;
+  /**
+   * OpenAI: the next this many POST /batches create their batch and then drop the connection without
+   * an answer (the provider took the batch; the caller cannot know)
+   */
+  loseCreateAnswers: number;
   /** makes an OpenAI batch fail validation */
   failValidation(id: string, message: string): void;
   close(): Promise<void>;
@@ -45,7 +54,8 @@ export interface ProviderBatchesMock {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-export async function startProviderBatchesMock(): Promise<ProviderBatchesMock> {
+/** `port`: listen there (0, the default: any free port) */
+export async function startProviderBatchesMock(options: { port?: number } = {}): Promise<ProviderBatchesMock> {
   const seen: ProviderBatchesMock["seen"] = [];
   const batches = new Map<string, MockBatch>();
   const files = new Map<string, string>();
@@ -58,6 +68,7 @@ export async function startProviderBatchesMock(): Promise<ProviderBatchesMock> {
     batches,
     files,
     pollsToEnd: 1,
+    loseCreateAnswers: 0,
     answer: (line) => ({ status_code: 200, body: { echo: line.body } }),
     expire(id, answered = 0) {
       const b = batches.get(id)!;
@@ -115,13 +126,13 @@ export async function startProviderBatchesMock(): Promise<ProviderBatchesMock> {
     return {
       id: b.id,
       object: "batch",
-      endpoint: "/v1/chat/completions",
+      endpoint: b.endpoint ?? "/v1/chat/completions",
       status: b.state,
       input_file_id: `file-in-${b.id}`,
       output_file_id: f.output ?? null,
       error_file_id: f.error ?? null,
-      created_at: now(),
-      expires_at: now() + 86400,
+      created_at: b.createdAt,
+      expires_at: b.createdAt + 86400,
       request_counts: { total: b.requests.length, completed: ended ? b.requests.length - failed : 0, failed },
       metadata: b.metadata ?? null,
       errors: b.state === "failed" ? { object: "list", data: [{ code: "invalid_request", message: (b as MockBatch & { failure?: string }).failure, line: 1 }] } : null,
@@ -183,9 +194,24 @@ export async function startProviderBatchesMock(): Promise<ProviderBatchesMock> {
       if (input === undefined) return send(res, 404, { error: { message: "no such file" } });
       const requests = input.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; url: string; body: Record<string, unknown> });
       if (requests.some((r) => r.url !== endpoint)) return send(res, 400, { error: { message: "a line's url differs from the batch's endpoint" } });
-      const b: MockBatch = { id: `batch_${nextId++}`, provider: "openai", requests: requests.map((r) => ({ custom_id: r.custom_id, body: r.body })), state: "in_progress", polls: 0, metadata, answeredBeforeEnd: 0 };
+      const b: MockBatch = { id: `batch_${nextId++}`, provider: "openai", requests: requests.map((r) => ({ custom_id: r.custom_id, body: r.body })), state: "in_progress", polls: 0, endpoint, metadata, createdAt: now(), answeredBeforeEnd: 0 };
       batches.set(b.id, b);
+      if (mock.loseCreateAnswers > 0) {
+        mock.loseCreateAnswers--;
+        res.destroy();
+        return;
+      }
       return send(res, 200, openaiBatch(b));
+    }
+    if (req.method === "GET" && path === "/openai/v1/batches") {
+      // newest first, `limit` a page (default 20, at most 100), `after` the last id of the page before
+      const q = new URL(req.url ?? "", "http://x").searchParams;
+      const limit = Math.min(100, Number(q.get("limit") ?? 20));
+      const all = [...batches.values()].filter((b) => b.provider === "openai").reverse();
+      const after = q.get("after");
+      const from = after ? all.findIndex((b) => b.id === after) + 1 : 0;
+      const page = all.slice(from, from + limit);
+      return send(res, 200, { object: "list", data: page.map(openaiBatch), first_id: page[0]?.id ?? null, last_id: page.at(-1)?.id ?? null, has_more: from + limit < all.length });
     }
     if ((m = /^\/openai\/v1\/batches\/([^/]+)(\/cancel)?$/.exec(path))) {
       const b = batches.get(decodeURIComponent(m[1]!));
@@ -202,7 +228,7 @@ export async function startProviderBatchesMock(): Promise<ProviderBatchesMock> {
     // Anthropic
     if (req.method === "POST" && path === "/anthropic/v1/messages/batches") {
       const { requests } = JSON.parse(body.toString("utf8")) as { requests: { custom_id: string; params: Record<string, unknown> }[] };
-      const b: MockBatch = { id: `msgbatch_${nextId++}`, provider: "anthropic", requests: requests.map((r) => ({ custom_id: r.custom_id, body: r.params })), state: "in_progress", polls: 0, answeredBeforeEnd: 0 };
+      const b: MockBatch = { id: `msgbatch_${nextId++}`, provider: "anthropic", requests: requests.map((r) => ({ custom_id: r.custom_id, body: r.params })), state: "in_progress", polls: 0, createdAt: now(), answeredBeforeEnd: 0 };
       batches.set(b.id, b);
       return send(res, 200, anthropicBatch(b));
     }
@@ -223,7 +249,10 @@ export async function startProviderBatchesMock(): Promise<ProviderBatchesMock> {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => handle(req, Buffer.concat(chunks), res));
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", resolve);
+  });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   mock.openaiUrl = `${base}/openai/v1`;
   mock.anthropicUrl = `${base}/anthropic/v1`;

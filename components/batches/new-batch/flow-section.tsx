@@ -6,7 +6,7 @@ import type { Flow } from "@/lib/client/types";
 import { FieldError } from "../field-error";
 import { SchemaFields } from "../schema-fields";
 import { Field } from "./field";
-import type { Errors } from "./form-model";
+import { chosenMode, type Errors } from "./form-model";
 
 export function FlowSection({
   flows,
@@ -54,6 +54,12 @@ export function FlowSection({
       </div>
       <h3 className="subhead">Parameters</h3>
       <SchemaFields key={flow.name} fields={fields} values={values} errors={errors} onChange={onValue} changed={runAgain?.changedParameters} />
+      {chosenMode(values) === "provider_batch" ? (
+        <p className="form-note" role="note" aria-label="Provider batch mode">
+          <strong>Provider batch:</strong> the records go to the provider&apos;s batch tier in groups of the chunk size, at about half the price of live
+          calls. Results come back within the provider&apos;s window (up to 24 hours), and the records wait there holding no worker slot.
+        </p>
+      ) : null}
     </section>
   );
 }

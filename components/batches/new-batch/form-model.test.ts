@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { schemaFields } from "@/lib/client/json-schema";
 import type { Batch } from "@/lib/client/types";
-import { buildBody, changedOptions, cloneBodyOf, DEFAULT_OPTS, groupErrors, optsFromBatch, type FormInput } from "./form-model";
+import { buildBody, changedOptions, chunkSizesOf, cloneBodyOf, DEFAULT_OPTS, groupErrors, optsFromBatch, type FormInput } from "./form-model";
 
 const fields = schemaFields({ type: "object", properties: { delay_ms: { type: "integer", minimum: 0 } } });
 const input = (over: Partial<FormInput> = {}): FormInput => ({
@@ -164,5 +164,21 @@ describe("the rate limit section", () => {
     expect(buildBody(input({ opts: { ...DEFAULT_OPTS, rate_rpm: "60", rate_key: "has space" } })).errors["rate_limit.key"]).toBeDefined();
     const parent = { name: null, options: { concurrency: 5, error_policy: "continue", error_threshold: null, rate_limit: { tokens_per_minute: 9000, key: "k" } } } as unknown as Batch;
     expect(optsFromBatch(parent)).toMatchObject({ rate_rpm: "", rate_tpm: "9000", rate_key: "k" });
+  });
+});
+
+describe("the chunk sizes the form offers", () => {
+  const sizes = (d: number, max: number, min = 1) => ({ default_size: d, max_size: max, min_size: min });
+  const embed = { chunk: { default_size: null, max_size: null, min_size: null, parameter: "mode", modes: { live: sizes(1, 2048), provider_batch: sizes(1000, 50_000, 2) } } };
+  it("follows the chosen mode of a flow whose sizes depend on it, and sends no chunk_size where the mode does not chunk", () => {
+    expect(chunkSizesOf(embed, { mode: "live" })).toEqual(sizes(1, 2048));
+    expect(chunkSizesOf(embed, { mode: "provider_batch" })).toEqual(sizes(1000, 50_000, 2));
+    const llm = { chunk: { ...embed.chunk, modes: { provider_batch: sizes(1000, 50_000, 2) } } };
+    expect(chunkSizesOf(llm, { mode: "live" })).toBeNull();
+    expect(chunkSizesOf({ chunk: null }, {})).toBeNull();
+    expect(chunkSizesOf({ chunk: { ...sizes(10, 1000), parameter: "chunked", modes: null } }, {})).toEqual(sizes(10, 1000));
+    const opts = { ...DEFAULT_OPTS, chunk_size: "500" };
+    expect(buildBody(input({ flow: { name: "llm", ...llm }, values: { mode: "live" }, opts })).body.chunk_size).toBeUndefined();
+    expect(buildBody(input({ flow: { name: "llm", ...llm }, values: { mode: "provider_batch" }, opts })).body.chunk_size).toBe(500);
   });
 });

@@ -156,8 +156,29 @@ export interface Source {
   recordIdField: string;
 }
 
+type ChunkJson = { default_size: number; max_size: number; min_size: number };
+type FlowChunkJson = { [K in keyof ChunkJson]: number | null } & { parameter: string | null; modes: Record<string, ChunkJson> | null };
+
+/**
+ * The chunk sizes a batch of `flow` with these parameter values runs with (the flow's one declaration,
+ * as GET /api/flows gives it: per mode where it has modes), or null: one record per call.
+ */
+export function chunkSizesOf(flow: { chunk?: FlowChunkJson | null }, values: FieldValues): ChunkJson | null {
+  const c = flow.chunk;
+  if (!c) return null;
+  if (c.modes) {
+    const mode = c.parameter ? values[c.parameter] : undefined;
+    return typeof mode === "string" ? (c.modes[mode] ?? null) : null;
+  }
+  if (c.default_size === null || c.max_size === null) return null;
+  return { default_size: c.default_size, max_size: c.max_size, min_size: c.min_size ?? 1 };
+}
+
+/** The mode the form's parameters choose, when the flow has modes (parameters.mode): "live", "provider_batch", ... */
+export const chosenMode = (values: FieldValues): string | null => (typeof values.mode === "string" && values.mode ? values.mode : null);
+
 export interface FormInput {
-  flow: { name: string; default_dataset?: string | null; chunk?: { default_size: number; max_size: number } | null };
+  flow: { name: string; default_dataset?: string | null; chunk?: FlowChunkJson | null };
   fields: SchemaField[];
   values: FieldValues;
   source: Source;
@@ -214,8 +235,8 @@ export function buildBody(input: FormInput): { body: CreateBatchBody; errors: Er
     if (n === null) errors[key] = ["Must be a number"];
     else if (n !== undefined) body[key] = n;
   }
-  // only a flow that chunks takes it (the field is shown only for such flows)
-  if (flow.chunk) {
+  // only a flow that chunks (in the chosen mode) takes it: the field is shown only then
+  if (chunkSizesOf(flow, values)) {
     const n = readNumber(opts.chunk_size);
     if (n === null) errors.chunk_size = ["Must be a number"];
     else if (n !== undefined) body.chunk_size = n;

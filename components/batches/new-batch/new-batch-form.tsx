@@ -173,6 +173,7 @@ function BatchForm({ initialFlow, initialDataset, parent }: { initialFlow?: stri
       )}
       <OptionsSection
         flow={flow}
+        values={values}
         opts={opts}
         set={set}
         interactive={interactive}

@@ -1,13 +1,15 @@
 "use client";
 // The form's run options: concurrency (and chunk size, for flows that chunk), limits, retries, budget,
 // priority, error handling, shuffle and whether the batch is interactive.
+import type { FieldValues } from "@/lib/client/json-schema";
 import type { Flow } from "@/lib/client/types";
 import { FieldError } from "../field-error";
 import { Field } from "./field";
-import type { Errors, NumberOption, Opts } from "./form-model";
+import { chunkSizesOf, type Errors, type NumberOption, type Opts } from "./form-model";
 
 export function OptionsSection({
   flow,
+  values,
   opts,
   set,
   interactive,
@@ -16,6 +18,8 @@ export function OptionsSection({
   changed,
 }: {
   flow: Flow;
+  /** the flow's parameters as the form has them: a flow's mode decides its chunk sizes */
+  values: FieldValues;
   opts: Opts;
   set: <K extends keyof Opts>(key: K, value: Opts[K]) => void;
   interactive: boolean;
@@ -27,6 +31,7 @@ export function OptionsSection({
 }) {
   const mark = (...keys: (keyof Opts)[]) => (keys.some((k) => changed?.has(k)) ? " is-changed" : "");
   const fallbackParam = flow.asks?.default_parameter ?? null;
+  const chunk = chunkSizesOf(flow, values);
   const numberField = (key: NumberOption, label: string, hint: string | undefined, attrs: { min?: number; max?: number; step?: string }) => (
     <Field id={key} label={label} errors={errors[key]} hint={hint} changed={changed?.has(key)}>
       <input id={key} type="number" {...attrs} value={opts[key]} onChange={(e) => set(key, e.target.value)} />
@@ -36,13 +41,13 @@ export function OptionsSection({
     <section className="card form-section" aria-labelledby="sec-options">
       <h2 id="sec-options">Options</h2>
       <div className="form-grid form-grid-dense">
-        {numberField("concurrency", "Concurrency", flow.chunk ? "calls at once, 1–1000" : "jobs at once, 1–1000", { min: 1, max: 1000 })}
-        {flow.chunk
+        {numberField("concurrency", "Concurrency", chunk ? "calls at once, 1–1000" : "jobs at once, 1–1000", { min: 1, max: 1000 })}
+        {chunk
           ? numberField(
               "chunk_size",
               "Chunk size",
-              `records per call, 1–${flow.chunk.max_size}; blank: ${flow.chunk.parameter ? `${flow.chunk.default_size} with ${flow.chunk.parameter}, else 1` : flow.chunk.default_size}`,
-              { min: 1, max: flow.chunk.max_size },
+              `records per call, ${chunk.min_size}–${chunk.max_size}; blank: ${flow.chunk?.parameter && !flow.chunk.modes ? `${chunk.default_size} with ${flow.chunk.parameter}, else 1` : chunk.default_size}`,
+              { min: chunk.min_size, max: chunk.max_size },
             )
           : null}
         {numberField("max_records", "Max records", "blank: all", { min: 1 })}

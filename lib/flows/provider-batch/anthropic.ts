@@ -3,7 +3,7 @@
 // request under its custom_id: succeeded (the message), errored, canceled or expired.
 import { ANTHROPIC_VERSION } from "../anthropic";
 import { requestJson } from "../http-client";
-import { readFlowSecret } from "../secrets";
+import { readProviderKey } from "../secrets";
 import { FlowError } from "../types";
 import { jsonLines, type BatchClient, type ProviderBatchStatus, type ProviderConnection, type ProviderOutcome, type ProviderResults } from "./types";
 
@@ -22,7 +22,7 @@ interface MessageBatch {
 const url = (conn: ProviderConnection, path: string) => `${conn.baseUrl.replace(/\/+$/, "")}/${path}`;
 function headers(conn: ProviderConnection): Record<string, string> {
   const h: Record<string, string> = { "anthropic-version": ANTHROPIC_VERSION };
-  if (conn.apiKeyEnv) h["x-api-key"] = readFlowSecret(conn.apiKeyEnv);
+  if (conn.apiKeyEnv) h["x-api-key"] = readProviderKey(conn.apiKeyEnv);
   return h;
 }
 

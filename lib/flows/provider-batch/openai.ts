@@ -4,12 +4,14 @@
 import { randomBytes } from "node:crypto";
 import { requestJson } from "../http-client";
 import type { KeptResponse } from "../openai";
-import { readFlowSecret } from "../secrets";
+import { readProviderKey } from "../secrets";
 import { FlowError } from "../types";
 import { isRetryableStatus, jsonLines, type BatchClient, type ProviderBatchStatus, type ProviderConnection, type ProviderOutcome, type ProviderResults } from "./types";
 
 /** OpenAI's limit on the requests of one batch */
 export const OPENAI_BATCH_MAX_REQUESTS = 50_000;
+/** chunk sizes of a flow's provider_batch mode: one provider batch per call, at most OpenAI's limit */
+export const PROVIDER_BATCH_CHUNK = { defaultSize: 1000, maxSize: OPENAI_BATCH_MAX_REQUESTS, minSize: 2 } as const;
 /** an output file may be large: read up to this (a request's answer rarely passes 10 KiB) */
 const MAX_RESULTS_BYTES = 512 * 1024 * 1024;
 const ENDED = new Set(["completed", "failed", "expired", "cancelled"]);
@@ -25,7 +27,7 @@ interface OpenAIBatch {
 }
 
 const url = (conn: ProviderConnection, path: string) => `${conn.baseUrl.replace(/\/+$/, "")}/${path}`;
-const auth = (conn: ProviderConnection): Record<string, string> => (conn.apiKeyEnv ? { authorization: `Bearer ${readFlowSecret(conn.apiKeyEnv)}` } : {});
+const auth = (conn: ProviderConnection): Record<string, string> => (conn.apiKeyEnv ? { authorization: `Bearer ${readProviderKey(conn.apiKeyEnv)}` } : {});
 
 function status(json: unknown): ProviderBatchStatus {
   const batch = (json ?? {}) as OpenAIBatch;
