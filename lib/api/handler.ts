@@ -1,26 +1,22 @@
 // The one route wrapper: authorizes, reads the body under a size cap, parses JSON, validates params,
-// query and body with zod, and renders every failure as the one error body. Route files declare
-// their schemas and call lib/; nothing else.
+// query and body with zod, and renders every failure as the one error body. What it enforces comes
+// from the route's entry in the registry (./routes), looked up by the key the route file names
+// ("GET /api/batches/{id}"): a route file states no scope or schema of its own, and calls lib/.
 import "server-only";
 import { NextResponse, type NextRequest } from "next/server";
 import type { z } from "zod";
 import { getConfig } from "@/lib/config";
 import { findUnstorable, jsonNestedDeeperThan, MAX_JSON_DEPTH } from "@/lib/db/storable";
 import { AppError } from "@/lib/errors";
-import { authorize, type Principal, type RouteScope } from "./auth";
+import { authorize, type Principal } from "./auth";
 import { pacedBody } from "./client-body";
 import { renderError, validationError } from "./errors";
+import { routeEntry, type RouteEntry, type RouteEntryOf, type RouteKey } from "./routes";
 
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
-export interface RouteOptions<P, Q, B> {
-  scope: RouteScope;
-  params?: P;
-  query?: Q;
-  body?: B;
-  /** overrides BATCHBOARD_MAX_BODY_BYTES for this route's JSON body */
-  maxBodyBytes?: number;
+export interface RouteOptions {
   /** renders a failure (default: the one error body); /v1 routes add OpenAI's fields */
   renderError?: (err: unknown, context: string) => Response;
 }
@@ -37,6 +33,14 @@ export interface RouteInput<P, Q, B> {
 }
 
 export type RouteContext = { params: Promise<Record<string, string | string[] | undefined>> };
+
+type SchemaAt<E, F extends "params" | "query"> = E extends { [k in F]: infer S extends Schema } ? S : undefined;
+type BodySchemaOf<E> = E extends { body: { schema: infer S extends Schema } } ? S : undefined;
+/** What a route's handler gets: its params, query and body typed by the schemas its registry entry names. */
+export type RouteInputOf<K extends RouteKey> = RouteInput<SchemaAt<RouteEntryOf<K>, "params">, SchemaAt<RouteEntryOf<K>, "query">, BodySchemaOf<RouteEntryOf<K>>>;
+
+/** A route handler as Next.js calls it, tagged with the registry key whose entry it enforces. */
+export type RouteHandler = ((request: NextRequest, ctx?: RouteContext) => Promise<Response>) & { readonly routeKey: RouteKey };
 
 /** A JSON response with a status (handlers may also return plain data: 200 JSON). */
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
@@ -132,29 +136,34 @@ function parseWith<S extends Schema>(schema: S, value: unknown, what: string): z
   return parsed.data;
 }
 
-export function route<P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined>(
-  options: RouteOptions<P, Q, B>,
-  handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown,
-) {
-  return async function handle(request: NextRequest, ctx: RouteContext): Promise<Response> {
+/**
+ * The handler of the route `key` ("GET /api/batches/{id}"): authorizes by the entry's scope, validates
+ * path params, query and JSON body with the entry's schemas (a body declared as content, an upload,
+ * is left for the handler to read), then calls `handler`.
+ */
+export function route<K extends RouteKey>(key: K, handler: (input: RouteInputOf<K>) => Promise<unknown> | unknown, options: RouteOptions = {}): RouteHandler {
+  const entry: RouteEntry = routeEntry(key);
+  const bodySchema = entry.body && "schema" in entry.body ? entry.body.schema : undefined;
+  const handle = async function handle(request: NextRequest, ctx?: RouteContext): Promise<Response> {
     try {
-      const principal = await authorize(request, options.scope);
+      const principal = await authorize(request, entry.scope);
       const rawParams = (await ctx?.params) ?? {};
       checkStorable(rawParams, "path");
       const rawQuery = searchParamsObject(request.nextUrl.searchParams);
       checkStorable(rawQuery, "query");
-      const params = (options.params ? parseWith(options.params, rawParams, "path") : undefined) as Out<P>;
-      const query = (options.query ? parseWith(options.query, rawQuery, "query") : undefined) as Out<Q>;
+      const params = entry.params ? parseWith(entry.params, rawParams, "path") : undefined;
+      const query = entry.query ? parseWith(entry.query, rawQuery, "query") : undefined;
       let rawBody: unknown = undefined;
-      let body = undefined as Out<B>;
-      if (options.body) {
-        rawBody = await readJsonBody(request, options.maxBodyBytes ?? getConfig().BATCHBOARD_MAX_BODY_BYTES);
-        body = parseWith(options.body, rawBody ?? {}, "body") as Out<B>;
+      let body: unknown = undefined;
+      if (bodySchema) {
+        rawBody = await readJsonBody(request, entry.maxBodyBytes ?? getConfig().BATCHBOARD_MAX_BODY_BYTES);
+        body = parseWith(bodySchema, rawBody ?? {}, "body");
       }
-      const out = await handler({ params, query, body, request, principal, rawBody });
+      const out = await handler({ params, query, body, request, principal, rawBody } as RouteInputOf<K>);
       return out instanceof Response ? out : json(out);
     } catch (err) {
       return (options.renderError ?? renderError)(err, `${request.method} ${request.nextUrl.pathname}`);
     }
   };
+  return Object.assign(handle, { routeKey: key as RouteKey });
 }

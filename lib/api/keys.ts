@@ -8,6 +8,8 @@ export const createKeySchema = z.strictObject({
   scopes: z.array(z.enum(SCOPES)).min(1).max(3),
 });
 
+export const keyIdParams = z.object({ id: z.string().min(1).max(100) });
+
 export function toKeyJson(k: ApiKeyInfo) {
   return {
     id: k.id,

@@ -37,6 +37,12 @@ export const jobParams = z.object({ id: z.string().min(1).max(200), recordId: z.
 
 // ---------- requests ----------
 
+/** POST /api/auth/signin: an API key to exchange for a session cookie */
+export const signInSchema = z.strictObject({ key: z.string().min(1).max(512) });
+
+/** POST /api/worker/run: how long the worker runs, in milliseconds */
+export const runWorkerSchema = z.object({ max_ms: z.number().int().min(100).max(280_000).default(25_000) }).strict();
+
 /** min_finished when error_threshold is given as a plain rate or without it: a first failure alone never stops a batch. */
 export const DEFAULT_ERROR_THRESHOLD_MIN_FINISHED = 10;
 

@@ -7,7 +7,8 @@ import { randomBytes } from "node:crypto";
 import { NextResponse } from "next/server";
 import { ZodError } from "zod";
 import { validationError } from "@/lib/api/errors";
-import { route, type RouteInput, type RouteOptions } from "@/lib/api/handler";
+import { route, type RouteHandler, type RouteInputOf } from "@/lib/api/handler";
+import type { RouteKey } from "@/lib/api/routes";
 import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from "@/lib/errors";
 
 /** OpenAI answers 400 to every invalid request, where the rest of our API says 422. */
@@ -51,17 +52,13 @@ export function invalid(param: string, message: string, code: ErrorCode = "valid
   return new AppError(code, message, [{ path: param, message }]);
 }
 
-type Schema = import("zod").ZodType;
-
-/** route() for /v1: the same checks, OpenAI's error statuses and fields, an x-request-id on every answer. */
-export function v1Route<P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined>(
-  options: Omit<RouteOptions<P, Q, B>, "renderError">,
-  handler: (input: RouteInput<P, Q, B>) => Promise<unknown> | unknown,
-) {
-  const inner = route<P, Q, B>({ ...options, renderError: renderV1Error }, handler);
-  return async (...args: Parameters<typeof inner>): Promise<Response> => {
+/** route() for /v1: the registry entry's checks, OpenAI's error statuses and fields, an x-request-id on every answer. */
+export function v1Route<K extends RouteKey & `${string} /v1/${string}`>(key: K, handler: (input: RouteInputOf<K>) => Promise<unknown> | unknown): RouteHandler {
+  const inner = route(key, handler, { renderError: renderV1Error });
+  const handle = async (...args: Parameters<typeof inner>): Promise<Response> => {
     const res = await inner(...args);
     if (!res.headers.has("x-request-id")) res.headers.set("x-request-id", newRequestId());
     return res;
   };
+  return Object.assign(handle, { routeKey: inner.routeKey });
 }

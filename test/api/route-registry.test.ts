@@ -1,11 +1,13 @@
 // The route registry (lib/api/routes.ts) is the one route table: it names exactly the handlers under
-// app/**/route.ts, the OpenAPI document is made from it, and every route enforces the scope it lists:
-// each is called without credentials, then with read, write and admin keys.
+// app/**/route.ts, each handler enforces the entry of its own method and path (route files name a key,
+// never a scope or schema), the OpenAPI document is made from it, and every route enforces the scope
+// its entry lists: each is called without credentials, then with read, write and admin keys.
 import path from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "@/lib/api/openapi";
-import { API_ROUTES, type ApiOperation } from "@/lib/api/routes";
+import { route } from "@/lib/api/handler";
+import { API_ROUTES, type ApiOperation, type RouteKey } from "@/lib/api/routes";
 import { createApiKey } from "@/lib/auth/keys";
 import { useTestDatabase } from "../helpers/db";
 import { callRoute, loadApiRoutes, routeHandlers, type ApiRoute, type Method } from "../helpers/routes";
@@ -43,6 +45,17 @@ describe("the route registry", () => {
     expect(new Set(registered).size, "a route is registered twice").toBe(registered.length);
     expect(files.length).toBeGreaterThan(50);
     expect(files).toEqual(registered);
+  });
+
+  it("binds every route file's handler to the registry entry of its own method and path", () => {
+    const bound = handlers.filter((h) => !isCatchAll(h.name));
+    for (const h of bound) {
+      const key = (h.route.handlers[h.method] as { routeKey?: string }).routeKey;
+      expect(key, `${h.name} (${path.relative(process.cwd(), h.route.file)}) goes through route() or v1Route()`).toBeDefined();
+      expect(key, `${h.name} enforces another route's entry`).toBe(registryName(h.name));
+    }
+    // a key the registry does not have is refused when the route file loads, not on the first request
+    expect(() => route("GET /api/no-such-route" as RouteKey, () => null)).toThrow(/no route GET \/api\/no-such-route/);
   });
 
   it("makes the OpenAPI document, which validates as OpenAPI 3.1 and lists every route", async () => {

@@ -2,14 +2,13 @@ import type { ClientBase } from "pg";
 import { createBatch, listBatches, type Batch } from "@/lib/engine";
 import { json, route } from "@/lib/api/handler";
 import { idempotencyKeyOf, withIdempotency } from "@/lib/api/idempotency";
-import { createBatchSchema, listBatchesQuery } from "@/lib/api/schemas";
 import { toBatchJson, toCreateBatchInput, toCreatedBatchJson, toPage } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /api/batches – create a batch from a flow, its parameters and a source, and say what to expect; Idempotency-Key aware
-export const POST = route({ scope: "write", body: createBatchSchema }, async ({ body, rawBody, request, principal }) =>
+export const POST = route("POST /api/batches", async ({ body, rawBody, request, principal }) =>
   // keys are per caller: one caller's key never replays another caller's batch
   withIdempotency(`POST /api/batches ${principal.id}`, idempotencyKeyOf(request), rawBody ?? {}, async (store) => {
     // the stored response commits with the batch: a replay never answers for a batch that is not there
@@ -20,6 +19,6 @@ export const POST = route({ scope: "write", body: createBatchSchema }, async ({ 
 );
 
 // GET /api/batches – batches filtered by status, flow and q, sorted by sort and order (newest first by default), cursor-paginated
-export const GET = route({ scope: "read", query: listBatchesQuery }, async ({ query }) =>
+export const GET = route("GET /api/batches", async ({ query }) =>
   json(toPage(await listBatches(query), (b) => toBatchJson(b))),
 );

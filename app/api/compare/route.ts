@@ -1,6 +1,5 @@
 import { route } from "@/lib/api/handler";
 import { toCompareSummaryJson } from "@/lib/api/compare";
-import { compareQuery } from "@/lib/api/compare-schemas";
 import { resultPath } from "@/lib/api/schemas";
 import { compareSummary } from "@/lib/engine/compare";
 
@@ -8,6 +7,6 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/compare – two batches compared on a result field: totals, agreement, matrix, differences, cost and time
-export const GET = route({ scope: "read", query: compareQuery }, async ({ query }) =>
+export const GET = route("GET /api/compare", async ({ query }) =>
   toCompareSummaryJson(query.field, await compareSummary({ a: query.a, b: query.b, path: resultPath(query.field) }, query.field)),
 );

@@ -2,7 +2,7 @@ import { createDatasetFromRecords, listDatasets } from "@/lib/datasets";
 import { json, readJsonBody, route } from "@/lib/api/handler";
 import { validationError } from "@/lib/api/errors";
 import { importUploadedDataset, isUploadRequest } from "@/lib/api/upload";
-import { createDatasetSchema, pageQuery, uploadDatasetQuery } from "@/lib/api/schemas";
+import { createDatasetSchema } from "@/lib/api/schemas";
 import { toDatasetJson, toPage } from "@/lib/api/serialize";
 import { getConfig } from "@/lib/config";
 
@@ -10,7 +10,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /api/datasets – create a dataset from JSON records, or from an uploaded CSV / JSONL / JSON file (streamed)
-export const POST = route({ scope: "write", query: uploadDatasetQuery }, async ({ query, request }) => {
+export const POST = route("POST /api/datasets", async ({ query, request }) => {
   if (isUploadRequest(request, query)) return json(toDatasetJson(await importUploadedDataset(request, query)), 201);
   const raw = await readJsonBody(request, getConfig().BATCHBOARD_MAX_BODY_BYTES);
   const parsed = createDatasetSchema.safeParse(raw ?? {});
@@ -26,4 +26,4 @@ export const POST = route({ scope: "write", query: uploadDatasetQuery }, async (
 });
 
 // GET /api/datasets – uploaded and demo datasets, newest first
-export const GET = route({ scope: "read", query: pageQuery }, async ({ query }) => toPage(await listDatasets(query), toDatasetJson));
+export const GET = route("GET /api/datasets", async ({ query }) => toPage(await listDatasets(query), toDatasetJson));

@@ -7,7 +7,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/events – SSE for every batch (`batch`) and the open-prompt count (`prompts` {open})
-export const GET = route({ scope: "read" }, async ({ request }) =>
+export const GET = route("GET /api/events", async ({ request }) =>
   sseResponse(request.signal, (channel) => {
     const sendBatch = (id: string) => {
       getBatch(id).then(

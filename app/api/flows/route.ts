@@ -6,4 +6,4 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/flows – the registered flows with their parameters as JSON Schema
-export const GET = route({ scope: "read" }, async () => ({ items: listFlows().map(toFlowJson) }));
+export const GET = route("GET /api/flows", async () => ({ items: listFlows().map(toFlowJson) }));

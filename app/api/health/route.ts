@@ -1,13 +1,15 @@
 import { NextResponse } from "next/server";
+import { route } from "@/lib/api/handler";
 import { getHealthPool, HEALTH_TIMEOUT_MS, openPools, poolLoad } from "@/lib/db/client";
 import { importLoad } from "@/lib/db/imports";
 import { currentMigration } from "@/lib/db/migrate";
 
 export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
 
 // GET /api/health – 200 when the database answers, 503 when it does not; with the pools' load.
 // It asks on a connection of its own: a busy pool is load to report, not a dead database.
-export async function GET() {
+export const GET = route("GET /api/health", async () => {
   const { main, import: imports } = openPools();
   const load = { pool: poolLoad(main), import_pool: poolLoad(imports), imports: importLoad() };
   try {
@@ -24,4 +26,4 @@ export async function GET() {
       { status: 503 },
     );
   }
-}
+});

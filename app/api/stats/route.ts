@@ -7,7 +7,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/stats – totals by status, active batches, queue depth, live workers, throughput, and the /api/batch embedding jobs
-export const GET = route({ scope: "read" }, async () => {
+export const GET = route("GET /api/stats", async () => {
   const [stats, batchJobs] = await Promise.all([getStats(), embedJobStats()]);
   return toStatsJson(stats, batchJobs);
 });

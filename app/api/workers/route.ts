@@ -6,4 +6,4 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/workers – worker processes with their heartbeat and counters
-export const GET = route({ scope: "read" }, async () => ({ items: (await listWorkers()).map(toWorkerJson) }));
+export const GET = route("GET /api/workers", async () => ({ items: (await listWorkers()).map(toWorkerJson) }));

@@ -1,9 +1,8 @@
 import { route } from "@/lib/api/handler";
 import { submitOperationsJob } from "@/lib/job-queue/jobs";
-import { submitOperationsSchema } from "@/lib/job-queue/schemas";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /batch/mcp-operations – read, list, write files and run commands in the workspace (a batch of the files flow)
-export const POST = route({ scope: "write", body: submitOperationsSchema }, async ({ body }) => submitOperationsJob(body.operations, body.parallel));
+export const POST = route("POST /batch/mcp-operations", async ({ body }) => submitOperationsJob(body.operations, body.parallel));

@@ -5,4 +5,4 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /batch/stats – the job queue's jobs by status
-export const GET = route({ scope: "read" }, async () => queueStats());
+export const GET = route("GET /batch/stats", async () => queueStats());

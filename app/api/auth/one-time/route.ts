@@ -1,5 +1,4 @@
 import { NextResponse } from "next/server";
-import { z } from "zod";
 import { route } from "@/lib/api/handler";
 import { clientAddress } from "@/lib/auth/client-address";
 import { consumeSignInToken, createSession, sessionCookie } from "@/lib/auth/session";
@@ -10,7 +9,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/auth/one-time?token=… – the first-start sign-in link: sets the session cookie once, then redirects home
-export const GET = route({ scope: "public", query: z.object({ token: z.string().min(1).max(256) }) }, async ({ query, request }) => {
+export const GET = route("GET /api/auth/one-time", async ({ query, request }) => {
   const principalId = await throttled(clientAddress(request), () => consumeSignInToken(query.token));
   if (!principalId) throw new AppError("unauthorized", "this sign-in link is unknown, used or expired: sign in with an API key");
   const res = NextResponse.redirect(new URL("/batches", request.nextUrl.origin), 303);

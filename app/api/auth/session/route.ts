@@ -5,6 +5,6 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/auth/session – who the caller is, and whether auth is on (the dashboard's banner and sign-in state)
-export const GET = route({ scope: "read" }, async ({ principal }) =>
+export const GET = route("GET /api/auth/session", async ({ principal }) =>
   json({ auth: authEnabled() ? "on" : "off", name: principal.name, scopes: principal.scopes, via: principal.via }),
 );

@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { json, route } from "@/lib/api/handler";
 import { clientAddress } from "@/lib/auth/client-address";
 import { verifyKey } from "@/lib/auth/keys";
@@ -9,10 +8,8 @@ import { AppError } from "@/lib/errors";
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const signInSchema = z.strictObject({ key: z.string().min(1).max(512) });
-
 // POST /api/auth/signin – exchange an API key for a dashboard session cookie
-export const POST = route({ scope: "public", body: signInSchema }, async ({ body, request }) => {
+export const POST = route("POST /api/auth/signin", async ({ body, request }) => {
   const principal = await throttled(clientAddress(request), () => verifyKey(body.key));
   if (!principal) throw new AppError("unauthorized", "unknown or revoked API key");
   const secure = request.nextUrl.protocol === "https:";

@@ -6,7 +6,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /api/auth/signout – end the dashboard session on the server and clear its cookie
-export const POST = route({ scope: "public" }, async ({ request }) => {
+export const POST = route("POST /api/auth/signout", async ({ request }) => {
   const cookie = readCookie(request, SESSION_COOKIE);
   // a mutation carried by the cookie, like any other: only from the dashboard's own origin (CSRF)
   if (cookie) requireSameOrigin(request);

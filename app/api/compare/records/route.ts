@@ -1,6 +1,5 @@
 import { route } from "@/lib/api/handler";
 import { comparisonStream, toComparedRecordJson } from "@/lib/api/compare";
-import { compareRecordsQuery } from "@/lib/api/compare-schemas";
 import { resultPath } from "@/lib/api/schemas";
 import { toPage } from "@/lib/api/serialize";
 import { allComparedRecords, assertComparable, compareRecords } from "@/lib/engine/compare";
@@ -9,7 +8,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/compare/records – the compared records by record id: a page (json) or all of them streamed (jsonl, csv)
-export const GET = route({ scope: "read", query: compareRecordsQuery }, async ({ query }) => {
+export const GET = route("GET /api/compare/records", async ({ query }) => {
   const target = { a: query.a, b: query.b, path: resultPath(query.field) };
   const filter = { verdict: query.verdict, aValue: query.a_value, bValue: query.b_value };
   if (query.format === "json") return toPage(await compareRecords(target, filter, query), toComparedRecordJson);

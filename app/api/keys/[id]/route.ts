@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { json, route } from "@/lib/api/handler";
 import { revokeApiKey } from "@/lib/auth/keys";
 import { toKeyJson } from "@/lib/api/keys";
@@ -7,6 +6,6 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // DELETE /api/keys/[id] – revoke a key (sessions signed in with it end too)
-export const DELETE = route({ scope: "admin", params: z.object({ id: z.string().min(1).max(100) }) }, async ({ params }) =>
+export const DELETE = route("DELETE /api/keys/{id}", async ({ params }) =>
   json(toKeyJson(await revokeApiKey(params.id))),
 );

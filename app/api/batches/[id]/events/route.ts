@@ -1,7 +1,6 @@
 import { getBatch, subscribeEvents } from "@/lib/engine";
 import { isTerminalBatch } from "@/lib/contract/statuses";
 import { route } from "@/lib/api/handler";
-import { idParams } from "@/lib/api/schemas";
 import { toBatchJson } from "@/lib/api/serialize";
 import { sseResponse, throttleByKey } from "@/lib/api/sse";
 
@@ -9,7 +8,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/batches/[id]/events – SSE: the batch now, again on every change (~4/s at most), then `end` when finished
-export const GET = route({ scope: "read", params: idParams }, async ({ params, request }) => {
+export const GET = route("GET /api/batches/{id}/events", async ({ params, request }) => {
   const id = (await getBatch(params.id)).id; // 404 as JSON, before the stream opens
   return sseResponse(request.signal, (channel) => {
     // sends are chained so snapshots never overtake each other

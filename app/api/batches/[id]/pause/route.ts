@@ -1,10 +1,9 @@
 import { pauseBatch } from "@/lib/engine";
 import { route } from "@/lib/api/handler";
-import { idParams } from "@/lib/api/schemas";
 import { toBatchJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /api/batches/[id]/pause – pause the batch: no new jobs start, running ones finish
-export const POST = route({ scope: "write", params: idParams }, async ({ params }) => toBatchJson(await pauseBatch(params.id)));
+export const POST = route("POST /api/batches/{id}/pause", async ({ params }) => toBatchJson(await pauseBatch(params.id)));

@@ -1,10 +1,9 @@
 import { listProviderBatches } from "@/lib/engine/provider-batches";
 import { route } from "@/lib/api/handler";
-import { idParams } from "@/lib/api/schemas";
 import { toProviderBatchesJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/batches/[id]/provider-batches – the batch's records sent to a provider's batch tier, per provider batch
-export const GET = route({ scope: "read", params: idParams }, async ({ params }) => toProviderBatchesJson(await listProviderBatches(params.id)));
+export const GET = route("GET /api/batches/{id}/provider-batches", async ({ params }) => toProviderBatchesJson(await listProviderBatches(params.id)));

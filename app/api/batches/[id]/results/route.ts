@@ -2,14 +2,13 @@ import { getBatch, getBatchSummary, streamResults } from "@/lib/engine";
 import { route } from "@/lib/api/handler";
 import { RESULT_CONTENT_TYPES, resultsStream } from "@/lib/api/results";
 import { resultsZipStream } from "@/lib/api/results-zip";
-import { idParams, resultsQuery } from "@/lib/api/schemas";
 import { toBatchSummaryJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // GET /api/batches/[id]/results – every record's outcome in source order, streamed as jsonl, csv, openai or a zip folder
-export const GET = route({ scope: "read", params: idParams, query: resultsQuery }, async ({ params, query }) => {
+export const GET = route("GET /api/batches/{id}/results", async ({ params, query }) => {
   const batch = await getBatch(params.id); // 404 before the stream starts
   if (query.format === "zip") {
     // records that ran (succeeded or failed) unless ?status= says otherwise

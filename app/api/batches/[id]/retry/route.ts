@@ -1,13 +1,12 @@
 import { retryBatch } from "@/lib/engine";
 import { route } from "@/lib/api/handler";
-import { idParams, retryBatchSchema } from "@/lib/api/schemas";
 import { toBatchJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /api/batches/[id]/retry – re-queue the batch's jobs in the given statuses (default failed)
-export const POST = route({ scope: "write", params: idParams, body: retryBatchSchema }, async ({ params, body }) => {
+export const POST = route("POST /api/batches/{id}/retry", async ({ params, body }) => {
   const { batch, retried } = await retryBatch(params.id, body.statuses);
   return { batch: toBatchJson(batch), retried };
 });

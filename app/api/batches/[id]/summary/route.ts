@@ -1,6 +1,6 @@
 import { getBatchSummary } from "@/lib/engine";
 import { route } from "@/lib/api/handler";
-import { idParams, resultPath, summaryQuery } from "@/lib/api/schemas";
+import { resultPath } from "@/lib/api/schemas";
 import { toBatchSummaryJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
@@ -9,7 +9,7 @@ export const runtime = "nodejs";
 const field = (path: string) => ({ path, keys: resultPath(path) });
 
 // GET /api/batches/[id]/summary – counts, retries, cost and durations, and chosen result fields' distributions and stats
-export const GET = route({ scope: "read", params: idParams, query: summaryQuery }, async ({ params, query }) =>
+export const GET = route("GET /api/batches/{id}/summary", async ({ params, query }) =>
   toBatchSummaryJson(
     await getBatchSummary(params.id, { groupBy: query.group_by?.map(field), stats: query.stats?.map(field), top: query.top }),
   ),

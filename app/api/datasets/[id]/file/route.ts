@@ -1,15 +1,11 @@
-import { z } from "zod";
 import { route } from "@/lib/api/handler";
-import { idParams } from "@/lib/api/schemas";
 import { openDatasetFile } from "@/lib/datasets/files";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const fileQuery = z.object({ record_id: z.string().min(1).max(512).describe("the file's record id (its path in the upload)") });
-
 // GET /api/datasets/[id]/file – one file of a dataset of files, streamed as it was uploaded
-export const GET = route({ scope: "read", params: idParams, query: fileQuery }, async ({ params, query }) => {
+export const GET = route("GET /api/datasets/{id}/file", async ({ params, query }) => {
   const { file, body } = await openDatasetFile(params.id, query.record_id);
   return new Response(body, {
     headers: {

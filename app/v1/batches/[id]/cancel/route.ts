@@ -1,9 +1,8 @@
 import { cancelV1Batch } from "@/lib/openai/batches";
 import { v1Route } from "@/lib/openai/http";
-import { batchIdParams } from "@/lib/openai/schemas";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 // POST /v1/batches/[id]/cancel – cancel a batch: nothing more runs; `cancelling` until its files are counted
-export const POST = v1Route({ scope: "write", params: batchIdParams }, async ({ params }) => cancelV1Batch(params.id));
+export const POST = v1Route("POST /v1/batches/{id}/cancel", async ({ params }) => cancelV1Batch(params.id));
