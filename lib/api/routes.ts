@@ -36,6 +36,8 @@ export interface RouteEntry {
   body?: { schema: z.ZodType; required?: boolean } | { content: Record<string, { schema: JsonSchema }>; description: string };
   /** overrides BATCHBOARD_MAX_BODY_BYTES for this route's JSON body */
   maxBodyBytes?: number;
+  /** where docs/ says more: a markdown link relative to docs/ (docs/api.md's route table shows it) */
+  docs?: string;
   ok: { status: number; description: string; schema?: z.ZodType | JsonSchema; contentType?: string };
   headers?: { name: string; description: string }[];
 }
@@ -60,7 +62,7 @@ const REGISTRY = {
     ok: { status: 200, description: "the batch", schema: S.BatchSchema } },
   "DELETE /api/batches/{id}": { summary: "Cancel a batch, as POST /api/batches/{id}/cancel does (409 when already finished). Kept for existing clients: it does not delete anything; POST /api/batches/{id}/delete does",
     scope: "write", params: idParam, ok: { status: 200, description: "the cancelled batch", schema: S.BatchSchema } },
-  "POST /api/batches/{id}/delete": { summary: "Delete a finished batch with its jobs, attempts, prompts and results (409 while pending, running or paused: cancel it first). Batches run again from it keep working and keep its id as their parent",
+  "POST /api/batches/{id}/delete": { docs: "[deleting](api.md#deleting)", summary: "Delete a finished batch with its jobs, attempts, prompts and results (409 while pending, running or paused: cancel it first). Batches run again from it keep working and keep its id as their parent",
     scope: "write", params: idParam, ok: { status: 200, description: "what was deleted", schema: S.DeletedBatchSchema } },
   "POST /api/batches/{id}/cancel": { summary: "Cancel a batch (409 when finished)", scope: "write", params: idParam,
     ok: { status: 200, description: "the batch", schema: S.BatchSchema } },
@@ -71,7 +73,7 @@ const REGISTRY = {
   "POST /api/batches/{id}/retry": { summary: "Re-queue jobs in the given statuses (default failed)", scope: "write",
     params: idParam, body: { schema: S.retryBatchSchema },
     ok: { status: 200, description: "the batch and how many jobs were re-queued", schema: S.RetryBatchResponseSchema } },
-  "POST /api/batches/{id}/bulk": { summary: "Retry or cancel many jobs: those a filter (status, q) shows or up to 1,000 record ids. Retry applies to failed and cancelled jobs, cancel to pending, waiting_input and waiting_provider ones; the others are counted as unchanged, so a repeat changes nothing",
+  "POST /api/batches/{id}/bulk": { docs: "[bulk actions](api.md#bulk-actions-on-jobs)", summary: "Retry or cancel many jobs: those a filter (status, q) shows or up to 1,000 record ids. Retry applies to failed and cancelled jobs, cancel to pending, waiting_input and waiting_provider ones; the others are counted as unchanged, so a repeat changes nothing",
     scope: "write", params: idParam, body: { schema: S.bulkJobsSchema }, ok: { status: 200, description: "how many jobs matched and changed", schema: S.BulkJobsResponseSchema } },
   "POST /api/batches/{id}/clone": { summary: "Run the batch again (all records, the failed or cancelled ones, or listed ids) with changed parameters or options; the new batch records its parent",
     scope: "write", params: idParam, body: { schema: cloneBatchSchema }, ok: { status: 201, description: "the new batch", schema: S.CreatedBatchSchema } },
@@ -83,14 +85,14 @@ const REGISTRY = {
     ok: { status: 200, description: "the job", schema: S.JobDetailSchema } },
   "POST /api/batches/{id}/jobs/{recordId}/cancel": { summary: "Cancel one job", scope: "write", params: job,
     ok: { status: 200, description: "the job", schema: S.JobDetailSchema } },
-  "GET /api/batches/{id}/results": { summary: "Results in source order, streamed (jsonl, csv, OpenAI batch output, or a zip of processed/, raw/ and summary.json)",
+  "GET /api/batches/{id}/results": { docs: "[exports](api.md#exports)", summary: "Results in source order, streamed (jsonl, csv, OpenAI batch output, or a zip of processed/, raw/ and summary.json)",
     scope: "read", params: idParam, query: S.resultsQuery,
     ok: { status: 200, description: "one line per record; jsonl lines are ResultLine", contentType: "application/x-ndjson", schema: S.ResultLineSchema } },
   "GET /api/batches/{id}/provider-batches": { summary: "The batch's records sent to a provider's batch tier (mode provider_batch), per provider batch",
     scope: "read", params: idParam, ok: { status: 200, description: "the provider batches, newest first", schema: items(S.ProviderBatchSchema) } },
   "GET /api/batches/{id}/metrics": { summary: "Throughput, p50/p95 duration and cost per bucket", scope: "read",
     params: idParam, query: S.metricsQuery, ok: { status: 200, description: "the series", schema: S.MetricsSchema } },
-  "GET /api/batches/{id}/summary": { summary: "Counts, retries, cost and duration statistics, and chosen result fields' distributions (group_by) and numeric statistics (stats); 422 for a field no result has or one of mixed types",
+  "GET /api/batches/{id}/summary": { docs: "[results.md](results.md)", summary: "Counts, retries, cost and duration statistics, and chosen result fields' distributions (group_by) and numeric statistics (stats); 422 for a field no result has or one of mixed types",
     scope: "read", params: idParam, query: S.summaryQuery, ok: { status: 200, description: "the summary", schema: S.BatchSummarySchema } },
   "GET /api/batches/{id}/events": { summary: "Server-Sent Events: `batch` on every change, `end` when finished",
     scope: "read", params: idParam, ok: { status: 200, description: "an event stream", contentType: "text/event-stream", schema: sse("batch (Batch), end ({status})") } },
@@ -135,11 +137,11 @@ const REGISTRY = {
     scope: "read", query: C.compareRecordsQuery, ok: { status: 200, description: "a page of compared records", schema: list(C.ComparedRecordSchema) } },
   "GET /api/stats": { summary: "Totals by status, queue depth, live workers, throughput", scope: "read",
     ok: { status: 200, description: "the stats", schema: S.StatsSchema } },
-  "GET /api/metrics": { summary: "Prometheus text exposition", scope: "read",
+  "GET /api/metrics": { docs: "[monitoring](operations.md#monitoring)", summary: "Prometheus text exposition", scope: "read",
     ok: { status: 200, description: "metrics", contentType: "text/plain", schema: { type: "string" } } },
   "GET /api/workers": { summary: "Worker processes with heartbeat and counters", scope: "read",
     ok: { status: 200, description: "the workers", schema: items(S.WorkerSchema) } },
-  "POST /api/worker/run": { summary: "Run the worker once (cron-driven deployments; needs BATCHBOARD_WORKER_SECRET)", scope: "secret",
+  "POST /api/worker/run": { docs: "[operations.md](operations.md#cron-driven-deployments)", summary: "Run the worker once (cron-driven deployments; needs BATCHBOARD_WORKER_SECRET)", scope: "secret",
     body: { schema: S.runWorkerSchema }, maxBodyBytes: 64 * 1024, ok: { status: 200, description: "what the run did", schema: { type: "object" } } },
   "GET /api/health": { summary: "Liveness: the database answers (503 when not)", scope: "public",
     ok: { status: 200, description: "healthy", schema: { type: "object", properties: { status: { type: "string" }, database: { type: "string" }, migration: { type: ["string", "null"] } } } } },
@@ -159,7 +161,7 @@ const REGISTRY = {
     ok: { status: 201, description: "the key, once", schema: { type: "object" } } },
   "DELETE /api/keys/{id}": { summary: "Revoke an API key", scope: "admin", params: keyIdParams,
     ok: { status: 200, description: "revoked", schema: { type: "object" } } },
-  "GET /api/openapi.json": { summary: "This document", scope: "read",
+  "GET /api/openapi.json": { summary: "The OpenAPI 3.1 document of this API", scope: "read",
     ok: { status: 200, description: "OpenAPI 3.1", schema: { type: "object" } } },
   // embedding jobs under /api/batch
   "POST /api/batch/embed": { summary: `Submit an embedding job: one embed batch over the documents, in order (more than ${E.MAX_DOCUMENTS} documents: 400)`,
