@@ -1,12 +1,15 @@
 "use client";
-// A batch's jobs, one keyset page at a time (a million-job batch loads 100 rows, not a million).
-import { useState } from "react";
+// A batch's jobs, one keyset page at a time (a million-job batch loads 100 rows, not a million), in a
+// scrolling window that renders only the rows in view: scrolling near the end of what is loaded
+// fetches the next page by cursor, so tens of thousands of rows scroll as smoothly as a hundred.
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { JobStatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatMs, formatTime } from "@/lib/client/format";
 import { useJobs } from "@/lib/client/hooks";
 import { JOB_STATUSES, type BatchProgress, type Job, type JobStatus } from "@/lib/client/types";
 import { useDebounced } from "@/lib/client/use-debounced";
+import { useRowWindow } from "@/lib/client/use-window";
 import { BulkBar } from "./bulk-bar";
 
 export function JobsTable({
@@ -40,14 +43,50 @@ export function JobsTable({
     setTickedFor(filterKey);
     setTicked(new Set());
   }
+  const scroller = useRef<HTMLDivElement>(null);
+  const win = useRowWindow(scroller, items.length);
+  // fetch the next page while the rows in view are within 100 of the end of what is loaded
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = jobs;
+  useEffect(() => {
+    if (hasNextPage && !isFetchingNextPage && win.end >= items.length - 100) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage, win.end, items.length]);
+  // keyboard moves between rows by index: bring the row into view, then focus it once rendered
+  const focusWanted = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const i = focusWanted.current;
+    if (i === null) return;
+    const row = scroller.current?.querySelector<HTMLElement>(`tr[data-index="${i}"]`);
+    if (row) {
+      focusWanted.current = null;
+      row.focus();
+    }
+  });
+  const moveTo = (i: number) => {
+    if (i < 0) return;
+    if (i >= items.length) {
+      if (hasNextPage) {
+        focusWanted.current = i; // focused once its page has loaded
+        void fetchNextPage();
+      }
+      return;
+    }
+    win.scrollToRow(i);
+    const row = scroller.current?.querySelector<HTMLElement>(`tr[data-index="${i}"]`);
+    if (row) row.focus();
+    else focusWanted.current = i; // rendered by the scroll: focused after that render
+    if (selected) onSelect(items[i]!.record_id); // with the panel open, it follows
+  };
   const allTicked = items.length > 0 && items.every((j) => ticked.has(j.record_id));
-  const tick = (id: string, on: boolean) =>
-    setTicked((t) => {
-      const next = new Set(t);
-      if (on) next.add(id);
-      else next.delete(id);
-      return next;
-    });
+  const tick = useCallback(
+    (id: string, on: boolean) =>
+      setTicked((t) => {
+        const next = new Set(t);
+        if (on) next.add(id);
+        else next.delete(id);
+        return next;
+      }),
+    [setTicked],
+  );
 
   return (
     <section className="jobs" aria-labelledby="jobs-title">
@@ -90,14 +129,26 @@ export function JobsTable({
           <h2>{status || search ? "No jobs match" : "No jobs"}</h2>
         </div>
       ) : (
-        <div className="table-wrap">
-          <table aria-label="Jobs" aria-describedby="jobs-keys">
+        <div className="table-wrap jobs-scroll" ref={scroller} onScroll={win.onScroll} data-testid="jobs-scroll">
+          <table className="jobs-table" aria-label="Jobs" aria-describedby="jobs-keys" aria-rowcount={(total ?? items.length) + 1}>
+            <colgroup>
+              <col className="col-check" />
+              <col className="col-ordinal" />
+              <col className="col-record" />
+              <col className="col-status" />
+              <col className="col-attempts" />
+              <col className="col-duration" />
+              <col className="col-cost" />
+              <col className="col-result" />
+              <col className="col-finished" />
+            </colgroup>
             <thead>
-              <tr>
+              <tr aria-rowindex={1}>
                 <th className="cell-check">
                   <input
                     type="checkbox"
                     aria-label="Select all jobs on this page"
+                    title="every job loaded so far"
                     checked={allTicked}
                     onChange={(e) => setTicked(e.target.checked ? new Set(items.map((j) => j.record_id)) : new Set())}
                   />
@@ -112,67 +163,51 @@ export function JobsTable({
                 <th>Finished</th>
               </tr>
             </thead>
-            <tbody>
-              {items.map((j) => (
-                <tr
-                  key={j.record_id}
-                  data-record-id={j.record_id}
-                  className="clickable"
-                  tabIndex={0}
-                  aria-selected={selected === j.record_id}
-                  onClick={() => onSelect(j.record_id)}
-                  onKeyDown={(e) => {
-                    if (e.key === "Enter" || e.key === " ") {
-                      e.preventDefault();
-                      onSelect(j.record_id);
-                    } else if (e.key === "ArrowDown" || e.key === "j" || e.key === "ArrowUp" || e.key === "k") {
-                      // move between rows; with the panel open, follow along
-                      e.preventDefault();
-                      const down = e.key === "ArrowDown" || e.key === "j";
-                      const row = (down ? e.currentTarget.nextElementSibling : e.currentTarget.previousElementSibling) as HTMLElement | null;
-                      row?.focus();
-                      const id = row?.dataset.recordId;
-                      if (id && selected) onSelect(id);
-                    }
-                  }}
-                >
-                  <td className="cell-check" onClick={(e) => e.stopPropagation()}>
-                    <input
-                      type="checkbox"
-                      aria-label={`Select job ${j.record_id}`}
-                      checked={ticked.has(j.record_id)}
-                      onChange={(e) => tick(j.record_id, e.target.checked)}
-                      onKeyDown={(e) => e.stopPropagation()}
-                    />
-                  </td>
-                  <td className="num muted">{j.ordinal + 1}</td>
-                  <td className="mono cell-record">{j.record_id}</td>
-                  <td>
-                    <JobStatusBadge job={j} />
-                    {j.cached_from ? (
-                      <span className="tag" title={`result reused from batch ${j.cached_from}: the flow did not run`}>
-                        cached
-                      </span>
-                    ) : null}
-                  </td>
-                  <td className="num">
-                    {j.attempts}
-                    {j.interruptions > 0 ? (
-                      <span className="muted small" title="runs lost to a crash of their worker: run again without counting an attempt">
-                        {" "}
-                        · {j.interruptions} interrupted
-                      </span>
-                    ) : null}
-                  </td>
-                  <td className="num">{formatMs(j.duration_ms)}</td>
-                  <td className="num">{formatCost(j.cost)}</td>
-                  <ResultCell job={j} />
-                  <td>{formatTime(j.finished_at)}</td>
+            <tbody
+              onKeyDown={(e) => {
+                const row = (e.target as HTMLElement).closest<HTMLElement>("tr[data-index]");
+                if (!row || e.target !== row) return;
+                const i = Number(row.dataset.index);
+                if (e.key === "Enter" || e.key === " ") {
+                  e.preventDefault();
+                  onSelect(items[i]!.record_id);
+                } else if (e.key === "ArrowDown" || e.key === "j" || e.key === "ArrowUp" || e.key === "k") {
+                  e.preventDefault();
+                  moveTo(e.key === "ArrowDown" || e.key === "j" ? i + 1 : i - 1);
+                } else if (e.key === "Home" || e.key === "End") {
+                  e.preventDefault();
+                  moveTo(e.key === "Home" ? 0 : items.length - 1);
+                }
+              }}
+            >
+              {win.before > 0 ? (
+                <tr className="spacer" aria-hidden="true">
+                  <td colSpan={9} style={{ height: win.before }} />
                 </tr>
+              ) : null}
+              {items.slice(win.start, win.end).map((j, k) => (
+                <JobRow
+                  key={j.record_id}
+                  job={j}
+                  index={win.start + k}
+                  selected={selected === j.record_id}
+                  ticked={ticked.has(j.record_id)}
+                  onOpen={onSelect}
+                  onTick={tick}
+                />
               ))}
+              {win.after > 0 ? (
+                <tr className="spacer" aria-hidden="true">
+                  <td colSpan={9} style={{ height: win.after }} />
+                </tr>
+              ) : null}
             </tbody>
           </table>
-          <p id="jobs-keys" className="visually-hidden">Arrow keys or J and K move between jobs; Enter opens one.</p>
+        </div>
+      )}
+      {items.length > 0 ? (
+        <>
+          <p id="jobs-keys" className="visually-hidden">Arrow keys or J and K move between jobs, Home and End to the first and last loaded; Enter opens one.</p>
           <LoadMore
             hasNextPage={!!jobs.hasNextPage}
             isFetchingNextPage={jobs.isFetchingNextPage}
@@ -181,11 +216,75 @@ export function JobsTable({
             total={total}
             noun="jobs"
           />
-        </div>
-      )}
+        </>
+      ) : null}
     </section>
   );
 }
+
+/** One row; memoised, so scrolling renders only the rows that come into view. */
+const JobRow = memo(function JobRow({
+  job: j,
+  index,
+  selected,
+  ticked,
+  onOpen,
+  onTick,
+}: {
+  job: Job;
+  index: number;
+  selected: boolean;
+  ticked: boolean;
+  onOpen: (recordId: string) => void;
+  onTick: (recordId: string, on: boolean) => void;
+}) {
+  return (
+    <tr
+      data-record-id={j.record_id}
+      data-index={index}
+      aria-rowindex={index + 2}
+      className="clickable"
+      tabIndex={0}
+      aria-selected={selected}
+      onClick={() => onOpen(j.record_id)}
+    >
+      <td className="cell-check" onClick={(e) => e.stopPropagation()}>
+        <input
+          type="checkbox"
+          aria-label={`Select job ${j.record_id}`}
+          checked={ticked}
+          onChange={(e) => onTick(j.record_id, e.target.checked)}
+          onKeyDown={(e) => e.stopPropagation()}
+        />
+      </td>
+      <td className="num muted">{j.ordinal + 1}</td>
+      <td className="mono cell-record" title={j.record_id}>
+        {j.record_id}
+      </td>
+      <td>
+        <JobStatusBadge job={j} />
+        {j.cached_from ? (
+          <span className="tag" title={`result reused from batch ${j.cached_from}: the flow did not run`}>
+            cached
+          </span>
+        ) : null}
+      </td>
+      <td className="num">
+        {j.attempts}
+        {j.interruptions > 0 ? (
+          <span className="muted small" title="runs lost to a crash of their worker: run again without counting an attempt">
+            {" "}
+            · {j.interruptions} interrupted
+          </span>
+        ) : null}
+      </td>
+      <td className="num">{formatMs(j.duration_ms)}</td>
+      <td className="num">{formatCost(j.cost)}</td>
+      <ResultCell job={j} />
+      <td>{formatTime(j.finished_at)}</td>
+    </tr>
+  );
+});
 
 /** The result's start or the error, on one line cut to the cell; the whole text in the tooltip. */
 function ResultCell({ job: j }: { job: Job }) {
