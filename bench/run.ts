@@ -13,6 +13,7 @@ import { medianRow } from "./lib/median";
 import { apiAvailable, runApiSection } from "./api/section";
 import { runRateLimitSection } from "./ratelimits/section";
 import { runChunksSection } from "./chunks/section";
+import { runPagesSection } from "./pages/section";
 import { evaluateTargets, oursRate } from "./lib/targets";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -153,6 +154,10 @@ async function main() {
     if (want(opts, "cycle") && engineAvailable()) await runCycleCostSection(pgs, opts, report, log);
     if (want(opts, "ratelimits") && engineAvailable()) sectionTargets.push(...(await runRateLimitSection(pgs, opts, report, log)));
     if (want(opts, "chunks") && engineAvailable()) sectionTargets.push(...(await runChunksSection(pgs, opts, report, log)));
+    if (want(opts, "pages")) {
+      if (apiAvailable()) sectionTargets.push(...(await runPagesSection(pgs, opts, report, log)));
+      else report.notes.push("The app (app/api/batches) is not in this tree yet: page speed was skipped.");
+    }
     if (want(opts, "api")) {
       if (engineAvailable() && apiAvailable()) await runApiSection(pgs, opts, report, log);
       else report.notes.push("The REST API (app/api/batches) or the engine is not in this tree yet: ingest, latency and memory were skipped.");

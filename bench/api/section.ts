@@ -23,7 +23,7 @@ export function apiAvailable() {
 
 type Log = (l: string) => void;
 
-async function startApp(url: string, port: number, log: Log): Promise<ChildProcess> {
+export async function startApp(url: string, port: number, log: Log): Promise<ChildProcess> {
   log(`starting the app on port ${port} (builds .next-bench first when stale; minutes on a busy machine)`);
   const child = spawn(benchNode(), ["--import", "tsx", "scripts/serve.ts", "start"], {
     cwd: ROOT,
@@ -64,7 +64,7 @@ async function startApp(url: string, port: number, log: Log): Promise<ChildProce
   return child;
 }
 
-async function stopApp(child: ChildProcess) {
+export async function stopApp(child: ChildProcess) {
   if (child.exitCode !== null || !child.pid) return;
   const exited = new Promise((r) => child.once("exit", r));
   process.kill(-child.pid, "SIGTERM");

@@ -20,7 +20,7 @@ export interface BenchOptions {
   out: string;
 }
 
-export const SECTIONS = ["ref", "graphile", "pgboss", "engine", "cycle", "api", "ratelimits", "chunks"] as const;
+export const SECTIONS = ["ref", "graphile", "pgboss", "engine", "cycle", "api", "ratelimits", "chunks", "pages"] as const;
 
 const HELP = `npm run bench -- [flags]
   --quick                 a smoke run in a couple of minutes (5,000 jobs, 100,000 API jobs, smaller ingest)
