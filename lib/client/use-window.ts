@@ -51,6 +51,7 @@ export function useRowWindow(
     if (!el) return;
     const measure = () => {
       setViewport(el.clientHeight || 800);
+      setScrollTop(el.scrollTop); // a container mounted again (after an empty filter) starts at its own top
       const row = el.querySelector<HTMLElement>(rowSelector);
       const h = row?.getBoundingClientRect().height;
       if (h && Math.abs(h - rowHeight) > 0.5) setRowHeight(h);
