@@ -88,6 +88,7 @@ test("a batch of 3,000 jobs scrolls to its end; a job far down opens by click, k
     expect(box.x + box.width, `${name} column`).toBeLessThanOrEqual(390);
   }
   await scrollJobsToEnd(page);
+  await page.getByTestId("jobs-scroll").scrollIntoViewIfNeeded();
   await snap(page, "jobs-scrolled-mobile-light", { fullPage: false });
   await setTheme(page, "dark");
   await snap(page, "jobs-scrolled-mobile-dark", { fullPage: false });
