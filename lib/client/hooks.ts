@@ -3,7 +3,7 @@
 // jobs); polling is only a fallback for a failed event stream while something is active.
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, type BatchListInput, type CompareFilterInput, type CompareInput, type JobListInput, type SummaryInput } from "./api";
-import { batchKeys, compareKeys, datasetKeys, flowKeys, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
+import { batchKeys, compareKeys, datasetKeys, flowKeys, isLiveJobList, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
 import { useGlobalStreamFailed } from "./sse";
 import { isActiveBatch, type Batch, type BulkJobsBody, type Prompt } from "./types";
 
@@ -61,7 +61,7 @@ export function useJobs(batchId: string, input: JobListInput, poll: boolean) {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
     placeholderData: (prev) => prev,
-    refetchInterval: poll ? 4_000 : false,
+    refetchInterval: (q) => (poll && isLiveJobList(q) ? 4_000 : false),
   });
 }
 

@@ -45,3 +45,13 @@ export const compareKeys = {
 export const flowKeys = { all: ["flows"] as const };
 export const statsKeys = { all: ["stats"] as const };
 export const workerKeys = { all: ["workers"] as const };
+
+/**
+ * A jobs list refreshed live (polling, or the batch's event stream) has at most this many pages
+ * loaded: refreshing an infinite list refetches every page it holds, so one scrolled thousands of
+ * rows deep stays as loaded until its filter changes or the batch ends, instead of refetching
+ * dozens of pages every few seconds.
+ */
+export const LIVE_JOB_PAGES = 5;
+export const isLiveJobList = (q: { state: { data?: unknown } }) =>
+  ((q.state.data as { pages?: unknown[] } | undefined)?.pages?.length ?? 0) <= LIVE_JOB_PAGES;

@@ -3,7 +3,7 @@
 // the stream has failed (see `failed`) and something is still active.
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { batchKeys, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
+import { batchKeys, isLiveJobList, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
 import { isActiveBatch, type Batch } from "./types";
 
 type Handlers = Record<string, (data: unknown) => void>;
@@ -116,7 +116,7 @@ export function useBatchEvents(batchId: string, status: Batch["status"] | undefi
   const qc = useQueryClient();
   const [handlers] = useState<Handlers>(() => {
     const refreshRest = throttle(() => {
-      void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId) });
+      void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId), predicate: isLiveJobList });
       void qc.invalidateQueries({ queryKey: batchKeys.metrics(batchId) });
       void qc.invalidateQueries({ queryKey: batchKeys.summaries(batchId) });
     }, 2_000);
