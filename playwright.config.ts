@@ -64,6 +64,9 @@ export default defineConfig({
         BATCHBOARD_HTTP_ALLOWLIST: "127.0.0.1,localhost",
         // e2e/security/slow-upload.spec.ts trickles an upload: judge its rate over 3 s, not 30
         BATCHBOARD_UPLOAD_IDLE_TIMEOUT_MS: "3000",
+        // e2e/ui/provider-batches.spec.ts: poll provider batches every 0.5 s to 1 s, not 10 s backing off to 5 min
+        BATCHBOARD_PROVIDER_POLL_MS: "500",
+        BATCHBOARD_PROVIDER_POLL_MAX_MS: "1000",
         // /v1 batches go to the mock upstream; models e2e-emb-* to its /emb prefix with a key of their own
         OPENAI_BASE_URL: `http://127.0.0.1:${OPENAI_MOCK_PORT}/v1`,
         OPENAI_API_KEY: OPENAI_MOCK_KEYS.default,

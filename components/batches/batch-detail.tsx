@@ -128,7 +128,7 @@ export function BatchDetail({ id }: { id: string }) {
         onSelect={setSelected}
         poll={fallback}
       />
-      {selected ? <JobPanel key={selected} batchId={b.id} recordId={selected} onClose={closePanel} /> : null}
+      {selected ? <JobPanel key={selected} batchId={b.id} recordId={selected} onClose={closePanel} saveRaw={b.options.save_raw} /> : null}
     </div>
   );
 }

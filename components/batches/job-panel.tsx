@@ -8,7 +8,14 @@ import { JobStatusBadge, StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatMs, formatTime } from "@/lib/client/format";
 import { useJob, useJobAction } from "@/lib/client/hooks";
 
-export function JobPanel({ batchId, recordId, onClose }: { batchId: string; recordId: string; onClose: () => void }) {
+/** The upstream response a flow kept in its result ({ response: {status_code, request_id, body} }), or null. */
+function keptResponse(result: unknown): { status_code: number; request_id: string; body: unknown } | null {
+  const r = (result as { response?: unknown } | null)?.response as { status_code?: unknown; request_id?: unknown; body?: unknown } | undefined;
+  if (!r || typeof r !== "object" || typeof r.status_code !== "number" || typeof r.request_id !== "string" || !("body" in r)) return null;
+  return { status_code: r.status_code, request_id: r.request_id, body: r.body };
+}
+
+export function JobPanel({ batchId, recordId, onClose, saveRaw = false }: { batchId: string; recordId: string; onClose: () => void; /** the batch keeps raw provider responses (save_raw) */ saveRaw?: boolean }) {
   const job = useJob(batchId, recordId);
   const retry = useJobAction(batchId, recordId, "retry");
   const cancel = useJobAction(batchId, recordId, "cancel");
@@ -24,6 +31,7 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
   }, [recordId, onClose]);
 
   const j = job.data;
+  const raw = saveRaw && j ? keptResponse(j.result) : null;
   const finished = j && ["succeeded", "failed", "cancelled", "skipped"].includes(j.status);
   const actionError = (retry.error ?? cancel.error) as Error | null;
   return (
@@ -139,6 +147,20 @@ export function JobPanel({ batchId, recordId, onClose }: { batchId: string; reco
             <h3>Result</h3>
             {j.result === null || j.result === undefined ? <p className="muted">No result.</p> : <JsonView value={j.result} label="Result" />}
           </section>
+          {raw ? (
+            <section className="panel-section" aria-label="Provider response">
+              <h3>Provider response</h3>
+              <p className="muted small">
+                HTTP {raw.status_code}
+                {raw.request_id ? (
+                  <>
+                    , request <code>{raw.request_id}</code>
+                  </>
+                ) : null}
+              </p>
+              <JsonView value={raw.body} label="Provider response" />
+            </section>
+          ) : null}
           <section className="panel-section">
             <h3>Record</h3>
             <JsonView value={j.record} label="Record" />
