@@ -31,7 +31,8 @@ export function ProviderBatches({ batchId, poll }: { batchId: string; poll: bool
               {items.map((p) => (
                 <tr key={p.id}>
                   <td>
-                    <code>{p.provider_batch_id}</code> <span className="muted">{p.provider}</span>
+                    {p.provider_batch_id ? <code>{p.provider_batch_id}</code> : <span className="muted">(being submitted)</span>}{" "}
+                    <span className="muted">{p.provider}</span>
                   </td>
                   <td>
                     {formatStatus(p.status)}

@@ -546,7 +546,7 @@ export const ProviderBatchSchema = z
   .object({
     id: z.string().describe("Batchboard's id of this provider batch"),
     provider: z.enum(["openai", "anthropic"]),
-    provider_batch_id: z.string().describe("the provider's own id (batch_… or msgbatch_…)"),
+    provider_batch_id: z.string().nullable().describe("the provider's own id (batch_… or msgbatch_…); null while it is being submitted (status submitting)"),
     status: z.string().describe("the provider's status as last polled (validating, in_progress, completed, expired, ended, …)"),
     requests: z.number().int().describe("records sent in it"),
     succeeded: z.number().int(),

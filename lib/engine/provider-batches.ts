@@ -16,7 +16,7 @@ import type {
   ProviderOutcome,
   ProviderResults,
   ProviderState,
-  Submission,
+  SubmissionTarget,
 } from "@/lib/flows/provider-batch/types";
 import { getPrisma } from "@/lib/db/client";
 import type { ProviderBatch } from "@/lib/generated/prisma/client";
@@ -42,20 +42,24 @@ function nextPollSql(polls: string): string {
   return `now() + make_interval(secs => LEAST(${max}::float8, ${first}::float8 * power(1.5, ${polls})) / 1000)`;
 }
 
+/** provider_status of a provider batch recorded before the provider was asked, until its id is known */
+export const SUBMITTING = "submitting";
+
 /**
- * Records a provider batch and the job attempts it holds, before their jobs park. A job sent again
- * (a later attempt) moves to the new provider batch; its earlier outcome is dropped.
+ * Records a provider batch about to be submitted and the job attempts it holds, before the provider
+ * is asked: state "submitting", no provider id, recovered after `holdMs` unless recorded by then
+ * (recoverSubmission). A job sent again (a later attempt) moves to the new provider batch; its
+ * earlier outcome is dropped. Returns our id of the submission, sent as the provider batch's metadata.
  */
-export async function recordProviderBatch(batchId: string, sent: Submission, jobs: readonly { id: number; attempts: number }[]): Promise<string> {
+export async function reserveProviderBatch(batchId: string, target: SubmissionTarget, jobs: readonly { id: number; attempts: number }[], holdMs: number): Promise<string> {
   return withTx(async (client) => {
     const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO provider_batches (batch_id, provider, base_url, api_key_env, endpoint, provider_batch_id, provider_status, requests,
-                                     expires_at, next_poll_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ${nextPollSql("0")}) RETURNING id`,
-      [batchId, sent.provider, sent.baseUrl, sent.apiKeyEnv ?? null, sent.endpoint, sent.status.id, sent.status.status, jobs.length,
-        sent.status.expiresAt],
+      `INSERT INTO provider_batches (batch_id, provider, base_url, api_key_env, endpoint, provider_batch_id, provider_status, requests, next_poll_at)
+       VALUES ($1, $2, $3, $4, $5, NULL, '${SUBMITTING}', $6, now() + make_interval(secs => $7::float8 / 1000)) RETURNING id`,
+      [batchId, target.provider, target.baseUrl, target.apiKeyEnv ?? null, target.endpoint, jobs.length, holdMs],
     );
-    const id = rows[0]!.id;
+    // a string whatever the driver makes of a bigint: metadata values are strings
+    const id = String(rows[0]!.id);
     await client.query(
       `INSERT INTO provider_requests (job_id, provider_batch_id, attempt)
        SELECT job_id, $1, attempt FROM unnest($2::bigint[], $3::int[]) AS t(job_id, attempt) ORDER BY job_id
@@ -64,6 +68,39 @@ export async function recordProviderBatch(batchId: string, sent: Submission, job
     );
     return id;
   });
+}
+
+/**
+ * The provider took submission `id`: its provider id and state, polled from now on. False when the
+ * submission was recovered meanwhile (it ended: its records are sent again).
+ */
+export async function recordProviderBatch(id: string, status: ProviderBatchStatus): Promise<boolean> {
+  const { rowCount } = await query(
+    `UPDATE provider_batches SET provider_batch_id = $2, provider_status = $3, expires_at = $4, submitted_at = now(), next_poll_at = ${nextPollSql("0")}
+     WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`,
+    [id, status.id, status.status, status.expiresAt],
+  );
+  return rowCount === 1;
+}
+
+/**
+ * Submission `id` failed with `error`. The provider created nothing (it answered, or nothing was
+ * sent): the submission and its requests are forgotten, the jobs fail or retry as the caller's error
+ * says. Maybe created (no answer): recovered at the next poll.
+ */
+export async function failProviderBatch(id: string, error: string, created: false | "maybe"): Promise<void> {
+  if (created === false) {
+    await query(`DELETE FROM provider_batches WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`, [id]);
+    return;
+  }
+  await query(`UPDATE provider_batches SET error = $2, next_poll_at = now() WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`, [id, `submission failed: ${error}`.slice(0, 2000)]);
+}
+
+/** Records a provider batch the provider already took, and the job attempts it holds (reserve and record at once). */
+export async function recordSubmittedProviderBatch(batchId: string, target: SubmissionTarget, status: ProviderBatchStatus, jobs: readonly { id: number; attempts: number }[]): Promise<string> {
+  const id = await reserveProviderBatch(batchId, target, jobs, 60_000);
+  await recordProviderBatch(id, status);
+  return id;
 }
 
 /**
@@ -102,13 +139,18 @@ interface DueRow {
   provider: BatchProvider;
   base_url: string;
   api_key_env: string | null;
-  provider_batch_id: string;
+  /** null: a submission not recorded in time (recovered) */
+  provider_batch_id: string | null;
+  submitted_at: Date;
+  error: string | null;
   cancel_requested_at: Date | null;
   batch_status: BatchStatus;
 }
 
 /** a provider call made while polling: bounded, whatever the provider does */
 const POLL_CALL_MS = 60_000;
+/** at most this many calls looking for a submission at the provider (pages of its list) */
+const FIND_CALLS = 10;
 
 /**
  * Polls the provider batches that are due (at most `limit`), each by one poller at a time: reads
@@ -126,31 +168,32 @@ export async function pollProviderBatches(limit = 20, log: (line: string) => voi
        next_poll_at = ${nextPollSql("pb.polls + 1")}
      FROM due JOIN batches batch ON true
      WHERE pb.id = due.id AND batch.id = pb.batch_id
-     RETURNING pb.id, pb.batch_id, pb.provider, pb.base_url, pb.api_key_env, pb.provider_batch_id, pb.cancel_requested_at,
+     RETURNING pb.id, pb.batch_id, pb.provider, pb.base_url, pb.api_key_env, pb.provider_batch_id, pb.submitted_at, pb.error, pb.cancel_requested_at,
                batch.status AS batch_status`,
     [limit],
   );
   let ended = 0;
   for (const row of rows) {
     try {
-      if (await pollOne(row)) ended++;
+      if (await pollOne(row, log)) ended++;
     } catch (err) {
       const message = (err as Error).message;
-      log(`provider batch ${row.provider_batch_id} (${row.provider}): poll failed, tried again later: ${message}`);
+      log(`provider batch ${row.provider_batch_id ?? `submission ${row.id}`} (${row.provider}): poll failed, tried again later: ${message}`);
       await query(`UPDATE provider_batches SET error = $2 WHERE id = $1`, [row.id, `last poll failed: ${message}`.slice(0, 2000)]);
     }
   }
   return ended;
 }
 
-async function pollOne(row: DueRow): Promise<boolean> {
+async function pollOne(row: DueRow, log: (line: string) => void): Promise<boolean> {
   const client = BATCH_CLIENTS[row.provider];
   const conn: ProviderConnection = {
     baseUrl: row.base_url,
     apiKeyEnv: row.api_key_env ?? undefined,
-    signal: AbortSignal.timeout(POLL_CALL_MS * 2),
+    signal: AbortSignal.timeout(POLL_CALL_MS * (FIND_CALLS + 1)),
     timeoutMs: POLL_CALL_MS,
   };
+  if (row.provider_batch_id === null) return recoverSubmission(row, conn, log);
   // a batch that no longer runs (cancelled, paused, stopped, finished) wants nothing more from it
   const stop = row.cancel_requested_at === null && !(isActiveBatch(row.batch_status) && row.batch_status !== "paused");
   let status = stop ? await client.cancel(conn, row.provider_batch_id) : await client.get(conn, row.provider_batch_id);
@@ -167,6 +210,36 @@ async function pollOne(row: DueRow): Promise<boolean> {
   }
   const results: ProviderResults = status.failure ? { outcomes: new Map(), malformed: [] } : await client.results(conn, status);
   await finishProviderBatch(row.id, status, results, stop || row.cancel_requested_at !== null);
+  return true;
+}
+
+/**
+ * A submission not recorded in time: its submitter died between asking the provider and storing its
+ * answer, or got no answer. An OpenAI-compatible provider is asked for the batch created with this
+ * submission's metadata, which is adopted (polled from now on, nothing sent twice). Not found, or
+ * Anthropic (no metadata): the submission ends and its records go again: without counting an attempt
+ * after a lost submitter (released), as a retryable failure with its error after a failed submission.
+ */
+async function recoverSubmission(row: DueRow, conn: ProviderConnection, log: (line: string) => void): Promise<boolean> {
+  const client = BATCH_CLIENTS[row.provider];
+  const found = client.findByMetadata ? await client.findByMetadata(conn, { batchboard_batch: row.batch_id, batchboard_submission: String(row.id) }, row.submitted_at) : null;
+  if (found) {
+    const { rowCount } = await query(
+      `UPDATE provider_batches SET provider_batch_id = $2, provider_status = $3, expires_at = $4, error = NULL, next_poll_at = now()
+       WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`,
+      [row.id, found.id, found.status, found.expiresAt],
+    );
+    if (rowCount === 1) log(`submission ${row.id} (${row.provider}): adopted provider batch ${found.id}, found by its metadata`);
+    return false;
+  }
+  const why = row.error ?? (client.findByMetadata ? "its submitter stopped before the provider's answer was stored, and the provider has no batch naming it" : "its submitter stopped before the provider's answer was stored (this provider cannot be asked which batch it was)");
+  const status: ProviderBatchStatus = { id: "", status: "not_submitted", ended: true, counts: { total: 0, succeeded: 0, failed: 0 }, expiresAt: null, failure: why, raw: null };
+  const outcome = (customId: string): ProviderOutcome =>
+    row.error
+      ? { customId, ok: false, code: "provider_submit_failed", message: `the provider batch could not be submitted: ${row.error}`, retryable: true }
+      : { customId, ok: false, code: "provider_batch_cancelled", message: "the provider batch was never recorded: the record is sent again", retryable: true };
+  log(`submission ${row.id} (${row.provider}): not at the provider; its records go again (${why})`);
+  await finishProviderBatch(row.id, status, { outcomes: new Map(), malformed: [] }, row.error === null, outcome);
   return true;
 }
 
@@ -191,7 +264,13 @@ function missingOutcome(customId: string, status: ProviderBatchStatus, results: 
  * in one transaction. A request our own cancel kept from running (pause, cancel) is marked released:
  * its job runs again later and is sent again, without an attempt counted against it.
  */
-export async function finishProviderBatch(id: string, status: ProviderBatchStatus, results: ProviderResults, cancelledByUs: boolean): Promise<number> {
+export async function finishProviderBatch(
+  id: string,
+  status: ProviderBatchStatus,
+  results: ProviderResults,
+  cancelledByUs: boolean,
+  missing: (customId: string) => ProviderOutcome = (customId) => missingOutcome(customId, status, results),
+): Promise<number> {
   return withTx(async (client) => {
     const requests = await client.query<{ job_id: string }>(
       `SELECT job_id FROM provider_requests WHERE provider_batch_id = $1 ORDER BY job_id`,
@@ -201,11 +280,15 @@ export async function finishProviderBatch(id: string, status: ProviderBatchStatu
     // the jobs first, in id order, as the worker cycle locks them: a park written concurrently either
     // lands before (and is woken below) or after (and sees the outcomes when it looks: writeOutcomes)
     await client.query(`SELECT id FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [jobIds]);
-    const gone = await client.query(`SELECT 1 FROM provider_batches WHERE id = $1 AND ended_at IS NULL FOR UPDATE`, [id]);
-    if (gone.rowCount === 0) return 0; // another poller finished it
+    // another poller finished it; or, recovering a submission (no provider id), its submitter recorded it meanwhile
+    const gone = await client.query(
+      `SELECT 1 FROM provider_batches WHERE id = $1 AND ended_at IS NULL AND provider_batch_id IS NOT DISTINCT FROM NULLIF($2, '') FOR UPDATE`,
+      [id, status.id],
+    );
+    if (gone.rowCount === 0) return 0;
     const outcomes = jobIds.map((jobId) => {
       const customId = customIdOf(jobId);
-      const outcome = results.outcomes.get(customId) ?? missingOutcome(customId, status, results);
+      const outcome = results.outcomes.get(customId) ?? missing(customId);
       return cancelledByUs && !outcome.ok && outcome.code === "provider_batch_cancelled" ? { ...outcome, released: true } : outcome;
     });
     await client.query(

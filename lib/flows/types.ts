@@ -2,7 +2,7 @@
 // `runChunk(records, ctx)`), typed by its zod parameter schema. docs/flows.md says how to write one.
 import type pg from "pg";
 import type { z } from "zod";
-import type { ProviderState, Submission } from "./provider-batch/types";
+import type { ProviderBatchStatus, ProviderState, SubmissionTarget } from "./provider-batch/types";
 
 export interface FlowRecord {
   /** the record id (unique in its batch) */
@@ -76,8 +76,25 @@ export interface ChunkContext<P = unknown> extends Omit<FlowContext<P>, "ask" | 
    * lease must not send it again), or undefined (send it).
    */
   providerStates(): Promise<(ProviderState | undefined)[]>;
-  /** Mode provider_batch: records that a provider batch holds the records at `indexes`, before they park. */
-  recordProviderBatch(sent: Submission, indexes: number[]): Promise<void>;
+  /**
+   * Mode provider_batch: records, before the provider is asked, that a provider batch holding the
+   * records at `indexes` is being submitted to `target`; returns our id of the submission (sent as
+   * the provider batch's metadata). Should the submitter die before recordProviderBatch, the
+   * submission is recovered once `holdMs` passed: found at the provider and adopted, or sent again.
+   */
+  reserveProviderBatch(target: SubmissionTarget, indexes: number[], holdMs: number): Promise<string>;
+  /**
+   * Mode provider_batch: the provider took the submission: its id and state. False when the submission
+   * was recovered meanwhile (its records go again): the caller cancels what the provider created.
+   */
+  recordProviderBatch(submission: string, status: ProviderBatchStatus): Promise<boolean>;
+  /**
+   * Mode provider_batch: the submission failed with `error`. `created` false: the provider answered,
+   * it created nothing (the submission is forgotten); "maybe": no answer (a timeout, a dropped
+   * connection), so the submission is recovered at once: adopted if the provider has it, else its
+   * records fail with this error (retryable).
+   */
+  failProviderBatch(submission: string, error: string, created: false | "maybe"): Promise<void>;
 }
 
 /**

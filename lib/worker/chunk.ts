@@ -6,9 +6,9 @@
 import type { ClaimedJob } from "@/lib/engine/claim";
 import type { Outcome } from "@/lib/engine/complete";
 import { afterLimitedCall, beforeLimitedChunk, RateLimitHandBack, type Permit } from "@/lib/engine/rate-limits";
-import { providerStateOf, recordProviderBatch } from "@/lib/engine/provider-batches";
+import { failProviderBatch, providerStateOf, recordProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
 import { customIdOf } from "@/lib/flows/provider-batch";
-import type { ProviderState, Submission } from "@/lib/flows/provider-batch/types";
+import type { ProviderBatchStatus, ProviderState, SubmissionTarget } from "@/lib/flows/provider-batch/types";
 import { getFlow } from "@/lib/flows/registry";
 import { FlowError, type ChunkContext, type ChunkOutcome, type FlowDefinition, type FlowRecord, type TokenUsage } from "@/lib/flows/types";
 import { AbortReason, Attempt, failedWith, succeeded } from "./attempt";
@@ -80,9 +80,15 @@ export class Chunk implements ChunkContext {
     return this.attempts.map((a) => states.get(a.job.id));
   }
 
-  async recordProviderBatch(sent: Submission, indexes: number[]): Promise<void> {
+  reserveProviderBatch(target: SubmissionTarget, indexes: number[], holdMs: number): Promise<string> {
     const jobs = indexes.map((i) => this.attempts[i]!.job).map((j) => ({ id: j.id, attempts: j.attempts }));
-    await recordProviderBatch(this.batchId, sent, jobs);
+    return reserveProviderBatch(this.batchId, target, jobs, holdMs);
+  }
+  recordProviderBatch(submission: string, status: ProviderBatchStatus): Promise<boolean> {
+    return recordProviderBatch(submission, status);
+  }
+  failProviderBatch(submission: string, error: string, created: false | "maybe"): Promise<void> {
+    return failProviderBatch(submission, error, created);
   }
 
   log(message: string, level: "info" | "warn" | "error" = "info", index?: number): void {

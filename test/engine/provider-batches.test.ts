@@ -8,7 +8,7 @@ import { getPool } from "@/lib/db/client";
 import { cancelBatch, createBatch, pauseBatch } from "@/lib/engine";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { flushOutcomes, type Outcome } from "@/lib/engine/complete";
-import { pollProviderBatches, providerStateOf, recordProviderBatch } from "@/lib/engine/provider-batches";
+import { pollProviderBatches, providerStateOf, recordSubmittedProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
 import { BATCH_CLIENTS, customIdOf } from "@/lib/flows/provider-batch";
 import type { BatchProvider } from "@/lib/flows/provider-batch/types";
 import { startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
@@ -54,7 +54,7 @@ async function send(batchId: string, jobs: ClaimedJob[], provider: BatchProvider
   const conn = { baseUrl, apiKeyEnv: undefined, signal: new AbortController().signal, timeoutMs: 5000 };
   const endpoint = provider === "openai" ? "/v1/chat/completions" : "/v1/messages";
   const status = await BATCH_CLIENTS[provider].submit(conn, jobs.map((j) => ({ customId: customIdOf(j.id), body: { n: (j.data as { n: number }).n } })), { endpoint });
-  return recordProviderBatch(batchId, { provider, baseUrl, apiKeyEnv: undefined, endpoint, status }, jobs);
+  return recordSubmittedProviderBatch(batchId, { provider, baseUrl, apiKeyEnv: undefined, endpoint }, status, jobs);
 }
 
 const park = (jobs: ClaimedJob[]): Outcome[] =>
@@ -177,5 +177,72 @@ describe("a job parked on a provider batch", () => {
     const outcomes = jobs.map((j) => (states.get(j.id) as { outcome: { ok: boolean; code?: string } }).outcome);
     expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
     expect(outcomes.filter((o) => !o.ok)).toEqual([expect.objectContaining({ code: "provider_batch_expired", retryable: true })]);
+  });
+});
+
+describe("a submission whose submitter died between the provider's create and recording its id", () => {
+  /** What a worker that dies in that window leaves behind: the submission recorded, the batch at the provider, its id nowhere. */
+  async function orphan(provider: BatchProvider, created: boolean) {
+    const { id, jobs } = await claimedBatch(2);
+    const baseUrl = provider === "openai" ? mock.openaiUrl : mock.anthropicUrl;
+    const endpoint = provider === "openai" ? "/v1/chat/completions" : "/v1/messages";
+    const target = { provider, baseUrl, apiKeyEnv: undefined, endpoint };
+    // hold 0: as if the submitter's hold (and the jobs' lease) lapsed
+    const submission = await reserveProviderBatch(id, target, jobs, 0);
+    const before = mock.batches.size;
+    if (created) {
+      const conn = { baseUrl, apiKeyEnv: undefined, signal: new AbortController().signal, timeoutMs: 5000 };
+      const requests = jobs.map((j) => ({ customId: customIdOf(j.id), body: { n: (j.data as { n: number }).n } }));
+      await BATCH_CLIENTS[provider].submit(conn, requests, { endpoint, metadata: { batchboard_batch: id, batchboard_submission: submission } });
+      expect(mock.batches.size).toBe(before + 1);
+    }
+    // the lapsed lease's re-run finds the attempt held: the jobs park instead of going out again
+    expect([...(await providerStateOf(jobs.map((j) => ({ id: j.id, attempts: j.attempts })))).values()]).toEqual(["waiting", "waiting"]);
+    await flushOutcomes(OWNER, park(jobs));
+    return { id, jobs, submission, before };
+  }
+
+  it("OpenAI-compatible: is found at the provider by its metadata and adopted; nothing is sent, billed or read twice", async () => {
+    mock.pollsToEnd = 1;
+    // other batches at the provider, newer and older, some with metadata of their own: a list of several pages
+    const conn = { baseUrl: mock.openaiUrl, apiKeyEnv: undefined, signal: new AbortController().signal, timeoutMs: 5000 };
+    const { id, jobs, submission, before } = await orphan("openai", true);
+    for (let i = 0; i < 120; i++) {
+      await BATCH_CLIENTS.openai.submit(conn, [{ customId: `other-${i}`, body: { n: 99 } }], { endpoint: "/v1/chat/completions", metadata: { batchboard_batch: "batch_other", batchboard_submission: String(i) } });
+    }
+    const created = [...mock.batches.values()].slice(before)[0]!;
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    const row = (await getPool().query(`SELECT provider_batch_id, provider_status, ended_at, error FROM provider_batches WHERE id = $1`, [submission])).rows[0];
+    expect(row).toMatchObject({ provider_batch_id: created.id, provider_status: "completed", error: null });
+    expect(mock.seen.some((s) => s.method === "GET" && s.path === "/openai/v1/batches")).toBe(true);
+    // one provider batch holds these jobs: the orphan, adopted
+    expect([...mock.batches.values()].filter((b) => b.requests.some((r) => jobs.some((j) => r.custom_id === customIdOf(j.id))))).toHaveLength(1);
+    const again = await claimJobs(OWNER, 2, 60_000, 1);
+    const states = await providerStateOf(again.map((j) => ({ id: j.id, attempts: j.attempts })));
+    for (const j of again) expect(states.get(j.id)).toMatchObject({ outcome: { ok: true, response: { status_code: 200 } } });
+    await expectCountersExact(id);
+  });
+
+  it("not at the provider (the submitter died before its create arrived): the records go again, no attempt counted", async () => {
+    const { id, submission } = await orphan("openai", false);
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    const row = (await getPool().query(`SELECT provider_batch_id, provider_status, ended_at, error FROM provider_batches WHERE id = $1`, [submission])).rows[0];
+    expect(row).toMatchObject({ provider_batch_id: null, provider_status: "not_submitted", error: expect.stringContaining("has no batch naming it") });
+    const again = await claimJobs(OWNER, 2, 60_000, 1);
+    expect(again.every((j) => j.attempts === 1)).toBe(true);
+    // released: nothing stored for the attempt, so it is sent (once) again
+    expect((await providerStateOf(again.map((j) => ({ id: j.id, attempts: j.attempts })))).size).toBe(0);
+    await expectCountersExact(id);
+  });
+
+  it("Anthropic (no metadata to look for): the records go again, as documented", async () => {
+    const listsBefore = mock.seen.filter((s) => s.method === "GET" && s.path === "/anthropic/v1/messages/batches").length;
+    const { id, submission } = await orphan("anthropic", true);
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    const row = (await getPool().query(`SELECT provider_batch_id, provider_status, error FROM provider_batches WHERE id = $1`, [submission])).rows[0];
+    expect(row).toMatchObject({ provider_batch_id: null, provider_status: "not_submitted", error: expect.stringContaining("cannot be asked") });
+    expect(mock.seen.filter((s) => s.method === "GET" && s.path === "/anthropic/v1/messages/batches").length).toBe(listsBefore);
+    const again = await claimJobs(OWNER, 2, 60_000, 1);
+    expect((await providerStateOf(again.map((j) => ({ id: j.id, attempts: j.attempts })))).size).toBe(0);
   });
 });

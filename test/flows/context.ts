@@ -114,9 +114,11 @@ export async function runChunkFlow<S extends z.ZodType>(
     reportUsage: (u) => void harness.usage.push(u),
     requestIds: records.map((_, i) => `job-${i + 1}`),
     providerStates: async () => records.map(() => undefined),
-    recordProviderBatch: async () => {
+    reserveProviderBatch: async () => {
       throw new Error("runChunkFlow records no provider batch: run provider_batch mode through a worker");
     },
+    recordProviderBatch: async () => false,
+    failProviderBatch: async () => {},
   };
   const outcomes = await flow.runChunk!(records, ctx);
   return { outcomes, harness };

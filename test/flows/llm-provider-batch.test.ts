@@ -145,6 +145,31 @@ describe("llm in mode provider_batch", () => {
     expect((await results(id)).map((r) => (r.result as { content: string }).content)).toEqual(["hi t0", "hi t1", "hi t2"]);
   });
 
+  it("a provider batch created whose answer never came back is found by its metadata and adopted: nothing is sent or billed twice", async () => {
+    mock.pollsToEnd = 0;
+    mock.loseCreateAnswers = 1;
+    const before = new Set(mock.batches.keys());
+    const created = await create({ records: records(3), parameters: params({ user_prompt: "lost {{record.text}}" }), chunk_size: 5, max_retries: 2, retry_backoff_ms: 10 });
+    const id = created.json.id as string;
+    const w = await worker();
+    try {
+      await waitFor("the batch to finish", async () => (await getBatch(id)).status === "completed", 20_000);
+    } finally {
+      await w.stop(1000);
+    }
+    expect(mock.loseCreateAnswers).toBe(0);
+    // one provider batch at the provider for these records: the one whose answer was lost
+    const made = [...mock.batches.values()].filter((b) => !before.has(b.id));
+    expect(made.map((b) => b.requests.length)).toEqual([3]);
+    expect(made[0]!.metadata).toMatchObject({ batchboard_batch: id, batchboard_submission: expect.any(String) });
+    expect((await results(id)).map((r) => [r.status, (r.result as { content: string }).content])).toEqual(records(3).map((r) => ["succeeded", `echo lost ${r.text}`]));
+    const attempts = await getPool().query(`SELECT attempts FROM jobs WHERE batch_id = $1`, [id]);
+    expect(attempts.rows.every((r) => r.attempts === 1)).toBe(true);
+    const pbs = (await call("GET", "/api/batches/[id]/provider-batches", { params: { id } })).json.items;
+    expect(pbs).toHaveLength(1);
+    expect(pbs[0]).toMatchObject({ provider_batch_id: made[0]!.id, status: "completed", succeeded: 3 });
+  });
+
   it("cancelling the batch cancels its provider batch at the provider", async () => {
     mock.pollsToEnd = Infinity;
     const created = await create({ records: records(2), parameters: params(), chunk_size: 5 });

@@ -190,6 +190,9 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
     }
     if (req.method === "POST" && path === "/openai/v1/batches") {
       const { input_file_id, endpoint, metadata } = JSON.parse(body.toString("utf8")) as { input_file_id: string; endpoint: string; metadata?: unknown };
+      if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Object.values(metadata).some((v) => typeof v !== "string"))) {
+        return send(res, 400, { error: { message: "metadata: a map of strings" } });
+      }
       const input = files.get(input_file_id);
       if (input === undefined) return send(res, 404, { error: { message: "no such file" } });
       const requests = input.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; url: string; body: Record<string, unknown> });

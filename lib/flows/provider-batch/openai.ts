@@ -16,9 +16,16 @@ export const PROVIDER_BATCH_CHUNK = { defaultSize: 1000, maxSize: OPENAI_BATCH_M
 const MAX_RESULTS_BYTES = 512 * 1024 * 1024;
 const ENDED = new Set(["completed", "failed", "expired", "cancelled"]);
 
+/** pages of 100 batches read looking for a submission whose answer was lost */
+const FIND_MAX_PAGES = 10;
+/** batches created this long before the submission was recorded are still looked at (clock skew) */
+const FIND_SKEW_MS = 10 * 60_000;
+
 interface OpenAIBatch {
   id?: string;
   status?: string;
+  created_at?: number;
+  metadata?: Record<string, unknown> | null;
   output_file_id?: string | null;
   error_file_id?: string | null;
   expires_at?: number | null;
@@ -144,5 +151,24 @@ export const openaiBatches: BatchClient = {
   async cancel(conn, id) {
     const res = await requestJson({ url: url(conn, `batches/${encodeURIComponent(id)}/cancel`), headers: auth(conn), body: {}, timeoutMs: conn.timeoutMs, signal: conn.signal });
     return status(res.json);
+  },
+
+  // GET /batches lists newest first, 100 a page, `after` the last id of the page before
+  async findByMetadata(conn, metadata, since) {
+    let after: string | undefined;
+    for (let page = 0; page < FIND_MAX_PAGES; page++) {
+      const query = `batches?limit=100${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+      const res = await requestJson({ url: url(conn, query), method: "GET", headers: auth(conn), timeoutMs: conn.timeoutMs, signal: conn.signal });
+      const list = (res.json ?? {}) as { data?: unknown; has_more?: unknown; last_id?: unknown };
+      const data = (Array.isArray(list.data) ? list.data : []) as OpenAIBatch[];
+      const match = data.find((b) => Object.entries(metadata).every(([k, v]) => b?.metadata?.[k] === v));
+      if (match) return status(match);
+      const oldest = data.at(-1);
+      const pastSince = typeof oldest?.created_at === "number" && oldest.created_at * 1000 < since.getTime() - FIND_SKEW_MS;
+      if (list.has_more !== true || data.length === 0 || pastSince) return null;
+      after = typeof oldest?.id === "string" ? oldest.id : typeof list.last_id === "string" ? list.last_id : undefined;
+      if (!after) return null;
+    }
+    return null;
   },
 };

@@ -1,10 +1,12 @@
 // A chunked flow's call in provider_batch mode: the records that have the provider's outcome for
 // this attempt take it; those a provider batch still holds stay parked; the rest are sent as one
-// provider batch and park. Shared by every flow with a provider_batch mode.
+// provider batch and park. The submission is recorded before the provider is asked and names itself
+// in the provider batch's metadata, so one whose answer is lost is found again rather than sent
+// twice (OpenAI-compatible providers). Shared by every flow with a provider_batch mode.
 import { FlowError, type ChunkContext, type ChunkOutcome, type FlowRecord } from "../types";
 import type { KeptResponse } from "../openai";
 import { BATCH_CLIENTS } from "./index";
-import type { BatchProvider, ProviderOutcome, ProviderRequest } from "./types";
+import type { BatchProvider, ProviderBatchStatus, ProviderOutcome, ProviderRequest } from "./types";
 
 export interface ProviderBatchSpec {
   provider: BatchProvider;
@@ -57,10 +59,45 @@ export async function runProviderBatchChunk(records: FlowRecord[], ctx: ChunkCon
   }
   if (requests.length > 0) {
     const conn = { baseUrl: spec.baseUrl, apiKeyEnv: spec.apiKeyEnv, signal: ctx.signal, timeoutMs: spec.timeoutMs };
-    const status = await BATCH_CLIENTS[spec.provider].submit(conn, requests, { endpoint: spec.endpoint, metadata: { batchboard_batch: ctx.batchId } });
-    await ctx.recordProviderBatch({ provider: spec.provider, baseUrl: spec.baseUrl, apiKeyEnv: spec.apiKeyEnv, endpoint: spec.endpoint, status }, sent);
-    ctx.log(`sent ${requests.length} records to ${spec.provider} as batch ${status.id}`);
+    const client = BATCH_CLIENTS[spec.provider];
+    // recorded first: a submitter that dies before recording the provider's id leaves a row that is
+    // recovered (found at the provider by its metadata and adopted, or sent again) instead of an orphan
+    const holdMs = 2 * spec.timeoutMs + SUBMIT_MARGIN_MS;
+    const submission = await ctx.reserveProviderBatch({ provider: spec.provider, baseUrl: spec.baseUrl, apiKeyEnv: spec.apiKeyEnv, endpoint: spec.endpoint }, sent, holdMs);
+    let status: ProviderBatchStatus;
+    try {
+      status = await client.submit(conn, requests, { endpoint: spec.endpoint, metadata: { batchboard_batch: ctx.batchId, batchboard_submission: submission } });
+    } catch (err) {
+      const message = String((err as Error)?.message ?? err);
+      if (!mayHaveCreated(err)) {
+        await ctx.failProviderBatch(submission, message, false);
+        throw err;
+      }
+      // no answer: the provider may hold the batch all the same; recovery finds it or fails the records with this error
+      await ctx.failProviderBatch(submission, message, "maybe");
+      ctx.log(`no answer from ${spec.provider} to the submission of ${requests.length} records (${message}): looking for it at the provider`, "warn");
+      for (const i of sent) outcomes[i] = { waitingProvider: true };
+      return outcomes;
+    }
+    if (!(await ctx.recordProviderBatch(submission, status))) {
+      // recovered meanwhile (this call outlived its hold): the records go again; what was just created is not read
+      ctx.log(`provider batch ${status.id} was recorded too late and is cancelled; its records are sent again`, "warn");
+      await client.cancel(conn, status.id).catch(() => undefined);
+    } else ctx.log(`sent ${requests.length} records to ${spec.provider} as batch ${status.id}`);
     for (const i of sent) outcomes[i] = { waitingProvider: true };
   }
   return outcomes;
+}
+
+/** beyond two calls' timeouts (upload, create), how long a submission may take before it is recovered */
+const SUBMIT_MARGIN_MS = 60_000;
+
+/**
+ * Whether the provider may have created a batch though the submission failed: not when it answered
+ * (an HTTP error) or nothing was sent (a key or URL refused); yes after a timeout, a dropped
+ * connection or an answer that could not be read.
+ */
+function mayHaveCreated(err: unknown): boolean {
+  if (!(err instanceof FlowError)) return true;
+  return !(/^http_\d+$/.test(err.code) || ["url_not_allowed", "secret_not_allowed", "secret_missing", "secret_invalid", "header_invalid"].includes(err.code));
 }

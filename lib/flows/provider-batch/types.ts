@@ -58,13 +58,23 @@ export interface ProviderResults {
   malformed: { file: string; line: number; reason: string }[];
 }
 
-/** Where a group of records went: the provider that took them, and its answer to the submission. */
-export interface Submission {
+/** Where a group of records goes: the provider, its API root, the key's variable and the endpoint of each request. */
+export interface SubmissionTarget {
   provider: BatchProvider;
   baseUrl: string;
   apiKeyEnv: string | undefined;
   endpoint: string;
-  status: ProviderBatchStatus;
+}
+
+/**
+ * The metadata a provider batch is created with: the Batchboard batch and our own id of the submission
+ * (the provider_batches row, recorded before the provider is asked), by which a submission whose
+ * answer was lost is found again at the provider.
+ */
+export interface SubmissionMetadata {
+  batchboard_batch: string;
+  batchboard_submission: string;
+  [key: string]: string;
 }
 
 /** What a job's attempt has from a provider: its stored outcome, or that a provider batch still holds it. */
@@ -79,6 +89,12 @@ export interface BatchClient {
   /** the outcomes of an ended batch */
   results(conn: ProviderConnection, batch: ProviderBatchStatus): Promise<ProviderResults>;
   cancel(conn: ProviderConnection, id: string): Promise<ProviderBatchStatus>;
+  /**
+   * The provider batch created with this metadata, looked for among the provider's batches created
+   * since `since` (newest first, a bounded number of pages), or null when there is none. Absent on a
+   * provider whose batches carry no metadata (Anthropic).
+   */
+  findByMetadata?(conn: ProviderConnection, metadata: SubmissionMetadata, since: Date): Promise<ProviderBatchStatus | null>;
 }
 
 export const isRetryableStatus = (status: number): boolean => status === 429 || status >= 500;
