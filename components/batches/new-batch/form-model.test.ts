@@ -175,6 +175,10 @@ describe("the chunk sizes the form offers", () => {
     expect(chunkSizesOf(embed, { mode: "provider_batch" })).toEqual(sizes(1000, 50_000, 2));
     const llm = { chunk: { ...embed.chunk, modes: { provider_batch: sizes(1000, 50_000, 2) } } };
     expect(chunkSizesOf(llm, { mode: "live" })).toBeNull();
+    // "(default)": the parameter's default mode
+    const modeField = schemaFields({ type: "object", properties: { mode: { type: "string", enum: ["live", "provider_batch"], default: "live" } } });
+    expect(chunkSizesOf(embed, { mode: "" }, modeField)).toEqual(sizes(1, 2048));
+    expect(chunkSizesOf(llm, { mode: "" }, modeField)).toBeNull();
     expect(chunkSizesOf({ chunk: null }, {})).toBeNull();
     expect(chunkSizesOf({ chunk: { ...sizes(10, 1000), parameter: "chunked", modes: null } }, {})).toEqual(sizes(10, 1000));
     const opts = { ...DEFAULT_OPTS, chunk_size: "500" };

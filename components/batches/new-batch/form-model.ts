@@ -163,11 +163,12 @@ type FlowChunkJson = { [K in keyof ChunkJson]: number | null } & { parameter: st
  * The chunk sizes a batch of `flow` with these parameter values runs with (the flow's one declaration,
  * as GET /api/flows gives it: per mode where it has modes), or null: one record per call.
  */
-export function chunkSizesOf(flow: { chunk?: FlowChunkJson | null }, values: FieldValues): ChunkJson | null {
+export function chunkSizesOf(flow: { chunk?: FlowChunkJson | null }, values: FieldValues, fields: readonly SchemaField[] = []): ChunkJson | null {
   const c = flow.chunk;
   if (!c) return null;
   if (c.modes) {
-    const mode = c.parameter ? values[c.parameter] : undefined;
+    // "(default)" chosen: the parameter's default mode
+    const mode = c.parameter ? values[c.parameter] || fields.find((f) => f.name === c.parameter)?.default : undefined;
     return typeof mode === "string" ? (c.modes[mode] ?? null) : null;
   }
   if (c.default_size === null || c.max_size === null) return null;
@@ -236,7 +237,7 @@ export function buildBody(input: FormInput): { body: CreateBatchBody; errors: Er
     else if (n !== undefined) body[key] = n;
   }
   // only a flow that chunks (in the chosen mode) takes it: the field is shown only then
-  if (chunkSizesOf(flow, values)) {
+  if (chunkSizesOf(flow, values, fields)) {
     const n = readNumber(opts.chunk_size);
     if (n === null) errors.chunk_size = ["Must be a number"];
     else if (n !== undefined) body.chunk_size = n;

@@ -174,6 +174,7 @@ function BatchForm({ initialFlow, initialDataset, parent }: { initialFlow?: stri
       <OptionsSection
         flow={flow}
         values={values}
+        fields={fields}
         opts={opts}
         set={set}
         interactive={interactive}

@@ -1,7 +1,7 @@
 "use client";
 // The form's run options: concurrency (and chunk size, for flows that chunk), limits, retries, budget,
 // priority, error handling, shuffle and whether the batch is interactive.
-import type { FieldValues } from "@/lib/client/json-schema";
+import type { FieldValues, SchemaField } from "@/lib/client/json-schema";
 import type { Flow } from "@/lib/client/types";
 import { FieldError } from "../field-error";
 import { Field } from "./field";
@@ -10,6 +10,7 @@ import { chunkSizesOf, type Errors, type NumberOption, type Opts } from "./form-
 export function OptionsSection({
   flow,
   values,
+  fields,
   opts,
   set,
   interactive,
@@ -20,6 +21,7 @@ export function OptionsSection({
   flow: Flow;
   /** the flow's parameters as the form has them: a flow's mode decides its chunk sizes */
   values: FieldValues;
+  fields: readonly SchemaField[];
   opts: Opts;
   set: <K extends keyof Opts>(key: K, value: Opts[K]) => void;
   interactive: boolean;
@@ -31,7 +33,7 @@ export function OptionsSection({
 }) {
   const mark = (...keys: (keyof Opts)[]) => (keys.some((k) => changed?.has(k)) ? " is-changed" : "");
   const fallbackParam = flow.asks?.default_parameter ?? null;
-  const chunk = chunkSizesOf(flow, values);
+  const chunk = chunkSizesOf(flow, values, fields);
   const numberField = (key: NumberOption, label: string, hint: string | undefined, attrs: { min?: number; max?: number; step?: string }) => (
     <Field id={key} label={label} errors={errors[key]} hint={hint} changed={changed?.has(key)}>
       <input id={key} type="number" {...attrs} value={opts[key]} onChange={(e) => set(key, e.target.value)} />
