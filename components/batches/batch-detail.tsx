@@ -32,6 +32,8 @@ const BatchSummaryPanel = dynamic(() => import("./batch-summary").then((m) => m.
 const LEGEND = ["succeeded", "failed", "running", "waiting_input", "waiting_provider", "pending", "cancelled", "skipped"] as const;
 /** shown only when some job is in them: most batches never send anything to a provider's batch tier */
 const LEGEND_WHEN_ANY = new Set<string>(["waiting_provider"]);
+/** a state's words where its name would not say it to a reader */
+const LEGEND_LABELS: Partial<Record<(typeof LEGEND)[number], string>> = { waiting_provider: "at the provider" };
 
 export function BatchDetail({ id }: { id: string }) {
   const batch = useBatch(id);
@@ -155,7 +157,7 @@ function Summary({ batch: b, onPickStatus }: { batch: Batch; onPickStatus: (s: s
             <li key={s}>
               <button type="button" className="legend-item" onClick={() => onPickStatus(s)} aria-label={`Show ${s.replace("_", " ")} jobs`}>
                 <span className={`swatch bar-${s}`} aria-hidden />
-                {formatStatus(s)} <strong>{formatCount(p[s])}</strong>
+                {LEGEND_LABELS[s] ?? formatStatus(s)} <strong>{formatCount(p[s])}</strong>
                 {(s === "cancelled" || s === "skipped") && p[s] > 0 ? <span className="muted"> not run</span> : null}
                 {s === "running" && p.reserved > 0 ? (
                   <span className="muted" title="claimed ahead by a worker: each starts in a slot of this batch as soon as one frees">
