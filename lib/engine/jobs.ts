@@ -2,7 +2,7 @@
 // job, and the results stream in source order with bounded memory.
 import { OPEN_JOB_STATUSES } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
-import { getPool } from "@/lib/db/client";
+import { getPool, getPrisma } from "@/lib/db/client";
 import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
@@ -117,17 +117,6 @@ export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<
   return { items: page.map(toJob), nextCursor, total };
 }
 
-interface AttemptRow {
-  attempt: number;
-  outcome: JobAttempt["outcome"];
-  started_at: Date | null;
-  finished_at: Date;
-  duration_ms: number | null;
-  cost: number;
-  error_code: string | null;
-  error_message: string | null;
-}
-
 export async function getJob(batchId: string, recordId: string): Promise<JobDetail> {
   const { rows } = await query<JobRow & { result: unknown; logs: LogLine[] | null; record: unknown }>(
     `SELECT ${JOB_COLUMNS}, j.result, j.logs, r.data AS record
@@ -143,11 +132,11 @@ export async function getJob(batchId: string, recordId: string): Promise<JobDeta
   }
   const [prompts, attempts] = await Promise.all([
     query<PromptRow>(`SELECT ${PROMPT_SELECT} WHERE p.job_id = $1 ORDER BY p.created_at, p.id`, [row.id]),
-    query<AttemptRow>(
-      `SELECT attempt, outcome, started_at, finished_at, duration_ms, cost, error_code, error_message
-       FROM job_attempts WHERE batch_id = $1 AND job_id = $2 ORDER BY attempt`,
-      [row.batch_id, row.id],
-    ),
+    getPrisma().jobAttempt.findMany({
+      where: { batchId: row.batch_id, jobId: BigInt(row.id) },
+      orderBy: { attempt: "asc" },
+      select: { attempt: true, outcome: true, startedAt: true, finishedAt: true, durationMs: true, cost: true, errorCode: true, errorMessage: true },
+    }),
   ]);
   return {
     ...toJob(row),
@@ -155,14 +144,14 @@ export async function getJob(batchId: string, recordId: string): Promise<JobDeta
     result: row.result ?? null,
     logs: row.logs ?? [],
     prompts: prompts.rows.map(toPrompt),
-    attemptHistory: attempts.rows.map((a) => ({
+    attemptHistory: attempts.map((a) => ({
       attempt: a.attempt,
-      outcome: a.outcome,
-      startedAt: a.started_at,
-      finishedAt: a.finished_at,
-      durationMs: a.duration_ms,
+      outcome: a.outcome as JobAttempt["outcome"],
+      startedAt: a.startedAt,
+      finishedAt: a.finishedAt,
+      durationMs: a.durationMs,
       cost: a.cost,
-      error: a.error_code ? { code: a.error_code, message: a.error_message ?? "" } : null,
+      error: a.errorCode ? { code: a.errorCode, message: a.errorMessage ?? "" } : null,
     })),
   };
 }

@@ -1,64 +1,31 @@
-// Row -> engine type mapping for the snake_case tables (one place).
+// Row -> engine type mapping (one place). A batch reads through Prisma Client as its model, or through
+// hand-written SQL as a row typed by the same model (RowOf): one mapper, toBatch, takes the model.
 import type { PromptInput } from "@/lib/flows/types";
-import type { Batch, BatchStatus, Job, JobError, JobStatus, Prompt, PromptStatus, StopDetail } from "./types";
+import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
+import type { Batch, Job, JobError, JobStatus, Prompt, PromptStatus, StopDetail } from "./types";
 
-export interface BatchRow {
-  id: string;
-  name: string | null;
-  flow: string;
-  parameters: unknown;
-  dataset_id: string | null;
-  parent_id: string | null;
-  status: BatchStatus;
-  stop_reason: string | null;
-  stop_detail: StopDetail | null;
-  shuffle: boolean;
-  seed: string | null;
-  max_records: number | null;
-  concurrency: number;
-  chunk_size: number;
-  error_policy: "continue" | "stop";
-  error_threshold_rate: number | null;
-  error_threshold_min_finished: number | null;
-  interactive: boolean;
-  max_retries: number;
-  max_interruptions: number;
-  retry_backoff_ms: number;
-  timeout_ms: number | null;
-  max_cost: number | null;
-  cost_reservation: "per_record" | "mean" | null;
-  cost_reservation_per_record: number | null;
-  priority: number;
-  metadata: Record<string, unknown>;
-  webhook_url: string | null;
-  dry_run: boolean;
-  ttl_seconds: number | null;
-  save_raw: boolean;
-  cache: boolean;
-  cache_max_age_seconds: number | null;
-  cache_answers: boolean;
-  cached: number;
-  cache_saved_cost: number;
-  rate_limit: { requests_per_minute?: number; tokens_per_minute?: number; key?: string } | null;
-  rate_limit_key: string | null;
-  total: number;
-  pending: number;
-  running: number;
-  reserved: number;
-  waiting_input: number;
-  waiting_provider: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  skipped: number;
-  cost_spent: number;
-  created_at: Date;
-  started_at: Date | null;
-  completed_at: Date | null;
-  updated_at: Date;
-  /** BATCH_RATE_SQL, read with BATCH_SELECT */
-  items_per_second?: number | null;
+/** "costSpent" -> "cost_spent": a model field's column (the schema maps every field to its snake_case column). */
+type Snake<S extends string> = S extends `${infer C}${infer Rest}` ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${Snake<Rest>}` : S;
+
+/** A table's row as hand-written SQL (`SELECT *`) returns it: the Prisma model's fields under their column names, with the model's types. */
+export type RowOf<M> = { [K in keyof M & string as Snake<K>]: M[K] };
+
+const camelCache = new Map<string, string>();
+const camel = (column: string) => {
+  let key = camelCache.get(column);
+  if (key === undefined) camelCache.set(column, (key = column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())));
+  return key;
+};
+
+/** A row of hand-written SQL as its Prisma model (the reverse of RowOf), so one mapper serves both reads. */
+export function modelOf<M>(row: RowOf<M>): M {
+  const out: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) out[camel(column)] = value;
+  return out as M;
 }
+
+/** A batches row from SQL, typed by the Prisma model; with BATCH_SELECT, its rate too. */
+export type BatchRow = RowOf<BatchModel> & { items_per_second?: number | null };
 
 /**
  * A finished batch whose own ttl_seconds have passed, as SQL over the batches row `b`: gone for every
@@ -81,49 +48,71 @@ export const BATCH_RATE_SQL = `(CASE
     / least(60, greatest(extract(epoch FROM now() - b.started_at)::float8, 1))
 END)`;
 
+type Timing = Pick<BatchModel, "status" | "ttlSeconds" | "completedAt" | "updatedAt" | "startedAt" | "succeeded" | "failed" | "cached">;
+
+/** batchExpiredSql for a batch read through Prisma, at `now` (ms). */
+export function batchExpired(b: Timing, now: number): boolean {
+  if (b.status !== "completed" && b.status !== "failed" && b.status !== "cancelled") return false;
+  if (b.ttlSeconds === null) return false;
+  return (b.completedAt ?? b.updatedAt).getTime() + b.ttlSeconds * 1000 <= now;
+}
+
+/** BATCH_RATE_SQL for a batch read through Prisma: `lastMinute` is its batch_metrics completions of the last 60 s. */
+export function batchRate(b: Timing, lastMinute: number, now: number): number | null {
+  const ran = b.succeeded + b.failed - b.cached;
+  if (b.startedAt === null || ran <= 0) return null;
+  if (b.completedAt !== null) return ran / Math.max((b.completedAt.getTime() - b.startedAt.getTime()) / 1000, 0.001);
+  return lastMinute / Math.min(60, Math.max((now - b.startedAt.getTime()) / 1000, 1));
+}
+
 /** SELECT list for a batch plus its rate (items/s), for `FROM batches b`. */
 export const BATCH_SELECT = `b.*, ${BATCH_RATE_SQL} AS items_per_second`;
 
-/** A batches row as Batch; its rate only when read with BATCH_SELECT (else null). */
+/** A batches row from SQL as Batch; its rate only when read with BATCH_SELECT (else null). */
 export function toBatch(r: BatchRow): Batch {
-  const itemsPerSecond = r.items_per_second ?? null;
+  return batchOf(modelOf<BatchModel>(r), r.items_per_second ?? null);
+}
+
+/** The Prisma model of a batch as Batch, with its rate in jobs per second (null: none yet, or not read). */
+export function batchOf(r: BatchModel, itemsPerSecond: number | null): Batch {
+  const rateLimit = r.rateLimit as { requests_per_minute?: number; tokens_per_minute?: number; key?: string } | null;
   return {
     id: r.id,
     name: r.name,
     flow: r.flow,
     parameters: r.parameters,
-    datasetId: r.dataset_id,
-    parentId: r.parent_id,
+    datasetId: r.datasetId,
+    parentId: r.parentId,
     status: r.status,
-    stopReason: r.stop_reason,
-    stopDetail: r.stop_detail ?? null,
+    stopReason: r.stopReason,
+    stopDetail: (r.stopDetail as StopDetail | null) ?? null,
     options: {
       shuffle: r.shuffle,
       seed: r.seed,
-      maxRecords: r.max_records,
+      maxRecords: r.maxRecords,
       concurrency: r.concurrency,
-      chunkSize: r.chunk_size,
-      errorPolicy: r.error_policy,
+      chunkSize: r.chunkSize,
+      errorPolicy: r.errorPolicy,
       errorThreshold:
-        r.error_threshold_rate === null ? null : { rate: r.error_threshold_rate, minFinished: r.error_threshold_min_finished ?? 1 },
+        r.errorThresholdRate === null ? null : { rate: r.errorThresholdRate, minFinished: r.errorThresholdMinFinished ?? 1 },
       interactive: r.interactive,
-      maxRetries: r.max_retries,
-      maxInterruptions: r.max_interruptions,
-      retryBackoffMs: r.retry_backoff_ms,
-      timeoutMs: r.timeout_ms,
-      maxCost: r.max_cost,
+      maxRetries: r.maxRetries,
+      maxInterruptions: r.maxInterruptions,
+      retryBackoffMs: r.retryBackoffMs,
+      timeoutMs: r.timeoutMs,
+      maxCost: r.maxCost,
       costReservation:
-        r.cost_reservation === "mean" ? "mean" : r.cost_reservation === "per_record" ? { perRecord: r.cost_reservation_per_record ?? 0 } : null,
+        r.costReservation === "mean" ? "mean" : r.costReservation === "per_record" ? { perRecord: r.costReservationPerRecord ?? 0 } : null,
       priority: r.priority,
-      webhookUrl: r.webhook_url,
-      dryRun: r.dry_run,
-      ttlSeconds: r.ttl_seconds ?? null,
-      saveRaw: r.save_raw,
+      webhookUrl: r.webhookUrl,
+      dryRun: r.dryRun,
+      ttlSeconds: r.ttlSeconds ?? null,
+      saveRaw: r.saveRaw,
       cache: r.cache,
-      cacheMaxAgeSeconds: r.cache_max_age_seconds,
-      cacheAnswers: r.cache_answers,
-      rateLimit: r.rate_limit
-        ? { requestsPerMinute: r.rate_limit.requests_per_minute ?? null, tokensPerMinute: r.rate_limit.tokens_per_minute ?? null, key: r.rate_limit.key ?? null }
+      cacheMaxAgeSeconds: r.cacheMaxAgeSeconds,
+      cacheAnswers: r.cacheAnswers,
+      rateLimit: rateLimit
+        ? { requestsPerMinute: rateLimit.requests_per_minute ?? null, tokensPerMinute: rateLimit.tokens_per_minute ?? null, key: rateLimit.key ?? null }
         : null,
     },
     counts: {
@@ -131,22 +120,22 @@ export function toBatch(r: BatchRow): Batch {
       pending: r.pending,
       running: r.running,
       reserved: r.reserved,
-      waitingInput: r.waiting_input,
-      waitingProvider: r.waiting_provider,
+      waitingInput: r.waitingInput,
+      waitingProvider: r.waitingProvider,
       succeeded: r.succeeded,
       failed: r.failed,
       cancelled: r.cancelled,
       skipped: r.skipped,
     },
-    costSpent: r.cost_spent,
-    reused: { jobs: r.cached, savedCost: r.cache_saved_cost },
-    metadata: r.metadata ?? {},
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    completedAt: r.completed_at,
-    updatedAt: r.updated_at,
+    costSpent: r.costSpent,
+    reused: { jobs: r.cached, savedCost: r.cacheSavedCost },
+    metadata: (r.metadata as Record<string, unknown> | null) ?? {},
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    completedAt: r.completedAt,
+    updatedAt: r.updatedAt,
     itemsPerSecond,
-    rateLimitKey: r.rate_limit_key ?? null,
+    rateLimitKey: r.rateLimitKey ?? null,
   };
 }
 
