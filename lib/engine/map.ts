@@ -1,8 +1,8 @@
 // Row -> engine type mapping (one place). A batch reads through Prisma Client as its model, or through
 // hand-written SQL as a row typed by the same model (RowOf): one mapper, toBatch, takes the model.
 import type { PromptInput } from "@/lib/flows/types";
-import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
-import type { Batch, Job, JobError, JobStatus, Prompt, PromptStatus, StopDetail } from "./types";
+import type { Batch as BatchModel, Job as JobModel } from "@/lib/generated/prisma/client";
+import type { Batch, Job, JobError, Prompt, PromptStatus, StopDetail } from "./types";
 
 /** "costSpent" -> "cost_spent": a model field's column (the schema maps every field to its snake_case column). */
 type Snake<S extends string> = S extends `${infer C}${infer Rest}` ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${Snake<Rest>}` : S;
@@ -139,26 +139,14 @@ export function batchOf(r: BatchModel, itemsPerSecond: number | null): Batch {
   };
 }
 
-export interface JobRow {
+/**
+ * A jobs row as JOB_COLUMNS selects it, typed by the Prisma model; id is a number (lib/db/client.ts
+ * parses int8 as one), and the result comes as its one-line preview.
+ */
+export type JobRow = Pick<RowOf<JobModel>, "batch_id" | "record_id" | "ordinal" | "position" | "status" | "attempts" | "interruptions" | "run_at" | "cost" | "cached_from" | "error_code" | "error_message" | "error_retryable" | "started_at" | "finished_at" | "duration_ms"> & {
   id: number;
-  batch_id: string;
-  record_id: string;
-  ordinal: number;
-  position: number;
-  status: JobStatus;
-  attempts: number;
-  interruptions: number;
-  run_at: Date;
-  cost: number;
-  cached_from: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  error_retryable: boolean | null;
-  started_at: Date | null;
-  finished_at: Date | null;
-  duration_ms: number | null;
   result_preview: string | null;
-}
+};
 
 /** How much of a result's JSON a job row carries (the jobs table's one-line preview). */
 export const RESULT_PREVIEW_CHARS = 120;
