@@ -2,28 +2,22 @@
 import type pg from "pg";
 import { isActiveBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
-import { withTx } from "./db";
+import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { getPrisma } from "@/lib/db/client";
-import { batchExpired, batchExpiredSql, batchOf, batchRate, type BatchRow } from "./map";
+import { BATCH_SELECT, batchExpiredSql, toBatch, type BatchRow } from "./map";
 import { readRateLimitState } from "./rate-limits";
 import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
 import type { Batch, BatchStatus, JobStatus } from "./types";
 
 /**
- * One batch, through Prisma Client: its row and, while it runs, its last minute of completions
- * (batch_metrics), read at once. The expiry and the rate are the rules batchExpiredSql and
- * BATCH_RATE_SQL state for the list (test/engine/batch-read.test.ts holds them equal).
+ * One batch, with its rate. SQL, not Prisma Client: the expiry (by the database's clock) and the rate
+ * (the last minute of batch_metrics) are expressions of the one statement; through Prisma Client it
+ * took two queries and measured slower under load (bench/results/prisma-data-layer.md).
  */
 export async function getBatch(id: string): Promise<Batch> {
-  const prisma = getPrisma();
-  const now = Date.now();
-  const [row, lastMinute] = await Promise.all([
-    prisma.batch.findUnique({ where: { id } }),
-    prisma.batchMetric.aggregate({ where: { batchId: id, bucket: { gt: new Date(now - 60_000) } }, _sum: { succeeded: true, failed: true } }),
-  ]);
-  if (!row || batchExpired(row, now)) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
-  const batch = batchOf(row, batchRate(row, (lastMinute._sum.succeeded ?? 0) + (lastMinute._sum.failed ?? 0), now));
+  const { rows } = await query<BatchRow>(`SELECT ${BATCH_SELECT} FROM batches b WHERE b.id = $1 AND NOT ${batchExpiredSql()}`, [id]);
+  if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
+  const batch = toBatch(rows[0]);
   if (batch.rateLimitKey) batch.rateLimitState = await readRateLimitState(batch.id, batch.rateLimitKey, !!batch.options.rateLimit?.key);
   return batch;
 }

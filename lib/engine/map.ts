@@ -48,23 +48,6 @@ export const BATCH_RATE_SQL = `(CASE
     / least(60, greatest(extract(epoch FROM now() - b.started_at)::float8, 1))
 END)`;
 
-type Timing = Pick<BatchModel, "status" | "ttlSeconds" | "completedAt" | "updatedAt" | "startedAt" | "succeeded" | "failed" | "cached">;
-
-/** batchExpiredSql for a batch read through Prisma, at `now` (ms). */
-export function batchExpired(b: Timing, now: number): boolean {
-  if (b.status !== "completed" && b.status !== "failed" && b.status !== "cancelled") return false;
-  if (b.ttlSeconds === null) return false;
-  return (b.completedAt ?? b.updatedAt).getTime() + b.ttlSeconds * 1000 <= now;
-}
-
-/** BATCH_RATE_SQL for a batch read through Prisma: `lastMinute` is its batch_metrics completions of the last 60 s. */
-export function batchRate(b: Timing, lastMinute: number, now: number): number | null {
-  const ran = b.succeeded + b.failed - b.cached;
-  if (b.startedAt === null || ran <= 0) return null;
-  if (b.completedAt !== null) return ran / Math.max((b.completedAt.getTime() - b.startedAt.getTime()) / 1000, 0.001);
-  return lastMinute / Math.min(60, Math.max((now - b.startedAt.getTime()) / 1000, 1));
-}
-
 /** SELECT list for a batch plus its rate (items/s), for `FROM batches b`. */
 export const BATCH_SELECT = `b.*, ${BATCH_RATE_SQL} AS items_per_second`;
 
