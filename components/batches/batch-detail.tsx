@@ -109,7 +109,7 @@ export function BatchDetail({ id }: { id: string }) {
 
       <BatchConfiguration batch={b} />
 
-      {sendsToProvider(b) ? <ProviderBatches batchId={b.id} poll={isActiveBatch(b.status)} /> : null}
+      {sendsToProvider(b) ? <ProviderBatches batchId={b.id} poll={isActiveBatch(b.status)} changed={`${b.status}:${b.progress.waiting_provider}`} /> : null}
 
       <section aria-label="Charts">
         {metrics.data ? (

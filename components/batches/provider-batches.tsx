@@ -1,11 +1,22 @@
 "use client";
 // A batch's records sent to a provider's batch tier (mode provider_batch): one row per provider
 // batch with the provider's id and status, its counts, and when it was sent, expires and ended.
+import { useEffect, useRef } from "react";
 import { formatCount, formatStatus, formatTime } from "@/lib/client/format";
 import { useProviderBatches } from "@/lib/client/hooks";
 
-export function ProviderBatches({ batchId, poll }: { batchId: string; poll: boolean }) {
-  const { data, error } = useProviderBatches(batchId, poll);
+/**
+ * `changed`: a value that changes when the batch's provider batches may have (its status, its records
+ * at the provider): read again then, not only on the slow poll (which stops once the batch ended).
+ */
+export function ProviderBatches({ batchId, poll, changed }: { batchId: string; poll: boolean; changed: string }) {
+  const { data, error, refetch } = useProviderBatches(batchId, poll);
+  const seen = useRef(changed);
+  useEffect(() => {
+    if (seen.current === changed) return;
+    seen.current = changed;
+    void refetch();
+  }, [changed, refetch]);
   const items = data?.items ?? [];
   return (
     <section className="card" aria-label="Provider batches">
