@@ -187,31 +187,30 @@ function median(xs: number[]): number {
  * In every page, before its scripts: watches the document until every selector matches an element
  * with a size, then stamps the next animation frame (the frame that paints them) on window.
  */
-const WATCH = (selectors: string[]) => {
-  const w = window as unknown as { __ready?: number };
-  const ready = () =>
-    selectors.every((s) => {
-      const el = document.querySelector(s);
-      return !!el && el.getBoundingClientRect().height > 0;
-    });
+// Browser code is sent as text: functions compiled by tsx carry helper calls (__name) the page lacks.
+export const watchScript = (selectors: string[]) => `(() => {
+  const selectors = ${JSON.stringify(selectors)};
+  const ready = () => selectors.every((s) => {
+    const el = document.querySelector(s);
+    return !!el && el.getBoundingClientRect().height > 0;
+  });
   let done = false;
-  const check = () => {
+  const obs = new MutationObserver(() => {
     if (done || !ready()) return;
     done = true;
     obs.disconnect();
-    requestAnimationFrame(() => (w.__ready = performance.now()));
-  };
-  const obs = new MutationObserver(check);
+    requestAnimationFrame(() => { window.__ready = performance.now(); });
+  });
   obs.observe(document, { childList: true, subtree: true, attributes: true });
-};
+})();`;
 
 async function timedLoad(ctx: BrowserContext, url: string, selectors: string[]): Promise<number> {
   const page = await ctx.newPage();
   try {
-    await page.addInitScript(WATCH, selectors);
+    await page.addInitScript({ content: watchScript(selectors) });
     await page.goto(url, { waitUntil: "commit" });
-    await page.waitForFunction(() => (window as unknown as { __ready?: number }).__ready !== undefined, null, { timeout: 60_000, polling: 50 });
-    return await page.evaluate(() => (window as unknown as { __ready: number }).__ready);
+    await page.waitForFunction("window.__ready !== undefined", null, { timeout: 60_000, polling: 50 });
+    return (await page.evaluate("window.__ready")) as number;
   } finally {
     await page.close();
   }
@@ -271,16 +270,16 @@ async function measureScroll(browser: Browser, url: string, rows: number): Promi
     await page.goto(url);
     await page.locator('tr[data-index="0"]').waitFor();
     await page.waitForTimeout(500);
-    return await page.evaluate(async (target: number) => {
-      const box = document.querySelector<HTMLElement>('[data-testid="jobs-scroll"]')!;
+    const script = `(async (target) => {
+      const box = document.querySelector('[data-testid="jobs-scroll"]');
       const loafSupported = PerformanceObserver.supportedEntryTypes.includes("long-animation-frame");
-      const loafs: number[] = [];
+      const loafs = [];
       const po = new PerformanceObserver((l) => l.getEntries().forEach((e) => loafs.push(e.duration)));
       po.observe({ type: loafSupported ? "long-animation-frame" : "longtask", buffered: false });
-      const deltas: number[] = [];
+      const deltas = [];
       let last = performance.now();
       let running = true;
-      const tick = (t: number) => {
+      const tick = (t) => {
         deltas.push(t - last);
         last = t;
         if (running) requestAnimationFrame(tick);
@@ -289,11 +288,11 @@ async function measureScroll(browser: Browser, url: string, rows: number): Promi
         last = t;
         requestAnimationFrame(tick);
       });
-      const frame = () => new Promise<void>((r) => requestAnimationFrame(() => r()));
+      const frame = () => new Promise((r) => requestAnimationFrame(() => r()));
       const t0 = performance.now();
       const lastIndex = () => {
-        const rs = box.querySelectorAll<HTMLElement>("tr[data-index]");
-        return rs.length ? Number(rs[rs.length - 1]!.dataset.index) : -1;
+        const rs = box.querySelectorAll("tr[data-index]");
+        return rs.length ? Number(rs[rs.length - 1].dataset.index) : -1;
       };
       const deadline = t0 + 180_000;
       while (lastIndex() < target - 1 && performance.now() < deadline) {
@@ -311,14 +310,15 @@ async function measureScroll(browser: Browser, url: string, rows: number): Promi
         rows: lastIndex() + 1,
         seconds,
         frames: deltas.length,
-        maxFrameMs: s[s.length - 1] ?? NaN,
-        p95FrameMs: s[Math.floor(s.length * 0.95)] ?? NaN,
+        maxFrameMs: s.length ? s[s.length - 1] : NaN,
+        p95FrameMs: s.length ? s[Math.floor(s.length * 0.95)] : NaN,
         over50: deltas.filter((d) => d > 50).length,
         over100: deltas.filter((d) => d > 100).length,
         longestLoafMs: loafs.length ? Math.max(...loafs) : null,
         loafSupported,
       };
-    }, rows);
+})(${rows})`;
+    return (await page.evaluate(script)) as ScrollFigures;
   } finally {
     await ctx.close();
   }
