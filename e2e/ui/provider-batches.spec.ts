@@ -87,9 +87,11 @@ test("the batch page shows its provider batch while the provider works, then eac
   const raw = panel.getByRole("region", { name: "Provider response" });
   await expect(raw).toContainText("HTTP 200");
   await expect(raw).toContainText(`chatcmpl-job-`);
-  await snap(page, "batch-provider-batches-done-light");
+  // the page under the panel, and the panel at its provider response (a full-page shot would tear the fixed panel)
+  await raw.scrollIntoViewIfNeeded();
+  await snap(page, "batch-provider-batches-done-light", { fullPage: false });
   await setTheme(page, "dark");
-  await snap(page, "batch-provider-batches-done-dark");
+  await snap(page, "batch-provider-batches-done-dark", { fullPage: false });
   await setTheme(page, "light");
   await request.delete(`/api/batches/${id}`);
 });
