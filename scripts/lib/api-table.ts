@@ -1,14 +1,14 @@
 // The route table of docs/api.md, generated from the route registry (lib/api/routes.ts): every route
 // under /api in registry order, its summary, where docs/ says more, and who may call it. The routes
 // under /api/batch, /batch and /v1 have documents of their own, linked below the table.
-import { readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { API_ROUTES, type Access, type ApiOperation } from "@/lib/api/routes";
+import { committedSection, writeSection } from "./generated-section";
 
 export const API_TABLE_FILE = "docs/api.md";
 export const API_TABLE_COMMAND = "npx tsx --conditions=react-server scripts/api-table.ts --write";
 const START = `<!-- api-table:start: generated from lib/api/routes.ts by \`${API_TABLE_COMMAND}\`; do not edit by hand -->`;
 const END = "<!-- api-table:end -->";
+const SECTION = { file: API_TABLE_FILE, start: START, end: END };
 
 const WHO: Record<Access, string> = { read: "read", write: "write", admin: "admin", public: "anyone", secret: "worker secret" };
 
@@ -26,21 +26,9 @@ export function renderApiTable(): string {
 
 /** The table as committed between the markers, or null when the markers are missing. */
 export function committedApiTable(root = process.cwd()): string | null {
-  const text = readFileSync(path.join(root, API_TABLE_FILE), "utf8");
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) return null;
-  return text.slice(start + START.length, end).trim();
+  return committedSection(SECTION, root);
 }
 
 export function writeApiTable(root = process.cwd()): boolean {
-  const file = path.join(root, API_TABLE_FILE);
-  const text = readFileSync(file, "utf8");
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${API_TABLE_FILE}: the markers ${START} and ${END} are missing`);
-  const next = `${text.slice(0, start + START.length)}\n${renderApiTable()}\n${text.slice(end)}`;
-  if (next === text) return false;
-  writeFileSync(file, next);
-  return true;
+  return writeSection(SECTION, renderApiTable(), root);
 }

@@ -1,14 +1,16 @@
 // The environment table of docs/operations.md, generated from lib/config.ts: the variables in their
 // declared order, each one's doc comment as its meaning and its schema default (or its @default tag).
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { CONFIG_VARIABLES, configDefaults } from "@/lib/config";
+import { committedSection, writeSection } from "./generated-section";
 
 export const ENV_TABLE_FILE = "docs/operations.md";
 export const ENV_TABLE_COMMAND = "npx tsx scripts/env-table.ts --write";
 const START = `<!-- env-table:start: generated from lib/config.ts by \`${ENV_TABLE_COMMAND}\`; do not edit by hand -->`;
 const END = "<!-- env-table:end -->";
+const SECTION = { file: ENV_TABLE_FILE, start: START, end: END };
 
 interface Declared {
   name: string;
@@ -65,21 +67,9 @@ export function renderEnvTable(root = process.cwd()): string {
 
 /** The table as committed between the markers, or null when the markers are missing. */
 export function committedEnvTable(root = process.cwd()): string | null {
-  const text = readFileSync(path.join(root, ENV_TABLE_FILE), "utf8");
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) return null;
-  return text.slice(start + START.length, end).trim();
+  return committedSection(SECTION, root);
 }
 
 export function writeEnvTable(root = process.cwd()): boolean {
-  const file = path.join(root, ENV_TABLE_FILE);
-  const text = readFileSync(file, "utf8");
-  const start = text.indexOf(START);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`${ENV_TABLE_FILE}: the markers ${START} and ${END} are missing`);
-  const next = `${text.slice(0, start + START.length)}\n${renderEnvTable(root)}\n${text.slice(end)}`;
-  if (next === text) return false;
-  writeFileSync(file, next);
-  return true;
+  return writeSection(SECTION, renderEnvTable(root), root);
 }
