@@ -4,9 +4,10 @@
 // vector, usage and cost (the price times the discount); a record the provider failed fails alone
 // with the error file's message, a retryable one is sent again; provider anthropic is a 422.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getBatch, streamResults } from "@/lib/engine";
+import { getBatch } from "@/lib/engine";
 import { startWorker } from "@/lib/worker/worker";
 import { startProviderBatchesMock, type MockRequestLine, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
+import { allResults as results } from "@/test/support/results";
 import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 import { call } from "../security/call";
@@ -51,12 +52,6 @@ const params = (extra: Record<string, unknown> = {}) => ({
 });
 const create = (body: Record<string, unknown>) => call("POST", "/api/batches", { body: { flow: "embed", shuffle: false, cache: false, ...body } });
 const worker = () => startWorker({ mode: "in-process", concurrency: 2, pollMs: 50, maintenanceMs: 50 });
-
-async function results(id: string) {
-  const rows = [];
-  for await (const r of streamResults(id)) rows.push(r);
-  return rows;
-}
 
 describe("embed in mode provider_batch", () => {
   it("sends chunk_size /v1/embeddings requests per provider batch and finishes each record with its own vector, usage and discounted cost", async () => {

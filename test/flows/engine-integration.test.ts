@@ -4,20 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureDemoDataset } from "@/lib/datasets";
 import { AppError } from "@/lib/errors";
-import { answerPrompt, createBatch, getBatch, listPrompts, streamResults } from "@/lib/engine";
+import { answerPrompt, createBatch, getBatch, listPrompts } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
-import type { ResultRow } from "@/lib/engine/types";
 import { chaosRoll } from "@/lib/flows/chaos";
+import { allResults as results } from "@/test/support/results";
 import { waitFor as waitUntilDone } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 
 const waitFor = <T,>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000) => waitUntilDone(what, fn, ms);
-
-async function results(batchId: string): Promise<ResultRow[]> {
-  const out: ResultRow[] = [];
-  for await (const r of streamResults(batchId)) out.push(r);
-  return out;
-}
 
 async function finished(batchId: string) {
   return waitFor(`batch ${batchId} to finish`, async () => {

@@ -5,9 +5,10 @@
 // nothing; cancel reaches the provider; bad combinations are 422s naming the field.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { getBatch, streamResults } from "@/lib/engine";
+import { getBatch } from "@/lib/engine";
 import { startWorker } from "@/lib/worker/worker";
 import { startProviderBatchesMock, type MockRequestLine, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
+import { allResults as results } from "@/test/support/results";
 import { waitFor } from "@/test/support/wait";
 import { useTestDatabase } from "../helpers/db";
 import { call } from "../security/call";
@@ -47,12 +48,6 @@ const params = (extra: Record<string, unknown> = {}) => ({
 });
 const create = (body: Record<string, unknown>) => call("POST", "/api/batches", { body: { flow: "llm", shuffle: false, ...body } });
 const worker = () => startWorker({ mode: "in-process", concurrency: 2, pollMs: 50, maintenanceMs: 50 });
-
-async function results(id: string) {
-  const rows = [];
-  for await (const r of streamResults(id)) rows.push(r);
-  return rows;
-}
 
 describe("llm in mode provider_batch", () => {
   it("sends chunk_size records per provider batch, parks them without holding slots, and finishes each from its own answer at the discount", async () => {
