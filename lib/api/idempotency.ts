@@ -10,7 +10,8 @@
 import "server-only";
 import { createHash, randomUUID } from "node:crypto";
 import type pg from "pg";
-import { getPool } from "@/lib/db/client";
+import { getPool, getPrisma } from "@/lib/db/client";
+import { claimIdempotencyKey, storeIdempotentResponse } from "@/lib/db/sql/idempotency";
 import { AppError } from "@/lib/errors";
 import { json } from "./handler";
 
@@ -57,22 +58,12 @@ interface Claim {
 
 /** Claims the key (a new row, or one whose claim went stale); false when another request holds it. */
 async function tryClaim(scope: string, key: string, hash: string, token: string): Promise<boolean> {
-  const { rowCount } = await getPool().query(
-    `INSERT INTO idempotency_keys (key, scope, request_hash, claim, claimed_at) VALUES ($1, $2, $3, $4, now())
-     ON CONFLICT (scope, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, claim = EXCLUDED.claim, claimed_at = now()
-       WHERE idempotency_keys.status IS NULL AND idempotency_keys.claimed_at < now() - make_interval(secs => $5::float8 / 1000)`,
-    [key, scope, hash, token, CLAIM_STALE_MS],
-  );
-  return rowCount === 1;
+  return claimIdempotencyKey(getPool(), scope, key, hash, token, CLAIM_STALE_MS);
 }
 
 async function storeResponse(client: pg.ClientBase | pg.Pool, claim: Claim, status: number, body: unknown): Promise<void> {
-  const { rowCount } = await client.query(
-    `UPDATE idempotency_keys SET status = $4, response = $5::jsonb, claim = NULL
-     WHERE scope = $1 AND key = $2 AND claim = $3`,
-    [claim.scope, claim.key, claim.token, status, JSON.stringify(body)],
-  );
-  if (rowCount !== 1) {
+  const stored = await storeIdempotentResponse(client, claim.scope, claim.key, claim.token, status, body);
+  if (!stored) {
     throw new AppError("conflict", "this request outlived its Idempotency-Key claim and a retry took the key over", [
       { path: "Idempotency-Key", message: "the retry's response is the one kept" },
     ]);
@@ -100,13 +91,12 @@ export async function withIdempotency(
   const claim: Claim = { scope, key, token: randomUUID() };
   const deadline = Date.now() + CLAIM_WAIT_MS;
   for (let pause = 10; !(await tryClaim(scope, key, hash, claim.token)); pause = Math.min(pause * 2, 250)) {
-    const { rows } = await getPool().query<{ request_hash: string; status: number | null; response: unknown }>(
-      "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = $1 AND key = $2",
-      [scope, key],
-    );
-    const prior = rows[0];
+    const prior = await getPrisma().idempotencyKey.findUnique({
+      where: { scope_key: { scope, key } },
+      select: { requestHash: true, status: true, response: true },
+    });
     if (!prior) continue; // its request failed and let the key go: claim it
-    if (prior.request_hash !== hash) {
+    if (prior.requestHash !== hash) {
       throw new AppError("conflict", "this Idempotency-Key was already used with a different request body", [
         { path: "Idempotency-Key", message: "reuse a key only to retry the identical request" },
       ]);
@@ -130,8 +120,8 @@ export async function withIdempotency(
     result = await create(store);
   } catch (err) {
     // let a retry have the key (a no-op if a retry already took it over)
-    await getPool()
-      .query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND claim = $3", [scope, key, claim.token])
+    await getPrisma()
+      .idempotencyKey.deleteMany({ where: { scope, key, claim: claim.token } })
       .catch(() => {});
     throw err;
   }

@@ -2,6 +2,7 @@
 // admin key and print a one-time sign-in URL, so the person who started the server can get in.
 import { getConfig } from "@/lib/config";
 import { transaction } from "@/lib/db/client";
+import { lockAdminBootstrap } from "@/lib/db/sql/auth";
 import { authEnabled } from "./authorize";
 import { countActiveKeys, createApiKey } from "./keys";
 import { createSignInToken } from "./session";
@@ -10,7 +11,7 @@ export async function ensureAdminAccess(baseUrl: string, log: (line: string) => 
   if (!authEnabled() || getConfig().BATCHBOARD_ADMIN_TOKEN) return;
   const created = await transaction(async (tx) => {
     // two processes starting together must not both create the first key
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('batchboard:bootstrap-admin'))`;
+    await lockAdminBootstrap(tx);
     if ((await countActiveKeys(tx)) > 0) return null;
     // on the locked transaction's own connection: never a second one while holding it
     const { key, info } = await createApiKey({ name: "initial admin", scopes: ["admin"] }, tx);

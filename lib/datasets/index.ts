@@ -10,6 +10,7 @@ import { ACTIVE_BATCH_STATUSES } from "@/lib/contract/statuses";
 import { getPrisma, transaction } from "@/lib/db/client";
 import type { DatasetKind, Dataset as DatasetModel } from "@/lib/generated/prisma/client";
 import { inImportTransaction } from "@/lib/db/imports";
+import { finishDataset, insertDataset, lockDatasetForDelete } from "@/lib/db/sql/datasets";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import type { Page } from "@/lib/contract/pages";
 import { AppError, notFound } from "@/lib/errors";
@@ -79,10 +80,7 @@ export async function insertDatasetRow(
   row: { id: string; name: string; kind: DatasetKind; description: string | null; format: string; idField: string | null },
 ): Promise<void> {
   try {
-    await client.query(
-      "INSERT INTO datasets (id, name, kind, description, format, id_field) VALUES ($1, $2, $3::dataset_kind, $4, $5, $6)",
-      [row.id, row.name, row.kind, row.description, row.format, row.idField],
-    );
+    await insertDataset(client, row);
   } catch (err) {
     if ((err as { code?: string; constraint?: string }).code === "23505") throw nameTaken(row.name);
     throw err;
@@ -94,12 +92,7 @@ export async function finishDatasetRow(
   id: string,
   values: { recordCount: number; sizeBytes: number; idField: string | null },
 ): Promise<Dataset> {
-  const { rows } = await client.query(
-    `UPDATE datasets SET record_count = $2, size_bytes = $3, id_field = $4 WHERE id = $1
-     RETURNING id, name, kind, description, format, id_field, record_count, size_bytes, created_at`,
-    [id, values.recordCount, values.sizeBytes, values.idField],
-  );
-  return fromRow(rows[0]);
+  return fromRow(await finishDataset(client, id, values));
 }
 
 function fromRow(r: Record<string, unknown>): Dataset {
@@ -312,8 +305,7 @@ export async function deleteDataset(idOrName: string): Promise<void> {
   const dataset = await getDataset(idOrName);
   await transaction(async (tx) => {
     // the row lock orders us against a batch being created on this dataset (its FK check waits)
-    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM datasets WHERE id = ${dataset.id} FOR UPDATE`;
-    if (locked.length === 0) throw notFound("dataset", idOrName);
+    if (!(await lockDatasetForDelete(tx, dataset.id))) throw notFound("dataset", idOrName);
     const active = await tx.batch.findMany({
       where: { datasetId: dataset.id, status: { in: [...ACTIVE_BATCH_STATUSES] } },
       orderBy: { createdAt: "asc" },

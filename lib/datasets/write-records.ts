@@ -7,7 +7,7 @@ import { rowTriggersOff } from "@/lib/db/triggers";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
+import { copyDatasetRecords, keyShareDataset } from "@/lib/db/sql/datasets";
 import { AppError } from "@/lib/errors";
 
 export interface DatasetRecordRow {
@@ -73,7 +73,7 @@ export async function writeDatasetRecords(
   }
 
   const restoreTriggers = await checkDatasetOnce(client, datasetId);
-  const copy = client.query(copyFrom("COPY dataset_records (dataset_id, position, record_id, data) FROM STDIN"));
+  const copy = copyDatasetRecords(client);
   try {
     await pipeline(Readable.from(chunks()), copy);
   } catch (err) {
@@ -107,11 +107,7 @@ function isBatch(item: DatasetRecordRow | readonly DatasetRecordRow[]): item is 
  */
 async function checkDatasetOnce(client: pg.ClientBase, datasetId: string): Promise<() => Promise<void>> {
   const keepChecks = async () => {};
-  const locked = await client.query(
-    "SELECT 1 FROM datasets WHERE id = $1 FOR KEY SHARE",
-    [datasetId],
-  );
-  if (locked.rows.length === 0) return keepChecks;
+  if (!(await keyShareDataset(client, datasetId))) return keepChecks;
   return rowTriggersOff(client);
 }
 

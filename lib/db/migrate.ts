@@ -7,6 +7,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
+import type { Queryable } from "./sql/queryable";
 
 /** pg_advisory_lock key: the first 8 bytes of sha256("batchboard:migrations"), as a signed bigint */
 const LOCK_KEY = createHash("sha256").update("batchboard:migrations").digest().readBigInt64BE(0).toString();
@@ -136,9 +137,9 @@ export async function migrate(
 }
 
 /** The newest applied migration, or null: what /api/health reports. */
-export async function currentMigration(query: (sql: string) => Promise<{ rows: { migration_name: string }[] }>) {
+export async function currentMigration(db: Queryable): Promise<string | null> {
   try {
-    const { rows } = await query(
+    const { rows } = await db.query<{ migration_name: string }>(
       `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL
        ORDER BY migration_name DESC LIMIT 1`,
     );

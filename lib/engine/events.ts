@@ -2,6 +2,7 @@
 // standalone workers) hears every transition. One LISTEN connection per process, fanned out.
 import pg from "pg";
 import { databaseUrl, getPool } from "@/lib/db/client";
+import { listen, notify } from "@/lib/db/sql/events";
 import type { BatchStatus, EngineEvent } from "./types";
 
 export const CHANNEL = "batchboard";
@@ -66,7 +67,7 @@ async function connect(delayMs = 0): Promise<void> {
   });
   try {
     await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    await listen(client, CHANNEL);
     state.client = client;
   } catch {
     retry();
@@ -103,7 +104,7 @@ export function isListening(): boolean {
 
 async function send(e: EngineEvent) {
   try {
-    await getPool().query("SELECT pg_notify($1, $2)", [CHANNEL, JSON.stringify(e)]);
+    await notify(getPool(), CHANNEL, JSON.stringify(e));
   } catch (err) {
     // events are hints for live views; the data they point at is always in the tables
     console.error(`[events] notify failed: ${(err as Error).message}`);

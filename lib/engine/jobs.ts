@@ -8,7 +8,8 @@ import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
 import { query, withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
-import { batchExpiredSql, JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT, type RowOf } from "./map";
+import { batchExpiredSql, JOB_COLUMNS, toJob, toJobError, toPrompt, type JobRow, type PromptRow, PROMPT_SELECT } from "./map";
+import type { RowOf } from "@/lib/db/rows";
 import { applyDeltas, countedAs, Deltas, finishIfDone, type Counted } from "./transitions";
 import type { BatchCounts, Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 

@@ -2,27 +2,8 @@
 // hand-written SQL as a row typed by the same model (RowOf): one mapper, toBatch, takes the model.
 import type { PromptInput } from "@/lib/flows/types";
 import type { Batch as BatchModel, Job as JobModel } from "@/lib/generated/prisma/client";
+import { modelOf, type RowOf } from "@/lib/db/rows";
 import type { Batch, Job, JobError, Prompt, PromptStatus, StopDetail } from "./types";
-
-/** "costSpent" -> "cost_spent": a model field's column (the schema maps every field to its snake_case column). */
-type Snake<S extends string> = S extends `${infer C}${infer Rest}` ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${Snake<Rest>}` : S;
-
-/** A table's row as hand-written SQL (`SELECT *`) returns it: the Prisma model's fields under their column names, with the model's types. */
-export type RowOf<M> = { [K in keyof M & string as Snake<K>]: M[K] };
-
-const camelCache = new Map<string, string>();
-const camel = (column: string) => {
-  let key = camelCache.get(column);
-  if (key === undefined) camelCache.set(column, (key = column.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())));
-  return key;
-};
-
-/** A row of hand-written SQL as its Prisma model (the reverse of RowOf), so one mapper serves both reads. */
-export function modelOf<M>(row: RowOf<M>): M {
-  const out: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(row)) out[camel(column)] = value;
-  return out as M;
-}
 
 /** A batches row from SQL, typed by the Prisma model; with BATCH_SELECT, its rate too. */
 export type BatchRow = RowOf<BatchModel> & { items_per_second?: number | null };

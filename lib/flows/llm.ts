@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { asFileRecord, readBatchRecordFile } from "@/lib/datasets/files";
+import { unsendableFiles } from "@/lib/db/sql/datasets";
 import type { FileRecord } from "@/lib/datasets/files/types";
 import { AppError } from "@/lib/errors";
 import { ANTHROPIC_BASE_URL, anthropicAnswer, anthropicFileBlock, anthropicMessage, anthropicRequestBody, type AnthropicAnswer, type AnthropicBlock } from "./anthropic";
@@ -193,12 +194,7 @@ export const llm = defineFlow({
       throw new AppError("validation_failed", message, [{ path: "parameters.files", message }]);
     }
     // content types are known once uploaded: a file no model can take refuses the batch, not its record
-    const { rows } = await source.db.query<{ record_id: string; type: string }>(
-      `SELECT record_id, data->>'content_type' AS type FROM dataset_records
-        WHERE dataset_id = $1 AND NOT (data->>'content_type' LIKE 'text/%' OR data->>'content_type' = ANY($2::text[]))
-        ORDER BY position LIMIT 5`,
-      [source.datasetId, SENDABLE_TYPES],
-    );
+    const rows = await unsendableFiles(source.db, source.datasetId, SENDABLE_TYPES, 5);
     if (rows.length === 0) return;
     const details = rows.map((r) => ({ path: "parameters.files", message: `file ${JSON.stringify(r.record_id)} is ${r.type}, which cannot be sent to a model` }));
     throw new AppError(

@@ -3,6 +3,7 @@ import { route } from "@/lib/api/handler";
 import { getHealthPool, HEALTH_TIMEOUT_MS, openPools, poolLoad } from "@/lib/db/client";
 import { importLoad } from "@/lib/db/imports";
 import { currentMigration } from "@/lib/db/migrate";
+import { ping } from "@/lib/db/sql/health";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -15,10 +16,10 @@ export const GET = route("GET /api/health", async () => {
   try {
     const pool = getHealthPool();
     await Promise.race([
-      pool.query("SELECT 1"),
+      ping(pool),
       new Promise((_, reject) => setTimeout(() => reject(new Error("database timeout")), HEALTH_TIMEOUT_MS)),
     ]);
-    const migration = await currentMigration((sql) => pool.query(sql));
+    const migration = await currentMigration(pool);
     return NextResponse.json({ status: "ok", database: "up", migration, ...load });
   } catch (err) {
     return NextResponse.json(

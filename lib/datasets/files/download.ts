@@ -1,5 +1,6 @@
 // A file record's bytes as an HTTP body, read a few chunks at a time as the client takes them.
 import { getPool } from "@/lib/db/client";
+import { datasetRecordById } from "@/lib/db/sql/datasets";
 import { AppError } from "@/lib/errors";
 import { getDataset } from "../index";
 import { fileChunks } from "./read-file";
@@ -10,11 +11,7 @@ export async function openDatasetFile(datasetIdOrName: string, recordId: string)
   if (dataset.format !== "files") {
     throw new AppError("validation_failed", `dataset ${JSON.stringify(dataset.name)} holds records, not files`, [{ path: "id", message: "not a dataset of files" }]);
   }
-  const { rows } = await getPool().query<{ position: number; data: FileRecord }>(
-    "SELECT position, data FROM dataset_records WHERE dataset_id = $1 AND record_id = $2",
-    [dataset.id, recordId],
-  );
-  const row = rows[0];
+  const row = await datasetRecordById<FileRecord>(getPool(), dataset.id, recordId);
   if (!row) throw new AppError("not_found", `file ${JSON.stringify(recordId)} not found in dataset ${JSON.stringify(dataset.name)}`);
   const chunks = fileChunks(dataset.id, row.position);
   const body = new ReadableStream<Uint8Array>(

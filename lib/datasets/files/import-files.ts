@@ -5,9 +5,9 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { from as copyFrom } from "pg-copy-streams";
 import { getConfig } from "@/lib/config";
 import { inImportTransaction } from "@/lib/db/imports";
+import { copyDatasetFiles } from "@/lib/db/sql/datasets";
 import { AppError } from "@/lib/errors";
 import { checkName, finishDatasetRow, insertDatasetRow, newDatasetId, type Dataset } from "../index";
 import { escapeCopyText, writeDatasetRecords, type DatasetRecordRow } from "../write-records";
@@ -101,7 +101,7 @@ export async function importFileDataset(input: ImportFilesInput): Promise<Datase
 
   return inImportTransaction(async (client) => {
     await insertDatasetRow(client, { id, name, kind: "upload", description: input.description ?? null, format: "files", idField: "id" });
-    await pipeline(Readable.from(chunkRows()), client.query(copyFrom("COPY dataset_files (dataset_id, position, chunk, data) FROM STDIN")));
+    await pipeline(Readable.from(chunkRows()), copyDatasetFiles(client));
     if (records.length === 0) {
       const message = "the upload has no files";
       throw new AppError("validation_failed", message, [{ path: "file", message }]);

@@ -1,22 +1,18 @@
 // Reading a file record's bytes back: a few chunks per query, in order, so a download or a flow holds
 // at most those chunks (a flow that needs the whole file, to send it to a model, holds one file).
-import type pg from "pg";
 import { getPool } from "@/lib/db/client";
+import { batchDatasetId, fileChunksAfter } from "@/lib/db/sql/datasets";
+import type { Queryable } from "@/lib/db/sql/queryable";
 import { AppError } from "@/lib/errors";
 import type { FileRecord } from "./types";
 
 const CHUNKS_PER_QUERY = 4;
 
-type Queryable = Pick<pg.Pool, "query">;
-
 /** The file's bytes chunk by chunk. */
 export async function* fileChunks(datasetId: string, position: number, db: Queryable = getPool()): AsyncGenerator<Buffer> {
   let after = -1;
   for (;;) {
-    const { rows } = await db.query<{ chunk: number; data: Buffer }>(
-      `SELECT chunk, data FROM dataset_files WHERE dataset_id = $1 AND position = $2 AND chunk > $3 ORDER BY chunk LIMIT ${CHUNKS_PER_QUERY}`,
-      [datasetId, position, after],
-    );
+    const rows = await fileChunksAfter(db, datasetId, position, after, CHUNKS_PER_QUERY);
     for (const r of rows) yield r.data;
     if (rows.length < CHUNKS_PER_QUERY) return;
     after = rows[rows.length - 1]!.chunk;
@@ -40,8 +36,7 @@ export async function readFileBytes(datasetId: string, position: number, maxByte
  * knows), refused past maxBytes as it is read.
  */
 export async function readBatchRecordFile(batchId: string, position: number, maxBytes: number, db: Queryable = getPool()): Promise<Buffer> {
-  const { rows } = await db.query<{ dataset_id: string | null }>("SELECT dataset_id FROM batches WHERE id = $1", [batchId]);
-  const datasetId = rows[0]?.dataset_id;
+  const datasetId = await batchDatasetId(db, batchId);
   if (!datasetId) throw new AppError("not_found", `batch ${JSON.stringify(batchId)} has no dataset`);
   return readFileBytes(datasetId, position, maxBytes, db);
 }

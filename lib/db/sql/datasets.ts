@@ -1,0 +1,90 @@
+// Dataset statements that stay SQL: the imports run on a pg client of the import pool (lib/db/imports.ts)
+// inside one transaction whose records arrive by COPY FROM STDIN, which Prisma has no call for; the
+// dataset row is written and finished on that same client. Deleting takes the row lock (FOR UPDATE)
+// that orders it against a batch being created on the dataset. The file reads page a record's bytes
+// chunk by chunk on whichever connection the caller holds (a flow's, inside its claim).
+import type pg from "pg";
+import { from as copyFrom, type CopyStreamQuery } from "pg-copy-streams";
+import type { Prisma } from "@/lib/generated/prisma/client";
+import type { Queryable } from "./queryable";
+
+export async function insertDataset(
+  db: Queryable,
+  row: { id: string; name: string; kind: string; description: string | null; format: string; idField: string | null },
+): Promise<void> {
+  await db.query(
+    "INSERT INTO datasets (id, name, kind, description, format, id_field) VALUES ($1, $2, $3::dataset_kind, $4, $5, $6)",
+    [row.id, row.name, row.kind, row.description, row.format, row.idField],
+  );
+}
+
+/** Sets the counts an import found; the dataset row as stored. */
+export async function finishDataset(
+  db: Queryable,
+  id: string,
+  values: { recordCount: number; sizeBytes: number; idField: string | null },
+): Promise<Record<string, unknown>> {
+  const { rows } = await db.query(
+    `UPDATE datasets SET record_count = $2, size_bytes = $3, id_field = $4 WHERE id = $1
+     RETURNING id, name, kind, description, format, id_field, record_count, size_bytes, created_at`,
+    [id, values.recordCount, values.sizeBytes, values.idField],
+  );
+  return rows[0];
+}
+
+/** Locks the dataset row for deleting it, inside `tx`; false when it is gone. */
+export async function lockDatasetForDelete(tx: Prisma.TransactionClient, id: string): Promise<boolean> {
+  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM datasets WHERE id = ${id} FOR UPDATE`;
+  return locked.length > 0;
+}
+
+/** The lock each dataset_records row's foreign-key check would take, taken once; false when the dataset row is missing. */
+export async function keyShareDataset(db: Queryable, datasetId: string): Promise<boolean> {
+  const { rows } = await db.query("SELECT 1 FROM datasets WHERE id = $1 FOR KEY SHARE", [datasetId]);
+  return rows.length > 0;
+}
+
+/** A COPY of dataset_records rows (text format: dataset_id, position, record_id, data) to pipe into. */
+export function copyDatasetRecords(client: pg.ClientBase): CopyStreamQuery {
+  return client.query(copyFrom("COPY dataset_records (dataset_id, position, record_id, data) FROM STDIN"));
+}
+
+/** A COPY of dataset_files rows (text format: dataset_id, position, chunk, data) to pipe into. */
+export function copyDatasetFiles(client: pg.ClientBase): CopyStreamQuery {
+  return client.query(copyFrom("COPY dataset_files (dataset_id, position, chunk, data) FROM STDIN"));
+}
+
+/** Up to `limit` chunks of a file record's bytes after chunk `after`, in order. */
+export async function fileChunksAfter(db: Queryable, datasetId: string, position: number, after: number, limit: number): Promise<{ chunk: number; data: Buffer }[]> {
+  const { rows } = await db.query<{ chunk: number; data: Buffer }>(
+    `SELECT chunk, data FROM dataset_files WHERE dataset_id = $1 AND position = $2 AND chunk > $3 ORDER BY chunk LIMIT $4`,
+    [datasetId, position, after, limit],
+  );
+  return rows;
+}
+
+/** The dataset a batch reads, if any. */
+export async function batchDatasetId(db: Queryable, batchId: string): Promise<string | null> {
+  const { rows } = await db.query<{ dataset_id: string | null }>("SELECT dataset_id FROM batches WHERE id = $1", [batchId]);
+  return rows[0]?.dataset_id ?? null;
+}
+
+/** A record of a dataset by its id: its position and data. */
+export async function datasetRecordById<D>(db: Queryable, datasetId: string, recordId: string): Promise<{ position: number; data: D } | undefined> {
+  const { rows } = await db.query<{ position: number; data: D }>(
+    "SELECT position, data FROM dataset_records WHERE dataset_id = $1 AND record_id = $2",
+    [datasetId, recordId],
+  );
+  return rows[0];
+}
+
+/** Up to `limit` file records whose content type is not text/* nor one of `sendable`, in order. */
+export async function unsendableFiles(db: Queryable, datasetId: string | null, sendable: readonly string[], limit: number): Promise<{ record_id: string; type: string }[]> {
+  const { rows } = await db.query<{ record_id: string; type: string }>(
+    `SELECT record_id, data->>'content_type' AS type FROM dataset_records
+      WHERE dataset_id = $1 AND NOT (data->>'content_type' LIKE 'text/%' OR data->>'content_type' = ANY($2::text[]))
+      ORDER BY position LIMIT $3`,
+    [datasetId, sendable, limit],
+  );
+  return rows;
+}
