@@ -5,8 +5,9 @@
 // retention sweep deletes it.
 import "server-only";
 import { getPool } from "@/lib/db/client";
+import { embedJobCounts, findEmbedJob, insertAdapterJob, listEmbedJobRows } from "@/lib/db/sql/adapter-jobs";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
-import { batchExpiredSql, toBatch, type BatchRow } from "@/lib/engine/map";
+import { toBatch } from "@/lib/engine/map";
 import type { Batch } from "@/lib/engine/types";
 import { AppError } from "@/lib/errors";
 import {
@@ -21,9 +22,6 @@ import {
 export const SURFACE = "embed-jobs";
 /** Sized for a hosted embeddings API; the dashboard can change nothing of it later, so generous retries. */
 const DEFAULTS = { concurrency: 16, maxRetries: 3, retryBackoffMs: 1000 } as const;
-
-/** A finished batch whose ttl_seconds have passed is gone, whether or not the sweep has deleted it yet. */
-const LIVE = `NOT ${batchExpiredSql()}`;
 
 const noSuchJob = (id: string) => new AppError("not_found", `Job ${id} not found (it may have expired)`, [{ path: "job_id", message: "no such job" }]);
 
@@ -65,12 +63,9 @@ function toJob(b: Batch, now = Date.now()): EmbedJob {
 }
 
 async function findJob(id: string): Promise<Batch> {
-  const { rows } = await getPool().query<BatchRow>(
-    `SELECT b.* FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE a.batch_id = $1 AND a.surface = $2 AND ${LIVE}`,
-    [id, SURFACE],
-  );
-  if (!rows[0]) throw noSuchJob(id);
-  return toBatch(rows[0]);
+  const row = await findEmbedJob(getPool(), SURFACE, id);
+  if (!row) throw noSuchJob(id);
+  return toBatch(row);
 }
 
 /** POST /api/batch/embed */
@@ -96,11 +91,7 @@ export async function submitEmbedJob(req: SubmitEmbedRequest) {
     },
     {
       beforeCommit: async (client, created) => {
-        await client.query(`INSERT INTO adapter_jobs (batch_id, surface, job_type, created_at) VALUES ($1, $2, 'embed', $3)`, [
-          created.id,
-          SURFACE,
-          created.createdAt,
-        ]);
+        await insertAdapterJob(client, { batchId: created.id, surface: SURFACE, jobType: "embed", createdAt: created.createdAt });
       },
     },
   );
@@ -119,17 +110,9 @@ export async function getEmbedJob(id: string): Promise<EmbedJob> {
 
 /** GET /api/batch/jobs: newest first, expired ones left out. */
 export async function listEmbedJobs(limit: number): Promise<{ jobs: EmbedJob[]; total: number }> {
-  const pool = getPool();
-  const [page, count] = await Promise.all([
-    pool.query<BatchRow>(
-      `SELECT b.* FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE a.surface = $1 AND ${LIVE}
-       ORDER BY a.created_at DESC, a.batch_id DESC LIMIT $2`,
-      [SURFACE, limit],
-    ),
-    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE a.surface = $1 AND ${LIVE}`, [SURFACE]),
-  ]);
+  const { rows, total } = await listEmbedJobRows(getPool(), SURFACE, limit);
   const now = Date.now();
-  return { jobs: page.rows.map((r) => toJob(toBatch(r), now)), total: count.rows[0]!.n };
+  return { jobs: rows.map((r) => toJob(toBatch(r), now)), total };
 }
 
 /** DELETE /api/batch/jobs/{id}: only a pending or running job; a finished one is a 404, as clients of this API expect. */
@@ -202,16 +185,5 @@ export async function embedResults(id: string): Promise<ReadableStream<Uint8Arra
 
 /** `batch_jobs` in GET /api/stats: all-time counts (a deleted job's final status is kept) and what is under way. */
 export async function embedJobStats(): Promise<EmbedJobStats> {
-  const { rows } = await getPool().query<EmbedJobStats>(
-    `SELECT count(*)::int AS total_jobs_created,
-       count(*) FILTER (WHERE s = 'completed')::int AS total_jobs_completed,
-       count(*) FILTER (WHERE s = 'failed')::int AS total_jobs_failed,
-       count(*) FILTER (WHERE s = 'cancelled')::int AS total_jobs_cancelled,
-       count(*) FILTER (WHERE s = 'running' OR (s = 'paused' AND started))::int AS active_jobs,
-       count(*) FILTER (WHERE s = 'pending' OR (s = 'paused' AND NOT started))::int AS pending_jobs
-     FROM (SELECT COALESCE(b.status::text, a.final_status) AS s, b.started_at IS NOT NULL AS started
-           FROM adapter_jobs a LEFT JOIN batches b ON b.id = a.batch_id WHERE a.surface = $1) j`,
-    [SURFACE],
-  );
-  return rows[0]!;
+  return embedJobCounts(getPool(), SURFACE);
 }

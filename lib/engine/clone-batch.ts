@@ -1,5 +1,6 @@
 // Running a batch again: a new batch, made like any other from a full creation input, whose records
 // are the parent's dataset (or another) narrowed to a selection, and which records its parent.
+import { setBatchParent } from "@/lib/db/sql/batches";
 import { createBatch } from "./create-batch";
 import { getBatch } from "./batches";
 import type { Batch, CreateBatchInput, JobStatus, RecordSelection } from "./types";
@@ -23,7 +24,7 @@ export function selectionOf(parentId: string, selection: CloneSelection): Record
 export async function cloneBatch(parent: Batch, input: Omit<CreateBatchInput, "source">, dataset: string | null, selection: CloneSelection): Promise<Batch> {
   const created = await createBatch(
     { ...input, source: { kind: "dataset", dataset: dataset ?? parent.datasetId!, only: selectionOf(parent.id, selection) } },
-    { beforeCommit: (client, b) => client.query(`UPDATE batches SET parent_id = $2 WHERE id = $1`, [b.id, parent.id]).then(() => undefined) },
+    { beforeCommit: (client, b) => setBatchParent(client, b.id, parent.id) },
   );
   return getBatch(created.id);
 }

@@ -3,6 +3,7 @@
 // from it keep their parent_id, so their lineage can say the parent was deleted.
 import type pg from "pg";
 import { isActiveBatch } from "@/lib/contract/statuses";
+import { deleteBatchRow, deleteRateLimits, deleteUnusedInlineDatasets } from "@/lib/db/sql/batches";
 import { AppError } from "@/lib/errors";
 import { withTx } from "./db";
 import { lockBatch } from "./batches";
@@ -22,9 +23,7 @@ export async function deleteBatch(id: string): Promise<DeletedBatch> {
         { path: "id", message: `batch is ${row.status}` },
       ]);
     }
-    // a batch of a compatible job API leaves its final status behind (the API's all-time counts)
-    await client.query(`UPDATE adapter_jobs SET final_status = $2 WHERE batch_id = $1`, [id, row.status]);
-    await client.query(`DELETE FROM batches WHERE id = $1`, [id]);
+    await deleteBatchRow(client, id, row.status);
     await removeBatchLeftovers(client, [id]);
     return { id, jobs: row.total, status: row.status };
   });
@@ -36,11 +35,7 @@ export async function deleteBatch(id: string): Promise<DeletedBatch> {
 /** After deleting batches: their inline datasets (unless another batch uses one) and their own rate limits. */
 export async function removeBatchLeftovers(client: pg.ClientBase, ids: string[]): Promise<void> {
   if (!ids.length) return;
-  await client.query(
-    `DELETE FROM datasets d WHERE d.kind = 'inline' AND d.name = ANY($1::text[])
-       AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.dataset_id = d.id)`,
-    [ids.map((id) => `inline:${id}`)],
-  );
+  await deleteUnusedInlineDatasets(client, ids.map((id) => `inline:${id}`));
   // a shared key stays: other batches may name it again
-  await client.query(`DELETE FROM rate_limits WHERE key = ANY($1::text[])`, [ids.map((id) => `batch:${id}`)]);
+  await deleteRateLimits(client, ids.map((id) => `batch:${id}`));
 }

@@ -3,34 +3,11 @@
 import type { PromptInput } from "@/lib/flows/types";
 import type { Batch as BatchModel, Job as JobModel } from "@/lib/generated/prisma/client";
 import { modelOf, type RowOf } from "@/lib/db/rows";
+import type { BatchRow } from "@/lib/db/sql/batches";
 import type { Batch, Job, JobError, Prompt, PromptStatus, StopDetail } from "./types";
 
-/** A batches row from SQL, typed by the Prisma model; with BATCH_SELECT, its rate too. */
-export type BatchRow = RowOf<BatchModel> & { items_per_second?: number | null };
 
-/**
- * A finished batch whose own ttl_seconds have passed, as SQL over the batches row `b`: gone for every
- * read and action at once, whether or not the retention sweep has deleted it yet.
- */
-export const batchExpiredSql = (b = "b") =>
-  `(${b}.status IN ('completed', 'failed', 'cancelled') AND ${b}.ttl_seconds IS NOT NULL
-    AND COALESCE(${b}.completed_at, ${b}.updated_at) + make_interval(secs => ${b}.ttl_seconds) <= now())`;
-
-/**
- * A batch's rate in jobs per second, as SQL over the batches row `b`: over its whole run once finished,
- * over the last minute (its completions in batch_metrics) while it runs; null before a job the flow
- * ran has finished (a reused result, options.cache, took no time). The list sorts by the same figure.
- */
-export const BATCH_RATE_SQL = `(CASE
-  WHEN b.started_at IS NULL OR b.succeeded + b.failed - b.cached <= 0 THEN NULL
-  WHEN b.completed_at IS NOT NULL THEN
-    (b.succeeded + b.failed - b.cached)::float8 / greatest(extract(epoch FROM b.completed_at - b.started_at)::float8, 0.001)
-  ELSE COALESCE((SELECT sum(m.succeeded + m.failed) FROM batch_metrics m WHERE m.batch_id = b.id AND m.bucket > now() - interval '60 seconds'), 0)::float8
-    / least(60, greatest(extract(epoch FROM now() - b.started_at)::float8, 1))
-END)`;
-
-/** SELECT list for a batch plus its rate (items/s), for `FROM batches b`. */
-export const BATCH_SELECT = `b.*, ${BATCH_RATE_SQL} AS items_per_second`;
+export { BATCH_RATE_SQL, BATCH_SELECT, batchExpiredSql, type BatchRow } from "@/lib/db/sql/batches";
 
 /** A batches row from SQL as Batch; its rate only when read with BATCH_SELECT (else null). */
 export function toBatch(r: BatchRow): Batch {

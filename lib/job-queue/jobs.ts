@@ -8,8 +8,9 @@ import "server-only";
 import { statSync } from "node:fs";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
+import { findQueueJob, insertAdapterJob, latestStartedRecord, listQueueJobRows, queueJobStats } from "@/lib/db/sql/adapter-jobs";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
-import { batchExpiredSql, toBatch, type BatchRow } from "@/lib/engine/map";
+import { toBatch } from "@/lib/engine/map";
 import type { Batch } from "@/lib/engine/types";
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { commandFlowEnabled } from "@/lib/flows/command";
@@ -21,9 +22,6 @@ import { PathRefused, resolveInWorkspace, workspaceRoot } from "./workspace";
 export const SURFACE = "job-queue";
 /** Command output kept in a job's results (the whole output is in the batch's results export). */
 const OUTPUT_TAIL = 4000;
-
-const STATUS_SQL = `CASE WHEN b.status = 'pending' OR (b.status = 'paused' AND b.started_at IS NULL) THEN 'queued'
-  WHEN b.status = 'paused' THEN 'running' ELSE b.status::text END`;
 
 function statusOf(b: Batch): QueueJobStatus {
   if (b.status === "pending") return "queued";
@@ -65,12 +63,7 @@ async function submit(jobType: QueueJobType, input: Parameters<typeof createBatc
     { ...input, shuffle: false, metadata: { ...input.metadata, job_type: jobType } },
     {
       beforeCommit: async (client, created) => {
-        await client.query(`INSERT INTO adapter_jobs (batch_id, surface, job_type, created_at) VALUES ($1, $2, $3, $4)`, [
-          created.id,
-          SURFACE,
-          jobType,
-          created.createdAt,
-        ]);
+        await insertAdapterJob(client, { batchId: created.id, surface: SURFACE, jobType, createdAt: created.createdAt });
       },
     },
   );
@@ -208,14 +201,10 @@ function toJob(b: Batch, jobType: QueueJobType, results: Record<string, unknown>
   };
 }
 
-const LIVE = `a.surface = '${SURFACE}' AND NOT ${batchExpiredSql()}`;
-const SELECT = `SELECT b.*, a.job_type FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE ${LIVE}`;
-type Row = BatchRow & { job_type: QueueJobType };
-
 async function findJob(id: string): Promise<{ batch: Batch; jobType: QueueJobType }> {
-  const { rows } = await getPool().query<Row>(`${SELECT} AND a.batch_id = $1`, [id]);
-  if (!rows[0]) throw new AppError("not_found", `Job ${id} not found`, [{ path: "job_id", message: "no such job" }]);
-  return { batch: toBatch(rows[0]), jobType: rows[0].job_type };
+  const row = await findQueueJob<QueueJobType>(getPool(), SURFACE, id);
+  if (!row) throw new AppError("not_found", `Job ${id} not found`, [{ path: "job_id", message: "no such job" }]);
+  return { batch: toBatch(row), jobType: row.job_type };
 }
 
 /** GET /batch/jobs/{id}: with every item's result once finished, the item running now while running. */
@@ -224,11 +213,7 @@ export async function getQueueJob(id: string): Promise<QueueJob> {
   const status = statusOf(batch);
   let current: string | null = null;
   if (status === "running") {
-    const { rows } = await getPool().query<{ record_id: string }>(
-      `SELECT record_id FROM jobs WHERE batch_id = $1 AND status = 'running' AND started_at IS NOT NULL ORDER BY started_at DESC LIMIT 1`,
-      [id],
-    );
-    current = rows[0]?.record_id ?? null;
+    current = await latestStartedRecord(getPool(), id);
   }
   const finished = status === "completed" || status === "failed" || status === "cancelled";
   return toJob(batch, jobType, finished ? await itemResults(id, jobType) : null, current);
@@ -236,15 +221,9 @@ export async function getQueueJob(id: string): Promise<QueueJob> {
 
 /** GET /batch/jobs: newest first, by status word and job type, with limit and offset. */
 export async function listQueueJobs(q: { status?: QueueJobStatus; job_type?: string; limit: number; offset: number }) {
-  const params: unknown[] = [q.status ?? null, q.job_type ?? null];
-  const where = `AND ($1::text IS NULL OR ${STATUS_SQL} = $1) AND ($2::text IS NULL OR a.job_type = $2)`;
-  const pool = getPool();
-  const [page, count] = await Promise.all([
-    pool.query<Row>(`${SELECT} ${where} ORDER BY a.created_at DESC, a.batch_id DESC LIMIT $3 OFFSET $4`, [...params, q.limit, q.offset]),
-    pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE ${LIVE} ${where}`, params),
-  ]);
+  const { rows, total } = await listQueueJobRows<QueueJobType>(getPool(), SURFACE, { status: q.status ?? null, jobType: q.job_type ?? null, limit: q.limit, offset: q.offset });
   const now = Date.now();
-  return { jobs: page.rows.map((r) => toJob(toBatch(r), r.job_type, null, null, now)), total: count.rows[0]!.n };
+  return { jobs: rows.map((r) => toJob(toBatch(r), r.job_type, null, null, now)), total };
 }
 
 /** DELETE /batch/jobs/{id}: a queued or running job is cancelled; a finished one is a 409. */
@@ -265,12 +244,5 @@ export async function cancelQueueJob(id: string) {
 
 /** GET /batch/stats */
 export async function queueStats() {
-  const { rows } = await getPool().query<Record<string, number>>(
-    `SELECT count(*)::int AS total,
-       count(*) FILTER (WHERE s = 'queued')::int AS queued, count(*) FILTER (WHERE s = 'running')::int AS running,
-       count(*) FILTER (WHERE s = 'completed')::int AS completed, count(*) FILTER (WHERE s = 'failed')::int AS failed,
-       count(*) FILTER (WHERE s = 'cancelled')::int AS cancelled
-     FROM (SELECT ${STATUS_SQL} AS s FROM adapter_jobs a JOIN batches b ON b.id = a.batch_id WHERE ${LIVE}) j`,
-  );
-  return { stats: rows[0]! };
+  return { stats: await queueJobStats(getPool(), SURFACE) };
 }

@@ -5,6 +5,16 @@
 import "server-only";
 import type pg from "pg";
 import { getPool } from "@/lib/db/client";
+import {
+  getOpenAIBatchRow,
+  insertFailedOpenAIBatch,
+  insertOpenAIBatch,
+  listOpenAIBatchRows,
+  mismatchedUrls,
+  openAIBatchCreatedAt,
+  requestModels,
+  unfinalizeOpenAIBatches,
+} from "@/lib/db/sql/openai";
 import { withTx } from "@/lib/db/tx";
 import { cancelBatch, createBatch } from "@/lib/engine";
 import { notifyBatch } from "@/lib/engine/events";
@@ -20,11 +30,6 @@ import type { CreateBatchRequest } from "./schemas";
 export const V1_DEFAULTS = { concurrency: 16, maxRetries: 5, retryBackoffMs: 1000, timeoutMs: 600_000 } as const;
 const COMPLETION_WINDOW_HOURS: Record<string, number> = { "24h": 24 };
 
-const BATCH_JOIN = `SELECT b.id, b.status, b.stop_reason, b.total, b.succeeded, b.failed, b.metadata, b.created_at, b.completed_at,
-  o.input_file_id, o.endpoint, o.completion_window, o.expires_at, o.model, o.errors, o.output_file_id, o.error_file_id,
-  o.finalized_at, o.finalized_for, o.usage
-  FROM openai_batches o JOIN batches b ON b.id = o.batch_id`;
-
 const noSuchBatch = (id: string, param = "batch_id") => new AppError("not_found", `No such Batch: ${id}`, [{ path: param, message: "no such batch" }]);
 
 /**
@@ -33,31 +38,25 @@ const noSuchBatch = (id: string, param = "batch_id") => new AppError("not_found"
  */
 async function recount(rows: BatchJoinRow[]): Promise<void> {
   const stale = rows.filter((r) => r.finalized_at && !r.errors && !isFinalized(r)).map((r) => r.id);
-  if (stale.length) await getPool().query(`UPDATE openai_batches SET finalized_at = NULL WHERE batch_id = ANY($1::text[])`, [stale]);
+  if (stale.length) await unfinalizeOpenAIBatches(getPool(), stale);
 }
 
 export async function getV1Batch(id: string): Promise<BatchObject> {
-  const { rows } = await getPool().query<BatchJoinRow>(`${BATCH_JOIN} WHERE o.batch_id = $1`, [id]);
-  if (!rows[0]) throw noSuchBatch(id);
-  await recount(rows);
-  return toBatchObject(rows[0]);
+  const row = await getOpenAIBatchRow(getPool(), id);
+  if (!row) throw noSuchBatch(id);
+  await recount([row]);
+  return toBatchObject(row);
 }
 
 /** GET /v1/batches: newest first, keyset-paged after a batch id. */
 export async function listV1Batches(q: { after?: string; limit: number }): Promise<ListPage<BatchObject>> {
-  const params: unknown[] = [];
-  let where = "";
+  let after: { createdAt: Date; id: string } | null = null;
   if (q.after) {
-    const { rows } = await getPool().query<{ created_at: Date }>(`SELECT created_at FROM openai_batches WHERE batch_id = $1`, [q.after]);
-    if (!rows[0]) throw invalid("after", `No such Batch: ${q.after}`);
-    params.push(rows[0].created_at, q.after);
-    where = `WHERE (o.created_at, o.batch_id) < ($1, $2)`;
+    const createdAt = await openAIBatchCreatedAt(getPool(), q.after);
+    if (!createdAt) throw invalid("after", `No such Batch: ${q.after}`);
+    after = { createdAt, id: q.after };
   }
-  params.push(q.limit + 1);
-  const { rows } = await getPool().query<BatchJoinRow>(
-    `${BATCH_JOIN} ${where} ORDER BY o.created_at DESC, o.batch_id DESC LIMIT $${params.length}`,
-    params,
-  );
+  const rows = await listOpenAIBatchRows(getPool(), after, q.limit + 1);
   const page = listPage(rows, q.limit);
   await recount(page.data);
   return { ...page, data: page.data.map(toBatchObject) };
@@ -80,11 +79,7 @@ async function validateInput(file: FileRow, endpoint: string): Promise<{ problem
     });
   }
   const pool = getPool();
-  const mismatched = await pool.query<{ position: number }>(
-    `SELECT position FROM dataset_records WHERE dataset_id = $1 AND data->>'url' IS DISTINCT FROM $2 ORDER BY position LIMIT $3`,
-    [file.dataset_id, endpoint, MAX_PROBLEMS],
-  );
-  for (const r of mismatched.rows) {
+  for (const r of await mismatchedUrls(pool, file.dataset_id, endpoint, MAX_PROBLEMS)) {
     problems.push({
       code: "url_mismatch",
       message: `The url of this request does not match the batch's endpoint ${endpoint}.`,
@@ -92,11 +87,8 @@ async function validateInput(file: FileRow, endpoint: string): Promise<{ problem
       line: lineOf(r.position, file.line_breaks),
     });
   }
-  const models = await pool.query<{ model: string | null }>(
-    `SELECT DISTINCT data->'body'->>'model' AS model FROM dataset_records WHERE dataset_id = $1 LIMIT 2`,
-    [file.dataset_id],
-  );
-  const model = models.rows.length === 1 ? models.rows[0]!.model : null;
+  const models = await requestModels(pool, file.dataset_id);
+  const model = models.length === 1 ? models[0]!.model : null;
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { problems: problems.slice(0, MAX_PROBLEMS), model };
 }
@@ -109,14 +101,15 @@ async function insertOpenAIRow(
   errors: LineProblem[] | null,
 ): Promise<void> {
   const hours = COMPLETION_WINDOW_HOURS[req.completion_window]!;
-  await client.query(
-    `INSERT INTO openai_batches (batch_id, input_file_id, endpoint, completion_window, expires_at, model, errors, created_at,
-       finalized_at, finalized_for)
-     SELECT b.id, $2, $3, $4, b.created_at + make_interval(hours => $5), $6, $7, b.created_at,
-       CASE WHEN $7::jsonb IS NULL THEN NULL ELSE now() END, CASE WHEN $7::jsonb IS NULL THEN NULL ELSE b.completed_at END
-     FROM batches b WHERE b.id = $1`,
-    [batchId, req.input_file_id, req.endpoint, req.completion_window, hours, model, errors ? JSON.stringify(errors) : null],
-  );
+  await insertOpenAIBatch(client, {
+    batchId,
+    inputFileId: req.input_file_id,
+    endpoint: req.endpoint,
+    completionWindow: req.completion_window,
+    hours,
+    model,
+    errors,
+  });
 }
 
 const batchName = (req: CreateBatchRequest, file: FileRow) => `${req.endpoint} Â· ${file.filename}`;
@@ -125,19 +118,15 @@ const batchName = (req: CreateBatchRequest, file: FileRow) => `${req.endpoint} Â
 async function createFailedBatch(req: CreateBatchRequest, file: FileRow, problems: LineProblem[], model: string | null): Promise<string> {
   const id = newId("batch");
   await withTx(async (client) => {
-    await client.query(
-      `INSERT INTO batches (id, name, flow, parameters, dataset_id, status, stop_reason, shuffle, concurrency, max_retries, metadata, completed_at)
-       VALUES ($1, $2, 'openai', $3, $4, 'failed', 'validation_failed', false, $5, $6, $7, now())`,
-      [
-        id,
-        batchName(req, file),
-        JSON.stringify({ endpoint: req.endpoint }),
-        file.dataset_id,
-        req.batchboard?.concurrency ?? V1_DEFAULTS.concurrency,
-        req.batchboard?.max_retries ?? V1_DEFAULTS.maxRetries,
-        JSON.stringify(req.metadata ?? {}),
-      ],
-    );
+    await insertFailedOpenAIBatch(client, {
+      id,
+      name: batchName(req, file),
+      parameters: { endpoint: req.endpoint },
+      datasetId: file.dataset_id,
+      concurrency: req.batchboard?.concurrency ?? V1_DEFAULTS.concurrency,
+      maxRetries: req.batchboard?.max_retries ?? V1_DEFAULTS.maxRetries,
+      metadata: req.metadata ?? {},
+    });
     await insertOpenAIRow(client, id, req, model, problems);
   });
   notifyBatch(id, "failed");

@@ -5,7 +5,8 @@ import "server-only";
 import type pg from "pg";
 import { pacedBody } from "@/lib/api/client-body";
 import { getConfig } from "@/lib/config";
-import { getPool } from "@/lib/db/client";
+import { getPool, getPrisma } from "@/lib/db/client";
+import { findOpenAIFile, inputRecordsAfter, insertInputFile, listOpenAIFiles } from "@/lib/db/sql/openai";
 import { deleteDataset, importDataset } from "@/lib/datasets";
 import { multipartBoundary, parseMultipartUpload } from "@/lib/datasets/parse-upload";
 import { AppError } from "@/lib/errors";
@@ -16,14 +17,11 @@ import { outputLines } from "./output";
 
 export const FILE_PURPOSES = ["assistants", "batch", "fine-tune", "vision", "user_data", "evals"] as const;
 
-const FILE_COLUMNS = `id, kind, purpose, filename, bytes, created_at, expires_at, dataset_id, batch_id, line_count, problems, problem_count, line_breaks`;
-
 export const noSuchFile = (id: string, param = "file_id") =>
   new AppError("not_found", `No such File object: ${id}`, [{ path: param, message: "no such file" }]);
 
 export async function findFile(id: string, client: pg.ClientBase | pg.Pool = getPool()): Promise<FileRow | null> {
-  const { rows } = await client.query<FileRow>(`SELECT ${FILE_COLUMNS} FROM openai_files WHERE id = $1`, [id]);
-  return rows[0] ?? null;
+  return findOpenAIFile(client, id);
 }
 
 async function getFileRow(id: string): Promise<FileRow> {
@@ -98,13 +96,17 @@ export async function uploadFile(request: Request): Promise<FileObject> {
       checkPurpose(fields.purpose);
       const seconds = expiresAfter(fields);
       const summary = reader.summary();
-      const { rows } = await client.query<FileRow>(
-        `INSERT INTO openai_files (id, kind, purpose, filename, bytes, expires_at, dataset_id, line_count, problems, problem_count, line_breaks)
-         VALUES ($1, 'input', 'batch', $2, $3, CASE WHEN $4::int IS NULL THEN NULL ELSE now() + make_interval(secs => $4::int) END, $5, $6, $7, $8, $9)
-         RETURNING ${FILE_COLUMNS}`,
-        [id, filename, dataset.sizeBytes, seconds, dataset.id, summary.lineCount, JSON.stringify(summary.problems), summary.problemCount, JSON.stringify(summary.lineBreaks)],
-      );
-      row = rows[0];
+      row = await insertInputFile(client, {
+        id,
+        filename,
+        bytes: dataset.sizeBytes,
+        expiresInSeconds: seconds,
+        datasetId: dataset.id,
+        lineCount: summary.lineCount,
+        problems: summary.problems,
+        problemCount: summary.problemCount,
+        lineBreaks: summary.lineBreaks,
+      });
     },
   });
   return toFileObject(row!);
@@ -132,26 +134,13 @@ export function listPage<T extends { id: string }>(rows: T[], limit: number): Li
 
 /** GET /v1/files: newest first (or oldest with order=asc), keyset-paged after a file id. */
 export async function listFiles(q: ListFilesQuery): Promise<ListPage<FileObject>> {
-  const params: unknown[] = [];
-  const where: string[] = [];
-  if (q.purpose) {
-    params.push(q.purpose);
-    where.push(`purpose = $${params.length}`);
-  }
-  const dir = q.order === "asc" ? ">" : "<";
+  let after: { createdAt: Date; id: string } | undefined;
   if (q.after) {
-    const after = await findFile(q.after);
-    if (!after) throw invalid("after", `No such File object: ${q.after}`);
-    params.push(after.created_at, after.id);
-    where.push(`(created_at, id) ${dir} ($${params.length - 1}, $${params.length})`);
+    const row = await findFile(q.after);
+    if (!row) throw invalid("after", `No such File object: ${q.after}`);
+    after = { createdAt: row.created_at, id: row.id };
   }
-  params.push(q.limit + 1);
-  const order = q.order === "asc" ? "ASC" : "DESC";
-  const { rows } = await getPool().query<FileRow>(
-    `SELECT ${FILE_COLUMNS} FROM openai_files ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
-     ORDER BY created_at ${order}, id ${order} LIMIT $${params.length}`,
-    params,
-  );
+  const rows = await listOpenAIFiles(getPool(), { purpose: q.purpose, after, order: q.order, limit: q.limit + 1 });
   const page = listPage(rows, q.limit);
   return { ...page, data: page.data.map(toFileObject) };
 }
@@ -163,7 +152,7 @@ export async function listFiles(q: ListFilesQuery): Promise<ListPage<FileObject>
 export async function deleteFile(id: string): Promise<{ id: string; object: "file"; deleted: true }> {
   const row = await getFileRow(id);
   if (row.kind === "input" && row.dataset_id) await deleteDataset(row.dataset_id);
-  else await getPool().query(`DELETE FROM openai_files WHERE id = $1`, [id]);
+  else await getPrisma().openAIFile.deleteMany({ where: { id } });
   return { id, object: "file", deleted: true };
 }
 
@@ -173,10 +162,7 @@ const PAGE = 2000;
 async function* inputLines(datasetId: string): AsyncGenerator<string> {
   let after = -1;
   for (;;) {
-    const { rows } = await getPool().query<{ position: number; data: unknown }>(
-      `SELECT position, data FROM dataset_records WHERE dataset_id = $1 AND position > $2 ORDER BY position LIMIT ${PAGE}`,
-      [datasetId, after],
-    );
+    const rows = await inputRecordsAfter(getPool(), datasetId, after, PAGE);
     for (const r of rows) yield `${JSON.stringify(r.data)}\n`;
     if (rows.length < PAGE) return;
     after = rows[rows.length - 1]!.position;

@@ -3,8 +3,21 @@
 // batch_expired), and a finished batch's output and error files are counted, which takes it from
 // OpenAI's `finalizing` (or `cancelling`) to its final status. Once a minute, files past their
 // expires_at are deleted.
-import { isActiveBatch, type BatchStatus } from "@/lib/contract/statuses";
+import { isActiveBatch } from "@/lib/contract/statuses";
 import { getPool } from "@/lib/db/client";
+import {
+  batchCompletion,
+  deleteOpenAIFile,
+  dueOpenAIBatches,
+  expiredInputFiles,
+  finalizeOpenAIBatch,
+  insertOutputFile,
+  lockOpenAIBatchForCompletion,
+  markOpenAIBatchExpired,
+  recountOutputFile,
+  unfinalizeRerunOpenAIBatches,
+} from "@/lib/db/sql/openai";
+import { cancelOpenPrompts } from "@/lib/db/sql/prompts";
 import { withTx } from "@/lib/db/tx";
 import { deleteDataset } from "@/lib/datasets";
 import { lockBatch } from "@/lib/engine/batches";
@@ -25,14 +38,9 @@ export async function expireBatch(batchId: string): Promise<boolean> {
     if (!isActiveBatch(row.status)) return false;
     const deltas = new Deltas();
     await moveBatchJobs(client, batchId, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", EXPIRED, deltas);
-    await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [batchId]);
+    await cancelOpenPrompts(client, batchId);
     await applyDeltas(client, deltas);
-    await client.query(
-      `UPDATE batches SET status = 'cancelled', stop_reason = 'expired', completed_at = now(), updated_at = now(),
-         webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
-       WHERE id = $1`,
-      [batchId],
-    );
+    await markOpenAIBatchExpired(client, batchId);
     return true;
   });
   if (expired) {
@@ -48,42 +56,30 @@ export async function expireBatch(batchId: string): Promise<boolean> {
  * again once it finishes.
  */
 export async function finalizeBatch(batchId: string): Promise<boolean> {
-  const { rows } = await getPool().query<{ completed_at: Date | null; status: BatchStatus }>(`SELECT completed_at, status FROM batches WHERE id = $1`, [batchId]);
-  const completedAt = rows[0]?.completed_at;
-  if (!completedAt || isActiveBatch(rows[0]!.status)) return false;
+  const batch = await batchCompletion(getPool(), batchId);
+  const completedAt = batch?.completed_at;
+  if (!completedAt || isActiveBatch(batch!.status)) return false;
   const count = await countOutput(batchId);
   return withTx(async (client) => {
-    const current = await client.query<{ output_file_id: string | null; error_file_id: string | null }>(
-      `SELECT o.output_file_id, o.error_file_id FROM openai_batches o JOIN batches b ON b.id = o.batch_id
-       WHERE o.batch_id = $1 AND b.completed_at = $2 FOR UPDATE OF o, b`,
-      [batchId, completedAt],
-    );
-    const mapping = current.rows[0];
+    const mapping = await lockOpenAIBatchForCompletion(client, batchId, completedAt);
     if (!mapping) return false;
     const ids: Record<"output" | "error", string | null> = { output: null, error: null };
     for (const kind of ["output", "error"] as const) {
       const known = kind === "output" ? mapping.output_file_id : mapping.error_file_id;
       const { lines, bytes } = count[kind];
       if (lines === 0) {
-        if (known) await client.query(`DELETE FROM openai_files WHERE id = $1`, [known]);
+        if (known) await deleteOpenAIFile(client, known);
         continue;
       }
-      const kept = known ? await client.query(`UPDATE openai_files SET bytes = $2, counted_for = $3 WHERE id = $1`, [known, bytes, completedAt]) : null;
-      if (kept?.rowCount) {
+      if (known && (await recountOutputFile(client, known, bytes, completedAt))) {
         ids[kind] = known;
         continue;
       }
       // first count, or the file was deleted: a new file
       ids[kind] = newFileId();
-      await client.query(
-        `INSERT INTO openai_files (id, kind, purpose, filename, bytes, batch_id, counted_for) VALUES ($1, $2, 'batch_output', $3, $4, $5, $6)`,
-        [ids[kind], kind, `${batchId}_${kind}.jsonl`, bytes, batchId, completedAt],
-      );
+      await insertOutputFile(client, { id: ids[kind]!, kind, filename: `${batchId}_${kind}.jsonl`, bytes, batchId, countedFor: completedAt });
     }
-    await client.query(
-      `UPDATE openai_batches SET output_file_id = $2, error_file_id = $3, usage = $4, finalized_at = now(), finalized_for = $5 WHERE batch_id = $1`,
-      [batchId, ids.output, ids.error, JSON.stringify(count.usage), completedAt],
-    );
+    await finalizeOpenAIBatch(client, { batchId, outputFileId: ids.output, errorFileId: ids.error, usage: count.usage, completedAt });
     return true;
   });
 }
@@ -93,10 +89,7 @@ export async function finalizeBatch(batchId: string): Promise<boolean> {
  * batch still reads stays until a later round.
  */
 export async function deleteExpiredFiles(limit = 20): Promise<number> {
-  const { rows } = await getPool().query<{ dataset_id: string }>(
-    `SELECT dataset_id FROM openai_files WHERE kind = 'input' AND expires_at < now() ORDER BY expires_at LIMIT $1`,
-    [limit],
-  );
+  const rows = await expiredInputFiles(getPool(), limit);
   let deleted = 0;
   for (const r of rows) {
     try {
@@ -115,18 +108,10 @@ export async function sweepOpenAIBatches(limit = 10): Promise<number> {
   if (Date.now() - lastReconcile > RECONCILE_EVERY_MS) {
     lastReconcile = Date.now();
     // a finished /v1 batch run again (a retry from the dashboard or the CLI) must be counted again
-    await pool.query(
-      `UPDATE openai_batches o SET finalized_at = NULL FROM batches b
-       WHERE b.id = o.batch_id AND o.finalized_at IS NOT NULL AND o.errors IS NULL AND b.completed_at IS DISTINCT FROM o.finalized_for`,
-    );
+    await unfinalizeRerunOpenAIBatches(pool);
     await deleteExpiredFiles();
   }
-  const { rows } = await pool.query<{ batch_id: string; status: BatchStatus; due: boolean }>(
-    `SELECT o.batch_id, b.status, o.expires_at <= now() AS due FROM openai_batches o JOIN batches b ON b.id = o.batch_id
-     WHERE o.finalized_at IS NULL AND (o.expires_at <= now() OR b.status NOT IN ('pending', 'running', 'paused'))
-     ORDER BY o.expires_at LIMIT $1`,
-    [limit],
-  );
+  const rows = await dueOpenAIBatches(pool, limit);
   let moved = 0;
   for (const r of rows) {
     if (isActiveBatch(r.status) && r.due && (await expireBatch(r.batch_id))) moved++;
