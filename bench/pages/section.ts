@@ -226,7 +226,7 @@ interface LoadFigures {
 }
 
 /** The first load after the app started, then `n` loads each in a new browser context (empty cache), then `n` in one context (warm cache). */
-async function measureLoads(browser: Browser, url: string, selectors: string[], n: number, log: Log, what: string): Promise<LoadFigures> {
+export async function measureLoads(browser: Browser, url: string, selectors: string[], n: number, log: Log, what: string): Promise<LoadFigures> {
   const one = async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     try {

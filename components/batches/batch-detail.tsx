@@ -3,14 +3,16 @@
 // stream is down and the batch is still active.
 import dynamic from "next/dynamic";
 import Link from "next/link";
-import { useCallback, useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ProgressBar } from "@/components/ui/progress-bar";
 import { Loading, QueryError } from "@/components/ui/query-state";
 import { BatchStatusBadge } from "@/components/ui/status-badge";
 import { isNotFound } from "@/lib/client/api";
 import { formatCost, formatCount, formatDuration, formatRate, formatStatus, formatTime, rateLimitNowText, rateLimitText } from "@/lib/client/format";
 import { formatShare, headline, outcomeDetail } from "@/lib/client/outcome";
-import { useBatch, useMetrics } from "@/lib/client/hooks";
+import { useBatch, useMetrics, usePrefetchFirstJobs } from "@/lib/client/hooks";
+import { batchKeys, jobKeys } from "@/lib/client/keys";
 import { useBatchEvents } from "@/lib/client/sse";
 import { useUrlParams } from "@/lib/client/use-url-params";
 import { isActiveBatch, type Batch } from "@/lib/client/types";
@@ -37,12 +39,18 @@ const LEGEND_LABELS: Partial<Record<(typeof LEGEND)[number], string>> = { waitin
 
 export function BatchDetail({ id }: { id: string }) {
   const batch = useBatch(id);
+  usePrefetchFirstJobs(id);
   const stream = useBatchEvents(id, batch.data?.status);
   const active = isActiveBatch(batch.data?.status);
   const fallback = stream.failed && active;
   // a second observer of the same query that polls only while the stream is down
   useBatch(id, { streamFailed: stream.failed });
-  const metrics = useMetrics(id, fallback);
+  // the first screen is the header, progress and the first job rows: the summary (a scan of every
+  // result, seconds on a batch of a million) and the charts are asked for once the jobs have answered
+  const [restWanted, setRestWanted] = useState(false);
+  const wantRest = useCallback(() => setRestWanted(true), []);
+  const metrics = useMetrics(id, fallback, restWanted);
+  useRefreshWhenFinished(id, batch.data?.status);
   const [jobStatus, setJobStatus] = useState("");
   // the open job is in the URL (?job=<record id>): a link can point at one job's panel
   const [urlParams, setUrlParams] = useUrlParams();
@@ -105,7 +113,7 @@ export function BatchDetail({ id }: { id: string }) {
 
       <Summary batch={b} onPickStatus={setJobStatus} />
 
-      <BatchSummaryPanel batch={b} poll={fallback} />
+      {restWanted ? <BatchSummaryPanel batch={b} poll={fallback} /> : null}
 
       <BatchConfiguration batch={b} />
 
@@ -129,10 +137,31 @@ export function BatchDetail({ id }: { id: string }) {
         selected={selected}
         onSelect={setSelected}
         poll={fallback}
+        live={active}
+        onFirstPage={wantRest}
       />
       {selected ? <JobPanel key={selected} batchId={b.id} recordId={selected} onClose={closePanel} saveRaw={b.options.save_raw} /> : null}
     </div>
   );
+}
+
+/**
+ * When the batch turns terminal, everything derived from its jobs is read again: the stream's `end`
+ * event can be lost (the stream closes as soon as the terminal snapshot lands) and polling stops with
+ * the batch, so without this the results, jobs and charts could keep showing the last running state.
+ */
+function useRefreshWhenFinished(id: string, status: Batch["status"] | undefined) {
+  const qc = useQueryClient();
+  const seen = useRef(status);
+  useEffect(() => {
+    const was = seen.current;
+    seen.current = status;
+    if (!was || !status || was === status || !isActiveBatch(was) || isActiveBatch(status)) return;
+    void qc.invalidateQueries({ queryKey: jobKeys.batch(id) });
+    void qc.invalidateQueries({ queryKey: batchKeys.summaries(id) });
+    void qc.invalidateQueries({ queryKey: batchKeys.metrics(id) });
+    void qc.invalidateQueries({ queryKey: batchKeys.providerBatches(id) });
+  }, [qc, id, status]);
 }
 
 function LiveDot({ active, failed }: { active: boolean; failed: boolean }) {

@@ -1,6 +1,6 @@
 "use client";
-// Retry or cancel many jobs: the ones ticked in the table, or (none ticked) every job the current
-// filter shows. The API says how many changed and which statuses each action applies to.
+// Retry or cancel many jobs: the ones ticked in the table, or every job the current filter matches
+// (all selected by the header checkbox, or none ticked), sent as the filter so unloaded rows count too. The API says how many changed and which statuses each action applies to.
 import { useState } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { useBulkJobs } from "@/lib/client/hooks";
@@ -13,12 +13,15 @@ const APPLIES = { retry: "failed and cancelled", cancel: "pending and waiting (f
 export function BulkBar({
   batchId,
   selected,
+  all,
   shownTotal,
   filter,
   onDone,
 }: {
   batchId: string;
   selected: string[];
+  /** every job the filter matches is selected (the header checkbox): acts by the filter */
+  all: boolean;
   /** how many jobs the filter matches (all pages) */
   shownTotal: number | undefined;
   filter: NonNullable<BulkJobsBody["filter"]>;
@@ -27,10 +30,12 @@ export function BulkBar({
   const [pending, setPending] = useState<Action | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const bulk = useBulkJobs(batchId);
-  const some = selected.length > 0;
-  const what = some ? `${selected.length} selected ${selected.length === 1 ? "job" : "jobs"}` : `all ${(shownTotal ?? 0).toLocaleString("en-US")} jobs shown`;
+  const ids = !all && selected.length > 0;
+  const some = all || ids;
+  const count = (shownTotal ?? 0).toLocaleString("en-US");
+  const what = ids ? `${selected.length} selected ${selected.length === 1 ? "job" : "jobs"}` : all ? `all ${count} jobs selected` : `all ${count} jobs shown`;
   const run = (action: Action) =>
-    bulk.mutate(some ? { action, record_ids: selected } : { action, filter }, {
+    bulk.mutate(ids ? { action, record_ids: selected } : { action, filter }, {
       onSuccess: (r) => {
         setPending(null);
         setNotice(r.message);
@@ -39,7 +44,9 @@ export function BulkBar({
     });
   return (
     <div className="bulk-bar" role="group" aria-label="Bulk actions">
-      <span className="muted small">{some ? `${selected.length} selected` : "None selected: acts on every job shown"}</span>
+      <span className="muted small">
+        {all ? `All ${count} jobs selected, loaded or not` : ids ? `${selected.length} selected` : "None selected: acts on every job shown"}
+      </span>
       <button type="button" className="btn btn-sm" disabled={!some && !shownTotal} onClick={() => setPending("retry")}>
         {some ? "Retry selected" : "Retry all shown"}
       </button>

@@ -2,11 +2,13 @@
 // A batch's jobs, one keyset page at a time (a million-job batch loads 100 rows, not a million), in a
 // scrolling window that renders only the rows in view: scrolling near the end of what is loaded
 // fetches the next page by cursor, so tens of thousands of rows scroll as smoothly as a hundred.
+import { useQueryClient } from "@tanstack/react-query";
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { JobStatusBadge } from "@/components/ui/status-badge";
-import { formatCost, formatMs, formatTime } from "@/lib/client/format";
-import { useJobs } from "@/lib/client/hooks";
+import { formatCost, formatCount, formatMs, formatTime } from "@/lib/client/format";
+import { JOBS_PAGE, useJobs } from "@/lib/client/hooks";
+import { jobKeys, LIVE_JOB_PAGES } from "@/lib/client/keys";
 import { JOB_STATUSES, type BatchProgress, type Job, type JobStatus } from "@/lib/client/types";
 import { useDebounced } from "@/lib/client/use-debounced";
 import { useRowWindow } from "@/lib/client/use-window";
@@ -20,6 +22,8 @@ export function JobsTable({
   selected,
   onSelect,
   poll,
+  live,
+  onFirstPage,
 }: {
   batchId: string;
   progress: BatchProgress;
@@ -28,21 +32,49 @@ export function JobsTable({
   selected: string | null;
   onSelect: (recordId: string) => void;
   poll: boolean;
+  /** the batch is still running: its rows change */
+  live: boolean;
+  /** called once the first page has answered (or failed): the page's slower panels load after it */
+  onFirstPage?: () => void;
 }) {
   const [q, setQ] = useState("");
   const [sort, setSort] = useState<"ordinal" | "finished">("ordinal");
   const search = useDebounced(q.trim());
-  const jobs = useJobs(batchId, { status, q: search, sort, limit: 100 }, poll);
+  const input = { status, q: search, sort, limit: JOBS_PAGE };
+  const jobs = useJobs(batchId, input, poll);
+  const firstPageDone = !jobs.isLoading;
+  useEffect(() => {
+    if (firstPageDone) onFirstPage?.();
+  }, [firstPageDone, onFirstPage]);
   const items = jobs.data?.pages.flatMap((p) => p.items) ?? [];
   const total = jobs.data?.pages[0]?.total;
-  // ticked jobs, by record id; a new filter starts a new selection
+  // ticked jobs, by record id, or every job the filter matches (loaded or not: the bulk action then
+  // sends the filter, not ids); a new filter starts a new selection
   const [ticked, setTicked] = useState<Set<string>>(new Set());
+  const [allMatching, setAllMatching] = useState(false);
   const filterKey = `${status}\u0000${search}`;
   const [tickedFor, setTickedFor] = useState(filterKey);
   if (tickedFor !== filterKey) {
     setTickedFor(filterKey);
     setTicked(new Set());
+    setAllMatching(false);
   }
+  // scrolled past the pages a live list refreshes (LIVE_JOB_PAGES): the rows stay as loaded, and the
+  // table says so with how many jobs finished since, until "Back to top" reloads from the first page
+  const finished = progress.succeeded + progress.failed + progress.cancelled + progress.skipped;
+  const deep = live && (jobs.data?.pages.length ?? 0) > LIVE_JOB_PAGES;
+  const [pausedAt, setPausedAt] = useState<number | null>(null);
+  if (deep && pausedAt === null) setPausedAt(finished);
+  if (!deep && pausedAt !== null) setPausedAt(null);
+  const qc = useQueryClient();
+  const backToTop = () => {
+    scroller.current?.scrollTo({ top: 0 });
+    const key = jobKeys.list(batchId, input);
+    qc.setQueryData(key, (d: { pages: unknown[]; pageParams: unknown[] } | undefined) =>
+      d ? { pages: d.pages.slice(0, 1), pageParams: d.pageParams.slice(0, 1) } : d,
+    );
+    void qc.invalidateQueries({ queryKey: key, exact: true });
+  };
   const scroller = useRef<HTMLDivElement>(null);
   const win = useRowWindow(scroller, items.length);
   // fetch the next page while the rows in view are within 100 of the end of what is loaded
@@ -76,17 +108,26 @@ export function JobsTable({
     else focusWanted.current = i; // rendered by the scroll: focused after that render
     if (selected) onSelect(items[i]!.record_id); // with the panel open, it follows
   };
-  const allTicked = items.length > 0 && items.every((j) => ticked.has(j.record_id));
-  const tick = useCallback(
-    (id: string, on: boolean) =>
-      setTicked((t) => {
-        const next = new Set(t);
-        if (on) next.add(id);
-        else next.delete(id);
-        return next;
-      }),
-    [setTicked],
-  );
+  const itemsRef = useRef(items);
+  const allRef = useRef(allMatching);
+  useLayoutEffect(() => {
+    itemsRef.current = items;
+    allRef.current = allMatching;
+  });
+  const tick = useCallback((id: string, on: boolean) => {
+    if (allRef.current) {
+      // leaving "all": what stays ticked is what is loaded, less this one; the bar says how many
+      setAllMatching(false);
+      setTicked(new Set(itemsRef.current.map((j) => j.record_id).filter((r) => r !== id)));
+      return;
+    }
+    setTicked((t) => {
+      const next = new Set(t);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }, []);
 
   return (
     <section className="jobs" aria-labelledby="jobs-title">
@@ -116,9 +157,13 @@ export function JobsTable({
       <BulkBar
         batchId={batchId}
         selected={[...ticked]}
+        all={allMatching}
         shownTotal={total}
         filter={{ status: status ? [status as JobStatus] : undefined, q: search || undefined }}
-        onDone={() => setTicked(new Set())}
+        onDone={() => {
+          setTicked(new Set());
+          setAllMatching(false);
+        }}
       />
       {jobs.isLoading ? (
         <Loading label="Loading jobs…" />
@@ -130,40 +175,46 @@ export function JobsTable({
         </div>
       ) : (
         <div className="table-wrap jobs-scroll" ref={scroller} onScroll={win.onScroll} data-testid="jobs-scroll">
-          <table className="jobs-table" aria-label="Jobs" aria-describedby="jobs-keys" aria-rowcount={(total ?? items.length) + 1}>
-            <colgroup>
-              <col className="col-check" />
-              <col className="col-ordinal" />
-              <col className="col-record" />
-              <col className="col-status" />
-              <col className="col-attempts" />
-              <col className="col-duration" />
-              <col className="col-cost" />
-              <col className="col-result" />
-              <col className="col-finished" />
-            </colgroup>
-            <thead>
-              <tr aria-rowindex={1}>
-                <th className="cell-check">
+          {/* Laid out as a grid, not as a table: every row is absolutely placed at its index (top, not a transform,
+              which costs the browser a style pass per row) with a fixed
+              height and contains its own layout, so rows coming into view lay out and paint alone instead
+              of the browser laying out the whole table again each frame. The roles keep it a table. */}
+          <table role="table" className="jobs-table" aria-label="Jobs" aria-describedby="jobs-keys" aria-rowcount={(total ?? items.length) + 1}>
+            <thead role="rowgroup">
+              <tr role="row" aria-rowindex={1}>
+                <th role="columnheader" className="cell-check">
                   <input
                     type="checkbox"
-                    aria-label="Select all jobs on this page"
-                    title="every job loaded so far"
-                    checked={allTicked}
-                    onChange={(e) => setTicked(e.target.checked ? new Set(items.map((j) => j.record_id)) : new Set())}
+                    aria-label={`Select all ${formatCount(total ?? items.length)} jobs ${status || search ? "the filter matches" : "of this batch"}`}
+                    title="every job the filter matches, loaded or not"
+                    checked={allMatching}
+                    onChange={(e) => {
+                      setAllMatching(e.target.checked);
+                      setTicked(new Set());
+                    }}
                   />
                 </th>
-                <th className="num">#</th>
-                <th>Record</th>
-                <th>Status</th>
-                <th className="num">Attempts</th>
-                <th className="num">Duration</th>
-                <th className="num">Cost</th>
-                <th>Result</th>
-                <th>Finished</th>
+                <th role="columnheader" className="num cell-ordinal">
+                  #
+                </th>
+                <th role="columnheader">Record</th>
+                <th role="columnheader">Status</th>
+                <th role="columnheader" className="num">
+                  Attempts
+                </th>
+                <th role="columnheader" className="num">
+                  Duration
+                </th>
+                <th role="columnheader" className="num">
+                  Cost
+                </th>
+                <th role="columnheader">Result</th>
+                <th role="columnheader">Finished</th>
               </tr>
             </thead>
             <tbody
+              role="rowgroup"
+              style={{ height: items.length * win.rowHeight }}
               onKeyDown={(e) => {
                 const row = (e.target as HTMLElement).closest<HTMLElement>("tr[data-index]");
                 if (!row || e.target !== row) return;
@@ -180,31 +231,31 @@ export function JobsTable({
                 }
               }}
             >
-              {win.before > 0 ? (
-                <tr className="spacer" aria-hidden="true">
-                  <td colSpan={9} style={{ height: win.before }} />
-                </tr>
-              ) : null}
               {items.slice(win.start, win.end).map((j, k) => (
                 <JobRow
                   key={j.record_id}
                   job={j}
                   index={win.start + k}
+                  top={(win.start + k) * win.rowHeight}
                   selected={selected === j.record_id}
-                  ticked={ticked.has(j.record_id)}
+                  ticked={allMatching || ticked.has(j.record_id)}
                   onOpen={onSelect}
                   onTick={tick}
                 />
               ))}
-              {win.after > 0 ? (
-                <tr className="spacer" aria-hidden="true">
-                  <td colSpan={9} style={{ height: win.after }} />
-                </tr>
-              ) : null}
             </tbody>
           </table>
         </div>
       )}
+      {deep && pausedAt !== null ? (
+        <p className="notice jobs-paused" role="status">
+          Live refresh paused: scrolled past the first {formatCount(LIVE_JOB_PAGES * JOBS_PAGE)} jobs, these rows are as they were loaded
+          {finished > pausedAt ? ` · ${formatCount(finished - pausedAt)} ${finished - pausedAt === 1 ? "job" : "jobs"} finished since` : ""}.{" "}
+          <button type="button" className="btn btn-sm" onClick={backToTop}>
+            Back to top
+          </button>
+        </p>
+      ) : null}
       {items.length > 0 ? (
         <>
           <p id="jobs-keys" className="visually-hidden">Arrow keys or J and K move between jobs, Home and End to the first and last loaded; Enter opens one.</p>
@@ -226,6 +277,7 @@ export function JobsTable({
 const JobRow = memo(function JobRow({
   job: j,
   index,
+  top,
   selected,
   ticked,
   onOpen,
@@ -233,6 +285,8 @@ const JobRow = memo(function JobRow({
 }: {
   job: Job;
   index: number;
+  /** px from the top of the rows: its index times the row height */
+  top: number;
   selected: boolean;
   ticked: boolean;
   onOpen: (recordId: string) => void;
@@ -240,6 +294,8 @@ const JobRow = memo(function JobRow({
 }) {
   return (
     <tr
+      role="row"
+      style={{ top }}
       data-record-id={j.record_id}
       data-index={index}
       aria-rowindex={index + 2}
@@ -248,7 +304,7 @@ const JobRow = memo(function JobRow({
       aria-selected={selected}
       onClick={() => onOpen(j.record_id)}
     >
-      <td className="cell-check" onClick={(e) => e.stopPropagation()}>
+      <td role="cell" className="cell-check" onClick={(e) => e.stopPropagation()}>
         <input
           type="checkbox"
           aria-label={`Select job ${j.record_id}`}
@@ -257,11 +313,13 @@ const JobRow = memo(function JobRow({
           onKeyDown={(e) => e.stopPropagation()}
         />
       </td>
-      <td className="num muted">{j.ordinal + 1}</td>
-      <td className="mono cell-record" title={j.record_id}>
+      <td role="cell" className="num muted cell-ordinal">
+        {j.ordinal + 1}
+      </td>
+      <td role="cell" className="mono cell-record" title={j.record_id}>
         {j.record_id}
       </td>
-      <td>
+      <td role="cell">
         <JobStatusBadge job={j} />
         {j.cached_from ? (
           <span className="tag" title={`result reused from batch ${j.cached_from}: the flow did not run`}>
@@ -269,7 +327,7 @@ const JobRow = memo(function JobRow({
           </span>
         ) : null}
       </td>
-      <td className="num">
+      <td role="cell" className="num">
         {j.attempts}
         {j.interruptions > 0 ? (
           <span className="muted small" title="runs lost to a crash of their worker: run again without counting an attempt">
@@ -278,10 +336,14 @@ const JobRow = memo(function JobRow({
           </span>
         ) : null}
       </td>
-      <td className="num">{formatMs(j.duration_ms)}</td>
-      <td className="num">{formatCost(j.cost)}</td>
+      <td role="cell" className="num">
+        {formatMs(j.duration_ms)}
+      </td>
+      <td role="cell" className="num">
+        {formatCost(j.cost)}
+      </td>
       <ResultCell job={j} />
-      <td>{formatTime(j.finished_at)}</td>
+      <td role="cell">{formatTime(j.finished_at)}</td>
     </tr>
   );
 });
@@ -291,13 +353,13 @@ function ResultCell({ job: j }: { job: Job }) {
   if (j.error) {
     const text = `${j.error.code}: ${j.error.message}`;
     return (
-      <td className="cell-preview cell-error" title={text.slice(0, 2000)}>
+      <td role="cell" className="cell-preview cell-error" title={text.slice(0, 2000)}>
         <span className="mono">{j.error.code}</span> {j.error.message}
       </td>
     );
   }
   return (
-    <td className="cell-preview mono small" title={j.result_preview ?? undefined}>
+    <td role="cell" className="cell-preview mono small" title={j.result_preview ?? undefined}>
       {j.result_preview ?? <span className="muted">—</span>}
     </td>
   );

@@ -89,6 +89,13 @@ test("a batch of 3,000 jobs scrolls to its end; a job far down opens by click, k
   }
   await scrollJobsToEnd(page);
   await page.getByTestId("jobs-scroll").scrollIntoViewIfNeeded();
+  // the # column holds its numbers whole: 3000 here, and a 7-digit ordinal (a batch of a million)
+  const ordinal = page.locator(`tr[data-index="${N - 1}"] td`).nth(1);
+  await expect(ordinal).toHaveText(String(N));
+  const fits = () => ordinal.evaluate((el) => el.scrollWidth <= el.clientWidth);
+  expect(await fits(), "4-digit ordinal fits").toBe(true);
+  await ordinal.evaluate((el) => (el.textContent = "1000000"));
+  expect(await fits(), "7-digit ordinal fits").toBe(true);
   await snap(page, "jobs-scrolled-mobile-light", { fullPage: false });
   await setTheme(page, "dark");
   await snap(page, "jobs-scrolled-mobile-dark", { fullPage: false });

@@ -1,9 +1,10 @@
 "use client";
 // react-query hooks over the typed client. Lists page by cursor (never loading a whole batch's
 // jobs); polling is only a fallback for a failed event stream while something is active.
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { infiniteQueryOptions, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, type BatchListInput, type CompareFilterInput, type CompareInput, type JobListInput, type SummaryInput } from "./api";
 import { batchKeys, compareKeys, datasetKeys, flowKeys, isLiveJobList, jobKeys, promptKeys, statsKeys, workerKeys } from "./keys";
+import { useEffect } from "react";
 import { useGlobalStreamFailed } from "./sse";
 import { isActiveBatch, type Batch, type BulkJobsBody, type Prompt } from "./types";
 
@@ -29,10 +30,11 @@ export function useBatch(id: string, opts: { streamFailed?: boolean; enabled?: b
   });
 }
 
-export function useMetrics(id: string, poll: boolean) {
+export function useMetrics(id: string, poll: boolean, enabled = true) {
   return useQuery({
     queryKey: batchKeys.metrics(id),
     queryFn: () => api.getMetrics(id),
+    enabled,
     refetchInterval: poll ? 5_000 : false,
   });
 }
@@ -45,24 +47,41 @@ export function useProviderBatches(id: string, poll: boolean) {
   });
 }
 
-export function useSummary(id: string, input: SummaryInput, poll: boolean) {
+export function useSummary(id: string, input: SummaryInput, poll: boolean, enabled = true) {
   return useQuery({
     queryKey: batchKeys.summary(id, input),
     queryFn: () => api.getSummary(id, input),
+    enabled,
     placeholderData: (prev) => prev,
     refetchInterval: poll ? 5_000 : false,
   });
 }
 
-export function useJobs(batchId: string, input: JobListInput, poll: boolean) {
-  return useInfiniteQuery({
+/** The jobs table's list: the same options for the table and for the batch page's early prefetch. */
+export function jobsQuery(batchId: string, input: JobListInput, poll = false) {
+  return infiniteQueryOptions({
     queryKey: jobKeys.list(batchId, input),
     queryFn: ({ pageParam }) => api.listJobs(batchId, input, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor,
-    placeholderData: (prev) => prev,
     refetchInterval: (q) => (poll && isLiveJobList(q) ? 4_000 : false),
   });
+}
+
+/** The table's first list: all statuses, run order, pages of 100. */
+export const JOBS_PAGE = 100;
+export const firstJobsInput = (): JobListInput => ({ status: "", q: "", sort: "ordinal", limit: JOBS_PAGE });
+
+export function useJobs(batchId: string, input: JobListInput, poll: boolean) {
+  return useInfiniteQuery({ ...jobsQuery(batchId, input, poll), placeholderData: (prev) => prev });
+}
+
+/** Starts the jobs table's first page at once, alongside the batch itself rather than after it. */
+export function usePrefetchFirstJobs(batchId: string) {
+  const qc = useQueryClient();
+  useEffect(() => {
+    void qc.prefetchInfiniteQuery(jobsQuery(batchId, firstJobsInput()));
+  }, [qc, batchId]);
 }
 
 export function useJob(batchId: string, recordId: string | null) {
