@@ -46,3 +46,24 @@ async function inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Prom
     client.release();
   }
 }
+
+/**
+ * Runs `fn` in one REPEATABLE READ READ ONLY transaction, rolled back at the end: every read of `fn`
+ * sees one snapshot (a running batch's figures agree with each other).
+ */
+export async function inReadOnlySnapshot<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await getPool().connect();
+  const onError = () => {};
+  client.on("error", onError);
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    try {
+      return await fn(client);
+    } finally {
+      await client.query("ROLLBACK").catch(() => {});
+    }
+  } finally {
+    client.off("error", onError);
+    client.release();
+  }
+}

@@ -3,8 +3,8 @@
 // (upper bounds, in ms) feeds the Prometheus histogram and answers for batches run before attempts
 // were recorded.
 import { AppError } from "@/lib/errors";
-import { query } from "./db";
-import { batchExpiredSql } from "./map";
+import { getPool } from "@/lib/db/client";
+import { attemptPercentiles, batchMetricRows, batchSpan } from "@/lib/db/sql/stats";
 import type { MetricsPoint } from "./types";
 
 /** Upper bounds (ms) of each histogram bucket; the last bucket is open-ended. */
@@ -43,14 +43,6 @@ export function histogramPercentile(hist: readonly number[], q: number): number 
 
 const round1 = (ms: number) => Math.round(ms * 10) / 10;
 
-interface MetricRow {
-  bucket: Date;
-  succeeded: number;
-  failed: number;
-  cost: number;
-  duration_hist: number[] | null;
-}
-
 /** Picks a bucket width giving at most ~120 points over the batch's lifetime. */
 function autoBucketSeconds(spanSeconds: number): number {
   const steps = [1, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400];
@@ -76,17 +68,9 @@ async function bucketPercentiles(batchId: string, width: number, nowMs: number) 
   const key = `${batchId}:${width}`;
   const cached = closedPercentiles.get(key);
   const from = cached?.openFrom ?? 0;
-  const exact = await query<{ t: number; p50: number; p95: number }>(
-    `SELECT floor(extract(epoch FROM finished_at) / $2)::float8 * $2 * 1000 AS t,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-            percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95
-     FROM job_attempts WHERE batch_id = $1 AND finished_at >= to_timestamp($3::float8 / 1000)
-       AND outcome IN ('succeeded', 'failed') AND duration_ms IS NOT NULL
-     GROUP BY 1`,
-    [batchId, width, from],
-  );
+  const exact = await attemptPercentiles(getPool(), batchId, width, from);
   const all = new Map(cached?.points);
-  for (const r of exact.rows) all.set(r.t, { p50: r.p50, p95: r.p95 });
+  for (const r of exact) all.set(r.t, { p50: r.p50, p95: r.p95 });
   const openFrom = Math.floor((nowMs - SETTLE_MS) / (width * 1000)) * width * 1000;
   const closed = new Map([...all].filter(([t]) => t < openFrom));
   closedPercentiles.delete(key); // re-inserted last: the map's order is least recently used first
@@ -99,16 +83,9 @@ export async function getBatchMetrics(
   batchId: string,
   bucketSeconds?: number,
 ): Promise<{ bucketSeconds: number; series: MetricsPoint[] }> {
-  const b = await query<{ created_at: Date; completed_at: Date | null; now: Date }>(
-    `SELECT created_at, completed_at, now() AS now FROM batches b WHERE id = $1 AND NOT ${batchExpiredSql()}`,
-    [batchId],
-  );
-  const batch = b.rows[0];
+  const batch = await batchSpan(getPool(), batchId);
   if (!batch) throw new AppError("not_found", `batch ${JSON.stringify(batchId)} not found`);
-  const { rows } = await query<MetricRow>(
-    `SELECT bucket, succeeded, failed, cost, duration_hist FROM batch_metrics WHERE batch_id = $1 ORDER BY bucket`,
-    [batchId],
-  );
+  const rows = await batchMetricRows(getPool(), batchId);
   const first = rows[0]?.bucket ?? batch.created_at;
   const last = rows[rows.length - 1]?.bucket ?? batch.completed_at ?? new Date();
   const width = bucketSeconds && bucketSeconds > 0 ? Math.floor(bucketSeconds) : autoBucketSeconds((last.getTime() - first.getTime()) / 1000);
