@@ -2,9 +2,23 @@
 import type pg from "pg";
 import { isActiveBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
-import { query, withTx } from "./db";
+import { getPool } from "@/lib/db/client";
+import {
+  addToFlowTotals,
+  clearBatchStop,
+  deleteRequeuedPrompts,
+  lockBatchRow,
+  markBatchCancelled,
+  readBatchRow,
+  reopenBatch,
+  requeueBatchJobs,
+  setBatchStatus,
+  takeBackReservedJobs,
+} from "@/lib/db/sql/batches";
+import { cancelOpenPrompts } from "@/lib/db/sql/prompts";
+import { withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { BATCH_SELECT, batchExpiredSql, toBatch, type BatchRow } from "./map";
+import { toBatch, type BatchRow } from "./map";
 import { readRateLimitState } from "./rate-limits";
 import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
 import type { Batch, BatchStatus, JobStatus } from "./types";
@@ -15,9 +29,9 @@ import type { Batch, BatchStatus, JobStatus } from "./types";
  * took two queries and measured slower under load (bench/results/prisma-data-layer.md).
  */
 export async function getBatch(id: string): Promise<Batch> {
-  const { rows } = await query<BatchRow>(`SELECT ${BATCH_SELECT} FROM batches b WHERE b.id = $1 AND NOT ${batchExpiredSql()}`, [id]);
-  if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
-  const batch = toBatch(rows[0]);
+  const row = await readBatchRow(getPool(), id);
+  if (!row) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
+  const batch = toBatch(row);
   if (batch.rateLimitKey) batch.rateLimitState = await readRateLimitState(batch.id, batch.rateLimitKey, !!batch.options.rateLimit?.key);
   return batch;
 }
@@ -28,9 +42,9 @@ export function escapeLike(s: string): string {
 
 /** Locks the batch row (lock order: batches before jobs) or 404s. */
 export async function lockBatch(client: pg.ClientBase, id: string): Promise<BatchRow> {
-  const { rows } = await client.query<BatchRow>(`SELECT * FROM batches WHERE id = $1 AND NOT ${batchExpiredSql("batches")} FOR UPDATE`, [id]);
-  if (!rows[0]) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
-  return rows[0];
+  const row = await lockBatchRow(client, id);
+  if (!row) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
+  return row;
 }
 
 function conflict(row: BatchRow, action: string): AppError {
@@ -48,16 +62,10 @@ export async function cancelBatch(id: string): Promise<Batch> {
     if (!isActiveBatch(row.status)) throw conflict(row, "cancel");
     const deltas = new Deltas();
     await moveBatchJobs(client, id, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
-    await client.query(`UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`, [id]);
+    await cancelOpenPrompts(client, id);
     await applyDeltas(client, deltas);
     // the share of records processed (run to success or failure) before the cancel
-    await client.query(
-      `UPDATE batches SET status = 'cancelled', stop_reason = 'cancelled', completed_at = now(), updated_at = now(),
-         stop_detail = jsonb_build_object('reason', 'cancelled', 'processed', succeeded + failed, 'total', total),
-         webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
-       WHERE id = $1`,
-      [id],
-    );
+    await markBatchCancelled(client, id);
   });
   notifyBatch(id, "cancelled");
   notifyPrompts(id);
@@ -69,7 +77,7 @@ export async function pauseBatch(id: string): Promise<Batch> {
     const row = await lockBatch(client, id);
     if (row.status === "paused") return;
     if (row.status !== "pending" && row.status !== "running") throw conflict(row, "pause");
-    await client.query(`UPDATE batches SET status = 'paused', updated_at = now() WHERE id = $1`, [id]);
+    await setBatchStatus(client, id, "paused");
     await takeBackReservations(client, id);
   });
   notifyBatch(id, "paused");
@@ -81,21 +89,7 @@ export async function pauseBatch(id: string): Promise<Batch> {
  * again, their attempt not counted. They are found through the workers' in_flight lists.
  */
 async function takeBackReservations(client: pg.ClientBase, batchId: string): Promise<void> {
-  const { rows } = await client.query<{ n: number }>(
-    `WITH t AS (
-       SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
-       WHERE j.batch_id = $1 AND j.status = 'running' AND j.started_at IS NULL
-       ORDER BY j.id FOR UPDATE OF j),
-     u AS (
-       UPDATE jobs j SET status = 'pending', attempts = j.attempts - 1, lease_owner = NULL, lease_expires_at = NULL, run_at = now()
-       FROM t WHERE j.id = t.id AND j.status = 'running' AND j.started_at IS NULL RETURNING j.id, j.run_at),
-     requeue AS (
-       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
-       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT count(*)::int AS n FROM u`,
-    [batchId],
-  );
-  const n = rows[0]?.n ?? 0;
+  const n = await takeBackReservedJobs(client, batchId);
   if (n > 0) await applyDeltas(client, new Deltas().move(batchId, "reserved", "pending", n));
 }
 
@@ -109,7 +103,7 @@ export async function resumeBatch(id: string): Promise<Batch> {
     }
     if (row.status !== "paused") throw conflict(row, "resume");
     status = row.started_at ? "running" : "pending";
-    await client.query(`UPDATE batches SET status = $2::batch_status, updated_at = now() WHERE id = $1`, [id, status]);
+    await setBatchStatus(client, id, status);
     // running jobs may all have finished while paused: then there is nothing left and it ends now
     const done = await finishIfDone(client, [id]);
     if (done[0]) status = done[0].status;
@@ -132,19 +126,7 @@ export async function requeueJobs(
   jobIds: number[] | null,
 ): Promise<number> {
   const deltas = new Deltas();
-  const { rows } = await client.query<{ old: JobStatus; n: number }>(
-    `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[])
-                  AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[])) ORDER BY id FOR UPDATE),
-     u AS (UPDATE jobs j SET status = 'pending', retry_base = j.attempts, interruptions = 0, run_at = now(), result = NULL, error_code = NULL,
-             error_message = NULL, error_retryable = NULL, started_at = NULL, finished_at = NULL, duration_ms = NULL,
-             lease_owner = NULL, lease_expires_at = NULL
-           FROM t WHERE j.id = t.id RETURNING j.id, j.run_at, t.old),
-     requeue AS (
-       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
-       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
-    [batch.id, statuses, jobIds],
-  );
+  const rows = await requeueBatchJobs<JobStatus>(client, batch.id, statuses, jobIds);
   let n = 0;
   for (const r of rows) {
     deltas.move(batch.id, r.old, "pending", r.n);
@@ -154,29 +136,14 @@ export async function requeueJobs(
   // the finishes these jobs leave the batch's counters with stay counted in the flow's totals
   // (GET /api/metrics: a counter never goes down)
   const left = (s: JobStatus) => rows.find((r) => r.old === s)?.n ?? 0;
-  await client.query(
-    `INSERT INTO flow_totals AS t (flow, failed, cancelled, skipped) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (flow) DO UPDATE SET failed = t.failed + excluded.failed, cancelled = t.cancelled + excluded.cancelled,
-       skipped = t.skipped + excluded.skipped`,
-    [batch.flow, left("failed"), left("cancelled"), left("skipped")],
-  );
+  await addToFlowTotals(client, batch.flow, { failed: left("failed"), cancelled: left("cancelled"), skipped: left("skipped") });
   // a cancelled job's prompts were cancelled with it; re-running asks again
-  await client.query(
-    `DELETE FROM prompts WHERE batch_id = $1 AND status = 'cancelled' AND job_id IN
-       (SELECT id FROM jobs WHERE batch_id = $1 AND status = 'pending' AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])))`,
-    [batch.id, jobIds],
-  );
+  await deleteRequeuedPrompts(client, batch.id, jobIds);
   await applyDeltas(client, deltas);
   if (!isActiveBatch(batch.status)) {
-    await client.query(
-      `UPDATE batches SET status = (CASE WHEN started_at IS NULL THEN 'pending' ELSE 'running' END)::batch_status,
-         stop_reason = NULL, stop_detail = NULL, completed_at = NULL, updated_at = now(),
-         webhook_state = NULL, webhook_attempts = 0, webhook_next_at = NULL, webhook_last_error = NULL, webhook_delivered_at = NULL
-       WHERE id = $1`,
-      [batch.id],
-    );
+    await reopenBatch(client, batch.id);
   } else if (batch.stop_reason === "budget_exhausted") {
-    await client.query(`UPDATE batches SET stop_reason = NULL, stop_detail = NULL WHERE id = $1`, [batch.id]);
+    await clearBatchStop(client, batch.id);
   }
   return n;
 }
