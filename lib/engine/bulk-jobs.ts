@@ -3,11 +3,13 @@
 // cancelled; cancel: pending and waiting, for input or on a provider batch); the rest are counted as left unchanged, so a
 // repeat changes nothing (idempotent).
 import type pg from "pg";
+import { batchStatus } from "@/lib/db/sql/batches";
+import { cancelJobRows, lockFilteredJobs, lockJobsOfRecords } from "@/lib/db/sql/jobs";
 import { AppError } from "@/lib/errors";
 import { lockBatch, requeueJobs } from "./batches";
 import { withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { jobFilterSql } from "./jobs";
+import { jobFilterOf } from "./jobs";
 import { applyDeltas, Deltas, finishIfDone } from "./transitions";
 import type { BatchStatus, JobStatus } from "./types";
 
@@ -46,8 +48,7 @@ export async function bulkJobs(batchId: string, action: BulkAction, selection: B
     if (eligible.length && action === "retry") changed = await requeueJobs(client, batch, [...appliesTo], eligible);
     if (eligible.length && action === "cancel") changed = await cancelJobs(client, batchId, eligible);
     const done = changed && action === "cancel" ? await finishIfDone(client, [batchId]) : [];
-    const { rows } = await client.query<{ status: BatchStatus }>(`SELECT status FROM batches WHERE id = $1`, [batchId]);
-    return { matched: jobs.length, changed, notFound, status: done[0]?.status ?? rows[0]!.status };
+    return { matched: jobs.length, changed, notFound, status: done[0]?.status ?? (await batchStatus(client, batchId)) };
   });
   if (outcome.changed) {
     notifyBatch(batchId, outcome.status);
@@ -61,21 +62,11 @@ async function selectJobs(client: pg.ClientBase, batchId: string, datasetId: str
     const ids = [...new Set(selection.recordIds)];
     // by record id through the dataset's (dataset_id, record_id) index, as one job's lookup does;
     // a batch whose dataset was deleted is searched in its own jobs
-    const { rows } = await client.query<{ id: number; status: JobStatus; record_id: string }>(
-      datasetId
-        ? `SELECT j.id, j.status, j.record_id FROM dataset_records r JOIN jobs j ON j.batch_id = $1 AND j.position = r.position
-           WHERE r.dataset_id = $3 AND r.record_id = ANY($2::text[]) AND j.record_id = r.record_id ORDER BY j.id FOR UPDATE OF j`
-        : `SELECT j.id, j.status, j.record_id FROM jobs j WHERE j.batch_id = $1 AND j.record_id = ANY($2::text[]) ORDER BY j.id FOR UPDATE`,
-      datasetId ? [batchId, ids, datasetId] : [batchId, ids],
-    );
+    const rows = await lockJobsOfRecords(client, batchId, datasetId, ids);
     const found = new Set(rows.map((r) => r.record_id));
     return { jobs: rows, notFound: ids.filter((id) => !found.has(id)) };
   }
-  const { params, where, join } = jobFilterSql(batchId, datasetId, selection.filter);
-  const { rows } = await client.query<{ id: number; status: JobStatus }>(
-    `SELECT j.id, j.status FROM jobs j ${join} WHERE ${where.join(" AND ")} ORDER BY j.id LIMIT ${BULK_FILTER_MAX + 1} FOR UPDATE OF j`,
-    params,
-  );
+  const rows = await lockFilteredJobs(client, batchId, datasetId, jobFilterOf(selection.filter), BULK_FILTER_MAX + 1);
   if (rows.length > BULK_FILTER_MAX) {
     throw new AppError("validation_failed", `the filter matches more than ${BULK_FILTER_MAX.toLocaleString("en-US")} jobs`, [
       { path: "filter", message: "narrow the filter; to act on the whole batch, use its retry or cancel" },
@@ -86,18 +77,7 @@ async function selectJobs(client: pg.ClientBase, batchId: string, datasetId: str
 
 /** Cancels the listed jobs still pending or waiting (for input or on a provider batch), with the counters and their open prompts. */
 async function cancelJobs(client: pg.ClientBase, batchId: string, jobIds: number[]): Promise<number> {
-  const { rows } = await client.query<{ old: JobStatus; n: number }>(
-    `WITH u AS (
-       UPDATE jobs j SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
-         error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false
-       FROM (SELECT id, status AS old FROM jobs WHERE id = ANY($2::bigint[]) AND batch_id = $1
-               AND status IN ('pending', 'waiting_input', 'waiting_provider')) t
-       WHERE j.id = t.id RETURNING j.id, t.old),
-     p AS (UPDATE prompts SET status = 'cancelled' WHERE job_id IN (SELECT id FROM u) AND status = 'open'),
-     r AS (DELETE FROM requeued_jobs WHERE job_id IN (SELECT id FROM u))
-     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
-    [batchId, jobIds],
-  );
+  const rows = await cancelJobRows<JobStatus>(client, batchId, jobIds);
   const deltas = new Deltas();
   let n = 0;
   for (const r of rows) {

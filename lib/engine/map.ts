@@ -1,13 +1,14 @@
 // Row -> engine type mapping (one place). A batch reads through Prisma Client as its model, or through
-// hand-written SQL as a row typed by the same model (RowOf): one mapper, toBatch, takes the model.
-import type { PromptInput } from "@/lib/flows/types";
-import type { Batch as BatchModel, Job as JobModel } from "@/lib/generated/prisma/client";
-import { modelOf, type RowOf } from "@/lib/db/rows";
+// the statements of lib/db/sql as a row typed by the same model (RowOf, lib/db/rows.ts): one mapper,
+// toBatch, takes the model.
+import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
+import { modelOf } from "@/lib/db/rows";
 import type { BatchRow } from "@/lib/db/sql/batches";
-import type { Batch, Job, JobError, Prompt, PromptStatus, StopDetail } from "./types";
+import type { JobRow } from "@/lib/db/sql/jobs";
+import type { PromptRow } from "@/lib/db/sql/prompts";
+import type { Batch, Job, JobError, Prompt, StopDetail } from "./types";
 
-
-export { BATCH_RATE_SQL, BATCH_SELECT, batchExpiredSql, type BatchRow } from "@/lib/db/sql/batches";
+export type { BatchRow } from "@/lib/db/sql/batches";
 
 /** A batches row from SQL as Batch; its rate only when read with BATCH_SELECT (else null). */
 export function toBatch(r: BatchRow): Batch {
@@ -80,21 +81,7 @@ export function batchOf(r: BatchModel, itemsPerSecond: number | null): Batch {
   };
 }
 
-/**
- * A jobs row as JOB_COLUMNS selects it, typed by the Prisma model; id is a number (lib/db/client.ts
- * parses int8 as one), and the result comes as its one-line preview.
- */
-export type JobRow = Pick<RowOf<JobModel>, "batch_id" | "record_id" | "ordinal" | "position" | "status" | "attempts" | "interruptions" | "run_at" | "cost" | "cached_from" | "error_code" | "error_message" | "error_retryable" | "started_at" | "finished_at" | "duration_ms"> & {
-  id: number;
-  result_preview: string | null;
-};
-
-/** How much of a result's JSON a job row carries (the jobs table's one-line preview). */
-export const RESULT_PREVIEW_CHARS = 120;
-
-export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position, j.status, j.attempts, j.interruptions, j.run_at, j.cost, j.cached_from,
-  j.error_code, j.error_message, j.error_retryable, j.started_at, j.finished_at, j.duration_ms,
-  CASE WHEN length(j.result::text) > ${RESULT_PREVIEW_CHARS} THEN left(j.result::text, ${RESULT_PREVIEW_CHARS}) || '…' ELSE j.result::text END AS result_preview`;
+export type { JobRow } from "@/lib/db/sql/jobs";
 
 export function toJobError(r: { error_code: string | null; error_message: string | null; error_retryable: boolean | null }): JobError | null {
   if (r.error_code === null) return null;
@@ -121,27 +108,7 @@ export function toJob(r: JobRow): Job {
   };
 }
 
-export interface PromptRow {
-  id: string;
-  job_id: number;
-  batch_id: string;
-  record_id: string;
-  key: string;
-  question: string;
-  input: PromptInput;
-  default_value: unknown;
-  status: PromptStatus;
-  answer: unknown;
-  answered_by: string | null;
-  created_at: Date;
-  answered_at: Date | null;
-  expires_at: Date | null;
-  record?: unknown;
-}
-
-export const PROMPT_SELECT = `p.*, j.record_id, r.data AS record
-  FROM prompts p JOIN jobs j ON j.id = p.job_id JOIN batches b ON b.id = p.batch_id
-  LEFT JOIN dataset_records r ON r.dataset_id = b.dataset_id AND r.position = j.position`;
+export type { PromptRow } from "@/lib/db/sql/prompts";
 
 export function toPrompt(r: PromptRow): Prompt {
   return {

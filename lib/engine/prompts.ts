@@ -3,11 +3,26 @@ import type pg from "pg";
 import { AppError } from "@/lib/errors";
 import type { PromptInput } from "@/lib/flows/types";
 import { lockBatch } from "./batches";
-import { query, withTx } from "./db";
+import { getPool } from "@/lib/db/client";
+import {
+  askedPrompt,
+  expireDuePrompts,
+  insertPrompt,
+  listPromptRows,
+  lockBatchesById,
+  lockJobStatus,
+  lockPrompt,
+  NO_OPEN_PROMPT,
+  promptJob,
+  readPrompt,
+  storeAnswer,
+  type AskedPromptRow,
+} from "@/lib/db/sql/prompts";
+import { withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { newId } from "./ids";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
-import { PROMPT_SELECT, toPrompt, type PromptRow } from "./map";
+import { toPrompt } from "./map";
 import { wakeParked } from "./transitions";
 import type { Page, Prompt, PromptStatus } from "./types";
 
@@ -19,43 +34,27 @@ export interface ListPromptsOptions {
 }
 
 export async function listPrompts(opts: ListPromptsOptions): Promise<Page<Prompt>> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (opts.status?.length) {
-    params.push(opts.status);
-    where.push(`p.status = ANY($${params.length}::prompt_status[])`);
-  }
-  if (opts.batchId) {
-    params.push(opts.batchId);
-    where.push(`p.batch_id = $${params.length}`);
-  }
-  const filterWhere = [...where];
-  const filterParams = [...params];
   const cursor = decodeCursor(opts.cursor, CURSORS.createdAt);
-  if (cursor) {
-    params.push(new Date(cursor[0]), cursor[1]);
-    where.push(`(p.created_at, p.id) > ($${params.length - 1}, $${params.length})`);
-  }
   const limit = Math.max(1, Math.min(opts.limit, 500));
-  params.push(limit + 1);
-  const w = (list: string[]) => (list.length ? `WHERE ${list.join(" AND ")}` : "");
-  const [page, count] = await Promise.all([
-    query<PromptRow>(`SELECT ${PROMPT_SELECT} ${w(where)} ORDER BY p.created_at, p.id LIMIT $${params.length}`, params),
-    query<{ n: number }>(`SELECT count(*)::int AS n FROM prompts p ${w(filterWhere)}`, filterParams),
-  ]);
+  const page = await listPromptRows(getPool(), {
+    status: opts.status,
+    batchId: opts.batchId,
+    after: cursor ? { createdAt: new Date(cursor[0]), id: cursor[1] } : undefined,
+    limit: limit + 1,
+  });
   const rows = page.rows.slice(0, limit);
   const last = rows[rows.length - 1];
   return {
     items: rows.map(toPrompt),
     nextCursor: page.rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
-    total: count.rows[0]?.n ?? 0,
+    total: page.total,
   };
 }
 
 export async function getPrompt(id: string): Promise<Prompt> {
-  const { rows } = await query<PromptRow>(`SELECT ${PROMPT_SELECT} WHERE p.id = $1`, [id]);
-  if (!rows[0]) throw new AppError("not_found", `prompt ${JSON.stringify(id)} not found`);
-  return toPrompt(rows[0]);
+  const row = await readPrompt(getPool(), id);
+  if (!row) throw new AppError("not_found", `prompt ${JSON.stringify(id)} not found`);
+  return toPrompt(row);
 }
 
 function invalid(message: string): AppError {
@@ -126,23 +125,16 @@ function closedConflict(p: ClosedPrompt): AppError {
  */
 export async function answerPrompt(id: string, answer: unknown, answeredBy: string | null): Promise<Prompt> {
   const batch = await withTx(async (client) => {
-    const p = await client.query<{ batch_id: string; job_id: number }>(`SELECT batch_id, job_id FROM prompts WHERE id = $1`, [id]);
-    if (!p.rows[0]) throw new AppError("not_found", `prompt ${JSON.stringify(id)} not found`);
-    const { batch_id, job_id } = p.rows[0];
+    const p = await promptJob(client, id);
+    if (!p) throw new AppError("not_found", `prompt ${JSON.stringify(id)} not found`);
+    const { batch_id, job_id } = p;
     const locked = await lockBatch(client, batch_id);
-    const job = await client.query<{ status: string }>(`SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, [job_id]);
-    const prompt = await client.query<ClosedPrompt & { input: PromptInput }>(
-      `SELECT status, input, answer, answered_by, answered_at FROM prompts WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
-    const cur = prompt.rows[0]!;
+    const jobStatus = await lockJobStatus(client, job_id);
+    const cur = (await lockPrompt(client, id))!;
     if (cur.status !== "open") throw closedConflict(cur);
     const value = validateAnswer(cur.input, answer);
-    await client.query(
-      `UPDATE prompts SET status = 'answered', answer = $2::jsonb, answered_by = $3, answered_at = now() WHERE id = $1`,
-      [id, JSON.stringify(value), answeredBy],
-    );
-    if (job.rows[0]?.status === "waiting_input") await wakeJobs(client, [job_id]);
+    await storeAnswer(client, id, value, answeredBy);
+    if (jobStatus === "waiting_input") await wakeJobs(client, [job_id]);
     return { id: batch_id, status: locked.status };
   });
   notifyPrompts(batch.id);
@@ -155,20 +147,16 @@ export async function answerPrompt(id: string, answer: unknown, answeredBy: stri
  * locks. Returns the number woken.
  */
 export function wakeJobs(client: pg.ClientBase, jobIds: number[]): Promise<number> {
-  return wakeParked(client, jobIds, "waiting_input", `NOT EXISTS (SELECT 1 FROM prompts p WHERE p.job_id = j.id AND p.status = 'open')`);
+  return wakeParked(client, jobIds, "waiting_input", NO_OPEN_PROMPT);
 }
 
 /** Open prompts past their expiry resolve: the job re-runs and ask() returns the default, or fails. */
 export async function expirePrompts(limit = 500): Promise<number> {
   const batches = await withTx(async (client) => {
-    const { rows } = await client.query<{ job_id: number; batch_id: string }>(
-      `WITH due AS (SELECT id FROM prompts WHERE status = 'open' AND expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       UPDATE prompts p SET status = 'expired' FROM due WHERE p.id = due.id RETURNING p.job_id, p.batch_id`,
-      [limit],
-    );
+    const rows = await expireDuePrompts(client, limit);
     if (rows.length === 0) return [];
     const ids = [...new Set(rows.map((r) => r.batch_id))].sort();
-    await client.query(`SELECT id FROM batches WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [ids]);
+    await lockBatchesById(client, ids);
     await wakeJobs(client, rows.map((r) => r.job_id));
     return ids;
   });
@@ -180,21 +168,11 @@ export async function expirePrompts(limit = 500): Promise<number> {
 }
 
 /** A job's prompt as its flow's ask() sees it. */
-export interface AskedPrompt {
-  status: PromptStatus;
-  answer: unknown;
-  default_value: unknown;
-  answered_by: string | null;
-  answered_at: Date | null;
-}
+export type AskedPrompt = AskedPromptRow;
 
 /** The prompt `key` of job `jobId`, if the job asked it before (an earlier attempt or run). */
 export async function findAskedPrompt(jobId: number, key: string): Promise<AskedPrompt | null> {
-  const { rows } = await query<AskedPrompt>(
-    `SELECT status, answer, default_value, answered_by, answered_at FROM prompts WHERE job_id = $1 AND key = $2`,
-    [jobId, key],
-  );
-  return rows[0] ?? null;
+  return (await askedPrompt(getPool(), jobId, key)) ?? null;
 }
 
 export interface NewPrompt {
@@ -212,11 +190,6 @@ export interface NewPrompt {
 
 /** Opens a prompt for a job about to park (a second ask of the same key keeps the first), and tells the Inbox. */
 export async function openPrompt(p: NewPrompt): Promise<void> {
-  await query(
-    `INSERT INTO prompts (id, job_id, batch_id, key, question, input, default_value, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $8::float8 / 1000) END)
-     ON CONFLICT (job_id, key) DO NOTHING`,
-    [newId("prm"), p.jobId, p.batchId, p.key, p.question, p.input, p.defaultValue, p.timeoutMs],
-  );
+  await insertPrompt(getPool(), { id: newId("prm"), ...p });
   notifyPrompts(p.batchId);
 }

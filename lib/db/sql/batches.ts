@@ -2,6 +2,7 @@
 // clock and the rate over the last minute of batch_metrics are expressions of the statements that read
 // a batch, and the actions take the batch's row lock first (lock order: batches before jobs) and move
 // its counters in the same transaction as the cycle's own updates.
+import type { BatchStatus } from "@/lib/contract/statuses";
 import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
 import type { Queryable } from "./queryable";
@@ -228,4 +229,9 @@ export async function reopenBatch(db: Queryable, batchId: string): Promise<void>
 
 export async function clearBatchStop(db: Queryable, batchId: string): Promise<void> {
   await db.query(`UPDATE batches SET stop_reason = NULL, stop_detail = NULL WHERE id = $1`, [batchId]);
+}
+
+export async function batchStatus(db: Queryable, batchId: string): Promise<BatchStatus> {
+  const { rows } = await db.query<{ status: BatchStatus }>(`SELECT status FROM batches WHERE id = $1`, [batchId]);
+  return rows[0]!.status;
 }
