@@ -33,7 +33,6 @@ const config = [
       "lib/engine/db.ts",
       "lib/engine/maintenance.ts",
       "lib/engine/provider-batches.ts",
-      "lib/engine/rate-limits.ts",
       "lib/engine/transitions.ts",
     ],
     rules: {

@@ -12,6 +12,16 @@
 import type pg from "pg";
 import { declaredRateLimits, type DeclaredRates } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
+import type { Queryable } from "@/lib/db/sql/queryable";
+import {
+  correctRateLimitTokens,
+  rateLimitEpoch,
+  rateLimitRow,
+  refundRateLimitSlot,
+  slowRateLimit,
+  takeRateLimitSlot,
+  upsertRateLimitRow,
+} from "@/lib/db/sql/rate-limits";
 import { AppError } from "@/lib/errors";
 import type { FlowDefinition, FlowRecord } from "@/lib/flows/types";
 import type { RateLimitInput } from "./types";
@@ -67,18 +77,7 @@ export function resolveRateLimit(batchId: string, asked: RateLimitInput, declare
  * the key, the lower of its rates and this batch's wins; otherwise this batch's rates replace them.
  */
 export async function upsertRateLimit(client: pg.ClientBase, batchId: string, limit: ResolvedRateLimit): Promise<void> {
-  await client.query(
-    `INSERT INTO rate_limits AS r (key, requests_per_minute, tokens_per_minute, request_level, token_level)
-     VALUES ($1, $2::float8, $3::float8, GREATEST(1, COALESCE($2::float8, 0) / 120), GREATEST(1, COALESCE($3::float8, 0) / 120))
-     ON CONFLICT (key) DO UPDATE SET
-       (requests_per_minute, tokens_per_minute, updated_at) = (
-         SELECT CASE WHEN s.others THEN LEAST(r.requests_per_minute, EXCLUDED.requests_per_minute) ELSE EXCLUDED.requests_per_minute END,
-                CASE WHEN s.others THEN LEAST(r.tokens_per_minute, EXCLUDED.tokens_per_minute) ELSE EXCLUDED.tokens_per_minute END,
-                now()
-         FROM (SELECT EXISTS (SELECT 1 FROM batches WHERE rate_limit_key = $1 AND id <> $4
-                                AND status IN ('pending', 'running', 'paused')) AS others) s)`,
-    [limit.key, limit.requestsPerMinute, limit.tokensPerMinute, batchId],
-  );
+  await upsertRateLimitRow(client, { key: limit.key, requestsPerMinute: limit.requestsPerMinute, tokensPerMinute: limit.tokensPerMinute, batchId });
 }
 
 export interface Permit {
@@ -93,53 +92,11 @@ export class RateLimitHandBack extends Error {
   override name = "RateLimitHandBack";
 }
 
-// Takes one request and `tokens` from the key's buckets, refilled to now at the current rate (which
-// climbs back toward 1 since the last decrease), and says how long to wait for them.
-const ACQUIRE_SQL = `
-  WITH cur AS (
-    SELECT key, requests_per_minute AS rpm, tokens_per_minute AS tpm, request_level, token_level, epoch,
-           LEAST(1, rate_fraction + $4::float8 * GREATEST(0, extract(epoch FROM now() - fraction_at)::float8)) AS fraction,
-           GREATEST(refilled_at, now()) AS level_at,
-           GREATEST(0, extract(epoch FROM now() - refilled_at)::float8) AS secs,
-           now() >= window_at + interval '10 seconds' AS roll,
-           now() >= window_at + interval '20 seconds' AS gap,
-           window_at, window_requests, window_tokens, last_requests, last_tokens
-    FROM rate_limits WHERE key = $1 FOR UPDATE
-  ), nxt AS (
-    SELECT cur.*,
-      CASE WHEN rpm IS NULL THEN 0 ELSE LEAST(GREATEST(1, rpm * fraction / 120), request_level + secs * rpm * fraction / 60) - 1 END AS req,
-      CASE WHEN tpm IS NULL THEN 0 ELSE LEAST(GREATEST(1, tpm * fraction / 120), token_level + secs * tpm * fraction / 60) - $2::float8 END AS tok,
-      GREATEST(1, COALESCE(tpm, 0) * fraction / 120) AS token_capacity
-    FROM cur
-  )
-  UPDATE rate_limits r SET
-    request_level = nxt.req, token_level = nxt.tok, refilled_at = nxt.level_at,
-    rate_fraction = nxt.fraction, fraction_at = now(),
-    last_requests = CASE WHEN NOT nxt.roll THEN nxt.last_requests WHEN nxt.gap THEN 0 ELSE nxt.window_requests END,
-    last_tokens = CASE WHEN NOT nxt.roll THEN nxt.last_tokens WHEN nxt.gap THEN 0 ELSE nxt.window_tokens END,
-    window_requests = CASE WHEN nxt.roll THEN 0 ELSE nxt.window_requests END + 1,
-    window_tokens = CASE WHEN nxt.roll THEN 0 ELSE nxt.window_tokens END + $2::float8,
-    window_at = CASE WHEN nxt.roll THEN nxt.window_at + make_interval(secs => 10 * floor(extract(epoch FROM now() - nxt.window_at) / 10)) ELSE nxt.window_at END,
-    updated_at = now()
-  FROM nxt WHERE r.key = nxt.key
-  RETURNING r.epoch,
-    (1000 * (extract(epoch FROM nxt.level_at - now())::float8 + GREATEST(
-      CASE WHEN nxt.req < 0 THEN -nxt.req / (nxt.rpm * nxt.fraction / 60) ELSE 0 END,
-      -- a call larger than the burst goes once the bucket is full, as a provider's bucket takes it
-      CASE WHEN nxt.tpm IS NULL THEN 0
-           ELSE GREATEST(0, LEAST($2::float8, nxt.token_capacity) - (nxt.tok + $2::float8)) / (nxt.tpm * nxt.fraction / 60) END)))::float8 AS wait_ms,
-    (SELECT status::text FROM batches WHERE id = $3) AS batch_status`;
-
 const RUNNABLE = new Set(["pending", "running"]);
 
 /** One acquire: the key's epoch, how long to wait for the slot taken, and the batch's status. */
-export async function acquireRateLimit(key: string, tokens: number, batchId: string, db: Pick<pg.Pool, "query"> = getPool()) {
-  const { rows } = await db.query<{ epoch: number; wait_ms: number; batch_status: string | null }>({
-    name: "batchboard_rate_limit_acquire",
-    text: ACQUIRE_SQL,
-    values: [key, tokens, batchId, RECOVERY_PER_SECOND],
-  });
-  const r = rows[0];
+export async function acquireRateLimit(key: string, tokens: number, batchId: string, db: Queryable = getPool()) {
+  const r = await takeRateLimitSlot(db, key, tokens, batchId, RECOVERY_PER_SECOND);
   // the row is created with its first batch; a missing one (deleted by hand) does not limit
   if (!r) return { epoch: -1, waitMs: 0, batchStatus: "running" };
   return { epoch: r.epoch, waitMs: Math.max(0, r.wait_ms), batchStatus: r.batch_status ?? "cancelled" };
@@ -187,11 +144,7 @@ export async function waitForRateLimit(key: string, tokens: number, batchId: str
         const step = Math.min(left, RECHECK_MS);
         await sleep(step, signal);
         left -= step;
-        const now = await getPool().query<{ epoch: number; batch_status: string | null }>(
-          `SELECT epoch, (SELECT status::text FROM batches WHERE id = $2) AS batch_status FROM rate_limits WHERE key = $1`,
-          [key, batchId],
-        );
-        const row = now.rows[0];
+        const row = await rateLimitEpoch(getPool(), key, batchId);
         if (row && !RUNNABLE.has(row.batch_status ?? "cancelled")) {
           await refund(permit);
           throw new RateLimitHandBack(`the batch is ${row.batch_status}`);
@@ -212,25 +165,14 @@ export async function waitForRateLimit(key: string, tokens: number, batchId: str
 
 /** Gives an unused slot back (a wait cut short); nothing once the key's epoch has moved on. */
 async function refund(p: Permit): Promise<void> {
-  await getPool().query(
-    `UPDATE rate_limits SET request_level = request_level + CASE WHEN requests_per_minute IS NULL THEN 0 ELSE 1 END,
-       token_level = token_level + CASE WHEN tokens_per_minute IS NULL THEN 0 ELSE $2::float8 END,
-       window_requests = GREATEST(0, window_requests - 1), window_tokens = GREATEST(0, window_tokens - $2::float8)
-     WHERE key = $1 AND epoch = $3`,
-    [p.key, p.estimate, p.epoch],
-  );
+  await refundRateLimitSlot(getPool(), p.key, p.estimate, p.epoch);
 }
 
 /** Corrects the token bucket by what the call really used (reportUsage) against its estimate. */
 export async function settleUsage(p: Permit, usedTokens: number): Promise<void> {
   const diff = usedTokens - p.estimate;
   if (!Number.isFinite(diff) || diff === 0) return;
-  await getPool().query(
-    `UPDATE rate_limits SET token_level = token_level - CASE WHEN tokens_per_minute IS NULL THEN 0 ELSE $2::float8 END,
-       window_tokens = GREATEST(0, window_tokens + $2::float8)
-     WHERE key = $1`,
-    [p.key, diff],
-  );
+  await correctRateLimitTokens(getPool(), p.key, diff);
 }
 
 /**
@@ -240,22 +182,7 @@ export async function settleUsage(p: Permit, usedTokens: number): Promise<void> 
  */
 export async function reportRateLimited(key: string, retryAfterMs: number | undefined): Promise<void> {
   const pause = retryAfterMs !== undefined && retryAfterMs > 0 ? retryAfterMs : null;
-  await getPool().query(
-    `UPDATE rate_limits SET
-       paused_until = CASE WHEN $2::float8 IS NULL THEN paused_until
-                           ELSE GREATEST(COALESCE(paused_until, now()), now() + make_interval(secs => $2::float8 / 1000)) END,
-       refilled_at = CASE WHEN $2::float8 IS NULL THEN refilled_at
-                          ELSE GREATEST(refilled_at, now() + make_interval(secs => $2::float8 / 1000)) END,
-       rate_fraction = CASE WHEN $2::float8 IS NOT NULL THEN rate_fraction
-                            ELSE GREATEST(0.5 * LEAST(1, rate_fraction + $3::float8 * extract(epoch FROM now() - fraction_at)::float8),
-                                          LEAST(1, 1.0 / COALESCE(requests_per_minute, tokens_per_minute / 1000.0))) END,
-       fraction_at = CASE WHEN $2::float8 IS NULL THEN now() ELSE fraction_at END,
-       decreased_at = CASE WHEN $2::float8 IS NULL THEN now() ELSE decreased_at END,
-       request_level = LEAST(request_level, 0), token_level = LEAST(token_level, 0),
-       epoch = epoch + 1, updated_at = now()
-     WHERE key = $1 AND ($2::float8 IS NOT NULL OR decreased_at IS NULL OR decreased_at < now() - make_interval(secs => $4::float8 / 1000))`,
-    [key, pause, RECOVERY_PER_SECOND, DECREASE_SPACING_MS],
-  );
+  await slowRateLimit(getPool(), key, pause, RECOVERY_PER_SECOND, DECREASE_SPACING_MS);
 }
 
 /** What GET /api/batches/{id} says of a batch's limit, live. */
@@ -276,32 +203,8 @@ export interface RateLimitState {
   waiting: boolean;
 }
 
-export async function readRateLimitState(batchId: string, key: string, shared: boolean, db: Pick<pg.Pool, "query"> = getPool()): Promise<RateLimitState | null> {
-  const { rows } = await db.query<{
-    rpm: number | null;
-    tpm: number | null;
-    fraction: number;
-    paused_until: Date | null;
-    req: number;
-    tok: number;
-    age: number;
-    window_requests: number;
-    window_tokens: number;
-    last_requests: number;
-    last_tokens: number;
-    others: number;
-  }>(
-    `SELECT requests_per_minute AS rpm, tokens_per_minute AS tpm,
-            LEAST(1, rate_fraction + $3::float8 * GREATEST(0, extract(epoch FROM now() - fraction_at)::float8)) AS fraction,
-            CASE WHEN paused_until > now() THEN paused_until END AS paused_until,
-            request_level + GREATEST(0, extract(epoch FROM now() - refilled_at)::float8) * COALESCE(requests_per_minute, 0) * rate_fraction / 60 AS req,
-            token_level + GREATEST(0, extract(epoch FROM now() - refilled_at)::float8) * COALESCE(tokens_per_minute, 0) * rate_fraction / 60 AS tok,
-            extract(epoch FROM now() - window_at)::float8 AS age, window_requests, window_tokens, last_requests, last_tokens,
-            (SELECT count(*)::int FROM batches WHERE rate_limit_key = $1 AND id <> $2 AND status IN ('pending', 'running', 'paused')) AS others
-     FROM rate_limits WHERE key = $1`,
-    [key, batchId, RECOVERY_PER_SECOND],
-  );
-  const r = rows[0];
+export async function readRateLimitState(batchId: string, key: string, shared: boolean, db: Queryable = getPool()): Promise<RateLimitState | null> {
+  const r = await rateLimitRow(db, key, batchId, RECOVERY_PER_SECOND);
   if (!r) return null;
   const perMinute = (last: number, cur: number) => {
     if (r.age >= 20) return 0;
