@@ -31,7 +31,6 @@ const config = [
       "lib/engine/complete.ts",
       "lib/engine/create-batch.ts",
       "lib/engine/db.ts",
-      "lib/engine/maintenance.ts",
       "lib/engine/provider-batches.ts",
       "lib/engine/transitions.ts",
     ],
