@@ -67,3 +67,16 @@ export async function inReadOnlySnapshot<T>(fn: (client: pg.PoolClient) => Promi
     client.release();
   }
 }
+
+/** Runs `fn` in a transaction on `client` (a connection the caller holds, e.g. from the import pool). */
+export async function inTransactionOn<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  await client.query("BEGIN");
+  try {
+    const out = await fn();
+    await client.query("COMMIT");
+    return out;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw err;
+  }
+}

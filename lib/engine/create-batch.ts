@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
-import { from as copyFrom } from "pg-copy-streams";
 import { getConfig } from "@/lib/config";
 import { rateLimitKeySchema } from "@/lib/contract/rate-limits";
 import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
@@ -17,7 +16,19 @@ import { getFlowOrThrow, parseFlowParameters, resolveChunkSize } from "@/lib/flo
 import { getPool } from "@/lib/db/client";
 import { withImportConnections } from "@/lib/db/imports";
 import { INT4_MAX } from "@/lib/db/storable";
+import {
+  copyJobRows,
+  deleteDatasetRow,
+  insertBatch,
+  insertInlineDatasetRow,
+  insertJobsFromDataset,
+  readBatchRowById,
+  setBatchTotal,
+  setDatasetSize,
+  shareDatasetByRef,
+} from "@/lib/db/sql/create-batch";
 import { rowTriggersOff } from "@/lib/db/triggers";
+import { inTransactionOn } from "@/lib/db/tx";
 import { withTx } from "./db";
 import { notifyBatch } from "./events";
 import { newId } from "./ids";
@@ -93,22 +104,7 @@ async function insertJobs(
   cap: number | null,
   only: RecordSelection | undefined,
 ) {
-  await client.query("SET LOCAL work_mem = '64MB'");
-  // a selection (a batch run again on some records) keeps the records of another batch's jobs in
-  // some statuses, and/or of listed ids
-  const inserted = await client.query(
-    `INSERT INTO jobs (batch_id, record_id, ordinal, position)
-     SELECT $1, record_id, (row_number() OVER run_order - 1)::int, position
-     FROM dataset_records WHERE dataset_id = $2
-       AND ($5::text IS NULL OR record_id IN (
-             SELECT record_id FROM jobs WHERE batch_id = $5 AND ($6::job_status[] IS NULL OR status = ANY($6::job_status[]))))
-       AND ($7::text[] IS NULL OR record_id = ANY($7::text[]))
-     WINDOW run_order AS (ORDER BY md5($3::text || ':' || position) COLLATE "C", position)
-     ORDER BY md5($3::text || ':' || position) COLLATE "C", position
-     LIMIT $4::int`,
-    [batchId, datasetId, seed, cap, only?.batchId ?? null, only?.statuses ?? null, only?.recordIds ?? null],
-  );
-  return inserted.rowCount ?? 0;
+  return insertJobsFromDataset(client, { batchId, datasetId, seed, cap, onlyBatchId: only?.batchId ?? null, onlyStatuses: only?.statuses ?? null, onlyRecordIds: only?.recordIds ?? null });
 }
 
 /**
@@ -131,7 +127,7 @@ async function copyJobs(client: pg.ClientBase, batchId: string, records: readonl
     }
     if (buf) yield buf;
   }
-  await pipeline(Readable.from(chunks()), client.query(copyFrom("COPY jobs (batch_id, record_id, ordinal, position) FROM STDIN")));
+  await pipeline(Readable.from(chunks()), copyJobRows(client));
   return count;
 }
 
@@ -196,19 +192,16 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
             { path, message: "no source given and the flow has no default dataset" },
           ]);
         }
-        const ds = await client.query<{ id: string; name: string; format: string | null; record_count: number }>(
-          `SELECT id, name, format, record_count FROM datasets WHERE id = $1 OR name = $1 ORDER BY (id = $1) DESC LIMIT 1 FOR SHARE`,
-          [ref],
-        );
-        if (!ds.rows[0]) {
+        const ds = await shareDatasetByRef(client, ref);
+        if (!ds) {
           if (source.kind === "dataset") throw new AppError("not_found", `dataset ${JSON.stringify(ref)} not found`, [{ path, message: "no such dataset" }]);
           throw new AppError("validation_failed", `the default dataset ${JSON.stringify(ref)} of flow ${JSON.stringify(flow.name)} does not exist`, [
             { path, message: `default dataset ${JSON.stringify(ref)} does not exist` },
           ]);
         }
-        datasetId = ds.rows[0].id;
-        available = ds.rows[0].record_count;
-        await flow.checkSource?.(parameters, { datasetId, name: ds.rows[0].name, format: ds.rows[0].format, db: client });
+        datasetId = ds.id;
+        available = ds.record_count;
+        await flow.checkSource?.(parameters, { datasetId, name: ds.name, format: ds.format, db: client });
       }
       checkBatchSize(cap === null ? available : Math.min(cap, available), available);
       await insertBatchRow(client, batchRow, datasetId);
@@ -262,29 +255,19 @@ function checkBatchSize(count: number, available: number) {
 /** The `inline` dataset that holds a batch's records: it belongs to the batch (and is not listed). */
 async function insertInlineDataset(client: pg.ClientBase, batchId: string, idField: string | null): Promise<string> {
   const datasetId = newId("ds");
-  await client.query(`INSERT INTO datasets (id, name, kind, format, id_field) VALUES ($1, $2, 'inline', 'inline', $3)`, [
-    datasetId,
-    `inline:${batchId}`,
-    idField,
-  ]);
+  await insertInlineDatasetRow(client, datasetId, `inline:${batchId}`, idField);
   return datasetId;
 }
 
 async function writeInlineRecords(client: pg.ClientBase, datasetId: string, records: Iterable<RecordWithId>) {
   const written = await writeDatasetRecords(client, datasetId, records);
-  await client.query(`UPDATE datasets SET record_count = $2, size_bytes = $3 WHERE id = $1`, [datasetId, written.count, written.dataBytes]);
+  await setDatasetSize(client, datasetId, written.count, written.dataBytes);
   return written;
 }
 
 async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetId: string) {
   const { input } = b;
-  await client.query(
-    `INSERT INTO batches (id, name, flow, parameters, dataset_id, shuffle, seed, max_records, concurrency, error_policy,
-       error_threshold_rate, error_threshold_min_finished, interactive, max_retries, retry_backoff_ms, timeout_ms, max_cost,
-       priority, metadata, webhook_url, dry_run, max_interruptions, cost_reservation, cost_reservation_per_record, ttl_seconds, save_raw,
-       cache, cache_max_age_seconds, cache_answers, rate_limit, rate_limit_key, chunk_size)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)`,
-    [
+  await insertBatch(client, [
       b.id,
       b.name,
       b.flow,
@@ -317,8 +300,7 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       input.rateLimit ? JSON.stringify(rateLimitJson(input.rateLimit)) : null,
       b.rateLimit?.key ?? null,
       b.chunkSize,
-    ],
-  );
+  ]);
   if (b.rateLimit) await upsertRateLimit(client, b.id, b.rateLimit);
 }
 
@@ -333,8 +315,8 @@ function rateLimitJson(l: NonNullable<CreateBatchInput["rateLimit"]>) {
 
 /** The batch's job count; then, with `cache`, the results reused from earlier batches (./result-cache). */
 async function setTotal(client: pg.ClientBase, id: string, total: number, b: BatchRowValues): Promise<BatchRow> {
-  const { rows } = await client.query<BatchRow>(`UPDATE batches SET total = $2, pending = $2 WHERE id = $1 RETURNING *`, [id, total]);
-  if (!b.cache) return rows[0]!;
+  const row = await setBatchTotal(client, id, total);
+  if (!b.cache) return row;
   const reused = await reuseResults(client, {
     batchId: id,
     flow: b.flow,
@@ -342,9 +324,8 @@ async function setTotal(client: pg.ClientBase, id: string, total: number, b: Bat
     maxAgeSeconds: b.input.cacheMaxAgeSeconds ?? null,
     answers: b.input.cacheAnswers ?? false,
   });
-  if (reused.jobs === 0) return rows[0]!;
-  const again = await client.query<BatchRow>(`SELECT * FROM batches WHERE id = $1`, [id]);
-  return again.rows[0]!;
+  if (reused.jobs === 0) return row;
+  return readBatchRowById(client, id);
 }
 
 /**
@@ -385,20 +366,7 @@ async function createInlineOnTwoConnections(
     });
     const [r, j] = await Promise.allSettled([records, jobs]);
     if (r.status === "fulfilled" && j.status === "fulfilled") return j.value;
-    const dropDataset = `DELETE FROM datasets WHERE id = $1`;
-    await a!.query(dropDataset, [datasetId]).catch(() => b!.query(dropDataset, [datasetId])).catch(() => {});
+    await deleteDatasetRow(a!, datasetId).catch(() => deleteDatasetRow(b!, datasetId)).catch(() => {});
     throw r.status === "rejected" ? r.reason : (j as PromiseRejectedResult).reason;
   });
-}
-
-async function inTransactionOn<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-  await client.query("BEGIN");
-  try {
-    const out = await fn();
-    await client.query("COMMIT");
-    return out;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  }
 }
