@@ -9,7 +9,8 @@ import { runCycle, type ClaimRequest, type ClaimedJob, type Outcome } from "./cy
 import { wakeJobs } from "./prompts";
 import { wakeProviderJobs } from "./provider-batches";
 import { withTx } from "./db";
-import { needsSettle, settleBatches, STATE_COLUMNS, type BatchState, type Settled } from "./transitions";
+import { lockBatchStates } from "@/lib/db/sql/transitions";
+import { needsSettle, settleBatches, type Settled } from "./transitions";
 
 export type { Outcome } from "./cycle";
 
@@ -63,11 +64,8 @@ export async function flushOutcomes(
   if (due.length === 0) return { applied, settled, claimed, stopped: [], contended };
   const checked = await withTx(async (client) => {
     // the state again, under the batch locks: another writer may have moved it since
-    const fresh = await client.query<BatchState>(
-      `SELECT ${STATE_COLUMNS} FROM batches WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-      [due],
-    );
-    return settleBatches(client, fresh.rows, newFailures);
+    const fresh = await lockBatchStates(client, due);
+    return settleBatches(client, fresh, newFailures);
   });
   const byId = new Map(checked.map((c) => [c.id, c.status]));
   const stopped = checked.filter((c) => c.stopped).map((c) => c.id);

@@ -3,6 +3,17 @@
 // completion). Lock order everywhere: batch rows (by id) before job rows.
 import type pg from "pg";
 import { isActiveBatch } from "@/lib/contract/statuses";
+import { cancelOpenPrompts } from "@/lib/db/sql/prompts";
+import {
+  applyCounterDeltas,
+  deleteRequeuedOfBatch,
+  finishBatchesIfDone,
+  latestFailure,
+  markBatchStopped,
+  moveJobsOfBatch,
+  wakeParkedJobs,
+  type BatchState,
+} from "@/lib/db/sql/transitions";
 import type { BatchStatus, JobStatus, StopDetail } from "./types";
 
 /**
@@ -10,10 +21,6 @@ import type { BatchStatus, JobStatus, StopDetail } from "./types";
  * the batch's slots) and `reserved` (claimed ahead by a worker, started_at NULL).
  */
 export type Counted = "pending" | "running" | "reserved" | "waiting_input" | "waiting_provider" | "succeeded" | "failed" | "cancelled" | "skipped";
-
-/** SQL: the counter a job row counts in (`j`: its alias) */
-export const countedAs = (j: string) =>
-  `(CASE WHEN ${j}.status = 'running' AND ${j}.started_at IS NULL THEN 'reserved' ELSE ${j}.status::text END)`;
 
 export interface Delta {
   counts: Record<Counted, number>;
@@ -62,58 +69,26 @@ export class Deltas {
 export type NewFailures = ReadonlyMap<string, number>;
 const NONE: NewFailures = new Map();
 
-export interface BatchState {
-  id: string;
-  status: BatchStatus;
-  pending: number;
-  running: number;
-  reserved: number;
-  waiting_input: number;
-  waiting_provider: number;
-  succeeded: number;
-  failed: number;
-  cost_spent: number;
-  max_cost: number | null;
-  error_policy: "continue" | "stop";
-  error_threshold_rate: number | null;
-  error_threshold_min_finished: number | null;
-  stop_reason: string | null;
-}
-
-export const STATE_COLUMNS = `id, status, pending, running, reserved, waiting_input, waiting_provider, succeeded, failed, cost_spent, max_cost, error_policy,
-  error_threshold_rate, error_threshold_min_finished, stop_reason`;
+export type { BatchState } from "@/lib/db/sql/transitions";
 
 /** Applies the deltas in one statement (rows touched in id order) and returns the batches' new state. */
 export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promise<BatchState[]> {
   if (deltas.size === 0) return [];
   const entries = [...deltas.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const col = (k: Counted) => entries.map(([, d]) => d.counts[k]);
-  const { rows } = await client.query<BatchState>({
-    name: "batchboard_apply_deltas",
-    text: `UPDATE batches b SET
-       pending = b.pending + d.pending, running = b.running + d.running, reserved = b.reserved + d.reserved,
-       waiting_input = b.waiting_input + d.waiting_input, waiting_provider = b.waiting_provider + d.waiting_provider,
-       succeeded = b.succeeded + d.succeeded, failed = b.failed + d.failed, cancelled = b.cancelled + d.cancelled,
-       skipped = b.skipped + d.skipped, cost_spent = b.cost_spent + d.cost, updated_at = now()
-     FROM (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::float8[], $10::int[], $11::int[])
-           AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost, reserved, waiting_provider) ORDER BY id) d
-     WHERE b.id = d.id
-     RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}`,
-    values: [
-      entries.map(([id]) => id),
-      col("pending"),
-      col("running"),
-      col("waiting_input"),
-      col("succeeded"),
-      col("failed"),
-      col("cancelled"),
-      col("skipped"),
-      entries.map(([, d]) => d.cost),
-      col("reserved"),
-      col("waiting_provider"),
-    ],
-  });
-  return rows;
+  return applyCounterDeltas(client, [
+    entries.map(([id]) => id),
+    col("pending"),
+    col("running"),
+    col("waiting_input"),
+    col("succeeded"),
+    col("failed"),
+    col("cancelled"),
+    col("skipped"),
+    entries.map(([, d]) => d.cost),
+    col("reserved"),
+    col("waiting_provider"),
+  ]);
 }
 
 export interface Settled {
@@ -184,17 +159,7 @@ export async function settleBatches(client: pg.ClientBase, states: BatchState[],
 /** Batches with nothing pending, running or waiting end: completed, or failed when they were stopped. */
 export async function finishIfDone(client: pg.ClientBase, ids: string[]): Promise<Settled[]> {
   if (ids.length === 0) return [];
-  const { rows } = await client.query<Settled>(
-    `UPDATE batches SET
-       status = (CASE WHEN stop_reason IS NULL THEN 'completed' ELSE 'failed' END)::batch_status,
-       completed_at = now(), updated_at = now(),
-       webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
-     WHERE id = ANY($1::text[]) AND status IN ('pending', 'running', 'paused')
-       AND pending = 0 AND running = 0 AND reserved = 0 AND waiting_input = 0 AND waiting_provider = 0
-     RETURNING id, status`,
-    [ids],
-  );
-  return rows;
+  return finishBatchesIfDone<BatchStatus>(client, ids);
 }
 
 /**
@@ -210,20 +175,9 @@ export async function moveBatchJobs(
   error: { code: string; message: string } | null,
   deltas: Deltas,
 ): Promise<number> {
-  const { rows } = await client.query<{ old: Counted; n: number }>(
-    `WITH t AS (SELECT id, ${countedAs("jobs")} AS old FROM jobs
-                WHERE batch_id = $1 AND ${countedAs("jobs")} = ANY($2::text[]) FOR UPDATE),
-     u AS (
-       UPDATE jobs j SET status = $3::job_status, lease_owner = NULL, lease_expires_at = NULL,
-         finished_at = now(), duration_ms = CASE WHEN t.old = 'running' THEN (extract(epoch FROM now() - j.started_at) * 1000)::int ELSE j.duration_ms END,
-         error_code = COALESCE($4, j.error_code), error_message = COALESCE($5, j.error_message),
-         error_retryable = CASE WHEN $4::text IS NULL THEN j.error_retryable ELSE false END
-       FROM t WHERE j.id = t.id RETURNING t.old)
-     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
-    [batchId, from, to, error?.code ?? null, error?.message ?? null],
-  );
+  const rows = await moveJobsOfBatch<Counted>(client, batchId, from, to, error);
   // pending jobs moved away: their requeue entries go too (the claim would drop them anyway)
-  if (from.includes("pending")) await client.query(`DELETE FROM requeued_jobs WHERE batch_id = $1`, [batchId]);
+  if (from.includes("pending")) await deleteRequeuedOfBatch(client, batchId);
   let total = 0;
   for (const r of rows) {
     deltas.move(batchId, r.old, to, r.n);
@@ -237,12 +191,7 @@ export async function moveBatchJobs(
  * of the batch's jobs (no index on status, so job updates stay HOT), once in the batch's life.
  */
 async function errorPolicyDetail(client: pg.ClientBase, s: BatchState): Promise<Extract<StopDetail, { reason: "error_policy" }>> {
-  const { rows } = await client.query<{ record_id: string; error_code: string | null; error_message: string | null }>(
-    `SELECT record_id, error_code, error_message FROM jobs WHERE batch_id = $1 AND status = 'failed'
-     ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT 1`,
-    [s.id],
-  );
-  const r = rows[0];
+  const r = await latestFailure(client, s.id);
   return {
     reason: "error_policy",
     failed: s.failed,
@@ -267,21 +216,9 @@ export async function stopBatch(client: pg.ClientBase, batchId: string, detail: 
       ? ["pending", "reserved", "waiting_input", "waiting_provider"]
       : ["pending", "reserved", "waiting_input", "waiting_provider", "running"];
   await moveBatchJobs(client, batchId, from, "skipped", { code: "batch_stopped", message }, deltas);
-  await client.query(
-    `UPDATE prompts SET status = 'cancelled' WHERE batch_id = $1 AND status = 'open'`,
-    [batchId],
-  );
+  await cancelOpenPrompts(client, batchId);
   await applyDeltas(client, deltas);
-  const { rows } = await client.query<{ status: BatchStatus }>(
-    `UPDATE batches SET stop_reason = $2, stop_detail = $3::jsonb, updated_at = now(),
-       status = (CASE WHEN $2 = 'budget_exhausted' AND running > 0 THEN status ELSE 'failed' END)::batch_status,
-       completed_at = CASE WHEN $2 = 'budget_exhausted' AND running > 0 THEN completed_at ELSE now() END,
-       webhook_state = CASE WHEN ($2 <> 'budget_exhausted' OR running = 0) AND webhook_url IS NOT NULL THEN 'pending' ELSE webhook_state END,
-       webhook_next_at = now()
-     WHERE id = $1 RETURNING status`,
-    [batchId, reason, JSON.stringify(detail)],
-  );
-  return rows[0]!.status;
+  return markBatchStopped<BatchStatus>(client, batchId, reason, detail);
 }
 
 /**
@@ -296,17 +233,7 @@ export async function wakeParked(
   ready: string,
 ): Promise<number> {
   if (jobIds.length === 0) return 0;
-  const { rows } = await client.query<{ batch_id: string }>(
-    `WITH woken AS (
-       UPDATE jobs j SET status = 'pending', run_at = now()
-       WHERE j.id = ANY($1::bigint[]) AND j.status = $2::job_status AND ${ready}
-       RETURNING j.id, j.batch_id, j.run_at),
-     requeue AS (
-       INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, batch_id, run_at FROM woken ORDER BY id
-       ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT batch_id FROM woken`,
-    [jobIds, from],
-  );
+  const rows = await wakeParkedJobs(client, jobIds, from, ready);
   if (rows.length === 0) return 0;
   const deltas = new Deltas();
   for (const r of rows) deltas.move(r.batch_id, from, "pending");
