@@ -18,9 +18,30 @@ import type {
   ProviderState,
   SubmissionTarget,
 } from "@/lib/flows/provider-batch/types";
-import { getPrisma } from "@/lib/db/client";
+import { getPool, getPrisma } from "@/lib/db/client";
+import {
+  adoptProviderBatch,
+  claimDueProviderBatches,
+  forgetSubmission,
+  HAS_PROVIDER_OUTCOME,
+  insertProviderRequests,
+  insertSubmission,
+  lockJobsById,
+  lockOpenProviderBatch,
+  markCancelRequested,
+  markEnded,
+  markSubmissionFailed,
+  recordProgress,
+  recordSubmission,
+  requestJobIds,
+  requestStates,
+  setProviderBatchError,
+  storeOutcomes,
+  type DueProviderBatch,
+  type PollBackoff,
+} from "@/lib/db/sql/provider-batches";
 import type { ProviderBatch } from "@/lib/generated/prisma/client";
-import { query, withTx } from "./db";
+import { withTx } from "./db";
 import { getBatch } from "./batches";
 import { wakeParked } from "./transitions";
 import type { BatchStatus } from "./types";
@@ -33,17 +54,13 @@ export type ProviderBatchInfo = Omit<ProviderBatch, "id" | "batchId" | "provider
   nextPollAt: Date | null;
 };
 
-/**
- * SQL: when a provider batch's next poll is due after `polls` (an SQL expression) polls: from
- * BATCHBOARD_PROVIDER_POLL_MS, 1.5 times longer each poll, at most BATCHBOARD_PROVIDER_POLL_MAX_MS.
- */
-function nextPollSql(polls: string): string {
-  const { BATCHBOARD_PROVIDER_POLL_MS: first, BATCHBOARD_PROVIDER_POLL_MAX_MS: max } = getConfig();
-  return `now() + make_interval(secs => LEAST(${max}::float8, ${first}::float8 * power(1.5, ${polls})) / 1000)`;
+/** How provider batches are polled: from BATCHBOARD_PROVIDER_POLL_MS, 1.5 times longer each poll, at most BATCHBOARD_PROVIDER_POLL_MAX_MS. */
+function pollBackoff(): PollBackoff {
+  const { BATCHBOARD_PROVIDER_POLL_MS: firstMs, BATCHBOARD_PROVIDER_POLL_MAX_MS: maxMs } = getConfig();
+  return { firstMs, maxMs };
 }
 
-/** provider_status of a provider batch recorded before the provider was asked, until its id is known */
-export const SUBMITTING = "submitting";
+export { SUBMITTING } from "@/lib/db/sql/provider-batches";
 
 /**
  * Records a provider batch about to be submitted and the job attempts it holds, before the provider
@@ -53,19 +70,10 @@ export const SUBMITTING = "submitting";
  */
 export async function reserveProviderBatch(batchId: string, target: SubmissionTarget, jobs: readonly { id: number; attempts: number }[], holdMs: number): Promise<string> {
   return withTx(async (client) => {
-    const { rows } = await client.query<{ id: string }>(
-      `INSERT INTO provider_batches (batch_id, provider, base_url, api_key_env, endpoint, provider_batch_id, provider_status, requests, next_poll_at)
-       VALUES ($1, $2, $3, $4, $5, NULL, '${SUBMITTING}', $6, now() + make_interval(secs => $7::float8 / 1000)) RETURNING id`,
-      [batchId, target.provider, target.baseUrl, target.apiKeyEnv ?? null, target.endpoint, jobs.length, holdMs],
-    );
+    const inserted = await insertSubmission(client, { batchId, ...target, requests: jobs.length, holdMs });
     // a string whatever the driver makes of a bigint: metadata values are strings
-    const id = String(rows[0]!.id);
-    await client.query(
-      `INSERT INTO provider_requests (job_id, provider_batch_id, attempt)
-       SELECT job_id, $1, attempt FROM unnest($2::bigint[], $3::int[]) AS t(job_id, attempt) ORDER BY job_id
-       ON CONFLICT (job_id) DO UPDATE SET provider_batch_id = excluded.provider_batch_id, attempt = excluded.attempt, outcome = NULL`,
-      [id, jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
-    );
+    const id = String(inserted);
+    await insertProviderRequests(client, id, jobs);
     return id;
   });
 }
@@ -75,12 +83,7 @@ export async function reserveProviderBatch(batchId: string, target: SubmissionTa
  * submission was recovered meanwhile (it ended: its records are sent again).
  */
 export async function recordProviderBatch(id: string, status: ProviderBatchStatus): Promise<boolean> {
-  const { rowCount } = await query(
-    `UPDATE provider_batches SET provider_batch_id = $2, provider_status = $3, expires_at = $4, submitted_at = now(), next_poll_at = ${nextPollSql("0")}
-     WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`,
-    [id, status.id, status.status, status.expiresAt],
-  );
-  return rowCount === 1;
+  return recordSubmission(getPool(), id, status, pollBackoff());
 }
 
 /**
@@ -90,10 +93,10 @@ export async function recordProviderBatch(id: string, status: ProviderBatchStatu
  */
 export async function failProviderBatch(id: string, error: string, created: false | "maybe"): Promise<void> {
   if (created === false) {
-    await query(`DELETE FROM provider_batches WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`, [id]);
+    await forgetSubmission(getPool(), id);
     return;
   }
-  await query(`UPDATE provider_batches SET error = $2, next_poll_at = now() WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`, [id, `submission failed: ${error}`.slice(0, 2000)]);
+  await markSubmissionFailed(getPool(), id, `submission failed: ${error}`.slice(0, 2000));
 }
 
 /** Records a provider batch the provider already took, and the job attempts it holds (reserve and record at once). */
@@ -111,13 +114,7 @@ export async function recordSubmittedProviderBatch(batchId: string, target: Subm
 export async function providerStateOf(jobs: readonly { id: number; attempts: number }[]): Promise<Map<number, ProviderState>> {
   const out = new Map<number, ProviderState>();
   if (jobs.length === 0) return out;
-  const { rows } = await query<{ job_id: string; outcome: (ProviderOutcome & { released?: boolean }) | null; ended: boolean }>(
-    `SELECT r.job_id, r.outcome, pb.ended_at IS NOT NULL AS ended
-     FROM unnest($1::bigint[], $2::int[]) AS asked(job_id, attempt)
-     JOIN provider_requests r ON r.job_id = asked.job_id AND r.attempt = asked.attempt
-     JOIN provider_batches pb ON pb.id = r.provider_batch_id`,
-    [jobs.map((j) => j.id), jobs.map((j) => j.attempts)],
-  );
+  const rows = await requestStates<ProviderOutcome & { released?: boolean }>(getPool(), jobs);
   for (const r of rows) {
     if (r.outcome && !r.outcome.released) out.set(Number(r.job_id), { outcome: r.outcome });
     else if (!r.outcome && !r.ended) out.set(Number(r.job_id), "waiting");
@@ -130,22 +127,10 @@ export async function providerStateOf(jobs: readonly { id: number; attempts: num
  * Runs in the caller's transaction: after a park (writeOutcomes), and after outcomes are stored.
  */
 export function wakeProviderJobs(client: pg.ClientBase, jobIds: readonly number[]): Promise<number> {
-  return wakeParked(client, jobIds, "waiting_provider", `EXISTS (SELECT 1 FROM provider_requests r WHERE r.job_id = j.id AND r.outcome IS NOT NULL)`);
+  return wakeParked(client, jobIds, "waiting_provider", HAS_PROVIDER_OUTCOME);
 }
 
-interface DueRow {
-  id: string;
-  batch_id: string;
-  provider: BatchProvider;
-  base_url: string;
-  api_key_env: string | null;
-  /** null: a submission not recorded in time (recovered) */
-  provider_batch_id: string | null;
-  submitted_at: Date;
-  error: string | null;
-  cancel_requested_at: Date | null;
-  batch_status: BatchStatus;
-}
+type DueRow = DueProviderBatch<BatchProvider, BatchStatus>;
 
 /** a provider call made while polling: bounded, whatever the provider does */
 const POLL_CALL_MS = 60_000;
@@ -160,18 +145,7 @@ const FIND_CALLS = 10;
 export async function pollProviderBatches(limit = 20, log: (line: string) => void = () => {}): Promise<number> {
   // each due row's next poll moves out first, in its own statement: no connection is held across
   // the provider's calls, and another poller skips the row meanwhile
-  const { rows } = await query<DueRow>(
-    `WITH due AS (
-       SELECT id FROM provider_batches WHERE ended_at IS NULL AND next_poll_at <= now()
-       ORDER BY next_poll_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-     UPDATE provider_batches pb SET polls = pb.polls + 1,
-       next_poll_at = ${nextPollSql("pb.polls + 1")}
-     FROM due JOIN batches batch ON true
-     WHERE pb.id = due.id AND batch.id = pb.batch_id
-     RETURNING pb.id, pb.batch_id, pb.provider, pb.base_url, pb.api_key_env, pb.provider_batch_id, pb.submitted_at, pb.error, pb.cancel_requested_at,
-               batch.status AS batch_status`,
-    [limit],
-  );
+  const rows = await claimDueProviderBatches<BatchProvider, BatchStatus>(getPool(), limit, pollBackoff());
   let ended = 0;
   for (const row of rows) {
     try {
@@ -179,7 +153,7 @@ export async function pollProviderBatches(limit = 20, log: (line: string) => voi
     } catch (err) {
       const message = (err as Error).message;
       log(`provider batch ${row.provider_batch_id ?? `submission ${row.id}`} (${row.provider}): poll failed, tried again later: ${message}`);
-      await query(`UPDATE provider_batches SET error = $2 WHERE id = $1`, [row.id, `last poll failed: ${message}`.slice(0, 2000)]);
+      await setProviderBatchError(getPool(), row.id, `last poll failed: ${message}`.slice(0, 2000));
     }
   }
   return ended;
@@ -198,14 +172,11 @@ async function pollOne(row: DueRow, log: (line: string) => void): Promise<boolea
   const stop = row.cancel_requested_at === null && !(isActiveBatch(row.batch_status) && row.batch_status !== "paused");
   let status = stop ? await client.cancel(conn, row.provider_batch_id) : await client.get(conn, row.provider_batch_id);
   if (stop) {
-    await query(`UPDATE provider_batches SET cancel_requested_at = now() WHERE id = $1`, [row.id]);
+    await markCancelRequested(getPool(), row.id);
     if (!status.ended) status = await client.get(conn, row.provider_batch_id);
   }
   if (!status.ended) {
-    await query(
-      `UPDATE provider_batches SET provider_status = $2, succeeded = $3, failed = $4, expires_at = COALESCE($5, expires_at), error = NULL WHERE id = $1`,
-      [row.id, status.status, status.counts.succeeded, status.counts.failed, status.expiresAt],
-    );
+    await recordProgress(getPool(), row.id, status);
     return false;
   }
   const results: ProviderResults = status.failure ? { outcomes: new Map(), malformed: [] } : await client.results(conn, status);
@@ -224,12 +195,8 @@ async function recoverSubmission(row: DueRow, conn: ProviderConnection, log: (li
   const client = BATCH_CLIENTS[row.provider];
   const found = client.findByMetadata ? await client.findByMetadata(conn, { batchboard_batch: row.batch_id, batchboard_submission: String(row.id) }, row.submitted_at) : null;
   if (found) {
-    const { rowCount } = await query(
-      `UPDATE provider_batches SET provider_batch_id = $2, provider_status = $3, expires_at = $4, error = NULL, next_poll_at = now()
-       WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`,
-      [row.id, found.id, found.status, found.expiresAt],
-    );
-    if (rowCount === 1) log(`submission ${row.id} (${row.provider}): adopted provider batch ${found.id}, found by its metadata`);
+    const adopted = await adoptProviderBatch(getPool(), row.id, found);
+    if (adopted) log(`submission ${row.id} (${row.provider}): adopted provider batch ${found.id}, found by its metadata`);
     return false;
   }
   const why = row.error ?? (client.findByMetadata ? "its submitter stopped before the provider's answer was stored, and the provider has no batch naming it" : "its submitter stopped before the provider's answer was stored (this provider cannot be asked which batch it was)");
@@ -272,37 +239,20 @@ export async function finishProviderBatch(
   missing: (customId: string) => ProviderOutcome = (customId) => missingOutcome(customId, status, results),
 ): Promise<number> {
   return withTx(async (client) => {
-    const requests = await client.query<{ job_id: string }>(
-      `SELECT job_id FROM provider_requests WHERE provider_batch_id = $1 ORDER BY job_id`,
-      [id],
-    );
-    const jobIds = requests.rows.map((r) => Number(r.job_id));
+    const jobIds = await requestJobIds(client, id);
     // the jobs first, in id order, as the worker cycle locks them: a park written concurrently either
     // lands before (and is woken below) or after (and sees the outcomes when it looks: writeOutcomes)
-    await client.query(`SELECT id FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE`, [jobIds]);
+    await lockJobsById(client, jobIds);
     // another poller finished it; or, recovering a submission (no provider id), its submitter recorded it meanwhile
-    const gone = await client.query(
-      `SELECT 1 FROM provider_batches WHERE id = $1 AND ended_at IS NULL AND provider_batch_id IS NOT DISTINCT FROM NULLIF($2, '') FOR UPDATE`,
-      [id, status.id],
-    );
-    if (gone.rowCount === 0) return 0;
+    if (!(await lockOpenProviderBatch(client, id, status.id))) return 0;
     const outcomes = jobIds.map((jobId) => {
       const customId = customIdOf(jobId);
       const outcome = results.outcomes.get(customId) ?? missing(customId);
       return cancelledByUs && !outcome.ok && outcome.code === "provider_batch_cancelled" ? { ...outcome, released: true } : outcome;
     });
-    await client.query(
-      `UPDATE provider_requests r SET outcome = t.outcome
-       FROM (SELECT * FROM unnest($2::bigint[]) WITH ORDINALITY AS ids(job_id, n)
-             JOIN jsonb_array_elements($3::jsonb) WITH ORDINALITY AS o(outcome, n) USING (n)) t
-       WHERE r.job_id = t.job_id AND r.provider_batch_id = $1`,
-      [id, jobIds, JSON.stringify(outcomes)],
-    );
+    await storeOutcomes(client, id, jobIds, outcomes);
     const unread = results.malformed.length ? `${results.malformed.length} line(s) of the provider's output could not be read` : null;
-    await client.query(
-      `UPDATE provider_batches SET ended_at = now(), provider_status = $2, succeeded = $3, failed = $4, error = $5 WHERE id = $1`,
-      [id, status.status, outcomes.filter((o) => o.ok).length, outcomes.filter((o) => !o.ok).length, status.failure ?? unread],
-    );
+    await markEnded(client, id, { status: status.status, succeeded: outcomes.filter((o) => o.ok).length, failed: outcomes.filter((o) => !o.ok).length, error: status.failure ?? unread });
     return wakeProviderJobs(client, jobIds);
   });
 }
