@@ -1,9 +1,2 @@
-// The engine's database helpers: transactions (lib/db/tx.ts) and plain queries on the shared pool.
-import type pg from "pg";
-import { getPool } from "@/lib/db/client";
-
+// The engine's transactions (lib/db/tx.ts); its statements are the functions of lib/db/sql.
 export { withTx } from "@/lib/db/tx";
-
-export function query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []) {
-  return getPool().query<R>(sql, params);
-}
