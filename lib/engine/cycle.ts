@@ -28,6 +28,11 @@ export interface ClaimedJob {
   reserved: boolean;
   /** the batch's chunk_size: the worker runs a batch's claimed jobs in calls of at most this many */
   chunk_size: number;
+  /**
+   * a chunked batch's job: the call the claim put it in (per batch; the worker runs each call as
+   * claimed: the batch's concurrency counts these calls); null for a batch that does not chunk
+   */
+  call: number | null;
 }
 
 export interface Outcome {
@@ -215,7 +220,7 @@ export async function runCycle(
     }
     // Number(): a bigint arrives as a string from a client whose pg copy lacks lib/db/client's int8
     // parser, and an outcome with a string id would be written for job 0 (fenced, the job stuck)
-    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, interruptions: r.interruptions, retry_base: r.retry_base ?? 0, data: r.data, reserved: r.reserved === true, chunk_size: r.chunk_size ?? 1 });
+    else jobs.push({ id: Number(r.id), batch_id: r.batch_id, record_id: r.record_id, position: r.position, attempts: r.attempts, interruptions: r.interruptions, retry_base: r.retry_base ?? 0, data: r.data, reserved: r.reserved === true, chunk_size: r.chunk_size ?? 1, call: r.call ?? null });
   }
   let applied = 0;
   const newFailures = new Map<string, number>();

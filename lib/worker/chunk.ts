@@ -14,26 +14,25 @@ import { FlowError, type ChunkContext, type ChunkOutcome, type FlowDefinition, t
 import { AbortReason, Attempt, failedWith, succeeded } from "./attempt";
 import type { BatchSettingsCache } from "./batch-settings";
 
-/** Splits one claim's jobs into calls: per batch, in claim order, at most its chunk_size each; the last call of a batch may be smaller. */
+/**
+ * Splits one claim's jobs into calls: a chunked batch's jobs as the claim put them in calls (at most
+ * chunk_size each, some smaller: the batch's concurrency counts these calls, lib/engine/sql/cycle.sql),
+ * the others one by one.
+ */
 export function groupIntoChunks(jobs: readonly ClaimedJob[]): { single: ClaimedJob[]; chunks: ClaimedJob[][] } {
   const single: ClaimedJob[] = [];
-  const open = new Map<string, ClaimedJob[]>();
-  const chunks: ClaimedJob[][] = [];
+  const calls = new Map<string, ClaimedJob[]>();
   for (const j of jobs) {
-    if (j.chunk_size <= 1 || j.reserved) {
+    if (j.chunk_size <= 1 || j.reserved || j.call === null) {
       single.push(j);
       continue;
     }
-    let chunk = open.get(j.batch_id);
-    if (!chunk) {
-      chunk = [];
-      open.set(j.batch_id, chunk);
-      chunks.push(chunk);
-    }
-    chunk.push(j);
-    if (chunk.length >= j.chunk_size) open.delete(j.batch_id);
+    const key = `${j.batch_id} ${j.call}`;
+    const call = calls.get(key);
+    if (call) call.push(j);
+    else calls.set(key, [j]);
   }
-  return { single, chunks };
+  return { single, chunks: [...calls.values()] };
 }
 
 export class Chunk implements ChunkContext {

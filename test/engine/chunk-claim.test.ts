@@ -4,7 +4,9 @@
 // nothing: the lease sweep puts every job of it back.
 import { describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { claimJobs } from "@/lib/engine/claim";
+import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
+import { runCycle, type Outcome } from "@/lib/engine/cycle";
+import { cancelJob } from "@/lib/engine/jobs";
 import { createBatch, type CreateBatchInput } from "@/lib/engine";
 import { expireLeases } from "@/lib/engine/maintenance";
 import { registerWorker } from "@/lib/engine/workers";
@@ -79,6 +81,79 @@ describe("claiming a chunked batch", () => {
     const again = await claimJobs(await claimer(), 2, 30_000);
     expect(again).toHaveLength(20);
     expect(held.every((h) => again.some((j) => j.id === h.id))).toBe(true);
+  });
+});
+
+const done = (j: ClaimedJob, o: Partial<Outcome> = {}): Outcome => ({
+  id: j.id, attempts: j.attempts, interruptions: j.interruptions, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o,
+});
+/** The claimed jobs per call, in claim order of the calls. */
+function calls(jobs: ClaimedJob[]): ClaimedJob[][] {
+  const by = new Map<string, ClaimedJob[]>();
+  for (const j of jobs) by.set(`${j.batch_id}:${j.call}`, [...(by.get(`${j.batch_id}:${j.call}`) ?? []), j]);
+  return [...by.values()];
+}
+
+describe("calls in flight", () => {
+  it("a call whose records mostly ended still counts as one: no call is admitted past concurrency", async () => {
+    const b = await make(100, { chunkSize: 10, concurrency: 2 });
+    const w = await claimer();
+    const a = await claimJobs(w, 1, 30_000);
+    expect(calls(a).map((c) => c.length)).toEqual([10]);
+    // 9 of call A end: one of its records still runs, so A is still in flight
+    await runCycle(getPool(), w, a.slice(0, 9).map((j) => done(j)), null);
+    const b2 = await claimJobs(w, 8, 30_000);
+    expect(calls(b2).map((c) => c.length)).toEqual([10]);
+    await runCycle(getPool(), w, b2.slice(0, 9).map((j) => done(j)), null);
+    // two calls in flight with 2 records between them: none more (counting calls from records,
+    // ceil(2 / 10) = 1, would admit a third)
+    expect((await batchRow(b.id)).running).toBe(2);
+    expect(await claimJobs(w, 8, 30_000)).toHaveLength(0);
+    // the last record of A ends: A is over, one call is admitted
+    await runCycle(getPool(), w, [done(a[9]!)], null);
+    expect(calls(await claimJobs(w, 8, 30_000)).map((c) => c.length)).toEqual([10]);
+    await expectCountersExact(b.id);
+  });
+
+  it("a claim's calls are numbered per batch; every claimed job of a chunked batch names its call, a non-chunked one none", async () => {
+    const chunked = await make(25, { chunkSize: 10, concurrency: 5 });
+    const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" }, concurrency: 5 });
+    const got = await claimJobs(await claimer(), 10, 30_000);
+    const mine = got.filter((j) => j.batch_id === chunked.id);
+    expect(calls(mine).map((c) => c.length)).toEqual([10, 10, 5]);
+    expect(new Set(mine.map((j) => j.call)).size).toBe(3);
+    expect(got.filter((j) => j.batch_id === plain.id).every((j) => j.call === null)).toBe(true);
+  });
+
+  it("retried records come back as a smaller call, counted as one; a call ends when its last record leaves running, however it leaves", async () => {
+    const b = await make(30, { chunkSize: 10, concurrency: 2, maxRetries: 3 });
+    const w = await claimer();
+    const [a, c] = calls(await claimJobs(w, 2, 30_000));
+    // 3 of A are retried at once, the rest of A ends: A is over, 3 records are due again
+    await runCycle(getPool(), w, [...a!.slice(0, 3).map((j) => done(j, { status: "pending", result: null })), ...a!.slice(3).map((j) => done(j))], null);
+    const retry = await claimJobs(w, 8, 30_000);
+    // one call: the 3 retries first, then the cursor's next records up to chunk_size
+    expect(calls(retry).map((x) => x.length)).toEqual([10]);
+    expect(await claimJobs(w, 8, 30_000)).toHaveLength(0);
+    // call C's records are cancelled one by one: C is in flight while one of them runs
+    for (const j of c!.slice(0, 9)) await cancelJob(b.id, j.record_id);
+    expect(await claimJobs(w, 8, 30_000)).toHaveLength(0);
+    await cancelJob(b.id, c![9]!.record_id);
+    // C is over: one call is admitted, the batch's last 3 records
+    expect(calls(await claimJobs(w, 8, 30_000)).map((x) => x.length)).toEqual([3]);
+    await expectCountersExact(b.id);
+  });
+
+  it("a call whose lease lapsed is over: the sweep puts its records back and frees it", async () => {
+    const b = await make(40, { chunkSize: 10, concurrency: 2 });
+    const w = await claimer(200);
+    const held = await claimJobs(w, 2, 200);
+    expect(held).toHaveLength(20);
+    await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [w]);
+    await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1`, [w]);
+    await expireLeases();
+    expect(calls(await claimJobs(await claimer(), 8, 30_000)).map((x) => x.length)).toEqual([10, 10]);
+    await expectCountersExact(b.id);
   });
 });
 

@@ -6,7 +6,7 @@ import { getPool } from "@/lib/db/client";
 import { cancelBatch, createBatch, getBatch, type Batch, type CreateBatchInput } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
-import { chunkCalls, registerTestFlows, type ChunkCall } from "./fixtures/flows";
+import { chunkCalls, chunkCallsInFlight, registerTestFlows, type ChunkCall } from "./fixtures/flows";
 import { createTestTables, expectCountersExact, sampleUntilCompleted, waitFor } from "./helpers";
 
 useTestDatabase();
@@ -76,6 +76,25 @@ describe("chunked batches", () => {
     expect(maxRunning).toBeLessThanOrEqual(15);
     expect(done).toMatchObject({ succeeded: 60, failed: 0 });
     expect(calls.reduce((n, c) => n + c.ids.length, 0)).toBe(60);
+  });
+
+  it("calls smaller than chunk_size count one call each: never more than concurrency of them in flight", async () => {
+    // the first two calls take 10 records each; every record fails that attempt alone and comes back
+    // on its own (40 ms apart), so the retries are claimed in calls of fewer than 10 records, while
+    // fewer than 10 records run: counting calls from records (ceil(running / chunk_size)) would let
+    // several of them run at once
+    const b = await make(20, { chunkSize: 10, concurrency: 2, maxRetries: 1, parameters: { delay_ms: 300 } }, (i) => ({ retry_after_ms: i * 40 }));
+    const done = await until(b.id, "completed", (x) => x.status === "completed", 30_000);
+    expect(done.counts).toMatchObject({ succeeded: 20, failed: 0 });
+    const calls = callsOf(b.id);
+    const retries = calls.filter((c) => c.attempt === 2);
+    // the case under test happened: retries came in calls smaller than chunk_size
+    expect(retries.some((c) => c.ids.length < 10)).toBe(true);
+    expect(retries.length).toBeGreaterThan(2);
+    expect(chunkCallsInFlight.get(b.id)?.peak).toBe(2);
+    expect(peakCalls(calls)).toBeLessThanOrEqual(2);
+    expect(calls.reduce((n, c) => n + c.ids.length, 0)).toBe(40);
+    await expectCountersExact(b.id);
   });
 
   it("a record the upstream refuses fails alone with its own error; the others of its call succeed", async () => {

@@ -15,6 +15,7 @@ const job = (id: number, batch: string): ClaimedJob => ({
   data: null,
   reserved: true,
   chunk_size: 1,
+  call: null,
 });
 
 describe("Reservations", () => {

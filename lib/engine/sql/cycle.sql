@@ -31,13 +31,19 @@
 --   $20 histogram_size         int
 --
 -- Result: one row with `batches` (the new state of the outcomes' batches, JSON) and `candidates`
--- (how many batches the claim found), then one row per claimed job with its record's data.
+-- (how many batches the claim found), then one row per claimed job with its record's data and, for a
+-- chunked batch, its call.
 --
 -- Chunks: a batch with chunk_size c > 1 (a flow with runChunk) counts its concurrency in calls of up
--- to c jobs. It is claimed in whole calls (c jobs each, fewer where fewer are ready) while fewer than
--- `concurrency` calls' worth of its jobs run (ceil(running / c) < concurrency), and the worker runs
--- each batch's claimed jobs as calls of at most c. It takes no reservations. With c = 1 every formula
--- below is the one-job-per-slot one.
+-- to c jobs, exactly: a call may hold fewer than c (the batch's last records, retries coming back one
+-- by one, a call whose other records ended). The claim numbers each call it makes (the batch's
+-- next_call_id), marks its jobs with it (jobs.call_id), and records them on the batch row
+-- (open_calls, open_call_jobs: per job, its call); the worker runs each call as claimed. A call is in
+-- flight while one of its jobs still runs in it, whatever took the others out of running (an
+-- outcome, a cancel, a lease sweep): the claim looks the recorded jobs up by id (`open_calls` below),
+-- admits new calls only while fewer than `concurrency` are in flight, and keeps on the row the jobs of
+-- those still in flight. A chunked batch takes no reservations. With c = 1 every formula below is the
+-- one-job-per-slot one and no call is recorded.
 --
 -- Locks: job rows leased to this worker first (only a cancel or a lease sweep can want them too: a
 -- deadlock with one is retried by the caller), batch rows late, for the claim and the counters.
@@ -183,7 +189,7 @@ own_candidates AS (
          batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
          batch.cost_spent + COALESCE(freed.cost, 0) AS cost_spent,
          batch.succeeded + batch.failed + COALESCE(freed.succeeded, 0) + COALESCE(freed.failed, 0) AS finished,
-         batch.cost_reservation, batch.cost_reservation_per_record
+         batch.cost_reservation, batch.cost_reservation_per_record, batch.next_call_id, batch.open_calls, batch.open_call_jobs
   FROM batches batch
   JOIN freed ON freed.batch_id = batch.id
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
@@ -201,7 +207,8 @@ other_candidates AS (
   SELECT batch.id, batch.concurrency, batch.chunk_size, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
          batch.claim_cursor, batch.total, batch.running, batch.reserved,
          batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
-         batch.cost_spent, batch.succeeded + batch.failed AS finished, batch.cost_reservation, batch.cost_reservation_per_record
+         batch.cost_spent, batch.succeeded + batch.failed AS finished, batch.cost_reservation, batch.cost_reservation_per_record,
+         batch.next_call_id, batch.open_calls, batch.open_call_jobs
   FROM batches batch
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
   WHERE NOT EXISTS (SELECT 1 FROM freed WHERE freed.batch_id = batch.id)
@@ -213,6 +220,24 @@ other_candidates AS (
   LIMIT $14
   FOR UPDATE OF batch SKIP LOCKED),
 
+-- The calls in flight of a chunked candidate, from its row as locked above (so a call claimed by a
+-- statement this one's snapshot predates is there too): a recorded job is still in its call unless
+-- it is seen to have left it: written here, no longer running in it, or claimed since in a later call.
+-- A job whose claim this snapshot does not see yet (its call_id older, or none) counts as in its call,
+-- as does one seen running that ended since: a call is never freed before it ends.
+open_calls AS (
+  SELECT both_kinds.id,
+         count(DISTINCT tracked.call_id)::int AS calls,
+         COALESCE(array_agg(tracked.call_id ORDER BY tracked.n) FILTER (WHERE tracked.call_id IS NOT NULL), '{}') AS call_ids,
+         COALESCE(array_agg(tracked.job_id ORDER BY tracked.n) FILTER (WHERE tracked.job_id IS NOT NULL), '{}') AS job_ids
+  FROM (SELECT id, open_calls, open_call_jobs FROM own_candidates WHERE chunk_size > 1
+        UNION ALL SELECT id, open_calls, open_call_jobs FROM other_candidates WHERE chunk_size > 1) both_kinds
+  LEFT JOIN LATERAL unnest(both_kinds.open_calls, both_kinds.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
+    ON tracked.job_id NOT IN (SELECT id FROM written)
+       AND EXISTS (SELECT 1 FROM jobs job WHERE job.id = tracked.job_id
+                     AND (job.call_id IS NULL OR job.call_id < tracked.call_id OR (job.call_id = tracked.call_id AND job.status = 'running')))
+  GROUP BY both_kinds.id),
+
 -- At most max_batches candidates, in claim order, each with its free slots and the reservations it
 -- may have: none where each start must see the latest outcomes (a budget, whose overshoot stays
 -- bounded by the running jobs, or a batch that stops at its first failure). A budget with a cost
@@ -220,20 +245,22 @@ other_candidates AS (
 -- one may pass it): one job at a time while a batch's mean is not known yet.
 candidates AS (
   SELECT candidate.id, candidate.concurrency, candidate.chunk_size, candidate.dataset_id, candidate.priority, candidate.last_claimed_at,
-         candidate.created_at, candidate.claim_cursor, candidate.total, candidate.in_flight_cap,
-         GREATEST(LEAST((candidate.concurrency - (candidate.running + candidate.chunk_size - 1) / candidate.chunk_size) * candidate.chunk_size,
+         candidate.created_at, candidate.claim_cursor, candidate.total, candidate.in_flight_cap, candidate.next_call_id,
+         -- calls in flight: a job each, or a chunked batch's open calls
+         GREATEST(LEAST((candidate.concurrency - COALESCE(candidate.calls, candidate.running)) * candidate.chunk_size,
                         candidate.in_flight_cap - candidate.running), 0) AS free_slots,
          CASE WHEN candidate.max_cost IS NULL AND candidate.error_policy <> 'stop' AND candidate.chunk_size = 1
               THEN GREATEST(LEAST(COALESCE(candidate.reservations_asked, 0), candidate.concurrency - candidate.reserved), 0)
               ELSE 0 END AS reservable,
          COALESCE(candidate.last_claimed_at, candidate.created_at) < now() - make_interval(secs => $18::float8 / 1000) AS starved
-  FROM (SELECT both_kinds.*,
+  FROM (SELECT both_kinds.*, in_flight.calls,
                CASE WHEN both_kinds.cost_reservation IS NULL OR both_kinds.max_cost IS NULL THEN both_kinds.concurrency * both_kinds.chunk_size
                     WHEN estimate.cost IS NULL THEN 1
                     WHEN estimate.cost <= 0 THEN both_kinds.concurrency * both_kinds.chunk_size
                     ELSE LEAST(both_kinds.concurrency::float8 * both_kinds.chunk_size, ceil((both_kinds.max_cost - both_kinds.cost_spent) / estimate.cost))::int
                     END AS in_flight_cap
         FROM (SELECT * FROM own_candidates UNION ALL SELECT * FROM other_candidates) both_kinds
+        LEFT JOIN open_calls in_flight ON in_flight.id = both_kinds.id
         CROSS JOIN LATERAL (SELECT CASE WHEN both_kinds.cost_reservation = 'per_record' THEN both_kinds.cost_reservation_per_record
                                         WHEN both_kinds.finished > 0 THEN both_kinds.cost_spent / both_kinds.finished END AS cost) estimate
        ) candidate
@@ -276,7 +303,7 @@ level_fits AS (
 -- ... and the others split the rest evenly, the odd jobs to the least recently claimed.
 split AS (
   SELECT shares.id, shares.dataset_id, shares.claim_cursor, shares.total, shares.concurrency, shares.in_flight_cap,
-         shares.chunk_size, shares.usable_jobs,
+         shares.chunk_size, shares.usable_jobs, shares.next_call_id,
          CASE WHEN shares.fits THEN shares.usable
               ELSE LEAST(shares.usable, shares.rest / shares.sharers + CASE WHEN shares.turn <= shares.rest % shares.sharers THEN 1 ELSE 0 END)
               END AS slot_jobs,
@@ -296,7 +323,7 @@ split AS (
 -- go to the next larger claim (this worker's or another's) instead of one job per statement
 -- ping-ponging between workers. The calls each batch got become jobs here.
 claim_sizes AS (
-  SELECT split.id, split.dataset_id, split.claim_cursor, split.total, split.reserved_jobs, split.chunk_size,
+  SELECT split.id, split.dataset_id, split.claim_cursor, split.total, split.reserved_jobs, split.chunk_size, split.next_call_id,
          CASE WHEN sum(split.slot_jobs) OVER ()
                    >= LEAST($15::int, min(ceil(LEAST(split.concurrency, (split.in_flight_cap + split.chunk_size - 1) / split.chunk_size) / 8.0)) OVER ())
               THEN LEAST(split.slot_jobs * split.chunk_size, split.usable_jobs) ELSE 0 END AS slot_jobs
@@ -329,6 +356,14 @@ picked AS (
       SELECT id, ordinal FROM jobs WHERE batch_id = span.batch_id AND ordinal >= span.cursor_from AND ordinal < span.cursor_to
       ORDER BY ordinal LIMIT GREATEST(span.cursor_to - span.cursor_from, 0)) job) pick),
 
+-- A chunked batch's picked jobs in calls: the first chunk_size the batch's next call, and so on (a
+-- call may get fewer where picked jobs are passed over below). As one JSON object, job id -> call, for
+-- the lookup per claimed row.
+picked_calls AS (
+  SELECT jsonb_object_agg(picked.id, size.next_call_id + (picked.seq - 1) / size.chunk_size) AS call_of
+  FROM picked JOIN claim_sizes size ON size.id = picked.batch_id
+  WHERE size.chunk_size > 1),
+
 -- The picked jobs still pending become running under this worker's lease, the attempt counted; a
 -- reservation has no started_at. Due-ness was decided above (a job past the cursor has never run, so
 -- it is due: run_at, rounded to the millisecond, may be ahead of this statement's now()). A job no
@@ -338,13 +373,19 @@ claimed AS (
     lease_expires_at = now() + make_interval(secs => $2::float8 / 1000), finished_at = NULL,
     started_at = CASE WHEN job.id = ANY(ARRAY(
                         SELECT picked.id FROM picked JOIN claim_sizes size ON size.id = picked.batch_id WHERE picked.seq <= size.slot_jobs))
-                      THEN now() END
+                      THEN now() END,
+    call_id = ((SELECT call_of FROM picked_calls) ->> job.id::text)::int
   WHERE job.id = ANY(ARRAY(SELECT id FROM picked)) AND job.status = 'pending'
   RETURNING job.id, job.batch_id, job.record_id, job.position, job.attempts, job.interruptions, job.retry_base,
-            job.started_at IS NULL AS reserved),
+            job.started_at IS NULL AS reserved, job.call_id),
 
+-- per batch: the jobs claimed, the reservations among them, and a chunked batch's calls (per job)
 claimed_totals AS (
-  SELECT batch_id, count(*)::int AS jobs, count(*) FILTER (WHERE reserved)::int AS reserved FROM claimed GROUP BY batch_id),
+  SELECT claimed.batch_id, count(*)::int AS jobs, count(*) FILTER (WHERE claimed.reserved)::int AS reserved,
+         array_agg(claimed.call_id ORDER BY claimed.call_id, claimed.id) FILTER (WHERE claimed.call_id IS NOT NULL) AS call_ids,
+         array_agg(claimed.id ORDER BY claimed.call_id, claimed.id) FILTER (WHERE claimed.call_id IS NOT NULL) AS job_ids,
+         max(claimed.call_id) AS last_call_id
+  FROM claimed GROUP BY claimed.batch_id),
 
 -- The counters, all of them here: one UPDATE per batch row for both halves, so `running`,
 -- `reserved`, `pending` and the rest always equal a count of the batch's jobs. Only a batch that got
@@ -365,6 +406,10 @@ batches_moved AS (
                          THEN ARRAY(SELECT COALESCE(old, 0) + COALESCE(new, 0) FROM unnest(batch.duration_hist, freed.duration_hist) AS hist(old, new))
                          ELSE batch.duration_hist END,
     claim_cursor = COALESCE(span.cursor_to, batch.claim_cursor),
+    -- a chunked candidate keeps the jobs of its calls still in flight, and gains the calls claimed here
+    next_call_id = COALESCE(taken.last_call_id + 1, batch.next_call_id),
+    open_calls = CASE WHEN in_flight.id IS NULL THEN batch.open_calls ELSE in_flight.call_ids || COALESCE(taken.call_ids, '{}') END,
+    open_call_jobs = CASE WHEN in_flight.id IS NULL THEN batch.open_call_jobs ELSE in_flight.job_ids || COALESCE(taken.job_ids, '{}') END,
     last_claimed_at = CASE WHEN taken.jobs > 0 THEN now() ELSE batch.last_claimed_at END,
     status = (CASE WHEN batch.status = 'pending' AND taken.jobs > 0 THEN 'running' ELSE batch.status::text END)::batch_status,
     started_at = CASE WHEN taken.jobs > 0 THEN COALESCE(batch.started_at, now()) ELSE batch.started_at END,
@@ -373,6 +418,7 @@ batches_moved AS (
     LEFT JOIN freed ON freed.batch_id = touched.batch_id
     LEFT JOIN cursor_spans span ON span.batch_id = touched.batch_id
     LEFT JOIN claimed_totals taken ON taken.batch_id = touched.batch_id
+    LEFT JOIN open_calls in_flight ON in_flight.id = touched.batch_id
   WHERE batch.id = touched.batch_id
   RETURNING batch.id, batch.status, batch.pending, batch.running, batch.reserved, batch.waiting_input, batch.waiting_provider, batch.succeeded,
     batch.failed, batch.cost_spent, batch.max_cost, batch.error_policy, batch.error_threshold_rate,
@@ -389,12 +435,12 @@ in_flight_written AS (
 -- Plain columns per claimed job, not a JSON object built per job (json_build_object looks up each
 -- argument's type on every call).
 SELECT NULL::bigint AS id, NULL::text AS batch_id, NULL::text AS record_id, NULL::int AS position, NULL::int AS attempts,
-       NULL::int AS interruptions, NULL::int AS retry_base, NULL::bool AS reserved, NULL::int AS chunk_size, NULL::jsonb AS data,
+       NULL::int AS interruptions, NULL::int AS retry_base, NULL::bool AS reserved, NULL::int AS chunk_size, NULL::int AS call, NULL::jsonb AS data,
        (SELECT COALESCE(json_agg(moved), '[]') FROM batches_moved moved WHERE moved.had_outcomes) AS batches,
        (SELECT count(*) FROM candidates)::int AS candidates
 UNION ALL
 SELECT claimed.id, claimed.batch_id, claimed.record_id, claimed.position, claimed.attempts, claimed.interruptions, claimed.retry_base,
-       claimed.reserved, size.chunk_size,
+       claimed.reserved, size.chunk_size, claimed.call_id,
        (SELECT record.data FROM dataset_records record WHERE record.dataset_id = size.dataset_id AND record.position = claimed.position),
        NULL, NULL
 FROM claimed JOIN claim_sizes size ON size.id = claimed.batch_id
