@@ -69,6 +69,12 @@ const configSchema = z.object({
   BATCHBOARD_PROVIDER_POLL_MS: int(10_000, 10),
   /** the longest wait between two polls of a provider batch */
   BATCHBOARD_PROVIDER_POLL_MAX_MS: int(300_000, 10),
+  /**
+   * how long a submission to a provider's batch tier is held for its submitter: renewed every third
+   * of it while the submitter runs; once it lapses (the submitter died) the submission is recovered,
+   * found at the provider by its metadata and adopted, or sent again
+   */
+  BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS: int(60_000, 100),
   /** finished batches older than this many days are deleted; `0` keeps everything */
   BATCHBOARD_RETENTION_DAYS: int(30),
   /**

@@ -23,6 +23,7 @@ import {
   adoptProviderBatch,
   claimDueProviderBatches,
   forgetSubmission,
+  holdSubmission,
   HAS_PROVIDER_OUTCOME,
   insertProviderRequests,
   insertSubmission,
@@ -64,9 +65,10 @@ export { SUBMITTING } from "@/lib/db/sql/provider-batches";
 
 /**
  * Records a provider batch about to be submitted and the job attempts it holds, before the provider
- * is asked: state "submitting", no provider id, recovered after `holdMs` unless recorded by then
- * (recoverSubmission). A job sent again (a later attempt) moves to the new provider batch; its
- * earlier outcome is dropped. Returns our id of the submission, sent as the provider batch's metadata.
+ * is asked: state "submitting", no provider id, recovered after `holdMs` unless recorded or held
+ * again by then (holdProviderBatch; recoverSubmission). A job sent again (a later attempt) moves to
+ * the new provider batch; its earlier outcome is dropped. Returns our id of the submission, sent as
+ * the provider batch's metadata.
  */
 export async function reserveProviderBatch(batchId: string, target: SubmissionTarget, jobs: readonly { id: number; attempts: number }[], holdMs: number): Promise<string> {
   return withTx(async (client) => {
@@ -79,8 +81,18 @@ export async function reserveProviderBatch(batchId: string, target: SubmissionTa
 }
 
 /**
- * The provider took submission `id`: its provider id and state, polled from now on. False when the
- * submission was recovered meanwhile (it ended: its records are sent again).
+ * The submitter of `id` is still at it: its hold runs `holdMs` from now. False once it is recorded,
+ * failed, or recovered (a hold that lapsed is not taken back from the recovery under way).
+ */
+export function holdProviderBatch(id: string, holdMs: number): Promise<boolean> {
+  return holdSubmission(getPool(), id, holdMs);
+}
+
+/**
+ * The provider took submission `id`: its provider id and state, polled from now on. True also when
+ * a recovery already adopted this very provider batch (the submitter outlived its hold: the batch
+ * stands, nothing is sent again). False when the submission was recovered otherwise (it ended: its
+ * records are sent again).
  */
 export async function recordProviderBatch(id: string, status: ProviderBatchStatus): Promise<boolean> {
   return recordSubmission(getPool(), id, status, pollBackoff());

@@ -79,13 +79,16 @@ export interface ChunkContext<P = unknown> extends Omit<FlowContext<P>, "ask" | 
   /**
    * Mode provider_batch: records, before the provider is asked, that a provider batch holding the
    * records at `indexes` is being submitted to `target`; returns our id of the submission (sent as
-   * the provider batch's metadata). Should the submitter die before recordProviderBatch, the
-   * submission is recovered once `holdMs` passed: found at the provider and adopted, or sent again.
+   * the provider batch's metadata). The submission is held for this call while it runs (renewed
+   * every third of BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS) until recordProviderBatch or failProviderBatch:
+   * should the submitter die first, it is recovered once the hold lapsed: found at the provider and
+   * adopted, or sent again.
    */
-  reserveProviderBatch(target: SubmissionTarget, indexes: number[], holdMs: number): Promise<string>;
+  reserveProviderBatch(target: SubmissionTarget, indexes: number[]): Promise<string>;
   /**
-   * Mode provider_batch: the provider took the submission: its id and state. False when the submission
-   * was recovered meanwhile (its records go again): the caller cancels what the provider created.
+   * Mode provider_batch: the provider took the submission: its id and state. True also when a
+   * recovery already adopted this very provider batch. False when the submission was recovered
+   * otherwise meanwhile (its records go again): the caller cancels what the provider created.
    */
   recordProviderBatch(submission: string, status: ProviderBatchStatus): Promise<boolean>;
   /**

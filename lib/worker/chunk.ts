@@ -6,7 +6,8 @@
 import type { ClaimedJob } from "@/lib/engine/claim";
 import type { Outcome } from "@/lib/engine/complete";
 import { afterLimitedCall, beforeLimitedChunk, RateLimitHandBack, type Permit } from "@/lib/engine/rate-limits";
-import { failProviderBatch, providerStateOf, recordProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
+import { getConfig } from "@/lib/config";
+import { failProviderBatch, holdProviderBatch, providerStateOf, recordProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
 import { customIdOf } from "@/lib/flows/provider-batch";
 import type { ProviderBatchStatus, ProviderState, SubmissionTarget } from "@/lib/flows/provider-batch/types";
 import { getFlow } from "@/lib/flows/registry";
@@ -41,6 +42,8 @@ export class Chunk implements ChunkContext {
   tokensUsed: number | null = null;
   private readonly controller = new AbortController();
   private rejectRun: ((reason: unknown) => void) | null = null;
+  /** provider batch submissions of this call not recorded yet: each renews its hold until it is */
+  private readonly holds = new Map<string, NodeJS.Timeout>();
 
   constructor(jobs: readonly ClaimedJob[]) {
     this.attempts = jobs.map((j) => new Attempt(j));
@@ -79,15 +82,43 @@ export class Chunk implements ChunkContext {
     return this.attempts.map((a) => states.get(a.job.id));
   }
 
-  reserveProviderBatch(target: SubmissionTarget, indexes: number[], holdMs: number): Promise<string> {
+  /**
+   * The submission is held while this call runs: renewed every third of the hold until it is recorded
+   * or failed (or the call ends), so a slow submission is never recovered under its submitter; one
+   * whose submitter died is, once the hold lapsed.
+   */
+  async reserveProviderBatch(target: SubmissionTarget, indexes: number[]): Promise<string> {
     const jobs = indexes.map((i) => this.attempts[i]!.job).map((j) => ({ id: j.id, attempts: j.attempts }));
-    return reserveProviderBatch(this.batchId, target, jobs, holdMs);
+    const holdMs = getConfig().BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS;
+    const submission = await reserveProviderBatch(this.batchId, target, jobs, holdMs);
+    const renew = setInterval(() => {
+      holdProviderBatch(submission, holdMs).then(
+        (held) => held || this.endHold(submission),
+        () => undefined, // tried again at the next renewal
+      );
+    }, Math.max(10, Math.floor(holdMs / 3)));
+    renew.unref();
+    this.holds.set(submission, renew);
+    return submission;
   }
-  recordProviderBatch(submission: string, status: ProviderBatchStatus): Promise<boolean> {
-    return recordProviderBatch(submission, status);
+  async recordProviderBatch(submission: string, status: ProviderBatchStatus): Promise<boolean> {
+    try {
+      return await recordProviderBatch(submission, status);
+    } finally {
+      this.endHold(submission);
+    }
   }
-  failProviderBatch(submission: string, error: string, created: false | "maybe"): Promise<void> {
-    return failProviderBatch(submission, error, created);
+  async failProviderBatch(submission: string, error: string, created: false | "maybe"): Promise<void> {
+    this.endHold(submission);
+    await failProviderBatch(submission, error, created);
+  }
+  /** Stops renewing the hold of `submission`, or of every submission of this call. */
+  endHold(submission?: string): void {
+    for (const [id, timer] of this.holds) {
+      if (submission !== undefined && id !== submission) continue;
+      clearInterval(timer);
+      this.holds.delete(id);
+    }
   }
 
   log(message: string, level: "info" | "warn" | "error" = "info", index?: number): void {
@@ -175,6 +206,7 @@ export async function runChunkToOutcomes(c: Chunk, settings: BatchSettingsCache)
     if (err instanceof RateLimitHandBack) return attempts.map((a) => (a.reason?.kind === "lost" ? null : a.outcome({ status: "pending", release: true, error: null })));
     return attempts.map((a) => failedWith(a, err));
   } finally {
+    c.endHold();
     if (timer) clearTimeout(timer);
     if (permit) afterLimitedCall(permit, c.tokensUsed, failure);
   }

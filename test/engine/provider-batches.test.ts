@@ -8,9 +8,11 @@ import { getPool } from "@/lib/db/client";
 import { cancelBatch, createBatch, pauseBatch } from "@/lib/engine";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { flushOutcomes, type Outcome } from "@/lib/engine/complete";
-import { pollProviderBatches, providerStateOf, recordSubmittedProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
+import { pollProviderBatches, providerStateOf, recordProviderBatch, recordSubmittedProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
 import { BATCH_CLIENTS, customIdOf } from "@/lib/flows/provider-batch";
+import { runProviderBatchChunk, type ProviderBatchSpec } from "@/lib/flows/provider-batch/run";
 import type { BatchProvider } from "@/lib/flows/provider-batch/types";
+import { Chunk } from "@/lib/worker/chunk";
 import { startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
@@ -33,6 +35,9 @@ afterAll(async () => {
 });
 afterEach(async () => {
   mock.pollsToEnd = 1;
+  mock.createDelayMs = 0;
+  mock.answerDelayMs = 0;
+  delete process.env.BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS;
   mock.answer = (line) => ({ status_code: 200, body: { answer: line.body.n } });
   const { rows } = await getPool().query<{ id: string }>(`SELECT id FROM batches WHERE status IN ('pending', 'running', 'paused')`);
   for (const r of rows) await cancelBatch(r.id);
@@ -244,5 +249,71 @@ describe("a submission whose submitter died between the provider's create and re
     expect(mock.seen.filter((s) => s.method === "GET" && s.path === "/anthropic/v1/messages/batches").length).toBe(listsBefore);
     const again = await claimJobs(OWNER, 2, 60_000, 1);
     expect((await providerStateOf(again.map((j) => ({ id: j.id, attempts: j.attempts })))).size).toBe(0);
+  });
+});
+
+describe("a submitter that outlives its hold while another worker's recovery runs", () => {
+  /** the mock's provider batches holding any of these jobs' requests */
+  const holding = (jobs: ClaimedJob[]) => [...mock.batches.values()].filter((b) => b.requests.some((r) => jobs.some((j) => r.custom_id === customIdOf(j.id))));
+  const spec: ProviderBatchSpec = {
+    provider: "openai",
+    baseUrl: "",
+    apiKeyEnv: undefined,
+    endpoint: "/v1/chat/completions",
+    timeoutMs: 5000,
+    body: async (r) => ({ n: (r.data as { n: number }).n }),
+    result: (response) => response.body,
+  };
+
+  it("a submission slower than its hold is held while its submitter runs: sent once, adopted by nobody, every record's outcome once", async () => {
+    // the hold is a tenth of what the provider takes to create the batch; a recovery runs all along
+    process.env.BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS = "100";
+    mock.createDelayMs = 1000;
+    const { id, jobs } = await claimedBatch(3);
+    const chunk = new Chunk(jobs);
+    let done = false;
+    const call = runProviderBatchChunk(chunk.records, chunk, { ...spec, baseUrl: mock.openaiUrl }).finally(() => (done = true));
+    let polls = 0;
+    while (!done) {
+      await pollProviderBatches();
+      polls++;
+      await sleep(20);
+    }
+    expect(polls).toBeGreaterThan(20);
+    expect(await call).toEqual(jobs.map(() => ({ waitingProvider: true })));
+    await flushOutcomes(OWNER, park(jobs));
+    // one provider batch holds the records, recorded by its submitter, never cancelled
+    const sent = holding(jobs);
+    expect(sent.map((b) => b.state)).toEqual(["in_progress"]);
+    const { rows } = await getPool().query(`SELECT provider_batch_id, error FROM provider_batches WHERE batch_id = $1`, [id]);
+    expect(rows).toEqual([{ provider_batch_id: sent[0]!.id, error: null }]);
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    const again = await claimJobs(OWNER, 3, 60_000, 1);
+    const states = await providerStateOf(again.map((j) => ({ id: j.id, attempts: j.attempts })));
+    expect(again.map((j) => states.get(j.id))).toEqual(jobs.map((j) => ({ outcome: expect.objectContaining({ ok: true, response: expect.objectContaining({ body: { answer: (j.data as { n: number }).n } }) }) })));
+    expect(holding(jobs)).toHaveLength(1);
+    await expectCountersExact(id);
+  });
+
+  it("a submitter whose hold lapsed all the same (a stall) and whose batch a recovery adopted records it: the batch stands, nothing is cancelled or sent again", async () => {
+    const { id, jobs } = await claimedBatch(2);
+    const target = { provider: "openai" as const, baseUrl: mock.openaiUrl, apiKeyEnv: undefined, endpoint: "/v1/chat/completions" };
+    // hold 0: the submitter stalled past its hold between the provider's create and its record
+    const submission = await reserveProviderBatch(id, target, jobs, 0);
+    const conn = { baseUrl: mock.openaiUrl, apiKeyEnv: undefined, signal: new AbortController().signal, timeoutMs: 5000 };
+    const requests = jobs.map((j) => ({ customId: customIdOf(j.id), body: { n: (j.data as { n: number }).n } }));
+    const status = await BATCH_CLIENTS.openai.submit(conn, requests, { endpoint: target.endpoint, metadata: { batchboard_batch: id, batchboard_submission: submission } });
+    // another worker's recovery finds it at the provider and adopts it
+    await pollProviderBatches();
+    expect((await getPool().query(`SELECT provider_batch_id FROM provider_batches WHERE id = $1`, [submission])).rows[0]).toEqual({ provider_batch_id: status.id });
+    // the submitter comes back and records what the provider answered it: the same batch, which stands
+    expect(await recordProviderBatch(submission, status)).toBe(true);
+    await flushOutcomes(OWNER, park(jobs));
+    await pollUntil(async () => (await batchRow(id)).waiting_provider === 0);
+    expect(holding(jobs).map((b) => b.state)).toEqual(["completed"]);
+    const again = await claimJobs(OWNER, 2, 60_000, 1);
+    const states = await providerStateOf(again.map((j) => ({ id: j.id, attempts: j.attempts })));
+    for (const j of again) expect(states.get(j.id)).toMatchObject({ outcome: { ok: true } });
+    await expectCountersExact(id);
   });
 });

@@ -47,6 +47,13 @@ export interface ProviderBatchesMock {
    * an answer (the provider took the batch; the caller cannot know)
    */
   loseCreateAnswers: number;
+  /** OpenAI: POST /batches waits this long before it creates its batch (a slow provider) */
+  createDelayMs: number;
+  /**
+   * OpenAI: POST /batches creates its batch at once, then waits this long before it answers
+   * (Infinity: never, the connection stays open: the provider took the batch, its answer is on the way)
+   */
+  answerDelayMs: number;
   /** makes an OpenAI batch fail validation */
   failValidation(id: string, message: string): void;
   close(): Promise<void>;
@@ -69,6 +76,8 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
     files,
     pollsToEnd: 1,
     loseCreateAnswers: 0,
+    createDelayMs: 0,
+    answerDelayMs: 0,
     answer: (line) => ({ status_code: 200, body: { echo: line.body } }),
     expire(id, answered = 0) {
       const b = batches.get(id)!;
@@ -188,6 +197,12 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
       files.set(id, content);
       return send(res, 200, { id, object: "file", purpose: "batch", bytes: content.length, filename: "input.jsonl" });
     }
+    if (req.method === "POST" && path === "/openai/v1/batches" && mock.createDelayMs > 0 && !(req as { delayed?: boolean }).delayed) {
+      (req as { delayed?: boolean }).delayed = true;
+      seen.pop(); // recorded once, when it is handled
+      setTimeout(() => handle(req, body, res), mock.createDelayMs);
+      return;
+    }
     if (req.method === "POST" && path === "/openai/v1/batches") {
       const { input_file_id, endpoint, metadata } = JSON.parse(body.toString("utf8")) as { input_file_id: string; endpoint: string; metadata?: unknown };
       if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Object.values(metadata).some((v) => typeof v !== "string"))) {
@@ -202,6 +217,11 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
       if (mock.loseCreateAnswers > 0) {
         mock.loseCreateAnswers--;
         res.destroy();
+        return;
+      }
+      if (mock.answerDelayMs === Infinity) return;
+      if (mock.answerDelayMs > 0) {
+        setTimeout(() => send(res, 200, openaiBatch(b)), mock.answerDelayMs);
         return;
       }
       return send(res, 200, openaiBatch(b));

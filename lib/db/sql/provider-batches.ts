@@ -20,7 +20,7 @@ function nextPollSql(polls: string, b: PollBackoff): string {
   return `now() + make_interval(secs => LEAST(${Number(b.maxMs)}::float8, ${Number(b.firstMs)}::float8 * power(1.5, ${polls})) / 1000)`;
 }
 
-/** A submission about to be sent ('submitting', no provider id), recovered after `holdMs` unless recorded; its id. */
+/** A submission about to be sent ('submitting', no provider id), recovered after `holdMs` unless recorded or held again; its id. */
 export async function insertSubmission(
   db: Queryable,
   s: { batchId: string; provider: string; baseUrl: string; apiKeyEnv?: string | null; endpoint: string; requests: number; holdMs: number },
@@ -49,6 +49,19 @@ export async function recordSubmission(db: Queryable, id: string, status: { id: 
     `UPDATE provider_batches SET provider_batch_id = $2, provider_status = $3, expires_at = $4, submitted_at = now(), next_poll_at = ${nextPollSql("0", b)}
      WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`,
     [id, status.id, status.status, status.expiresAt],
+  );
+  if (rowCount === 1) return true;
+  // a recovery already adopted this very provider batch: it stands
+  const adopted = await db.query(`SELECT 1 FROM provider_batches WHERE id = $1 AND provider_batch_id = $2`, [id, status.id]);
+  return adopted.rowCount === 1;
+}
+
+/** The submitter of a submission is still at it: its hold runs `holdMs` from now, unless it was recorded, failed, or its hold lapsed. */
+export async function holdSubmission(db: Queryable, id: string, holdMs: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE provider_batches SET next_poll_at = now() + make_interval(secs => $2::float8 / 1000)
+     WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL AND error IS NULL AND next_poll_at > now()`,
+    [id, holdMs],
   );
   return rowCount === 1;
 }

@@ -61,9 +61,9 @@ export async function runProviderBatchChunk(records: FlowRecord[], ctx: ChunkCon
     const conn = { baseUrl: spec.baseUrl, apiKeyEnv: spec.apiKeyEnv, signal: ctx.signal, timeoutMs: spec.timeoutMs };
     const client = BATCH_CLIENTS[spec.provider];
     // recorded first: a submitter that dies before recording the provider's id leaves a row that is
-    // recovered (found at the provider by its metadata and adopted, or sent again) instead of an orphan
-    const holdMs = 2 * spec.timeoutMs + SUBMIT_MARGIN_MS;
-    const submission = await ctx.reserveProviderBatch({ provider: spec.provider, baseUrl: spec.baseUrl, apiKeyEnv: spec.apiKeyEnv, endpoint: spec.endpoint }, sent, holdMs);
+    // recovered (found at the provider by its metadata and adopted, or sent again) instead of an
+    // orphan; while this call runs, the context holds it (a slow submission is not recovered)
+    const submission = await ctx.reserveProviderBatch({ provider: spec.provider, baseUrl: spec.baseUrl, apiKeyEnv: spec.apiKeyEnv, endpoint: spec.endpoint }, sent);
     let status: ProviderBatchStatus;
     try {
       status = await client.submit(conn, requests, { endpoint: spec.endpoint, metadata: { batchboard_batch: ctx.batchId, batchboard_submission: submission } });
@@ -80,7 +80,8 @@ export async function runProviderBatchChunk(records: FlowRecord[], ctx: ChunkCon
       return outcomes;
     }
     if (!(await ctx.recordProviderBatch(submission, status))) {
-      // recovered meanwhile (this call outlived its hold): the records go again; what was just created is not read
+      // recovered meanwhile and ended (this call outlived its hold, and the provider did not have the
+      // batch yet when the recovery looked): the records go again; what was just created is not read
       ctx.log(`provider batch ${status.id} was recorded too late and is cancelled; its records are sent again`, "warn");
       await client.cancel(conn, status.id).catch(() => undefined);
     } else ctx.log(`sent ${requests.length} records to ${spec.provider} as batch ${status.id}`);
@@ -88,9 +89,6 @@ export async function runProviderBatchChunk(records: FlowRecord[], ctx: ChunkCon
   }
   return outcomes;
 }
-
-/** beyond two calls' timeouts (upload, create), how long a submission may take before it is recovered */
-const SUBMIT_MARGIN_MS = 60_000;
 
 /**
  * Whether the provider may have created a batch though the submission failed: not when it answered
