@@ -157,6 +157,36 @@ describe("calls in flight", () => {
   });
 });
 
+describe("calls in flight across claimers", () => {
+  it("claimers racing on one batch, their calls ending in pieces, never have more than concurrency calls in flight between them", async () => {
+    const b = await make(400, { chunkSize: 5, concurrency: 3, maxRetries: 100 });
+    const ws = [await claimer(), await claimer(), await claimer()];
+    const held = new Map<string, ClaimedJob[]>(ws.map((w) => [w, []]));
+    let peak = 0;
+    for (let round = 0; round < 40; round++) {
+      // all claim at once: each statement's snapshot may predate the others' claims
+      const got = await Promise.all(ws.map((w) => claimJobs(w, 2, 30_000)));
+      ws.forEach((w, k) => held.get(w)!.push(...got[k]!));
+      const { rows } = await getPool().query<{ calls: number }>(
+        `SELECT count(DISTINCT call_id)::int AS calls FROM jobs WHERE batch_id = $1 AND status = 'running'`,
+        [b.id],
+      );
+      peak = Math.max(peak, rows[0]!.calls);
+      expect(rows[0]!.calls).toBeLessThanOrEqual(3);
+      // each ends a piece of what it holds: some records succeed, some are retried at once
+      await Promise.all(
+        ws.map((w) => {
+          const mine = held.get(w)!;
+          const ending = mine.splice(0, 1 + ((round * 7 + w.length) % 4));
+          return runCycle(getPool(), w, ending.map((j, i) => done(j, i % 3 === 0 ? { status: "pending", result: null } : {})), null);
+        }),
+      );
+    }
+    expect(peak).toBe(3);
+    await expectCountersExact(b.id);
+  });
+});
+
 describe("chunk_size at creation", () => {
   it("defaults to the flow's; 1 for a flow that does not chunk", async () => {
     expect((await make(1)).options.chunkSize).toBe(10);
