@@ -157,6 +157,24 @@ describe("calls in flight", () => {
   });
 });
 
+describe("a chunked batch whose calls are all taken", () => {
+  it("is passed over by the claim, whatever its order: a batch beside it gets the slot", async () => {
+    const chunked = await make(50, { chunkSize: 10, concurrency: 2 });
+    const w = await claimer();
+    const both = calls(await claimJobs(w, 2, 30_000));
+    expect(both).toHaveLength(2);
+    // each of its two calls is down to one running record: few records run, but no call is free
+    await runCycle(getPool(), w, both.flatMap((c) => c.slice(1)).map((j) => done(j)), null);
+    expect((await batchRow(chunked.id)).running).toBe(2);
+    const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" }, concurrency: 1 });
+    // the chunked batch waited longest (starved): it comes first in claim order
+    await getPool().query(`UPDATE batches SET last_claimed_at = now() - interval '1 hour' WHERE id = $1`, [chunked.id]);
+    const got = await claimJobs(w, 1, 30_000);
+    expect(got.map((j) => j.batch_id)).toEqual([plain.id]);
+    await expectCountersExact(chunked.id);
+  });
+});
+
 describe("calls in flight across claimers", () => {
   it("claimers racing on one batch, their calls ending in pieces, never have more than concurrency calls in flight between them", async () => {
     const b = await make(400, { chunkSize: 5, concurrency: 3, maxRetries: 100 });

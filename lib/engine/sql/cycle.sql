@@ -40,9 +40,10 @@
 -- next_call_id), marks its jobs with it (jobs.call_id), and records them on the batch row
 -- (open_calls, open_call_jobs: per job, its call); the worker runs each call as claimed. A call is in
 -- flight while one of its jobs still runs in it, whatever took the others out of running (an
--- outcome, a cancel, a lease sweep): the claim looks the recorded jobs up by id (`open_calls` below),
--- admits new calls only while fewer than `concurrency` are in flight, and keeps on the row the jobs of
--- those still in flight. A chunked batch takes no reservations. With c = 1 every formula below is the
+-- outcome, a cancel, a lease sweep): the claim looks the recorded jobs up by id (the SQL function
+-- batch_calls_in_flight, in the migrations, is the one definition; `open_calls` below), admits new
+-- calls only while fewer than `concurrency` are in flight, and keeps on the row the jobs of those
+-- still in flight. A chunked batch takes no reservations. With c = 1 every formula below is the
 -- one-job-per-slot one and no call is recorded.
 --
 -- Locks: job rows leased to this worker first (only a cancel or a lease sweep can want them too: a
@@ -198,6 +199,8 @@ own_candidates AS (
          OR (request.jobs > 0 AND batch.reserved - freed.reservations < batch.concurrency))
     AND (batch.max_cost IS NULL OR batch.cost_spent + COALESCE(freed.cost, 0) < batch.max_cost)
     AND NOT (COALESCE(freed.failed, 0) > 0 AND (batch.error_policy = 'stop' OR batch.error_threshold_rate IS NOT NULL))
+    AND CASE WHEN batch.chunk_size = 1 THEN true
+             ELSE cardinality(batch_calls_in_flight(batch.open_calls, batch.open_call_jobs, ARRAY(SELECT id FROM written))) < batch.concurrency END
   ORDER BY batch.id
   FOR UPDATE OF batch),
 
@@ -215,28 +218,28 @@ other_candidates AS (
     AND batch.status IN ('pending', 'running') AND batch.pending > 0
     AND (batch.running <= (batch.concurrency - 1) * batch.chunk_size OR (request.jobs > 0 AND batch.reserved < batch.concurrency))
     AND (batch.max_cost IS NULL OR batch.cost_spent < batch.max_cost)
+    AND CASE WHEN batch.chunk_size = 1 THEN true
+             ELSE cardinality(batch_calls_in_flight(batch.open_calls, batch.open_call_jobs, '{}')) < batch.concurrency END
   ORDER BY COALESCE(batch.last_claimed_at, batch.created_at) < now() - make_interval(secs => $18::float8 / 1000) DESC,
            batch.priority DESC, batch.last_claimed_at ASC NULLS FIRST, batch.created_at
   LIMIT $14
   FOR UPDATE OF batch SKIP LOCKED),
 
--- The calls in flight of a chunked candidate, from its row as locked above (so a call claimed by a
--- statement this one's snapshot predates is there too): a recorded job is still in its call unless
--- it is seen to have left it: written here, no longer running in it, or claimed since in a later call.
--- A job whose claim this snapshot does not see yet (its call_id older, or none) counts as in its call,
--- as does one seen running that ended since: a call is never freed before it ends.
+-- The calls in flight of a chunked candidate (batch_calls_in_flight, in the migrations, defines
+-- them), from its row as locked above: a call claimed by a statement this one's snapshot predates is
+-- there too, and counts; a job seen running that ended since counts until the next claim, so a call
+-- is never freed before it ends. (The candidates' filters above count them too, to pass over a batch
+-- whose calls are all taken: a row changed since the snapshot is tested again as locked.) The row
+-- keeps the jobs of the calls still in flight.
 open_calls AS (
-  SELECT both_kinds.id,
-         count(DISTINCT tracked.call_id)::int AS calls,
-         COALESCE(array_agg(tracked.call_id ORDER BY tracked.n) FILTER (WHERE tracked.call_id IS NOT NULL), '{}') AS call_ids,
-         COALESCE(array_agg(tracked.job_id ORDER BY tracked.n) FILTER (WHERE tracked.job_id IS NOT NULL), '{}') AS job_ids
+  SELECT chunked.id, cardinality(in_flight.calls) AS calls,
+         ARRAY(SELECT tracked.call_id FROM unnest(chunked.open_calls, chunked.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
+               WHERE tracked.call_id = ANY(in_flight.calls) ORDER BY tracked.n) AS call_ids,
+         ARRAY(SELECT tracked.job_id FROM unnest(chunked.open_calls, chunked.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
+               WHERE tracked.call_id = ANY(in_flight.calls) ORDER BY tracked.n) AS job_ids
   FROM (SELECT id, open_calls, open_call_jobs FROM own_candidates WHERE chunk_size > 1
-        UNION ALL SELECT id, open_calls, open_call_jobs FROM other_candidates WHERE chunk_size > 1) both_kinds
-  LEFT JOIN LATERAL unnest(both_kinds.open_calls, both_kinds.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
-    ON tracked.job_id NOT IN (SELECT id FROM written)
-       AND EXISTS (SELECT 1 FROM jobs job WHERE job.id = tracked.job_id
-                     AND (job.call_id IS NULL OR job.call_id < tracked.call_id OR (job.call_id = tracked.call_id AND job.status = 'running')))
-  GROUP BY both_kinds.id),
+        UNION ALL SELECT id, open_calls, open_call_jobs FROM other_candidates WHERE chunk_size > 1) chunked
+  CROSS JOIN LATERAL (SELECT batch_calls_in_flight(chunked.open_calls, chunked.open_call_jobs, ARRAY(SELECT id FROM written)) AS calls) in_flight),
 
 -- At most max_batches candidates, in claim order, each with its free slots and the reservations it
 -- may have: none where each start must see the latest outcomes (a budget, whose overshoot stays

@@ -24,3 +24,20 @@ FROM (SELECT batch_id, array_agg(call_id ORDER BY id) AS open_calls, array_agg(i
              max(call_id) + 1 AS next_call_id
       FROM marked GROUP BY batch_id) calls
 WHERE batches.id = calls.batch_id;
+
+-- The calls of a chunked batch still in flight, from what its row records (per job in p_jobs, its call
+-- in p_calls): a call is in flight while one of its jobs is still in it, not ended here (p_ended: the
+-- jobs whose outcomes the calling statement writes) and not seen to have left it (no longer running
+-- in it, or claimed since in a later call). A job whose claim the caller's snapshot does not see yet
+-- (its call_id older, or none) counts as in its call. Per call, the lookup stops at its first job
+-- still in it. The one definition of "in flight", used by the worker cycle (lib/engine/sql/cycle.sql).
+CREATE FUNCTION batch_calls_in_flight(p_calls integer[], p_jobs bigint[], p_ended bigint[]) RETURNS integer[]
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  SELECT COALESCE(array_agg(call.id ORDER BY call.id), '{}')
+  FROM (SELECT DISTINCT id FROM unnest(p_calls) AS id) call
+  WHERE EXISTS (
+    SELECT 1 FROM jobs job
+    WHERE job.id = ANY (ARRAY(SELECT tracked.job_id FROM unnest(p_calls, p_jobs) AS tracked(call_id, job_id) WHERE tracked.call_id = call.id))
+      AND job.id <> ALL (p_ended)
+      AND (job.call_id IS NULL OR job.call_id < call.id OR (job.call_id = call.id AND job.status = 'running')))
+$$;
