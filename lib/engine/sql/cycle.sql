@@ -230,16 +230,20 @@ other_candidates AS (
 -- there too, and counts; a job seen running that ended since counts until the next claim, so a call
 -- is never freed before it ends. (The candidates' filters above count them too, to pass over a batch
 -- whose calls are all taken: a row changed since the snapshot is tested again as locked.) The row
--- keeps the jobs of the calls still in flight.
-open_calls AS (
-  SELECT chunked.id, cardinality(in_flight.calls) AS calls,
-         ARRAY(SELECT tracked.call_id FROM unnest(chunked.open_calls, chunked.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
-               WHERE tracked.call_id = ANY(in_flight.calls) ORDER BY tracked.n) AS call_ids,
-         ARRAY(SELECT tracked.job_id FROM unnest(chunked.open_calls, chunked.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
-               WHERE tracked.call_id = ANY(in_flight.calls) ORDER BY tracked.n) AS job_ids
+-- keeps the jobs of the calls still in flight. (MATERIALIZED: the function runs once per batch, not
+-- once per use of its result.)
+live_calls AS MATERIALIZED (
+  SELECT chunked.id, chunked.open_calls, chunked.open_call_jobs,
+         batch_calls_in_flight(chunked.open_calls, chunked.open_call_jobs, ARRAY(SELECT id FROM written)) AS calls
   FROM (SELECT id, open_calls, open_call_jobs FROM own_candidates WHERE chunk_size > 1
-        UNION ALL SELECT id, open_calls, open_call_jobs FROM other_candidates WHERE chunk_size > 1) chunked
-  CROSS JOIN LATERAL (SELECT batch_calls_in_flight(chunked.open_calls, chunked.open_call_jobs, ARRAY(SELECT id FROM written)) AS calls) in_flight),
+        UNION ALL SELECT id, open_calls, open_call_jobs FROM other_candidates WHERE chunk_size > 1) chunked),
+open_calls AS (
+  SELECT live.id, cardinality(live.calls) AS calls,
+         ARRAY(SELECT tracked.call_id FROM unnest(live.open_calls, live.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
+               WHERE tracked.call_id = ANY(live.calls) ORDER BY tracked.n) AS call_ids,
+         ARRAY(SELECT tracked.job_id FROM unnest(live.open_calls, live.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
+               WHERE tracked.call_id = ANY(live.calls) ORDER BY tracked.n) AS job_ids
+  FROM live_calls live),
 
 -- At most max_batches candidates, in claim order, each with its free slots and the reservations it
 -- may have: none where each start must see the latest outcomes (a budget, whose overshoot stays
