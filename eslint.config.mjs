@@ -22,12 +22,7 @@ const config = [
     // transactions, imports) beside them. Elsewhere code calls those functions or Prisma Client, and
     // neither runs a statement nor holds SQL text (docs/architecture.md "Data access").
     files: ["lib/**/*.ts", "lib/**/*.tsx", "app/**/*.ts", "app/**/*.tsx", "components/**/*.ts", "components/**/*.tsx"],
-    ignores: [
-      "lib/db/**",
-      // the worker cycle's statement and its runner, moved to lib/db/sql with the cycle's own change
-      "lib/engine/sql/**",
-      "lib/engine/cycle.ts",
-    ],
+    ignores: ["lib/db/**"],
     rules: {
       "no-restricted-syntax": [
         "error",

@@ -1,4 +1,4 @@
-// Our cycle statement alone (lib/engine/sql/cycle.sql, run by lib/engine/cycle.ts), database only:
+// Our cycle statement alone (lib/db/sql/cycle.sql, run by lib/engine/cycle.ts), database only:
 // no worker, no flows. One loop writes each cycle's outcomes (the record echoed back, as the echo
 // flow does) and claims the next jobs in the same statement, at several cycle sizes, and with two
 // loops of 32 on one batch. It separates what a cycle costs whatever its size from what each job

@@ -1,14 +1,11 @@
 // One worker cycle in one statement: write the outcomes of the attempts a worker finished, then
-// claim its next jobs in the slots they freed. The statement is lib/engine/sql/cycle.sql (its stages
+// claim its next jobs in the slots they freed. The statement is lib/db/sql/cycle.sql (its stages
 // and what each guarantees are commented there); this module turns the worker's outcomes and claim
 // request into its parameters and its rows into jobs and batch states.
-import { readFileSync } from "node:fs";
 import type pg from "pg";
+import { cycleStatement } from "@/lib/db/sql/cycle";
 import { DURATION_BOUNDS_MS, HISTOGRAM_SIZE } from "./metrics";
 import type { BatchState } from "./transitions";
-
-// read once, at module load; a URL relative to this module, which the Next.js build copies with it
-const CYCLE_SQL = readFileSync(new URL("./sql/cycle.sql", import.meta.url), "utf8");
 
 export interface ClaimedJob {
   id: number;
@@ -182,11 +179,10 @@ export async function runCycle(
   const want = Math.max(0, claim?.want ?? 0);
   const reserve = [...(claim?.reserve ?? [])].filter(([, n]) => n > 0);
   const arrays = outcomeParams(outcomes);
-  const { rows } = await client.query<Omit<ClaimedJob, "id"> & { id: number | string; batches: MovedBatch[] | null; candidates: number | null }>({
-    name: "batchboard_cycle",
-    text: CYCLE_SQL,
-    // in the order of the statement's parameter list (sql/cycle.sql)
-    values: [
+  const rows = await cycleStatement<Omit<ClaimedJob, "id"> & { id: number | string; batches: MovedBatch[] | null; candidates: number | null }>(
+    client,
+    // in the order of the statement's parameter list (lib/db/sql/cycle.sql)
+    [
       owner,
       claim?.leaseMs ?? 0,
       arrays.ids,
@@ -209,7 +205,7 @@ export async function runCycle(
       HIST_THRESHOLDS,
       HISTOGRAM_SIZE,
     ],
-  });
+  );
   let batches: MovedBatch[] = [];
   let candidates = 0;
   const jobs: ClaimedJob[] = [];

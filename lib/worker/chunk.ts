@@ -17,7 +17,7 @@ import type { BatchSettingsCache } from "./batch-settings";
 
 /**
  * Splits one claim's jobs into calls: a chunked batch's jobs as the claim put them in calls (at most
- * chunk_size each, some smaller: the batch's concurrency counts these calls, lib/engine/sql/cycle.sql),
+ * chunk_size each, some smaller: the batch's concurrency counts these calls, lib/db/sql/cycle.sql),
  * the others one by one.
  */
 export function groupIntoChunks(jobs: readonly ClaimedJob[]): { single: ClaimedJob[]; chunks: ClaimedJob[][] } {

@@ -171,7 +171,7 @@ export class Slots {
    */
   private reservationsWanted(items: readonly Outcome[]): Map<string, number> | undefined {
     const slotsHeld = new Map<string, number>();
-    // a chunked batch takes no reservations (lib/engine/sql/cycle.sql)
+    // a chunked batch takes no reservations (lib/db/sql/cycle.sql)
     for (const a of this.running.values()) if (a.job.chunk_size <= 1) slotsHeld.set(a.job.batch_id, (slotsHeld.get(a.job.batch_id) ?? 0) + 1);
     for (const o of items) {
       const b = this.outbox.batchOf(o.id);

@@ -196,7 +196,7 @@ describe("the fence", () => {
 });
 
 describe("the statement file", () => {
-  const sql = readFileSync(new URL("../../lib/engine/sql/cycle.sql", import.meta.url), "utf8");
+  const sql = readFileSync(new URL("../../lib/db/sql/cycle.sql", import.meta.url), "utf8");
 
   it("documents every parameter it uses at the top, in order, and uses every one it documents", () => {
     const documented = [...sql.matchAll(/^--\s+\$(\d+)\s+(\w+)/gm)].map((m) => Number(m[1]));

@@ -1,6 +1,6 @@
 // Job transitions and the batch counters they move (lib/engine/transitions.ts), in the caller's pg
 // transaction. SQL because the counters move in the same statements' transaction as the cycle's
-// (lib/engine/sql/cycle.sql) and in one UPDATE for many batches (unnest, rows in id order: the lock
+// (lib/db/sql/cycle.sql) and in one UPDATE for many batches (unnest, rows in id order: the lock
 // order), jobs move in set-based statements that lock them (FOR UPDATE) after their batch, and
 // the finish and stop conditions are expressions over the counters of the row being updated.
 import type { BatchStatus } from "@/lib/contract/statuses";

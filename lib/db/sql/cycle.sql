@@ -59,7 +59,7 @@
 -- ends, not a round trip later, and the batch's concurrency still holds across workers.
 --
 -- To run it in psql (from the repository's root; \bind works too, on psql 16 and later):
---   \set cycle `cat lib/engine/sql/cycle.sql`
+--   \set cycle `cat lib/db/sql/cycle.sql`
 --   PREPARE cycle AS :cycle;
 --   EXECUTE cycle('worker-1', 30000, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '[]', '[]', '{}',
 --                 64, 4, 1, '{}', '{}', 60000, '{1,2,3}', 4);
