@@ -1,8 +1,8 @@
 // A worker process's own rows: its registration, its heartbeat (which renews the leases of the jobs
 // it holds), its stop, and the read of a batch's run settings it caches. The claim and the outcome
 // writes are the cycle (./cycle, ./claim, ./complete).
-import { getPool, getPrisma } from "@/lib/db/client";
-import { heartbeat, insertWorker, markStopped } from "@/lib/db/sql/workers";
+import { getPool } from "@/lib/db/client";
+import { batchRunSettings, heartbeat, insertWorker, markStopped } from "@/lib/db/sql/workers";
 
 export interface WorkerRegistration {
   id: string;
@@ -57,9 +57,15 @@ export async function markWorkerStopped(workerId: string, counts: Omit<WorkerCou
 
 /** Read once per batch per worker (lib/worker/batch-settings.ts caches it): one row of one model. */
 export async function readBatchRunSettings(batchId: string): Promise<BatchRunSettings | null> {
-  const r = await getPrisma().batch.findUnique({
-    where: { id: batchId },
-    select: { flow: true, parameters: true, interactive: true, maxRetries: true, retryBackoffMs: true, timeoutMs: true, rateLimitKey: true },
-  });
-  return r ?? null;
+  const r = await batchRunSettings(getPool(), batchId);
+  if (!r) return null;
+  return {
+    flow: r.flow,
+    parameters: r.parameters,
+    interactive: r.interactive,
+    maxRetries: r.max_retries,
+    retryBackoffMs: r.retry_backoff_ms,
+    timeoutMs: r.timeout_ms,
+    rateLimitKey: r.rate_limit_key,
+  };
 }

@@ -3,6 +3,8 @@
 // worker's own row together (a prepared statement, every few seconds per worker), and the stop keeps
 // in in_flight only the ids still running under the worker (an unnest joined with jobs).
 import type { Queryable } from "./queryable";
+import type { RowOf } from "../rows";
+import type { Batch } from "@/lib/generated/prisma/client";
 
 export interface WorkerRow {
   id: string;
@@ -58,4 +60,13 @@ export async function markStopped(db: Queryable, workerId: string, counts: { pro
      WHERE id = $1`,
     [workerId, counts.processed, counts.failed],
   );
+}
+
+/** What a worker reads of a batch to run its jobs: SQL, so a worker never loads Prisma Client's engine. */
+export async function batchRunSettings(db: Queryable, batchId: string) {
+  const { rows } = await db.query<Pick<RowOf<Batch>, "flow" | "parameters" | "interactive" | "max_retries" | "retry_backoff_ms" | "timeout_ms" | "rate_limit_key">>(
+    `SELECT flow, parameters, interactive, max_retries, retry_backoff_ms, timeout_ms, rate_limit_key FROM batches WHERE id = $1`,
+    [batchId],
+  );
+  return rows[0] ?? null;
 }
