@@ -85,9 +85,10 @@ test("tick jobs and retry them from the batch page; the count of what changed is
   // none ticked: the action covers every job the filter shows
   await page.getByRole("combobox", { name: "Job status" }).selectOption("failed");
   await expect(jobs.getByRole("row")).toHaveCount(2);
-  await jobs.getByRole("checkbox", { name: "Select all jobs on this page" }).check();
-  await expect(bar).toContainText("1 selected");
-  await jobs.getByRole("checkbox", { name: "Select all jobs on this page" }).uncheck();
+  // the header checkbox selects every job the filter matches (here the one failed job)
+  await jobs.getByRole("checkbox", { name: /^Select all 1 jobs the filter matches/ }).check();
+  await expect(bar).toContainText("All 1 jobs selected");
+  await jobs.getByRole("checkbox", { name: /^Select all 1 jobs the filter matches/ }).uncheck();
   await bar.getByRole("button", { name: "Retry all shown" }).click();
   await page.getByRole("dialog", { name: "Retry jobs?" }).getByRole("button", { name: "Retry" }).click();
   await expect(bar.getByRole("status")).toHaveText("1 job retried");
