@@ -2,17 +2,7 @@
 // it holds), its stop, and the read of a batch's run settings it caches. The claim and the outcome
 // writes are the cycle (./cycle, ./claim, ./complete).
 import { getPool } from "@/lib/db/client";
-import { batchRunSettings, heartbeat, insertWorker, markStopped } from "@/lib/db/sql/workers";
-
-export interface WorkerRegistration {
-  id: string;
-  host: string;
-  pid: number;
-  mode: string;
-  version: string;
-  concurrency: number;
-  leaseMs: number;
-}
+import { batchRunSettings, heartbeat, insertWorker, markStopped, type WorkerRegistration } from "@/lib/db/sql/workers";
 
 export interface WorkerCounts {
   running: number;

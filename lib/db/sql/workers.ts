@@ -6,7 +6,8 @@ import type { Queryable } from "./queryable";
 import type { RowOf } from "../rows";
 import type { Batch } from "@/lib/generated/prisma/client";
 
-export interface WorkerRow {
+/** A worker as it registers (lib/engine/workers.ts registerWorker). */
+export interface WorkerRegistration {
   id: string;
   host: string;
   pid: number;
@@ -16,7 +17,7 @@ export interface WorkerRow {
   leaseMs: number;
 }
 
-export async function insertWorker(db: Queryable, w: WorkerRow): Promise<void> {
+export async function insertWorker(db: Queryable, w: WorkerRegistration): Promise<void> {
   await db.query(
     `INSERT INTO workers (id, host, pid, mode, version, concurrency, lease_until)
      VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::float8 / 1000))`,
