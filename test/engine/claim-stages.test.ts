@@ -10,7 +10,7 @@ import { runCycle, STARVED_AFTER_MS } from "@/lib/engine/cycle";
 import { withTx } from "@/lib/engine/db";
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { expectCountersExact } from "./helpers";
+import { expectCountersExact, waitFor } from "./helpers";
 
 withTestDatabase();
 registerTestFlows();
@@ -204,5 +204,39 @@ describe("the statement file", () => {
     const used = [...new Set([...body.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
     expect(documented).toEqual(Array.from({ length: documented.length }, (_, i) => i + 1));
     expect(used).toEqual(documented);
+  });
+});
+
+describe("start times", () => {
+  // A claim's transaction begins when its statement arrives; its snapshot is taken only once its
+  // locks are granted. A batch committed in between is claimed in that snapshot, and now() (the
+  // transaction's start) is then earlier than the batch's created_at.
+  it("a batch and its jobs start at the claim's execution, never before the batch was created", async () => {
+    const locker = await getPool().connect();
+    try {
+      await locker.query("BEGIN");
+      // the claim's statement writes job_attempts: it waits for this lock after its transaction began
+      await locker.query("LOCK TABLE job_attempts IN ACCESS EXCLUSIVE MODE");
+      const claiming = claimJobs(OWNER, 1, 60_000);
+      await waitFor("the claim to wait for its lock", async () => {
+        const { rows } = await getPool().query(
+          `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '-- The worker cycle:%'`,
+        );
+        return rows.length > 0;
+      }, 10_000, 10);
+      const batch = await make(1);
+      await locker.query("COMMIT");
+      const got = await claiming;
+      expect(perBatch(got, [batch.id])).toEqual([1]);
+      const { rows } = await getPool().query<{ created_at: Date; started_at: Date; job_started_at: Date }>(
+        `SELECT b.created_at, b.started_at, j.started_at AS job_started_at FROM batches b JOIN jobs j ON j.batch_id = b.id WHERE b.id = $1`,
+        [batch.id],
+      );
+      expect(rows[0]!.started_at.getTime()).toBeGreaterThanOrEqual(rows[0]!.created_at.getTime());
+      expect(rows[0]!.job_started_at.getTime()).toBeGreaterThanOrEqual(rows[0]!.created_at.getTime());
+    } finally {
+      await locker.query("ROLLBACK").catch(() => {});
+      locker.release();
+    }
   });
 });

@@ -64,6 +64,11 @@
 --   EXECUTE cycle('worker-1', 30000, '{}', '{}', '{}', '{}', '{}', '{}', '{}', '[]', '[]', '{}',
 --                 64, 4, 1, '{}', '{}', 60000, '{1,2,3}', 4);
 WITH
+-- When this statement runs: the start of the jobs it starts and of a batch's first claim. Not now():
+-- that is when the transaction began, before the statement's locks were granted and its snapshot
+-- taken, so a batch committed in between would start before it was created.
+moment AS MATERIALIZED (SELECT clock_timestamp() AS at),
+
 -- The outcomes as rows, zipped from the parallel arrays in job id order (the order rows are locked).
 outcome AS (
   SELECT arrays.job_id, arrays.attempts, arrays.interruptions, arrays.status, arrays.cost, arrays.duration_ms,
@@ -123,7 +128,7 @@ attempts_written AS (
 -- Reservations this worker started in slots its own jobs of the batch freed (each of those outcomes
 -- in this statement or an earlier one): reserved -> running, the batch's slot count unchanged.
 promoted AS (
-  UPDATE jobs job SET started_at = now()
+  UPDATE jobs job SET started_at = (SELECT moment.at FROM moment)
   WHERE job.id = ANY($12::bigint[]) AND job.status = 'running' AND job.lease_owner = $1 AND job.started_at IS NULL
   RETURNING job.batch_id),
 
@@ -380,7 +385,7 @@ claimed AS (
     lease_expires_at = now() + make_interval(secs => $2::float8 / 1000), finished_at = NULL,
     started_at = CASE WHEN job.id = ANY(ARRAY(
                         SELECT picked.id FROM picked JOIN claim_sizes size ON size.id = picked.batch_id WHERE picked.seq <= size.slot_jobs))
-                      THEN now() END,
+                      THEN (SELECT moment.at FROM moment) END,
     call_id = ((SELECT call_of FROM picked_calls) ->> job.id::text)::int
   WHERE job.id = ANY(ARRAY(SELECT id FROM picked)) AND job.status = 'pending'
   RETURNING job.id, job.batch_id, job.record_id, job.position, job.attempts, job.interruptions, job.retry_base,
@@ -419,7 +424,7 @@ batches_moved AS (
     open_call_jobs = CASE WHEN in_flight.id IS NULL THEN batch.open_call_jobs ELSE in_flight.job_ids || COALESCE(taken.job_ids, '{}') END,
     last_claimed_at = CASE WHEN taken.jobs > 0 THEN now() ELSE batch.last_claimed_at END,
     status = (CASE WHEN batch.status = 'pending' AND taken.jobs > 0 THEN 'running' ELSE batch.status::text END)::batch_status,
-    started_at = CASE WHEN taken.jobs > 0 THEN COALESCE(batch.started_at, now()) ELSE batch.started_at END,
+    started_at = CASE WHEN taken.jobs > 0 THEN COALESCE(batch.started_at, (SELECT moment.at FROM moment)) ELSE batch.started_at END,
     updated_at = CASE WHEN freed.batch_id IS NOT NULL OR taken.jobs > 0 THEN now() ELSE batch.updated_at END
   FROM (SELECT batch_id FROM freed UNION SELECT batch_id FROM cursor_spans) touched
     LEFT JOIN freed ON freed.batch_id = touched.batch_id
