@@ -22,12 +22,12 @@ import { getPool, getPrisma } from "@/lib/db/client";
 import {
   adoptProviderBatch,
   claimDueProviderBatches,
-  forgetSubmission,
   holdSubmission,
   HAS_PROVIDER_OUTCOME,
   insertProviderRequests,
   insertSubmission,
   lockJobsById,
+  lockOwnedJobs,
   lockOpenProviderBatch,
   markCancelRequested,
   markEnded,
@@ -39,6 +39,7 @@ import {
   setProviderBatchError,
   storeOutcomes,
   type DueProviderBatch,
+  type SubmissionHolder,
   type PollBackoff,
 } from "@/lib/db/sql/provider-batches";
 import type { ProviderBatch } from "@/lib/generated/prisma/client";
@@ -61,17 +62,33 @@ function pollBackoff(): PollBackoff {
   return { firstMs, maxMs };
 }
 
-export { SUBMITTING } from "@/lib/db/sql/provider-batches";
+export { SUBMITTING, type SubmissionHolder } from "@/lib/db/sql/provider-batches";
+
+/** Thrown by reserveProviderBatch when the records are no longer the submitter's (its lease lapsed and another worker took them). */
+export class RecordsLost extends Error {
+  override name = "RecordsLost";
+}
 
 /**
  * Records a provider batch about to be submitted and the job attempts it holds, before the provider
  * is asked: state "submitting", no provider id, recovered after `holdMs` unless recorded or held
  * again by then (holdProviderBatch; recoverSubmission). A job sent again (a later attempt) moves to
- * the new provider batch; its earlier outcome is dropped. Returns our id of the submission, sent as
- * the provider batch's metadata.
+ * the new provider batch; its earlier outcome is dropped. With a holder, only the records' owner
+ * reserves: their jobs are locked and must still run under it at the attempts it claimed, else
+ * RecordsLost (another worker took them after its lease lapsed; nothing is recorded, nothing may be
+ * sent). Returns our id of the submission, sent as the provider batch's metadata.
  */
-export async function reserveProviderBatch(batchId: string, target: SubmissionTarget, jobs: readonly { id: number; attempts: number }[], holdMs: number): Promise<string> {
+export async function reserveProviderBatch(
+  batchId: string,
+  target: SubmissionTarget,
+  jobs: readonly { id: number; attempts: number }[],
+  holdMs: number,
+  holder?: SubmissionHolder,
+): Promise<string> {
   return withTx(async (client) => {
+    if (holder && !(await lockOwnedJobs(client, holder))) {
+      throw new RecordsLost("the records are no longer this worker's (its lease lapsed and another worker took them): nothing is sent");
+    }
     const inserted = await insertSubmission(client, { batchId, ...target, requests: jobs.length, holdMs });
     // a string whatever the driver makes of a bigint: metadata values are strings
     const id = String(inserted);
@@ -81,31 +98,44 @@ export async function reserveProviderBatch(batchId: string, target: SubmissionTa
 }
 
 /**
- * The submitter of `id` is still at it: its hold runs `holdMs` from now. False once it is recorded,
- * failed, or recovered (a hold that lapsed is not taken back from the recovery under way).
+ * The submitter of `id` is still at it: its hold runs `holdMs` from now. `held` false once it is
+ * recorded, failed, or recovered (a hold that lapsed is not taken back from the recovery under way),
+ * and with `requireOwned` also once its records are no longer the holder's. `owned`: whether they
+ * still are (each running under the holder at the attempt it claimed, or parked on this submission).
  */
-export function holdProviderBatch(id: string, holdMs: number): Promise<boolean> {
-  return holdSubmission(getPool(), id, holdMs);
+export function holdProviderBatch(id: string, holdMs: number, holder: SubmissionHolder, requireOwned = false): Promise<{ held: boolean; owned: boolean }> {
+  return holdSubmission(getPool(), id, holdMs, holder, requireOwned);
 }
 
 /**
  * The provider took submission `id`: its provider id and state, polled from now on. True also when
  * a recovery already adopted this very provider batch (the submitter outlived its hold: the batch
- * stands, nothing is sent again). False when the submission was recovered otherwise (it ended: its
- * records are sent again).
+ * stands, nothing is sent again). False when it is not recorded: the submission was recovered
+ * otherwise (it ended: its records are sent again), or, with a holder, its records are no longer the
+ * holder's (another worker took them): the caller cancels what the provider created, then ends the
+ * submission (failProviderBatch), and the records go on with whoever holds them now.
  */
-export async function recordProviderBatch(id: string, status: ProviderBatchStatus): Promise<boolean> {
-  return recordSubmission(getPool(), id, status, pollBackoff());
+export async function recordProviderBatch(id: string, status: ProviderBatchStatus, holder?: SubmissionHolder): Promise<boolean> {
+  return (await recordSubmission(getPool(), id, status, pollBackoff(), holder ?? null)) === "recorded";
 }
 
 /**
  * Submission `id` failed with `error`. The provider created nothing (it answered, or nothing was
- * sent): the submission and its requests are forgotten, the jobs fail or retry as the caller's error
- * says. Maybe created (no answer): recovered at the next poll.
+ * sent): the submission ends, "not_submitted", and the attempts it holds are released (a worker that
+ * took the records over after a lapsed lease and parked them on it wakes them; they are sent again,
+ * no attempt counted), the submitter's own jobs fail or retry as the caller's error says. A no-op
+ * when it ended already. Maybe created (no answer): recovered at the next poll.
  */
 export async function failProviderBatch(id: string, error: string, created: false | "maybe"): Promise<void> {
   if (created === false) {
-    await forgetSubmission(getPool(), id);
+    const status: ProviderBatchStatus = { id: "", status: "not_submitted", ended: true, counts: { total: 0, succeeded: 0, failed: 0 }, expiresAt: null, failure: error.slice(0, 2000), raw: null };
+    await finishProviderBatch(id, status, { outcomes: new Map(), malformed: [] }, true, (customId) => ({
+      customId,
+      ok: false,
+      code: "provider_batch_cancelled",
+      message: `the provider batch was not submitted (${error.slice(0, 500)}): the record is sent again`,
+      retryable: true,
+    }));
     return;
   }
   await markSubmissionFailed(getPool(), id, `submission failed: ${error}`.slice(0, 2000));

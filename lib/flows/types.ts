@@ -86,14 +86,25 @@ export interface ChunkContext<P = unknown> extends Omit<FlowContext<P>, "ask" | 
    */
   reserveProviderBatch(target: SubmissionTarget, indexes: number[]): Promise<string>;
   /**
+   * Mode provider_batch: called right before the request that makes the provider create the batch
+   * (OpenAI's POST /batches, after the file upload; Anthropic's one POST). True: the submission is
+   * still held and its records still this call's (the hold renewed): send it, and let that request
+   * run to its answer whatever happens to the call meanwhile. False: the records were lost (a lapsed
+   * lease, a cancel) or the submission recovered: send nothing, end it with failProviderBatch(…, false).
+   */
+  confirmProviderBatch(submission: string): Promise<boolean>;
+  /**
    * Mode provider_batch: the provider took the submission: its id and state. True also when a
-   * recovery already adopted this very provider batch. False when the submission was recovered
-   * otherwise meanwhile (its records go again): the caller cancels what the provider created.
+   * recovery already adopted this very provider batch. False when it is not recorded: the submission
+   * was recovered otherwise meanwhile (its records go again), or its records are no longer this
+   * call's (another worker took them over): the caller cancels what the provider created, then ends
+   * the submission with failProviderBatch(…, false).
    */
   recordProviderBatch(submission: string, status: ProviderBatchStatus): Promise<boolean>;
   /**
    * Mode provider_batch: the submission failed with `error`. `created` false: the provider answered,
-   * it created nothing (the submission is forgotten); "maybe": no answer (a timeout, a dropped
+   * it created nothing, or nothing was sent (the submission ends; records another worker parked on
+   * it are sent again); "maybe": no answer (a timeout, a dropped
    * connection), so the submission is recovered at once: adopted if the provider has it, else its
    * records fail with this error (retryable).
    */

@@ -7,7 +7,15 @@ import type { ClaimedJob } from "@/lib/engine/claim";
 import type { Outcome } from "@/lib/engine/complete";
 import { afterLimitedCall, beforeLimitedChunk, RateLimitHandBack, type Permit } from "@/lib/engine/rate-limits";
 import { getConfig } from "@/lib/config";
-import { failProviderBatch, holdProviderBatch, providerStateOf, recordProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
+import {
+  failProviderBatch,
+  holdProviderBatch,
+  providerStateOf,
+  RecordsLost,
+  recordProviderBatch,
+  reserveProviderBatch,
+  type SubmissionHolder,
+} from "@/lib/engine/provider-batches";
 import { customIdOf } from "@/lib/flows/provider-batch";
 import type { ProviderBatchStatus, ProviderState, SubmissionTarget } from "@/lib/flows/provider-batch/types";
 import { getFlow } from "@/lib/flows/registry";
@@ -42,10 +50,20 @@ export class Chunk implements ChunkContext {
   tokensUsed: number | null = null;
   private readonly controller = new AbortController();
   private rejectRun: ((reason: unknown) => void) | null = null;
-  /** provider batch submissions of this call not recorded yet: each renews its hold until it is */
-  private readonly holds = new Map<string, NodeJS.Timeout>();
+  /**
+   * provider batch submissions of this call not recorded yet: each renews its hold until it is.
+   * `creating`: its POST to the provider is on its way (confirmProviderBatch passed), so it stays held
+   * until its answer is recorded or failed, even once the call itself was given up.
+   */
+  private readonly holds = new Map<string, { timer: NodeJS.Timeout; creating: boolean }>();
+  /** who holds each submission of this call (its records as claimed), until it is recorded or failed */
+  private readonly holders = new Map<string, SubmissionHolder>();
 
-  constructor(jobs: readonly ClaimedJob[]) {
+  /** `owner`: the worker that claimed the jobs (a provider batch is submitted only while they are its own) */
+  constructor(
+    jobs: readonly ClaimedJob[],
+    readonly owner: string,
+  ) {
     this.attempts = jobs.map((j) => new Attempt(j));
     for (const a of this.attempts) a.onAbort = () => this.attemptAborted(a);
     this.log = this.log.bind(this);
@@ -85,38 +103,69 @@ export class Chunk implements ChunkContext {
   /**
    * The submission is held while this call runs: renewed every third of the hold until it is recorded
    * or failed (or the call ends), so a slow submission is never recovered under its submitter; one
-   * whose submitter died is, once the hold lapsed.
+   * whose submitter died is, once the hold lapsed. Reserved only while the records are this worker's:
+   * lost to another worker (a lapsed lease), the call's attempts are lost and nothing is sent.
    */
   async reserveProviderBatch(target: SubmissionTarget, indexes: number[]): Promise<string> {
-    const jobs = indexes.map((i) => this.attempts[i]!.job).map((j) => ({ id: j.id, attempts: j.attempts }));
+    const claimed = indexes.map((i) => this.attempts[i]!.job);
+    const holder: SubmissionHolder = { owner: this.owner, jobs: claimed.map((j) => ({ id: j.id, attempts: j.attempts, interruptions: j.interruptions })) };
     const holdMs = getConfig().BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS;
-    const submission = await reserveProviderBatch(this.batchId, target, jobs, holdMs);
-    const renew = setInterval(() => {
-      holdProviderBatch(submission, holdMs).then(
-        (held) => held || this.endHold(submission),
+    let submission: string;
+    try {
+      submission = await reserveProviderBatch(this.batchId, target, claimed.map((j) => ({ id: j.id, attempts: j.attempts })), holdMs, holder);
+    } catch (err) {
+      if (!(err instanceof RecordsLost)) throw err;
+      // as the heartbeat would once it noticed: nothing is written for these attempts
+      const lost = new AbortReason("lost", err.message);
+      this.abortAll(lost);
+      throw lost;
+    }
+    this.holders.set(submission, holder);
+    const hold = { timer: undefined as unknown as NodeJS.Timeout, creating: false };
+    hold.timer = setInterval(() => {
+      // held whoever has the records while the provider's answer is on its way (a recovery must not
+      // send them again meanwhile); before that, a submission whose records were lost is given up
+      // (confirmProviderBatch then refuses it)
+      holdProviderBatch(submission, holdMs, holder).then(
+        ({ held, owned }) => (held && (owned || hold.creating)) || this.endHold(submission),
         () => undefined, // tried again at the next renewal
       );
     }, Math.max(10, Math.floor(holdMs / 3)));
-    renew.unref();
-    this.holds.set(submission, renew);
+    hold.timer.unref();
+    this.holds.set(submission, hold);
     return submission;
+  }
+  async confirmProviderBatch(submission: string): Promise<boolean> {
+    const holder = this.holders.get(submission);
+    if (!holder || !this.holds.has(submission) || this.signal.aborted) return false;
+    const { held } = await holdProviderBatch(submission, getConfig().BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS, holder, true);
+    // the call may have been given up meanwhile
+    const hold = this.holds.get(submission);
+    if (!held || !hold || this.signal.aborted) return false;
+    hold.creating = true;
+    return true;
   }
   async recordProviderBatch(submission: string, status: ProviderBatchStatus): Promise<boolean> {
     try {
-      return await recordProviderBatch(submission, status);
+      return await recordProviderBatch(submission, status, this.holders.get(submission));
     } finally {
       this.endHold(submission);
+      this.holders.delete(submission);
     }
   }
   async failProviderBatch(submission: string, error: string, created: false | "maybe"): Promise<void> {
     this.endHold(submission);
+    this.holders.delete(submission);
     await failProviderBatch(submission, error, created);
   }
-  /** Stops renewing the hold of `submission`, or of every submission of this call. */
+  /**
+   * Stops renewing the hold of `submission`; without one, of every submission of this call whose POST
+   * to the provider is not on its way (the call ends: those go on until their answer is in).
+   */
   endHold(submission?: string): void {
-    for (const [id, timer] of this.holds) {
-      if (submission !== undefined && id !== submission) continue;
-      clearInterval(timer);
+    for (const [id, hold] of this.holds) {
+      if (submission === undefined ? hold.creating : id !== submission) continue;
+      clearInterval(hold.timer);
       this.holds.delete(id);
     }
   }

@@ -105,7 +105,7 @@ export class Slots {
   }
 
   private runChunk(jobs: ClaimedJob[]): void {
-    const c = new Chunk(jobs);
+    const c = new Chunk(jobs, this.o.workerId);
     if (this.chunkedBatches.size > 1000) this.chunkedBatches.clear();
     this.chunkedBatches.add(c.batchId);
     for (const a of c.attempts) this.running.set(a.job.id, a);

@@ -270,7 +270,7 @@ describe("a submitter that outlives its hold while another worker's recovery run
     process.env.BATCHBOARD_PROVIDER_SUBMIT_HOLD_MS = "100";
     mock.createDelayMs = 1000;
     const { id, jobs } = await claimedBatch(3);
-    const chunk = new Chunk(jobs);
+    const chunk = new Chunk(jobs, OWNER);
     let done = false;
     const call = runProviderBatchChunk(chunk.records, chunk, { ...spec, baseUrl: mock.openaiUrl }).finally(() => (done = true));
     let polls = 0;

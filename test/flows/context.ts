@@ -117,6 +117,7 @@ export async function runChunkFlow<S extends z.ZodType>(
     reserveProviderBatch: async () => {
       throw new Error("runChunkFlow records no provider batch: run provider_batch mode through a worker");
     },
+    confirmProviderBatch: async () => false,
     recordProviderBatch: async () => false,
     failProviderBatch: async () => {},
   };

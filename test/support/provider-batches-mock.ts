@@ -54,6 +54,16 @@ export interface ProviderBatchesMock {
    * (Infinity: never, the connection stays open: the provider took the batch, its answer is on the way)
    */
   answerDelayMs: number;
+  /**
+   * Called for every POST before it is handled: a promise returned holds the request until it settles
+   * (the provider is slow to take it), then it is handled as usual, even if its caller gave up meanwhile
+   */
+  hold: ((method: string, path: string) => Promise<void> | null) | null;
+  /**
+   * Per custom_id, how many times a batch holding it was created while another batch holding it was
+   * still live at the provider (neither ended nor cancelling): the provider ran it twice
+   */
+  overlaps: Map<string, number>;
   /** makes an OpenAI batch fail validation */
   failValidation(id: string, message: string): void;
   close(): Promise<void>;
@@ -78,6 +88,8 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
     loseCreateAnswers: 0,
     createDelayMs: 0,
     answerDelayMs: 0,
+    hold: null,
+    overlaps: new Map(),
     answer: (line) => ({ status_code: 200, body: { echo: line.body } }),
     expire(id, answered = 0) {
       const b = batches.get(id)!;
@@ -183,8 +195,22 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
     res.end(typeof body === "string" ? body : JSON.stringify(body));
   }
 
+  /** a new batch: counts, per request, the batches still live at the provider that hold it too */
+  function created(b: MockBatch) {
+    const live = [...batches.values()].filter((o) => o !== b && o.state === "in_progress");
+    for (const r of b.requests) {
+      if (live.some((o) => o.requests.some((x) => x.custom_id === r.custom_id))) mock.overlaps.set(r.custom_id, (mock.overlaps.get(r.custom_id) ?? 0) + 1);
+    }
+  }
+
   function handle(req: IncomingMessage, body: Buffer, res: ServerResponse) {
     const path = (req.url ?? "").split("?")[0]!;
+    const held = req.method === "POST" && !(req as { held?: boolean }).held ? mock.hold?.(req.method, path) : null;
+    if (held) {
+      (req as { held?: boolean }).held = true;
+      void held.then(() => handle(req, body, res));
+      return;
+    }
     seen.push({ method: req.method ?? "", path, headers: req.headers });
     let m: RegExpMatchArray | null;
     // OpenAI
@@ -213,6 +239,7 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
       const requests = input.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { custom_id: string; url: string; body: Record<string, unknown> });
       if (requests.some((r) => r.url !== endpoint)) return send(res, 400, { error: { message: "a line's url differs from the batch's endpoint" } });
       const b: MockBatch = { id: `batch_${nextId++}`, provider: "openai", requests: requests.map((r) => ({ custom_id: r.custom_id, body: r.body })), state: "in_progress", polls: 0, endpoint, metadata, createdAt: now(), answeredBeforeEnd: 0 };
+      created(b);
       batches.set(b.id, b);
       if (mock.loseCreateAnswers > 0) {
         mock.loseCreateAnswers--;
@@ -252,6 +279,7 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
     if (req.method === "POST" && path === "/anthropic/v1/messages/batches") {
       const { requests } = JSON.parse(body.toString("utf8")) as { requests: { custom_id: string; params: Record<string, unknown> }[] };
       const b: MockBatch = { id: `msgbatch_${nextId++}`, provider: "anthropic", requests: requests.map((r) => ({ custom_id: r.custom_id, body: r.params })), state: "in_progress", polls: 0, createdAt: now(), answeredBeforeEnd: 0 };
+      created(b);
       batches.set(b.id, b);
       return send(res, 200, anthropicBatch(b));
     }

@@ -43,32 +43,88 @@ export async function insertProviderRequests(db: Queryable, submissionId: string
   );
 }
 
-/** The provider took the submission: its id and state, polled from now on; false when it was recovered meanwhile. */
-export async function recordSubmission(db: Queryable, id: string, status: { id: string; status: string; expiresAt: Date | null }, b: PollBackoff): Promise<boolean> {
+/** The job attempts a submitter claimed and sends (as claimed: attempts and interruptions name the attempt), and the submitter. */
+export interface SubmissionHolder {
+  owner: string;
+  jobs: readonly { id: number; attempts: number; interruptions: number }[];
+}
+
+const holderParams = (h: SubmissionHolder) => [h.owner, h.jobs.map((j) => j.id), h.jobs.map((j) => j.attempts), h.jobs.map((j) => j.interruptions)];
+
+/**
+ * SQL: every job attempt of the holder (parameters $n..$n+3: owner, ids, attempts, interruptions) is
+ * still its own (running under it, the very attempt it claimed), or parked on submission `$sub` for
+ * that attempt (the worker that took it over after a lapsed lease found this submission holding it:
+ * the submission is what the record waits for now).
+ */
+function ownedSql(sub: string, n: number): string {
+  return `(SELECT coalesce(bool_and(
+       (j.status = 'running' AND j.lease_owner = $${n} AND j.attempts = t.attempts AND j.interruptions = t.interruptions)
+       OR (j.status = 'waiting_provider' AND j.attempts = t.attempts - 1 AND r.provider_batch_id = ${sub} AND r.attempt = t.attempts)), false)
+     FROM unnest($${n + 1}::bigint[], $${n + 2}::int[], $${n + 3}::int[]) AS t(job_id, attempts, interruptions)
+     LEFT JOIN jobs j ON j.id = t.job_id LEFT JOIN provider_requests r ON r.job_id = t.job_id)`;
+}
+
+/**
+ * Locks the holder's jobs (id order, as the worker cycle locks them) and says whether each is still
+ * running under it at the attempt it claimed: a submission is reserved only by the records' owner.
+ */
+export async function lockOwnedJobs(db: Queryable, h: SubmissionHolder): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT j.id FROM jobs j JOIN unnest($2::bigint[], $3::int[], $4::int[]) AS t(job_id, attempts, interruptions) ON j.id = t.job_id
+     WHERE j.status = 'running' AND j.lease_owner = $1 AND j.attempts = t.attempts AND j.interruptions = t.interruptions
+     ORDER BY j.id FOR UPDATE OF j`,
+    holderParams(h),
+  );
+  return rows.length === new Set(h.jobs.map((j) => j.id)).size;
+}
+
+/**
+ * The provider took the submission: its id and state, polled from now on. "recorded" (also when a
+ * recovery already adopted this very provider batch); "lost": still open, but its records are no
+ * longer the holder's (not recorded: the caller cancels it at the provider); "gone": recovered
+ * meanwhile and ended. Without a holder the records' owner is not asked.
+ */
+export async function recordSubmission(
+  db: Queryable,
+  id: string,
+  status: { id: string; status: string; expiresAt: Date | null },
+  b: PollBackoff,
+  holder: SubmissionHolder | null,
+): Promise<"recorded" | "lost" | "gone"> {
   const { rowCount } = await db.query(
     `UPDATE provider_batches SET provider_batch_id = $2, provider_status = $3, expires_at = $4, submitted_at = now(), next_poll_at = ${nextPollSql("0", b)}
-     WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`,
-    [id, status.id, status.status, status.expiresAt],
+     WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL AND ($5::text IS NULL OR ${ownedSql("$1", 5)})`,
+    [id, status.id, status.status, status.expiresAt, ...(holder ? holderParams(holder) : [null, [], [], []])],
   );
-  if (rowCount === 1) return true;
+  if (rowCount === 1) return "recorded";
   // a recovery already adopted this very provider batch: it stands
-  const adopted = await db.query(`SELECT 1 FROM provider_batches WHERE id = $1 AND provider_batch_id = $2`, [id, status.id]);
-  return adopted.rowCount === 1;
-}
-
-/** The submitter of a submission is still at it: its hold runs `holdMs` from now, unless it was recorded, failed, or its hold lapsed. */
-export async function holdSubmission(db: Queryable, id: string, holdMs: number): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE provider_batches SET next_poll_at = now() + make_interval(secs => $2::float8 / 1000)
-     WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL AND error IS NULL AND next_poll_at > now()`,
-    [id, holdMs],
+  const { rows } = await db.query<{ provider_batch_id: string | null; ended: boolean }>(
+    `SELECT provider_batch_id, ended_at IS NOT NULL AS ended FROM provider_batches WHERE id = $1`,
+    [id],
   );
-  return rowCount === 1;
+  const row = rows[0];
+  if (row?.provider_batch_id === status.id) return "recorded";
+  return row && !row.ended && row.provider_batch_id === null ? "lost" : "gone";
 }
 
-/** Forgets a submission the provider created nothing for. */
-export async function forgetSubmission(db: Queryable, id: string): Promise<void> {
-  await db.query(`DELETE FROM provider_batches WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL`, [id]);
+/**
+ * The submitter of a submission is still at it: its hold runs `holdMs` from now, unless it was
+ * recorded, failed, or its hold lapsed (and, with `requireOwned`, unless its records are no longer the
+ * holder's). `owned`: whether they still are.
+ */
+export async function holdSubmission(db: Queryable, id: string, holdMs: number, holder: SubmissionHolder, requireOwned: boolean): Promise<{ held: boolean; owned: boolean }> {
+  const { rows } = await db.query<{ held: boolean; owned: boolean }>(
+    `WITH owned AS (SELECT ${ownedSql("$1", 4)} AS ok),
+     held AS (
+       UPDATE provider_batches SET next_poll_at = now() + make_interval(secs => $2::float8 / 1000)
+       WHERE id = $1 AND provider_batch_id IS NULL AND ended_at IS NULL AND error IS NULL AND next_poll_at > now()
+         AND (NOT $3::bool OR (SELECT ok FROM owned))
+       RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM held) AS held, (SELECT ok FROM owned) AS owned`,
+    [id, holdMs, requireOwned, ...holderParams(holder)],
+  );
+  return rows[0]!;
 }
 
 /** A submission that may have been created: recovered at the next poll. */

@@ -76,13 +76,14 @@ function outcome(value: unknown): ProviderOutcome | string {
 export const anthropicBatches: BatchClient = {
   maxRequests: ANTHROPIC_BATCH_MAX_REQUESTS,
 
-  async submit(conn, requests) {
+  async submit(conn, requests, { beforeCreate, createSignal }) {
+    await beforeCreate?.();
     const res = await requestJson({
       url: url(conn, "messages/batches"),
       headers: headers(conn),
       body: { requests: requests.map((r) => ({ custom_id: r.customId, params: r.body })) },
       timeoutMs: conn.timeoutMs,
-      signal: conn.signal,
+      signal: createSignal ?? conn.signal,
     });
     return status(res.json);
   },

@@ -106,7 +106,7 @@ function outcome(value: unknown): ProviderOutcome | string {
 export const openaiBatches: BatchClient = {
   maxRequests: OPENAI_BATCH_MAX_REQUESTS,
 
-  async submit(conn, requests, { endpoint, metadata }) {
+  async submit(conn, requests, { endpoint, metadata, beforeCreate, createSignal }) {
     const path = endpoint.replace(/^\/v1(?=\/)/, "");
     const jsonl = requests.map((r) => JSON.stringify({ custom_id: r.customId, method: "POST", url: `/v1${path}`, body: r.body })).join("\n") + "\n";
     const upload = await requestJson({
@@ -118,12 +118,13 @@ export const openaiBatches: BatchClient = {
     });
     const fileId = (upload.json as { id?: unknown } | null)?.id;
     if (typeof fileId !== "string") throw new FlowError("invalid_response", "the provider's file upload answered no file id", { retryable: true });
+    await beforeCreate?.();
     const created = await requestJson({
       url: url(conn, "batches"),
       headers: auth(conn),
       body: { input_file_id: fileId, endpoint: `/v1${path}`, completion_window: "24h", ...(metadata ? { metadata } : {}) },
       timeoutMs: conn.timeoutMs,
-      signal: conn.signal,
+      signal: createSignal ?? conn.signal,
     });
     return status(created.json);
   },

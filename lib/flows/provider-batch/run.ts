@@ -63,15 +63,31 @@ export async function runProviderBatchChunk(records: FlowRecord[], ctx: ChunkCon
     // recorded first: a submitter that dies before recording the provider's id leaves a row that is
     // recovered (found at the provider by its metadata and adopted, or sent again) instead of an
     // orphan; while this call runs, the context holds it (a slow submission is not recovered)
+    // recorded only while the records are this call's: another worker that took them over after
+    // this one's lease lapsed finds the submission holding them (and parks them) or reserved its own
+    // first (then this throws: nothing is sent)
     const submission = await ctx.reserveProviderBatch({ provider: spec.provider, baseUrl: spec.baseUrl, apiKeyEnv: spec.apiKeyEnv, endpoint: spec.endpoint }, sent);
+    // the provider is asked to create the batch only while the submission is held and its records
+    // still this call's; that request, once sent, runs to its answer (aborting it would not undo a
+    // create the provider already took: its answer says what to cancel)
+    let creating = false;
+    const beforeCreate = async () => {
+      if (!(await ctx.confirmProviderBatch(submission))) throw new SubmissionWithdrawn();
+      creating = true;
+    };
     let status: ProviderBatchStatus;
     try {
-      status = await client.submit(conn, requests, { endpoint: spec.endpoint, metadata: { batchboard_batch: ctx.batchId, batchboard_submission: submission } });
+      status = await client.submit(conn, requests, { endpoint: spec.endpoint, metadata: { batchboard_batch: ctx.batchId, batchboard_submission: submission }, beforeCreate, createSignal: new AbortController().signal });
     } catch (err) {
       const message = String((err as Error)?.message ?? err);
-      if (!mayHaveCreated(err)) {
+      if (err instanceof SubmissionWithdrawn || !creating || !mayHaveCreated(err)) {
+        // nothing created: the submission ends, and whoever holds the records now sends them
         await ctx.failProviderBatch(submission, message, false);
-        throw err;
+        if (!(err instanceof SubmissionWithdrawn)) throw err;
+        ctx.log(`the submission of ${requests.length} records to ${spec.provider} was withdrawn before the provider was asked: ${message}`, "warn");
+        // parked: woken at once with the submission's end (when still this call's), sent again
+        for (const i of sent) outcomes[i] = { waitingProvider: true };
+        return outcomes;
       }
       // no answer: the provider may hold the batch all the same; recovery finds it or fails the records with this error
       await ctx.failProviderBatch(submission, message, "maybe");
@@ -80,14 +96,29 @@ export async function runProviderBatchChunk(records: FlowRecord[], ctx: ChunkCon
       return outcomes;
     }
     if (!(await ctx.recordProviderBatch(submission, status))) {
-      // recovered meanwhile and ended (this call outlived its hold, and the provider did not have the
-      // batch yet when the recovery looked): the records go again; what was just created is not read
-      ctx.log(`provider batch ${status.id} was recorded too late and is cancelled; its records are sent again`, "warn");
-      await client.cancel(conn, status.id).catch(() => undefined);
+      // not recorded: recovered meanwhile and ended (this call outlived its hold, and the provider did
+      // not have the batch yet when the recovery looked), or the records were taken over by another
+      // worker while the provider created it. Cancelled at the provider first, then the submission
+      // ends: the records' next submission never runs beside this one. A cancel that fails leaves the
+      // submission open: its recovery finds this batch and adopts it (still the only one).
+      const cancelConn = { ...conn, signal: AbortSignal.timeout(spec.timeoutMs * 2) };
+      const cancelled = await client.cancel(cancelConn, status.id).then(
+        () => true,
+        () => false,
+      );
+      if (cancelled) await ctx.failProviderBatch(submission, `provider batch ${status.id} was cancelled: its records were no longer this submitter's when it was created`, false);
+      ctx.log(`provider batch ${status.id} was created after its records were lost or its submission recovered: ${cancelled ? "cancelled at the provider" : "its cancel failed, recovery adopts it"}; the records are sent again by whoever holds them`, "warn");
     } else ctx.log(`sent ${requests.length} records to ${spec.provider} as batch ${status.id}`);
     for (const i of sent) outcomes[i] = { waitingProvider: true };
   }
   return outcomes;
+}
+
+/** The submission's records were lost, or the submission recovered, before the provider was asked to create it. */
+class SubmissionWithdrawn extends Error {
+  constructor() {
+    super("the records are no longer this call's, or the submission was recovered: the provider was not asked to create the batch");
+  }
 }
 
 /**

@@ -80,11 +80,23 @@ export interface SubmissionMetadata {
 /** What a job's attempt has from a provider: its stored outcome, or that a provider batch still holds it. */
 export type ProviderState = { outcome: ProviderOutcome } | "waiting";
 
+export interface SubmitOptions {
+  endpoint: string;
+  metadata?: Record<string, string>;
+  /**
+   * Awaited right before the request that makes the provider create the batch (after OpenAI's file
+   * upload): throwing sends nothing more
+   */
+  beforeCreate?: () => Promise<void>;
+  /** the signal of that request (default conn.signal): once it is sent, its answer says what the provider holds */
+  createSignal?: AbortSignal;
+}
+
 /** The operations every provider's batch tier offers. */
 export interface BatchClient {
   /** the most requests one provider batch may hold */
   readonly maxRequests: number;
-  submit(conn: ProviderConnection, requests: ProviderRequest[], options: { endpoint: string; metadata?: Record<string, string> }): Promise<ProviderBatchStatus>;
+  submit(conn: ProviderConnection, requests: ProviderRequest[], options: SubmitOptions): Promise<ProviderBatchStatus>;
   get(conn: ProviderConnection, id: string): Promise<ProviderBatchStatus>;
   /** the outcomes of an ended batch */
   results(conn: ProviderConnection, batch: ProviderBatchStatus): Promise<ProviderResults>;
