@@ -6,6 +6,7 @@ import { JsonView } from "@/components/ui/json-view";
 import { Loading, QueryError } from "@/components/ui/query-state";
 import { JobStatusBadge, StatusBadge } from "@/components/ui/status-badge";
 import { formatCost, formatMs, formatTime } from "@/lib/client/format";
+import { isFinishedJob } from "@/lib/contract/statuses";
 import { useJob, useJobAction } from "@/lib/client/hooks";
 
 /** The upstream response a flow kept in its result ({ response: {status_code, request_id, body} }), or null. */
@@ -32,7 +33,7 @@ export function JobPanel({ batchId, recordId, onClose, saveRaw = false }: { batc
 
   const j = job.data;
   const raw = saveRaw && j ? keptResponse(j.result) : null;
-  const finished = j && ["succeeded", "failed", "cancelled", "skipped"].includes(j.status);
+  const finished = j && isFinishedJob(j.status);
   const actionError = (retry.error ?? cancel.error) as Error | null;
   return (
     <aside className="side-panel" role="dialog" aria-modal="false" aria-label={`Job ${recordId}`}>

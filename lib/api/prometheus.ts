@@ -1,5 +1,6 @@
 // GET /api/metrics in the Prometheus text exposition format (version 0.0.4).
 import "server-only";
+import { FINISHED_JOB_STATUSES } from "@/lib/contract/statuses";
 import { DURATION_BOUNDS_MS } from "@/lib/engine/metrics";
 import type { FlowCounters, Stats, WorkerInfo } from "@/lib/engine/types";
 
@@ -31,7 +32,7 @@ function durationHistogram(name: string, help: string, flows: FlowCounters[]): s
 }
 
 function counters(flows: FlowCounters[]): string[] {
-  const statuses = ["succeeded", "failed", "cancelled", "skipped"] as const;
+  const statuses = FINISHED_JOB_STATUSES;
   return [
     family(
       "batchboard_jobs_finished_total",

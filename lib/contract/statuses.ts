@@ -12,6 +12,9 @@ export const JOB_STATUSES = ["pending", "running", "waiting_input", "waiting_pro
 export type JobStatus = (typeof JOB_STATUSES)[number];
 /** jobs a cancel or a retry can still act on */
 export const OPEN_JOB_STATUSES = ["pending", "running", "waiting_input", "waiting_provider"] as const satisfies readonly JobStatus[];
+/** jobs that ended: they run again only when retried */
+export const FINISHED_JOB_STATUSES = ["succeeded", "failed", "cancelled", "skipped"] as const satisfies readonly JobStatus[];
+export const isFinishedJob = (status: JobStatus): boolean => (FINISHED_JOB_STATUSES as readonly JobStatus[]).includes(status);
 
 export const PROMPT_STATUSES = ["open", "answered", "expired", "cancelled"] as const;
 export type PromptStatus = (typeof PROMPT_STATUSES)[number];

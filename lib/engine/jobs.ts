@@ -1,6 +1,6 @@
 // Reading jobs (keyset pages that stay fast at 1,000,000 jobs), one job's detail, retry/cancel of one
 // job, and the results stream in source order with bounded memory.
-import { OPEN_JOB_STATUSES } from "@/lib/contract/statuses";
+import { FINISHED_JOB_STATUSES, OPEN_JOB_STATUSES } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { getPool } from "@/lib/db/client";
 import { escapeLike, getBatch, lockBatch, requeueJobs } from "./batches";
@@ -44,7 +44,7 @@ const COUNT_OF: Record<JobStatus, (c: BatchCounts) => number> = {
   skipped: (c) => c.skipped,
 };
 
-const FINISHED: JobStatus[] = ["succeeded", "failed", "cancelled", "skipped"];
+const FINISHED: readonly JobStatus[] = FINISHED_JOB_STATUSES;
 
 export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<Page<Job>> {
   const batch = await getBatch(batchId);
