@@ -9,9 +9,10 @@ import { pipeline } from "node:stream/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ApiError, Client } from "./client";
 import { formatShare, headline, outcomeDetail, outcomeLabel } from "../client/outcome";
-import { rateLimitNowText, rateLimitText, type RateLimitView } from "../client/format";
-import { duration, progressLine, summaryText, table, type ProgressView } from "./format";
-import type { BatchSummary } from "../api/schemas";
+import { rateLimitNowText, rateLimitText } from "../client/format";
+import { duration, progressLine, summaryText, table } from "./format";
+import type { Batch, BatchSummary } from "../api/schemas";
+import { isTerminalBatch } from "../contract/statuses";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -317,16 +318,8 @@ export function createBody(flow: string, v: Values): Record<string, unknown> {
   return body;
 }
 
-interface BatchJson extends ProgressView {
-  id: string;
-  name: string | null;
-  flow: string;
-  cost: { spent: number; max: number | null; projected_total: number | null };
-  rate_limit?: RateLimitView | null;
-  timing: ProgressView["timing"] & { created_at: string; started_at: string | null; completed_at: string | null; duration_seconds: number | null };
-}
-
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+/** A batch as the API sends it: the wire schema's type (type-only: nothing of the server is loaded). */
+type BatchJson = Batch;
 
 /** How a waited-for batch ended, as an exit code: 0 completed with no failed record, 3 completed with some, 1 failed or cancelled. */
 export function outcomeExitCode(b: Pick<BatchJson, "status" | "progress" | "outcome">): number {
@@ -362,7 +355,7 @@ async function waitFor(ctx: Ctx, id: string): Promise<BatchJson> {
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (line !== lastLine) ctx.err(line);
     lastLine = line;
-    if (TERMINAL.has(b.status)) {
+    if (isTerminalBatch(b.status)) {
       if (tty) process.stderr.write("\n");
       return b;
     }
