@@ -3,8 +3,8 @@ import { expect, test } from "@playwright/test";
 import { createBatch, createDataset, createPausedBatch, detailPaths, expectError, getBatch, inlineRecords, runEchoBatch, unique, type BatchJson } from "../fixtures";
 
 test.describe("batches", () => {
-  test("the seeds' example request works verbatim, then status, list, jobs and cancel", async ({ request }) => {
-    // the seeds' body, with a real flow and valid parameters for it
+  test("a request with the common options works as written, then status, list, jobs and cancel", async ({ request }) => {
+    // shuffle, a record cap, concurrency and the error policy, with a real flow and valid parameters for it
     const res = await request.post("/api/batches", {
       data: { flow: "echo", shuffle: true, max_records: 100, concurrency: 5, error_policy: "continue", parameters: { delay_ms: 200 } },
     });
