@@ -32,6 +32,15 @@ await pool.query(
   [batch.id],
 );
 await pool.query(`INSERT INTO idempotency_keys (key, scope, request_hash, status, response) VALUES ('k1', 'POST /api/batches', 'h', 201, '{"id":"x"}')`);
+// a /v1 batch's row (its created_at is the list's keyset), and 100 running jobs started one ms apart
+await pool.query(
+  `INSERT INTO openai_batches (batch_id, input_file_id, endpoint, completion_window, expires_at) VALUES ($1, 'file-x', '/v1/chat/completions', '24h', now() + interval '1 day')`,
+  [batch.id],
+);
+await pool.query(
+  `UPDATE jobs SET status = 'running', started_at = now() - make_interval(secs => ordinal / 1000.0) WHERE batch_id = $1 AND ordinal < 100`,
+  [batch.id],
+);
 
 interface Variant {
   name: string;
@@ -74,6 +83,23 @@ const pairs: [string, Variant, Variant][] = [
       run: () => prisma.batchMetric.findMany({ where: { batchId: batch.id }, orderBy: { bucket: "asc" }, select: { bucket: true, succeeded: true, failed: true, cost: true, durationHist: true } }),
     },
     { name: "SQL (lib/db/sql/stats.ts batchMetricRows)", run: () => batchMetricRows(pool, batch.id) },
+  ],
+  [
+    "a /v1 batch's created_at, the list's keyset after it (listV1Batches)",
+    { name: "Prisma openAIBatch.findUnique", run: () => prisma.openAIBatch.findUnique({ where: { batchId: batch.id }, select: { createdAt: true } }) },
+    { name: "SQL", run: () => pool.query(`SELECT created_at FROM openai_batches WHERE batch_id = $1`, [batch.id]) },
+  ],
+  [
+    "the record a running /batch job started last (getQueueJob)",
+    {
+      name: "Prisma job.findFirst",
+      run: () =>
+        prisma.job.findFirst({ where: { batchId: batch.id, status: "running", startedAt: { not: null } }, orderBy: { startedAt: "desc" }, select: { recordId: true } }),
+    },
+    {
+      name: "SQL",
+      run: () => pool.query(`SELECT record_id FROM jobs WHERE batch_id = $1 AND status = 'running' AND started_at IS NOT NULL ORDER BY started_at DESC LIMIT 1`, [batch.id]),
+    },
   ],
 ];
 

@@ -7,8 +7,8 @@
 import "server-only";
 import { statSync } from "node:fs";
 import { getConfig } from "@/lib/config";
-import { getPool } from "@/lib/db/client";
-import { findQueueJob, insertAdapterJob, latestStartedRecord, listQueueJobRows, queueJobStats } from "@/lib/db/sql/adapter-jobs";
+import { getPool, getPrisma } from "@/lib/db/client";
+import { findQueueJob, insertAdapterJob, listQueueJobRows, queueJobStats } from "@/lib/db/sql/adapter-jobs";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
 import { toBatch } from "@/lib/engine/map";
 import type { Batch } from "@/lib/engine/types";
@@ -213,7 +213,13 @@ export async function getQueueJob(id: string): Promise<QueueJob> {
   const status = statusOf(batch);
   let current: string | null = null;
   if (status === "running") {
-    current = await latestStartedRecord(getPool(), id);
+    // the record the running job started last
+    const latest = await getPrisma().job.findFirst({
+      where: { batchId: id, status: "running", startedAt: { not: null } },
+      orderBy: { startedAt: "desc" },
+      select: { recordId: true },
+    });
+    current = latest?.recordId ?? null;
   }
   const finished = status === "completed" || status === "failed" || status === "cancelled";
   return toJob(batch, jobType, finished ? await itemResults(id, jobType) : null, current);

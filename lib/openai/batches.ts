@@ -4,14 +4,13 @@
 // that is `failed` with `errors` naming each line, and nothing runs.
 import "server-only";
 import type pg from "pg";
-import { getPool } from "@/lib/db/client";
+import { getPool, getPrisma } from "@/lib/db/client";
 import {
   getOpenAIBatchRow,
   insertFailedOpenAIBatch,
   insertOpenAIBatch,
   listOpenAIBatchRows,
   mismatchedUrls,
-  openAIBatchCreatedAt,
   requestModels,
   unfinalizeOpenAIBatches,
 } from "@/lib/db/sql/openai";
@@ -52,7 +51,7 @@ export async function getV1Batch(id: string): Promise<BatchObject> {
 export async function listV1Batches(q: { after?: string; limit: number }): Promise<ListPage<BatchObject>> {
   let after: { createdAt: Date; id: string } | null = null;
   if (q.after) {
-    const createdAt = await openAIBatchCreatedAt(getPool(), q.after);
+    const createdAt = (await getPrisma().openAIBatch.findUnique({ where: { batchId: q.after }, select: { createdAt: true } }))?.createdAt;
     if (!createdAt) throw invalid("after", `No such Batch: ${q.after}`);
     after = { createdAt, id: q.after };
   }

@@ -288,6 +288,32 @@ describe("GET /batch/jobs, DELETE, stats", () => {
     for (const q of ["status=pending", "limit=0", "offset=-1"]) expect((await call("GET", "/batch/jobs", { query: q })).status).toBe(422);
   });
 
+  it("names, while a job runs, the item whose run started last; a finished item does not count", async () => {
+    const slow = await post("/batch/tests", { modules: [{ id: "first", path: "tests" }, { id: "second", path: "src" }, { id: "done", path: "." }], test_command: "sleep 30 #", parallel: 3 });
+    expect(slow.status).toBe(200);
+    const id = slow.body.job_id as string;
+    const started = async () =>
+      (await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'running' AND started_at IS NOT NULL`, [id])).rows[0].n as number;
+    await waitFor("all three items to start", async () => (await started()) === 3, 30_000, 50);
+    // the start times set by hand, so which one is the latest does not depend on the worker's timing
+    const startAt = (record: string, secondsAgo: number) =>
+      getPool().query(`UPDATE jobs SET started_at = now() - make_interval(secs => $3) WHERE batch_id = $1 AND record_id = $2`, [id, record, secondsAgo]);
+    const current = async () => (await job(id)).body.metadata.progress.current_item as string | null;
+
+    await startAt("first", 1);
+    await startAt("second", 2);
+    await startAt("done", 3);
+    expect(await current()).toBe("first");
+    await startAt("second", 0.5);
+    expect(await current()).toBe("second");
+    // an item that is no longer running is not the current one, however late it started
+    await getPool().query(`UPDATE jobs SET status = 'succeeded', started_at = now() WHERE batch_id = $1 AND record_id = 'done'`, [id]);
+    expect(await current()).toBe("second");
+
+    expect((await call("DELETE", "/batch/jobs/[id]", { params: { id } })).status).toBe(200);
+    expect((await job(id)).body.metadata.progress.current_item).toBeNull();
+  });
+
   it("an unknown /batch path is a 404 in the standard error body", async () => {
     const res = await call("GET", "/batch/[...slug]", { params: { slug: "agent-taskz" } });
     expect(res.status).toBe(404);

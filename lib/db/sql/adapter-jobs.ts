@@ -26,15 +26,6 @@ export async function findQueueJob<T extends string>(db: Queryable, surface: str
   return rows[0];
 }
 
-/** The record a running job started last. */
-export async function latestStartedRecord(db: Queryable, batchId: string): Promise<string | null> {
-  const { rows } = await db.query<{ record_id: string }>(
-    `SELECT record_id FROM jobs WHERE batch_id = $1 AND status = 'running' AND started_at IS NOT NULL ORDER BY started_at DESC LIMIT 1`,
-    [batchId],
-  );
-  return rows[0]?.record_id ?? null;
-}
-
 /** A page of /batch jobs, newest first, by status word and job type, and how many match. */
 export async function listQueueJobRows<T extends string>(
   db: Queryable,

@@ -96,11 +96,6 @@ export async function getOpenAIBatchRow(db: Queryable, batchId: string): Promise
   return rows[0];
 }
 
-export async function openAIBatchCreatedAt(db: Queryable, batchId: string): Promise<Date | undefined> {
-  const { rows } = await db.query<{ created_at: Date }>(`SELECT created_at FROM openai_batches WHERE batch_id = $1`, [batchId]);
-  return rows[0]?.created_at;
-}
-
 /** A page of /v1 batches (limit rows), newest first, after (created_at, batch_id) when given. */
 export async function listOpenAIBatchRows(db: Queryable, after: { createdAt: Date; id: string } | null, limit: number): Promise<BatchJoinRow[]> {
   const { rows } = after
