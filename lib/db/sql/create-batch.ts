@@ -81,6 +81,11 @@ export async function setBatchTotal(db: Queryable, id: string, total: number): P
   return rows[0]!;
 }
 
+/**
+ * The batch's row, read on the creating transaction's pg client before it commits (after reused
+ * results moved its counters): Prisma Client runs on connections of its own, where the row does not
+ * exist yet. Not a measurement: a visibility reason.
+ */
 export async function readBatchRowById(db: Queryable, id: string): Promise<BatchRow> {
   const { rows } = await db.query<BatchRow>(`SELECT * FROM batches WHERE id = $1`, [id]);
   return rows[0]!;
