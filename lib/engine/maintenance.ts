@@ -2,7 +2,7 @@
 // expired leases, expired prompts, webhook deliveries, the retention sweep, stale worker rows.
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
-import { getPool, getPrisma } from "@/lib/db/client";
+import { getPool } from "@/lib/db/client";
 import {
   claimDueWebhooks,
   countFailedNow,
@@ -15,6 +15,7 @@ import {
   markWebhookDelivered,
   markWebhookFailed,
   pruneInFlight,
+  storedWebhookSecret,
   type DueWebhookRow,
 } from "@/lib/db/sql/maintenance";
 import { networkErrorText, OutboundRefused, outboundRequest } from "@/lib/flows/outbound-client";
@@ -73,10 +74,7 @@ const WEBHOOK_TIMEOUT_MS = 10_000;
 export async function getWebhookSecret(): Promise<string> {
   const fromEnv = getConfig().BATCHBOARD_WEBHOOK_SECRET;
   if (fromEnv) return fromEnv;
-  const prisma = getPrisma();
-  // the first caller's secret stays: a concurrent second insert is skipped, and both read the one kept
-  await prisma.setting.createMany({ data: [{ key: "webhook_secret", value: randomBytes(32).toString("hex") }], skipDuplicates: true });
-  return (await prisma.setting.findUniqueOrThrow({ where: { key: "webhook_secret" } })).value;
+  return storedWebhookSecret(getPool(), randomBytes(32).toString("hex"));
 }
 
 export function signWebhook(secret: string, body: string): string {

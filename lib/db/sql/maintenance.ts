@@ -130,6 +130,18 @@ export async function claimDueWebhooks(db: Queryable, limit: number): Promise<Du
   return rows;
 }
 
+/**
+ * The stored webhook secret, storing `fresh` first if there is none: the first caller's stays (a
+ * concurrent second insert is skipped) and both read the one kept. SQL, not Prisma Client: the
+ * worker's maintenance delivers webhooks, and loading Prisma's engine there doubled the worker's RSS
+ * (108 -> 220 MB).
+ */
+export async function storedWebhookSecret(db: Queryable, fresh: string): Promise<string> {
+  await db.query(`INSERT INTO settings (key, value) VALUES ('webhook_secret', $1) ON CONFLICT (key) DO NOTHING`, [fresh]);
+  const { rows } = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'webhook_secret'`);
+  return rows[0]!.value;
+}
+
 export async function markWebhookDelivered(db: Queryable, batchId: string, attempt: number): Promise<void> {
   await db.query(
     `UPDATE batches SET webhook_state = 'delivered', webhook_attempts = $2, webhook_delivered_at = now(),
