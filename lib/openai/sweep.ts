@@ -19,7 +19,7 @@ import {
 } from "@/lib/db/sql/openai";
 import { cancelOpenPrompts } from "@/lib/db/sql/prompts";
 import { withTx } from "@/lib/db/tx";
-import { deleteDataset } from "@/lib/datasets";
+import { deleteDatasetById } from "@/lib/datasets";
 import { lockBatch } from "@/lib/engine/batches";
 import { notifyBatch, notifyPrompts } from "@/lib/engine/events";
 import { applyDeltas, Deltas, moveBatchJobs } from "@/lib/engine/transitions";
@@ -93,7 +93,7 @@ export async function deleteExpiredFiles(limit = 20): Promise<number> {
   let deleted = 0;
   for (const r of rows) {
     try {
-      await deleteDataset(r.dataset_id);
+      await deleteDatasetById(r.dataset_id);
       deleted++;
     } catch (err) {
       if (!(err instanceof AppError && (err.code === "conflict" || err.code === "not_found"))) throw err;

@@ -283,6 +283,9 @@ describe("createDatasetFromRecords, listing and deleting", () => {
     await deleteDataset(ds.id);
     expect((await refused(getDataset(ds.id))).code).toBe("not_found");
     expect(await countRows("to-delete")).toEqual({ datasets: 0, records: 0 });
+    // the finished batch stays, without its link
+    expect((await getPool().query("SELECT dataset_id FROM batches WHERE id = 'batch_t1'")).rows).toEqual([{ dataset_id: null }]);
+    expect((await refused(deleteDataset(ds.id))).code).toBe("not_found");
   });
 });
 

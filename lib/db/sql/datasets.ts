@@ -1,11 +1,12 @@
 // Dataset statements that stay SQL: the imports run on a pg client of the import pool (lib/db/imports.ts)
 // inside one transaction whose records arrive by COPY FROM STDIN, which Prisma has no call for; the
 // dataset row is written and finished on that same client. Deleting takes the row lock (FOR UPDATE)
-// that orders it against a batch being created on the dataset. The file reads page a record's bytes
+// that orders it against a batch being created on the dataset, and is SQL because the worker's /v1
+// sweep deletes expired input files' datasets (the worker does not load Prisma Client). The file reads page a record's bytes
 // chunk by chunk on whichever connection the caller holds (a flow's, inside its claim).
 import type pg from "pg";
 import { from as copyFrom, type CopyStreamQuery } from "pg-copy-streams";
-import type { Prisma } from "@/lib/generated/prisma/client";
+import { ACTIVE_BATCH_STATUSES } from "@/lib/contract/statuses";
 import type { Queryable } from "./queryable";
 
 export async function insertDataset(
@@ -32,10 +33,24 @@ export async function finishDataset(
   return rows[0];
 }
 
-/** Locks the dataset row for deleting it, inside `tx`; false when it is gone. */
-export async function lockDatasetForDelete(tx: Prisma.TransactionClient, id: string): Promise<boolean> {
-  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM datasets WHERE id = ${id} FOR UPDATE`;
-  return locked.length > 0;
+/**
+ * Deletes a dataset and its records, in the caller's transaction, unless an unfinished batch reads it.
+ * The row lock first: it orders the delete against a batch being created on the dataset (its foreign
+ * key check waits). Finished batches lose only the link. "gone" when there is no such dataset; else the
+ * dataset's name and, when refused, up to five of the unfinished batches (oldest first).
+ */
+export async function deleteDatasetRows(db: Queryable, id: string): Promise<"gone" | { name: string; activeBatchIds: string[] }> {
+  const { rows: locked } = await db.query<{ name: string }>(`SELECT name FROM datasets WHERE id = $1 FOR UPDATE`, [id]);
+  if (!locked[0]) return "gone";
+  const { rows: active } = await db.query<{ id: string }>(
+    `SELECT id FROM batches WHERE dataset_id = $1 AND status = ANY($2::batch_status[]) ORDER BY created_at LIMIT 5`,
+    [id, ACTIVE_BATCH_STATUSES],
+  );
+  if (active.length === 0) {
+    await db.query(`UPDATE batches SET dataset_id = NULL WHERE dataset_id = $1`, [id]);
+    await db.query(`DELETE FROM datasets WHERE id = $1`, [id]);
+  }
+  return { name: locked[0].name, activeBatchIds: active.map((b) => b.id) };
 }
 
 /** The lock each dataset_records row's foreign-key check would take, taken once; false when the dataset row is missing. */
