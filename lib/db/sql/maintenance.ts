@@ -3,7 +3,8 @@
 // times are on the database's clock, the lease sweep is one statement over the lapsed workers'
 // in_flight arrays (unnest) that moves the jobs, their requeue entries and their logs together, and
 // the counters move in the same transaction as the cycle's.
-import type { BatchStatus } from "@/lib/contract/statuses";
+import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
+import type { RowOf } from "../rows";
 import type { Queryable } from "./queryable";
 
 /** Locks the workers (not `self`) whose own lease ran out and that hold jobs; their ids. */
@@ -93,29 +94,12 @@ export async function countInterruptions(db: Queryable, batchIds: string[], coun
 }
 
 /** A batch whose completion webhook is due, as delivered. */
-export interface DueWebhookRow {
-  id: string;
-  name: string | null;
-  flow: string;
-  status: BatchStatus;
-  stop_reason: string | null;
-  webhook_url: string;
-  webhook_attempts: number;
-  total: number;
-  pending: number;
-  running: number;
-  waiting_input: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  skipped: number;
-  cost_spent: number;
-  max_cost: number | null;
-  metadata: unknown;
-  created_at: Date;
-  started_at: Date | null;
-  completed_at: Date | null;
-}
+/** A batch whose webhook is due: the columns its summary is made of (lib/engine/maintenance.ts webhookBody). */
+export type DueWebhookRow = Pick<
+  RowOf<BatchModel>,
+  | "id" | "name" | "flow" | "status" | "stop_reason" | "webhook_attempts" | "total" | "pending" | "running" | "waiting_input"
+  | "succeeded" | "failed" | "cancelled" | "skipped" | "cost_spent" | "max_cost" | "metadata" | "created_at" | "started_at" | "completed_at"
+> & { webhook_url: string };
 
 /** Claims up to `limit` due webhooks: their next try is pushed a minute on, so another worker does not deliver them meanwhile. */
 export async function claimDueWebhooks(db: Queryable, limit: number): Promise<DueWebhookRow[]> {
