@@ -98,11 +98,17 @@ describe("worker processes", () => {
 
   it("3 worker processes never run more than the batch's concurrency (4)", async () => {
     const b = await make("t-track", 150, { concurrency: 4, parameters: { delay_ms: 30 } });
-    // 2 slots per process, 6 in all against the batch's 4: the cap must hold across processes
-    const ws = [worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" }), worker({ CONCURRENCY: "2" })];
+    // 2 slots per process, 6 in all against the batch's 4: the cap must hold across processes. The
+    // leases are long: with the default 1 s, a heartbeat starved on a loaded machine (load average
+    // 5-6 on 2 cores) let another worker's sweep take back a job still running in its paused worker
+    // and run it again beside it (a peak of 5 by the database clock): what a lease is for when its
+    // holder looks dead, not the claim's cap this test is about
+    const ws = [worker({ CONCURRENCY: "2", LEASE_MS: "15000" }), worker({ CONCURRENCY: "2", LEASE_MS: "15000" }), worker({ CONCURRENCY: "2", LEASE_MS: "15000" })];
     await Promise.all(ws.map((w) => w.ready));
     const { done, maxRunning, maxReserved } = await sampleUntilCompleted(b.id, 60_000);
     expect(done.succeeded).toBe(150);
+    // no lease lapsed (a lapse, not the claim, would explain more than 4 below)
+    expect((await batchRow(b.id)).interruptions).toBe(0);
     expect(maxRunning).toBeLessThanOrEqual(4);
     // the workers also held jobs ahead (reservations), and the cap below held with them
     expect(maxReserved).toBeGreaterThan(0);
