@@ -149,7 +149,7 @@ export function BatchesTable() {
             fetchNextPage={() => void list.fetchNextPage()}
             shown={items.length}
             total={total}
-            noun="batches"
+            noun={["batch", "batches"]}
           />
         </div>
       )}

@@ -3,6 +3,7 @@
 // (all selected by the header checkbox, or none ticked), sent as the filter so unloaded rows count too. The API says how many changed and which statuses each action applies to.
 import { useState } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { countOf, formatCount } from "@/lib/client/format";
 import { useBulkJobs } from "@/lib/client/hooks";
 import type { BulkJobsBody } from "@/lib/client/types";
 
@@ -32,8 +33,8 @@ export function BulkBar({
   const bulk = useBulkJobs(batchId);
   const ids = !all && selected.length > 0;
   const some = all || ids;
-  const count = (shownTotal ?? 0).toLocaleString("en-US");
-  const what = ids ? `${selected.length} selected ${selected.length === 1 ? "job" : "jobs"}` : all ? `all ${count} jobs selected` : `all ${count} jobs shown`;
+  const jobs = countOf(shownTotal ?? 0, "job", "jobs");
+  const what = ids ? countOf(selected.length, "selected job", "selected jobs") : all ? `all ${jobs} selected` : `all ${jobs} shown`;
   const run = (action: Action) =>
     bulk.mutate(ids ? { action, record_ids: selected } : { action, filter }, {
       onSuccess: (r) => {
@@ -45,7 +46,7 @@ export function BulkBar({
   return (
     <div className="bulk-bar" role="group" aria-label="Bulk actions">
       <span className="muted small">
-        {all ? `All ${count} jobs selected, loaded or not` : ids ? `${selected.length} selected` : "None selected: acts on every job shown"}
+        {all ? `All ${jobs} selected, loaded or not` : ids ? `${formatCount(selected.length)} selected` : "None selected: acts on every job shown"}
       </span>
       <button type="button" className="btn btn-sm" disabled={!some && !shownTotal} onClick={() => setPending("retry")}>
         {some ? "Retry selected" : "Retry all shown"}

@@ -6,7 +6,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { JobStatusBadge } from "@/components/ui/status-badge";
-import { formatCost, formatCount, formatMs, formatTime } from "@/lib/client/format";
+import { countOf, formatCost, formatCount, formatMs, formatTime } from "@/lib/client/format";
 import { JOBS_PAGE, useJobs } from "@/lib/client/hooks";
 import { jobKeys, LIVE_JOB_PAGES } from "@/lib/client/keys";
 import { JOB_STATUSES, type BatchProgress, type Job, type JobStatus } from "@/lib/client/types";
@@ -185,7 +185,7 @@ export function JobsTable({
                 <th role="columnheader" className="cell-check">
                   <input
                     type="checkbox"
-                    aria-label={`Select all ${formatCount(total ?? items.length)} jobs ${status || search ? "the filter matches" : "of this batch"}`}
+                    aria-label={`Select all ${countOf(total ?? items.length, "job", "jobs")} ${status || search ? "the filter matches" : "of this batch"}`}
                     title="every job the filter matches, loaded or not"
                     checked={allMatching}
                     onChange={(e) => {
@@ -250,7 +250,7 @@ export function JobsTable({
       {deep && pausedAt !== null ? (
         <p className="notice jobs-paused" role="status">
           Live refresh paused: scrolled past the first {formatCount(LIVE_JOB_PAGES * JOBS_PAGE)} jobs, these rows are as they were loaded
-          {finished > pausedAt ? ` · ${formatCount(finished - pausedAt)} ${finished - pausedAt === 1 ? "job" : "jobs"} finished since` : ""}.{" "}
+          {finished > pausedAt ? ` · ${countOf(finished - pausedAt, "job", "jobs")} finished since` : ""}.{" "}
           <button type="button" className="btn btn-sm" onClick={backToTop}>
             Back to top
           </button>
@@ -265,7 +265,7 @@ export function JobsTable({
             fetchNextPage={() => void jobs.fetchNextPage()}
             shown={items.length}
             total={total}
-            noun="jobs"
+            noun={["job", "jobs"]}
           />
         </>
       ) : null}

@@ -117,7 +117,7 @@ export function ComparedRecords({ input, filter, onClear }: { input: CompareInpu
               fetchNextPage={() => void records.fetchNextPage()}
               shown={items.length}
               total={total}
-              noun="records"
+              noun={["record", "records"]}
             />
           </div>
           {selected ? <RecordBeside record={selected} /> : null}

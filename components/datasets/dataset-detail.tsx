@@ -64,7 +64,7 @@ export function DatasetDetail({ id }: { id: string }) {
             fetchNextPage={() => void records.fetchNextPage()}
             shown={items.length}
             total={records.data?.pages[0]?.total ?? d.record_count}
-            noun="records"
+            noun={["record", "records"]}
           />
         </div>
       )}

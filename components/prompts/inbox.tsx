@@ -247,7 +247,7 @@ export function Inbox() {
         fetchNextPage={() => void prompts.fetchNextPage()}
         shown={open.length}
         total={total}
-        noun="open prompts"
+        noun={["open prompt", "open prompts"]}
       />
     </>
   );

@@ -54,13 +54,14 @@ export function LoadMore({
   fetchNextPage: () => void;
   shown: number;
   total?: number;
-  noun: string;
+  /** singular and plural; the one used agrees with the total when it is known, else with the count shown */
+  noun: readonly [one: string, many: string];
 }) {
   return (
     <div className="load-more">
       <span className="muted">
         {shown.toLocaleString("en-US")}
-        {typeof total === "number" ? ` of ${total.toLocaleString("en-US")}` : ""} {noun}
+        {typeof total === "number" ? ` of ${total.toLocaleString("en-US")}` : ""} {(total ?? shown) === 1 ? noun[0] : noun[1]}
       </span>
       {hasNextPage ? (
         <button type="button" className="btn" onClick={fetchNextPage} disabled={isFetchingNextPage}>

@@ -86,10 +86,13 @@ test("tick jobs and retry them from the batch page; the count of what changed is
   await page.getByRole("combobox", { name: "Job status" }).selectOption("failed");
   await expect(jobs.getByRole("row")).toHaveCount(2);
   // the header checkbox selects every job the filter matches (here the one failed job)
-  await jobs.getByRole("checkbox", { name: /^Select all 1 jobs the filter matches/ }).check();
-  await expect(bar).toContainText("All 1 jobs selected");
-  await jobs.getByRole("checkbox", { name: /^Select all 1 jobs the filter matches/ }).uncheck();
+  await jobs.getByRole("checkbox", { name: /^Select all 1 job the filter matches/ }).check();
+  await expect(bar).toContainText("All 1 job selected");
+  await jobs.getByRole("checkbox", { name: /^Select all 1 job the filter matches/ }).uncheck();
   await bar.getByRole("button", { name: "Retry all shown" }).click();
+  // one job: every count agrees with its noun (the bar, the dialog, the count under the table)
+  await expect(page.getByRole("dialog", { name: "Retry jobs?" })).toContainText("Retry all 1 job shown.");
+  await expect(page.locator("section.jobs > .load-more")).toHaveText("1 of 1 job");
   await page.getByRole("dialog", { name: "Retry jobs?" }).getByRole("button", { name: "Retry" }).click();
   await expect(bar.getByRole("status")).toHaveText("1 job retried");
   await setTheme(page, "dark");

@@ -6,6 +6,11 @@ export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined ? "—" : nf.format(n);
 }
 
+/** A count with its noun in agreement: "1 job", "2 jobs", "1,000 jobs". */
+export function countOf(n: number, one: string, many: string): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
 export function formatCost(n: number | null | undefined): string {
   if (n === null || n === undefined) return "—";
   if (n === 0) return "$0";
