@@ -13,6 +13,7 @@ import {
   summaryTotals,
 } from "@/lib/db/sql/summary";
 import { inReadOnlySnapshot } from "@/lib/db/tx";
+import { isTerminalBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { getBatch } from "./batches";
 import type { Batch, JobStatus } from "./types";
@@ -145,11 +146,49 @@ async function histogram(client: Queryable, batchId: string, field: ResultField,
   }));
 }
 
+/**
+ * The summary of a batch that has finished (completed, failed or cancelled) is computed once and kept:
+ * its jobs no longer change, and on a 1,000,000-job batch the scans take seconds (13 s measured in
+ * bench/pages), which every view of the page would otherwise pay again, competing with the page for
+ * the machine. An entry is keyed by the batch's state (status, counters, cost, updated_at): every
+ * change to a finished batch's jobs (a retry, a cancel) also writes the batch row, so a kept summary
+ * is never served for jobs that changed since. Requests for the same summary while it is being
+ * computed share that one computation, for any batch.
+ */
+const SUMMARY_CACHE_MAX = 200;
+const summaryCache = new Map<string, { stamp: string; value: Promise<Omit<BatchSummary, "batch">> }>();
+
+/** What a finished batch's summary depends on, read from the batch row. */
+function batchStamp(b: Batch): string {
+  return JSON.stringify([b.status, b.counts, b.costSpent, b.updatedAt.getTime(), b.completedAt?.getTime() ?? null]);
+}
+
 export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}): Promise<BatchSummary> {
   const top = Math.max(1, Math.min(opts.top ?? SUMMARY_TOP_DEFAULT, SUMMARY_TOP_MAX));
+  const batch = await getBatch(batchId);
+  const key = JSON.stringify([batchId, top, (opts.groupBy ?? []).map((f) => f.keys), (opts.stats ?? []).map((f) => f.keys)]);
+  const stamp = batchStamp(batch);
+  const kept = summaryCache.get(key);
+  if (kept && kept.stamp === stamp) {
+    // most recently used last: the oldest entry is the first one evicted
+    summaryCache.delete(key);
+    summaryCache.set(key, kept);
+    return { ...(await kept.value), batch };
+  }
+  const value = computeSummary(batchId, opts, top);
+  summaryCache.set(key, { stamp, value });
+  while (summaryCache.size > SUMMARY_CACHE_MAX) summaryCache.delete(summaryCache.keys().next().value!);
+  const forget = () => {
+    if (summaryCache.get(key)?.value === value) summaryCache.delete(key);
+  };
+  // a running batch's summary is shared only while it is being computed; a failed computation is not kept
+  value.then(() => (isTerminalBatch(batch.status) ? undefined : forget()), forget);
+  return { ...(await value), batch };
+}
+
+async function computeSummary(batchId: string, opts: SummaryOptions, top: number): Promise<Omit<BatchSummary, "batch">> {
   // one snapshot: the figures of a running batch agree with each other
   return inReadOnlySnapshot(async (client) => {
-    const batch = await getBatch(batchId);
     const r = await summaryTotals(client, batchId);
     const errors = await summaryErrors(client, batchId, ERROR_CODES_LISTED);
     const fields = await summaryFields(client, batchId, SUMMARY_FIELD_SAMPLE);
@@ -158,7 +197,6 @@ export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}
     const stats: NumericStats[] = [];
     for (const f of opts.stats ?? []) stats.push(await numericStats(client, batchId, f));
     return {
-      batch,
       counts: {
         total: r.total,
         pending: r.pending,

@@ -232,4 +232,25 @@ describe("the summary of a running and of a finished batch", () => {
     expect(s.histogram[0]).toEqual({ from: 0, to: 1, count: 2 });
     expect(s.histogram[9]).toEqual({ from: 9, to: 10, count: 3 });
   });
+
+  it("a finished batch's summary is computed once and kept until the batch changes; a retry reopens it and the next one is computed again", async () => {
+    const id = await batchWith([
+      { id: "a", status: "succeeded", attempts: 1, ms: 10, result: { label: "yes" } },
+      { id: "b", status: "failed", attempts: 1, ms: 10, error: "boom" },
+    ]);
+    await getPool().query("UPDATE batches SET status = 'completed', pending = 0, succeeded = 1, failed = 1, updated_at = now() WHERE id = $1", [id]);
+    const first = await summary(id, "group_by=result.label");
+    expect(first.json.group_by[0].values).toEqual([{ value: "yes", count: 1 }]);
+    // a result rewritten behind the engine's back (the batch row unchanged): the kept summary is served, no scan ran
+    await getPool().query(`UPDATE jobs SET result = '{"label":"no"}' WHERE batch_id = $1 AND record_id = 'a'`, [id]);
+    const kept = await summary(id, "group_by=result.label");
+    expect(kept.json.group_by[0].values).toEqual([{ value: "yes", count: 1 }]);
+    // other options are another summary, computed from the jobs as they are
+    expect((await summary(id, "group_by=result.label&top=5")).json.group_by[0].values).toEqual([{ value: "no", count: 1 }]);
+    // a retry writes the batch row (reopened, counters moved): computed again
+    expect((await api("POST", "/api/batches/[id]/retry", { params: { id }, body: {} })).status).toBe(200);
+    const after = await summary(id, "group_by=result.label");
+    expect(after.json.counts).toMatchObject({ failed: 0, pending: 1, succeeded: 1 });
+    expect(after.json.group_by[0].values).toEqual([{ value: "no", count: 1 }]);
+  });
 });
