@@ -1,7 +1,7 @@
 "use client";
 // Retry or cancel many jobs: the ones ticked in the table, or every job the current filter matches
 // (all selected by the header checkbox, or none ticked), sent as the filter so unloaded rows count too. The API says how many changed and which statuses each action applies to.
-import { useState } from "react";
+import { memo, useState } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { countOf, formatCount } from "@/lib/client/format";
 import { useBulkJobs } from "@/lib/client/hooks";
@@ -11,7 +11,8 @@ type Action = "retry" | "cancel";
 
 const APPLIES = { retry: "failed and cancelled", cancel: "pending and waiting (for input or at the provider)" } as const;
 
-export function BulkBar({
+/** Memoised: the jobs table renders again on every scroll step, the bar only when its props change. */
+export const BulkBar = memo(function BulkBar({
   batchId,
   selected,
   all,
@@ -81,4 +82,4 @@ export function BulkBar({
       </ConfirmDialog>
     </div>
   );
-}
+});

@@ -3,7 +3,7 @@
 // scrolling window that renders only the rows in view: scrolling near the end of what is loaded
 // fetches the next page by cursor, so tens of thousands of rows scroll as smoothly as a hundred.
 import { useQueryClient } from "@tanstack/react-query";
-import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { LoadMore, Loading, QueryError } from "@/components/ui/query-state";
 import { JobStatusBadge } from "@/components/ui/status-badge";
 import { countOf, formatCost, formatCount, formatMs, formatTime } from "@/lib/client/format";
@@ -46,7 +46,9 @@ export function JobsTable({
   useEffect(() => {
     if (firstPageDone) onFirstPage?.();
   }, [firstPageDone, onFirstPage]);
-  const items = jobs.data?.pages.flatMap((p) => p.items) ?? [];
+  // the same array until a page arrives: a scroll step re-renders this table, and 10,000 loaded rows are not copied again each time
+  const pages = jobs.data?.pages;
+  const items = useMemo(() => pages?.flatMap((p) => p.items) ?? [], [pages]);
   const total = jobs.data?.pages[0]?.total;
   // ticked jobs, by record id, or every job the filter matches (loaded or not: the bulk action then
   // sends the filter, not ids); a new filter starts a new selection
@@ -129,6 +131,14 @@ export function JobsTable({
     });
   }, []);
 
+  // the bulk bar's props keep their identity while only the scroll position changes: it is not rendered again each frame
+  const selectedIds = useMemo(() => [...ticked], [ticked]);
+  const bulkFilter = useMemo(() => ({ status: status ? [status as JobStatus] : undefined, q: search || undefined }), [status, search]);
+  const clearSelection = useCallback(() => {
+    setTicked(new Set());
+    setAllMatching(false);
+  }, []);
+
   return (
     <section className="jobs" aria-labelledby="jobs-title">
       <div className="toolbar">
@@ -154,17 +164,7 @@ export function JobsTable({
         <input type="search" className="search" aria-label="Search jobs" placeholder="Record id…" value={q} onChange={(e) => setQ(e.target.value)} />
         {jobs.isFetching && !jobs.isLoading ? <span className="muted small">updating…</span> : null}
       </div>
-      <BulkBar
-        batchId={batchId}
-        selected={[...ticked]}
-        all={allMatching}
-        shownTotal={total}
-        filter={{ status: status ? [status as JobStatus] : undefined, q: search || undefined }}
-        onDone={() => {
-          setTicked(new Set());
-          setAllMatching(false);
-        }}
-      />
+      <BulkBar batchId={batchId} selected={selectedIds} all={allMatching} shownTotal={total} filter={bulkFilter} onDone={clearSelection} />
       {jobs.isLoading ? (
         <Loading label="Loading jobs…" />
       ) : jobs.isError && !items.length ? (
@@ -233,6 +233,8 @@ export function JobsTable({
             >
               {items.slice(win.start, win.end).map((j, k) => (
                 <JobRow
+                  // keyed by record, at a fixed top: a row staying in view is not touched while the window moves (moving
+                  // rows instead, by changing their top, measured ~1 ms of style work per row, more than creating one)
                   key={j.record_id}
                   job={j}
                   index={win.start + k}
