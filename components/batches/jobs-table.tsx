@@ -165,6 +165,16 @@ export function JobsTable({
         {jobs.isFetching && !jobs.isLoading ? <span className="muted small">updating…</span> : null}
       </div>
       <BulkBar batchId={batchId} selected={selectedIds} all={allMatching} shownTotal={total} filter={bulkFilter} onDone={clearSelection} />
+      {/* above the rows, where the eyes are while scrolling them: below the table it was off screen */}
+      {deep && pausedAt !== null ? (
+        <p className="notice jobs-paused" role="status">
+          Live refresh paused: scrolled past the first {formatCount(LIVE_JOB_PAGES * JOBS_PAGE)} jobs, these rows are as they were loaded
+          {finished > pausedAt ? ` · ${countOf(finished - pausedAt, "job", "jobs")} finished since` : ""}.{" "}
+          <button type="button" className="btn btn-sm" onClick={backToTop}>
+            Back to top
+          </button>
+        </p>
+      ) : null}
       {jobs.isLoading ? (
         <Loading label="Loading jobs…" />
       ) : jobs.isError && !items.length ? (
@@ -249,15 +259,6 @@ export function JobsTable({
           </table>
         </div>
       )}
-      {deep && pausedAt !== null ? (
-        <p className="notice jobs-paused" role="status">
-          Live refresh paused: scrolled past the first {formatCount(LIVE_JOB_PAGES * JOBS_PAGE)} jobs, these rows are as they were loaded
-          {finished > pausedAt ? ` · ${countOf(finished - pausedAt, "job", "jobs")} finished since` : ""}.{" "}
-          <button type="button" className="btn btn-sm" onClick={backToTop}>
-            Back to top
-          </button>
-        </p>
-      ) : null}
       {items.length > 0 ? (
         <>
           <p id="jobs-keys" className="visually-hidden">Arrow keys or J and K move between jobs, Home and End to the first and last loaded; Enter opens one.</p>

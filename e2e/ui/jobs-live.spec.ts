@@ -94,6 +94,11 @@ test("scrolled past the live pages of a running batch, the table says its rows a
   const pendingNow = (await getBatch(request, b.id)).progress.succeeded + 10;
   expect(pendingNow).toBeLessThan(190); // in the two pages loaded again from the top
   await expect(paused).toContainText(/\d+ jobs? finished since/, { timeout: 15_000 });
+  // the notice is above the rows, in view with them (below the table it was off screen while they scrolled)
+  await page.locator("section.jobs").evaluate((el) => el.scrollIntoView({ block: "start" }));
+  const [note, rows] = [await paused.boundingBox(), await box.boundingBox()];
+  expect(note!.y + note!.height).toBeLessThanOrEqual(rows!.y);
+  await expect(paused).toBeInViewport();
   await snap(page, "jobs-live-paused-light", { fullPage: false });
   await setTheme(page, "dark");
   await snap(page, "jobs-live-paused-dark", { fullPage: false });
