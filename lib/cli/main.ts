@@ -7,11 +7,13 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { ApiError, Client } from "./client";
+import { ApiError, connect } from "./client";
+import type { Api, JobListInput } from "../client/api";
+import type { CreateBatchBody, ListResponse } from "../client/types";
 import { formatShare, headline, outcomeDetail, outcomeLabel } from "../client/outcome";
 import { rateLimitNowText, rateLimitText } from "../client/format";
 import { duration, progressLine, summaryText, table } from "./format";
-import type { Batch, BatchSummary } from "../api/schemas";
+import type { Batch } from "../api/schemas";
 import { isTerminalBatch } from "../contract/statuses";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -141,7 +143,7 @@ const COMMAND_OPTIONS: Record<string, Options> = {
 };
 
 interface Ctx {
-  client: Client;
+  api: Api;
   values: Values;
   args: string[];
   json: boolean;
@@ -350,7 +352,7 @@ async function waitFor(ctx: Ctx, id: string): Promise<BatchJson> {
   const tty = process.stderr.isTTY;
   let lastLine = "";
   for (;;) {
-    const b = await ctx.client.json<BatchJson>("GET", `api/batches/${encodeURIComponent(id)}`);
+    const b = await ctx.api.getBatch(id);
     const line = progressLine(b);
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (line !== lastLine) ctx.err(line);
@@ -363,9 +365,7 @@ async function waitFor(ctx: Ctx, id: string): Promise<BatchJson> {
   }
 }
 
-const batchPath = (id: string, rest = "") => `api/batches/${encodeURIComponent(id)}${rest}`;
-
-function printList(ctx: Ctx, page: { items: Record<string, unknown>[]; next_cursor: string | null; total: number }, columns: string[], map = (r: Record<string, unknown>) => r) {
+function printList<T>(ctx: Ctx, page: ListResponse<T>, columns: string[], map: (r: T) => Record<string, unknown> = (r) => r as Record<string, unknown>) {
   if (ctx.json) return ctx.out(JSON.stringify(page, null, 2));
   ctx.out(table(page.items.map(map), columns));
   ctx.out(`${page.items.length} of ${page.total}${page.next_cursor ? `  (more: --cursor ${page.next_cursor})` : ""}`);
@@ -375,10 +375,8 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   async create(ctx) {
     const flow = str(ctx.values, "flow") ?? arg(ctx, 0, "flow");
     const key = str(ctx.values, "idempotency-key");
-    const batch = await ctx.client.json<BatchJson & { warnings?: { message: string }[] }>("POST", "api/batches", {
-      body: createBody(flow, ctx.values),
-      headers: key ? { "Idempotency-Key": key } : {},
-    });
+    // the flags' values go as typed: the API validates them and names a bad one
+    const batch = await ctx.api.createBatch(createBody(flow, ctx.values) as CreateBatchBody, { idempotencyKey: key });
     for (const w of batch.warnings ?? []) ctx.err(`warning: ${w.message}`);
     if (!ctx.values.wait) {
       printBatch(ctx, batch);
@@ -391,7 +389,7 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   },
   async clone(ctx) {
     const parent = arg(ctx, 0, "batch");
-    const batch = await ctx.client.json<BatchJson>("POST", batchPath(parent, "/clone"), { body: cloneBody(ctx.values) });
+    const batch = await ctx.api.cloneBatch(parent, cloneBody(ctx.values));
     if (!ctx.values.wait) {
       printBatch(ctx, batch);
       return 0;
@@ -410,26 +408,24 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   },
   async list(ctx) {
     const v = ctx.values;
-    const page = await ctx.client.json<{ items: BatchJson[]; next_cursor: string | null; total: number }>("GET", "api/batches", {
-      query: { status: str(v, "status"), flow: str(v, "flow"), q: str(v, "q"), parent: str(v, "parent"), limit: str(v, "limit"), cursor: str(v, "cursor") },
-    });
-    printList(ctx, page as never, ["id", "status", "flow", "name", "progress", "created"], (r) => {
-      const b = r as unknown as BatchJson;
+    const page = await ctx.api.listBatches(
+      { status: str(v, "status"), flow: str(v, "flow"), q: str(v, "q"), parent: str(v, "parent"), limit: str(v, "limit") },
+      str(v, "cursor"),
+    );
+    printList(ctx, page, ["id", "status", "flow", "name", "progress", "created"], (b) => {
       const head = headline(b);
       return { id: b.id, status: outcomeLabel(b), flow: b.flow, name: b.name, progress: `${formatShare(head.percent)} ${head.short}`, created: b.timing.created_at };
     });
     return 0;
   },
   async status(ctx) {
-    printBatch(ctx, await ctx.client.json<BatchJson>("GET", batchPath(arg(ctx, 0, "batch"))));
+    printBatch(ctx, await ctx.api.getBatch(arg(ctx, 0, "batch")));
     return 0;
   },
   async summary(ctx) {
     const v = ctx.values;
-    const list = (key: string) => ((v[key] as string[] | undefined) ?? []).join(",") || undefined;
-    const s = await ctx.client.json<BatchSummary>("GET", batchPath(arg(ctx, 0, "batch"), "/summary"), {
-      query: { group_by: list("group-by"), stats: list("stats"), top: str(v, "top") },
-    });
+    const list = (key: string) => (v[key] as string[] | undefined) ?? [];
+    const s = await ctx.api.getSummary(arg(ctx, 0, "batch"), { group_by: list("group-by"), stats: list("stats"), top: str(v, "top") });
     ctx.out(ctx.json ? JSON.stringify(s, null, 2) : summaryText(s));
     return 0;
   },
@@ -438,30 +434,28 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   resume: (ctx) => batchAction(ctx, "resume"),
   async retry(ctx) {
     const statuses = str(ctx.values, "statuses")?.split(",").map((s) => s.trim()).filter(Boolean);
-    const out = await ctx.client.json<{ batch: BatchJson; retried: number }>("POST", batchPath(arg(ctx, 0, "batch"), "/retry"), {
-      body: statuses ? { statuses } : {},
-    });
+    const out = await ctx.api.retryBatch(arg(ctx, 0, "batch"), statuses);
     if (ctx.json) ctx.out(JSON.stringify(out, null, 2));
     else ctx.out(`re-queued ${out.retried} job(s); ${out.batch.id} is ${out.batch.status}`);
     return 0;
   },
   async jobs(ctx) {
     const v = ctx.values;
-    const page = await ctx.client.json<{ items: Record<string, unknown>[]; next_cursor: string | null; total: number }>("GET", batchPath(arg(ctx, 0, "batch"), "/jobs"), {
-      query: { status: str(v, "status"), q: str(v, "q"), sort: str(v, "sort"), limit: str(v, "limit"), cursor: str(v, "cursor") },
-    });
+    const page = await ctx.api.listJobs(
+      arg(ctx, 0, "batch"),
+      // --sort goes as typed: the API validates it
+      { status: str(v, "status"), q: str(v, "q"), sort: str(v, "sort") as JobListInput["sort"], limit: str(v, "limit") },
+      str(v, "cursor"),
+    );
     printList(ctx, page, ["record_id", "status", "attempts", "interruptions", "duration_ms", "cost", "error"], (r) => ({
       ...r,
-      error: r.error ? `${(r.error as { code: string }).code}: ${(r.error as { message: string }).message}` : null,
+      error: r.error ? `${r.error.code}: ${r.error.message}` : null,
     }));
     return 0;
   },
   async results(ctx) {
     const v = ctx.values;
-    const res = await ctx.client.raw("GET", batchPath(arg(ctx, 0, "batch"), "/results"), {
-      query: { format: str(v, "format") ?? "jsonl", status: str(v, "status") },
-      headers: { Accept: "*/*" },
-    });
+    const res = await ctx.api.getResults(arg(ctx, 0, "batch"), { format: str(v, "format") ?? "jsonl", status: str(v, "status") });
     const output = str(v, "output");
     const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
     if (output) {
@@ -484,28 +478,26 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
     const format = str(v, "format") ?? ({ csv: "csv", jsonl: "jsonl", ndjson: "jsonl", json: "json" } as Record<string, string>)[ext];
     if (!format) throw new UsageError(`cannot infer the format from ${file}: give --format csv|jsonl|json|openai`);
     const contentType = format === "csv" ? "text/csv" : format === "json" ? "application/json" : "application/x-ndjson";
-    const res = await ctx.client.raw("POST", "api/datasets", {
-      query: { name: str(v, "name") ?? path.basename(file).replace(/\.[^.]+$/, ""), format, id_field: str(v, "id-field"), description: str(v, "description") },
-      headers: { "Content-Type": contentType, "Content-Length": String(statSync(file).size) },
-      body: Readable.toWeb(createReadStream(file)) as unknown as BodyInit,
+    const ds = await ctx.api.uploadDatasetBody(Readable.toWeb(createReadStream(file)) as unknown as BodyInit, {
+      name: str(v, "name") ?? path.basename(file).replace(/\.[^.]+$/, ""),
+      format,
+      id_field: str(v, "id-field"),
+      description: str(v, "description"),
+      contentType,
+      contentLength: statSync(file).size,
     });
-    const ds = (await res.json()) as Record<string, unknown>;
     if (ctx.json) ctx.out(JSON.stringify(ds, null, 2));
-    else ctx.out(`uploaded ${String(ds.name)} (${String(ds.id)}): ${String(ds.record_count)} records, id field ${String(ds.id_field ?? "-")}`);
+    else ctx.out(`uploaded ${ds.name} (${ds.id}): ${ds.record_count} records, id field ${ds.id_field ?? "-"}`);
     return 0;
   },
   async "datasets list"(ctx) {
-    const page = await ctx.client.json<{ items: Record<string, unknown>[]; next_cursor: string | null; total: number }>("GET", "api/datasets", {
-      query: { limit: str(ctx.values, "limit"), cursor: str(ctx.values, "cursor") },
-    });
+    const page = await ctx.api.listDatasets(str(ctx.values, "cursor"), { limit: str(ctx.values, "limit") });
     printList(ctx, page, ["id", "name", "kind", "format", "record_count", "created_at"]);
     return 0;
   },
   async "prompts list"(ctx) {
     const v = ctx.values;
-    const page = await ctx.client.json<{ items: Record<string, unknown>[]; next_cursor: string | null; total: number }>("GET", "api/prompts", {
-      query: { status: str(v, "status"), batch_id: str(v, "batch"), limit: str(v, "limit"), cursor: str(v, "cursor") },
-    });
+    const page = await ctx.api.listPrompts({ status: str(v, "status"), batch_id: str(v, "batch"), limit: str(v, "limit") }, str(v, "cursor"));
     printList(ctx, page, ["id", "status", "batch_id", "record_id", "question", "answer"]);
     return 0;
   },
@@ -518,21 +510,22 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
     } catch {
       // not JSON: answer with the string
     }
-    const prompt = await ctx.client.json<Record<string, unknown>>("POST", `api/prompts/${encodeURIComponent(id)}/answer`, { body: { answer } });
+    const prompt = await ctx.api.answerPrompt(id, answer);
     if (ctx.json) ctx.out(JSON.stringify(prompt, null, 2));
     else ctx.out(`answered ${id}: ${JSON.stringify(prompt.answer)}`);
     return 0;
   },
   async flows(ctx) {
-    const out = await ctx.client.json<{ items: Record<string, unknown>[] }>("GET", "api/flows");
+    const out = await ctx.api.listFlows();
     if (ctx.json) ctx.out(JSON.stringify(out, null, 2));
-    else ctx.out(table(out.items, ["name", "default_dataset", "description"]));
+    else ctx.out(table(out.items as unknown as Record<string, unknown>[], ["name", "default_dataset", "description"]));
     return 0;
   },
 };
 
 async function batchAction(ctx: Ctx, action: "cancel" | "pause" | "resume"): Promise<number> {
-  const b = await ctx.client.json<BatchJson>("POST", batchPath(arg(ctx, 0, "batch"), `/${action}`));
+  const id = arg(ctx, 0, "batch");
+  const b = await (action === "cancel" ? ctx.api.cancelBatch(id) : action === "pause" ? ctx.api.pauseBatch(id) : ctx.api.resumeBatch(id));
   if (ctx.json) ctx.out(JSON.stringify(b, null, 2));
   else ctx.out(`${b.id} is ${b.status}`);
   return 0;
@@ -564,11 +557,11 @@ export async function main(
   try {
     const { values, positionals } = parseArgs({ args: argv, options: { ...GLOBAL, ...options }, allowPositionals: true, strict: true });
     const args = positionals.slice(name.split(" ").length);
-    const client = new Client({
+    const api = connect({
       url: (values.url as string | undefined) ?? io.env.BATCHBOARD_URL ?? "http://localhost:3000",
       token: (values.token as string | undefined) ?? io.env.BATCHBOARD_TOKEN,
     });
-    return await run({ client, values: values as Values, args, json: values.json === true, out: io.out, err: io.err });
+    return await run({ api, values: values as Values, args, json: values.json === true, out: io.out, err: io.err });
   } catch (err) {
     if (err instanceof ApiError) {
       io.err(`error: ${err.code}${err.status ? ` (${err.status})` : ""}: ${err.message}`);

@@ -30,6 +30,8 @@ export type CompareSummary = z.infer<typeof C.CompareSummarySchema>;
 export type ComparedRecord = z.infer<typeof C.ComparedRecordSchema>;
 /** The body of POST /api/batches. */
 export type CreateBatchBody = S.CreateBatchBody;
+/** The answer to POST /api/batches: the batch, and warnings about what it will do. */
+export type CreatedBatch = z.infer<typeof S.CreatedBatchSchema>;
 /** A flow as listed; its parameters schema read as JSON Schema. */
 export type Flow = Omit<z.infer<typeof S.FlowSchema>, "parameters_schema"> & { parameters_schema: JsonSchema };
 
