@@ -5,26 +5,20 @@
 // an expiry time is on the database's clock.
 import type { PromptStatus } from "@/lib/contract/statuses";
 import type { PromptInput } from "@/lib/flows/types";
+import type { Prompt as PromptModel } from "@/lib/generated/prisma/client";
+import type { RowOf } from "../rows";
 import type { Queryable } from "./queryable";
 
-/** A prompts row with its job's record id and its record's data, as PROMPT_SELECT reads it. */
-export interface PromptRow {
-  id: string;
+/**
+ * A prompts row as PROMPT_SELECT reads it, typed by the Prisma model: job_id is a number (lib/db/client.ts
+ * parses int8 as one) and input the flow's input spec; with its job's record id and its record's data.
+ */
+export type PromptRow = Omit<RowOf<PromptModel>, "job_id" | "input"> & {
   job_id: number;
-  batch_id: string;
-  record_id: string;
-  key: string;
-  question: string;
   input: PromptInput;
-  default_value: unknown;
-  status: PromptStatus;
-  answer: unknown;
-  answered_by: string | null;
-  created_at: Date;
-  answered_at: Date | null;
-  expires_at: Date | null;
+  record_id: string;
   record?: unknown;
-}
+};
 
 /** The select list and joins of a prompt read, for `SELECT ${PROMPT_SELECT} WHERE ...` over `prompts p`. */
 export const PROMPT_SELECT = `p.*, j.record_id, r.data AS record
