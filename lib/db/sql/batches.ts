@@ -5,6 +5,7 @@
 import type { BatchStatus } from "@/lib/contract/statuses";
 import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
+import { callsLeftSql } from "./calls";
 import type { Queryable } from "./queryable";
 
 /** A batches row from SQL, typed by the Prisma model; with BATCH_SELECT, its rate too. */
@@ -156,7 +157,8 @@ export async function setBatchStatus(db: Queryable, id: string, status: "paused"
 
 /**
  * Makes the jobs of a batch that workers reserved ahead (not started) pending again, their attempt not
- * counted; found through the workers' in_flight lists. How many.
+ * counted (out of their calls, if any: the caller holds the batch row); found through the workers'
+ * in_flight lists. How many.
  */
 export async function takeBackReservedJobs(db: Queryable, batchId: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
@@ -166,7 +168,8 @@ export async function takeBackReservedJobs(db: Queryable, batchId: string): Prom
        ORDER BY j.id FOR UPDATE OF j),
      u AS (
        UPDATE jobs j SET status = 'pending', attempts = j.attempts - 1, lease_owner = NULL, lease_expires_at = NULL, run_at = now()
-       FROM t WHERE j.id = t.id AND j.status = 'running' AND j.started_at IS NULL RETURNING j.id, j.run_at),
+       FROM t WHERE j.id = t.id AND j.status = 'running' AND j.started_at IS NULL RETURNING j.id, j.run_at, j.batch_id, j.call_id),
+     calls AS (${callsLeftSql("u")}),
      requeue AS (
        INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
        ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)

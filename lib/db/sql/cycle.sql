@@ -37,19 +37,26 @@
 -- Chunks: a batch with chunk_size c > 1 (a flow with runChunk) counts its concurrency in calls of up
 -- to c jobs, exactly: a call may hold fewer than c (the batch's last records, retries coming back one
 -- by one, a call whose other records ended). The claim numbers each call it makes (the batch's
--- next_call_id), marks its jobs with it (jobs.call_id), and records them on the batch row
--- (open_calls, open_call_jobs: per job, its call); the worker runs each call as claimed. A call is in
--- flight while one of its jobs still runs in it, whatever took the others out of running (an
--- outcome, a cancel, a lease sweep): the claim looks the recorded jobs up by id (the SQL function
--- batch_calls_in_flight, in the migrations, is the one definition; `open_calls` below), admits new
--- calls only while fewer than `concurrency` are in flight, and keeps on the row the jobs of those
--- still in flight. A chunked batch takes no reservations. With c = 1 every formula below is the
--- one-job-per-slot one and no call is recorded.
+-- next_call_id), marks its jobs with it (jobs.call_id), and opens a row for it in batch_calls with
+-- the number of its jobs (open_jobs); the worker runs each call as claimed. A call is in flight while
+-- one of its jobs still runs in it, whatever took the others out of running: every statement that
+-- takes a job of a call out of running counts it out of its call's row (here the outcomes; a cancel,
+-- a stop, the lease sweep, a reservation taken back in lib/db/sql), and a call is in flight while its
+-- row has open_jobs > 0 (a row at 0 goes at the next cycle on its batch, or at the batch's finish).
+-- The claim counts a candidate's rows still open once this statement's outcomes are out
+-- (`own_candidates`, `other_candidates`: an index range of at most the batch's calls, never its
+-- jobs), plus the calls claimed by statements this one's snapshot predates (next_call_id as locked
+-- minus as seen), so a call is never freed before it ends; it admits new calls only while fewer than
+-- `concurrency` are in flight. A chunked batch takes no reservations. With c = 1 every formula below
+-- is the one-job-per-slot one and no call is recorded.
 --
 -- Locks: job rows leased to this worker first (only a cancel or a lease sweep can want them too: a
--- deadlock with one is retried by the caller), batch rows late, for the claim and the counters.
--- Every batch row is updated once (a row may change only once per statement), in `batches_moved`,
--- which holds all the counter arithmetic. Data-modifying stages run whether or not they are read.
+-- deadlock with one is retried by the caller), batch rows late, for the claim and the counters, and a
+-- chunked batch's batch_calls rows last, under its batch row's lock (`calls_opened` and the stages
+-- after it are not read, so they run once the result is made; every other statement that moves them
+-- holds the batch row first too). Every batch row is updated once (a row may change only once per
+-- statement), in `batches_moved`, which holds all the counter arithmetic. Data-modifying stages run
+-- whether or not they are read.
 --
 -- Reservations: beside the jobs for a batch's free slots, a worker alone on a batch may claim as
 -- many again (never past the batch's concurrency in all workers). A reservation is a running job
@@ -110,8 +117,13 @@ written AS (
     AND (job.started_at IS NULL) = outcome.reserved
   RETURNING job.id, job.batch_id, job.status, job.run_at, outcome.cost, outcome.duration_ms, outcome.reserved,
             width_bucket(outcome.duration_ms, $19::int[]) AS duration_bucket, job.status IN ('succeeded', 'failed') AS finished,
-            job.attempts, job.started_at, job.error_code, job.error_message,
+            job.attempts, job.started_at, job.error_code, job.error_message, job.call_id,
             NOT outcome.release AND outcome.status NOT IN ('waiting_input', 'waiting_provider') AS counted),
+
+-- Per call of a chunked batch, its jobs whose outcomes are written here: they no longer run in it.
+-- (The fence above took them running, so each was still counted in its call's open_jobs.)
+calls_ended AS (
+  SELECT batch_id, call_id, count(*)::int AS jobs FROM written WHERE call_id IS NOT NULL GROUP BY batch_id, call_id),
 
 -- Each attempt of the flow that ended here, for the job's attempt history (a released or parked run
 -- is not one). DO NOTHING: a history row never fails the cycle.
@@ -195,7 +207,11 @@ own_candidates AS (
          batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
          batch.cost_spent + COALESCE(freed.cost, 0) AS cost_spent,
          batch.succeeded + batch.failed + COALESCE(freed.succeeded, 0) + COALESCE(freed.failed, 0) AS finished,
-         batch.cost_reservation, batch.cost_reservation_per_record, batch.next_call_id, batch.open_calls, batch.open_call_jobs
+         batch.cost_reservation, batch.cost_reservation_per_record, batch.next_call_id,
+         CASE WHEN batch.chunk_size > 1 THEN
+           (SELECT count(*)::int FROM batch_calls call LEFT JOIN calls_ended ended ON ended.batch_id = call.batch_id AND ended.call_id = call.call_id
+            WHERE call.batch_id = batch.id AND call.open_jobs > COALESCE(ended.jobs, 0))
+           + batch.next_call_id - (SELECT seen.next_call_id FROM batches seen WHERE seen.id = batch.id) END AS calls
   FROM batches batch
   JOIN freed ON freed.batch_id = batch.id
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
@@ -205,7 +221,9 @@ own_candidates AS (
     AND (batch.max_cost IS NULL OR batch.cost_spent + COALESCE(freed.cost, 0) < batch.max_cost)
     AND NOT (COALESCE(freed.failed, 0) > 0 AND (batch.error_policy = 'stop' OR batch.error_threshold_rate IS NOT NULL))
     AND CASE WHEN batch.chunk_size = 1 THEN true
-             ELSE cardinality(batch_calls_in_flight(batch.open_calls, batch.open_call_jobs, ARRAY(SELECT id FROM written))) < batch.concurrency END
+             ELSE (SELECT count(*) FROM batch_calls call LEFT JOIN calls_ended ended ON ended.batch_id = call.batch_id AND ended.call_id = call.call_id
+                   WHERE call.batch_id = batch.id AND call.open_jobs > COALESCE(ended.jobs, 0))
+                  + batch.next_call_id - (SELECT seen.next_call_id FROM batches seen WHERE seen.id = batch.id) < batch.concurrency END
   ORDER BY batch.id
   FOR UPDATE OF batch),
 
@@ -216,7 +234,10 @@ other_candidates AS (
          batch.claim_cursor, batch.total, batch.running, batch.reserved,
          batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
          batch.cost_spent, batch.succeeded + batch.failed AS finished, batch.cost_reservation, batch.cost_reservation_per_record,
-         batch.next_call_id, batch.open_calls, batch.open_call_jobs
+         batch.next_call_id,
+         CASE WHEN batch.chunk_size > 1 THEN
+           (SELECT count(*)::int FROM batch_calls call WHERE call.batch_id = batch.id AND call.open_jobs > 0)
+           + batch.next_call_id - (SELECT seen.next_call_id FROM batches seen WHERE seen.id = batch.id) END AS calls
   FROM batches batch
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
   WHERE NOT EXISTS (SELECT 1 FROM freed WHERE freed.batch_id = batch.id)
@@ -224,31 +245,12 @@ other_candidates AS (
     AND (batch.running <= (batch.concurrency - 1) * batch.chunk_size OR (request.jobs > 0 AND batch.reserved < batch.concurrency))
     AND (batch.max_cost IS NULL OR batch.cost_spent < batch.max_cost)
     AND CASE WHEN batch.chunk_size = 1 THEN true
-             ELSE cardinality(batch_calls_in_flight(batch.open_calls, batch.open_call_jobs, '{}')) < batch.concurrency END
+             ELSE (SELECT count(*) FROM batch_calls call WHERE call.batch_id = batch.id AND call.open_jobs > 0)
+                  + batch.next_call_id - (SELECT seen.next_call_id FROM batches seen WHERE seen.id = batch.id) < batch.concurrency END
   ORDER BY COALESCE(batch.last_claimed_at, batch.created_at) < now() - make_interval(secs => $18::float8 / 1000) DESC,
            batch.priority DESC, batch.last_claimed_at ASC NULLS FIRST, batch.created_at
   LIMIT $14
   FOR UPDATE OF batch SKIP LOCKED),
-
--- The calls in flight of a chunked candidate (batch_calls_in_flight, in the migrations, defines
--- them), from its row as locked above: a call claimed by a statement this one's snapshot predates is
--- there too, and counts; a job seen running that ended since counts until the next claim, so a call
--- is never freed before it ends. (The candidates' filters above count them too, to pass over a batch
--- whose calls are all taken: a row changed since the snapshot is tested again as locked.) The row
--- keeps the jobs of the calls still in flight. (MATERIALIZED: the function runs once per batch, not
--- once per use of its result.)
-live_calls AS MATERIALIZED (
-  SELECT chunked.id, chunked.open_calls, chunked.open_call_jobs,
-         batch_calls_in_flight(chunked.open_calls, chunked.open_call_jobs, ARRAY(SELECT id FROM written)) AS calls
-  FROM (SELECT id, open_calls, open_call_jobs FROM own_candidates WHERE chunk_size > 1
-        UNION ALL SELECT id, open_calls, open_call_jobs FROM other_candidates WHERE chunk_size > 1) chunked),
-open_calls AS (
-  SELECT live.id, cardinality(live.calls) AS calls,
-         ARRAY(SELECT tracked.call_id FROM unnest(live.open_calls, live.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
-               WHERE tracked.call_id = ANY(live.calls) ORDER BY tracked.n) AS call_ids,
-         ARRAY(SELECT tracked.job_id FROM unnest(live.open_calls, live.open_call_jobs) WITH ORDINALITY AS tracked(call_id, job_id, n)
-               WHERE tracked.call_id = ANY(live.calls) ORDER BY tracked.n) AS job_ids
-  FROM live_calls live),
 
 -- At most max_batches candidates, in claim order, each with its free slots and the reservations it
 -- may have: none where each start must see the latest outcomes (a budget, whose overshoot stays
@@ -265,14 +267,13 @@ candidates AS (
               THEN GREATEST(LEAST(COALESCE(candidate.reservations_asked, 0), candidate.concurrency - candidate.reserved), 0)
               ELSE 0 END AS reservable,
          COALESCE(candidate.last_claimed_at, candidate.created_at) < now() - make_interval(secs => $18::float8 / 1000) AS starved
-  FROM (SELECT both_kinds.*, in_flight.calls,
+  FROM (SELECT both_kinds.*,
                CASE WHEN both_kinds.cost_reservation IS NULL OR both_kinds.max_cost IS NULL THEN both_kinds.concurrency * both_kinds.chunk_size
                     WHEN estimate.cost IS NULL THEN 1
                     WHEN estimate.cost <= 0 THEN both_kinds.concurrency * both_kinds.chunk_size
                     ELSE LEAST(both_kinds.concurrency::float8 * both_kinds.chunk_size, ceil((both_kinds.max_cost - both_kinds.cost_spent) / estimate.cost))::int
                     END AS in_flight_cap
         FROM (SELECT * FROM own_candidates UNION ALL SELECT * FROM other_candidates) both_kinds
-        LEFT JOIN open_calls in_flight ON in_flight.id = both_kinds.id
         CROSS JOIN LATERAL (SELECT CASE WHEN both_kinds.cost_reservation = 'per_record' THEN both_kinds.cost_reservation_per_record
                                         WHEN both_kinds.finished > 0 THEN both_kinds.cost_spent / both_kinds.finished END AS cost) estimate
        ) candidate
@@ -391,11 +392,9 @@ claimed AS (
   RETURNING job.id, job.batch_id, job.record_id, job.position, job.attempts, job.interruptions, job.retry_base,
             job.started_at IS NULL AS reserved, job.call_id),
 
--- per batch: the jobs claimed, the reservations among them, and a chunked batch's calls (per job)
+-- per batch: the jobs claimed, the reservations among them, and a chunked batch's last call
 claimed_totals AS (
   SELECT claimed.batch_id, count(*)::int AS jobs, count(*) FILTER (WHERE claimed.reserved)::int AS reserved,
-         array_agg(claimed.call_id ORDER BY claimed.call_id, claimed.id) FILTER (WHERE claimed.call_id IS NOT NULL) AS call_ids,
-         array_agg(claimed.id ORDER BY claimed.call_id, claimed.id) FILTER (WHERE claimed.call_id IS NOT NULL) AS job_ids,
          max(claimed.call_id) AS last_call_id
   FROM claimed GROUP BY claimed.batch_id),
 
@@ -418,10 +417,8 @@ batches_moved AS (
                          THEN ARRAY(SELECT COALESCE(old, 0) + COALESCE(new, 0) FROM unnest(batch.duration_hist, freed.duration_hist) AS hist(old, new))
                          ELSE batch.duration_hist END,
     claim_cursor = COALESCE(span.cursor_to, batch.claim_cursor),
-    -- a chunked candidate keeps the jobs of its calls still in flight, and gains the calls claimed here
+    -- a chunked batch's calls claimed here are numbered up to last_call_id
     next_call_id = COALESCE(taken.last_call_id + 1, batch.next_call_id),
-    open_calls = CASE WHEN in_flight.id IS NULL THEN batch.open_calls ELSE in_flight.call_ids || COALESCE(taken.call_ids, '{}') END,
-    open_call_jobs = CASE WHEN in_flight.id IS NULL THEN batch.open_call_jobs ELSE in_flight.job_ids || COALESCE(taken.job_ids, '{}') END,
     last_claimed_at = CASE WHEN taken.jobs > 0 THEN now() ELSE batch.last_claimed_at END,
     status = (CASE WHEN batch.status = 'pending' AND taken.jobs > 0 THEN 'running' ELSE batch.status::text END)::batch_status,
     started_at = CASE WHEN taken.jobs > 0 THEN COALESCE(batch.started_at, (SELECT moment.at FROM moment)) ELSE batch.started_at END,
@@ -430,12 +427,29 @@ batches_moved AS (
     LEFT JOIN freed ON freed.batch_id = touched.batch_id
     LEFT JOIN cursor_spans span ON span.batch_id = touched.batch_id
     LEFT JOIN claimed_totals taken ON taken.batch_id = touched.batch_id
-    LEFT JOIN open_calls in_flight ON in_flight.id = touched.batch_id
   WHERE batch.id = touched.batch_id
   RETURNING batch.id, batch.status, batch.pending, batch.running, batch.reserved, batch.waiting_input, batch.waiting_provider, batch.succeeded,
     batch.failed, batch.cost_spent, batch.max_cost, batch.error_policy, batch.error_threshold_rate,
     batch.error_threshold_min_finished, batch.stop_reason, COALESCE(freed.had_outcomes, false) AS had_outcomes,
     COALESCE(freed.outcomes, 0) AS outcomes, COALESCE(freed.failed, 0) AS new_failures),
+
+-- A chunked batch's open calls (batch_calls), after the batch rows above (these stages are not read:
+-- they run once the statement's result is made, so their rows are locked last, as in every other
+-- statement that moves them): each call claimed here opens with its jobs, each call whose jobs'
+-- outcomes were written here counts them out (relative to the row as it is now, whatever committed
+-- since this statement's snapshot), and a call seen at 0 on a batch this statement touches goes (no
+-- job runs in it, and none will: a job is claimed into a new call).
+calls_opened AS (
+  INSERT INTO batch_calls (batch_id, call_id, open_jobs)
+  SELECT batch_id, call_id, count(*)::int FROM claimed WHERE call_id IS NOT NULL GROUP BY batch_id, call_id ORDER BY batch_id, call_id),
+calls_counted_out AS (
+  UPDATE batch_calls call SET open_jobs = call.open_jobs - ended.jobs
+  FROM (SELECT * FROM calls_ended ORDER BY batch_id, call_id) ended
+  WHERE call.batch_id = ended.batch_id AND call.call_id = ended.call_id),
+calls_closed AS (
+  DELETE FROM batch_calls call
+  WHERE call.batch_id = ANY(ARRAY(SELECT batch_id FROM calls_ended UNION SELECT id FROM candidates WHERE chunk_size > 1))
+    AND call.open_jobs = 0),
 
 -- The worker's in_flight list (what the lease sweep reads) drops every outcome, written or fenced
 -- (then it was not this worker's anyway), and gains every claimed job.

@@ -8,6 +8,7 @@ import type { JobStatus } from "@/lib/contract/statuses";
 import type { Job as JobModel, JobAttempt as JobAttemptModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
 import { batchExpiredSql } from "./batches";
+import { callsLeftSql, closedCallsGone } from "./calls";
 import type { Queryable } from "./queryable";
 
 /**
@@ -147,13 +148,19 @@ export async function lockJobOfRecord<C extends string>(db: Queryable, batchId: 
   return rows[0];
 }
 
-/** Cancels one locked job and its open prompts. */
+/** Cancels one locked job (its batch row locked first) and its open prompts; a running one leaves its call. */
 export async function cancelJobRow(db: Queryable, jobId: number): Promise<void> {
-  await db.query(
-    `UPDATE jobs SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
-       error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false WHERE id = $1`,
+  const { rows } = await db.query<{ batch_id: string; call_id: number | null }>(
+    `WITH was AS (SELECT id, batch_id, call_id, status FROM jobs WHERE id = $1),
+     u AS (
+       UPDATE jobs j SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
+         error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false
+       FROM was WHERE j.id = was.id RETURNING j.id),
+     calls AS (${callsLeftSql(`was WHERE was.status = 'running'`)})
+     SELECT batch_id, call_id FROM was WHERE status = 'running'`,
     [jobId],
   );
+  if (rows[0]?.call_id != null) await closedCallsGone(db, [rows[0].batch_id]);
   await db.query(`UPDATE prompts SET status = 'cancelled' WHERE job_id = $1 AND status = 'open'`, [jobId]);
 }
 

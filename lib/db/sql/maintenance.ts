@@ -21,11 +21,16 @@ export async function lockLapsedWorkers(db: Queryable, self: string | null): Pro
 /**
  * The running jobs of those workers whose lease expired, up to `limit`: pending again without the
  * lost attempt (a started run counts an interruption, and fails `interrupted` past the batch's
- * max_interruptions); a reservation goes back with no count at all. Each job's batch, new status, and
- * whether it was only reserved.
+ * max_interruptions); a reservation goes back with no count at all. Each job's batch, new status,
+ * whether it was only reserved, and its call (a chunked batch's: the caller counts it out of it once
+ * it holds the batch rows).
  */
-export async function expireLapsedLeases<S extends string>(db: Queryable, workerIds: string[], limit: number): Promise<{ batch_id: string; status: S; reserved: boolean }[]> {
-  const { rows } = await db.query<{ batch_id: string; status: S; reserved: boolean }>(
+export async function expireLapsedLeases<S extends string>(
+  db: Queryable,
+  workerIds: string[],
+  limit: number,
+): Promise<{ batch_id: string; status: S; reserved: boolean; call_id: number | null }[]> {
+  const { rows } = await db.query<{ batch_id: string; status: S; reserved: boolean; call_id: number | null }>(
       `WITH due AS (
          SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
          WHERE w.id = ANY($2::text[]) AND j.status = 'running' AND j.lease_owner = w.id AND j.lease_expires_at < now()
@@ -53,12 +58,12 @@ export async function expireLapsedLeases<S extends string>(db: Queryable, worker
                     ELSE 'interruption ' || l.n || ' of at most ' || l.bound || ': it runs again)' END))
              ELSE j.logs END
          FROM lost l WHERE j.id = l.id
-         RETURNING j.id, j.batch_id, j.status, j.run_at, NOT l.started AS reserved),
+         RETURNING j.id, j.batch_id, j.status, j.run_at, NOT l.started AS reserved, j.call_id),
        requeue AS (
          INSERT INTO requeued_jobs (job_id, batch_id, run_at)
          SELECT id, batch_id, run_at FROM expired WHERE status = 'pending' ORDER BY id
          ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-       SELECT batch_id, status, reserved FROM expired`,
+       SELECT batch_id, status, reserved, call_id FROM expired`,
     [limit, workerIds],
   );
   return rows;

@@ -4,6 +4,7 @@
 // order), jobs move in set-based statements that lock them (FOR UPDATE) after their batch, and
 // the finish and stop conditions are expressions over the counters of the row being updated.
 import type { BatchStatus } from "@/lib/contract/statuses";
+import { callsLeftSql, closedCallsGone } from "./calls";
 import { countedAs } from "./jobs";
 import type { Queryable } from "./queryable";
 
@@ -54,19 +55,26 @@ export async function applyCounterDeltas(db: Queryable, values: unknown[][]): Pr
 /** Ends the batches of `ids` that have nothing pending, running or waiting: completed, or failed when stopped. */
 export async function finishBatchesIfDone<S extends string>(db: Queryable, ids: string[]): Promise<{ id: string; status: S }[]> {
   const { rows } = await db.query<{ id: string; status: S }>(
-    `UPDATE batches SET
-       status = (CASE WHEN stop_reason IS NULL THEN 'completed' ELSE 'failed' END)::batch_status,
-       completed_at = now(), updated_at = now(),
-       webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
-     WHERE id = ANY($1::text[]) AND status IN ('pending', 'running', 'paused')
-       AND pending = 0 AND running = 0 AND reserved = 0 AND waiting_input = 0 AND waiting_provider = 0
-     RETURNING id, status`,
+    `WITH done AS (
+       UPDATE batches SET
+         status = (CASE WHEN stop_reason IS NULL THEN 'completed' ELSE 'failed' END)::batch_status,
+         completed_at = now(), updated_at = now(),
+         webhook_state = CASE WHEN webhook_url IS NOT NULL THEN 'pending' END, webhook_next_at = now()
+       WHERE id = ANY($1::text[]) AND status IN ('pending', 'running', 'paused')
+         AND pending = 0 AND running = 0 AND reserved = 0 AND waiting_input = 0 AND waiting_provider = 0
+       RETURNING id, status),
+     -- nothing runs: a chunked batch's calls (all at 0) go
+     calls AS (DELETE FROM batch_calls WHERE batch_id IN (SELECT id FROM done))
+     SELECT id, status FROM done`,
     [ids],
   );
   return rows;
 }
 
-/** Moves a batch's jobs counted in `from` to `to` (locked, leases dropped, finished now, with `error`); how many left each counter. */
+/**
+ * Moves a batch's jobs counted in `from` to `to` (locked, leases dropped, finished now, with `error`),
+ * running ones counted out of their calls (the caller holds the batch row); how many left each counter.
+ */
 export async function moveJobsOfBatch<C extends string>(
   db: Queryable,
   batchId: string,
@@ -82,10 +90,12 @@ export async function moveJobsOfBatch<C extends string>(
          finished_at = now(), duration_ms = CASE WHEN t.old = 'running' THEN (extract(epoch FROM now() - j.started_at) * 1000)::int ELSE j.duration_ms END,
          error_code = COALESCE($4, j.error_code), error_message = COALESCE($5, j.error_message),
          error_retryable = CASE WHEN $4::text IS NULL THEN j.error_retryable ELSE false END
-       FROM t WHERE j.id = t.id RETURNING t.old)
+       FROM t WHERE j.id = t.id RETURNING t.old, j.batch_id, j.call_id),
+     calls AS (${callsLeftSql(`u WHERE u.old IN ('running', 'reserved')`)})
      SELECT old, count(*)::int AS n FROM u GROUP BY old`,
     [batchId, from, to, error?.code ?? null, error?.message ?? null],
   );
+  if (rows.some((r) => r.old === "running" || r.old === "reserved")) await closedCallsGone(db, [batchId]);
   return rows;
 }
 
