@@ -208,6 +208,8 @@ own_candidates AS (
          batch.cost_spent + COALESCE(freed.cost, 0) AS cost_spent,
          batch.succeeded + batch.failed + COALESCE(freed.succeeded, 0) + COALESCE(freed.failed, 0) AS finished,
          batch.cost_reservation, batch.cost_reservation_per_record, batch.next_call_id,
+         -- a chunked batch's calls in flight: its open rows still open once this statement's outcomes
+         -- are out, as seen, and the calls claimed since (next_call_id as locked minus as seen)
          CASE WHEN batch.chunk_size > 1 THEN
            (SELECT count(*)::int FROM batch_calls call LEFT JOIN calls_ended ended ON ended.batch_id = call.batch_id AND ended.call_id = call.call_id
             WHERE call.batch_id = batch.id AND call.open_jobs > COALESCE(ended.jobs, 0))
