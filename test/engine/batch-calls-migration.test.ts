@@ -1,16 +1,12 @@
 // Chunked batches running at the upgrade that moves the open calls off the batch row: each call with
 // jobs running in it gets its row in batch_calls (open_jobs: those jobs), and the claim after the
 // upgrade counts them, admitting no call past concurrency.
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb } from "@/lib/db/client";
-import { migrate, readMigrations } from "@/lib/db/migrate";
+import { describe, expect, it } from "vitest";
+import { migrate } from "@/lib/db/migrate";
 import { claimJobs } from "@/lib/engine/claim";
 import { registerWorker } from "@/lib/engine/workers";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { useDatabaseBefore } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 
 const BATCH_CALLS_MIGRATION = "20270102400000_batch_calls";
@@ -18,27 +14,10 @@ const BATCH_CALLS_MIGRATION = "20270102400000_batch_calls";
 registerTestFlows();
 
 describe("the batch_calls migration on chunked batches with calls in flight", () => {
-  let db: TestDatabase;
-  let dir: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrated: false });
-    dir = await mkdtemp(path.join(os.tmpdir(), "migrations-before-"));
-    for (const m of await readMigrations()) {
-      if (m.name < BATCH_CALLS_MIGRATION) await cp(path.join("prisma/migrations", m.name), path.join(dir, m.name), { recursive: true });
-    }
-    await migrate(db.url, { dir });
-    process.env.DATABASE_URL = db.url;
-  });
-
-  afterAll(async () => {
-    await closeDb();
-    await db.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const db = useDatabaseBefore(BATCH_CALLS_MIGRATION);
 
   it("opens a row per call with jobs running in it, counting them; the claim then admits only the calls left", async () => {
-    const c = new pg.Client({ connectionString: db.url });
+    const c = new pg.Client({ connectionString: db().url });
     await c.connect();
     try {
       await c.query(`INSERT INTO datasets (id, name, kind, format, record_count) VALUES ('ds_c', 'inline:c', 'inline', 'inline', 50)`);
@@ -64,7 +43,7 @@ describe("the batch_calls migration on chunked batches with calls in flight", ()
          FROM (SELECT array_agg(call_id ORDER BY id) AS calls, array_agg(id ORDER BY id) AS ids FROM jobs WHERE batch_id = 'b_chunk' AND call_id IS NOT NULL) t
          WHERE batches.id = 'b_chunk'`,
       );
-      await migrate(db.url);
+      await migrate(db().url);
       const { rows } = await c.query<{ call_id: number; open_jobs: number }>(`SELECT call_id, open_jobs FROM batch_calls WHERE batch_id = 'b_chunk' ORDER BY call_id`);
       expect(rows).toEqual([
         { call_id: 1, open_jobs: 3 },

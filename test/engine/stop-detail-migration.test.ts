@@ -1,40 +1,19 @@
 // Batches stopped before stop_detail existed get the numbers their counters still hold when the
 // migration adds the column, so their outcome reads like a new one's.
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toBatchJson } from "@/lib/api/serialize";
-import { closeDb } from "@/lib/db/client";
-import { migrate, readMigrations } from "@/lib/db/migrate";
+import { migrate } from "@/lib/db/migrate";
 import { getBatch } from "@/lib/engine";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { useDatabaseBefore } from "../helpers/db";
 
 const STOP_DETAIL_MIGRATION = "20261213000000_batch_stop_detail";
 
 describe("the stop_detail migration on batches stopped before it", () => {
-  let db: TestDatabase;
-  let dir: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrated: false });
-    dir = await mkdtemp(path.join(os.tmpdir(), "migrations-before-"));
-    for (const m of await readMigrations()) {
-      if (m.name < STOP_DETAIL_MIGRATION) await cp(path.join("prisma/migrations", m.name), path.join(dir, m.name), { recursive: true });
-    }
-    await migrate(db.url, { dir });
-    process.env.DATABASE_URL = db.url;
-  });
-
-  afterAll(async () => {
-    await closeDb();
-    await db.drop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const db = useDatabaseBefore(STOP_DETAIL_MIGRATION);
 
   it("fills each stop's numbers from the counters and the failed job", async () => {
-    const c = new pg.Client({ connectionString: db.url });
+    const c = new pg.Client({ connectionString: db().url });
     await c.connect();
     try {
       await c.query(`INSERT INTO datasets (id, name, kind, format, record_count) VALUES ('ds_m', 'inline:m', 'inline', 'inline', 3)`);
@@ -58,8 +37,8 @@ describe("the stop_detail migration on batches stopped before it", () => {
     } finally {
       await c.end();
     }
-    await migrate(db.url);
-    const c2 = new pg.Client({ connectionString: db.url });
+    await migrate(db().url);
+    const c2 = new pg.Client({ connectionString: db().url });
     await c2.connect();
     const stored = await c2.query<{ id: string; stop_detail: { reason: string } | null }>(`SELECT id, stop_detail FROM batches ORDER BY id`);
     await c2.end();

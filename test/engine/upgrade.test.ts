@@ -1,46 +1,27 @@
 // Upgrading a database that has work in flight across the migration that made job updates HOT
 // (20261124000000_hot_job_updates): pending jobs must stay claimable, running ones must still be
 // found by the lease sweep, and the batch must finish with every job run once more at most.
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb } from "@/lib/db/client";
-import { migrate, readMigrations } from "@/lib/db/migrate";
+import { afterAll, describe, expect, it } from "vitest";
+import { migrate } from "@/lib/db/migrate";
 import { getBatch, getJob } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { waitFor } from "@/test/support/wait";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { useDatabaseBefore } from "../helpers/db";
 import { expectCountersExact } from "./helpers";
 
 const HOT_MIGRATION = "20261124000000_hot_job_updates";
 
 describe("upgrading across the HOT-updates migration with jobs in flight", () => {
-  let db: TestDatabase;
-  let dir: string;
+  const db = useDatabaseBefore(HOT_MIGRATION);
   let worker: WorkerHandle | null = null;
-
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrated: false });
-    // the migrations as they were before: everything older than the HOT one
-    dir = await mkdtemp(path.join(os.tmpdir(), "migrations-before-"));
-    for (const m of await readMigrations()) {
-      if (m.name < HOT_MIGRATION) await cp(path.join("prisma/migrations", m.name), path.join(dir, m.name), { recursive: true });
-    }
-    await migrate(db.url, { dir });
-    process.env.DATABASE_URL = db.url;
-  });
 
   afterAll(async () => {
     await worker?.stop(500);
-    await closeDb();
-    await db.drop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it("keeps pending jobs claimable and running ones recoverable, and the batch finishes", async () => {
-    const c = new pg.Client({ connectionString: db.url });
+    const c = new pg.Client({ connectionString: db().url });
     await c.connect();
     try {
       // the old schema's state: 6 jobs, 2 succeeded, 1 running under a live-looking worker row whose
@@ -67,7 +48,7 @@ describe("upgrading across the HOT-updates migration with jobs in flight", () =>
         `INSERT INTO workers (id, host, pid, mode, heartbeat_at) VALUES ('wrk_old', 'old-host', 1, 'standalone', now() - interval '1 minute')`,
       );
 
-      await migrate(db.url);
+      await migrate(db().url);
 
       const requeued = await c.query<{ record_id: string }>(
         `SELECT j.record_id FROM requeued_jobs q JOIN jobs j ON j.id = q.job_id ORDER BY j.record_id`,

@@ -1,8 +1,12 @@
 // Each test file works in its own database, cloned from the migrated template (test/global-setup.ts).
 import { randomBytes } from "node:crypto";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
 import { closeDb, getPool } from "@/lib/db/client";
+import { migrate, readMigrations } from "@/lib/db/migrate";
 
 export interface TestDatabase {
   url: string;
@@ -63,6 +67,33 @@ export function useTestDatabase(): () => TestDatabase {
   });
   return () => {
     if (!db) throw new Error("useTestDatabase(): the database is created in beforeAll");
+    return db;
+  };
+}
+
+/**
+ * Like useTestDatabase, but migrated only up to `migration` (the migrations named before it), for a
+ * test that fills it as an older release left it and then upgrades across `migration`.
+ */
+export function useDatabaseBefore(migration: string): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase({ migrated: false });
+    dir = await mkdtemp(path.join(os.tmpdir(), "migrations-before-"));
+    for (const m of await readMigrations()) {
+      if (m.name < migration) await cp(path.join("prisma/migrations", m.name), path.join(dir, m.name), { recursive: true });
+    }
+    await migrate(db.url, { dir });
+    process.env.DATABASE_URL = db.url;
+  });
+  afterAll(async () => {
+    await closeDb();
+    await db?.drop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  return () => {
+    if (!db) throw new Error("useDatabaseBefore(): the database is created in beforeAll");
     return db;
   };
 }
