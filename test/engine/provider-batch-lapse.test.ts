@@ -15,7 +15,7 @@ import { runProviderBatchChunk, type ProviderBatchSpec } from "@/lib/flows/provi
 import { AbortReason } from "@/lib/worker/attempt";
 import { BatchSettingsCache } from "@/lib/worker/batch-settings";
 import { Chunk, runChunkToOutcomes } from "@/lib/worker/chunk";
-import { startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
+import { openaiSpecAt, startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { batchRow, expectCountersExact, trackWorkerProcesses, waitFor } from "./helpers";
@@ -63,6 +63,20 @@ function deferred() {
   return { promise, resolve };
 }
 
+/** Holds the first POST /batches at the mock: `arrived` once it is there; `release()` lets it through. */
+function holdFirstCreate() {
+  const arrived = deferred();
+  const gate = deferred();
+  let first = true;
+  mock.hold = (_method, path) => {
+    if (path !== "/openai/v1/batches" || !first) return null;
+    first = false;
+    arrived.resolve();
+    return gate.promise;
+  };
+  return { arrived: arrived.promise, release: gate.resolve };
+}
+
 /** What a starved heartbeat lets happen: the worker's own lease and its jobs' leases run out, then another worker's sweep returns the jobs to pending. */
 async function lapse(worker: string, sweep: boolean): Promise<void> {
   await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [worker]);
@@ -78,15 +92,6 @@ const park = (jobs: ClaimedJob[]): Outcome[] =>
   jobs.map((j) => ({ id: j.id, attempts: j.attempts, interruptions: j.interruptions, status: "waiting_provider", error: null, cost: 0, logs: null, delayMs: 0, durationMs: 5, reserved: false }));
 
 describe("a submitter that loses its records to another worker before it records the submission", () => {
-  const spec: ProviderBatchSpec = {
-    provider: "openai",
-    baseUrl: "",
-    apiKeyEnv: undefined,
-    endpoint: "/v1/chat/completions",
-    timeoutMs: 5000,
-    body: async (r) => ({ n: (r.data as { n: number }).n }),
-    result: (response) => response.body,
-  };
 
   it("records lost before the submission was reserved: the late submitter sends nothing, the new owner's provider batch is the only one", async () => {
     const batch = await createBatch({ flow: "t-echo", concurrency: 3, source: { kind: "records", records: Array.from({ length: 3 }, (_, i) => ({ id: `r${i}`, n: i })), recordIdField: "id" } });
@@ -97,7 +102,7 @@ describe("a submitter that loses its records to another worker before it records
     // W1 read that nothing was sent for these attempts, and is slow to build its requests
     const building = deferred();
     const gate = deferred();
-    const slow: ProviderBatchSpec = { ...spec, baseUrl: mock.openaiUrl, body: async (r) => (building.resolve(), await gate.promise, { n: (r.data as { n: number }).n }) };
+    const slow: ProviderBatchSpec = { ...openaiSpecAt(mock), body: async (r) => (building.resolve(), await gate.promise, { n: (r.data as { n: number }).n }) };
     const c1 = new Chunk(jobs, W1);
     const late = runProviderBatchChunk(c1.records, c1, slow).then(
       (v) => ({ ok: v }),
@@ -110,7 +115,7 @@ describe("a submitter that loses its records to another worker before it records
     const again = await claimJobs(W2, 3, 60_000, 1);
     expect(again.map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());
     const c2 = new Chunk(again, W2);
-    expect(await runProviderBatchChunk(c2.records, c2, { ...spec, baseUrl: mock.openaiUrl })).toEqual(again.map(() => ({ waitingProvider: true })));
+    expect(await runProviderBatchChunk(c2.records, c2, openaiSpecAt(mock))).toEqual(again.map(() => ({ waitingProvider: true })));
     expect((await flushOutcomes(W2, park(again))).applied).toBe(3);
     expect(holding(customIds)).toHaveLength(1);
 
@@ -138,24 +143,16 @@ describe("a submitter that loses its records to another worker before it records
     const batch = await createBatch({ flow: "t-echo", concurrency: 2, source: { kind: "records", records: Array.from({ length: 2 }, (_, i) => ({ id: `c${i}`, n: i + 10 })), recordIdField: "id" } });
     const jobs = await claimJobs(W1, 2, 60_000, 1);
     const customIds = jobs.map((j) => customIdOf(j.id));
-    const arrived = deferred();
-    const gate = deferred();
-    let first = true;
-    mock.hold = (method, path) => {
-      if (path !== "/openai/v1/batches" || !first) return null;
-      first = false;
-      arrived.resolve();
-      return gate.promise;
-    };
+    const create = holdFirstCreate();
     const c1 = new Chunk(jobs, W1);
-    const late = runProviderBatchChunk(c1.records, c1, { ...spec, baseUrl: mock.openaiUrl });
-    await arrived.promise;
+    const late = runProviderBatchChunk(c1.records, c1, openaiSpecAt(mock));
+    await create.arrived;
 
     // the lease lapses while the provider creates the batch; W2 claims the records and is still at them
     await lapse(W1, true);
     const again = await claimJobs(W2, 2, 60_000, 1);
     expect(again.map((j) => j.id).sort()).toEqual(jobs.map((j) => j.id).sort());
-    gate.resolve();
+    create.release();
     await late;
     const created = holding(customIds);
     expect(created.map((b) => b.state)).toEqual(["cancelling"]);
@@ -164,7 +161,7 @@ describe("a submitter that loses its records to another worker before it records
 
     // W2 finds nothing stored for the attempt and sends the records: the first batch is no longer live
     const c2 = new Chunk(again, W2);
-    expect(await runProviderBatchChunk(c2.records, c2, { ...spec, baseUrl: mock.openaiUrl })).toEqual(again.map(() => ({ waitingProvider: true })));
+    expect(await runProviderBatchChunk(c2.records, c2, openaiSpecAt(mock))).toEqual(again.map(() => ({ waitingProvider: true })));
     expect((await flushOutcomes(W2, park(again))).applied).toBe(2);
     expect(holding(customIds)).toHaveLength(2);
     expect(overlapsOf(customIds)).toEqual([]);
@@ -199,21 +196,13 @@ describe("a submitter that loses its records to another worker before it records
     const creates = () => mock.seen.filter((s) => s.method === "POST" && s.path === "/openai/v1/batches").length - before;
 
     // W1 claims the four records as one call; the provider holds its POST /batches
-    const arrived = deferred();
-    const gate = deferred();
-    let first = true;
-    mock.hold = (method, path) => {
-      if (path !== "/openai/v1/batches" || !first) return null;
-      first = false;
-      arrived.resolve();
-      return gate.promise;
-    };
+    const create = holdFirstCreate();
     const jobs = await claimJobs(W1, 1, 60_000, 1);
     expect(jobs).toHaveLength(4);
     const customIds = jobs.map((j) => customIdOf(j.id));
     const c1 = new Chunk(jobs, W1);
     const w1 = runChunkToOutcomes(c1, new BatchSettingsCache());
-    await arrived.promise;
+    await create.arrived;
 
     // its lease lapses while the provider creates the batch; its next heartbeat finds the records
     // lost and aborts the call (as Slots.dropLost does): W1 writes nothing for them
@@ -234,7 +223,7 @@ describe("a submitter that loses its records to another worker before it records
     // submission (the provider has no such batch yet) has done so by now
     await sleep(1500);
     // the provider finishes creating W1's batch
-    gate.resolve();
+    create.release();
     const done = await waitFor("the batch finished", async () => {
       const b = await getBatch(batch.id);
       return !["pending", "running"].includes(b.status) && b;

@@ -10,10 +10,10 @@ import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { flushOutcomes, type Outcome } from "@/lib/engine/complete";
 import { pollProviderBatches, providerStateOf, recordProviderBatch, recordSubmittedProviderBatch, reserveProviderBatch } from "@/lib/engine/provider-batches";
 import { BATCH_CLIENTS, customIdOf } from "@/lib/flows/provider-batch";
-import { runProviderBatchChunk, type ProviderBatchSpec } from "@/lib/flows/provider-batch/run";
+import { runProviderBatchChunk } from "@/lib/flows/provider-batch/run";
 import type { BatchProvider } from "@/lib/flows/provider-batch/types";
 import { Chunk } from "@/lib/worker/chunk";
-import { startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
+import { openaiSpecAt, startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
 import { batchRow, expectCountersExact } from "./helpers";
@@ -255,15 +255,6 @@ describe("a submission whose submitter died between the provider's create and re
 describe("a submitter that outlives its hold while another worker's recovery runs", () => {
   /** the mock's provider batches holding any of these jobs' requests */
   const holding = (jobs: ClaimedJob[]) => [...mock.batches.values()].filter((b) => b.requests.some((r) => jobs.some((j) => r.custom_id === customIdOf(j.id))));
-  const spec: ProviderBatchSpec = {
-    provider: "openai",
-    baseUrl: "",
-    apiKeyEnv: undefined,
-    endpoint: "/v1/chat/completions",
-    timeoutMs: 5000,
-    body: async (r) => ({ n: (r.data as { n: number }).n }),
-    result: (response) => response.body,
-  };
 
   it("a submission slower than its hold is held while its submitter runs: sent once, adopted by nobody, every record's outcome once", async () => {
     // the hold is a tenth of what the provider takes to create the batch; a recovery runs all along
@@ -272,7 +263,7 @@ describe("a submitter that outlives its hold while another worker's recovery run
     const { id, jobs } = await claimedBatch(3);
     const chunk = new Chunk(jobs, OWNER);
     let done = false;
-    const call = runProviderBatchChunk(chunk.records, chunk, { ...spec, baseUrl: mock.openaiUrl }).finally(() => (done = true));
+    const call = runProviderBatchChunk(chunk.records, chunk, openaiSpecAt(mock)).finally(() => (done = true));
     let polls = 0;
     while (!done) {
       await pollProviderBatches();

@@ -9,6 +9,7 @@
 // GET /batches lists the batches newest first, a page at a time (limit, after, has_more).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ProviderBatchSpec } from "@/lib/flows/provider-batch/run";
 
 export type MockAnswer = { status_code: number; body: unknown } | { error: { code: string; message: string } } | "garbage" | "omit";
 export interface MockRequestLine {
@@ -308,4 +309,17 @@ export async function startProviderBatchesMock(options: { port?: number } = {}):
   mock.openaiUrl = `${base}/openai/v1`;
   mock.anthropicUrl = `${base}/anthropic/v1`;
   return mock;
+}
+
+/** A chat-completions provider batch at `mock`'s OpenAI surface: each record's `n` as its request body, the response body as its result. */
+export function openaiSpecAt(mock: ProviderBatchesMock): ProviderBatchSpec {
+  return {
+    provider: "openai",
+    baseUrl: mock.openaiUrl,
+    apiKeyEnv: undefined,
+    endpoint: "/v1/chat/completions",
+    timeoutMs: 5000,
+    body: async (r) => ({ n: (r.data as { n: number }).n }),
+    result: (response) => response.body,
+  };
 }
