@@ -2,9 +2,11 @@
 // a FULL JOIN of their jobs by record id, jsonb paths (#>), percentile_cont, json_agg and width_bucket
 // for the summary, and keyset pages over record_id COLLATE "C" with a window count(*) OVER (). Prisma
 // Client can say none of these, and no batch's results are loaded into Node.
-import type { BatchStatus, JobStatus } from "@/lib/contract/statuses";
+import type { JobStatus } from "@/lib/contract/statuses";
 import type { Verdict } from "@/lib/contract/compare";
 import { batchExpiredSql } from "./batches";
+import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
+import type { RowOf } from "../rows";
 import type { Queryable } from "./queryable";
 
 // The join both the summary and the pages read: one row per record id of either batch. A result
@@ -24,23 +26,15 @@ const PAIRS = `
       FULL JOIN (SELECT record_id, status, result, position FROM jobs WHERE batch_id = $2) b USING (record_id)
   )`;
 
-export interface SideRow {
-  id: string;
-  name: string | null;
-  flow: string;
-  status: BatchStatus;
-  total: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  skipped: number;
-  cost_spent: number;
-  started_at: Date | null;
-  completed_at: Date | null;
+/** One batch's side of a comparison: its row's figures and its attempts' durations. */
+export type SideRow = Pick<
+  RowOf<BatchModel>,
+  "id" | "name" | "flow" | "status" | "total" | "succeeded" | "failed" | "cancelled" | "skipped" | "cost_spent" | "started_at" | "completed_at"
+> & {
   mean_ms: number | null;
   p50_ms: number | null;
   p95_ms: number | null;
-}
+};
 
 export interface SummaryRow {
   same: number;
