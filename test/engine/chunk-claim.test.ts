@@ -13,7 +13,7 @@ import { expireLeases } from "@/lib/engine/maintenance";
 import { registerWorker } from "@/lib/engine/workers";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { batchRow, expectCountersExact } from "./helpers";
+import { batchRow, expectCountersExact, lapseLeasesOf } from "./helpers";
 
 useTestDatabase();
 registerTestFlows();
@@ -68,8 +68,7 @@ describe("claiming a chunked batch", () => {
     const held = await claimJobs(w, 1, 200);
     expect(held).toHaveLength(10);
     // it never heartbeats: its own lease and its jobs' lapse
-    await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [w]);
-    await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1`, [w]);
+    await lapseLeasesOf(w);
     await expireLeases();
     const { rows } = await getPool().query<{ status: string; attempts: number; interruptions: number }>(
       `SELECT status::text, attempts, interruptions FROM jobs WHERE id = ANY($1::bigint[])`,
@@ -171,8 +170,7 @@ describe("calls in flight", () => {
     const w = await claimer(200);
     const held = await claimJobs(w, 2, 200);
     expect(held).toHaveLength(20);
-    await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [w]);
-    await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1`, [w]);
+    await lapseLeasesOf(w);
     await expireLeases();
     expect(await expectCallsExact(b.id)).toBe(0);
     expect(calls(await claimJobs(await claimer(), 8, 30_000)).map((x) => x.length)).toEqual([10, 10]);

@@ -132,3 +132,9 @@ export function trackWorkerProcesses(): (env: Record<string, string>) => WorkerP
     return w;
   };
 }
+
+/** What a worker that stopped heartbeating leaves: its own lease and its running jobs' leases ran out (a sweep then takes the jobs back). */
+export async function lapseLeasesOf(worker: string): Promise<void> {
+  await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [worker]);
+  await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1 AND status = 'running'`, [worker]);
+}

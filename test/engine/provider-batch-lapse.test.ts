@@ -18,7 +18,7 @@ import { Chunk, runChunkToOutcomes } from "@/lib/worker/chunk";
 import { openaiSpecAt, startProviderBatchesMock, type ProviderBatchesMock } from "@/test/support/provider-batches-mock";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { batchRow, expectCountersExact, trackWorkerProcesses, waitFor } from "./helpers";
+import { batchRow, expectCountersExact, lapseLeasesOf, trackWorkerProcesses, waitFor } from "./helpers";
 
 const env = {
   BATCHBOARD_HTTP_ALLOWLIST: "127.0.0.1",
@@ -79,8 +79,7 @@ function holdFirstCreate() {
 
 /** What a starved heartbeat lets happen: the worker's own lease and its jobs' leases run out, then another worker's sweep returns the jobs to pending. */
 async function lapse(worker: string, sweep: boolean): Promise<void> {
-  await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [worker]);
-  await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1 AND status = 'running'`, [worker]);
+  await lapseLeasesOf(worker);
   if (sweep) expect(await expireLeases(1000, null)).toBeGreaterThan(0);
 }
 
