@@ -79,11 +79,13 @@ export function JobsTable({
   };
   const scroller = useRef<HTMLDivElement>(null);
   const win = useRowWindow(scroller, items.length);
-  // fetch the next page while the rows in view are within 100 of the end of what is loaded
-  const { hasNextPage, isFetchingNextPage, fetchNextPage } = jobs;
+  // fetch the next page while the rows in view are within 100 of the end of what is loaded; checked
+  // again whenever a fetch ends, since a refresh of the loaded rows can replace a next page asked for
+  // in the same moment (nothing else here changes then, and the table would wait forever)
+  const { hasNextPage, isFetching, isFetchingNextPage, fetchNextPage } = jobs;
   useEffect(() => {
     if (hasNextPage && !isFetchingNextPage && win.end >= items.length - 100) void fetchNextPage();
-  }, [hasNextPage, isFetchingNextPage, fetchNextPage, win.end, items.length]);
+  }, [hasNextPage, isFetching, isFetchingNextPage, fetchNextPage, win.end, items.length]);
   // keyboard moves between rows by index: bring the row into view, then focus it once rendered
   const focusWanted = useRef<number | null>(null);
   useLayoutEffect(() => {

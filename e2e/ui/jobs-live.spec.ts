@@ -111,3 +111,20 @@ test("scrolled past the live pages of a running batch, the table says its rows a
   await expect(page.locator(`tr[data-record-id="r${pendingNow}"]`)).toContainText("succeeded", { timeout: 15_000 });
   await request.post(`/api/batches/${b.id}/cancel`);
 });
+
+test("a page still loading when the running batch's rows refresh is loaded, not dropped", async ({ page, request }) => {
+  test.setTimeout(90_000);
+  // jobs finish every 300 ms, so the live refresh of the loaded rows runs every 2 s (its throttle)
+  const b = await createBatch(request, { flow: "echo", parameters: { delay_ms: 300 }, records: inlineRecords(400), concurrency: 1, shuffle: false });
+  // the second page always answers 3 s late: a live refresh starts while it is on its way
+  await page.route(/\/api\/batches\/[^/]+\/jobs\?.*cursor=Wzk5XQ/, async (route) => {
+    await new Promise((r) => setTimeout(r, 3_000));
+    await route.continue().catch(() => {}); // the page may have gone at the test's end
+  });
+  await page.goto(`/batches/${b.id}`);
+  await expect(page.locator('tr[data-record-id="r0"]')).toBeVisible();
+  await page.getByTestId("jobs-scroll").evaluate((el) => el.scrollTo({ top: el.scrollHeight }));
+  // the second page lands (and, still at the bottom, the ones after it)
+  await expect(page.locator(".jobs .load-more")).toContainText(/^[234]00 of 400 jobs/, { timeout: 15_000 });
+  await request.post(`/api/batches/${b.id}/cancel`);
+});

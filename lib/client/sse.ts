@@ -116,7 +116,9 @@ export function useBatchEvents(batchId: string, status: Batch["status"] | undefi
   const qc = useQueryClient();
   const [handlers] = useState<Handlers>(() => {
     const refreshRest = throttle(() => {
-      void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId), predicate: isLiveJobList });
+      // a page of jobs still on its way is not cancelled for this refresh (a slow page would be asked
+      // for again and again); the next event refreshes the rows, and the end of the batch always does
+      void qc.invalidateQueries({ queryKey: jobKeys.batch(batchId), predicate: isLiveJobList }, { cancelRefetch: false });
       void qc.invalidateQueries({ queryKey: batchKeys.metrics(batchId) });
       void qc.invalidateQueries({ queryKey: batchKeys.summaries(batchId) });
     }, 2_000);
