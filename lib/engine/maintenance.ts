@@ -33,7 +33,8 @@ import type { JobStatus } from "./types";
  * interrupted more than its batch's max_interruptions (a record that crashes its worker every time
  * must not loop forever); a reservation (never reported started) goes back with no count at all.
  * Running jobs are found through their worker: only workers whose own lease ran out are looked at,
- * and only the ids in their in_flight list (no index on job status is needed). A worker sweeping
+ * and only the ids in their in_flight list (non-chunked batches) and in their open calls' rows
+ * (batch_calls, a chunked batch's), so no index on job status is needed. A worker sweeping
  * passes its own id as `self`: it is alive, and if its lease lapsed it was only paused (a long GC, a
  * starved CPU); its next heartbeat renews it.
  */

@@ -38,8 +38,9 @@ export async function renewLeases(workerId: string, jobIds: readonly number[], l
 }
 
 /**
- * Marks the worker stopped. in_flight is how the lease sweep finds a worker's jobs: any still running
- * under it (a hand-back that could not be written) stays there, to run again once its lease lapses.
+ * Marks the worker stopped. in_flight (and, for a chunked batch's jobs, the worker's open calls) is how
+ * the lease sweep finds a worker's jobs: any still running under it (a hand-back that could not be
+ * written) stays there, to run again once its lease lapses.
  */
 export async function markWorkerStopped(workerId: string, counts: Omit<WorkerCounts, "running">): Promise<void> {
   await markStopped(getPool(), workerId, counts);

@@ -179,6 +179,64 @@ describe("calls in flight", () => {
   });
 });
 
+describe("a chunked worker that dies with calls in flight", () => {
+  it("its running jobs are found through its calls, not its in_flight list: the sweep recovers every one exactly once, in rounds", async () => {
+    const b = await make(60, { chunkSize: 10, concurrency: 5, maxRetries: 2 });
+    const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" }, concurrency: 5 });
+    const w = await claimer(200);
+    const got = await claimJobs(w, 10, 200);
+    const mine = calls(got.filter((j) => j.batch_id === b.id)).sort((x, y) => x[0]!.call! - y[0]!.call!);
+    const theirs = got.filter((j) => j.batch_id === plain.id);
+    expect(mine.map((c) => c.length)).toEqual([10, 10, 10, 10, 10]);
+    expect(theirs).toHaveLength(2);
+    // the worker row lists only the non-chunked jobs; each call's row names the worker and its jobs
+    const listed = await getPool().query<{ in_flight: string[] }>(`SELECT in_flight FROM workers WHERE id = $1`, [w]);
+    expect(listed.rows[0]!.in_flight.map(Number).sort((x, y) => x - y)).toEqual(theirs.map((j) => j.id).sort((x, y) => x - y));
+    const rows = await getPool().query<{ call_id: number; worker_id: string; job_ids: string[] }>(
+      `SELECT call_id, worker_id, job_ids FROM batch_calls WHERE batch_id = $1 ORDER BY call_id`,
+      [b.id],
+    );
+    expect(rows.rows.map((r) => ({ worker: r.worker_id, jobs: r.job_ids.map(Number) }))).toEqual(
+      mine.map((c) => ({ worker: w, jobs: c.map((j) => j.id).sort((x, y) => x - y) })),
+    );
+    // call 0 ends whole, call 1 in part (4 succeed, 2 are retried and claimed again into a new call),
+    // a record of call 2 is cancelled; the rest is still running when the worker dies
+    await runCycle(getPool(), w, [...mine[0]!.map((j) => done(j)), ...mine[1]!.slice(0, 4).map((j) => done(j)),
+      ...mine[1]!.slice(4, 6).map((j) => done(j, { status: "pending", result: null }))], null);
+    await cancelJob(b.id, mine[2]![0]!.record_id);
+    const retried = await claimJobs(w, 1, 200);
+    expect(calls(retried.filter((j) => j.batch_id === b.id))).toHaveLength(1);
+    expect(mine[1]!.slice(4, 6).every((r) => retried.some((j) => j.id === r.id))).toBe(true);
+    const running = await getPool().query<{ id: string }>(`SELECT id FROM jobs WHERE lease_owner = $1 AND status = 'running' ORDER BY id`, [w]);
+    const expected = running.rows.map((r) => Number(r.id));
+    expect(expected.length).toBe(4 + 9 + 10 + 10 + retried.length + 2);
+    await lapseLeasesOf(w);
+    // a small limit: several sweep rounds, each taking what is left
+    let swept = 0;
+    for (let round = 0; round < 20; round++) {
+      const n = await expireLeases(7);
+      if (n === 0) break;
+      swept += n;
+    }
+    expect(swept).toBe(expected.length);
+    const after = await getPool().query<{ id: string; status: string; attempts: number; interruptions: number }>(
+      `SELECT id, status::text, attempts, interruptions FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id`,
+      [expected],
+    );
+    // each pending again with exactly one interruption: none missed, none taken twice
+    expect(after.rows.filter((r) => r.status === "pending" && r.interruptions === 1)).toHaveLength(expected.length);
+    expect(await expireLeases()).toBe(0);
+    expect(await expectCallsExact(b.id)).toBe(0);
+    const open = await getPool().query<{ n: number }>(`SELECT count(*)::int AS n FROM batch_calls WHERE worker_id = $1 AND open_jobs > 0`, [w]);
+    expect(open.rows[0]!.n).toBe(0);
+    await expectCountersExact(b.id);
+    await expectCountersExact(plain.id);
+    // out of the way of the tests after (one database)
+    await cancelBatch(b.id);
+    await cancelBatch(plain.id);
+  });
+});
+
 describe("a chunked batch whose calls are all taken", () => {
   it("is passed over by the claim, whatever its order: a batch beside it gets the slot", async () => {
     const chunked = await make(50, { chunkSize: 10, concurrency: 2 });

@@ -158,7 +158,7 @@ export async function setBatchStatus(db: Queryable, id: string, status: "paused"
 /**
  * Makes the jobs of a batch that workers reserved ahead (not started) pending again, their attempt not
  * counted (out of their calls, if any: the caller holds the batch row); found through the workers'
- * in_flight lists. How many.
+ * in_flight lists (a reservation is always of a non-chunked batch: a chunked one takes none). How many.
  */
 export async function takeBackReservedJobs(db: Queryable, batchId: string): Promise<number> {
   const { rows } = await db.query<{ n: number }>(

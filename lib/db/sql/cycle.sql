@@ -441,9 +441,12 @@ batches_moved AS (
 -- outcomes were written here counts them out (relative to the row as it is now, whatever committed
 -- since this statement's snapshot), and a call seen at 0 on a batch this statement touches goes (no
 -- job runs in it, and none will: a job is claimed into a new call).
+-- A call's row also names this worker and the ids of its jobs: the lease sweep finds a chunked
+-- batch's running jobs through their call, not through the worker's in_flight list (below).
 calls_opened AS (
-  INSERT INTO batch_calls (batch_id, call_id, open_jobs)
-  SELECT batch_id, call_id, count(*)::int FROM claimed WHERE call_id IS NOT NULL GROUP BY batch_id, call_id ORDER BY batch_id, call_id),
+  INSERT INTO batch_calls (batch_id, call_id, open_jobs, worker_id, job_ids)
+  SELECT batch_id, call_id, count(*)::int, $1, array_agg(id ORDER BY id) FROM claimed WHERE call_id IS NOT NULL
+  GROUP BY batch_id, call_id ORDER BY batch_id, call_id),
 calls_counted_out AS (
   UPDATE batch_calls call SET open_jobs = call.open_jobs - ended.jobs
   FROM (SELECT * FROM calls_ended ORDER BY batch_id, call_id) ended
@@ -453,11 +456,15 @@ calls_closed AS (
   WHERE call.batch_id = ANY(ARRAY(SELECT batch_id FROM calls_ended UNION SELECT id FROM candidates WHERE chunk_size > 1))
     AND call.open_jobs = 0),
 
--- The worker's in_flight list (what the lease sweep reads) drops every outcome, written or fenced
--- (then it was not this worker's anyway), and gains every claimed job.
+-- The worker's in_flight list (what the lease sweep reads, beside its calls) drops every outcome,
+-- written or fenced (then it was not this worker's anyway), and gains every claimed job of a
+-- non-chunked batch: at most the worker's slots and reservations. A chunked batch's jobs are in their
+-- call's row (calls_opened), so its claims and outcomes leave the list, and the worker row, alone
+-- while the list is empty: rewriting a list of every job in flight (131,072 ids at concurrency 64 x
+-- chunk_size 2,048) was most of such a claim.
 in_flight_written AS (
-  UPDATE workers SET in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT SELECT job_id FROM outcome) || ARRAY(SELECT id FROM claimed)
-  WHERE id = $1 AND (EXISTS (SELECT 1 FROM outcome) OR EXISTS (SELECT 1 FROM claimed))
+  UPDATE workers SET in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT SELECT job_id FROM outcome) || ARRAY(SELECT id FROM claimed WHERE call_id IS NULL)
+  WHERE id = $1 AND ((cardinality(in_flight) > 0 AND EXISTS (SELECT 1 FROM outcome)) OR EXISTS (SELECT 1 FROM claimed WHERE call_id IS NULL))
   RETURNING id)
 
 -- Plain columns per claimed job, not a JSON object built per job (json_build_object looks up each

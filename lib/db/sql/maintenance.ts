@@ -1,16 +1,19 @@
 // Periodic work any worker may do (lib/engine/maintenance.ts), safe from several processes at once.
 // SQL because each round takes its rows with FOR UPDATE SKIP LOCKED (a second sweeper skips them),
 // times are on the database's clock, the lease sweep is one statement over the lapsed workers'
-// in_flight arrays (unnest) that moves the jobs, their requeue entries and their logs together, and
+// in_flight arrays and their open calls' job ids (batch_calls, a chunked batch's), unnested, that
+// moves the jobs, their requeue entries and their logs together, and
 // the counters move in the same transaction as the cycle's.
 import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
 import type { Queryable } from "./queryable";
 
-/** Locks the workers (not `self`) whose own lease ran out and that hold jobs; their ids. */
+/** Locks the workers (not `self`) whose own lease ran out and that hold jobs (in in_flight, or in an open call); their ids. */
 export async function lockLapsedWorkers(db: Queryable, self: string | null): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM workers WHERE cardinality(in_flight) > 0 AND (lease_until IS NULL OR lease_until < now())
+    `SELECT id FROM workers w
+       WHERE (cardinality(in_flight) > 0 OR EXISTS (SELECT 1 FROM batch_calls call WHERE call.worker_id = w.id AND call.open_jobs > 0))
+         AND (lease_until IS NULL OR lease_until < now())
          AND id IS DISTINCT FROM $1
        ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED`,
     [self],
@@ -32,8 +35,15 @@ export async function expireLapsedLeases<S extends string>(
 ): Promise<{ batch_id: string; status: S; reserved: boolean; call_id: number | null }[]> {
   const { rows } = await db.query<{ batch_id: string; status: S; reserved: boolean; call_id: number | null }>(
       `WITH due AS (
-         SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
-         WHERE w.id = ANY($2::text[]) AND j.status = 'running' AND j.lease_owner = w.id AND j.lease_expires_at < now()
+         -- through in_flight (non-chunked batches) and through their open calls (chunked ones); an id
+         -- listed twice counts once (UNION)
+         SELECT j.id FROM (SELECT w.id AS worker_id, f.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id)
+                           WHERE w.id = ANY($2::text[])
+                           UNION
+                           SELECT call.worker_id, f.id FROM batch_calls call CROSS JOIN LATERAL unnest(call.job_ids) AS f(id)
+                           WHERE call.worker_id = ANY($2::text[]) AND call.open_jobs > 0) held
+         JOIN jobs j ON j.id = held.id
+         WHERE j.status = 'running' AND j.lease_owner = held.worker_id AND j.lease_expires_at < now()
          ORDER BY j.id LIMIT $1 FOR UPDATE OF j SKIP LOCKED),
        lost AS (
          SELECT j.id, j.started_at IS NOT NULL AS started, j.interruptions + 1 > b.max_interruptions AS exhausted,
@@ -176,7 +186,10 @@ export async function deleteOrphanInlineDatasets(db: Queryable, minutes: number)
   return rowCount ?? 0;
 }
 
-/** Deletes worker rows not heard from for a day whose in_flight is empty. */
+/** Deletes worker rows not heard from for a day whose in_flight is empty and that have no open call. */
 export async function deleteGoneWorkers(db: Queryable): Promise<void> {
-  await db.query(`DELETE FROM workers WHERE heartbeat_at < now() - interval '1 day' AND cardinality(in_flight) = 0`);
+  await db.query(
+    `DELETE FROM workers w WHERE heartbeat_at < now() - interval '1 day' AND cardinality(in_flight) = 0
+       AND NOT EXISTS (SELECT 1 FROM batch_calls call WHERE call.worker_id = w.id AND call.open_jobs > 0)`,
+  );
 }

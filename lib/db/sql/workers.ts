@@ -52,7 +52,10 @@ export async function heartbeat(
   return rows;
 }
 
-/** Marks the worker stopped, keeping in in_flight the jobs still running under it. */
+/**
+ * Marks the worker stopped, keeping in in_flight the jobs still running under it (a chunked batch's
+ * are in their open calls' rows, batch_calls, which stay while a job runs in them).
+ */
 export async function markStopped(db: Queryable, workerId: string, counts: { processed: number; failed: number }): Promise<void> {
   await db.query(
     `UPDATE workers SET stopped_at = now(), heartbeat_at = now(), running = 0, processed = $2, failed = $3,
