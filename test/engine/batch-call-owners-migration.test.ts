@@ -9,7 +9,7 @@ import { migrate } from "@/lib/db/migrate";
 import { expireLeases } from "@/lib/engine/maintenance";
 import { useDatabaseBefore } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { expectCountersExact, lapseLeasesOf } from "./helpers";
+import { expectCountersExact, insertChunkedBatchWithCalls, lapseLeasesOf } from "./helpers";
 
 const MIGRATION = "20270103300000_batch_call_owners";
 
@@ -24,22 +24,12 @@ describe("the batch_call_owners migration on a worker with chunked calls and a p
     let running: number[];
     let plainJob: number;
     try {
-      await c.query(`INSERT INTO datasets (id, name, kind, format, record_count) VALUES ('ds_c', 'inline:c', 'inline', 'inline', 40)`);
-      await c.query(`INSERT INTO dataset_records (dataset_id, position, record_id, data) SELECT 'ds_c', g, 'r' || g, '{}' FROM generate_series(0, 39) g`);
       // concurrency 3, chunk_size 10: call 0 all ended (its row at 0), call 1 with 3 jobs still running, call 2 with 10
-      await c.query(
+      await insertChunkedBatchWithCalls(
+        c,
+        40,
         `INSERT INTO batches (id, flow, dataset_id, status, total, pending, running, succeeded, concurrency, chunk_size, claim_cursor, next_call_id, started_at)
          VALUES ('b_chunk', 't-chunk', 'ds_c', 'running', 40, 10, 13, 17, 3, 10, 30, 3, now())`,
-      );
-      await c.query(
-        `INSERT INTO jobs (batch_id, record_id, ordinal, position, status, attempts, call_id, lease_owner, lease_expires_at, started_at)
-         SELECT 'b_chunk', 'r' || g, g, g,
-                (CASE WHEN g < 30 AND (g < 10 OR g BETWEEN 13 AND 19) THEN 'succeeded' WHEN g < 30 THEN 'running' ELSE 'pending' END)::job_status,
-                CASE WHEN g < 30 THEN 1 ELSE 0 END, CASE WHEN g < 30 THEN g / 10 END,
-                CASE WHEN g < 30 AND NOT (g < 10 OR g BETWEEN 13 AND 19) THEN 'wrk_old' END,
-                CASE WHEN g < 30 AND NOT (g < 10 OR g BETWEEN 13 AND 19) THEN now() + interval '1 hour' END,
-                CASE WHEN g < 30 THEN now() END
-         FROM generate_series(0, 39) g`,
       );
       await c.query(`INSERT INTO batch_calls (batch_id, call_id, open_jobs) VALUES ('b_chunk', 0, 0), ('b_chunk', 1, 3), ('b_chunk', 2, 10)`);
       // a non-chunked batch beside it, one job running under the same worker

@@ -8,6 +8,7 @@ import { claimJobs } from "@/lib/engine/claim";
 import { registerWorker } from "@/lib/engine/workers";
 import { useDatabaseBefore } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
+import { insertChunkedBatchWithCalls } from "./helpers";
 
 const BATCH_CALLS_MIGRATION = "20270102400000_batch_calls";
 
@@ -20,23 +21,13 @@ describe("the batch_calls migration on chunked batches with calls in flight", ()
     const c = new pg.Client({ connectionString: db().url });
     await c.connect();
     try {
-      await c.query(`INSERT INTO datasets (id, name, kind, format, record_count) VALUES ('ds_c', 'inline:c', 'inline', 'inline', 50)`);
-      await c.query(`INSERT INTO dataset_records (dataset_id, position, record_id, data) SELECT 'ds_c', g, 'r' || g, '{}' FROM generate_series(0, 49) g`);
       // concurrency 3, chunk_size 10: call 0 all ended, call 1 with 3 jobs still running, call 2 with 10
-      await c.query(
+      await insertChunkedBatchWithCalls(
+        c,
+        50,
         `INSERT INTO batches (id, flow, dataset_id, status, total, pending, running, succeeded, concurrency, chunk_size, claim_cursor, next_call_id,
                               open_calls, open_call_jobs, started_at)
          VALUES ('b_chunk', 't-chunk', 'ds_c', 'running', 50, 20, 13, 17, 3, 10, 30, 3, '{}', '{}', now())`,
-      );
-      await c.query(
-        `INSERT INTO jobs (batch_id, record_id, ordinal, position, status, attempts, call_id, lease_owner, lease_expires_at, started_at)
-         SELECT 'b_chunk', 'r' || g, g, g,
-                (CASE WHEN g < 30 AND (g < 10 OR g BETWEEN 13 AND 19) THEN 'succeeded' WHEN g < 30 THEN 'running' ELSE 'pending' END)::job_status,
-                CASE WHEN g < 30 THEN 1 ELSE 0 END, CASE WHEN g < 30 THEN g / 10 END,
-                CASE WHEN g < 30 AND NOT (g < 10 OR g BETWEEN 13 AND 19) THEN 'wrk_old' END,
-                CASE WHEN g < 30 AND NOT (g < 10 OR g BETWEEN 13 AND 19) THEN now() + interval '1 hour' END,
-                CASE WHEN g < 30 THEN now() END
-         FROM generate_series(0, 49) g`,
       );
       await c.query(
         `UPDATE batches SET open_calls = t.calls, open_call_jobs = t.ids

@@ -2,6 +2,7 @@
 // spawned worker processes, and the counters-vs-truth check.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import type pg from "pg";
 import { afterAll, afterEach, expect } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { cancelBatch } from "@/lib/engine";
@@ -137,4 +138,27 @@ export function trackWorkerProcesses(): (env: Record<string, string>) => WorkerP
 export async function lapseLeasesOf(worker: string): Promise<void> {
   await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [worker]);
   await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1 AND status = 'running'`, [worker]);
+}
+
+/**
+ * The chunked batch the batch_calls migration tests start from, as rows of an older schema (`batch`:
+ * the INSERT of batch `b_chunk` on dataset `ds_c`, whose columns differ by schema): `records`
+ * records, concurrency 3, chunk_size 10, calls 0-2 claimed: call 0 all ended, call 1 with 3 jobs still
+ * running, call 2 with 10, under worker `wrk_old`; the rest pending.
+ */
+export async function insertChunkedBatchWithCalls(c: Pick<pg.Client, "query">, records: number, batch: string): Promise<void> {
+  await c.query(`INSERT INTO datasets (id, name, kind, format, record_count) VALUES ('ds_c', 'inline:c', 'inline', 'inline', $1)`, [records]);
+  await c.query(`INSERT INTO dataset_records (dataset_id, position, record_id, data) SELECT 'ds_c', g, 'r' || g, '{}' FROM generate_series(0, $1::int - 1) g`, [records]);
+  await c.query(batch);
+  await c.query(
+    `INSERT INTO jobs (batch_id, record_id, ordinal, position, status, attempts, call_id, lease_owner, lease_expires_at, started_at)
+     SELECT 'b_chunk', 'r' || g, g, g,
+            (CASE WHEN g < 30 AND (g < 10 OR g BETWEEN 13 AND 19) THEN 'succeeded' WHEN g < 30 THEN 'running' ELSE 'pending' END)::job_status,
+            CASE WHEN g < 30 THEN 1 ELSE 0 END, CASE WHEN g < 30 THEN g / 10 END,
+            CASE WHEN g < 30 AND NOT (g < 10 OR g BETWEEN 13 AND 19) THEN 'wrk_old' END,
+            CASE WHEN g < 30 AND NOT (g < 10 OR g BETWEEN 13 AND 19) THEN now() + interval '1 hour' END,
+            CASE WHEN g < 30 THEN now() END
+     FROM generate_series(0, $1::int - 1) g`,
+    [records],
+  );
 }
