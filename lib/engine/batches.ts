@@ -20,7 +20,7 @@ import { withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { toBatch, type BatchRow } from "./map";
 import { readRateLimitState } from "./rate-limits";
-import { applyDeltas, Deltas, finishIfDone, moveBatchJobs } from "./transitions";
+import { finishIfDone, jobsIn, moveBatchJobs, moveCounters } from "./transitions";
 import type { Batch, BatchStatus, JobStatus } from "./types";
 
 /**
@@ -60,10 +60,8 @@ export async function cancelBatch(id: string): Promise<Batch> {
   await withTx(async (client) => {
     const row = await lockBatch(client, id);
     if (!isActiveBatch(row.status)) throw conflict(row, "cancel");
-    const deltas = new Deltas();
-    await moveBatchJobs(client, id, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" }, deltas);
+    await moveBatchJobs(client, id, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", { code: "cancelled", message: "batch cancelled" });
     await cancelOpenPrompts(client, id);
-    await applyDeltas(client, deltas);
     // the share of records processed (run to success or failure) before the cancel
     await markBatchCancelled(client, id);
   });
@@ -89,8 +87,7 @@ export async function pauseBatch(id: string): Promise<Batch> {
  * again, their attempt not counted. They are found through the workers' in_flight lists.
  */
 async function takeBackReservations(client: pg.ClientBase, batchId: string): Promise<void> {
-  const n = await takeBackReservedJobs(client, batchId);
-  if (n > 0) await applyDeltas(client, new Deltas().move(batchId, "reserved", "pending", n));
+  await moveCounters(client, await takeBackReservedJobs(client, batchId));
 }
 
 export async function resumeBatch(id: string): Promise<Batch> {
@@ -125,21 +122,16 @@ export async function requeueJobs(
   statuses: JobStatus[],
   jobIds: number[] | null,
 ): Promise<number> {
-  const deltas = new Deltas();
-  const rows = await requeueBatchJobs<JobStatus>(client, batch.id, statuses, jobIds);
-  let n = 0;
-  for (const r of rows) {
-    deltas.move(batch.id, r.old, "pending", r.n);
-    n += r.n;
-  }
+  const moves = await requeueBatchJobs(client, batch.id, statuses, jobIds);
+  const n = jobsIn(moves);
   if (n === 0) return 0;
   // the finishes these jobs leave the batch's counters with stay counted in the flow's totals
   // (GET /api/metrics: a counter never goes down)
-  const left = (s: JobStatus) => rows.find((r) => r.old === s)?.n ?? 0;
+  const left = (s: JobStatus) => jobsIn(moves.filter((m) => m.from_counter === s));
   await addToFlowTotals(client, batch.flow, { failed: left("failed"), cancelled: left("cancelled"), skipped: left("skipped") });
   // a cancelled job's prompts were cancelled with it; re-running asks again
   await deleteRequeuedPrompts(client, batch.id, jobIds);
-  await applyDeltas(client, deltas);
+  await moveCounters(client, moves);
   if (!isActiveBatch(batch.status)) {
     await reopenBatch(client, batch.id);
   } else if (batch.stop_reason === "budget_exhausted") {

@@ -10,7 +10,7 @@ import { lockBatch, requeueJobs } from "./batches";
 import { withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { jobFilterOf } from "./jobs";
-import { applyDeltas, Deltas, finishIfDone } from "./transitions";
+import { finishIfDone, jobsIn, moveCounters } from "./transitions";
 import type { BatchStatus, JobStatus } from "./types";
 
 export const BULK_APPLIES_TO = {
@@ -77,13 +77,7 @@ async function selectJobs(client: pg.ClientBase, batchId: string, datasetId: str
 
 /** Cancels the listed jobs still pending or waiting (for input or on a provider batch), with the counters and their open prompts. */
 async function cancelJobs(client: pg.ClientBase, batchId: string, jobIds: number[]): Promise<number> {
-  const rows = await cancelJobRows<JobStatus>(client, batchId, jobIds);
-  const deltas = new Deltas();
-  let n = 0;
-  for (const r of rows) {
-    deltas.move(batchId, r.old, "cancelled", r.n);
-    n += r.n;
-  }
-  await applyDeltas(client, deltas);
-  return n;
+  const moves = await cancelJobRows(client, batchId, jobIds);
+  await moveCounters(client, moves);
+  return jobsIn(moves);
 }

@@ -20,7 +20,7 @@ import { withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { toJob, toJobError, toPrompt, type JobRow } from "./map";
-import { applyDeltas, Deltas, finishIfDone, type Counted } from "./transitions";
+import { finishIfDone, moveCounters } from "./transitions";
 import type { BatchCounts, Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 
 export interface ListJobsOptions {
@@ -130,14 +130,12 @@ export async function retryJob(batchId: string, recordId: string): Promise<JobDe
 export async function cancelJob(batchId: string, recordId: string): Promise<JobDetail> {
   const status = await withTx(async (client) => {
     await lockBatch(client, batchId);
-    const job = await lockJobOfRecord<Counted>(client, batchId, recordId);
+    const job = await lockJobOfRecord(client, batchId, recordId);
     if (!job) throw new AppError("not_found", `job ${JSON.stringify(recordId)} not found in batch ${JSON.stringify(batchId)}`);
     if (!(OPEN_JOB_STATUSES as readonly JobStatus[]).includes(job.status)) {
       throw new AppError("conflict", `cannot cancel: job is ${job.status}`, [{ message: `job is ${job.status}` }]);
     }
-    await cancelJobRow(client, job.id);
-    const deltas = new Deltas().move(batchId, job.counted, "cancelled");
-    await applyDeltas(client, deltas);
+    await moveCounters(client, await cancelJobRow(client, job.id));
     const done = await finishIfDone(client, [batchId]);
     return done[0]?.status;
   });

@@ -23,7 +23,7 @@ import { networkErrorText, OutboundRefused, outboundRequest } from "@/lib/flows/
 import { withTx } from "./db";
 import { removeBatchLeftovers } from "./delete-batch";
 import { notifyBatch } from "./events";
-import { applyDeltas, Deltas, settleBatches } from "./transitions";
+import { moveCounters, newFailuresOf, settleBatches } from "./transitions";
 import type { JobStatus } from "./types";
 
 /**
@@ -54,9 +54,7 @@ export async function expireLeases(limit = 1000, self: string | null = null): Pr
     if (failedBy.size) {
       await countFailedNow(client, [...failedBy.keys()], [...failedBy.values()]);
     }
-    const deltas = new Deltas();
-    for (const r of rows) deltas.move(r.batch_id, r.reserved ? "reserved" : "running", r.status);
-    const states = await applyDeltas(client, deltas);
+    const states = await moveCounters(client, rows);
     // out of their calls (a chunked batch's), now that the batch rows are held: the lock order
     await countOutOfCalls(client, rows);
     // a started run lost is an interruption (GET /api/metrics counts them per flow)
@@ -65,7 +63,7 @@ export async function expireLeases(limit = 1000, self: string | null = null): Pr
     if (lostBy.size) {
       await countInterruptions(client, [...lostBy.keys()], [...lostBy.values()]);
     }
-    return { n: rows.length, settled: await settleBatches(client, states, deltas.failures()) };
+    return { n: rows.length, settled: await settleBatches(client, states, newFailuresOf(states)) };
   });
   for (const s of result.settled) notifyBatch(s.id, s.status);
   return result.n;

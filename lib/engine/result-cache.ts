@@ -6,7 +6,7 @@
 // only with cache_answers. Set-based: one statement whatever the batch's size.
 import type pg from "pg";
 import { countReusedResults, reuseEarlierResults } from "@/lib/db/sql/result-cache";
-import { finishIfDone, type Settled } from "./transitions";
+import { finishIfDone, moveCounters, type Settled } from "./transitions";
 
 export interface ReuseOptions {
   batchId: string;
@@ -26,6 +26,8 @@ export interface Reused {
 export async function reuseResults(client: pg.ClientBase, o: ReuseOptions): Promise<Reused> {
   const { jobs, saved } = await reuseEarlierResults(client, o);
   if (jobs === 0) return { jobs: 0, savedCost: 0, settled: [] };
+  // the reused jobs went from pending to succeeded (reuseEarlierResults takes only pending ones)
+  await moveCounters(client, [{ batch_id: o.batchId, from_counter: "pending", to_counter: "succeeded", jobs }]);
   await countReusedResults(client, o.batchId, jobs, saved);
   return { jobs, savedCost: saved, settled: await finishIfDone(client, [o.batchId]) };
 }

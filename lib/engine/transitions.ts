@@ -1,11 +1,13 @@
-// Every job transition moves its batch's counters in the same transaction: callers collect
-// per-batch deltas, apply them in one UPDATE, then settle the batches (stop policies, budget,
-// completion). Lock order everywhere: batch rows (by id) before job rows.
+// Every job transition moves its batch's counters in the same transaction: the statement that moves
+// the jobs returns its counter moves (per batch, jobs from one counter to another), one UPDATE
+// applies them by the counters' rule (the SQL function batch_counter_moves, the worker cycle's too:
+// lib/db/sql/transitions.ts), then the batches are settled (stop policies, budget, completion). No
+// counter arithmetic here. Lock order everywhere: batch rows (by id) before job rows.
 import type pg from "pg";
 import { isActiveBatch } from "@/lib/contract/statuses";
 import { cancelOpenPrompts } from "@/lib/db/sql/prompts";
 import {
-  applyCounterDeltas,
+  applyCounterMoves,
   deleteRequeuedOfBatch,
   finishBatchesIfDone,
   latestFailure,
@@ -13,82 +15,32 @@ import {
   moveJobsOfBatch,
   wakeParkedJobs,
   type BatchState,
+  type CounterMove,
+  type MovedBatchState,
 } from "@/lib/db/sql/transitions";
 import type { BatchStatus, JobStatus, StopDetail } from "./types";
 
 /**
- * The batch counters: one per job status, with running split in two: `running` (started, in one of
- * the batch's slots) and `reserved` (claimed ahead by a worker, started_at NULL).
+ * The batch counters, as the SQL function job_counter names them: one per job status, with running
+ * split in two: `running` (started, in one of the batch's slots) and `reserved` (claimed ahead by a
+ * worker, started_at NULL).
  */
 export type Counted = "pending" | "running" | "reserved" | "waiting_input" | "waiting_provider" | "succeeded" | "failed" | "cancelled" | "skipped";
-
-export interface Delta {
-  counts: Record<Counted, number>;
-  cost: number;
-  /** jobs that failed for good in this change (error policy "stop" looks at these) */
-  newFailures: number;
-}
-
-export class Deltas {
-  readonly map = new Map<string, Delta>();
-
-  private get(batchId: string): Delta {
-    let d = this.map.get(batchId);
-    if (!d) {
-      d = { counts: { pending: 0, running: 0, reserved: 0, waiting_input: 0, waiting_provider: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 }, cost: 0, newFailures: 0 };
-      this.map.set(batchId, d);
-    }
-    return d;
-  }
-
-  move(batchId: string, from: Counted | null, to: Counted | null, n = 1): this {
-    if (from === to || n === 0) return this;
-    const d = this.get(batchId);
-    if (from) d.counts[from] -= n;
-    if (to) d.counts[to] += n;
-    if (to === "failed") d.newFailures += n;
-    return this;
-  }
-
-  addCost(batchId: string, cost: number): this {
-    if (cost) this.get(batchId).cost += cost;
-    return this;
-  }
-
-  get size() {
-    return this.map.size;
-  }
-
-  /** jobs that failed for good in this change, per batch (what settleBatches looks at) */
-  failures(): Map<string, number> {
-    return new Map([...this.map].filter(([, d]) => d.newFailures > 0).map(([id, d]) => [id, d.newFailures]));
-  }
-}
 
 /** Jobs that failed for good in one change, per batch: a stop policy or an error threshold acts on them. */
 export type NewFailures = ReadonlyMap<string, number>;
 const NONE: NewFailures = new Map();
 
-export type { BatchState } from "@/lib/db/sql/transitions";
+export type { BatchState, CounterMove } from "@/lib/db/sql/transitions";
 
-/** Applies the deltas in one statement (rows touched in id order) and returns the batches' new state. */
-export async function applyDeltas(client: pg.ClientBase, deltas: Deltas): Promise<BatchState[]> {
-  if (deltas.size === 0) return [];
-  const entries = [...deltas.map.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const col = (k: Counted) => entries.map(([, d]) => d.counts[k]);
-  return applyCounterDeltas(client, [
-    entries.map(([id]) => id),
-    col("pending"),
-    col("running"),
-    col("waiting_input"),
-    col("succeeded"),
-    col("failed"),
-    col("cancelled"),
-    col("skipped"),
-    entries.map(([, d]) => d.cost),
-    col("reserved"),
-    col("waiting_provider"),
-  ]);
+/** Moves the counters by the moves a statement returned, in one statement (rows in id order); the batches' new state. */
+export async function moveCounters(client: pg.ClientBase, moves: readonly CounterMove[]): Promise<MovedBatchState[]> {
+  return applyCounterMoves(client, moves);
+}
+
+/** The jobs that failed for good in the moves moveCounters applied, per batch (what settleBatches looks at). */
+export function newFailuresOf(states: readonly MovedBatchState[]): NewFailures {
+  return new Map(states.filter((s) => s.new_failures > 0).map((s) => [s.id, s.new_failures]));
 }
 
 export interface Settled {
@@ -173,18 +125,16 @@ export async function moveBatchJobs(
   from: Counted[],
   to: JobStatus,
   error: { code: string; message: string } | null,
-  deltas: Deltas,
 ): Promise<number> {
-  const rows = await moveJobsOfBatch<Counted>(client, batchId, from, to, error);
+  const moves = await moveJobsOfBatch(client, batchId, from, to, error);
   // pending jobs moved away: their requeue entries go too (the claim would drop them anyway)
   if (from.includes("pending")) await deleteRequeuedOfBatch(client, batchId);
-  let total = 0;
-  for (const r of rows) {
-    deltas.move(batchId, r.old, to, r.n);
-    total += r.n;
-  }
-  return total;
+  await moveCounters(client, moves);
+  return jobsIn(moves);
 }
+
+/** How many jobs the moves moved. */
+export const jobsIn = (moves: readonly CounterMove[]) => moves.reduce((n, m) => n + (m.jobs ?? 1), 0);
 
 /**
  * Error policy "stop": the record whose failure stopped the batch, the latest to fail. Found by a walk
@@ -208,16 +158,14 @@ async function errorPolicyDetail(client: pg.ClientBase, s: BatchState): Promise<
  */
 export async function stopBatch(client: pg.ClientBase, batchId: string, detail: Exclude<StopDetail, { reason: "cancelled" }>): Promise<BatchStatus> {
   const reason = detail.reason;
-  const deltas = new Deltas();
   const message = `batch stopped: ${reason}`;
   // reservations have not started: on a budget stop they are skipped with the pending jobs
   const from: Counted[] =
     reason === "budget_exhausted"
       ? ["pending", "reserved", "waiting_input", "waiting_provider"]
       : ["pending", "reserved", "waiting_input", "waiting_provider", "running"];
-  await moveBatchJobs(client, batchId, from, "skipped", { code: "batch_stopped", message }, deltas);
+  await moveBatchJobs(client, batchId, from, "skipped", { code: "batch_stopped", message });
   await cancelOpenPrompts(client, batchId);
-  await applyDeltas(client, deltas);
   return markBatchStopped<BatchStatus>(client, batchId, reason, detail);
 }
 
@@ -233,10 +181,7 @@ export async function wakeParked(
   ready: string,
 ): Promise<number> {
   if (jobIds.length === 0) return 0;
-  const rows = await wakeParkedJobs(client, jobIds, from, ready);
-  if (rows.length === 0) return 0;
-  const deltas = new Deltas();
-  for (const r of rows) deltas.move(r.batch_id, from, "pending");
-  await applyDeltas(client, deltas);
-  return rows.length;
+  const moves = await wakeParkedJobs(client, jobIds, from, ready);
+  await moveCounters(client, moves);
+  return jobsIn(moves);
 }

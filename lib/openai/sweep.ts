@@ -22,7 +22,7 @@ import { withTx } from "@/lib/db/tx";
 import { deleteDatasetById } from "@/lib/datasets";
 import { lockBatch } from "@/lib/engine/batches";
 import { notifyBatch, notifyPrompts } from "@/lib/engine/events";
-import { applyDeltas, Deltas, moveBatchJobs } from "@/lib/engine/transitions";
+import { moveBatchJobs } from "@/lib/engine/transitions";
 import { AppError } from "@/lib/errors";
 import { newFileId } from "./objects";
 import { countOutput } from "./output";
@@ -36,10 +36,8 @@ export async function expireBatch(batchId: string): Promise<boolean> {
   const expired = await withTx(async (client) => {
     const row = await lockBatch(client, batchId);
     if (!isActiveBatch(row.status)) return false;
-    const deltas = new Deltas();
-    await moveBatchJobs(client, batchId, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", EXPIRED, deltas);
+    await moveBatchJobs(client, batchId, ["pending", "waiting_input", "waiting_provider", "running", "reserved"], "cancelled", EXPIRED);
     await cancelOpenPrompts(client, batchId);
-    await applyDeltas(client, deltas);
     await markOpenAIBatchExpired(client, batchId);
     return true;
   });

@@ -7,6 +7,7 @@ import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
 import { callsLeftSql } from "./calls";
 import type { Queryable } from "./queryable";
+import type { CounterMove } from "./transitions";
 
 /** A batches row from SQL, typed by the Prisma model; with BATCH_SELECT, its rate too. */
 export type BatchRow = RowOf<BatchModel> & { items_per_second?: number | null };
@@ -158,43 +159,45 @@ export async function setBatchStatus(db: Queryable, id: string, status: "paused"
 /**
  * Makes the jobs of a batch that workers reserved ahead (not started) pending again, their attempt not
  * counted (out of their calls, if any: the caller holds the batch row); found through the workers'
- * in_flight lists (a reservation is always of a non-chunked batch: a chunked one takes none). How many.
+ * in_flight lists (a reservation is always of a non-chunked batch: a chunked one takes none). The
+ * counter moves.
  */
-export async function takeBackReservedJobs(db: Queryable, batchId: string): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(
+export async function takeBackReservedJobs(db: Queryable, batchId: string): Promise<Required<CounterMove>[]> {
+  const { rows } = await db.query<Required<CounterMove>>(
     `WITH t AS (
        SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
        WHERE j.batch_id = $1 AND j.status = 'running' AND j.started_at IS NULL
        ORDER BY j.id FOR UPDATE OF j),
      u AS (
        UPDATE jobs j SET status = 'pending', attempts = j.attempts - 1, lease_owner = NULL, lease_expires_at = NULL, run_at = now()
-       FROM t WHERE j.id = t.id AND j.status = 'running' AND j.started_at IS NULL RETURNING j.id, j.run_at, j.batch_id, j.call_id),
+       FROM t WHERE j.id = t.id AND j.status = 'running' AND j.started_at IS NULL
+       RETURNING j.id, j.run_at, j.batch_id, j.call_id, job_counter('running', false) AS from_counter, job_counter(j.status, j.started_at IS NOT NULL) AS to_counter),
      calls AS (${callsLeftSql("u")}),
      requeue AS (
        INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
        ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT count(*)::int AS n FROM u`,
+     SELECT batch_id, from_counter, to_counter, count(*)::int AS jobs FROM u GROUP BY batch_id, from_counter, to_counter`,
     [batchId],
   );
-  return rows[0]?.n ?? 0;
+  return rows;
 }
 
 /**
  * Makes the batch's jobs in `statuses` (all, or those of `jobIds`) pending again with a fresh retry
- * allowance; how many left each status.
+ * allowance; the counter moves (finished statuses: each counter is its status).
  */
-export async function requeueBatchJobs<S extends string>(db: Queryable, batchId: string, statuses: S[], jobIds: number[] | null): Promise<{ old: S; n: number }[]> {
-  const { rows } = await db.query<{ old: S; n: number }>(
-    `WITH t AS (SELECT id, status AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[])
+export async function requeueBatchJobs(db: Queryable, batchId: string, statuses: string[], jobIds: number[] | null): Promise<Required<CounterMove>[]> {
+  const { rows } = await db.query<Required<CounterMove>>(
+    `WITH t AS (SELECT id, job_counter(status, started_at IS NOT NULL) AS old FROM jobs WHERE batch_id = $1 AND status = ANY($2::job_status[])
                   AND ($3::bigint[] IS NULL OR id = ANY($3::bigint[])) ORDER BY id FOR UPDATE),
      u AS (UPDATE jobs j SET status = 'pending', retry_base = j.attempts, interruptions = 0, run_at = now(), result = NULL, error_code = NULL,
              error_message = NULL, error_retryable = NULL, started_at = NULL, finished_at = NULL, duration_ms = NULL,
              lease_owner = NULL, lease_expires_at = NULL
-           FROM t WHERE j.id = t.id RETURNING j.id, j.run_at, t.old),
+           FROM t WHERE j.id = t.id RETURNING j.id, j.run_at, j.batch_id, t.old, job_counter(j.status, j.started_at IS NOT NULL) AS to_counter),
      requeue AS (
        INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, $1, run_at FROM u ORDER BY id
        ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
+     SELECT batch_id, old AS from_counter, to_counter, count(*)::int AS jobs FROM u GROUP BY batch_id, old, to_counter`,
     [batchId, statuses, jobIds],
   );
   return rows;

@@ -10,6 +10,7 @@ import type { RowOf } from "../rows";
 import { batchExpiredSql } from "./batches";
 import { callsLeftSql, closedCallsGone } from "./calls";
 import type { Queryable } from "./queryable";
+import type { CounterMove } from "./transitions";
 
 /**
  * A jobs row as JOB_COLUMNS selects it, typed by the Prisma model; id is a number (lib/db/client.ts
@@ -27,9 +28,11 @@ export const JOB_COLUMNS = `j.id, j.batch_id, j.record_id, j.ordinal, j.position
   j.error_code, j.error_message, j.error_retryable, j.started_at, j.finished_at, j.duration_ms,
   CASE WHEN length(j.result::text) > ${RESULT_PREVIEW_CHARS} THEN left(j.result::text, ${RESULT_PREVIEW_CHARS}) || '…' ELSE j.result::text END AS result_preview`;
 
-/** SQL: the counter a job row counts in (`j`: its alias); running splits into running and reserved (claimed ahead, not started). */
-export const countedAs = (j: string) =>
-  `(CASE WHEN ${j}.status = 'running' AND ${j}.started_at IS NULL THEN 'reserved' ELSE ${j}.status::text END)`;
+/**
+ * SQL: the counter a job row counts in (`j`: its alias), as the SQL function job_counter names it
+ * (running splits into running and reserved: claimed ahead, not started).
+ */
+export const countedAs = (j: string) => `job_counter(${j}.status, ${j}.started_at IS NOT NULL)`;
 
 /**
  * The condition on `jobs j` for the job of record `recordId` in batch `batchId` (SQL expressions,
@@ -139,29 +142,31 @@ export async function findJobOfRecord(db: Queryable, batchId: string, recordId: 
   return rows[0];
 }
 
-/** Locks the job of a record, with the counter it counts in. */
-export async function lockJobOfRecord<C extends string>(db: Queryable, batchId: string, recordId: string): Promise<{ id: number; status: JobStatus; counted: C } | undefined> {
-  const { rows } = await db.query<{ id: number; status: JobStatus; counted: C }>(
-    `SELECT j.id, j.status, ${countedAs("j")} AS counted FROM jobs j WHERE ${jobOfRecord("$1", "$2")} FOR UPDATE`,
+/** Locks the job of a record. */
+export async function lockJobOfRecord(db: Queryable, batchId: string, recordId: string): Promise<{ id: number; status: JobStatus } | undefined> {
+  const { rows } = await db.query<{ id: number; status: JobStatus }>(
+    `SELECT j.id, j.status FROM jobs j WHERE ${jobOfRecord("$1", "$2")} FOR UPDATE`,
     [batchId, recordId],
   );
   return rows[0];
 }
 
-/** Cancels one locked job (its batch row locked first) and its open prompts; a running one leaves its call. */
-export async function cancelJobRow(db: Queryable, jobId: number): Promise<void> {
-  const { rows } = await db.query<{ batch_id: string; call_id: number | null }>(
-    `WITH was AS (SELECT id, batch_id, call_id, status FROM jobs WHERE id = $1),
+/** Cancels one locked job (its batch row locked first) and its open prompts; a running one leaves its call. The counter move. */
+export async function cancelJobRow(db: Queryable, jobId: number): Promise<Required<CounterMove>[]> {
+  const { rows } = await db.query<Required<CounterMove> & { call_id: number | null }>(
+    `WITH was AS (SELECT id, batch_id, call_id, status, ${countedAs("jobs")} AS counter FROM jobs WHERE id = $1),
      u AS (
        UPDATE jobs j SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
          error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false
-       FROM was WHERE j.id = was.id RETURNING j.id),
+       FROM was WHERE j.id = was.id RETURNING j.id, ${countedAs("j")} AS to_counter),
      calls AS (${callsLeftSql(`was WHERE was.status = 'running'`)})
-     SELECT batch_id, call_id FROM was WHERE status = 'running'`,
+     SELECT was.batch_id, was.counter AS from_counter, u.to_counter, 1 AS jobs, CASE WHEN was.status = 'running' THEN was.call_id END AS call_id
+     FROM was JOIN u ON u.id = was.id`,
     [jobId],
   );
   if (rows[0]?.call_id != null) await closedCallsGone(db, [rows[0].batch_id]);
   await db.query(`UPDATE prompts SET status = 'cancelled' WHERE job_id = $1 AND status = 'open'`, [jobId]);
+  return rows.map(({ batch_id, from_counter, to_counter, jobs }) => ({ batch_id, from_counter, to_counter, jobs }));
 }
 
 export interface ResultStreamRow {
@@ -215,18 +220,18 @@ export async function lockFilteredJobs(db: Queryable, batchId: string, datasetId
   return rows;
 }
 
-/** Cancels the listed jobs still pending or waiting, their open prompts and requeue entries; how many left each status. */
-export async function cancelJobRows<S extends string>(db: Queryable, batchId: string, jobIds: number[]): Promise<{ old: S; n: number }[]> {
-  const { rows } = await db.query<{ old: S; n: number }>(
+/** Cancels the listed jobs still pending or waiting, their open prompts and requeue entries; the counter moves. */
+export async function cancelJobRows(db: Queryable, batchId: string, jobIds: number[]): Promise<Required<CounterMove>[]> {
+  const { rows } = await db.query<Required<CounterMove>>(
     `WITH u AS (
        UPDATE jobs j SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(),
          error_code = 'cancelled', error_message = 'job cancelled', error_retryable = false
-       FROM (SELECT id, status AS old FROM jobs WHERE id = ANY($2::bigint[]) AND batch_id = $1
+       FROM (SELECT id, ${countedAs("jobs")} AS old FROM jobs WHERE id = ANY($2::bigint[]) AND batch_id = $1
                AND status IN ('pending', 'waiting_input', 'waiting_provider')) t
-       WHERE j.id = t.id RETURNING j.id, t.old),
+       WHERE j.id = t.id RETURNING j.id, j.batch_id, t.old, ${countedAs("j")} AS to_counter),
      p AS (UPDATE prompts SET status = 'cancelled' WHERE job_id IN (SELECT id FROM u) AND status = 'open'),
      r AS (DELETE FROM requeued_jobs WHERE job_id IN (SELECT id FROM u))
-     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
+     SELECT batch_id, old AS from_counter, to_counter, count(*)::int AS jobs FROM u GROUP BY batch_id, old, to_counter`,
     [batchId, jobIds],
   );
   return rows;

@@ -7,6 +7,7 @@
 import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
 import type { Queryable } from "./queryable";
+import type { CounterMove } from "./transitions";
 
 /** Locks the workers (not `self`) whose own lease ran out and that hold jobs (in in_flight, or in an open call); their ids. */
 export async function lockLapsedWorkers(db: Queryable, self: string | null): Promise<string[]> {
@@ -25,15 +26,15 @@ export async function lockLapsedWorkers(db: Queryable, self: string | null): Pro
  * The running jobs of those workers whose lease expired, up to `limit`: pending again without the
  * lost attempt (a started run counts an interruption, and fails `interrupted` past the batch's
  * max_interruptions); a reservation goes back with no count at all. Each job's batch, new status,
- * whether it was only reserved, and its call (a chunked batch's: the caller counts it out of it once
- * it holds the batch rows).
+ * whether it was only reserved, its call (a chunked batch's: the caller counts it out of it once it
+ * holds the batch rows), and its counter move.
  */
 export async function expireLapsedLeases<S extends string>(
   db: Queryable,
   workerIds: string[],
   limit: number,
-): Promise<{ batch_id: string; status: S; reserved: boolean; call_id: number | null }[]> {
-  const { rows } = await db.query<{ batch_id: string; status: S; reserved: boolean; call_id: number | null }>(
+): Promise<({ batch_id: string; status: S; reserved: boolean; call_id: number | null } & CounterMove)[]> {
+  const { rows } = await db.query<{ batch_id: string; status: S; reserved: boolean; call_id: number | null } & CounterMove>(
       `WITH due AS (
          -- through in_flight (non-chunked batches) and through their open calls (chunked ones); an id
          -- listed twice counts once (UNION)
@@ -68,12 +69,13 @@ export async function expireLapsedLeases<S extends string>(
                     ELSE 'interruption ' || l.n || ' of at most ' || l.bound || ': it runs again)' END))
              ELSE j.logs END
          FROM lost l WHERE j.id = l.id
-         RETURNING j.id, j.batch_id, j.status, j.run_at, NOT l.started AS reserved, j.call_id),
+         RETURNING j.id, j.batch_id, j.status, j.run_at, NOT l.started AS reserved, j.call_id,
+                   job_counter('running', l.started) AS from_counter, job_counter(j.status, j.started_at IS NOT NULL) AS to_counter),
        requeue AS (
          INSERT INTO requeued_jobs (job_id, batch_id, run_at)
          SELECT id, batch_id, run_at FROM expired WHERE status = 'pending' ORDER BY id
          ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-       SELECT batch_id, status, reserved, call_id FROM expired`,
+       SELECT batch_id, status, reserved, call_id, from_counter, to_counter FROM expired`,
     [limit, workerIds],
   );
   return rows;

@@ -1,6 +1,6 @@
 // Reusing results (lib/engine/result-cache.ts): one set-based statement whatever the batch's size —
 // DISTINCT ON over md5 of the record data, jsonb equality of parameters and an UPDATE ... FROM —
-// and the batch's counters moved in the creating transaction, as the cycle moves them.
+// and the batch's counters moved in the creating transaction, by the rule the cycle's move by.
 import type { Queryable } from "./queryable";
 
 export interface ReuseParams {
@@ -46,11 +46,14 @@ export async function reuseEarlierResults(db: Queryable, o: ReuseParams): Promis
   return rows[0]!;
 }
 
-/** Counts `jobs` reused results (saving `saved`) on the batch: pending to succeeded, started when none is left. */
+/**
+ * Counts `jobs` reused results (saving `saved`) on the batch, once its counters moved them from
+ * pending to succeeded: started when none is left pending.
+ */
 export async function countReusedResults(db: Queryable, batchId: string, jobs: number, saved: number): Promise<void> {
   await db.query(
-    `UPDATE batches SET pending = pending - $2, succeeded = succeeded + $2, cached = cached + $2, cache_saved_cost = cache_saved_cost + $3,
-       started_at = CASE WHEN pending = $2 THEN COALESCE(started_at, now()) ELSE started_at END
+    `UPDATE batches SET cached = cached + $2, cache_saved_cost = cache_saved_cost + $3,
+       started_at = CASE WHEN pending = 0 THEN COALESCE(started_at, now()) ELSE started_at END
      WHERE id = $1`,
     [batchId, jobs, saved],
   );

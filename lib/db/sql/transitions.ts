@@ -1,8 +1,13 @@
 // Job transitions and the batch counters they move (lib/engine/transitions.ts), in the caller's pg
 // transaction. SQL because the counters move in the same statements' transaction as the cycle's
-// (lib/db/sql/cycle.sql) and in one UPDATE for many batches (unnest, rows in id order: the lock
-// order), jobs move in set-based statements that lock them (FOR UPDATE) after their batch, and
-// the finish and stop conditions are expressions over the counters of the row being updated.
+// (lib/db/sql/cycle.sql) and by the same rule: every statement that moves jobs returns its moves
+// (CounterMove: per batch, jobs from one counter to another, counters as the SQL function
+// job_counter names them), and applyCounterMoves turns them into counter changes with the SQL
+// function batch_counter_moves, as the cycle does (both in
+// prisma/migrations/20270103200000_batch_counter_moves), in one UPDATE for many batches (rows in id
+// order: the lock order). Jobs move in set-based statements that lock them (FOR UPDATE) after their
+// batch, and the finish and stop conditions are expressions over the counters of the row being
+// updated.
 import type { BatchStatus } from "@/lib/contract/statuses";
 import { callsLeftSql, closedCallsGone } from "./calls";
 import { countedAs } from "./jobs";
@@ -30,24 +35,40 @@ export const STATE_COLUMNS = `id, status, pending, running, reserved, waiting_in
   error_threshold_rate, error_threshold_min_finished, stop_reason`;
 
 /**
- * Adds per-batch deltas to the counters in one statement (a prepared one: it runs in most
- * transitions), rows in id order. `values`: ids, pending, running, waiting_input, succeeded, failed,
- * cancelled, skipped, cost, reserved, waiting_provider, each an array in the ids' order. The batches'
+ * Jobs of a batch that one statement moved from one counter to another (`jobs` of them; 1 when
+ * absent): what every job-moving statement here returns, for applyCounterMoves. Counters as the SQL
+ * function job_counter names them: a job status, with running split into running and reserved.
+ */
+export interface CounterMove {
+  batch_id: string;
+  from_counter: string;
+  to_counter: string;
+  jobs?: number;
+}
+
+/** A batch's state after applyCounterMoves, with the jobs that failed for good in those moves. */
+export interface MovedBatchState extends BatchState {
+  new_failures: number;
+}
+
+/**
+ * Moves the batches' counters by `moves` in one statement (a prepared one: it runs in most
+ * transitions), rows in id order: batch_counter_moves, the rule the cycle applies too. The batches'
  * new state.
  */
-export async function applyCounterDeltas(db: Queryable, values: unknown[][]): Promise<BatchState[]> {
-  const { rows } = await db.query<BatchState>({
-    name: "batchboard_apply_deltas",
+export async function applyCounterMoves(db: Queryable, moves: readonly CounterMove[]): Promise<MovedBatchState[]> {
+  if (moves.length === 0) return [];
+  const { rows } = await db.query<MovedBatchState>({
+    name: "batchboard_counter_moves",
     text: `UPDATE batches b SET
        pending = b.pending + d.pending, running = b.running + d.running, reserved = b.reserved + d.reserved,
        waiting_input = b.waiting_input + d.waiting_input, waiting_provider = b.waiting_provider + d.waiting_provider,
        succeeded = b.succeeded + d.succeeded, failed = b.failed + d.failed, cancelled = b.cancelled + d.cancelled,
        skipped = b.skipped + d.skipped, cost_spent = b.cost_spent + d.cost, updated_at = now()
-     FROM (SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::int[], $9::float8[], $10::int[], $11::int[])
-           AS t(id, pending, running, waiting_input, succeeded, failed, cancelled, skipped, cost, reserved, waiting_provider) ORDER BY id) d
-     WHERE b.id = d.id
-     RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}`,
-    values,
+     FROM batch_counter_moves($1::text[], $2::text[], $3::text[], $4::int[], NULL) d
+     WHERE b.id = d.batch_id
+     RETURNING ${STATE_COLUMNS.split(",").map((c) => `b.${c.trim()}`).join(", ")}, d.new_failures`,
+    values: [moves.map((m) => m.batch_id), moves.map((m) => m.from_counter), moves.map((m) => m.to_counter), moves.map((m) => m.jobs ?? 1)],
   });
   return rows;
 }
@@ -73,16 +94,16 @@ export async function finishBatchesIfDone<S extends string>(db: Queryable, ids: 
 
 /**
  * Moves a batch's jobs counted in `from` to `to` (locked, leases dropped, finished now, with `error`),
- * running ones counted out of their calls (the caller holds the batch row); how many left each counter.
+ * running ones counted out of their calls (the caller holds the batch row); the counter moves.
  */
-export async function moveJobsOfBatch<C extends string>(
+export async function moveJobsOfBatch(
   db: Queryable,
   batchId: string,
   from: string[],
   to: string,
   error: { code: string; message: string } | null,
-): Promise<{ old: C; n: number }[]> {
-  const { rows } = await db.query<{ old: C; n: number }>(
+): Promise<Required<CounterMove>[]> {
+  const { rows } = await db.query<Required<CounterMove>>(
     `WITH t AS (SELECT id, ${countedAs("jobs")} AS old FROM jobs
                 WHERE batch_id = $1 AND ${countedAs("jobs")} = ANY($2::text[]) FOR UPDATE),
      u AS (
@@ -90,12 +111,12 @@ export async function moveJobsOfBatch<C extends string>(
          finished_at = now(), duration_ms = CASE WHEN t.old = 'running' THEN (extract(epoch FROM now() - j.started_at) * 1000)::int ELSE j.duration_ms END,
          error_code = COALESCE($4, j.error_code), error_message = COALESCE($5, j.error_message),
          error_retryable = CASE WHEN $4::text IS NULL THEN j.error_retryable ELSE false END
-       FROM t WHERE j.id = t.id RETURNING t.old, j.batch_id, j.call_id),
+       FROM t WHERE j.id = t.id RETURNING t.old, ${countedAs("j")} AS to_counter, j.batch_id, j.call_id),
      calls AS (${callsLeftSql(`u WHERE u.old IN ('running', 'reserved')`)})
-     SELECT old, count(*)::int AS n FROM u GROUP BY old`,
+     SELECT batch_id, old AS from_counter, to_counter, count(*)::int AS jobs FROM u GROUP BY batch_id, old, to_counter`,
     [batchId, from, to, error?.code ?? null, error?.message ?? null],
   );
-  if (rows.some((r) => r.old === "running" || r.old === "reserved")) await closedCallsGone(db, [batchId]);
+  if (rows.some((r) => r.from_counter === "running" || r.from_counter === "reserved")) await closedCallsGone(db, [batchId]);
   return rows;
 }
 
@@ -128,17 +149,18 @@ export async function markBatchStopped<S extends string>(db: Queryable, batchId:
   return rows[0]!.status;
 }
 
-/** Parked jobs in `from` among `jobIds` for which `ready` (SQL over the job row `j`) holds go back to pending, requeued; their batches. */
-export async function wakeParkedJobs(db: Queryable, jobIds: readonly number[], from: string, ready: string): Promise<{ batch_id: string }[]> {
-  const { rows } = await db.query<{ batch_id: string }>(
+/** Parked jobs in `from` among `jobIds` for which `ready` (SQL over the job row `j`) holds go back to pending, requeued; the counter moves. */
+export async function wakeParkedJobs(db: Queryable, jobIds: readonly number[], from: string, ready: string): Promise<Required<CounterMove>[]> {
+  const { rows } = await db.query<Required<CounterMove>>(
     `WITH woken AS (
        UPDATE jobs j SET status = 'pending', run_at = now()
        WHERE j.id = ANY($1::bigint[]) AND j.status = $2::job_status AND ${ready}
-       RETURNING j.id, j.batch_id, j.run_at),
+       RETURNING j.id, j.batch_id, j.run_at, ${countedAs("j")} AS to_counter),
      requeue AS (
        INSERT INTO requeued_jobs (job_id, batch_id, run_at) SELECT id, batch_id, run_at FROM woken ORDER BY id
        ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at)
-     SELECT batch_id FROM woken`,
+     -- a parked job's counter is its status
+     SELECT batch_id, $2::text AS from_counter, to_counter, count(*)::int AS jobs FROM woken GROUP BY batch_id, to_counter`,
     [jobIds, from],
   );
   return rows;

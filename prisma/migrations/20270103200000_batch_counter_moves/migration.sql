@@ -16,7 +16,8 @@ $$;
 -- What moves of jobs between counters do to their batches' counters, one row per batch in id order
 -- (the lock order): a move of `jobs` jobs takes them out of `from_counter` and into `to_counter`
 -- (counters as job_counter names them), and adds its `cost` to the batch's cost_spent. new_failures:
--- the jobs that failed for good in these moves (a stop policy or an error threshold acts on them).
+-- the jobs that failed for good in these moves, moved into failed from another counter (a stop
+-- policy or an error threshold acts on them).
 -- One element per move in each array (costs may be NULL: no cost).
 CREATE FUNCTION batch_counter_moves(batch_ids text[], from_counters text[], to_counters text[], jobs int[], costs float8[])
 RETURNS TABLE (batch_id text, pending int, running int, reserved int, waiting_input int, waiting_provider int,
@@ -33,11 +34,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
          COALESCE(sum(side.jobs) FILTER (WHERE side.counter = 'cancelled'), 0)::int,
          COALESCE(sum(side.jobs) FILTER (WHERE side.counter = 'skipped'), 0)::int,
          COALESCE(sum(move.cost) FILTER (WHERE side.incoming), 0)::float8,
-         COALESCE(sum(side.jobs) FILTER (WHERE side.counter = 'failed' AND side.incoming), 0)::int
+         COALESCE(sum(side.jobs) FILTER (WHERE side.counter = 'failed' AND side.incoming AND move.from_counter IS DISTINCT FROM 'failed'), 0)::int
   FROM unnest(batch_ids, from_counters, to_counters, jobs, costs) AS move(batch_id, from_counter, to_counter, jobs, cost)
-  -- a move stays within its counter (from = to): nothing moves
+  -- each move counted twice: out of its from counter, into its to counter (a move within one counter
+  -- leaves it as it is; its cost still counts)
   CROSS JOIN LATERAL (VALUES (move.from_counter, -move.jobs, false), (move.to_counter, move.jobs, true)) AS side(counter, jobs, incoming)
-  WHERE move.from_counter IS DISTINCT FROM move.to_counter
   GROUP BY move.batch_id
   ORDER BY move.batch_id
 $$;
