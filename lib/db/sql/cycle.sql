@@ -56,9 +56,9 @@
 -- after it are not read, so they run once the result is made; every other statement that moves them
 -- holds the batch row first too). Every batch row is updated once (a row may change only once per
 -- statement), in `batches_moved`, which applies all the statement's counter moves. The counters'
--- rule is not written here: the stages list the moves (per batch, jobs from one counter to another),
--- and batch_counter_moves() turns them into counter changes, and job_counter() names the counter of a
--- job: the SQL functions every other transition uses too (lib/db/sql/transitions.ts; created by
+-- rule is not written here: the stages list the moves (per batch, jobs from one counter to another,
+-- the counter of a job as job_counter() names it) and batch_counter_moves() turns them into counter
+-- changes, the SQL functions every other transition uses too (lib/db/sql/transitions.ts; created by
 -- prisma/migrations/20270103200000_batch_counter_moves). Data-modifying stages run whether or not
 -- they are read.
 --
