@@ -5,7 +5,7 @@ import { z } from "zod";
 import { findUnstorable } from "@/lib/db/storable";
 import { getBatch } from "@/lib/engine/batches";
 import { cloneBatch } from "@/lib/engine/clone-batch";
-import type { Batch } from "@/lib/engine/types";
+import type { BatchDetail } from "@/lib/engine";
 import { AppError } from "@/lib/errors";
 import { validationError } from "./errors";
 import { createBatchSchema } from "./schemas";
@@ -27,7 +27,7 @@ export const cloneBatchSchema = z
 const NOT_INHERITED = new Set(["records", "record_id_field", "dry_run"]);
 
 /** The parent as the body that would create it again (the webhook URL unmasked). */
-export function parentCreateBody(parent: Batch): Record<string, unknown> {
+export function parentCreateBody(parent: BatchDetail): Record<string, unknown> {
   const fields = new Set(Object.keys(createBatchSchema.shape));
   const options = Object.fromEntries(Object.entries(toBatchJson(parent).options).filter(([k]) => fields.has(k) && !NOT_INHERITED.has(k)));
   return {
@@ -36,11 +36,11 @@ export function parentCreateBody(parent: Batch): Record<string, unknown> {
     name: parent.name,
     parameters: parent.parameters ?? {},
     metadata: parent.metadata,
-    webhook_url: parent.options.webhookUrl,
+    webhook_url: parent.webhookUrl,
   };
 }
 
-export async function cloneFromBody(parentId: string, body: z.output<typeof cloneBatchSchema>): Promise<Batch> {
+export async function cloneFromBody(parentId: string, body: z.output<typeof cloneBatchSchema>): Promise<BatchDetail> {
   const parent = await getBatch(parentId);
   if (!parent.datasetId) throw new AppError("conflict", "this batch's records are gone: it cannot be run again", [{ message: "no dataset" }]);
   const { records: selection, ...changes } = body;

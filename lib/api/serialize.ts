@@ -1,8 +1,11 @@
-// The one camelCase -> snake_case mapping between lib/ and the wire, and where the derived numbers
-// (percent, duration, rate, ETA, projected cost) are computed, so every client sees the same ones.
+// The one mapping between lib/ and the snake_case wire (a batch: its stored row, the Prisma model, to
+// BatchSchema), and where the derived numbers (percent, duration, rate, ETA, projected cost) are
+// computed, so every client sees the same ones.
 import "server-only";
 import type { Dataset as DatasetModel, DatasetRecordItem } from "@/lib/datasets";
 import type * as E from "@/lib/engine/types";
+import type { BatchDetail, BatchRead } from "@/lib/engine";
+import type { RateLimitAsked } from "@/lib/engine/rate-limits";
 import type { BatchSummary as SummaryModel } from "@/lib/engine/summary";
 import type { BulkOutcome } from "@/lib/engine/bulk-jobs";
 import type { ProviderBatchInfo } from "@/lib/engine/provider-batches";
@@ -39,23 +42,27 @@ export function maskUrlSecrets(raw: string): string {
  * How a finished batch ended. A stop reads its numbers as kept when it happened (stop_detail); a stop
  * written without them (by a worker older than that column) reads them from the counters.
  */
-export function toOutcomeJson(b: E.Batch): BatchOutcome {
-  const c = b.counts;
-  const share = (processed: number) => ({ processed, total: c.total, percent: c.total > 0 ? round((processed / c.total) * 100) : 0 });
-  const d = b.stopDetail;
-  if (b.status === "cancelled") return { kind: "cancelled_at", ...share(d?.reason === "cancelled" ? d.processed : c.succeeded + c.failed) };
-  if (b.status === "failed") return { kind: "stopped", ...share(c.succeeded + c.failed), stop: toStopJson(b) };
+export function toOutcomeJson(b: BatchRead): BatchOutcome {
+  const share = (processed: number) => ({ processed, total: b.total, percent: b.total > 0 ? round((processed / b.total) * 100) : 0 });
+  const d = stopDetailOf(b);
+  if (b.status === "cancelled") return { kind: "cancelled_at", ...share(d?.reason === "cancelled" ? d.processed : b.succeeded + b.failed) };
+  if (b.status === "failed") return { kind: "stopped", ...share(b.succeeded + b.failed), stop: toStopJson(b) };
   if (b.status !== "completed") return null;
-  if (c.failed === 0 && c.succeeded === 0) return { kind: "cancelled_at", ...share(0) }; // every job cancelled one by one
-  if (c.failed === 0) return { kind: "all_succeeded", succeeded: c.succeeded };
-  if (c.succeeded === 0) return { kind: "all_failed", failed: c.failed };
-  return { kind: "some_failed", succeeded: c.succeeded, failed: c.failed };
+  if (b.failed === 0 && b.succeeded === 0) return { kind: "cancelled_at", ...share(0) }; // every job cancelled one by one
+  if (b.failed === 0) return { kind: "all_succeeded", succeeded: b.succeeded };
+  if (b.succeeded === 0) return { kind: "all_failed", failed: b.failed };
+  return { kind: "some_failed", succeeded: b.succeeded, failed: b.failed };
 }
+
+const stopDetailOf = (b: BatchRead) => b.stopDetail as E.StopDetail | null;
+/** The limit as asked for, as kept (snake_case, only the fields given). */
+const rateLimitOf = (b: BatchRead) => b.rateLimit as RateLimitAsked | null;
 
 type StopJson = Extract<NonNullable<BatchOutcome>, { kind: "stopped" }>["stop"];
 
-function toStopJson(b: E.Batch): StopJson {
-  const d = b.stopDetail && b.stopDetail.reason !== "cancelled" ? b.stopDetail : stopFromCounters(b);
+function toStopJson(b: BatchRead): StopJson {
+  const kept = stopDetailOf(b);
+  const d = kept && kept.reason !== "cancelled" ? kept : stopFromCounters(b);
   switch (d.reason) {
     case "error_threshold":
       return { reason: d.reason, failed: d.failed, finished: d.finished, rate: round(d.rate, 4), threshold: d.threshold, min_finished: d.minFinished };
@@ -67,26 +74,26 @@ function toStopJson(b: E.Batch): StopJson {
 }
 
 /** A stop written without its numbers (by a worker older than stop_detail): the counters' numbers. */
-function stopFromCounters(b: E.Batch): Exclude<E.StopDetail, { reason: "cancelled" }> {
-  const c = b.counts;
-  const finished = c.succeeded + c.failed;
+function stopFromCounters(b: BatchRead): Exclude<E.StopDetail, { reason: "cancelled" }> {
+  const finished = b.succeeded + b.failed;
   if (b.stopReason === "error_threshold") {
-    const t = b.options.errorThreshold;
-    return { reason: "error_threshold", failed: c.failed, finished, rate: finished ? c.failed / finished : 0, threshold: t?.rate ?? 0, minFinished: t?.minFinished ?? 1 };
+    const minFinished = b.errorThresholdRate === null ? 1 : (b.errorThresholdMinFinished ?? 1);
+    return { reason: "error_threshold", failed: b.failed, finished, rate: finished ? b.failed / finished : 0, threshold: b.errorThresholdRate ?? 0, minFinished };
   }
-  if (b.stopReason === "budget_exhausted") return { reason: "budget_exhausted", spent: b.costSpent, maxCost: b.options.maxCost ?? 0 };
-  return { reason: "error_policy", failed: c.failed, recordId: null, error: null };
+  if (b.stopReason === "budget_exhausted") return { reason: "budget_exhausted", spent: b.costSpent, maxCost: b.maxCost ?? 0 };
+  return { reason: "error_policy", failed: b.failed, recordId: null, error: null };
 }
 
-export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
-  const c = b.counts;
-  const finished = c.succeeded + c.failed + c.cancelled + c.skipped;
+/** A batch as the API returns it: the one mapping from its stored row (with the rate read, and on GET one batch its limit's live state). */
+export function toBatchJson(b: BatchRead & Partial<Pick<BatchDetail, "rateLimitState">>, now = Date.now()): Batch {
+  const finished = b.succeeded + b.failed + b.cancelled + b.skipped;
   const terminal = b.status === "completed" || b.status === "failed" || b.status === "cancelled";
   const durationSeconds = b.startedAt ? Math.max(0, ((b.completedAt?.getTime() ?? now) - b.startedAt.getTime()) / 1000) : null;
   const rate = b.itemsPerSecond;
-  const remaining = Math.max(0, c.total - finished);
+  const remaining = Math.max(0, b.total - finished);
   const etaSeconds = terminal ? null : remaining === 0 ? 0 : rate && rate > 0 && b.status === "running" ? remaining / rate : null;
-  const projected = terminal ? b.costSpent : finished > 0 ? (b.costSpent / finished) * c.total : null;
+  const projected = terminal ? b.costSpent : finished > 0 ? (b.costSpent / finished) * b.total : null;
+  const rateLimit = rateLimitOf(b);
   return {
     id: b.id,
     name: b.name,
@@ -98,47 +105,45 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
     stop_reason: b.stopReason,
     outcome: toOutcomeJson(b),
     options: {
-      shuffle: b.options.shuffle,
-      seed: b.options.seed,
-      max_records: b.options.maxRecords,
-      concurrency: b.options.concurrency,
-      chunk_size: b.options.chunkSize,
-      error_policy: b.options.errorPolicy,
-      error_threshold: b.options.errorThreshold
-        ? { rate: b.options.errorThreshold.rate, min_finished: b.options.errorThreshold.minFinished }
-        : null,
-      interactive: b.options.interactive,
-      max_retries: b.options.maxRetries,
-      max_interruptions: b.options.maxInterruptions,
-      retry_backoff_ms: b.options.retryBackoffMs,
-      timeout_ms: b.options.timeoutMs,
-      max_cost: b.options.maxCost,
-      cost_reservation: b.options.costReservation === "mean" || b.options.costReservation === null ? b.options.costReservation : { per_record: b.options.costReservation.perRecord },
-      priority: b.options.priority,
-      webhook_url: b.options.webhookUrl === null ? null : maskUrlSecrets(b.options.webhookUrl),
-      dry_run: b.options.dryRun,
-      ttl_seconds: b.options.ttlSeconds,
-      save_raw: b.options.saveRaw,
-      cache: b.options.cache,
-      cache_max_age: b.options.cacheMaxAgeSeconds,
-      cache_answers: b.options.cacheAnswers,
-      rate_limit: b.options.rateLimit ? rateLimitAsked(b.options.rateLimit) : null,
+      shuffle: b.shuffle,
+      seed: b.seed,
+      max_records: b.maxRecords,
+      concurrency: b.concurrency,
+      chunk_size: b.chunkSize,
+      error_policy: b.errorPolicy,
+      error_threshold: b.errorThresholdRate === null ? null : { rate: b.errorThresholdRate, min_finished: b.errorThresholdMinFinished ?? 1 },
+      interactive: b.interactive,
+      max_retries: b.maxRetries,
+      max_interruptions: b.maxInterruptions,
+      retry_backoff_ms: b.retryBackoffMs,
+      timeout_ms: b.timeoutMs,
+      max_cost: b.maxCost,
+      cost_reservation: b.costReservation === "mean" ? "mean" : b.costReservation === "per_record" ? { per_record: b.costReservationPerRecord ?? 0 } : null,
+      priority: b.priority,
+      webhook_url: b.webhookUrl === null ? null : maskUrlSecrets(b.webhookUrl),
+      dry_run: b.dryRun,
+      ttl_seconds: b.ttlSeconds ?? null,
+      save_raw: b.saveRaw,
+      cache: b.cache,
+      cache_max_age: b.cacheMaxAgeSeconds,
+      cache_answers: b.cacheAnswers,
+      rate_limit: rateLimit ? rateLimitAsked(rateLimit) : null,
     },
     progress: {
-      total: c.total,
-      pending: c.pending,
-      running: c.running,
-      reserved: c.reserved,
-      waiting_input: c.waitingInput,
-      waiting_provider: c.waitingProvider,
-      succeeded: c.succeeded,
-      failed: c.failed,
-      cancelled: c.cancelled,
-      skipped: c.skipped,
-      percent: c.total > 0 ? round((finished / c.total) * 100) : terminal ? 100 : 0,
+      total: b.total,
+      pending: b.pending,
+      running: b.running,
+      reserved: b.reserved,
+      waiting_input: b.waitingInput,
+      waiting_provider: b.waitingProvider,
+      succeeded: b.succeeded,
+      failed: b.failed,
+      cancelled: b.cancelled,
+      skipped: b.skipped,
+      percent: b.total > 0 ? round((finished / b.total) * 100) : terminal ? 100 : 0,
     },
-    cost: { spent: b.costSpent, max: b.options.maxCost, projected_total: projected === null ? null : round(projected, 6) },
-    reused: { jobs: b.reused.jobs, saved_cost: b.reused.savedCost },
+    cost: { spent: b.costSpent, max: b.maxCost, projected_total: projected === null ? null : round(projected, 6) },
+    reused: { jobs: b.cached, saved_cost: b.cacheSavedCost },
     timing: {
       created_at: b.createdAt.toISOString(),
       started_at: isoOrNull(b.startedAt),
@@ -147,28 +152,28 @@ export function toBatchJson(b: E.Batch, now = Date.now()): Batch {
       items_per_second: rate === null ? null : round(rate, 3),
       eta_seconds: etaSeconds === null ? null : Math.ceil(etaSeconds),
     },
-    metadata: b.metadata ?? {},
-    rate_limit: toRateLimitJson(b),
+    metadata: (b.metadata as Record<string, unknown> | null) ?? {},
+    rate_limit: toRateLimitJson(rateLimit, b),
   };
 }
 
-function rateLimitAsked(l: E.RateLimitInput) {
+/** The limit as asked for, on the wire: only the fields given (a stored null is left out). */
+function rateLimitAsked(l: RateLimitAsked) {
   return {
-    ...(l.requestsPerMinute != null && { requests_per_minute: l.requestsPerMinute }),
-    ...(l.tokensPerMinute != null && { tokens_per_minute: l.tokensPerMinute }),
+    ...(l.requests_per_minute != null && { requests_per_minute: l.requests_per_minute }),
+    ...(l.tokens_per_minute != null && { tokens_per_minute: l.tokens_per_minute }),
     ...(l.key != null && { key: l.key }),
   };
 }
 
-function toRateLimitJson(b: E.Batch): Batch["rate_limit"] {
-  const asked = b.options.rateLimit;
+function toRateLimitJson(asked: RateLimitAsked | null, b: BatchRead & Partial<Pick<BatchDetail, "rateLimitState">>): Batch["rate_limit"] {
   if (!asked || !b.rateLimitKey) return null;
   const s = b.rateLimitState;
   if (!s) {
     return {
       key: asked.key ?? null,
-      requests_per_minute: asked.requestsPerMinute ?? null,
-      tokens_per_minute: asked.tokensPerMinute ?? null,
+      requests_per_minute: asked.requests_per_minute ?? null,
+      tokens_per_minute: asked.tokens_per_minute ?? null,
       current_requests_per_minute: null,
       current_tokens_per_minute: null,
       paused_until: null,
@@ -193,9 +198,9 @@ function toRateLimitJson(b: E.Batch): Batch["rate_limit"] {
 }
 
 /** A batch just created, with what is worth saying before it runs. */
-export function toCreatedBatchJson(b: E.Batch): z.infer<typeof CreatedBatchSchema> {
+export function toCreatedBatchJson(b: BatchRead): z.infer<typeof CreatedBatchSchema> {
   const flow = getFlow(b.flow);
-  return { ...toBatchJson(b), warnings: flow ? flowWarnings(flow, b.parameters, b.options.interactive) : [] };
+  return { ...toBatchJson(b), warnings: flow ? flowWarnings(flow, b.parameters, b.interactive) : [] };
 }
 
 export function toJobJson(j: E.Job): Job {
@@ -362,11 +367,11 @@ export function toBatchSummaryJson(s: SummaryModel): BatchSummary {
     outcome: toOutcomeJson(b),
     counts: s.counts,
     partial_success: partial
-      ? { succeeded, failed, failure_rate: round(failed / (succeeded + failed), 4), threshold: b.options.errorThreshold?.rate ?? null }
+      ? { succeeded, failed, failure_rate: round(failed / (succeeded + failed), 4), threshold: b.errorThresholdRate }
       : null,
     errors: s.errors,
     retries_used: s.retriesUsed,
-    cost: { total: s.cost.total, mean_per_record: s.cost.meanPerRecord, max_cost: b.options.maxCost },
+    cost: { total: s.cost.total, mean_per_record: s.cost.meanPerRecord, max_cost: b.maxCost },
     duration_ms: { count: s.duration.count, mean: s.duration.meanMs, min: s.duration.minMs, max: s.duration.maxMs, p50: s.duration.p50Ms, p95: s.duration.p95Ms },
     fields: s.fields,
     group_by: s.groupBy,

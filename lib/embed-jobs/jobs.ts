@@ -7,8 +7,7 @@ import "server-only";
 import { getPool } from "@/lib/db/client";
 import { embedJobCounts, findEmbedJob, insertAdapterJob, listEmbedJobRows } from "@/lib/db/sql/adapter-jobs";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
-import { toBatch } from "@/lib/engine/map";
-import type { Batch } from "@/lib/engine/types";
+import { toBatch, type BatchRead } from "@/lib/engine/map";
 import { AppError } from "@/lib/errors";
 import {
   EMBED_JOB_TTL_SECONDS,
@@ -27,7 +26,7 @@ const noSuchJob = (id: string) => new AppError("not_found", `Job ${id} not found
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-function statusOf(b: Batch): EmbedJobStatus {
+function statusOf(b: BatchRead): EmbedJobStatus {
   if (b.status === "paused") return b.startedAt ? "running" : "pending";
   return b.status;
 }
@@ -38,10 +37,9 @@ const STOPS: Record<string, string> = {
   budget_exhausted: "the cost limit was reached",
 };
 
-function toJob(b: Batch, now = Date.now()): EmbedJob {
-  const c = b.counts;
-  const processed = c.succeeded + c.failed;
-  const ttl = b.options.ttlSeconds;
+function toJob(b: BatchRead, now = Date.now()): EmbedJob {
+  const processed = b.succeeded + b.failed;
+  const ttl = b.ttlSeconds;
   return {
     job_id: b.id,
     job_type: "embed",
@@ -51,18 +49,18 @@ function toJob(b: Batch, now = Date.now()): EmbedJob {
     completed_at: b.completedAt?.toISOString() ?? null,
     expires_at: b.completedAt && ttl !== null ? new Date(b.completedAt.getTime() + ttl * 1000).toISOString() : null,
     progress: {
-      total_items: c.total,
-      completed_items: c.succeeded,
-      failed_items: c.failed,
-      percent: c.total > 0 ? round((processed / c.total) * 100, 2) : 0,
+      total_items: b.total,
+      completed_items: b.succeeded,
+      failed_items: b.failed,
+      percent: b.total > 0 ? round((processed / b.total) * 100, 2) : 0,
     },
     duration_seconds: b.startedAt ? round(Math.max(0, (b.completedAt?.getTime() ?? now) - b.startedAt.getTime()) / 1000, 3) : null,
-    metadata: b.metadata,
+    metadata: (b.metadata as Record<string, unknown> | null) ?? {},
     errors: b.status === "failed" ? [`the job stopped: ${STOPS[b.stopReason ?? ""] ?? b.stopReason ?? "failed"}`] : [],
   };
 }
 
-async function findJob(id: string): Promise<Batch> {
+async function findJob(id: string): Promise<BatchRead> {
   const row = await findEmbedJob(getPool(), SURFACE, id);
   if (!row) throw noSuchJob(id);
   return toBatch(row);
@@ -98,7 +96,7 @@ export async function submitEmbedJob(req: SubmitEmbedRequest) {
   return {
     job_id: batch.id,
     status: statusOf(batch),
-    total_items: batch.counts.total,
+    total_items: batch.total,
     message: `Batch embedding job submitted with ${n} documents`,
   };
 }
@@ -157,7 +155,7 @@ export async function embedResults(id: string): Promise<ReadableStream<Uint8Arra
         for (let i = 0; i < 200; i++) {
           const next = await rows.next();
           if (next.done) {
-            const tail = { errors, total_items: batch.counts.total, completed_items: completed, failed_items: errors.length };
+            const tail = { errors, total_items: batch.total, completed_items: completed, failed_items: errors.length };
             controller.enqueue(encoder.encode(`${text}],${JSON.stringify(tail).slice(1)}`));
             controller.close();
             return;

@@ -18,22 +18,25 @@ import {
 import { cancelOpenPrompts } from "@/lib/db/sql/prompts";
 import { withTx } from "./db";
 import { notifyBatch, notifyPrompts } from "./events";
-import { toBatch, type BatchRow } from "./map";
-import { readRateLimitState } from "./rate-limits";
+import { toBatch, type BatchRead, type BatchRow } from "./map";
+import { readRateLimitState, type RateLimitAsked, type RateLimitState } from "./rate-limits";
 import { finishIfDone, jobsIn, moveBatchJobs, moveCounters } from "./transitions";
-import type { Batch, BatchStatus, JobStatus } from "./types";
+import type { BatchStatus, JobStatus } from "./types";
+
+/** One batch as getBatch reads it: its row, its rate, and its rate limit's live state (null without a limit). */
+export type BatchDetail = BatchRead & { rateLimitState: RateLimitState | null };
 
 /**
  * One batch, with its rate. SQL, not Prisma Client: the expiry (by the database's clock) and the rate
  * (the last minute of batch_metrics) are expressions of the one statement; through Prisma Client it
  * took two queries and measured slower under load (bench/results/prisma-data-layer.md).
  */
-export async function getBatch(id: string): Promise<Batch> {
+export async function getBatch(id: string): Promise<BatchDetail> {
   const row = await readBatchRow(getPool(), id);
   if (!row) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
   const batch = toBatch(row);
-  if (batch.rateLimitKey) batch.rateLimitState = await readRateLimitState(batch.id, batch.rateLimitKey, !!batch.options.rateLimit?.key);
-  return batch;
+  const shared = !!(batch.rateLimit as RateLimitAsked | null)?.key;
+  return { ...batch, rateLimitState: batch.rateLimitKey ? await readRateLimitState(batch.id, batch.rateLimitKey, shared) : null };
 }
 
 export function escapeLike(s: string): string {
@@ -56,7 +59,7 @@ function conflict(row: BatchRow, action: string): AppError {
  * it on the next heartbeat or NOTIFY and abort the signal; a late result is rejected by the fence).
  * Claims lock the batch row and check its status, so nothing of it starts once this has committed.
  */
-export async function cancelBatch(id: string): Promise<Batch> {
+export async function cancelBatch(id: string): Promise<BatchDetail> {
   await withTx(async (client) => {
     const row = await lockBatch(client, id);
     if (!isActiveBatch(row.status)) throw conflict(row, "cancel");
@@ -70,7 +73,7 @@ export async function cancelBatch(id: string): Promise<Batch> {
   return getBatch(id);
 }
 
-export async function pauseBatch(id: string): Promise<Batch> {
+export async function pauseBatch(id: string): Promise<BatchDetail> {
   await withTx(async (client) => {
     const row = await lockBatch(client, id);
     if (row.status === "paused") return;
@@ -90,7 +93,7 @@ async function takeBackReservations(client: pg.ClientBase, batchId: string): Pro
   await moveCounters(client, await takeBackReservedJobs(client, batchId));
 }
 
-export async function resumeBatch(id: string): Promise<Batch> {
+export async function resumeBatch(id: string): Promise<BatchDetail> {
   let status: BatchStatus = "running";
   await withTx(async (client) => {
     const row = await lockBatch(client, id);
@@ -140,7 +143,7 @@ export async function requeueJobs(
   return n;
 }
 
-export async function retryBatch(id: string, statuses: JobStatus[] = ["failed"]): Promise<{ batch: Batch; retried: number }> {
+export async function retryBatch(id: string, statuses: JobStatus[] = ["failed"]): Promise<{ batch: BatchDetail; retried: number }> {
   const bad = statuses.filter((s) => !RETRYABLE_STATUSES.includes(s));
   if (bad.length || statuses.length === 0) {
     throw new AppError("validation_failed", "statuses may only name failed, cancelled and skipped", [

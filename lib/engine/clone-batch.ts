@@ -2,8 +2,8 @@
 // are the parent's dataset (or another) narrowed to a selection, and which records its parent.
 import { setBatchParent } from "@/lib/db/sql/batches";
 import { createBatch } from "./create-batch";
-import { getBatch } from "./batches";
-import type { Batch, CreateBatchInput, JobStatus, RecordSelection } from "./types";
+import { getBatch, type BatchDetail } from "./batches";
+import type { CreateBatchInput, JobStatus, RecordSelection } from "./types";
 
 /** Which of the parent's records run again. */
 export type CloneSelection = "all" | "failed" | "cancelled" | string[];
@@ -21,7 +21,7 @@ export function selectionOf(parentId: string, selection: CloneSelection): Record
  * its source is the dataset given, or the parent's, narrowed to the selection. The parent link is
  * written in the creating transaction, so a child never exists without it.
  */
-export async function cloneBatch(parent: Batch, input: Omit<CreateBatchInput, "source">, dataset: string | null, selection: CloneSelection): Promise<Batch> {
+export async function cloneBatch(parent: BatchDetail, input: Omit<CreateBatchInput, "source">, dataset: string | null, selection: CloneSelection): Promise<BatchDetail> {
   const created = await createBatch(
     { ...input, source: { kind: "dataset", dataset: dataset ?? parent.datasetId!, only: selectionOf(parent.id, selection) } },
     { beforeCommit: (client, b) => setBatchParent(client, b.id, parent.id) },

@@ -35,8 +35,8 @@ import { newId } from "./ids";
 import { reuseResults } from "./result-cache";
 import { resolveRateLimit, upsertRateLimit, type ResolvedRateLimit } from "./rate-limits";
 import { RunOrder } from "./run-order";
-import { toBatch, type BatchRow } from "./map";
-import type { Batch, CreateBatchInput, RecordSelection } from "./types";
+import { toBatch, type BatchRead, type BatchRow } from "./map";
+import type { CreateBatchInput, RecordSelection } from "./types";
 
 const DRY_RUN_RECORDS = 10;
 /** a year: the longest a finished batch may be kept by its own ttl_seconds */
@@ -138,10 +138,10 @@ export interface CreateBatchOptions {
   /** inline batches of at least this many records and jobs use two connections (tests lower it) */
   parallelInlineMin?: number;
   /** runs in the creating transaction just before it commits (an Idempotency-Key's stored response) */
-  beforeCommit?: (client: pg.ClientBase, batch: Batch) => Promise<void>;
+  beforeCommit?: (client: pg.ClientBase, batch: BatchRead) => Promise<void>;
 }
 
-export async function createBatch(input: CreateBatchInput, options: CreateBatchOptions = {}): Promise<Batch> {
+export async function createBatch(input: CreateBatchInput, options: CreateBatchOptions = {}): Promise<BatchRead> {
   const flow = getFlowOrThrow(input.flow);
   const parameters = parseFlowParameters(flow, input.parameters);
   validateOptions(input);

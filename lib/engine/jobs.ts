@@ -21,7 +21,8 @@ import { notifyBatch, notifyPrompts } from "./events";
 import { CURSORS, decodeCursor, encodeCursor } from "@/lib/db/cursor";
 import { toJob, toJobError, toPrompt, type JobRow } from "./map";
 import { finishIfDone, moveCounters } from "./transitions";
-import type { BatchCounts, Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
+import type { BatchRead } from "./map";
+import type { Job, JobAttempt, JobDetail, JobStatus, LogLine, Page, ResultRow } from "./types";
 
 export interface ListJobsOptions {
   status?: JobStatus[];
@@ -33,7 +34,7 @@ export interface ListJobsOptions {
 }
 
 // jobs in a status, from the batch's counters; status running lists the reservations too
-const COUNT_OF: Record<JobStatus, (c: BatchCounts) => number> = {
+const COUNT_OF: Record<JobStatus, (c: BatchRead) => number> = {
   pending: (c) => c.pending,
   running: (c) => c.running + c.reserved,
   waiting_input: (c) => c.waitingInput,
@@ -64,7 +65,7 @@ export async function listJobs(batchId: string, opts: ListJobsOptions): Promise<
     // O(1): the batch's counters are exact (finished_at is set exactly for the finished statuses)
     const wanted = opts.status?.length ? [...new Set(opts.status)] : null;
     const statuses = sort === "finished" ? (wanted ?? FINISHED).filter((s) => FINISHED.includes(s)) : wanted;
-    total = statuses ? statuses.reduce((n, s) => n + COUNT_OF[s](batch.counts), 0) : batch.counts.total;
+    total = statuses ? statuses.reduce((n, s) => n + COUNT_OF[s](batch), 0) : batch.total;
   } else {
     total = await countJobs(getPool(), batchId, batch.datasetId, filter, sort === "finished");
   }

@@ -6,8 +6,8 @@ import { AppError } from "@/lib/errors";
 import { escapeLike } from "./batches";
 import { getPool } from "@/lib/db/client";
 import { listBatchRows } from "@/lib/db/sql/batches";
-import { toBatch } from "./map";
-import type { Batch, BatchStatus, Page } from "./types";
+import { toBatch, type BatchRead } from "./map";
+import type { BatchStatus, Page } from "./types";
 
 export interface ListBatchesOptions {
   status?: BatchStatus[];
@@ -21,7 +21,7 @@ export interface ListBatchesOptions {
   limit: number;
 }
 
-export async function listBatches(opts: ListBatchesOptions): Promise<Page<Batch>> {
+export async function listBatches(opts: ListBatchesOptions): Promise<Page<BatchRead>> {
   const sort = opts.sort ?? "created";
   let after: { key: Date | number; id: string } | undefined;
   if (sort === "created") {

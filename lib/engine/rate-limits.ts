@@ -24,6 +24,8 @@ import {
 } from "@/lib/db/sql/rate-limits";
 import { AppError } from "@/lib/errors";
 import type { FlowDefinition, FlowRecord } from "@/lib/flows/types";
+import type { rateLimitSchema } from "@/lib/api/schemas";
+import type { z } from "zod";
 import type { RateLimitInput } from "./types";
 
 /** share of the configured rate regained per second after a decrease (5% per 10 s) */
@@ -47,6 +49,9 @@ export interface ResolvedRateLimit {
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
 }
+
+/** A batch's rate limit as asked for (POST /api/batches `rate_limit`), and as kept in batches.rate_limit. */
+export type RateLimitAsked = z.output<typeof rateLimitSchema>;
 
 /** The key of a batch's own limit (a rate_limit without `key`). */
 export const ownKey = (batchId: string) => `batch:${batchId}`;

@@ -16,7 +16,8 @@ import { inReadOnlySnapshot } from "@/lib/db/tx";
 import { isTerminalBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { getBatch } from "./batches";
-import type { Batch, JobStatus } from "./types";
+import type { BatchDetail } from "./batches";
+import type { JobStatus } from "./types";
 
 /** Values listed per group_by field; the rest are counted together as `other`. */
 export const SUMMARY_TOP_DEFAULT = 10;
@@ -65,7 +66,7 @@ export interface NumericStats {
 }
 
 export interface BatchSummary {
-  batch: Batch;
+  batch: BatchDetail;
   counts: Record<JobStatus, number> & { total: number };
   errors: { code: string; count: number }[];
   retriesUsed: number;
@@ -159,8 +160,8 @@ const SUMMARY_CACHE_MAX = 200;
 const summaryCache = new Map<string, { stamp: string; value: Promise<Omit<BatchSummary, "batch">> }>();
 
 /** What a finished batch's summary depends on, read from the batch row. */
-function batchStamp(b: Batch): string {
-  return JSON.stringify([b.status, b.counts, b.costSpent, b.updatedAt.getTime(), b.completedAt?.getTime() ?? null]);
+function batchStamp(b: BatchDetail): string {
+  return JSON.stringify([b.status, b.total, b.pending, b.running, b.reserved, b.waitingInput, b.waitingProvider, b.succeeded, b.failed, b.cancelled, b.skipped, b.costSpent, b.updatedAt.getTime(), b.completedAt?.getTime() ?? null]);
 }
 
 export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}): Promise<BatchSummary> {

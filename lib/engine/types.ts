@@ -2,7 +2,6 @@
 // lib/api maps these to the snake_case wire format in one place.
 import type { PromptInput } from "@/lib/flows/types";
 import type { Worker } from "@/lib/generated/prisma/client";
-import type { RateLimitState } from "./rate-limits";
 
 import type { Page } from "@/lib/contract/pages";
 import type { JobError, ResultRow } from "@/lib/contract/results";
@@ -64,52 +63,6 @@ export interface RateLimitInput {
   requestsPerMinute?: number | null;
   tokensPerMinute?: number | null;
   key?: string | null;
-}
-
-export interface BatchCounts {
-  total: number;
-  pending: number;
-  /** started, in one of the batch's slots (at most its concurrency) */
-  running: number;
-  /** claimed ahead by a worker, to start in one of its slots of the batch as soon as one frees */
-  reserved: number;
-  waitingInput: number;
-  /** sent to a provider's batch tier, waiting for its results */
-  waitingProvider: number;
-  succeeded: number;
-  failed: number;
-  cancelled: number;
-  skipped: number;
-}
-
-export interface Batch {
-  id: string;
-  name: string | null;
-  flow: string;
-  parameters: unknown;
-  datasetId: string | null;
-  /** the batch this one was run again from */
-  parentId: string | null;
-  status: BatchStatus;
-  stopReason: string | null;
-  /** the numbers behind stopReason, kept when the stop happened (null before any stop) */
-  stopDetail: StopDetail | null;
-  options: BatchOptions;
-  counts: BatchCounts;
-  costSpent: number;
-  /** jobs that reused an earlier batch's result (options.cache), and the cost those results had */
-  reused: { jobs: number; savedCost: number };
-  metadata: Record<string, unknown>;
-  createdAt: Date;
-  startedAt: Date | null;
-  completedAt: Date | null;
-  updatedAt: Date;
-  /** items/s over the recent completions (from batch_metrics), null before any */
-  itemsPerSecond: number | null;
-  /** the rate_limits key it draws from (its own `batch:<id>`, or a shared key); null without a limit */
-  rateLimitKey: string | null;
-  /** the limit's live state (read for one batch, not for lists) */
-  rateLimitState?: RateLimitState | null;
 }
 
 /** Some of a dataset's records: those of another batch's jobs in some statuses, and/or these record ids. */

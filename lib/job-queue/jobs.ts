@@ -10,8 +10,7 @@ import { getConfig } from "@/lib/config";
 import { getPool, getPrisma } from "@/lib/db/client";
 import { findQueueJob, insertAdapterJob, listQueueJobRows, queueJobStats } from "@/lib/db/sql/adapter-jobs";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
-import { toBatch } from "@/lib/engine/map";
-import type { Batch } from "@/lib/engine/types";
+import { toBatch, type BatchRead } from "@/lib/engine/map";
 import { AppError, type ErrorDetail } from "@/lib/errors";
 import { commandFlowEnabled } from "@/lib/flows/command";
 import { CHANGING_OPERATIONS, type FileOperation } from "@/lib/flows/files";
@@ -23,7 +22,7 @@ export const SURFACE = "job-queue";
 /** Command output kept in a job's results (the whole output is in the batch's results export). */
 const OUTPUT_TAIL = 4000;
 
-function statusOf(b: Batch): QueueJobStatus {
+function statusOf(b: BatchRead): QueueJobStatus {
   if (b.status === "pending") return "queued";
   if (b.status === "paused") return b.startedAt ? "running" : "queued";
   return b.status;
@@ -161,14 +160,13 @@ const STOPS: Record<string, string> = {
   budget_exhausted: "the cost limit was reached",
 };
 
-function toJob(b: Batch, jobType: QueueJobType, results: Record<string, unknown>[] | null, currentItem: string | null, now = Date.now()): QueueJob {
-  const c = b.counts;
-  const processed = c.succeeded + c.failed;
-  const skipped = c.skipped + c.cancelled;
-  const percentage = c.total > 0 ? round((processed / c.total) * 100, 1) : 0;
+function toJob(b: BatchRead, jobType: QueueJobType, results: Record<string, unknown>[] | null, currentItem: string | null, now = Date.now()): QueueJob {
+  const processed = b.succeeded + b.failed;
+  const skipped = b.skipped + b.cancelled;
+  const percentage = b.total > 0 ? round((processed / b.total) * 100, 1) : 0;
   const elapsed = b.startedAt ? Math.max(0, ((b.completedAt?.getTime() ?? now) - b.startedAt.getTime()) / 1000) : 0;
   const rate = elapsed > 0 ? processed / elapsed : 0;
-  const remaining = c.total - processed - skipped;
+  const remaining = b.total - processed - skipped;
   const status = statusOf(b);
   const finished = status === "completed" || status === "failed" || status === "cancelled";
   return {
@@ -177,19 +175,19 @@ function toJob(b: Batch, jobType: QueueJobType, results: Record<string, unknown>
     status,
     progress: percentage,
     result: finished
-      ? { summary: { total: c.total, successful: c.succeeded, failed: c.failed, skipped }, ...(results ? { results } : {}), elapsed_seconds: round(elapsed, 3) }
+      ? { summary: { total: b.total, successful: b.succeeded, failed: b.failed, skipped }, ...(results ? { results } : {}), elapsed_seconds: round(elapsed, 3) }
       : null,
     error: b.status === "failed" ? `the job stopped: ${STOPS[b.stopReason ?? ""] ?? b.stopReason ?? "failed"}` : null,
     created_at: epoch(b.createdAt)!,
     started_at: epoch(b.startedAt),
     completed_at: epoch(b.completedAt),
     metadata: {
-      ...b.metadata,
+      ...(b.metadata as Record<string, unknown> | null),
       progress: {
-        total: c.total,
+        total: b.total,
         processed,
-        successful: c.succeeded,
-        failed: c.failed,
+        successful: b.succeeded,
+        failed: b.failed,
         skipped,
         percentage,
         elapsed_seconds: round(elapsed, 3),
@@ -201,7 +199,7 @@ function toJob(b: Batch, jobType: QueueJobType, results: Record<string, unknown>
   };
 }
 
-async function findJob(id: string): Promise<{ batch: Batch; jobType: QueueJobType }> {
+async function findJob(id: string): Promise<{ batch: BatchRead; jobType: QueueJobType }> {
   const row = await findQueueJob<QueueJobType>(getPool(), SURFACE, id);
   if (!row) throw new AppError("not_found", `Job ${id} not found`, [{ path: "job_id", message: "no such job" }]);
   return { batch: toBatch(row), jobType: row.job_type };

@@ -126,7 +126,7 @@ describe("POST /api/batch/embed", () => {
     // an ordinary batch underneath: the embed flow over the documents, unshuffled, kept for an hour
     const batch = await getBatch(submitted.job_id);
     expect(batch).toMatchObject({ flow: "embed", status: "completed", parameters: { model: "emb-small", input: "{{record}}" } });
-    expect(batch.options).toMatchObject({ shuffle: false, ttlSeconds: 3600 });
+    expect(batch).toMatchObject({ shuffle: false, ttlSeconds: 3600 });
     expect(batch.costSpent).toBeCloseTo((4 * 3 * 1000) / 1_000_000, 9);
   });
 

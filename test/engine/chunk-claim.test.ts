@@ -328,12 +328,12 @@ describe("the open calls, one row per call", () => {
 
 describe("chunk_size at creation", () => {
   it("defaults to the flow's; 1 for a flow that does not chunk", async () => {
-    expect((await make(1)).options.chunkSize).toBe(10);
+    expect((await make(1)).chunkSize).toBe(10);
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" } });
-    expect(plain.options.chunkSize).toBe(1);
+    expect(plain.chunkSize).toBe(1);
     // one record per call is every flow's way: a clone inherits it
     const one = await createBatch({ flow: "t-echo", chunkSize: 1, source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" } });
-    expect(one.options.chunkSize).toBe(1);
+    expect(one.chunkSize).toBe(1);
   });
 
   it("above the flow's maximum, or on a flow without runChunk, is refused naming chunk_size", async () => {

@@ -3,7 +3,7 @@
 // record keeps its own result, error, cost share and retries; cancel and timeout abort the call.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { cancelBatch, createBatch, getBatch, type Batch, type CreateBatchInput } from "@/lib/engine";
+import { cancelBatch, createBatch, getBatch, type BatchDetail, type CreateBatchInput } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
 import { chunkCalls, chunkCallsInFlight, registerTestFlows, type ChunkCall } from "./fixtures/flows";
@@ -28,7 +28,7 @@ function make(n: number, extra: Partial<CreateBatchInput> = {}, data: (i: number
 
 const callsOf = (batchId: string): ChunkCall[] => chunkCalls.filter((c) => c.batchId === batchId);
 
-function until(id: string, what: string, pred: (b: Batch) => boolean, ms = 20_000) {
+function until(id: string, what: string, pred: (b: BatchDetail) => boolean, ms = 20_000) {
   return waitFor(what, async () => {
     const b = await getBatch(id);
     return pred(b) && b;
@@ -85,7 +85,7 @@ describe("chunked batches", () => {
     // several of them run at once
     const b = await make(20, { chunkSize: 10, concurrency: 2, maxRetries: 1, parameters: { delay_ms: 300 } }, (i) => ({ retry_after_ms: i * 40 }));
     const done = await until(b.id, "completed", (x) => x.status === "completed", 30_000);
-    expect(done.counts).toMatchObject({ succeeded: 20, failed: 0 });
+    expect(done).toMatchObject({ succeeded: 20, failed: 0 });
     const calls = callsOf(b.id);
     const retries = calls.filter((c) => c.attempt === 2);
     // the case under test happened: retries came in calls smaller than chunk_size
@@ -100,7 +100,7 @@ describe("chunked batches", () => {
   it("a record the upstream refuses fails alone with its own error; the others of its call succeed", async () => {
     const b = await make(10, { chunkSize: 10, maxRetries: 2, retryBackoffMs: 10 }, (i) => (i === 3 || i === 7 ? { reject: true } : {}));
     const done = await until(b.id, "completed", (x) => x.status === "completed");
-    expect(done.counts).toMatchObject({ succeeded: 8, failed: 2 });
+    expect(done).toMatchObject({ succeeded: 8, failed: 2 });
     const jobs = await jobsOf(b.id);
     const failed = jobs.filter((j) => j.status === "failed");
     expect(failed.map((j) => j.record_id)).toEqual(["r3", "r7"]);
@@ -115,7 +115,7 @@ describe("chunked batches", () => {
   it("a call that throws a retryable error retries its records, each record's attempt counted; the cost of a call is split over its records", async () => {
     const b = await make(8, { chunkSize: 4, concurrency: 1, maxRetries: 2, retryBackoffMs: 10, parameters: { fail_attempts: 1, cost: 1 } });
     const done = await until(b.id, "completed", (x) => x.status === "completed");
-    expect(done.counts).toMatchObject({ succeeded: 8, failed: 0 });
+    expect(done).toMatchObject({ succeeded: 8, failed: 0 });
     const jobs = await jobsOf(b.id);
     expect(jobs.map((j) => j.attempts)).toEqual(Array(8).fill(2));
     // the failed calls reported no cost; each successful call's 1 is split evenly over its records
@@ -141,14 +141,14 @@ describe("chunked batches", () => {
     expect(callsOf(b.id).every((c) => c.aborted && c.ended - c.started < 10_000)).toBe(true);
     const done = await getBatch(b.id);
     expect(done.status).toBe("cancelled");
-    expect(done.counts).toMatchObject({ succeeded: 0, failed: 0, running: 0, cancelled: 20 });
+    expect(done).toMatchObject({ succeeded: 0, failed: 0, running: 0, cancelled: 20 });
     await expectCountersExact(b.id);
   });
 
   it("a call past the batch's timeout is aborted: each of its records fails with timeout", async () => {
     const b = await make(6, { chunkSize: 3, concurrency: 2, timeoutMs: 200, parameters: { delay_ms: 30_000 } });
     const done = await until(b.id, "completed", (x) => x.status === "completed", 10_000);
-    expect(done.counts.failed).toBe(6);
+    expect(done.failed).toBe(6);
     const jobs = await jobsOf(b.id);
     expect(jobs.every((j) => j.error_code === "timeout" && j.attempts === 1)).toBe(true);
     expect(callsOf(b.id).every((c) => c.aborted)).toBe(true);
@@ -157,7 +157,7 @@ describe("chunked batches", () => {
   it("a non-chunked batch beside a chunked one keeps one record per call", async () => {
     const plain = await createBatch({ flow: "t-chunk", chunkSize: 1, source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" } });
     const done = await until(plain.id, "completed", (x) => x.status === "completed");
-    expect(done.counts.succeeded).toBe(2);
+    expect(done.succeeded).toBe(2);
     // chunk_size 1 runs run(), not runChunk
     expect(callsOf(plain.id)).toHaveLength(0);
   });

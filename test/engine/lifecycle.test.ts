@@ -6,7 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { answerPrompt, cancelBatch, cancelJob, createBatch, getBatch, getJob, getPrompt, getStats, listPrompts, listWorkers, pauseBatch, resumeBatch, retryBatch, retryJob, subscribeEvents, type Batch, type CreateBatchInput, type EngineEvent } from "@/lib/engine";
+import { answerPrompt, cancelBatch, cancelJob, createBatch, getBatch, getJob, getPrompt, getStats, listPrompts, listWorkers, pauseBatch, resumeBatch, retryBatch, retryJob, subscribeEvents, type BatchDetail, type CreateBatchInput, type EngineEvent } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { getWebhookSecret } from "@/lib/engine/maintenance";
 import { AppError } from "@/lib/errors";
@@ -34,14 +34,14 @@ function make(flow: string, n: number, extra: Partial<CreateBatchInput> = {}, f?
   return createBatch({ flow, source: { kind: "records", records: records(n, f), recordIdField: "id" }, shuffle: false, ...extra });
 }
 
-function until(id: string, what: string, pred: (b: Batch) => boolean, ms = 20_000) {
+function until(id: string, what: string, pred: (b: BatchDetail) => boolean, ms = 20_000) {
   return waitFor(what, async () => {
     const b = await getBatch(id);
     return pred(b) && b;
   }, ms);
 }
 
-const finished = (b: Batch) => ["completed", "failed", "cancelled"].includes(b.status);
+const finished = (b: BatchDetail) => ["completed", "failed", "cancelled"].includes(b.status);
 
 async function rejects(p: Promise<unknown>, code: string): Promise<AppError> {
   const err = await p.then(() => null, (e: unknown) => e);
@@ -55,15 +55,15 @@ describe("cancel, pause, resume", () => {
     const events: EngineEvent[] = [];
     const unsubscribe = subscribeEvents((e) => events.push(e));
     const b = await make("t-track", 40, { concurrency: 3, parameters: { delay_ms: 150 } });
-    await until(b.id, "some succeeded and 3 running", (x) => x.counts.succeeded >= 3 && x.counts.running === 3);
+    await until(b.id, "some succeeded and 3 running", (x) => x.succeeded >= 3 && x.running === 3);
     const cancelled = await cancelBatch(b.id);
     const after = await dbNow();
     expect(cancelled.status).toBe("cancelled");
     expect(cancelled.stopReason).toBe("cancelled");
-    expect(cancelled.counts.pending + cancelled.counts.running).toBe(0);
-    const kept = cancelled.counts.succeeded;
+    expect(cancelled.pending + cancelled.running).toBe(0);
+    const kept = cancelled.succeeded;
     expect(kept).toBeGreaterThanOrEqual(3);
-    expect(cancelled.counts.cancelled).toBe(40 - kept);
+    expect(cancelled.cancelled).toBe(40 - kept);
     // the running flows see their signal abort: their executions end, the worker frees the slots
     await waitFor("aborted executions ended", async () => {
       const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM test_exec WHERE batch_id = $1 AND ended_at IS NULL`, [b.id]);
@@ -73,7 +73,7 @@ describe("cancel, pause, resume", () => {
     const started = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND started_at > $2`, [b.id, after]);
     expect(started.rows[0].n).toBe(0);
     const x = await getBatch(b.id);
-    expect(x.counts.succeeded).toBe(kept);
+    expect(x.succeeded).toBe(kept);
     await expectCountersExact(b.id);
     const err = await rejects(cancelBatch(b.id), "conflict");
     expect(err.message).toContain("batch is cancelled");
@@ -84,24 +84,24 @@ describe("cancel, pause, resume", () => {
 
   it("pause starts nothing new while running jobs finish; resume runs the rest", async () => {
     const b = await make("t-track", 30, { concurrency: 2, parameters: { delay_ms: 60 } });
-    await until(b.id, "started", (x) => x.counts.succeeded >= 2);
+    await until(b.id, "started", (x) => x.succeeded >= 2);
     const paused = await pauseBatch(b.id);
     const at = await dbNow();
     expect(paused.status).toBe("paused");
-    const idle = await until(b.id, "running drained", (x) => x.counts.running === 0);
+    const idle = await until(b.id, "running drained", (x) => x.running === 0);
     expect(idle.status).toBe("paused");
-    expect(idle.counts.pending).toBeGreaterThan(0);
+    expect(idle.pending).toBeGreaterThan(0);
     // let the worker go through several claim rounds: none may take a job of the paused batch
     await waitFor("claim rounds", async () => {
       const { rows } = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'pending'`, [b.id]);
-      return rows[0].n === idle.counts.pending;
+      return rows[0].n === idle.pending;
     });
     const late = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND started_at > $2`, [b.id, at]);
     expect(late.rows[0].n).toBe(0);
     expect((await resumeBatch(b.id)).status).toBe("running");
     const done = await until(b.id, "completed", finished);
     expect(done.status).toBe("completed");
-    expect(done.counts.succeeded).toBe(30);
+    expect(done.succeeded).toBe(30);
     await expectCountersExact(b.id);
     await rejects(resumeBatch(b.id), "conflict");
   });
@@ -137,7 +137,7 @@ describe("reservations", () => {
     expect(paused.reserved).toBe(0);
     expect(paused.running).toBeLessThanOrEqual(2);
     await expectCountersExact(b.id);
-    const idle = await until(b.id, "running drained", (x) => x.counts.running === 0);
+    const idle = await until(b.id, "running drained", (x) => x.running === 0);
     expect(idle.status).toBe("paused");
     const { rows } = await getPool().query(
       `SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND status = 'pending' AND attempts <> 0`,
@@ -146,7 +146,7 @@ describe("reservations", () => {
     expect(rows[0].n).toBe(0);
     await resumeBatch(b.id);
     const done = await until(b.id, "completed", finished);
-    expect(done.counts.succeeded).toBe(40);
+    expect(done.succeeded).toBe(40);
     const attempts = await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1 AND attempts <> 1`, [b.id]);
     expect(attempts.rows[0].n).toBe(0);
     expect((await executions(b.id)).peak).toBeLessThanOrEqual(2);
@@ -179,9 +179,9 @@ describe("stopping", () => {
     const x = await until(b.id, "stopped", finished);
     expect(x.status).toBe("failed");
     expect(x.stopReason).toBe("error_policy");
-    expect(x.counts.failed).toBe(1);
-    expect(x.counts.skipped).toBeGreaterThan(0);
-    expect(x.counts.succeeded + x.counts.failed + x.counts.skipped).toBe(40);
+    expect(x.failed).toBe(1);
+    expect(x.skipped).toBeGreaterThan(0);
+    expect(x.succeeded + x.failed + x.skipped).toBe(40);
     const skipped = await getJob(b.id, "r39");
     expect(skipped.status).toBe("skipped");
     expect(skipped.error?.code).toBe("batch_stopped");
@@ -195,8 +195,8 @@ describe("stopping", () => {
     const x = await until(b.id, "stopped", finished);
     expect(x.status).toBe("failed");
     expect(x.stopReason).toBe("error_threshold");
-    expect(x.counts.succeeded + x.counts.failed).toBeGreaterThanOrEqual(6);
-    expect(x.counts.skipped).toBeGreaterThan(0);
+    expect(x.succeeded + x.failed).toBeGreaterThanOrEqual(6);
+    expect(x.skipped).toBeGreaterThan(0);
     await expectCountersExact(b.id);
   });
 
@@ -204,7 +204,7 @@ describe("stopping", () => {
     const b = await make("t-fail", 10, { concurrency: 5, parameters: { fail_times: 0 } }, (i) => (i < 3 ? { fail: true } : {}));
     const x = await until(b.id, "completed", finished);
     expect(x.status).toBe("completed");
-    expect(x.counts).toMatchObject({ failed: 3, succeeded: 7 });
+    expect(x).toMatchObject({ failed: 3, succeeded: 7 });
   });
 
   it("budget: no job starts once max_cost is spent; overshoot bounded by running jobs; rest skipped", async () => {
@@ -214,8 +214,8 @@ describe("stopping", () => {
     expect(x.stopReason).toBe("budget_exhausted");
     expect(x.costSpent).toBeGreaterThanOrEqual(5);
     expect(x.costSpent).toBeLessThanOrEqual(5 + 3);
-    expect(x.counts.succeeded).toBe(x.costSpent);
-    expect(x.counts.skipped).toBe(50 - x.counts.succeeded);
+    expect(x.succeeded).toBe(x.costSpent);
+    expect(x.skipped).toBe(50 - x.succeeded);
     await expectCountersExact(b.id);
   });
 });
@@ -231,7 +231,7 @@ describe("records reach the flow as they were given", () => {
     ];
     const b = await make("t-echo", shapes.length * 4, { concurrency: 8 }, (i) => shapes[i % shapes.length]!);
     const x = await until(b.id, "completed", finished);
-    expect(x.counts).toMatchObject({ succeeded: shapes.length * 4, failed: 0 });
+    expect(x).toMatchObject({ succeeded: shapes.length * 4, failed: 0 });
     for (let i = 0; i < shapes.length * 4; i++) {
       const job = await getJob(b.id, `r${i}`);
       expect(job.result, `r${i}`).toEqual({ id: `r${i}`, data: { id: `r${i}`, ...shapes[i % shapes.length] } });
@@ -244,7 +244,7 @@ describe("results PostgreSQL cannot store as given", () => {
   it("NUL characters are dropped and lone surrogates become U+FFFD in a result, an error or a log: the outcomes are written, nothing is stuck", async () => {
     const b = await make("t-nul", 20, { concurrency: 20 }, (i) => (i % 2 ? { fail: true } : {}));
     const x = await until(b.id, "completed", finished);
-    expect(x.counts).toMatchObject({ succeeded: 10, failed: 10 });
+    expect(x).toMatchObject({ succeeded: 10, failed: 10 });
     const ok = await getJob(b.id, "r0");
     expect(ok.result).toEqual({ k: "vw", list: [""], n: 1, "s\ufffd": "t\ufffd" });
     expect(ok.logs.map((l) => l.message)).toEqual(expect.arrayContaining(["ab", "cut \ufffd"]));
@@ -267,7 +267,7 @@ describe("retries", () => {
     // backoff base 400 ms with equal jitter: at least 200 ms after the attempt started
     expect(waiting.run_at.getTime() - waiting.started_at.getTime()).toBeGreaterThanOrEqual(200);
     const x = await until(b.id, "completed", finished);
-    expect(x.counts.succeeded).toBe(3);
+    expect(x.succeeded).toBe(3);
     const job = await getJob(b.id, "r0");
     expect(job.attempts).toBe(3);
     expect(job.error).toBeNull();
@@ -278,7 +278,7 @@ describe("retries", () => {
   it("a non-retryable FlowError fails at once; retryAfterMs sets the next run", async () => {
     const b = await make("t-fail", 1, { maxRetries: 5, parameters: { retryable: false } });
     const x = await until(b.id, "done", finished);
-    expect(x.counts.failed).toBe(1);
+    expect(x.failed).toBe(1);
     const job = await getJob(b.id, "r0");
     expect(job).toMatchObject({ attempts: 1, error: { code: "boom", retryable: false } });
 
@@ -290,13 +290,13 @@ describe("retries", () => {
       return rows[0];
     });
     expect(w.run_at.getTime() - w.started_at.getTime()).toBeGreaterThanOrEqual(800);
-    expect((await until(later.id, "done", finished)).counts.succeeded).toBe(1);
+    expect((await until(later.id, "done", finished)).succeeded).toBe(1);
   });
 
   it("a per-item timeout aborts the attempt (even a flow that ignores its signal)", async () => {
     const b = await make("t-hang", 2, { timeoutMs: 200, maxRetries: 1, retryBackoffMs: 10, parameters: { ignore_signal: true } });
     const x = await until(b.id, "done", finished);
-    expect(x.counts.failed).toBe(2);
+    expect(x.failed).toBe(2);
     const job = await getJob(b.id, "r1");
     expect(job).toMatchObject({ attempts: 2, error: { code: "timeout" } });
   });
@@ -307,24 +307,24 @@ describe("retries", () => {
     const { batch, retried } = await retryBatch(b.id);
     expect(retried).toBe(2);
     expect(["running", "pending", "completed"]).toContain(batch.status);
-    const again = await until(b.id, "done again", (x) => finished(x) && x.counts.failed === 2);
+    const again = await until(b.id, "done again", (x) => finished(x) && x.failed === 2);
     expect(again.status).toBe("completed");
     expect((await getJob(b.id, "r0")).attempts).toBe(2);
     const one = await retryJob(b.id, "r1");
     expect(["pending", "running", "failed"]).toContain(one.status);
-    await until(b.id, "done a third time", (x) => finished(x) && x.counts.failed === 2);
+    await until(b.id, "done a third time", (x) => finished(x) && x.failed === 2);
     await rejects(retryJob(b.id, "r3"), "conflict");
     await rejects(retryBatch(b.id, ["succeeded"]), "validation_failed");
 
     const h = await make("t-hang", 3, { concurrency: 1 });
-    await until(h.id, "running", (x) => x.counts.running === 1);
+    await until(h.id, "running", (x) => x.running === 1);
     const c = await cancelJob(h.id, "r2");
     expect(c.status).toBe("cancelled");
     await cancelJob(h.id, "r0");
     await cancelJob(h.id, "r1");
     const x = await until(h.id, "all cancelled", finished);
     expect(x.status).toBe("completed");
-    expect(x.counts.cancelled).toBe(3);
+    expect(x.cancelled).toBe(3);
     await expectCountersExact(h.id);
   });
 });
@@ -333,17 +333,17 @@ describe("ctx.ask", () => {
   it("non-interactive: the default, or input_required", async () => {
     const withDefault = await make("t-ask", 1, { parameters: { default: "no" } });
     const without = await make("t-ask", 1);
-    expect((await until(withDefault.id, "done", finished)).counts.succeeded).toBe(1);
+    expect((await until(withDefault.id, "done", finished)).succeeded).toBe(1);
     expect((await getJob(withDefault.id, "r0")).result).toEqual({ answer: "no" });
-    expect((await until(without.id, "done", finished)).counts.failed).toBe(1);
+    expect((await until(without.id, "done", finished)).failed).toBe(1);
     expect((await getJob(without.id, "r0")).error).toMatchObject({ code: "input_required", retryable: false });
   });
 
   it("interactive: parks the job (slot freed), answer re-runs it and ask returns the answer", async () => {
     const b = await make("t-ask", 3, { interactive: true, concurrency: 1 });
     // concurrency 1 and all three parked: a parked job does not hold its slot
-    const parked = await until(b.id, "all waiting", (x) => x.counts.waitingInput === 3);
-    expect(parked.counts.running).toBe(0);
+    const parked = await until(b.id, "all waiting", (x) => x.waitingInput === 3);
+    expect(parked.running).toBe(0);
     const open = await listPrompts({ batchId: b.id, status: ["open"], limit: 10 });
     expect(open.total).toBe(3);
     const p = open.items.find((i) => i.recordId === "r1")!;
@@ -361,14 +361,14 @@ describe("ctx.ask", () => {
     expect(runs.rows[0].runs).toBe(2);
     for (const q of open.items.filter((i) => i.id !== p.id)) await answerPrompt(q.id, "no", "bob");
     const done = await until(b.id, "completed", finished);
-    expect(done.counts.succeeded).toBe(3);
+    expect(done.succeeded).toBe(3);
     expect((await getPrompt(p.id)).status).toBe("answered");
     await expectCountersExact(b.id);
   });
 
   it("a question, an input spec or a default PostgreSQL cannot store as given is stored cleaned: the job parks, not fails", async () => {
     const b = await make("t-ask", 1, { interactive: true, parameters: { unstorable: true, default: "no" } });
-    await until(b.id, "waiting", (x) => x.counts.waitingInput === 1);
+    await until(b.id, "waiting", (x) => x.waitingInput === 1);
     const open = await listPrompts({ batchId: b.id, status: ["open"], limit: 10 });
     expect(open.items[0]).toMatchObject({
       question: "Label r0? \ufffd",
@@ -377,16 +377,16 @@ describe("ctx.ask", () => {
     const stored = await getPool().query(`SELECT default_value FROM prompts WHERE id = $1`, [open.items[0]!.id]);
     expect(stored.rows[0].default_value).toBe("no \ufffd");
     await answerPrompt(open.items[0]!.id, "yes", "alice");
-    expect((await until(b.id, "completed", finished)).counts.succeeded).toBe(1);
+    expect((await until(b.id, "completed", finished)).succeeded).toBe(1);
     expect((await getJob(b.id, "r0")).result).toEqual({ answer: "yes" });
   });
 
   it("a prompt past its timeout resolves to its default, or fails the job", async () => {
     const withDefault = await make("t-ask", 1, { interactive: true, parameters: { default: "no", timeout_ms: 300 } });
     const without = await make("t-ask", 1, { interactive: true, parameters: { timeout_ms: 300 } });
-    expect((await until(withDefault.id, "done", finished)).counts.succeeded).toBe(1);
+    expect((await until(withDefault.id, "done", finished)).succeeded).toBe(1);
     expect((await getJob(withDefault.id, "r0")).result).toEqual({ answer: "no" });
-    expect((await until(without.id, "done", finished)).counts.failed).toBe(1);
+    expect((await until(without.id, "done", finished)).failed).toBe(1);
     const j = await getJob(without.id, "r0");
     expect(j.error?.code).toBe("input_timeout");
     expect(j.prompts[0]!.status).toBe("expired");

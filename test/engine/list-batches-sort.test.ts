@@ -5,7 +5,7 @@ import { getPool } from "@/lib/db/client";
 import { listBatches } from "@/lib/engine";
 import { AppError } from "@/lib/errors";
 import { BATCH_SORTS } from "@/lib/contract/batch-sort";
-import type { Batch } from "@/lib/engine/types";
+import type { BatchRead } from "@/lib/engine";
 // not a React hook: the name only says it hooks into beforeAll/afterAll
 import { useTestDatabase as withTestDatabase } from "../helpers/db";
 
@@ -27,14 +27,14 @@ beforeAll(async () => {
   );
 });
 
-const keyOf = (b: Batch, sort: string): number =>
+const keyOf = (b: BatchRead, sort: string): number =>
   sort === "created" ? b.createdAt.getTime()
-  : sort === "progress" ? (b.counts.succeeded + b.counts.failed + b.counts.cancelled + b.counts.skipped) / b.counts.total
+  : sort === "progress" ? (b.succeeded + b.failed + b.cancelled + b.skipped) / b.total
   : sort === "cost" ? b.costSpent
   : (b.itemsPerSecond ?? -1);
 
 async function walk(sort: (typeof BATCH_SORTS)[number], order: "asc" | "desc") {
-  const seen: Batch[] = [];
+  const seen: BatchRead[] = [];
   let cursor: string | null = null;
   do {
     const page = await listBatches({ sort, order, cursor, limit: 4 });

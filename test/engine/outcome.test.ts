@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toBatchJson } from "@/lib/api/serialize";
 import { getPool } from "@/lib/db/client";
-import { cancelBatch, createBatch, getBatch, retryBatch, type Batch, type CreateBatchInput } from "@/lib/engine";
+import { cancelBatch, createBatch, getBatch, retryBatch, type CreateBatchInput } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
@@ -49,7 +49,7 @@ describe("a completed batch's outcome", () => {
 
   it("is null while the batch is active", async () => {
     const b = await make("t-hang", 2, { concurrency: 1 });
-    await waitFor("running", async () => (await getBatch(b.id)).counts.running === 1);
+    await waitFor("running", async () => (await getBatch(b.id)).running === 1);
     expect(await outcomeOf(b.id)).toBeNull();
     await cancelBatch(b.id);
   });
@@ -69,9 +69,9 @@ describe("a stop keeps its numbers", () => {
     // a threshold stop aborts what runs, so the counters still hold the numbers it stopped on
     expect(stop).toEqual({
       reason: "error_threshold",
-      failed: x.counts.failed,
-      finished: x.counts.succeeded + x.counts.failed,
-      rate: Math.round((x.counts.failed / (x.counts.succeeded + x.counts.failed)) * 1e4) / 1e4,
+      failed: x.failed,
+      finished: x.succeeded + x.failed,
+      rate: Math.round((x.failed / (x.succeeded + x.failed)) * 1e4) / 1e4,
       threshold: 0.5,
       min_finished: 6,
     });
@@ -102,14 +102,14 @@ describe("a stop keeps its numbers", () => {
     expect(outcome.stop.spent).toBeGreaterThanOrEqual(5);
     // jobs running at the stop may still spend: the final spend is at least the spend at the stop
     expect(outcome.stop.spent).toBeLessThanOrEqual(x.costSpent);
-    expect(outcome.processed).toBe(x.counts.succeeded);
+    expect(outcome.processed).toBe(x.succeeded);
   });
 
   it("cancel: the share processed before the cancel, not 100%", async () => {
     const b = await make("t-track", 40, { concurrency: 2, parameters: { delay_ms: 60 } });
-    await waitFor("some succeeded", async () => (await getBatch(b.id)).counts.succeeded >= 4);
+    await waitFor("some succeeded", async () => (await getBatch(b.id)).succeeded >= 4);
     const cancelled = await cancelBatch(b.id);
-    const processed = cancelled.counts.succeeded + cancelled.counts.failed;
+    const processed = cancelled.succeeded + cancelled.failed;
     const json = toBatchJson(cancelled);
     expect(json.outcome).toEqual({ kind: "cancelled_at", processed, total: 40, percent: Math.round((processed / 40) * 1e4) / 100 });
     expect(json.outcome?.kind === "cancelled_at" && json.outcome.percent).toBeLessThan(100);
@@ -125,7 +125,7 @@ describe("a stop keeps its numbers", () => {
     const { batch } = await retryBatch(b.id, ["failed", "skipped"]);
     expect(batch.stopReason).toBeNull();
     expect(batch.stopDetail).toBeNull();
-    expect(toBatchJson(batch as Batch).outcome).toBeNull();
+    expect(toBatchJson(batch).outcome).toBeNull();
     await ended(b.id);
   });
 });

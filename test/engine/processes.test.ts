@@ -82,7 +82,7 @@ describe("worker processes", () => {
     }
     const done = await settled(b.id);
     expect(done.status).toBe("completed");
-    expect(done.counts.succeeded).toBe(2000);
+    expect(done.succeeded).toBe(2000);
     await expectCountersExact(b.id);
     const { rows } = await getPool().query(
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE result IS NULL)::int AS missing,
@@ -199,7 +199,7 @@ describe("npm run worker", () => {
     try {
       const b = await make("echo", 5);
       const done = await settled(b.id, 30_000);
-      expect(done.counts.succeeded).toBe(5);
+      expect(done.succeeded).toBe(5);
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
       expect(out).toContain("started (standalone");
@@ -236,7 +236,7 @@ describe("fairness", () => {
     // speed, not the engine's fairness; on a loaded CI machine the big batch ran 80 jobs in that gap.)
     const visible = await dbNow();
     const done = await settled(small.id, 20_000);
-    expect(done.counts.succeeded).toBe(1);
+    expect(done.succeeded).toBe(1);
     const smallJob = await getPool().query(`SELECT started_at FROM jobs WHERE batch_id = $1`, [small.id]);
     // big-batch jobs stamped as started after that and before the small job: a job's started_at is the
     // start of the cycle statement that claimed it or reported its start. The first cycle to start

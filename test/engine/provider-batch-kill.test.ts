@@ -69,7 +69,7 @@ describe("a worker killed between the provider's create and storing the provider
       const b = await getBatch(batch.id);
       return b.status === "completed" && b;
     }, 30_000);
-    expect(done.counts).toMatchObject({ succeeded: 4, failed: 0 });
+    expect(done).toMatchObject({ succeeded: 4, failed: 0 });
     expect(second.logs().some((l) => l.includes(`adopted provider batch ${ours()[0]!.id}`))).toBe(true);
 
     // one submission: the provider has one batch of these records, created once, never cancelled

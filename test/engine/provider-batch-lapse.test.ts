@@ -228,7 +228,7 @@ describe("a submitter that loses its records to another worker before it records
       return !["pending", "running"].includes(b.status) && b;
     }, 30_000);
     expect(done.status).toBe("completed");
-    expect(done.counts).toMatchObject({ succeeded: 4, failed: 0 });
+    expect(done).toMatchObject({ succeeded: 4, failed: 0 });
     // give a stray submission time to show up at the provider
     await sleep(300);
 

@@ -63,7 +63,7 @@ function settled(id: string, ms = 60_000) {
 /** Every record succeeded exactly once: one succeeded job each, counted once in the counters and the metrics. */
 async function expectAllSucceededOnce(batchId: string, n: number) {
   const b = await settled(batchId);
-  expect({ status: b.status, succeeded: b.counts.succeeded, failed: b.counts.failed }).toEqual({ status: "completed", succeeded: n, failed: 0 });
+  expect({ status: b.status, succeeded: b.succeeded, failed: b.failed }).toEqual({ status: "completed", succeeded: n, failed: 0 });
   await expectCountersExact(batchId);
   const { rows } = await getPool().query(
     `SELECT count(*)::int AS jobs, count(DISTINCT record_id)::int AS records,

@@ -58,9 +58,9 @@ describe("reusing results (cache)", () => {
 
     const second = await runToEnd({ flow: "t-cost", parameters: { cost: 0.5 }, records: recordsOf(["a", "b", "c", "d", "e", "f", "g"]), cache: true });
     // five reused at creation, before any worker ran them
-    expect(second.created.counts.succeeded).toBe(5);
-    expect(second.created.reused).toEqual({ jobs: 5, savedCost: 2.5 });
-    expect(second.done.counts.succeeded).toBe(7);
+    expect(second.created.succeeded).toBe(5);
+    expect({ jobs: second.created.cached, savedCost: second.created.cacheSavedCost }).toEqual({ jobs: 5, savedCost: 2.5 });
+    expect(second.done.succeeded).toBe(7);
     expect(second.done.costSpent).toBeCloseTo(1.0); // only f and g ran
     const reused = await getJob(second.created.id, "c");
     expect(reused).toMatchObject({ status: "succeeded", cost: 0, attempts: 0, cachedFrom: first.created.id });
@@ -77,22 +77,22 @@ describe("reusing results (cache)", () => {
   it("the flow runs for a record whose data, or a batch whose parameters, differ", async () => {
     await runToEnd({ flow: "t-track", parameters: { delay_ms: 1 }, records: recordsOf(["p", "q"]) });
     const changedData = await runToEnd({ flow: "t-track", parameters: { delay_ms: 1 }, records: [...recordsOf(["p"]), { id: "q", text: "edited" }], cache: true });
-    expect(changedData.created.reused.jobs).toBe(1);
+    expect(changedData.created.cached).toBe(1);
     expect((await executions(changedData.created.id)).n).toBe(1);
     const changedParams = await runToEnd({ flow: "t-track", parameters: { delay_ms: 2 }, records: recordsOf(["p", "q"]), cache: true });
-    expect(changedParams.created.reused.jobs).toBe(0);
+    expect(changedParams.created.cached).toBe(0);
     expect((await executions(changedParams.created.id)).n).toBe(2);
   });
 
   it("without cache nothing is reused; a batch whose every record is reused completes at creation", async () => {
     await runToEnd({ flow: "t-track", parameters: { delay_ms: 3 }, records: recordsOf(["x", "y"]) });
     const plain = await runToEnd({ flow: "t-track", parameters: { delay_ms: 3 }, records: recordsOf(["x", "y"]) });
-    expect(plain.created.reused.jobs).toBe(0);
+    expect(plain.created.cached).toBe(0);
     expect((await executions(plain.created.id)).n).toBe(2);
     const cached = await createBatch({ flow: "t-track", parameters: { delay_ms: 3 }, source: { kind: "records", records: recordsOf(["x", "y"]), recordIdField: "id" }, cache: true });
     expect(cached.status).toBe("completed");
     expect(cached.completedAt).not.toBeNull();
-    expect(cached.counts).toMatchObject({ total: 2, succeeded: 2, pending: 0 });
+    expect(cached).toMatchObject({ total: 2, succeeded: 2, pending: 0 });
     expect(cached.itemsPerSecond).toBeNull(); // nothing ran: no rate
     expect((await executions(cached.id)).n).toBe(0);
     await expectCountersExact(cached.id);
@@ -105,9 +105,9 @@ describe("reusing results (cache)", () => {
     const old = await runToEnd({ flow: "t-cost", parameters: { cost: 0.25 }, records: recordsOf(["m", "n"]) });
     await getPool().query(`UPDATE jobs SET finished_at = now() - interval '2 hours' WHERE batch_id = $1`, [old.created.id]);
     const fresh = await createBatch({ flow: "t-cost", parameters: { cost: 0.25 }, source: { kind: "records", records: recordsOf(["m", "n"]), recordIdField: "id" }, cache: true, cacheMaxAgeSeconds: 3600 });
-    expect(fresh.reused.jobs).toBe(0);
+    expect(fresh.cached).toBe(0);
     const older = await createBatch({ flow: "t-cost", parameters: { cost: 0.25 }, source: { kind: "records", records: recordsOf(["m", "n"]), recordIdField: "id" }, cache: true, cacheMaxAgeSeconds: 3 * 3600 });
-    expect(older.reused).toEqual({ jobs: 2, savedCost: 0.5 });
+    expect({ jobs: older.cached, savedCost: older.cacheSavedCost }).toEqual({ jobs: 2, savedCost: 0.5 });
   });
 
   it("results a person answered are reused only with cache_answers", async () => {
@@ -120,19 +120,19 @@ describe("reusing results (cache)", () => {
     await waitFor("answered batch to complete", async () => (await getBatch(asked.id)).status === "completed");
 
     const same = { flow: "t-ask", source: { kind: "records" as const, records: recordsOf(["h1", "h2"]), recordIdField: "id" }, interactive: true, cache: true };
-    expect((await createBatch(same)).reused.jobs).toBe(0);
+    expect((await createBatch(same)).cached).toBe(0);
     const withAnswers = await createBatch({ ...same, cacheAnswers: true });
-    expect(withAnswers.reused.jobs).toBe(2);
+    expect(withAnswers.cached).toBe(2);
     expect((await getJob(withAnswers.id, "h1")).result).toEqual({ answer: "yes" });
   });
 
   it("a flow may reuse by default; a batch says cache: false to run it anyway", async () => {
     await runToEnd({ flow: "t-cached-by-default", records: recordsOf(["k"]) });
     const byDefault = await createBatch({ flow: "t-cached-by-default", source: { kind: "records", records: recordsOf(["k"]), recordIdField: "id" } });
-    expect(byDefault.options.cache).toBe(true);
-    expect(byDefault.reused.jobs).toBe(1);
+    expect(byDefault.cache).toBe(true);
+    expect(byDefault.cached).toBe(1);
     const optedOut = await createBatch({ flow: "t-cached-by-default", source: { kind: "records", records: recordsOf(["k"]), recordIdField: "id" }, cache: false });
-    expect(optedOut.reused.jobs).toBe(0);
+    expect(optedOut.cached).toBe(0);
   });
 
   it("the API refuses a cache_max_age that is not a whole number of seconds from 1", () => {

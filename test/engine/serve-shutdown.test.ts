@@ -105,8 +105,8 @@ describe("npm start, stopped and started again mid-batch", () => {
     const batch = await createBatch({ flow: "sleep", parameters: { ms: 400 }, source: { kind: "records", records, recordIdField: "id" }, shuffle: false, concurrency: 16 });
     const stops: { how: string; code: number | null; groupGone: boolean; databaseGone: boolean; order: number[] }[] = [];
     for (const how of ["SIGINT to the process group", "SIGTERM to the supervisor"]) {
-      const before = (await getBatch(batch.id)).counts.succeeded;
-      await waitFor("jobs under way", async () => (await getBatch(batch.id)).counts.succeeded > before + 40, 60_000);
+      const before = (await getBatch(batch.id)).succeeded;
+      await waitFor("jobs under way", async () => (await getBatch(batch.id)).succeeded > before + 40, 60_000);
       await closeDb();
       if (how.startsWith("SIGINT")) process.kill(-s.child.pid!, "SIGINT");
       else s.child.kill("SIGTERM");
@@ -127,7 +127,7 @@ describe("npm start, stopped and started again mid-batch", () => {
       const b = await getBatch(batch.id);
       return ["completed", "failed", "cancelled"].includes(b.status) && b;
     }, 120_000);
-    expect({ status: done.status, succeeded: done.counts.succeeded, failed: done.counts.failed }).toEqual({ status: "completed", succeeded: 240, failed: 0 });
+    expect({ status: done.status, succeeded: done.succeeded, failed: done.failed }).toEqual({ status: "completed", succeeded: 240, failed: 0 });
     await expectCountersExact(batch.id);
     const { rows } = await getPool().query(
       `SELECT count(*) FILTER (WHERE attempts <> 1)::int AS attempts, count(*) FILTER (WHERE interruptions <> 0)::int AS interrupted,

@@ -70,7 +70,7 @@ describe("upgrading across the HOT-updates migration with jobs in flight", () =>
       const b = await getBatch("b_up");
       return b.status === "completed" ? b : null;
     });
-    expect(done.counts).toMatchObject({ total: 6, succeeded: 6, failed: 0, pending: 0, running: 0 });
+    expect(done).toMatchObject({ total: 6, succeeded: 6, failed: 0, pending: 0, running: 0 });
     expect((await getJob("b_up", "r2")).error).toBeNull();
     // the run lost with the old worker is an interruption, not an attempt
     expect(await getJob("b_up", "r2")).toMatchObject({ attempts: 1, interruptions: 1 });

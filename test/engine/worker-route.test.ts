@@ -58,6 +58,6 @@ describe("POST /api/worker/run", () => {
     expect(await res.json()).toEqual({ processed: 5 });
     const done = await getBatch(b.id);
     expect(done.status).toBe("completed");
-    expect(done.counts.succeeded).toBe(5);
+    expect(done.succeeded).toBe(5);
   });
 });

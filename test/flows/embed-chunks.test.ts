@@ -120,7 +120,7 @@ describe("embed batches with chunk_size", () => {
       const x = await getBatch(b.id);
       return x.status === "completed" && x;
     }, 30_000);
-    expect(done.counts).toMatchObject({ succeeded: 44, failed: 1 });
+    expect(done).toMatchObject({ succeeded: 44, failed: 1 });
     const arrays = server.requests.map(inputsOf).filter(Array.isArray);
     expect(arrays.length).toBeGreaterThanOrEqual(5);
     expect(arrays.every((a) => a.length <= 10)).toBe(true);

@@ -62,7 +62,7 @@ describe("embed in mode provider_batch", () => {
     expect(created.json.options.chunk_size).toBe(3);
     const w = await worker();
     try {
-      await waitFor("every record at the provider", async () => (await getBatch(id)).counts.waitingProvider === 5);
+      await waitFor("every record at the provider", async () => (await getBatch(id)).waitingProvider === 5);
       await waitFor("the batch to finish", async () => (await getBatch(id)).status === "completed", 20_000);
     } finally {
       await w.stop(1000);

@@ -36,7 +36,7 @@ describe("built-in flows on the engine", () => {
     const batch = await createBatch({ flow: "classify", source: { kind: "flow_default" }, maxRecords: 300 });
     const done = await finished(batch.id);
     expect(done.status).toBe("completed");
-    expect(done.counts.succeeded).toBe(300);
+    expect(done.succeeded).toBe(300);
     const rows = await results(batch.id);
     const labels = new Set(rows.map((r) => (r.result as { label: string }).label));
     expect(labels).toEqual(new Set(["positive", "negative", "neutral"]));
@@ -58,7 +58,7 @@ describe("built-in flows on the engine", () => {
     await answerPrompt(prompts[0]!.id, "negative", "tester");
     await answerPrompt(prompts[1]!.id, "neutral", "tester");
     const done = await finished(batch.id);
-    expect(done.counts.succeeded).toBe(2);
+    expect(done.succeeded).toBe(2);
     const rows = (await results(batch.id)).map((r) => r.result as { label: string; answered_by: string | null; answered_at: string | null });
     expect(rows.map((r) => r.label).sort()).toEqual(["negative", "neutral"]);
     for (const r of rows) {
@@ -70,7 +70,7 @@ describe("built-in flows on the engine", () => {
   it("review without interaction or default fails every record with input_required", async () => {
     const batch = await createBatch({ flow: "review", source: { kind: "flow_default" }, maxRecords: 3 });
     const done = await finished(batch.id);
-    expect(done.counts.failed).toBe(3);
+    expect(done.failed).toBe(3);
     expect((await results(batch.id)).every((r) => r.error?.code === "input_required")).toBe(true);
   });
 
@@ -83,7 +83,7 @@ describe("built-in flows on the engine", () => {
       retryBackoffMs: 1,
     });
     const done = await finished(batch.id);
-    expect(done.counts.succeeded).toBe(40);
+    expect(done.succeeded).toBe(40);
     // one charge per attempt: 40 first attempts plus a retry for each record that failed the first
     const failedFirst = Array.from({ length: 40 }, (_, i) => chaosRoll("chaos", `c${i}`)).filter((r) => r < 0.5).length;
     expect(failedFirst).toBeGreaterThan(0);

@@ -129,12 +129,12 @@ describe("http chunked batches", () => {
     server.reply(byIdAnswer);
     const records = Array.from({ length: 23 }, (_, i) => ({ id: `r${i}`, text: `t${i}` }));
     const b = await createBatch({ flow: "http", parameters: params({ id_field: "id" }), source: { kind: "records", records, recordIdField: "id" }, chunkSize: 4, concurrency: 2 });
-    expect(b.options.chunkSize).toBe(4);
+    expect(b.chunkSize).toBe(4);
     const done = await waitFor("done", async () => {
       const x = await getBatch(b.id);
       return x.status === "completed" && x;
     }, 30_000);
-    expect(done.counts.succeeded).toBe(23);
+    expect(done.succeeded).toBe(23);
     expect(server.requests.every((r) => bodyOf(r).inputs.length <= 4)).toBe(true);
     expect(server.requests.reduce((n, r) => n + bodyOf(r).inputs.length, 0)).toBe(23);
     const { rows } = await getPool().query<{ record_id: string; result: { id: string; upper: string } }>(`SELECT record_id, result FROM jobs WHERE batch_id = $1`, [b.id]);

@@ -59,7 +59,7 @@ describe("llm in mode provider_batch", () => {
     const w = await worker();
     try {
       // concurrency 1 counts calls, and a parked call holds none: all three provider batches go out
-      await waitFor("every record at the provider", async () => (await getBatch(id)).counts.waitingProvider === 5);
+      await waitFor("every record at the provider", async () => (await getBatch(id)).waitingProvider === 5);
       await waitFor("the batch to finish", async () => (await getBatch(id)).status === "completed", 20_000);
     } finally {
       await w.stop(1000);
@@ -122,7 +122,7 @@ describe("llm in mode provider_batch", () => {
     mock.answer = (line) => ({ status_code: 200, body: { id: `msg_${line.custom_id}`, type: "message", model: "claude-test", content: [{ type: "text", text: `hi ${String((line.body.messages as { content: string }[])[0]!.content)}` }], usage: { input_tokens: 10, output_tokens: 5 } } });
     const first = await worker();
     try {
-      await waitFor("parked at the provider", async () => (await getBatch(id)).counts.waitingProvider === 3);
+      await waitFor("parked at the provider", async () => (await getBatch(id)).waitingProvider === 3);
     } finally {
       await first.stop(1000);
     }
@@ -171,7 +171,7 @@ describe("llm in mode provider_batch", () => {
     const id = created.json.id as string;
     const w = await worker();
     try {
-      await waitFor("parked at the provider", async () => (await getBatch(id)).counts.waitingProvider === 2);
+      await waitFor("parked at the provider", async () => (await getBatch(id)).waitingProvider === 2);
       expect((await call("POST", "/api/batches/[id]/cancel", { params: { id } })).status).toBe(200);
       await waitFor("the provider batch cancelled", async () => {
         const p = (await call("GET", "/api/batches/[id]/provider-batches", { params: { id } })).json.items[0];

@@ -107,7 +107,7 @@ describe("POST /batch/validation and /batch/tests", () => {
     const read = await api("GET", "/api/batches/[id]", { params: { id: submitted.body.job_id } });
     expect(read.status).toBe(200);
     expect(read.text).not.toContain(ws);
-    expect(batch.options).toMatchObject({ concurrency: 5, shuffle: false });
+    expect(batch).toMatchObject({ concurrency: 5, shuffle: false });
   });
 
   it("tests: the module's path where {{record.path}} stands, else appended; output kept", async () => {

@@ -252,7 +252,7 @@ describe("batches", () => {
     // an ordinary batch underneath: the openai flow over the file's dataset, records keyed by custom_id, metadata kept
     const batch = await getBatch(created.id);
     expect(batch).toMatchObject({ flow: "openai", status: "completed", metadata: { team: "search", run: "nightly" } });
-    expect(batch.options).toMatchObject({ concurrency: 16, maxRetries: 5 });
+    expect(batch).toMatchObject({ concurrency: 16, maxRetries: 5 });
   });
 
   it("keeps the upstream's key out of what it stores, even when an error body repeats it", async () => {
@@ -316,7 +316,7 @@ describe("batches", () => {
       [7, "invalid_value", "method"],
     ]);
     const batch = await getBatch(created.id);
-    expect(batch).toMatchObject({ status: "failed", stopReason: "validation_failed", counts: { total: 0 } });
+    expect(batch).toMatchObject({ status: "failed", stopReason: "validation_failed", total: 0 });
     expect((await getPool().query(`SELECT count(*)::int AS n FROM jobs WHERE batch_id = $1`, [created.id])).rows[0].n).toBe(0);
     expect(mock.requests.length).toBe(calls);
     // it stays failed: the sweep has nothing to count
@@ -376,7 +376,7 @@ describe("batches", () => {
   it("expires what is unfinished when the completion window ends, as OpenAI does", async () => {
     const file = await upload([requestLine("quick", chat("gpt-mock", "quick one")), requestLine("stuck", chat("slow", "stuck one"))].join("\n"));
     const created = await createBatch({ input_file_id: file.id, batchboard: { concurrency: 2 } });
-    await waitFor("the quick request answered", async () => (await getBatch(created.id)).counts.succeeded === 1);
+    await waitFor("the quick request answered", async () => (await getBatch(created.id)).succeeded === 1);
     // the window ends now: the sweep (the worker's maintenance) expires the batch
     await getPool().query(`UPDATE openai_batches SET expires_at = now() - interval '1 second' WHERE batch_id = $1`, [created.id]);
     const done = await waitStatus(created.id, ["expired"]);

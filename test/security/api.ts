@@ -1,7 +1,7 @@
 // The API as a client sees it, for the security tests: route handlers called in-process on the
 // file's own database (auth off: these tests are about what a caller with write access can do).
 import { getBatch } from "@/lib/engine";
-import type { Batch } from "@/lib/engine/types";
+import type { BatchDetail } from "@/lib/engine";
 import { waitFor } from "@/test/support/wait";
 import { callRoute, loadApiRoutes, type ApiRoute, type Method } from "../helpers/routes";
 
@@ -39,7 +39,7 @@ export async function api(
 
 export const createBatch = (body: unknown) => api("POST", "/api/batches", { body });
 
-export async function finished(batchId: string, ms = 30_000): Promise<Batch> {
+export async function finished(batchId: string, ms = 30_000): Promise<BatchDetail> {
   return waitFor(
     `batch ${batchId} to finish`,
     async () => {

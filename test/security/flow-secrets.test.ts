@@ -118,7 +118,7 @@ describe("which variables a flow may read", () => {
     reply = () => ({ status: 200, body: '{"ok":true}' });
     const res = await httpBatch({ Authorization: { env: "TEST_FLOW_TOKEN", prefix: "Bearer " } });
     expect(res.status).toBe(201);
-    expect((await runToEnd(res.json.id)).counts.succeeded).toBe(1);
+    expect((await runToEnd(res.json.id)).succeeded).toBe(1);
     expect(seen[0]?.authorization).toBe(`Bearer ${SECRET}`);
   });
 
@@ -128,7 +128,7 @@ describe("which variables a flow may read", () => {
     // the operator took it off the list; the batch's parameters still name it
     process.env.BATCHBOARD_FLOW_SECRETS = "OTHER_KEY";
     const done = await runToEnd(res.json.id);
-    expect(done.counts.failed).toBe(1);
+    expect(done.failed).toBe(1);
     const { rows } = await getPool().query(`SELECT attempts, error_code, error_message, error_retryable FROM jobs WHERE batch_id = $1`, [res.json.id]);
     expect(rows[0]).toMatchObject({ attempts: 1, error_code: "secret_not_allowed", error_retryable: false });
     expect(rows[0].error_message).toContain("BATCHBOARD_FLOW_SECRETS");
@@ -157,7 +157,7 @@ describe("secret values never reach stored text", () => {
     const res = await httpBatch({ "X-Token-Ref": { env: "TEST_FLOW_TOKEN", prefix: "Bearer " } });
     await getPool().query(`UPDATE batches SET parameters = jsonb_set(parameters, '{headers,X-Token-Ref,prefix}', '"a\\nb"') WHERE id = $1`, [res.json.id]);
     const done = await runToEnd(res.json.id);
-    expect(done.counts.failed).toBe(1);
+    expect(done.failed).toBe(1);
     expect(seen).toHaveLength(0);
     const shown = await everythingShown(res.json.id);
     expect(shown).toContain("X-Token-Ref");
@@ -175,7 +175,7 @@ describe("secret values never reach stored text", () => {
 
     reply = (req) => ({ status: 200, body: JSON.stringify({ headers: { authorization: req.headers.authorization }, [SECRET]: "as a key" }) });
     const ok = await httpBatch({ Authorization: { env: "TEST_FLOW_TOKEN", prefix: "Bearer " } });
-    expect((await runToEnd(ok.json.id)).counts.succeeded).toBe(1);
+    expect((await runToEnd(ok.json.id)).succeeded).toBe(1);
     const okText = await everythingShown(ok.json.id);
     expect(okText).toContain("Bearer [redacted]");
     expect(okText).not.toContain(SECRET);

@@ -1,5 +1,5 @@
 import type { ClientBase } from "pg";
-import { createBatch, listBatches, type Batch } from "@/lib/engine";
+import { createBatch, listBatches, type BatchRead } from "@/lib/engine";
 import { json, route } from "@/lib/api/handler";
 import { idempotencyKeyOf, withIdempotency } from "@/lib/api/idempotency";
 import { toBatchJson, toCreateBatchInput, toCreatedBatchJson, toPage } from "@/lib/api/serialize";
@@ -12,7 +12,7 @@ export const POST = route("POST /api/batches", async ({ body, rawBody, request, 
   // keys are per caller: one caller's key never replays another caller's batch
   withIdempotency(`POST /api/batches ${principal.id}`, idempotencyKeyOf(request), rawBody ?? {}, async (store) => {
     // the stored response commits with the batch: a replay never answers for a batch that is not there
-    const beforeCommit = store ? (client: ClientBase, b: Batch) => store(client, 201, toCreatedBatchJson(b)) : undefined;
+    const beforeCommit = store ? (client: ClientBase, b: BatchRead) => store(client, 201, toCreatedBatchJson(b)) : undefined;
     const batch = await createBatch(toCreateBatchInput(body), { beforeCommit });
     return [201, toCreatedBatchJson(batch)];
   }),

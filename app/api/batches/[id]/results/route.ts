@@ -14,7 +14,7 @@ export const GET = route("GET /api/batches/{id}/results", async ({ params, query
     // records that ran (succeeded or failed) unless ?status= says otherwise
     const rows = streamResults(batch.id, { status: query.status?.length ? query.status : ["succeeded", "failed"] });
     const summary = async () => toBatchSummaryJson(await getBatchSummary(batch.id));
-    return new Response(resultsZipStream(rows, { saveRaw: batch.options.saveRaw, summary }), {
+    return new Response(resultsZipStream(rows, { saveRaw: batch.saveRaw, summary }), {
       headers: {
         "Content-Type": "application/zip",
         "Content-Disposition": `attachment; filename="${batch.id}-results.zip"`,
