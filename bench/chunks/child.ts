@@ -23,7 +23,7 @@ childMain(
       name: `chunks ${cfg.chunkSize}`,
       parameters: { base_url: cfg.mockUrl, model: "bench-embed" },
       concurrency: cfg.concurrency,
-      chunkSize: cfg.chunkSize,
+      chunk_size: cfg.chunkSize,
       shuffle: false,
       source: {
         kind: "records",

@@ -50,7 +50,7 @@ async function main() {
       const batch = await createBatch({
         flow: "embed",
         concurrency,
-        chunkSize,
+        chunk_size: chunkSize,
         shuffle: false,
         parameters: { mode: "provider_batch", model: "bench", base_url: "http://127.0.0.1:9/v1" },
         source: { kind: "records", recordIdField: "id", records: Array.from({ length: records }, (_, n) => ({ id: `r${n}`, text: `record ${n}` })) },

@@ -33,11 +33,9 @@ childMain(
         parameters: { base_url: cfg.providerUrl, model: "bench", system_prompt: b.tag, user_prompt: "{{record.text}}" },
         concurrency: b.concurrency,
         // a request the provider refuses is tried again: every row finishes all its records
-        maxRetries: 100,
-        retryBackoffMs: 200,
-        rateLimit: b.rateLimit
-          ? { requestsPerMinute: b.rateLimit.requests_per_minute, tokensPerMinute: b.rateLimit.tokens_per_minute, key: b.rateLimit.key }
-          : null,
+        max_retries: 100,
+        retry_backoff_ms: 200,
+        rate_limit: b.rateLimit ?? null,
         shuffle: false,
         source: {
           kind: "records",

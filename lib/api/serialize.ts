@@ -4,8 +4,8 @@
 import "server-only";
 import type { Dataset as DatasetModel, DatasetRecordItem } from "@/lib/datasets";
 import type * as E from "@/lib/engine/types";
-import type { BatchDetail, BatchRead } from "@/lib/engine";
-import type { RateLimitAsked } from "@/lib/engine/rate-limits";
+import type { BatchDetail, BatchRead, CreateBatchInput } from "@/lib/engine";
+import { rateLimitAsked, type RateLimitAsked } from "@/lib/engine/rate-limits";
 import type { BatchSummary as SummaryModel } from "@/lib/engine/summary";
 import type { BulkOutcome } from "@/lib/engine/bulk-jobs";
 import type { ProviderBatchInfo } from "@/lib/engine/provider-batches";
@@ -154,15 +154,6 @@ export function toBatchJson(b: BatchRead & Partial<Pick<BatchDetail, "rateLimitS
     },
     metadata: (b.metadata as Record<string, unknown> | null) ?? {},
     rate_limit: toRateLimitJson(rateLimit, b),
-  };
-}
-
-/** The limit as asked for, on the wire: only the fields given (a stored null is left out). */
-function rateLimitAsked(l: RateLimitAsked) {
-  return {
-    ...(l.requests_per_minute != null && { requests_per_minute: l.requests_per_minute }),
-    ...(l.tokens_per_minute != null && { tokens_per_minute: l.tokens_per_minute }),
-    ...(l.key != null && { key: l.key }),
   };
 }
 
@@ -412,46 +403,15 @@ export function toPage<T, U>(page: E.Page<T>, map: (t: T) => U) {
   return { items: page.items.map(map), next_cursor: page.nextCursor, total: page.total };
 }
 
-/** wire body -> engine input (the reverse mapping, for POST /api/batches) */
-export function toCreateBatchInput(b: z.output<typeof import("./schemas").createBatchSchema>): E.CreateBatchInput {
-  const source: E.BatchSource = b.records
-    ? { kind: "records", records: b.records, recordIdField: b.record_id_field ?? "id" }
-    : b.dataset
-      ? { kind: "dataset", dataset: b.dataset }
+/** The validated POST /api/batches body as the engine takes it: the same settings, and the source its dataset / records name. */
+export function toCreateBatchInput(b: z.output<typeof import("./schemas").createBatchSchema>): CreateBatchInput {
+  const { dataset, records, record_id_field, ...settings } = b;
+  const source: E.BatchSource = records
+    ? { kind: "records", records, recordIdField: record_id_field ?? "id" }
+    : dataset
+      ? { kind: "dataset", dataset }
       : { kind: "flow_default" };
-  const opt = <T>(v: T | null | undefined) => (v === null ? undefined : v);
-  return {
-    flow: b.flow,
-    parameters: b.parameters ?? {},
-    source,
-    name: b.name ?? null,
-    metadata: b.metadata ?? {},
-    shuffle: b.shuffle,
-    seed: opt(b.seed),
-    maxRecords: b.max_records ?? null,
-    concurrency: b.concurrency,
-    chunkSize: b.chunk_size ?? undefined,
-    errorPolicy: b.error_policy,
-    errorThreshold: b.error_threshold ? { rate: b.error_threshold.rate, minFinished: b.error_threshold.min_finished } : null,
-    interactive: b.interactive,
-    maxRetries: opt(b.max_retries),
-    maxInterruptions: opt(b.max_interruptions),
-    retryBackoffMs: opt(b.retry_backoff_ms),
-    timeoutMs: opt(b.timeout_ms),
-    maxCost: b.max_cost ?? null,
-    costReservation: b.cost_reservation == null ? null : b.cost_reservation === "mean" ? "mean" : { perRecord: b.cost_reservation.per_record },
-    priority: opt(b.priority),
-    webhookUrl: b.webhook_url ?? null,
-    dryRun: b.dry_run,
-    ttlSeconds: b.ttl_seconds ?? null,
-    saveRaw: b.save_raw,
-    cache: b.cache ?? undefined,
-    cacheMaxAgeSeconds: b.cache_max_age ?? null,
-    cacheAnswers: b.cache_answers,
-    rateLimit: b.rate_limit
-      ? { requestsPerMinute: b.rate_limit.requests_per_minute ?? null, tokensPerMinute: b.rate_limit.tokens_per_minute ?? null, key: b.rate_limit.key ?? null }
-      : null,
-  };
+  return { ...settings, source };
 }
 
 const BULK_VERB = { retry: "retried", cancel: "cancelled" } as const;

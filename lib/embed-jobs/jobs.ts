@@ -82,10 +82,10 @@ export async function submitEmbedJob(req: SubmitEmbedRequest) {
       source: { kind: "records", records: req.documents, recordIdField: "id" },
       shuffle: false,
       concurrency: DEFAULTS.concurrency,
-      maxRetries: DEFAULTS.maxRetries,
-      retryBackoffMs: DEFAULTS.retryBackoffMs,
+      max_retries: DEFAULTS.maxRetries,
+      retry_backoff_ms: DEFAULTS.retryBackoffMs,
       metadata: { ...(req.metadata ?? {}), model: req.model },
-      ttlSeconds: EMBED_JOB_TTL_SECONDS,
+      ttl_seconds: EMBED_JOB_TTL_SECONDS,
     },
     {
       beforeCommit: async (client, created) => {

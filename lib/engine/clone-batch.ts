@@ -1,9 +1,9 @@
 // Running a batch again: a new batch, made like any other from a full creation input, whose records
 // are the parent's dataset (or another) narrowed to a selection, and which records its parent.
 import { setBatchParent } from "@/lib/db/sql/batches";
-import { createBatch } from "./create-batch";
+import { createBatch, type CreateBatchInput } from "./create-batch";
 import { getBatch, type BatchDetail } from "./batches";
-import type { CreateBatchInput, JobStatus, RecordSelection } from "./types";
+import type { JobStatus, RecordSelection } from "./types";
 
 /** Which of the parent's records run again. */
 export type CloneSelection = "all" | "failed" | "cancelled" | string[];

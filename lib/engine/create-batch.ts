@@ -6,6 +6,8 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
+import type { z } from "zod";
+import type { createBatchSchema } from "@/lib/api/schemas";
 import { getConfig } from "@/lib/config";
 import { rateLimitKeySchema } from "@/lib/contract/rate-limits";
 import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
@@ -33,15 +35,27 @@ import { withTx } from "./db";
 import { notifyBatch } from "./events";
 import { newId } from "./ids";
 import { reuseResults } from "./result-cache";
-import { resolveRateLimit, upsertRateLimit, type ResolvedRateLimit } from "./rate-limits";
+import { rateLimitAsked, resolveRateLimit, upsertRateLimit, type ResolvedRateLimit } from "./rate-limits";
 import { RunOrder } from "./run-order";
 import { toBatch, type BatchRead, type BatchRow } from "./map";
-import type { CreateBatchInput, RecordSelection } from "./types";
+import type { BatchSource, RecordSelection } from "./types";
 
 const DRY_RUN_RECORDS = 10;
 /** a year: the longest a finished batch may be kept by its own ttl_seconds */
 export const TTL_SECONDS_MAX = 31_536_000;
 
+/** The POST /api/batches body as validated (createBatchSchema's output): the wire contract. */
+type CreateBatchBody = z.output<typeof createBatchSchema>;
+
+/**
+ * What createBatch takes: the body's settings as the wire names them, each optional (left out, the
+ * schema's default applies here too, for callers inside lib that do not go through the schema), and
+ * the source its dataset / records / record_id_field resolve to.
+ */
+export type CreateBatchInput = Pick<CreateBatchBody, "flow"> &
+  Partial<Omit<CreateBatchBody, "flow" | "dataset" | "records" | "record_id_field">> & { source: BatchSource };
+
+/** The body's own check again, for callers inside lib that do not go through createBatchSchema. */
 function validateOptions(input: CreateBatchInput): void {
   const details: ErrorDetail[] = [];
   const intIn = (path: string, v: number | null | undefined, min: number, max: number) => {
@@ -49,41 +63,41 @@ function validateOptions(input: CreateBatchInput): void {
     if (!Number.isInteger(v) || v < min || v > max) details.push({ path, message: `must be an integer from ${min} to ${max}` });
   };
   intIn("concurrency", input.concurrency, 1, 1000);
-  intIn("max_records", input.maxRecords, 1, INT4_MAX);
-  intIn("max_retries", input.maxRetries, 0, 100);
-  intIn("max_interruptions", input.maxInterruptions, 0, 100);
-  intIn("retry_backoff_ms", input.retryBackoffMs, 0, 86_400_000);
-  intIn("timeout_ms", input.timeoutMs, 1, 86_400_000);
+  intIn("max_records", input.max_records, 1, INT4_MAX);
+  intIn("max_retries", input.max_retries, 0, 100);
+  intIn("max_interruptions", input.max_interruptions, 0, 100);
+  intIn("retry_backoff_ms", input.retry_backoff_ms, 0, 86_400_000);
+  intIn("timeout_ms", input.timeout_ms, 1, 86_400_000);
   intIn("priority", input.priority, -1000, 1000);
-  intIn("ttl_seconds", input.ttlSeconds, 1, TTL_SECONDS_MAX);
-  intIn("cache_max_age", input.cacheMaxAgeSeconds, 1, TTL_SECONDS_MAX);
-  if (input.maxCost !== undefined && input.maxCost !== null && !(Number.isFinite(input.maxCost) && input.maxCost >= 0)) {
+  intIn("ttl_seconds", input.ttl_seconds, 1, TTL_SECONDS_MAX);
+  intIn("cache_max_age", input.cache_max_age, 1, TTL_SECONDS_MAX);
+  if (input.max_cost !== undefined && input.max_cost !== null && !(Number.isFinite(input.max_cost) && input.max_cost >= 0)) {
     details.push({ path: "max_cost", message: "must be a number >= 0" });
   }
-  const reservation = input.costReservation;
+  const reservation = input.cost_reservation;
   if (reservation != null) {
-    if (input.maxCost == null) details.push({ path: "cost_reservation", message: "needs max_cost: it reserves against the budget" });
-    if (reservation !== "mean" && !(Number.isFinite(reservation.perRecord) && reservation.perRecord >= 0)) {
+    if (input.max_cost == null) details.push({ path: "cost_reservation", message: "needs max_cost: it reserves against the budget" });
+    if (reservation !== "mean" && !(Number.isFinite(reservation.per_record) && reservation.per_record >= 0)) {
       details.push({ path: "cost_reservation.per_record", message: "must be a number >= 0" });
     }
   }
-  const t = input.errorThreshold;
+  const t = input.error_threshold;
   if (t) {
     if (!(t.rate > 0 && t.rate <= 1)) details.push({ path: "error_threshold.rate", message: "must be in (0, 1]" });
-    if (!Number.isInteger(t.minFinished) || t.minFinished < 1 || t.minFinished > INT4_MAX) {
+    if (!Number.isInteger(t.min_finished) || t.min_finished < 1 || t.min_finished > INT4_MAX) {
       details.push({ path: "error_threshold.min_finished", message: `must be an integer from 1 to ${INT4_MAX}` });
     }
   }
-  const limit = input.rateLimit;
+  const limit = input.rate_limit;
   if (limit) {
-    intIn("rate_limit.requests_per_minute", limit.requestsPerMinute, 1, 1_000_000_000);
-    intIn("rate_limit.tokens_per_minute", limit.tokensPerMinute, 1, 1_000_000_000);
+    intIn("rate_limit.requests_per_minute", limit.requests_per_minute, 1, 1_000_000_000);
+    intIn("rate_limit.tokens_per_minute", limit.tokens_per_minute, 1, 1_000_000_000);
     const key = limit.key == null ? null : rateLimitKeySchema.safeParse(limit.key);
     if (key && !key.success) details.push({ path: "rate_limit.key", message: key.error.issues[0]!.message });
   }
-  if (input.webhookUrl) {
+  if (input.webhook_url) {
     // the same rules as the http flow's outbound calls: scheme, no credentials, BATCHBOARD_HTTP_ALLOWLIST
-    const check = checkOutboundUrlStatic(input.webhookUrl);
+    const check = checkOutboundUrlStatic(input.webhook_url);
     if (!check.ok) details.push({ path: "webhook_url", message: check.reason });
   }
   if (details.length) throw new AppError("validation_failed", details.map((d) => `${d.path}: ${d.message}`).join("; "), details);
@@ -145,7 +159,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   const flow = getFlowOrThrow(input.flow);
   const parameters = parseFlowParameters(flow, input.parameters);
   validateOptions(input);
-  const chunkSize = resolveChunkSize(flow, input.chunkSize, parameters);
+  const chunkSize = resolveChunkSize(flow, input.chunk_size, parameters);
   if (input.interactive && (parameters as { mode?: unknown } | null)?.mode === "provider_batch") {
     const message = "a provider batch cannot ask anyone anything: mode provider_batch runs without interactive";
     throw new AppError("validation_failed", `interactive: ${message}`, [{ path: "interactive", message }]);
@@ -154,8 +168,8 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   const id = newId("batch");
   const seed = input.seed ?? randomBytes(8).toString("hex");
   const shuffle = input.shuffle ?? true;
-  const dryRun = input.dryRun ?? false;
-  let cap = input.maxRecords ?? null;
+  const dryRun = input.dry_run ?? false;
+  let cap = input.max_records ?? null;
   if (dryRun) cap = Math.min(cap ?? DRY_RUN_RECORDS, DRY_RUN_RECORDS);
 
   // inline records are validated before any transaction opens
@@ -168,7 +182,7 @@ export async function createBatch(input: CreateBatchInput, options: CreateBatchO
   }
   if (inline) await flow.checkSource?.(parameters, { datasetId: null, name: "records", format: "inline", db: getPool() });
   const cache = input.cache ?? flow.cache ?? false;
-  const rateLimit = input.rateLimit ? resolveRateLimit(id, input.rateLimit) : null;
+  const rateLimit = input.rate_limit ? resolveRateLimit(id, input.rate_limit) : null;
   const batchRow: BatchRowValues = { id, name: input.name ?? null, flow: flow.name, parameters, shuffle, seed, dryRun, cache, chunkSize, input, rateLimit };
   const idField = source.kind === "records" ? source.recordIdField || "id" : null;
 
@@ -275,42 +289,33 @@ async function insertBatchRow(client: pg.ClientBase, b: BatchRowValues, datasetI
       datasetId,
       b.shuffle,
       b.seed,
-      input.maxRecords ?? null,
+      input.max_records ?? null,
       input.concurrency ?? 5,
-      input.errorPolicy ?? "continue",
-      input.errorThreshold?.rate ?? null,
-      input.errorThreshold?.minFinished ?? null,
+      input.error_policy ?? "continue",
+      input.error_threshold?.rate ?? null,
+      input.error_threshold?.min_finished ?? null,
       input.interactive ?? false,
-      input.maxRetries ?? 0,
-      input.retryBackoffMs ?? 1000,
-      input.timeoutMs ?? null,
-      input.maxCost ?? null,
+      input.max_retries ?? 0,
+      input.retry_backoff_ms ?? 1000,
+      input.timeout_ms ?? null,
+      input.max_cost ?? null,
       input.priority ?? 0,
       JSON.stringify(input.metadata ?? {}),
-      input.webhookUrl ?? null,
+      input.webhook_url ?? null,
       b.dryRun,
-      input.maxInterruptions ?? 3,
-      input.costReservation == null ? null : input.costReservation === "mean" ? "mean" : "per_record",
-      input.costReservation != null && input.costReservation !== "mean" ? input.costReservation.perRecord : null,
-      input.ttlSeconds ?? null,
-      input.saveRaw ?? false,
+      input.max_interruptions ?? 3,
+      input.cost_reservation == null ? null : input.cost_reservation === "mean" ? "mean" : "per_record",
+      input.cost_reservation != null && input.cost_reservation !== "mean" ? input.cost_reservation.per_record : null,
+      input.ttl_seconds ?? null,
+      input.save_raw ?? false,
       b.cache,
-      input.cacheMaxAgeSeconds ?? null,
-      input.cacheAnswers ?? false,
-      input.rateLimit ? JSON.stringify(rateLimitJson(input.rateLimit)) : null,
+      input.cache_max_age ?? null,
+      input.cache_answers ?? false,
+      input.rate_limit ? JSON.stringify(rateLimitAsked(input.rate_limit)) : null,
       b.rateLimit?.key ?? null,
       b.chunkSize,
   ]);
   if (b.rateLimit) await upsertRateLimit(client, b.id, b.rateLimit);
-}
-
-/** The limit as asked for, as stored (snake_case, only the fields given). */
-function rateLimitJson(l: NonNullable<CreateBatchInput["rateLimit"]>) {
-  return {
-    ...(l.requestsPerMinute != null && { requests_per_minute: l.requestsPerMinute }),
-    ...(l.tokensPerMinute != null && { tokens_per_minute: l.tokensPerMinute }),
-    ...(l.key != null && { key: l.key }),
-  };
 }
 
 /** The batch's job count; then, with `cache`, the results reused from earlier batches (./result-cache). */
@@ -321,8 +326,8 @@ async function setTotal(client: pg.ClientBase, id: string, total: number, b: Bat
     batchId: id,
     flow: b.flow,
     parameters: b.parameters,
-    maxAgeSeconds: b.input.cacheMaxAgeSeconds ?? null,
-    answers: b.input.cacheAnswers ?? false,
+    maxAgeSeconds: b.input.cache_max_age ?? null,
+    answers: b.input.cache_answers ?? false,
   });
   if (reused.jobs === 0) return row;
   return readBatchRowById(client, id);

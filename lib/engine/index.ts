@@ -1,6 +1,6 @@
 // The batch engine's public API: what lib/api, the worker and the dashboard's server
 // code use. No HTTP, no React. Errors are AppError (lib/errors.ts).
-export { createBatch } from "./create-batch";
+export { createBatch, type CreateBatchInput } from "./create-batch";
 export { listBatches } from "./list-batches";
 export { deleteBatch } from "./delete-batch";
 export { bulkJobs, type BulkOutcome } from "./bulk-jobs";

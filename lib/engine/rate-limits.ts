@@ -26,7 +26,6 @@ import { AppError } from "@/lib/errors";
 import type { FlowDefinition, FlowRecord } from "@/lib/flows/types";
 import type { rateLimitSchema } from "@/lib/api/schemas";
 import type { z } from "zod";
-import type { RateLimitInput } from "./types";
 
 /** share of the configured rate regained per second after a decrease (5% per 10 s) */
 export const RECOVERY_PER_SECOND = 0.005;
@@ -53,6 +52,15 @@ export interface ResolvedRateLimit {
 /** A batch's rate limit as asked for (POST /api/batches `rate_limit`), and as kept in batches.rate_limit. */
 export type RateLimitAsked = z.output<typeof rateLimitSchema>;
 
+/** The limit as asked for, as stored and shown: only the fields given (a null is left out). */
+export function rateLimitAsked(l: RateLimitAsked): RateLimitAsked {
+  return {
+    ...(l.requests_per_minute != null && { requests_per_minute: l.requests_per_minute }),
+    ...(l.tokens_per_minute != null && { tokens_per_minute: l.tokens_per_minute }),
+    ...(l.key != null && { key: l.key }),
+  };
+}
+
 /** The key of a batch's own limit (a rate_limit without `key`). */
 export const ownKey = (batchId: string) => `batch:${batchId}`;
 
@@ -64,10 +72,10 @@ const lower = (a: number | undefined | null, b: number | undefined | null) =>
  * (BATCHBOARD_RATE_LIMITS) takes the declared rates, or the batch's where they are lower; a key nobody
  * declared needs the batch to give a rate.
  */
-export function resolveRateLimit(batchId: string, asked: RateLimitInput, declared: Map<string, DeclaredRates> = declaredRateLimits()): ResolvedRateLimit {
+export function resolveRateLimit(batchId: string, asked: RateLimitAsked, declared: Map<string, DeclaredRates> = declaredRateLimits()): ResolvedRateLimit {
   const op = asked.key ? declared.get(asked.key) : undefined;
-  const rpm = lower(op?.requests_per_minute, asked.requestsPerMinute);
-  const tpm = lower(op?.tokens_per_minute, asked.tokensPerMinute);
+  const rpm = lower(op?.requests_per_minute, asked.requests_per_minute);
+  const tpm = lower(op?.tokens_per_minute, asked.tokens_per_minute);
   if (rpm === null && tpm === null) {
     const message = asked.key
       ? `no limit is declared for key ${JSON.stringify(asked.key)} (BATCHBOARD_RATE_LIMITS): give requests_per_minute or tokens_per_minute`

@@ -1,5 +1,7 @@
 // The engine's public types: what lib/api (and the worker) get from lib/engine. camelCase inside;
-// lib/api maps these to the snake_case wire format in one place.
+// lib/api maps these to the snake_case wire format in one place. A batch has no type here: it is its
+// row, the Prisma model (lib/engine/map.ts BatchRead), created from the wire's own input
+// (lib/engine/create-batch.ts CreateBatchInput).
 import type { PromptInput } from "@/lib/flows/types";
 import type { Worker } from "@/lib/generated/prisma/client";
 
@@ -18,53 +20,6 @@ export type StopDetail =
   | { reason: "cancelled"; processed: number; total: number };
 
 
-export interface BatchOptions {
-  shuffle: boolean;
-  seed: string | null;
-  maxRecords: number | null;
-  /** calls at once; with chunkSize > 1, each call runs up to chunkSize records */
-  concurrency: number;
-  /** records per call of a flow with runChunk (1: one record per call) */
-  chunkSize: number;
-  errorPolicy: "continue" | "stop";
-  errorThreshold: { rate: number; minFinished: number } | null;
-  interactive: boolean;
-  maxRetries: number;
-  /** runs lost to a crash that are run again, whatever maxRetries says; past it the record fails `interrupted` */
-  maxInterruptions: number;
-  retryBackoffMs: number;
-  timeoutMs: number | null;
-  maxCost: number | null;
-  /**
-   * with maxCost: each running job's estimated cost counts against the budget before another starts
-   * (a fixed estimate per record, or the batch's mean cost per finished record), so the batch ends
-   * within one job's cost of maxCost (when the estimate is not below the real cost)
-   */
-  costReservation: { perRecord: number } | "mean" | null;
-  priority: number;
-  webhookUrl: string | null;
-  dryRun: boolean;
-  /** deleted this many seconds after it finished (null: BATCHBOARD_RETENTION_DAYS applies) */
-  ttlSeconds: number | null;
-  /** the zip export writes each record's raw provider response (kept by llm and openai) to raw/ */
-  saveRaw: boolean;
-  /** reuse the result of a succeeded job of an earlier batch with the same flow, parameters and record data */
-  cache: boolean;
-  /** reuse only results at most this old (null: any age) */
-  cacheMaxAgeSeconds: number | null;
-  /** also reuse results a person's answers went into */
-  cacheAnswers: boolean;
-  /** the rate limit as asked for (lib/engine/rate-limits.ts); null: none */
-  rateLimit: RateLimitInput | null;
-}
-
-/** A batch's rate limit as asked for: rates of its own, a shared key, or both (at least one). */
-export interface RateLimitInput {
-  requestsPerMinute?: number | null;
-  tokensPerMinute?: number | null;
-  key?: string | null;
-}
-
 /** Some of a dataset's records: those of another batch's jobs in some statuses, and/or these record ids. */
 export interface RecordSelection {
   batchId?: string;
@@ -77,14 +32,6 @@ export type BatchSource =
   | { kind: "dataset"; dataset: string; only?: RecordSelection } // id or name
   | { kind: "records"; records: unknown[]; recordIdField: string }
   | { kind: "flow_default" };
-
-export interface CreateBatchInput extends Partial<BatchOptions> {
-  flow: string;
-  parameters?: unknown;
-  source: BatchSource;
-  name?: string | null;
-  metadata?: Record<string, unknown>;
-}
 
 export interface LogLine {
   at: string;

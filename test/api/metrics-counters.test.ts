@@ -58,7 +58,7 @@ async function scrape(): Promise<Exposition> {
 }
 
 function make(flow: string, records: object[], extra: Partial<CreateBatchInput> = {}) {
-  return createBatch({ flow, source: { kind: "records", records, recordIdField: "id" }, shuffle: false, retryBackoffMs: 1, ...extra });
+  return createBatch({ flow, source: { kind: "records", records, recordIdField: "id" }, shuffle: false, retry_backoff_ms: 1, ...extra });
 }
 const ended = (id: string) =>
   waitFor(`batch ${id} to end`, async () => {
@@ -87,7 +87,7 @@ describe("GET /api/metrics counters", () => {
     await ended(crashed.id);
     // t-fail: 2 records always fail (max_retries 1: two attempts each), 3 succeed, each after 30 ms
     const failing = await make("t-fail", [{ id: "f0", fail: true }, { id: "f1", fail: true }, { id: "s0" }, { id: "s1" }, { id: "s2" }], {
-      maxRetries: 1,
+      max_retries: 1,
       parameters: { fail_times: 0, delay_ms: 30 },
     });
     const costly = await make("t-cost", [{ id: "k0" }, { id: "k1" }, { id: "k2" }], { parameters: { cost: 0.25 } });

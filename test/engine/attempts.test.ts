@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 function make(flow: string, records: object[], extra: Partial<CreateBatchInput> = {}) {
-  return createBatch({ flow, source: { kind: "records", records, recordIdField: "id" }, shuffle: false, retryBackoffMs: 1, ...extra });
+  return createBatch({ flow, source: { kind: "records", records, recordIdField: "id" }, shuffle: false, retry_backoff_ms: 1, ...extra });
 }
 
 const ended = (id: string) =>
@@ -56,7 +56,7 @@ describe("attempts after a manual retry", () => {
   });
 
   it("give max_retries a fresh allowance: a retried record runs 1 + max_retries times again", async () => {
-    const b = await make("t-fail", [{ id: "x", fail: true }], { maxRetries: 1 });
+    const b = await make("t-fail", [{ id: "x", fail: true }], { max_retries: 1 });
     await ended(b.id);
     expect((await getJob(b.id, "x")).attempts).toBe(2);
     await retryJob(b.id, "x");

@@ -35,7 +35,7 @@ async function claimer(leaseMs = 30_000) {
 
 describe("claiming a chunked batch", () => {
   it("takes chunk_size jobs per call wanted, up to concurrency calls; the rest waits for a call to end", async () => {
-    const b = await make(100, { chunkSize: 10, concurrency: 3 });
+    const b = await make(100, { chunk_size: 10, concurrency: 3 });
     const w = await claimer();
     const first = await claimJobs(w, 2, 30_000);
     expect(first).toHaveLength(20);
@@ -49,7 +49,7 @@ describe("claiming a chunked batch", () => {
   });
 
   it("the batch's last records come as a smaller call; a one-record batch beside it still takes one job per call", async () => {
-    const chunked = await make(25, { chunkSize: 10, concurrency: 5 });
+    const chunked = await make(25, { chunk_size: 10, concurrency: 5 });
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }, { id: "c" }], recordIdField: "id" }, concurrency: 5 });
     const w = await claimer();
     const got = await claimJobs(w, 10, 30_000);
@@ -63,7 +63,7 @@ describe("claiming a chunked batch", () => {
   });
 
   it("a claimer that dies holding a chunk loses nothing: the lease sweep puts all its jobs back, an interruption counted, no attempt", async () => {
-    const b = await make(30, { chunkSize: 10, concurrency: 2 });
+    const b = await make(30, { chunk_size: 10, concurrency: 2 });
     const w = await claimer(200);
     const held = await claimJobs(w, 1, 200);
     expect(held).toHaveLength(10);
@@ -113,7 +113,7 @@ function calls(jobs: ClaimedJob[]): ClaimedJob[][] {
 
 describe("calls in flight", () => {
   it("a call whose records mostly ended still counts as one: no call is admitted past concurrency", async () => {
-    const b = await make(100, { chunkSize: 10, concurrency: 2 });
+    const b = await make(100, { chunk_size: 10, concurrency: 2 });
     const w = await claimer();
     const a = await claimJobs(w, 1, 30_000);
     expect(calls(a).map((c) => c.length)).toEqual([10]);
@@ -134,7 +134,7 @@ describe("calls in flight", () => {
   });
 
   it("a claim's calls are numbered per batch; every claimed job of a chunked batch names its call, a non-chunked one none", async () => {
-    const chunked = await make(25, { chunkSize: 10, concurrency: 5 });
+    const chunked = await make(25, { chunk_size: 10, concurrency: 5 });
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" }, concurrency: 5 });
     const got = await claimJobs(await claimer(), 10, 30_000);
     const mine = got.filter((j) => j.batch_id === chunked.id);
@@ -144,7 +144,7 @@ describe("calls in flight", () => {
   });
 
   it("retried records come back as a smaller call, counted as one; a call ends when its last record leaves running, however it leaves", async () => {
-    const b = await make(30, { chunkSize: 10, concurrency: 2, maxRetries: 3 });
+    const b = await make(30, { chunk_size: 10, concurrency: 2, max_retries: 3 });
     const w = await claimer();
     const [a, c] = calls(await claimJobs(w, 2, 30_000));
     // 3 of A are retried at once, the rest of A ends: A is over, 3 records are due again
@@ -166,7 +166,7 @@ describe("calls in flight", () => {
   });
 
   it("a call whose lease lapsed is over: the sweep puts its records back and frees it", async () => {
-    const b = await make(40, { chunkSize: 10, concurrency: 2 });
+    const b = await make(40, { chunk_size: 10, concurrency: 2 });
     const w = await claimer(200);
     const held = await claimJobs(w, 2, 200);
     expect(held).toHaveLength(20);
@@ -239,7 +239,7 @@ describe("a chunked worker that dies with calls in flight", () => {
 
 describe("a chunked batch whose calls are all taken", () => {
   it("is passed over by the claim, whatever its order: a batch beside it gets the slot", async () => {
-    const chunked = await make(50, { chunkSize: 10, concurrency: 2 });
+    const chunked = await make(50, { chunk_size: 10, concurrency: 2 });
     const w = await claimer();
     const both = calls(await claimJobs(w, 2, 30_000));
     expect(both).toHaveLength(2);
@@ -257,7 +257,7 @@ describe("a chunked batch whose calls are all taken", () => {
 
 describe("calls in flight across claimers", () => {
   it("claimers racing on one batch, their calls ending in pieces, never have more than concurrency calls in flight between them", async () => {
-    const b = await make(400, { chunkSize: 5, concurrency: 3, maxRetries: 100 });
+    const b = await make(400, { chunk_size: 5, concurrency: 3, max_retries: 100 });
     const ws = [await claimer(), await claimer(), await claimer()];
     const held = new Map<string, ClaimedJob[]>(ws.map((w) => [w, []]));
     let peak = 0;
@@ -290,7 +290,7 @@ describe("calls in flight across claimers", () => {
 describe("the open calls, one row per call", () => {
   it("count the jobs running in each: outcomes count out, a row at 0 goes at the next claim on its batch, and none is left once the batch ends", async () => {
     // a higher priority: the batches earlier tests left with records pending get no call
-    const b = await make(60, { chunkSize: 10, concurrency: 3, priority: 10 });
+    const b = await make(60, { chunk_size: 10, concurrency: 3, priority: 10 });
     const w = await claimer();
     const [a, c] = calls(await claimJobs(w, 3, 30_000));
     expect(await expectCallsExact(b.id)).toBe(0);
@@ -314,7 +314,7 @@ describe("the open calls, one row per call", () => {
   });
 
   it("a batch that ends by its outcomes keeps no row", async () => {
-    const b = await make(15, { chunkSize: 10, concurrency: 2, priority: 10 });
+    const b = await make(15, { chunk_size: 10, concurrency: 2, priority: 10 });
     const w = await claimer();
     const got = await claimJobs(w, 2, 30_000);
     expect(calls(got).map((x) => x.length)).toEqual([10, 5]);
@@ -332,15 +332,15 @@ describe("chunk_size at creation", () => {
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" } });
     expect(plain.chunkSize).toBe(1);
     // one record per call is every flow's way: a clone inherits it
-    const one = await createBatch({ flow: "t-echo", chunkSize: 1, source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" } });
+    const one = await createBatch({ flow: "t-echo", chunk_size: 1, source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" } });
     expect(one.chunkSize).toBe(1);
   });
 
   it("above the flow's maximum, or on a flow without runChunk, is refused naming chunk_size", async () => {
     for (const input of [
-      { flow: "t-chunk", chunkSize: 101 },
-      { flow: "t-echo", chunkSize: 2 },
-      { flow: "t-chunk", chunkSize: 0 },
+      { flow: "t-chunk", chunk_size: 101 },
+      { flow: "t-echo", chunk_size: 2 },
+      { flow: "t-chunk", chunk_size: 0 },
     ]) {
       const err = await createBatch({ ...input, source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" } }).then(
         () => null,

@@ -52,7 +52,7 @@ function peakCalls(calls: ChunkCall[]): number {
 
 describe("chunked batches", () => {
   it("runs a claim's jobs in calls of at most chunk_size, the last one smaller; each record gets its own result", async () => {
-    const b = await make(25, { chunkSize: 10, concurrency: 1 });
+    const b = await make(25, { chunk_size: 10, concurrency: 1 });
     await until(b.id, "completed", (x) => x.status === "completed");
     const calls = callsOf(b.id);
     expect(calls.map((c) => c.ids.length)).toEqual([10, 10, 5]);
@@ -65,7 +65,7 @@ describe("chunked batches", () => {
   });
 
   it("concurrency counts calls in flight; progress counts records", async () => {
-    const b = await make(60, { chunkSize: 5, concurrency: 3, parameters: { delay_ms: 150 } });
+    const b = await make(60, { chunk_size: 5, concurrency: 3, parameters: { delay_ms: 150 } });
     const { done, maxRunning } = await sampleUntilCompleted(b.id);
     const calls = callsOf(b.id);
     expect(calls.every((c) => c.ids.length <= 5)).toBe(true);
@@ -83,7 +83,7 @@ describe("chunked batches", () => {
     // on its own (40 ms apart), so the retries are claimed in calls of fewer than 10 records, while
     // fewer than 10 records run: counting calls from records (ceil(running / chunk_size)) would let
     // several of them run at once
-    const b = await make(20, { chunkSize: 10, concurrency: 2, maxRetries: 1, parameters: { delay_ms: 300 } }, (i) => ({ retry_after_ms: i * 40 }));
+    const b = await make(20, { chunk_size: 10, concurrency: 2, max_retries: 1, parameters: { delay_ms: 300 } }, (i) => ({ retry_after_ms: i * 40 }));
     const done = await until(b.id, "completed", (x) => x.status === "completed", 30_000);
     expect(done).toMatchObject({ succeeded: 20, failed: 0 });
     const calls = callsOf(b.id);
@@ -98,7 +98,7 @@ describe("chunked batches", () => {
   });
 
   it("a record the upstream refuses fails alone with its own error; the others of its call succeed", async () => {
-    const b = await make(10, { chunkSize: 10, maxRetries: 2, retryBackoffMs: 10 }, (i) => (i === 3 || i === 7 ? { reject: true } : {}));
+    const b = await make(10, { chunk_size: 10, max_retries: 2, retry_backoff_ms: 10 }, (i) => (i === 3 || i === 7 ? { reject: true } : {}));
     const done = await until(b.id, "completed", (x) => x.status === "completed");
     expect(done).toMatchObject({ succeeded: 8, failed: 2 });
     const jobs = await jobsOf(b.id);
@@ -113,7 +113,7 @@ describe("chunked batches", () => {
   });
 
   it("a call that throws a retryable error retries its records, each record's attempt counted; the cost of a call is split over its records", async () => {
-    const b = await make(8, { chunkSize: 4, concurrency: 1, maxRetries: 2, retryBackoffMs: 10, parameters: { fail_attempts: 1, cost: 1 } });
+    const b = await make(8, { chunk_size: 4, concurrency: 1, max_retries: 2, retry_backoff_ms: 10, parameters: { fail_attempts: 1, cost: 1 } });
     const done = await until(b.id, "completed", (x) => x.status === "completed");
     expect(done).toMatchObject({ succeeded: 8, failed: 0 });
     const jobs = await jobsOf(b.id);
@@ -134,7 +134,7 @@ describe("chunked batches", () => {
   });
 
   it("cancel mid-chunk aborts the call's signal; nothing is written for its records", async () => {
-    const b = await make(20, { chunkSize: 10, concurrency: 2, parameters: { delay_ms: 30_000 } });
+    const b = await make(20, { chunk_size: 10, concurrency: 2, parameters: { delay_ms: 30_000 } });
     await waitFor("calls started", async () => callsOf(b.id).length === 2);
     await cancelBatch(b.id);
     await waitFor("calls aborted", async () => callsOf(b.id).every((c) => c.ended > 0));
@@ -146,7 +146,7 @@ describe("chunked batches", () => {
   });
 
   it("a call past the batch's timeout is aborted: each of its records fails with timeout", async () => {
-    const b = await make(6, { chunkSize: 3, concurrency: 2, timeoutMs: 200, parameters: { delay_ms: 30_000 } });
+    const b = await make(6, { chunk_size: 3, concurrency: 2, timeout_ms: 200, parameters: { delay_ms: 30_000 } });
     const done = await until(b.id, "completed", (x) => x.status === "completed", 10_000);
     expect(done.failed).toBe(6);
     const jobs = await jobsOf(b.id);
@@ -155,7 +155,7 @@ describe("chunked batches", () => {
   });
 
   it("a non-chunked batch beside a chunked one keeps one record per call", async () => {
-    const plain = await createBatch({ flow: "t-chunk", chunkSize: 1, source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" } });
+    const plain = await createBatch({ flow: "t-chunk", chunk_size: 1, source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" } });
     const done = await until(plain.id, "completed", (x) => x.status === "completed");
     expect(done.succeeded).toBe(2);
     // chunk_size 1 runs run(), not runChunk

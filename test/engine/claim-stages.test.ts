@@ -156,7 +156,7 @@ describe("the fence", () => {
   const write = (owner: string, outcomes: Outcome[]) => withTx((c) => writeOutcomes(c, owner, outcomes));
 
   it("writes an outcome only under the job's lease owner, for the attempt it was claimed as", async () => {
-    const b = await make(1, { maxRetries: 3 });
+    const b = await make(1, { max_retries: 3 });
     const [job] = await claimJobs(OWNER, 1, 60_000);
     expect((await write(OTHER, [outcome(job!)])).applied).toBe(0);
     expect((await write(OWNER, [outcome(job!, { attempts: job!.attempts + 1 })])).applied).toBe(0);
@@ -172,7 +172,7 @@ describe("the fence", () => {
   });
 
   it("a job claimed again after its lease was taken back fences the outcome of the attempt before", async () => {
-    const b = await make(1, { maxRetries: 3 });
+    const b = await make(1, { max_retries: 3 });
     const [first] = await claimJobs(OWNER, 1, 60_000);
     // the attempt fails and is retried at once: the same worker claims the job again
     expect((await write(OWNER, [outcome(first!, { status: "pending", result: null })])).applied).toBe(1);

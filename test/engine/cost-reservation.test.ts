@@ -31,7 +31,7 @@ async function run(extra: Partial<CreateBatchInput>) {
     source: { kind: "records", records: Array.from({ length: 60 }, (_, i) => ({ id: `r${i}` })), recordIdField: "id" },
     parameters: { cost: COST, delay_ms: 40 },
     concurrency: CONCURRENCY,
-    maxCost: MAX_COST,
+    max_cost: MAX_COST,
     ...extra,
   });
   const done = await waitFor(`batch ${b.id} to end`, async () => {
@@ -56,14 +56,14 @@ describe("max_cost", () => {
   });
 
   it("cost_reservation per_record: ends within one job's cost of max_cost", async () => {
-    const b = await run({ costReservation: { perRecord: COST } });
+    const b = await run({ cost_reservation: { per_record: COST } });
     expect(b.costSpent).toBeGreaterThanOrEqual(MAX_COST - EPS);
     expect(b.costSpent).toBeLessThanOrEqual(MAX_COST + COST + EPS);
     expect(toBatchJson(b).options.cost_reservation).toEqual({ per_record: COST });
   });
 
   it("cost_reservation mean: the running mean cost per finished record, one job alone until one has finished", async () => {
-    const b = await run({ costReservation: "mean" });
+    const b = await run({ cost_reservation: "mean" });
     expect(b.costSpent).toBeGreaterThanOrEqual(MAX_COST - EPS);
     expect(b.costSpent).toBeLessThanOrEqual(MAX_COST + COST + EPS);
     expect(toBatchJson(b).options.cost_reservation).toBe("mean");
@@ -71,8 +71,8 @@ describe("max_cost", () => {
 
   it("refuses a cost_reservation without max_cost, or with a negative estimate", async () => {
     const records = { kind: "records" as const, records: [{ id: "a" }], recordIdField: "id" };
-    await expect(createBatch({ flow: "t-cost", source: records, costReservation: "mean" })).rejects.toMatchObject({ code: "validation_failed" });
-    await expect(createBatch({ flow: "t-cost", source: records, maxCost: 1, costReservation: { perRecord: -1 } })).rejects.toMatchObject({
+    await expect(createBatch({ flow: "t-cost", source: records, cost_reservation: "mean" })).rejects.toMatchObject({ code: "validation_failed" });
+    await expect(createBatch({ flow: "t-cost", source: records, max_cost: 1, cost_reservation: { per_record: -1 } })).rejects.toMatchObject({
       code: "validation_failed",
     });
   });

@@ -118,7 +118,7 @@ describe("createBatch", () => {
       await expect(createBatch({ flow: "t-default", source: { kind: "dataset", dataset: "defaults" } })).rejects.toMatchObject({
         code: "limit_exceeded",
       });
-      const capped = await createBatch({ flow: "t-default", source: { kind: "dataset", dataset: "defaults" }, maxRecords: 3 });
+      const capped = await createBatch({ flow: "t-default", source: { kind: "dataset", dataset: "defaults" }, max_records: 3 });
       expect(capped.total).toBe(3);
     } finally {
       delete process.env.BATCHBOARD_MAX_RECORDS_PER_BATCH;
@@ -151,17 +151,17 @@ describe("createBatch", () => {
       const b = await createBatch({ flow: "t-echo", source: { kind: "dataset", dataset: "hundred" }, seed, ...extra });
       return (await listJobs(b.id, { limit: 1000 })).items.map((j) => [j.ordinal, j.position, j.recordId]);
     };
-    for (const [seed, extra] of [["s1", {}], ["s2", {}], ["ü 😀 ' \\", {}], ["s1", { maxRecords: 7 }], ["s1", { dryRun: true }], ["s1", { shuffle: false, maxRecords: 50 }]] as const) {
+    for (const [seed, extra] of [["s1", {}], ["s2", {}], ["ü 😀 ' \\", {}], ["s1", { max_records: 7 }], ["s1", { dry_run: true }], ["s1", { shuffle: false, max_records: 50 }]] as const) {
       const inline = await inlineOrder(seed, extra);
       expect(inline, `${seed} ${JSON.stringify(extra)}`).toEqual(await datasetOrder(seed, extra));
-      expect(inline.length).toBe("maxRecords" in extra ? extra.maxRecords : "dryRun" in extra ? 10 : 100);
+      expect(inline.length).toBe("max_records" in extra ? extra.max_records : "dry_run" in extra ? 10 : 100);
     }
     expect(a.ids).not.toEqual(c.ids);
     expect([...a.ids].sort()).toEqual([...c.ids].sort());
     expect(a.ids).not.toEqual([...a.ids].sort((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
-    const capped = await order("s1", { maxRecords: 7 });
+    const capped = await order("s1", { max_records: 7 });
     expect(capped.ids).toEqual(a.ids.slice(0, 7));
-    const dry = await order("s1", { dryRun: true });
+    const dry = await order("s1", { dry_run: true });
     expect(dry.ids).toEqual(a.ids.slice(0, 10));
     const generated = await createBatch({ flow: "t-echo", source: { kind: "dataset", dataset: "hundred" } });
     expect(generated.seed).toMatch(/.+/);

@@ -50,7 +50,7 @@ describe("inline batches on two connections", () => {
     expect(two.recs).toHaveLength(500);
     expect(two).toEqual(one);
     // max_records caps the jobs, not the records
-    const capped = await snapshot((await createBatch({ ...input, maxRecords: 40 }, TWO)).id);
+    const capped = await snapshot((await createBatch({ ...input, max_records: 40 }, TWO)).id);
     expect(capped.total).toBe(40);
     expect(capped.recs).toHaveLength(500);
     expect(capped.jobs).toEqual(one.jobs.slice(0, 40));

@@ -162,7 +162,7 @@ describe("reservations", () => {
     await expectCountersExact(b.id);
 
     // one at a time: a claim that finds two batches grants no reservations anyway (fairness)
-    for (const extra of [{ maxCost: 1000 }, { errorPolicy: "stop" as const }]) {
+    for (const extra of [{ max_cost: 1000 }, { error_policy: "stop" as const }]) {
       const x = await make("t-track", 30, { concurrency: 2, parameters: { delay_ms: 20 }, ...extra });
       const { maxReserved } = await sampleUntilCompleted(x.id);
       expect(maxReserved).toBe(0);
@@ -173,7 +173,7 @@ describe("reservations", () => {
 
 describe("stopping", () => {
   it("error_policy stop: first failure fails the batch, pending skipped, running aborted", async () => {
-    const b = await make("t-fail", 40, { concurrency: 4, errorPolicy: "stop", parameters: { fail_times: 0, delay_ms: 40 } }, (i) =>
+    const b = await make("t-fail", 40, { concurrency: 4, error_policy: "stop", parameters: { fail_times: 0, delay_ms: 40 } }, (i) =>
       i === 6 ? { fail: true } : {},
     );
     const x = await until(b.id, "stopped", finished);
@@ -189,7 +189,7 @@ describe("stopping", () => {
   });
 
   it("error_threshold: stops once the failure rate is reached over the minimum finished", async () => {
-    const b = await make("t-fail", 60, { concurrency: 2, errorThreshold: { rate: 0.5, minFinished: 6 }, parameters: { fail_times: 0 } }, (i) =>
+    const b = await make("t-fail", 60, { concurrency: 2, error_threshold: { rate: 0.5, min_finished: 6 }, parameters: { fail_times: 0 } }, (i) =>
       i % 2 === 0 ? { fail: true } : {},
     );
     const x = await until(b.id, "stopped", finished);
@@ -208,7 +208,7 @@ describe("stopping", () => {
   });
 
   it("budget: no job starts once max_cost is spent; overshoot bounded by running jobs; rest skipped", async () => {
-    const b = await make("t-cost", 50, { concurrency: 3, maxCost: 5, parameters: { cost: 1, delay_ms: 30 } });
+    const b = await make("t-cost", 50, { concurrency: 3, max_cost: 5, parameters: { cost: 1, delay_ms: 30 } });
     const x = await until(b.id, "stopped", finished);
     expect(x.status).toBe("failed");
     expect(x.stopReason).toBe("budget_exhausted");
@@ -256,7 +256,7 @@ describe("results PostgreSQL cannot store as given", () => {
 
 describe("retries", () => {
   it("retries with exponential backoff (a future run_at) until it succeeds", async () => {
-    const b = await make("t-fail", 3, { concurrency: 3, maxRetries: 3, retryBackoffMs: 400, parameters: { fail_times: 2 } });
+    const b = await make("t-fail", 3, { concurrency: 3, max_retries: 3, retry_backoff_ms: 400, parameters: { fail_times: 2 } });
     const waiting = await waitFor("first retry scheduled", async () => {
       const { rows } = await getPool().query(
         `SELECT run_at, started_at, attempts FROM jobs WHERE batch_id = $1 AND record_id = 'r0' AND status = 'pending' AND attempts = 1`,
@@ -276,13 +276,13 @@ describe("retries", () => {
   });
 
   it("a non-retryable FlowError fails at once; retryAfterMs sets the next run", async () => {
-    const b = await make("t-fail", 1, { maxRetries: 5, parameters: { retryable: false } });
+    const b = await make("t-fail", 1, { max_retries: 5, parameters: { retryable: false } });
     const x = await until(b.id, "done", finished);
     expect(x.failed).toBe(1);
     const job = await getJob(b.id, "r0");
     expect(job).toMatchObject({ attempts: 1, error: { code: "boom", retryable: false } });
 
-    const later = await make("t-fail", 1, { maxRetries: 1, retryBackoffMs: 1, parameters: { fail_times: 1, retry_after_ms: 800 } });
+    const later = await make("t-fail", 1, { max_retries: 1, retry_backoff_ms: 1, parameters: { fail_times: 1, retry_after_ms: 800 } });
     const w = await waitFor("retry scheduled", async () => {
       const { rows } = await getPool().query(`SELECT run_at, started_at FROM jobs WHERE batch_id = $1 AND status = 'pending' AND attempts = 1`, [
         later.id,
@@ -294,7 +294,7 @@ describe("retries", () => {
   });
 
   it("a per-item timeout aborts the attempt (even a flow that ignores its signal)", async () => {
-    const b = await make("t-hang", 2, { timeoutMs: 200, maxRetries: 1, retryBackoffMs: 10, parameters: { ignore_signal: true } });
+    const b = await make("t-hang", 2, { timeout_ms: 200, max_retries: 1, retry_backoff_ms: 10, parameters: { ignore_signal: true } });
     const x = await until(b.id, "done", finished);
     expect(x.failed).toBe(2);
     const job = await getJob(b.id, "r1");
@@ -415,11 +415,11 @@ describe("webhook, stats, workers", () => {
     // a loopback receiver is a private address: allowed only through the allowlist
     process.env.BATCHBOARD_HTTP_ALLOWLIST = `127.0.0.1:${port}`;
     try {
-      await expect(make("t-echo", 1, { webhookUrl: "http://elsewhere.example/hook" })).rejects.toMatchObject({
+      await expect(make("t-echo", 1, { webhook_url: "http://elsewhere.example/hook" })).rejects.toMatchObject({
         code: "validation_failed",
         details: [expect.objectContaining({ path: "webhook_url" })],
       });
-      const b = await make("t-echo", 3, { webhookUrl: `http://127.0.0.1:${port}/hook`, metadata: { team: "x" } });
+      const b = await make("t-echo", 3, { webhook_url: `http://127.0.0.1:${port}/hook`, metadata: { team: "x" } });
       await waitFor("webhook delivered", async () => (await batchRow(b.id)).webhook_state === "delivered", 20_000);
       expect(calls).toBe(2);
       const row = await batchRow(b.id);
@@ -432,7 +432,7 @@ describe("webhook, stats, workers", () => {
 
       // without the allowlist, delivery to a private address is refused and never reaches the receiver
       delete process.env.BATCHBOARD_HTTP_ALLOWLIST;
-      const refused = await make("t-echo", 1, { webhookUrl: `http://127.0.0.1:${port}/hook` });
+      const refused = await make("t-echo", 1, { webhook_url: `http://127.0.0.1:${port}/hook` });
       await waitFor("webhook refused", async () => String((await batchRow(refused.id)).webhook_last_error ?? "").includes("private address"), 20_000);
       expect(calls).toBe(2);
     } finally {

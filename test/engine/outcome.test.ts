@@ -57,7 +57,7 @@ describe("a completed batch's outcome", () => {
 
 describe("a stop keeps its numbers", () => {
   it("error threshold: failed, finished, rate and threshold as they were when it stopped", async () => {
-    const b = await make("t-fail", 60, { concurrency: 1, errorThreshold: { rate: 0.5, minFinished: 6 }, parameters: { fail_times: 0 } }, (i) =>
+    const b = await make("t-fail", 60, { concurrency: 1, error_threshold: { rate: 0.5, min_finished: 6 }, parameters: { fail_times: 0 } }, (i) =>
       i % 2 === 0 ? { fail: true } : {},
     );
     const x = await ended(b.id);
@@ -82,7 +82,7 @@ describe("a stop keeps its numbers", () => {
   });
 
   it("error policy stop: the record that failed, with its error", async () => {
-    const b = await make("t-fail", 40, { concurrency: 4, errorPolicy: "stop", parameters: { fail_times: 0, delay_ms: 40 } }, (i) =>
+    const b = await make("t-fail", 40, { concurrency: 4, error_policy: "stop", parameters: { fail_times: 0, delay_ms: 40 } }, (i) =>
       i === 6 ? { fail: true } : {},
     );
     expect((await ended(b.id)).status).toBe("failed");
@@ -94,7 +94,7 @@ describe("a stop keeps its numbers", () => {
   });
 
   it("budget: the spend when it stopped, and the budget", async () => {
-    const b = await make("t-cost", 50, { concurrency: 3, maxCost: 5, parameters: { cost: 1, delay_ms: 30 } });
+    const b = await make("t-cost", 50, { concurrency: 3, max_cost: 5, parameters: { cost: 1, delay_ms: 30 } });
     const x = await ended(b.id);
     const outcome = await outcomeOf(b.id);
     if (outcome?.kind !== "stopped" || outcome.stop.reason !== "budget_exhausted") throw new Error(JSON.stringify(outcome));
@@ -120,7 +120,7 @@ describe("a stop keeps its numbers", () => {
   });
 
   it("a retry of a stopped batch forgets the stop and its numbers", async () => {
-    const b = await make("t-fail", 10, { concurrency: 2, errorPolicy: "stop", parameters: { fail_times: 0 } }, (i) => (i === 0 ? { fail: true } : {}));
+    const b = await make("t-fail", 10, { concurrency: 2, error_policy: "stop", parameters: { fail_times: 0 } }, (i) => (i === 0 ? { fail: true } : {}));
     expect((await ended(b.id)).status).toBe("failed");
     const { batch } = await retryBatch(b.id, ["failed", "skipped"]);
     expect(batch.stopReason).toBeNull();

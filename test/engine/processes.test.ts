@@ -60,7 +60,7 @@ describe("worker processes", () => {
     // running at several kills in a row (seen: 2 interruptions of one record in half the runs). At the
     // default max_interruptions (3) a fourth kill would fail it as a crash-looping record: that bound has
     // its own test below; this one is about exactly-once, so it allows more than the 4 kills it makes.
-    const b = await make("t-echo", 2000, { concurrency: 50, maxRetries: 20, maxInterruptions: 10, parameters: { delay_ms: 15 } });
+    const b = await make("t-echo", 2000, { concurrency: 50, max_retries: 20, max_interruptions: 10, parameters: { delay_ms: 15 } });
     let kills = 0;
     for (let round = 0; round < 4; round++) {
       const w = worker({ CONCURRENCY: "32" });
@@ -126,7 +126,7 @@ describe("worker processes", () => {
     await w.ready;
     // default retry settings: max_retries 0, max_interruptions 3
     const again = await make("t-hang", 1);
-    const bounded = await make("t-hang", 1, { maxInterruptions: 0 });
+    const bounded = await make("t-hang", 1, { max_interruptions: 0 });
     await waitFor("both running", async () => (await batchRow(again.id)).running === 1 && (await batchRow(bounded.id)).running === 1);
     w.child.kill("SIGKILL");
     await w.exited;
@@ -267,7 +267,7 @@ describe("engine steps, driven by hand", () => {
   });
 
   it("the fence rejects a late write from a worker that lost its lease", async () => {
-    const b = await make("t-echo", 1, { maxRetries: 1 });
+    const b = await make("t-echo", 1, { max_retries: 1 });
     const [first] = await claimJobs("ghost-1", 1, 50);
     expect(first).toBeDefined();
     await waitFor("lease expired", async () => (await expireLeases()) > 0);

@@ -42,7 +42,7 @@ describe("a worker killed between the provider's create and storing the provider
     const batch = await createBatch({
       flow: "embed",
       shuffle: false,
-      chunkSize: 4,
+      chunk_size: 4,
       concurrency: 1,
       parameters: { mode: "provider_batch", model: "emb-test", base_url: mock.openaiUrl, api_key_env: "BATCH_PROVIDER_KEY" },
       source: { kind: "records", records, recordIdField: "id" },

@@ -123,9 +123,9 @@ describe("the bucket arithmetic", () => {
   it("an operator's declared key cannot be raised by a batch; an undeclared key needs a rate", () => {
     const declared = new Map([["openai:m", { requests_per_minute: 500, tokens_per_minute: 200_000 }]]);
     expect(resolveRateLimit("b1", { key: "openai:m" }, declared)).toMatchObject({ key: "openai:m", requestsPerMinute: 500, tokensPerMinute: 200_000 });
-    expect(resolveRateLimit("b1", { key: "openai:m", requestsPerMinute: 9000 }, declared)).toMatchObject({ requestsPerMinute: 500 });
-    expect(resolveRateLimit("b1", { key: "openai:m", requestsPerMinute: 100 }, declared)).toMatchObject({ requestsPerMinute: 100 });
-    expect(resolveRateLimit("b1", { requestsPerMinute: 60 }, declared)).toMatchObject({ key: "batch:b1", sharedKey: null });
+    expect(resolveRateLimit("b1", { key: "openai:m", requests_per_minute: 9000 }, declared)).toMatchObject({ requestsPerMinute: 500 });
+    expect(resolveRateLimit("b1", { key: "openai:m", requests_per_minute: 100 }, declared)).toMatchObject({ requestsPerMinute: 100 });
+    expect(resolveRateLimit("b1", { requests_per_minute: 60 }, declared)).toMatchObject({ key: "batch:b1", sharedKey: null });
     expect(() => resolveRateLimit("b1", { key: "other:m" }, declared)).toThrow(AppError);
   });
 });
@@ -161,10 +161,10 @@ describe("a worker against a provider that enforces its own limit", () => {
 
   it("two batches sharing a key stay under its rate together, each with a fair share", async () => {
     const p = await useProvider({ requestsPerMinute: 600 }); // exactly 10 a second, burst 10
-    const limit = { requestsPerMinute: 600, key: "mock:shared" };
+    const limit = { requests_per_minute: 600, key: "mock:shared" };
     const [a, b] = await Promise.all([
-      llmBatch("A", 40, { concurrency: 8, rateLimit: limit, maxRetries: 5 }),
-      llmBatch("B", 40, { concurrency: 8, rateLimit: limit, maxRetries: 5 }),
+      llmBatch("A", 40, { concurrency: 8, rate_limit: limit, max_retries: 5 }),
+      llmBatch("B", 40, { concurrency: 8, rate_limit: limit, max_retries: 5 }),
     ]);
     await Promise.all([finished(a.id), finished(b.id)]);
     const ok = p.requests.filter((r) => r.status === 200);
@@ -193,14 +193,14 @@ describe("a worker against a provider that enforces its own limit", () => {
 
   it("the same batches without a limit are refused by the provider (what the limit prevents)", async () => {
     const p = await useProvider({ requestsPerMinute: 600 });
-    const a = await llmBatch("A", 40, { concurrency: 8, maxRetries: 20, retryBackoffMs: 10 });
+    const a = await llmBatch("A", 40, { concurrency: 8, max_retries: 20, retry_backoff_ms: 10 });
     await finished(a.id);
     expect(p.requests.filter((r) => r.status === 429).length).toBeGreaterThan(5);
   }, 60_000);
 
   it("a 429 with Retry-After pauses the whole key: no call goes out until it has passed", async () => {
     const p = await useProvider({ requestsPerMinute: 60_000, reject429First: 1, forcedRetryAfterSeconds: 1 });
-    const a = await llmBatch("A", 30, { concurrency: 4, rateLimit: { requestsPerMinute: 6000 }, maxRetries: 3 });
+    const a = await llmBatch("A", 30, { concurrency: 4, rate_limit: { requests_per_minute: 6000 }, max_retries: 3 });
     await finished(a.id);
     const refusal = p.requests.find((r) => r.status === 429)!;
     // calls already under way when the 429 came back may land; none starts after it within the pause
@@ -211,7 +211,7 @@ describe("a worker against a provider that enforces its own limit", () => {
 
   it("a 429 without Retry-After lowers the key's current rate, seen in its state", async () => {
     await useProvider({ requestsPerMinute: 60_000, reject429First: 1, retryAfter: false });
-    const a = await llmBatch("A", 5, { concurrency: 1, rateLimit: { requestsPerMinute: 6000 }, maxRetries: 3, retryBackoffMs: 10 });
+    const a = await llmBatch("A", 5, { concurrency: 1, rate_limit: { requests_per_minute: 6000 }, max_retries: 3, retry_backoff_ms: 10 });
     await finished(a.id);
     const s = (await getBatch(a.id)).rateLimitState!;
     expect(s.requestsPerMinute).toBe(6000);
@@ -221,7 +221,7 @@ describe("a worker against a provider that enforces its own limit", () => {
 
   it("corrects the tokens charged by the usage the flow reports", async () => {
     await useProvider({ requestsPerMinute: 60_000, completionTokens: 50 });
-    const a = await llmBatch("A", 6, { concurrency: 2, rateLimit: { tokensPerMinute: 1_000_000 } });
+    const a = await llmBatch("A", 6, { concurrency: 2, rate_limit: { tokens_per_minute: 1_000_000 } });
     await finished(a.id);
     // each call: its prompt ("A" + the record's text) / 4, rounded up, plus 50 completion tokens
     const prompt = (i: number) => Math.ceil(("A" + "\n" + `record ${i} ${"x".repeat(40)}`).length / 4);
@@ -232,7 +232,7 @@ describe("a worker against a provider that enforces its own limit", () => {
 
   it("jobs waiting on their limit burn no attempt, and a pause hands them back at once", async () => {
     await useProvider({ requestsPerMinute: 60_000 });
-    const a = await llmBatch("A", 20, { concurrency: 4, rateLimit: { requestsPerMinute: 30 } }); // one every 2 s
+    const a = await llmBatch("A", 20, { concurrency: 4, rate_limit: { requests_per_minute: 30 } }); // one every 2 s
     await waitFor("the first call made", async () => Number((await batchRow(a.id)).succeeded) >= 1);
     await waitFor("jobs waiting in their slots", async () => (await batchRow(a.id)).running >= 2);
     const t0 = Date.now();

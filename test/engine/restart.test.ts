@@ -179,7 +179,7 @@ describe("crashes", () => {
   it("a worker killed mid-chunk loses nothing: every job of its calls runs again, one interruption each, and succeeds once", async () => {
     const w = worker({ CONCURRENCY: "2" });
     await w.ready;
-    const b = await make("t-chunk", 40, { chunkSize: 10, concurrency: 2, parameters: { delay_ms: 60_000 } });
+    const b = await make("t-chunk", 40, { chunk_size: 10, concurrency: 2, parameters: { delay_ms: 60_000 } });
     await waitFor("two calls running", async () => (await batchRow(b.id)).running === 20);
     w.child.kill("SIGKILL");
     await w.exited;
@@ -215,7 +215,7 @@ describe("crashes", () => {
   });
 
   it("a record that crashes its worker every time fails with `interrupted` once max_interruptions is passed", async () => {
-    const b = await make("t-crash", 1, { maxInterruptions: 2 });
+    const b = await make("t-crash", 1, { max_interruptions: 2 });
     for (let crash = 1; crash <= 3; crash++) {
       const w = worker({ CONCURRENCY: "1" });
       // the flow kills the process running it

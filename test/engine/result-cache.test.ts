@@ -104,9 +104,9 @@ describe("reusing results (cache)", () => {
   it("cache_max_age: only results made at most that long ago are reused", async () => {
     const old = await runToEnd({ flow: "t-cost", parameters: { cost: 0.25 }, records: recordsOf(["m", "n"]) });
     await getPool().query(`UPDATE jobs SET finished_at = now() - interval '2 hours' WHERE batch_id = $1`, [old.created.id]);
-    const fresh = await createBatch({ flow: "t-cost", parameters: { cost: 0.25 }, source: { kind: "records", records: recordsOf(["m", "n"]), recordIdField: "id" }, cache: true, cacheMaxAgeSeconds: 3600 });
+    const fresh = await createBatch({ flow: "t-cost", parameters: { cost: 0.25 }, source: { kind: "records", records: recordsOf(["m", "n"]), recordIdField: "id" }, cache: true, cache_max_age: 3600 });
     expect(fresh.cached).toBe(0);
-    const older = await createBatch({ flow: "t-cost", parameters: { cost: 0.25 }, source: { kind: "records", records: recordsOf(["m", "n"]), recordIdField: "id" }, cache: true, cacheMaxAgeSeconds: 3 * 3600 });
+    const older = await createBatch({ flow: "t-cost", parameters: { cost: 0.25 }, source: { kind: "records", records: recordsOf(["m", "n"]), recordIdField: "id" }, cache: true, cache_max_age: 3 * 3600 });
     expect({ jobs: older.cached, savedCost: older.cacheSavedCost }).toEqual({ jobs: 2, savedCost: 0.5 });
   });
 
@@ -121,7 +121,7 @@ describe("reusing results (cache)", () => {
 
     const same = { flow: "t-ask", source: { kind: "records" as const, records: recordsOf(["h1", "h2"]), recordIdField: "id" }, interactive: true, cache: true };
     expect((await createBatch(same)).cached).toBe(0);
-    const withAnswers = await createBatch({ ...same, cacheAnswers: true });
+    const withAnswers = await createBatch({ ...same, cache_answers: true });
     expect(withAnswers.cached).toBe(2);
     expect((await getJob(withAnswers.id, "h1")).result).toEqual({ answer: "yes" });
   });

@@ -112,9 +112,9 @@ describe("embed batches with chunk_size", () => {
       flow: "embed",
       parameters: { base_url: `${server.url}/v1`, model: "embed-small" },
       source: { kind: "records", records, recordIdField: "id" },
-      chunkSize: 10,
+      chunk_size: 10,
       concurrency: 2,
-      rateLimit: { requestsPerMinute: 100_000, tokensPerMinute: 10_000_000 },
+      rate_limit: { requests_per_minute: 100_000, tokens_per_minute: 10_000_000 },
     });
     const done = await waitFor("embedded", async () => {
       const x = await getBatch(b.id);

@@ -33,7 +33,7 @@ describe("built-in flows on the engine", () => {
   });
 
   it("classify runs over the demo dataset when a batch names no source", async () => {
-    const batch = await createBatch({ flow: "classify", source: { kind: "flow_default" }, maxRecords: 300 });
+    const batch = await createBatch({ flow: "classify", source: { kind: "flow_default" }, max_records: 300 });
     const done = await finished(batch.id);
     expect(done.status).toBe("completed");
     expect(done.succeeded).toBe(300);
@@ -47,7 +47,7 @@ describe("built-in flows on the engine", () => {
       flow: "review",
       parameters: { question: "Tone?", options: ["positive", "negative", "neutral"] },
       source: { kind: "flow_default" },
-      maxRecords: 2,
+      max_records: 2,
       interactive: true,
     });
     const prompts = await waitFor("two open prompts", async () => {
@@ -68,7 +68,7 @@ describe("built-in flows on the engine", () => {
   });
 
   it("review without interaction or default fails every record with input_required", async () => {
-    const batch = await createBatch({ flow: "review", source: { kind: "flow_default" }, maxRecords: 3 });
+    const batch = await createBatch({ flow: "review", source: { kind: "flow_default" }, max_records: 3 });
     const done = await finished(batch.id);
     expect(done.failed).toBe(3);
     expect((await results(batch.id)).every((r) => r.error?.code === "input_required")).toBe(true);
@@ -79,8 +79,8 @@ describe("built-in flows on the engine", () => {
       flow: "chaos",
       parameters: { failure_rate: 0.5, transient: true, cost_per_item: 0.01 },
       source: { kind: "records", records: Array.from({ length: 40 }, (_, i) => ({ id: `c${i}` })), recordIdField: "id" },
-      maxRetries: 1,
-      retryBackoffMs: 1,
+      max_retries: 1,
+      retry_backoff_ms: 1,
     });
     const done = await finished(batch.id);
     expect(done.succeeded).toBe(40);

@@ -117,9 +117,9 @@ describe("http chunked batches", () => {
     );
 
   it("chunk_size needs parameters.chunked; chunked mode refuses URL placeholders and record placeholders in the body", async () => {
-    const noMode = await create({ parameters: { url: `${server.url}/one` }, chunkSize: 5 });
+    const noMode = await create({ parameters: { url: `${server.url}/one` }, chunk_size: 5 });
     expect(noMode?.details.map((d) => d.path)).toEqual(["chunk_size"]);
-    const urlPlaceholder = await create({ parameters: { url: `${server.url}/x/{{record.text}}`, chunked: {} }, chunkSize: 5 });
+    const urlPlaceholder = await create({ parameters: { url: `${server.url}/x/{{record.text}}`, chunked: {} }, chunk_size: 5 });
     expect(urlPlaceholder?.details.map((d) => d.path)).toEqual(["parameters.url"]);
     const bodyPlaceholder = await create({ parameters: { url: `${server.url}/x`, chunked: {}, body_template: { t: "{{record.text}}" } } });
     expect(bodyPlaceholder?.details.map((d) => d.path)).toEqual(["parameters.body_template"]);
@@ -128,7 +128,7 @@ describe("http chunked batches", () => {
   it("runs a batch in requests of at most chunk_size records, each result on its own record", async () => {
     server.reply(byIdAnswer);
     const records = Array.from({ length: 23 }, (_, i) => ({ id: `r${i}`, text: `t${i}` }));
-    const b = await createBatch({ flow: "http", parameters: params({ id_field: "id" }), source: { kind: "records", records, recordIdField: "id" }, chunkSize: 4, concurrency: 2 });
+    const b = await createBatch({ flow: "http", parameters: params({ id_field: "id" }), source: { kind: "records", records, recordIdField: "id" }, chunk_size: 4, concurrency: 2 });
     expect(b.chunkSize).toBe(4);
     const done = await waitFor("done", async () => {
       const x = await getBatch(b.id);

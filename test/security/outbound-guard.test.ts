@@ -161,7 +161,7 @@ describe("webhook delivery", () => {
   async function deliver(urls: string[]): Promise<{ url: string; state: string; error: string | null }[]> {
     const ids: string[] = [];
     for (const url of urls) {
-      const b = await createBatch({ flow: "echo", source: { kind: "records", records: ["x"], recordIdField: "id" }, webhookUrl: url });
+      const b = await createBatch({ flow: "echo", source: { kind: "records", records: ["x"], recordIdField: "id" }, webhook_url: url });
       ids.push(b.id);
     }
     // as a finished batch has it: due now

@@ -114,8 +114,8 @@ async function chaosBatch(
     parameters: { failure_rate: failureRate, seed, delay_ms: delayMs, cost_per_item: 1 },
     source: { kind: "records", records: recs, recordIdField: "id" },
     concurrency: ctx.size.concurrency,
-    maxRetries,
-    retryBackoffMs: 10,
+    max_retries: maxRetries,
+    retry_backoff_ms: 10,
     ...extra,
   });
   const doomed = new Set(recs.filter((r) => chaosRoll(seed, r.id) < failureRate).map((r) => r.id));
@@ -172,7 +172,7 @@ export async function killWorkers(ctx: ScenarioContext): Promise<ScenarioReport>
   const { maxKills } = size;
   // no retries: a kill is not the flow's failure. It interrupts a job at most once, so no healthy
   // record runs out of interruptions
-  const { batch, expectation } = await chaosBatch(ctx, "kill-9", 0, { maxInterruptions: maxKills });
+  const { batch, expectation } = await chaosBatch(ctx, "kill-9", 0, { max_interruptions: maxKills });
   const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: size.concurrency, leaseMs: LEASE_MS });
   let kills = 0;
   let cutOff = 0;
@@ -261,9 +261,9 @@ export async function hangPastTimeout(ctx: ScenarioContext): Promise<ScenarioRep
     parameters: { ms: 3_600_000 },
     source: { kind: "records", records: records(size.hangs), recordIdField: "id" },
     concurrency: Math.min(50, size.hangs),
-    timeoutMs,
-    maxRetries,
-    retryBackoffMs: 20,
+    timeout_ms: timeoutMs,
+    max_retries: maxRetries,
+    retry_backoff_ms: 20,
   });
   const fleet = new WorkerFleet({ databaseUrl: ctx.cluster.url, concurrency: Math.min(50, size.hangs), leaseMs: LEASE_MS });
   try {

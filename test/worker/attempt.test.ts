@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterEach(() => vi.restoreAllMocks());
 
 /** A batch of one record, and its job as a worker claims it. */
-async function claimOne(flow: string, parameters: unknown, options: Partial<CreateBatchInput> = {}): Promise<ClaimedJob> {
+async function claimOne(flow: string, parameters: Record<string, unknown>, options: Partial<CreateBatchInput> = {}): Promise<ClaimedJob> {
   const batch = await createBatch({ flow, parameters, source: { kind: "records", records: [{ id: "r0" }], recordIdField: "id" }, ...options });
   const claimed = await claimJobs(WORKER, 1, 60_000);
   expect(claimed.map((j) => j.batch_id)).toEqual([batch.id]);
@@ -51,7 +51,7 @@ function within(p: Promise<Outcome | null>, ms: number): Promise<Outcome | null 
 
 describe("an attempt's end", () => {
   it("a flow that ignores its signal ends at the batch's timeout, as a retryable timeout failure", async () => {
-    const a = new Attempt(await claimOne("t-hang", { ignore_signal: true }, { timeoutMs: 100, maxRetries: 3, retryBackoffMs: 1000 }));
+    const a = new Attempt(await claimOne("t-hang", { ignore_signal: true }, { timeout_ms: 100, max_retries: 3, retry_backoff_ms: 1000 }));
     const t0 = Date.now();
     const outcome = await within(runToOutcome(a, new BatchSettingsCache()), 5000);
     expect(outcome).toMatchObject({ status: "pending", error: { code: "timeout", message: "timed out after 100 ms", retryable: true } });
@@ -88,7 +88,7 @@ describe("an attempt's end", () => {
 describe("retries and their backoff", () => {
   it("a retryable failure goes back pending after the batch's backoff, doubled per attempt, until max_retries; then it fails", async () => {
     vi.spyOn(Math, "random").mockReturnValue(0); // equal jitter's random half at 0: exactly half the doubled base
-    const job = await claimOne("t-fail", {}, { maxRetries: 2, retryBackoffMs: 1000 });
+    const job = await claimOne("t-fail", {}, { max_retries: 2, retry_backoff_ms: 1000 });
     const settings = new BatchSettingsCache();
     expect(await runToOutcome(new Attempt(job), settings)).toMatchObject({ status: "pending", delayMs: 500, error: { code: "boom", retryable: true } });
     expect(await runToOutcome(new Attempt({ ...job, attempts: 2 }), settings)).toMatchObject({ status: "pending", delayMs: 1000 });
@@ -97,15 +97,15 @@ describe("retries and their backoff", () => {
 
   it("a manual retry gives max_retries a fresh allowance: attempts count from the retry", async () => {
     vi.spyOn(Math, "random").mockReturnValue(0);
-    const job = await claimOne("t-fail", {}, { maxRetries: 2, retryBackoffMs: 1000 });
+    const job = await claimOne("t-fail", {}, { max_retries: 2, retry_backoff_ms: 1000 });
     const outcome = await runToOutcome(new Attempt({ ...job, attempts: 4, retry_base: 3 }), new BatchSettingsCache());
     expect(outcome).toMatchObject({ status: "pending", delayMs: 500 });
   });
 
   it("the flow's retry-after wins over the backoff; a failure that is not retryable fails at once", async () => {
-    const job = await claimOne("t-fail", { retry_after_ms: 1234 }, { maxRetries: 2, retryBackoffMs: 1000 });
+    const job = await claimOne("t-fail", { retry_after_ms: 1234 }, { max_retries: 2, retry_backoff_ms: 1000 });
     expect(await runToOutcome(new Attempt(job), new BatchSettingsCache())).toMatchObject({ status: "pending", delayMs: 1234 });
-    const fatal = await claimOne("t-fail", { retryable: false }, { maxRetries: 2 });
+    const fatal = await claimOne("t-fail", { retryable: false }, { max_retries: 2 });
     expect(await runToOutcome(new Attempt(fatal), new BatchSettingsCache())).toMatchObject({ status: "failed", error: { code: "boom", retryable: false } });
   });
 });

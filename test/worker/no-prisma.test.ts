@@ -29,7 +29,7 @@ describe("a worker", () => {
     await getPool().query(
       `INSERT INTO openai_files (id, kind, purpose, filename, expires_at, dataset_id) VALUES ('file-expired', 'input', 'batch', 'in.jsonl', now() - interval '1 hour', 'ds_expired')`,
     );
-    const b = await createBatch({ flow: "echo", source: { kind: "records", records: ["a", "b", "c"], recordIdField: "id" }, webhookUrl: "http://127.0.0.1:9/hook" });
+    const b = await createBatch({ flow: "echo", source: { kind: "records", records: ["a", "b", "c"], recordIdField: "id" }, webhook_url: "http://127.0.0.1:9/hook" });
     worker = await startWorker({ mode: "in-process", concurrency: 2, pollMs: 50, maintenanceMs: 50, log: () => {} });
     await waitFor("the batch to end", async () => (await getBatch(b.id)).status === "completed", 20_000);
     await waitFor("the webhook to be tried", async () => {

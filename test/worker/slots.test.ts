@@ -111,7 +111,7 @@ describe("the slots", () => {
   });
 
   it("reservations are asked for a batch of one record per call, never for a chunked batch", async () => {
-    const chunked = await make("t-chunk", 8, { concurrency: 1, chunkSize: 2, priority: 10 });
+    const chunked = await make("t-chunk", 8, { concurrency: 1, chunk_size: 2, priority: 10 });
     const plain = await make("t-gate", 4, { concurrency: 1 });
     const s = newSlots(4);
     // t-chunk ends its call at once: its outcomes are written, and the claims that follow run in calls
@@ -128,7 +128,7 @@ describe("the slots", () => {
 
   it("a chunked batch's call still running asks no reservation when another batch's outcome is written", async () => {
     const plain = await make("t-gate", 4, { concurrency: 1, priority: 10 });
-    const chunked = await make("t-chunk", 4, { concurrency: 1, chunkSize: 2, parameters: { delay_ms: 60_000 } });
+    const chunked = await make("t-chunk", 4, { concurrency: 1, chunk_size: 2, parameters: { delay_ms: 60_000 } });
     const s = newSlots(4);
     s.startClaimed(await claimJobs(WORKER, 4, 60_000));
     expect(s.calls).toBe(2); // the plain batch's job, and one call of two records of the chunked one
