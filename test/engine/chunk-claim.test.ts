@@ -181,7 +181,7 @@ describe("calls in flight", () => {
 
 describe("a chunked worker that dies with calls in flight", () => {
   it("its running jobs are found through its calls, not its in_flight list: the sweep recovers every one exactly once, in rounds", async () => {
-    const b = await make(60, { chunkSize: 10, concurrency: 5, maxRetries: 2 });
+    const b = await make(60, { chunk_size: 10, concurrency: 5, max_retries: 2 });
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" }, concurrency: 5 });
     const w = await claimer(200);
     const got = await claimJobs(w, 10, 200);
