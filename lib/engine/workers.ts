@@ -1,7 +1,9 @@
 // A worker process's own rows: its registration, its heartbeat (which renews the leases of the jobs
 // it holds), its stop, and the read of a batch's run settings it caches. The claim and the outcome
 // writes are the cycle (./cycle, ./claim, ./complete).
+import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import { getPool } from "@/lib/db/client";
+import { modelOf } from "@/lib/db/rows";
 import { batchRunSettings, heartbeat, insertWorker, markStopped, type WorkerRegistration } from "@/lib/db/sql/workers";
 
 export interface WorkerCounts {
@@ -10,17 +12,8 @@ export interface WorkerCounts {
   failed: number;
 }
 
-/** What a worker needs from a batch to run its jobs. */
-export interface BatchRunSettings {
-  flow: string;
-  parameters: unknown;
-  interactive: boolean;
-  maxRetries: number;
-  retryBackoffMs: number;
-  timeoutMs: number | null;
-  /** the rate_limits key its jobs wait on before their flow runs (lib/engine/rate-limits.ts); null: none */
-  rateLimitKey: string | null;
-}
+/** What a worker needs from a batch to run its jobs: these columns of its row. */
+export type BatchRunSettings = Pick<BatchModel, "flow" | "parameters" | "interactive" | "maxRetries" | "retryBackoffMs" | "timeoutMs" | "rateLimitKey">;
 
 export async function registerWorker(w: WorkerRegistration): Promise<void> {
   await insertWorker(getPool(), w);
@@ -49,14 +42,5 @@ export async function markWorkerStopped(workerId: string, counts: Omit<WorkerCou
 /** Read once per batch per worker (lib/worker/batch-settings.ts caches it): one row of one model. */
 export async function readBatchRunSettings(batchId: string): Promise<BatchRunSettings | null> {
   const r = await batchRunSettings(getPool(), batchId);
-  if (!r) return null;
-  return {
-    flow: r.flow,
-    parameters: r.parameters,
-    interactive: r.interactive,
-    maxRetries: r.max_retries,
-    retryBackoffMs: r.retry_backoff_ms,
-    timeoutMs: r.timeout_ms,
-    rateLimitKey: r.rate_limit_key,
-  };
+  return r ? modelOf<BatchRunSettings>(r) : null;
 }
