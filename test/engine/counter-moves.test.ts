@@ -67,7 +67,7 @@ const recount = async (id: string) => expectCountersExact(id);
 
 describe("the counters equal a recount of the jobs", () => {
   it("after the cycle: outcomes of every kind, from running and from reserved, promotions, the claim", async () => {
-    const b = await make(12, { concurrency: 4, maxRetries: 3 });
+    const b = await make(12, { concurrency: 4, max_retries: 3 });
     const got = await claim(b.id, 4, 4);
     expect(got.filter((j) => !j.reserved)).toHaveLength(4);
     expect(got.filter((j) => j.reserved)).toHaveLength(4);
@@ -195,7 +195,7 @@ describe("the counters equal a recount of the jobs", () => {
 
   it("after the lease sweep: started jobs (requeued, or failed past max_interruptions) and reservations", async () => {
     for (const maxInterruptions of [3, 0]) {
-      const b = await make(8, { concurrency: 2, maxInterruptions });
+      const b = await make(8, { concurrency: 2, max_interruptions: maxInterruptions });
       await claim(b.id, 2, 2);
       await lapseLeasesOf(OWNER);
       expect(await expireLeases()).toBe(4);
