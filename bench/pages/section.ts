@@ -252,7 +252,7 @@ export async function measureLoads(browser: Browser, url: string, selectors: str
   return f;
 }
 
-interface ScrollFigures {
+export interface ScrollFigures {
   rows: number;
   seconds: number;
   frames: number;
@@ -264,14 +264,30 @@ interface ScrollFigures {
   loafSupported: boolean;
 }
 
-/** Scrolls the jobs table from the top until row `rows` is rendered, in steps of about 12 rows a frame. */
-async function measureScroll(browser: Browser, url: string, rows: number): Promise<ScrollFigures> {
+/** Trace categories for a scroll's Chromium trace (bench/pages/scroll-probe.ts): main thread, frames, raster, GC. */
+export const TRACE_CATEGORIES = [
+  "devtools.timeline",
+  "disabled-by-default-devtools.timeline",
+  "disabled-by-default-devtools.timeline.frame",
+  "toplevel",
+  "v8",
+  "disabled-by-default-v8.gc",
+  "cc",
+  "blink.user_timing",
+];
+
+/**
+ * Scrolls the jobs table from the top until row `rows` is rendered, in steps of about 12 rows a frame.
+ * With `trace`, a Chromium trace of the scroll (from its first step to its end) is written there.
+ */
+export async function measureScroll(browser: Browser, url: string, rows: number, trace?: string): Promise<ScrollFigures> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   try {
     const page: Page = await ctx.newPage();
     await page.goto(url);
     await page.locator('tr[data-index="0"]').waitFor();
     await page.waitForTimeout(500);
+    if (trace) await browser.startTracing(page, { path: trace, categories: TRACE_CATEGORIES });
     const script = `(async (target) => {
       const box = document.querySelector('[data-testid="jobs-scroll"]');
       const loafSupported = PerformanceObserver.supportedEntryTypes.includes("long-animation-frame");
@@ -320,7 +336,9 @@ async function measureScroll(browser: Browser, url: string, rows: number): Promi
         loafSupported,
       };
 })(${rows})`;
-    return (await page.evaluate(script)) as ScrollFigures;
+    const figures = (await page.evaluate(script)) as ScrollFigures;
+    if (trace) await browser.stopTracing();
+    return figures;
   } finally {
     await ctx.close();
   }
