@@ -9,6 +9,7 @@
 //
 // Each dist dir is served by scripts/next-server.mjs as `npm start` serves it, on one seeded database.
 import { spawn, type ChildProcess } from "node:child_process";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright";
@@ -26,9 +27,12 @@ const { values } = parseArgs({
     jobs: { type: "string", default: "1000000" },
     rows: { type: "string", default: "10000" },
     trace: { type: "string" },
+    // CSS experiments without a build: "name=css|name2=css2" adds variants of each dist with that CSS injected
+    css: { type: "string" },
   },
 });
 const dists = values.dists.split(",");
+const cssVariants: [string, string][] = values.css ? values.css.split("|").map((v) => [v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1)] as [string, string]) : [];
 const log = (l: string) => console.log(`[probe] ${l}`);
 
 async function serveDist(url: string, dist: string): Promise<{ child: ChildProcess; base: string }> {
@@ -74,17 +78,18 @@ async function main() {
       await ctx.close();
       log(`${d} on ${base}`);
     }
-    const out: Record<string, string[]> = Object.fromEntries(dists.map((d) => [d, []]));
+    const variants = dists.flatMap((d, i) => [{ name: d, base: bases[i]!, css: undefined as string | undefined }, ...cssVariants.map(([n, css]) => ({ name: `${d}+${n}`, base: bases[i]!, css }))]);
+    const out: Record<string, string[]> = Object.fromEntries(variants.map((v) => [v.name, []]));
     for (let r = 0; r < Number(values.runs); r++) {
-      for (let i = 0; i < dists.length; i++) {
-        const trace = values.trace && r === 0 ? `${values.trace}-${path.basename(dists[i]!)}.json` : undefined;
-        const s = await measureScroll(browser, `${bases[i]}/batches/bench_big_batch`, Number(values.rows), trace);
+      for (const v of variants) {
+        const trace = values.trace && r === 0 ? `${values.trace}-${v.name.replace(/[^\w.+-]/g, "_")}.json` : undefined;
+        const s = await measureScroll(browser, `${v.base}/batches/bench_big_batch`, Number(values.rows), trace, v.css);
         const line = `longest ${round(s.maxFrameMs, 1)} ms, p95 ${round(s.p95FrameMs, 1)}, ${s.over50} >50 / ${s.over100} >100 of ${s.frames} frames, ${s.rows} rows in ${round(s.seconds, 1)} s, longest LoAF ${s.longestLoafMs === null ? "none" : round(s.longestLoafMs)}${trace ? ` (traced: ${trace})` : ""}`;
-        out[dists[i]!]!.push(line);
-        log(`run ${r + 1} ${dists[i]}: ${line} (load ${(await import("node:os")).loadavg().map((x) => x.toFixed(2)).join(" ")})`);
+        out[v.name]!.push(line);
+        log(`run ${r + 1} ${v.name}: ${line} (load ${loadavg().map((x) => x.toFixed(2)).join(" ")})`);
       }
     }
-    for (const d of dists) log(`${d}:\n  ${out[d]!.join("\n  ")}`);
+    for (const v of variants) log(`${v.name}:\n  ${out[v.name]!.join("\n  ")}`);
   } finally {
     await browser.close().catch(() => {});
     for (const a of apps) await stopApp(a).catch(() => {});

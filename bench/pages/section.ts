@@ -280,12 +280,13 @@ export const TRACE_CATEGORIES = [
  * Scrolls the jobs table from the top until row `rows` is rendered, in steps of about 12 rows a frame.
  * With `trace`, a Chromium trace of the scroll (from its first step to its end) is written there.
  */
-export async function measureScroll(browser: Browser, url: string, rows: number, trace?: string): Promise<ScrollFigures> {
+export async function measureScroll(browser: Browser, url: string, rows: number, trace?: string, css?: string): Promise<ScrollFigures> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   try {
     const page: Page = await ctx.newPage();
     await page.goto(url);
     await page.locator('tr[data-index="0"]').waitFor();
+    if (css) await page.addStyleTag({ content: css }); // a probe's CSS experiment (scroll-probe.ts --css), never the bench's
     await page.waitForTimeout(500);
     if (trace) await browser.startTracing(page, { path: trace, categories: TRACE_CATEGORIES });
     const script = `(async (target) => {
