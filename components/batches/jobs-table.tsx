@@ -187,10 +187,11 @@ export function JobsTable({
         </div>
       ) : (
         <div className="table-wrap jobs-scroll" ref={scroller} onScroll={win.onScroll} data-testid="jobs-scroll">
-          {/* Laid out as a grid, not as a table: every row is absolutely placed at its index (top, not a transform,
-              which costs the browser a style pass per row) with a fixed
-              height and contains its own layout, so rows coming into view lay out and paint alone instead
-              of the browser laying out the whole table again each frame. The roles keep it a table. */}
+          {/* Laid out as a grid, not as a table: every row has a fixed height and contains its own layout and paint,
+              and the rendered rows sit in flow after the rows above them, which are one padding on the rows' box
+              (the only style that changes as the window moves). A row of its own at its own `top` cost ~3x more
+              style and layout per row coming into view (an inline style per row, measured in Chromium: creating
+              12 rows and dropping 12, 17-20 ms against 5-6 ms in flow). The roles keep it a table. */}
           <table role="table" className="jobs-table" aria-label="Jobs" aria-describedby="jobs-keys" aria-rowcount={(total ?? items.length) + 1}>
             <thead role="rowgroup">
               <tr role="row" aria-rowindex={1}>
@@ -226,7 +227,7 @@ export function JobsTable({
             </thead>
             <tbody
               role="rowgroup"
-              style={{ height: items.length * win.rowHeight }}
+              style={{ height: items.length * win.rowHeight, paddingTop: win.before }}
               onKeyDown={(e) => {
                 const row = (e.target as HTMLElement).closest<HTMLElement>("tr[data-index]");
                 if (!row || e.target !== row) return;
@@ -245,12 +246,10 @@ export function JobsTable({
             >
               {items.slice(win.start, win.end).map((j, k) => (
                 <JobRow
-                  // keyed by record, at a fixed top: a row staying in view is not touched while the window moves (moving
-                  // rows instead, by changing their top, measured ~1 ms of style work per row, more than creating one)
+                  // keyed by record: a row staying in view is not touched while the window moves
                   key={j.record_id}
                   job={j}
                   index={win.start + k}
-                  top={(win.start + k) * win.rowHeight}
                   selected={selected === j.record_id}
                   ticked={allMatching || ticked.has(j.record_id)}
                   onOpen={onSelect}
@@ -282,7 +281,6 @@ export function JobsTable({
 const JobRow = memo(function JobRow({
   job: j,
   index,
-  top,
   selected,
   ticked,
   onOpen,
@@ -290,8 +288,6 @@ const JobRow = memo(function JobRow({
 }: {
   job: Job;
   index: number;
-  /** px from the top of the rows: its index times the row height */
-  top: number;
   selected: boolean;
   ticked: boolean;
   onOpen: (recordId: string) => void;
@@ -300,7 +296,6 @@ const JobRow = memo(function JobRow({
   return (
     <tr
       role="row"
-      style={{ top }}
       data-record-id={j.record_id}
       data-index={index}
       aria-rowindex={index + 2}
