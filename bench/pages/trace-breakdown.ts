@@ -91,13 +91,13 @@ function analyse(file: string) {
     if (e.ts - lastEnd > 1000) starts.push(e.ts);
     lastEnd = Math.max(lastEnd, e.ts + e.dur!);
   }
-  const busy = (names: (n: string) => boolean) =>
+  // top-level busy spans of the threads whose name passes `which`, in the renderer's process when `own`
+  const busy = (which: (n: string) => boolean, own: boolean, only?: (e: Ev) => boolean) =>
     [...byThread.entries()]
-      .filter(([k]) => k.startsWith(`${pid}:`) || !names("?renderer-only"))
-      .filter(([k]) => names(threadName.get(k) ?? ""))
+      .filter(([k]) => !own || k.startsWith(`${pid}:`))
+      .filter(([k]) => which(threadName.get(k) ?? ""))
       .flatMap(([, evs]) => {
-        // top-level busy spans of the thread
-        const s = [...evs].sort((a, b) => a.ts - b.ts);
+        const s = evs.filter((e) => !only || only(e)).sort((a, b) => a.ts - b.ts);
         const spans: [number, number][] = [];
         for (const e of s) {
           const last = spans[spans.length - 1];
@@ -106,9 +106,10 @@ function analyse(file: string) {
         }
         return spans;
       });
-  const raster = busy((n) => n.startsWith("CompositorTileWorker"));
-  const compositor = busy((n) => n === "Compositor");
-  const viz = busy((n) => n === "VizCompositorThread" || n === "CrGpuMain");
+  // raster runs as RasterTask on the renderer's worker threads (CompositorTileWorker, or the thread pool's in newer Chromium)
+  const raster = busy((n) => n.startsWith("CompositorTileWorker") || n === "ThreadPoolForegroundWorker", true, (e) => e.name === "RasterTask");
+  const compositor = busy((n) => n === "Compositor", true);
+  const viz = busy((n) => n === "VizCompositorThread" || n === "CrGpuMain", false);
   const overlap = (spans: [number, number][], a: number, b: number) => spans.reduce((t, [s, e]) => t + Math.max(0, Math.min(b, e) - Math.max(a, s)), 0);
 
   const inWindow = (a: number, b: number) => {
