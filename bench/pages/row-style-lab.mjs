@@ -1,7 +1,7 @@
 // What a jobs-table scroll step costs the browser, without React and without a server: the app's
 // built CSS and rows shaped like the table's, in the bench's Chromium; each step appends 12 rows,
 // drops the 12 oldest (48 kept) and forces style and layout, timed in the page (40 steps, median
-// and p90). Variants: rows absolutely placed by an inline `top` each (the table until ececcae), the
+// and p90). Variants: rows absolutely placed by an inline `top` each (the jobs table until bf0c84c), the
 // same rows without their `top`, and rows in flow after a padding on their box (the table now), plus
 // a few ablations (no checkbox, no ARIA attributes, no `contain`).
 //
