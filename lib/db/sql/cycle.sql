@@ -55,12 +55,8 @@
 -- chunked batch's batch_calls rows last, under its batch row's lock (`calls_opened` and the stages
 -- after it are not read, so they run once the result is made; every other statement that moves them
 -- holds the batch row first too). Every batch row is updated once (a row may change only once per
--- statement), in `batches_moved`, which applies all the statement's counter moves. The counters'
--- rule is not written here: the stages list the moves (per batch, jobs from one counter to another,
--- the counter of a job as job_counter() names it) and batch_counter_moves() turns them into counter
--- changes, the SQL functions every other transition uses too (lib/db/sql/transitions.ts; created by
--- prisma/migrations/20270103200000_batch_counter_moves). Data-modifying stages run whether or not
--- they are read.
+-- statement), in `batches_moved`, which holds all the counter arithmetic. Data-modifying stages run
+-- whether or not they are read.
 --
 -- Reservations: beside the jobs for a batch's free slots, a worker alone on a batch may claim as
 -- many again (never past the batch's concurrency in all workers). A reservation is a running job
@@ -152,12 +148,14 @@ promoted AS (
 duration_buckets AS (
   SELECT batch_id, duration_bucket, count(*)::int AS jobs FROM written WHERE finished GROUP BY batch_id, duration_bucket),
 
--- What the written outcomes add, per batch, to the metrics row and to the batch's attempt and
--- duration totals (its counters move through `outcome_moves` below).
+-- What the written outcomes moved, per batch: the metrics row and the counters both come from here.
 outcome_totals AS (
-  SELECT written.batch_id, count(*)::int AS outcomes,
+  SELECT written.batch_id, count(*)::int AS outcomes, count(*) FILTER (WHERE written.reserved)::int AS reserved,
          count(*) FILTER (WHERE written.status = 'succeeded')::int AS succeeded,
          count(*) FILTER (WHERE written.status = 'failed')::int AS failed,
+         count(*) FILTER (WHERE written.status = 'pending')::int AS pending,
+         count(*) FILTER (WHERE written.status = 'waiting_input')::int AS waiting_input,
+         count(*) FILTER (WHERE written.status = 'waiting_provider')::int AS waiting_provider,
          count(*) FILTER (WHERE written.counted)::int AS attempts,
          COALESCE(sum(written.cost), 0)::float8 AS cost,
          COALESCE(sum(written.duration_ms) FILTER (WHERE written.finished), 0)::bigint AS duration_sum_ms,
@@ -184,25 +182,16 @@ requeue_written AS (
   SELECT id, batch_id, run_at FROM written WHERE status = 'pending' ORDER BY id
   ON CONFLICT (job_id) DO UPDATE SET run_at = excluded.run_at),
 
--- The jobs the outcomes and the promotions move between their batch's counters, per batch, from
--- and to (job_counter: reserved is a running job not started): an outcome from running or reserved
--- to its new status, with its cost; a promotion from reserved to running (the batch's slot count
--- unchanged: the outcome that freed the slot counted it out of running).
-outcome_moves AS (
-  SELECT batch_id, job_counter('running', NOT reserved) AS from_counter, job_counter(status, started_at IS NOT NULL) AS to_counter,
-         count(*)::int AS jobs, sum(cost)::float8 AS cost
-  FROM written GROUP BY 1, 2, 3
-  UNION ALL
-  SELECT batch_id, job_counter('running', false), job_counter('running', true), count(*)::int, 0 FROM promoted GROUP BY batch_id),
-
--- What those moves do to each batch's counters (batch_counter_moves: the counters' rule): slots
--- freed net (running down), reservations gone, jobs finished, cost, failures here.
+-- Per batch, what the outcomes and the promotions move: slots freed net (a promotion takes one
+-- back), reservations gone.
 freed AS (
-  SELECT moved.* FROM (
-    SELECT array_agg(batch_id) AS batch_ids, array_agg(from_counter) AS from_counters, array_agg(to_counter) AS to_counters,
-           array_agg(jobs) AS jobs, array_agg(cost) AS costs
-    FROM outcome_moves) moves
-  CROSS JOIN LATERAL batch_counter_moves(moves.batch_ids, moves.from_counters, moves.to_counters, moves.jobs, moves.costs) moved),
+  SELECT COALESCE(totals.batch_id, starts.batch_id) AS batch_id, totals.batch_id IS NOT NULL AS had_outcomes,
+         COALESCE(totals.outcomes - totals.reserved, 0) - COALESCE(starts.jobs, 0) AS slots,
+         COALESCE(totals.reserved, 0) + COALESCE(starts.jobs, 0) AS reservations,
+         totals.outcomes, totals.pending, totals.waiting_input, totals.waiting_provider, totals.succeeded, totals.failed, totals.cost,
+         totals.attempts, totals.duration_sum_ms, totals.duration_hist
+  FROM outcome_totals totals
+  FULL JOIN (SELECT batch_id, count(*)::int AS jobs FROM promoted GROUP BY batch_id) starts ON starts.batch_id = totals.batch_id),
 
 reservation_request AS (
   SELECT * FROM unnest($16::text[], $17::int[]) AS request(batch_id, jobs)),
@@ -214,10 +203,10 @@ reservation_request AS (
 -- concurrency holds across any number of workers.
 own_candidates AS (
   SELECT batch.id, batch.concurrency, batch.chunk_size, batch.dataset_id, batch.priority, batch.last_claimed_at, batch.created_at,
-         batch.claim_cursor, batch.total, batch.running + freed.running AS running, batch.reserved + freed.reserved AS reserved,
+         batch.claim_cursor, batch.total, batch.running - freed.slots AS running, batch.reserved - freed.reservations AS reserved,
          batch.max_cost, batch.error_policy, request.jobs AS reservations_asked,
-         batch.cost_spent + freed.cost AS cost_spent,
-         batch.succeeded + batch.failed + freed.succeeded + freed.failed AS finished,
+         batch.cost_spent + COALESCE(freed.cost, 0) AS cost_spent,
+         batch.succeeded + batch.failed + COALESCE(freed.succeeded, 0) + COALESCE(freed.failed, 0) AS finished,
          batch.cost_reservation, batch.cost_reservation_per_record, batch.next_call_id,
          -- a chunked batch's calls in flight: its open rows still open once this statement's outcomes
          -- are out, as seen, and the calls claimed since (next_call_id as locked minus as seen)
@@ -229,10 +218,10 @@ own_candidates AS (
   JOIN freed ON freed.batch_id = batch.id
   LEFT JOIN reservation_request request ON request.batch_id = batch.id
   WHERE $14::int > 0 AND batch.status IN ('pending', 'running') AND batch.pending > 0
-    AND (batch.running + freed.running <= (batch.concurrency - 1) * batch.chunk_size
-         OR (request.jobs > 0 AND batch.reserved + freed.reserved < batch.concurrency))
-    AND (batch.max_cost IS NULL OR batch.cost_spent + freed.cost < batch.max_cost)
-    AND NOT (freed.new_failures > 0 AND (batch.error_policy = 'stop' OR batch.error_threshold_rate IS NOT NULL))
+    AND (batch.running - freed.slots <= (batch.concurrency - 1) * batch.chunk_size
+         OR (request.jobs > 0 AND batch.reserved - freed.reservations < batch.concurrency))
+    AND (batch.max_cost IS NULL OR batch.cost_spent + COALESCE(freed.cost, 0) < batch.max_cost)
+    AND NOT (COALESCE(freed.failed, 0) > 0 AND (batch.error_policy = 'stop' OR batch.error_threshold_rate IS NOT NULL))
     AND CASE WHEN batch.chunk_size = 1 THEN true
              ELSE (SELECT count(*) FROM batch_calls call LEFT JOIN calls_ended ended ON ended.batch_id = call.batch_id AND ended.call_id = call.call_id
                    WHERE call.batch_id = batch.id AND call.open_jobs > COALESCE(ended.jobs, 0))
@@ -405,37 +394,29 @@ claimed AS (
   RETURNING job.id, job.batch_id, job.record_id, job.position, job.attempts, job.interruptions, job.retry_base,
             job.started_at IS NULL AS reserved, job.call_id),
 
--- per batch: the jobs claimed and a chunked batch's last call
+-- per batch: the jobs claimed, the reservations among them, and a chunked batch's last call
 claimed_totals AS (
-  SELECT claimed.batch_id, count(*)::int AS jobs, max(claimed.call_id) AS last_call_id
+  SELECT claimed.batch_id, count(*)::int AS jobs, count(*) FILTER (WHERE claimed.reserved)::int AS reserved,
+         max(claimed.call_id) AS last_call_id
   FROM claimed GROUP BY claimed.batch_id),
-
--- Every counter move of this statement, per batch (batch_counter_moves, as in `freed`): the
--- outcomes' and promotions', and the claim's, from pending to running, or reserved for a reservation.
-all_moved AS (
-  SELECT moved.* FROM (
-    SELECT array_agg(batch_id) AS batch_ids, array_agg(from_counter) AS from_counters, array_agg(to_counter) AS to_counters,
-           array_agg(jobs) AS jobs, array_agg(cost) AS costs
-    FROM (SELECT * FROM outcome_moves
-          UNION ALL
-          SELECT batch_id, 'pending', job_counter('running', NOT reserved), count(*)::int, 0 FROM claimed GROUP BY 1, 2, 3) move) moves
-  CROSS JOIN LATERAL batch_counter_moves(moves.batch_ids, moves.from_counters, moves.to_counters, moves.jobs, moves.costs) moved),
 
 -- The counters, all of them here: one UPDATE per batch row for both halves, so `running`,
 -- `reserved`, `pending` and the rest always equal a count of the batch's jobs. Only a batch that got
 -- jobs counts as claimed (last_claimed_at): one passed over keeps waiting towards starved.
 batches_moved AS (
   UPDATE batches batch SET
-    pending = batch.pending + COALESCE(moved.pending, 0), running = batch.running + COALESCE(moved.running, 0),
-    reserved = batch.reserved + COALESCE(moved.reserved, 0), waiting_input = batch.waiting_input + COALESCE(moved.waiting_input, 0),
-    waiting_provider = batch.waiting_provider + COALESCE(moved.waiting_provider, 0),
-    succeeded = batch.succeeded + COALESCE(moved.succeeded, 0), failed = batch.failed + COALESCE(moved.failed, 0),
-    cancelled = batch.cancelled + COALESCE(moved.cancelled, 0), skipped = batch.skipped + COALESCE(moved.skipped, 0),
-    cost_spent = batch.cost_spent + COALESCE(moved.cost, 0),
-    attempts = batch.attempts + COALESCE(totals.attempts, 0),
-    duration_sum_ms = batch.duration_sum_ms + COALESCE(totals.duration_sum_ms, 0),
-    duration_hist = CASE WHEN totals.succeeded > 0 OR totals.failed > 0
-                         THEN ARRAY(SELECT COALESCE(old, 0) + COALESCE(new, 0) FROM unnest(batch.duration_hist, totals.duration_hist) AS hist(old, new))
+    running = batch.running - COALESCE(freed.slots, 0) + COALESCE(taken.jobs - taken.reserved, 0),
+    reserved = batch.reserved - COALESCE(freed.reservations, 0) + COALESCE(taken.reserved, 0),
+    pending = batch.pending + COALESCE(freed.pending, 0) - COALESCE(taken.jobs, 0),
+    waiting_input = batch.waiting_input + COALESCE(freed.waiting_input, 0),
+    waiting_provider = batch.waiting_provider + COALESCE(freed.waiting_provider, 0),
+    succeeded = batch.succeeded + COALESCE(freed.succeeded, 0),
+    failed = batch.failed + COALESCE(freed.failed, 0),
+    cost_spent = batch.cost_spent + COALESCE(freed.cost, 0),
+    attempts = batch.attempts + COALESCE(freed.attempts, 0),
+    duration_sum_ms = batch.duration_sum_ms + COALESCE(freed.duration_sum_ms, 0),
+    duration_hist = CASE WHEN freed.succeeded > 0 OR freed.failed > 0
+                         THEN ARRAY(SELECT COALESCE(old, 0) + COALESCE(new, 0) FROM unnest(batch.duration_hist, freed.duration_hist) AS hist(old, new))
                          ELSE batch.duration_hist END,
     claim_cursor = COALESCE(span.cursor_to, batch.claim_cursor),
     -- a chunked batch's calls claimed here are numbered up to last_call_id
@@ -443,17 +424,16 @@ batches_moved AS (
     last_claimed_at = CASE WHEN taken.jobs > 0 THEN now() ELSE batch.last_claimed_at END,
     status = (CASE WHEN batch.status = 'pending' AND taken.jobs > 0 THEN 'running' ELSE batch.status::text END)::batch_status,
     started_at = CASE WHEN taken.jobs > 0 THEN COALESCE(batch.started_at, (SELECT moment.at FROM moment)) ELSE batch.started_at END,
-    updated_at = CASE WHEN moved.batch_id IS NOT NULL THEN now() ELSE batch.updated_at END
-  FROM (SELECT batch_id FROM all_moved UNION SELECT batch_id FROM cursor_spans) touched
-    LEFT JOIN all_moved moved ON moved.batch_id = touched.batch_id
-    LEFT JOIN outcome_totals totals ON totals.batch_id = touched.batch_id
+    updated_at = CASE WHEN freed.batch_id IS NOT NULL OR taken.jobs > 0 THEN now() ELSE batch.updated_at END
+  FROM (SELECT batch_id FROM freed UNION SELECT batch_id FROM cursor_spans) touched
+    LEFT JOIN freed ON freed.batch_id = touched.batch_id
     LEFT JOIN cursor_spans span ON span.batch_id = touched.batch_id
     LEFT JOIN claimed_totals taken ON taken.batch_id = touched.batch_id
   WHERE batch.id = touched.batch_id
   RETURNING batch.id, batch.status, batch.pending, batch.running, batch.reserved, batch.waiting_input, batch.waiting_provider, batch.succeeded,
     batch.failed, batch.cost_spent, batch.max_cost, batch.error_policy, batch.error_threshold_rate,
-    batch.error_threshold_min_finished, batch.stop_reason, totals.batch_id IS NOT NULL AS had_outcomes,
-    COALESCE(totals.outcomes, 0) AS outcomes, COALESCE(moved.new_failures, 0) AS new_failures),
+    batch.error_threshold_min_finished, batch.stop_reason, COALESCE(freed.had_outcomes, false) AS had_outcomes,
+    COALESCE(freed.outcomes, 0) AS outcomes, COALESCE(freed.failed, 0) AS new_failures),
 
 -- A chunked batch's open calls (batch_calls), after the batch rows above (these stages are not read:
 -- they run once the statement's result is made, so their rows are locked last, as in every other

@@ -1,6 +1,6 @@
--- The batch counters' rule, declared once: the worker cycle (lib/db/sql/cycle.sql) and every other
--- transition (lib/db/sql/transitions.ts: cancel, stop, pause, retry, bulk actions, the lease sweep,
--- parked jobs woken, reused results) call these two functions. Both are plain SQL, one expression or
+-- The batch counters' rule for every transition outside the worker cycle (lib/db/sql/transitions.ts:
+-- cancel, stop, pause, retry, bulk actions, the lease sweep, parked jobs woken, reused results); the
+-- cycle keeps its own counters stage, measured faster (docs/decisions/cycle-counters-function.md). Both are plain SQL, one expression or
 -- one SELECT, not STRICT, and no more volatile than what they call, so PostgreSQL inlines them into
 -- the calling statement (no function call per row, nothing planned apart).
 
