@@ -1,8 +1,8 @@
 // Every job transition moves its batch's counters in the same transaction: the statement that moves
 // the jobs returns its counter moves (per batch, jobs from one counter to another), one UPDATE
-// applies them by the counters' rule (the SQL function batch_counter_moves, the worker cycle's too:
-// lib/db/sql/transitions.ts), then the batches are settled (stop policies, budget, completion). No
-// counter arithmetic here. Lock order everywhere: batch rows (by id) before job rows.
+// applies them by the counters' rule (the SQL function batch_counter_moves: lib/db/sql/transitions.ts;
+// the worker cycle keeps its own counters stage, measured faster), then the batches are settled
+// (stop policies, budget, completion). No counter arithmetic here. Lock order everywhere: batch rows (by id) before job rows.
 import type pg from "pg";
 import { isActiveBatch } from "@/lib/contract/statuses";
 import { cancelOpenPrompts } from "@/lib/db/sql/prompts";

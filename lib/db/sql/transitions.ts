@@ -1,9 +1,9 @@
 // Job transitions and the batch counters they move (lib/engine/transitions.ts), in the caller's pg
 // transaction. SQL because the counters move in the same statements' transaction as the cycle's
-// (lib/db/sql/cycle.sql) and by the same rule: every statement that moves jobs returns its moves
-// (CounterMove: per batch, jobs from one counter to another, counters as the SQL function
-// job_counter names them), and applyCounterMoves turns them into counter changes with the SQL
-// function batch_counter_moves, as the cycle does (both in
+// (lib/db/sql/cycle.sql, which keeps its own counters stage: docs/decisions/cycle-counters-function.md):
+// every statement that moves jobs returns its moves (CounterMove: per batch, jobs from one counter
+// to another, counters as the SQL function job_counter names them), and applyCounterMoves turns
+// them into counter changes with the SQL function batch_counter_moves (both in
 // prisma/migrations/20270103200000_batch_counter_moves), in one UPDATE for many batches (rows in id
 // order: the lock order). Jobs move in set-based statements that lock them (FOR UPDATE) after their
 // batch, and the finish and stop conditions are expressions over the counters of the row being
@@ -53,7 +53,7 @@ export interface MovedBatchState extends BatchState {
 
 /**
  * Moves the batches' counters by `moves` in one statement (a prepared one: it runs in most
- * transitions), rows in id order: batch_counter_moves, the rule the cycle applies too. The batches'
+ * transitions), rows in id order, by batch_counter_moves. The batches'
  * new state.
  */
 export async function applyCounterMoves(db: Queryable, moves: readonly CounterMove[]): Promise<MovedBatchState[]> {
