@@ -8,25 +8,11 @@ import { chartTick, chartTooltipStyle } from "@/components/ui/charts";
 import { formatCost, formatCount, formatMs } from "@/lib/client/format";
 import { formatShare } from "@/lib/client/outcome";
 import { useSummary } from "@/lib/client/hooks";
+import type { SummaryInput } from "@/lib/client/api";
 import type { Batch, BatchSummary } from "@/lib/client/types";
-
-/** Flows whose result carries a label by design. */
-const LABEL_FLOWS: Record<string, string> = { classify: "result.label", review: "result.label" };
-const LABEL_NAMES = ["label", "category", "class", "sentiment", "status", "verdict"];
-const MAX_HISTOGRAMS = 3;
+import { autoStatsFields } from "@/lib/contract/summary-fields";
 
 type Field = BatchSummary["fields"][number];
-
-const isNumeric = (f: Field) => f.types.includes("number") && f.types.every((t) => t === "number" || t === "null");
-const isLabelLike = (f: Field) => f.types.length > 0 && f.types.every((t) => t === "string" || t === "boolean" || t === "null");
-
-/** The field whose distribution is shown first: the flow's label, else a label-named or string field. */
-export function detectLabelField(flow: string, fields: Field[]): string | null {
-  if (LABEL_FLOWS[flow]) return LABEL_FLOWS[flow]!;
-  const labels = fields.filter(isLabelLike);
-  const named = labels.find((f) => LABEL_NAMES.includes(f.field.slice("result.".length).toLowerCase()));
-  return (named ?? labels[0])?.field ?? null;
-}
 
 const valueText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
 const short = (v: number) => String(+v.toPrecision(2));
@@ -37,12 +23,15 @@ const binRange = (from: number, to: number) => (Number.isInteger(from) && to - f
 export function BatchSummaryPanel({ batch, poll }: { batch: Batch; poll: boolean }) {
   const [picked, setPicked] = useState<string | null>(null);
   const [fields, setFields] = useState<Field[]>([]);
-  const labelField = picked ?? detectLabelField(batch.flow, fields);
-  const numeric = useMemo(() => fields.filter(isNumeric).slice(0, MAX_HISTOGRAMS).map((f) => f.field), [fields]);
-  const input = useMemo(() => ({ group_by: labelField ? [labelField] : [], stats: numeric }), [labelField, numeric]);
+  const numeric = useMemo(() => autoStatsFields(fields), [fields]);
+  // until a field is picked the summary chooses the label-like and numeric fields itself (auto), from
+  // the fields it finds in the same read: one request, where asking for the fields first and then
+  // for them was two scans of every result (seconds each on a batch of a million)
+  const input = useMemo<SummaryInput>(() => (picked ? { group_by: [picked], stats: numeric } : { group_by: [], stats: [], auto: true }), [picked, numeric]);
   const summary = useSummary(batch.id, input, poll);
   const s = summary.data;
-  // the fields come with every answer; the next request asks for the ones found
+  const labelField = picked ?? s?.group_by[0]?.field ?? null;
+  // the fields come with every answer: a picked field's request asks for the numeric ones found
   const known = s?.fields;
   if (known && JSON.stringify(known.map((f) => [f.field, f.types])) !== JSON.stringify(fields.map((f) => [f.field, f.types]))) setFields(known);
 

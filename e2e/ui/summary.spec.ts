@@ -74,3 +74,27 @@ test("a classify batch's summary charts each label with its count, and reads the
   expect(run.stdout).toContain("partial success: 2 of 12 failed (16%), under the 50% error threshold");
   expect(run.stdout).toMatch(/result\.label {2}\(10 values, 3 distinct\)\n {2}positive {2}5 {2}#+ 50%\n {2}negative {2}3 {2}#+ 30%\n {2}neutral {3}2 {2}#+ 20%/);
 });
+
+test("the Results panel asks for the summary once: the fields it charts are chosen in the same request", async ({ page, request }) => {
+  const created = await createBatch(request, { flow: "classify", name: unique("summary-once"), records: TEXTS.map((text, i) => ({ id: `t${i}`, text })) });
+  const b = await waitForBatch(request, created.id);
+  expect(b.status).toBe("completed");
+  const asked: string[] = [];
+  page.on("request", (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === `/api/batches/${b.id}/summary`) asked.push(url.search);
+  });
+  await page.goto(`/batches/${b.id}`);
+  const region = resultsRegion(page);
+  await expect(region.getByRole("figure", { name: "Distribution of result.label" })).toBeVisible();
+  await expect(region.getByRole("figure", { name: "Histogram of result.score" })).toBeVisible();
+  await expect(region.getByRole("combobox", { name: "Result field" })).toHaveValue("result.label");
+  // a follow-up request would leave as soon as the first answer listed the fields
+  await page.waitForTimeout(2_000);
+  expect(asked).toEqual(["?auto=true"]);
+  // picking a field asks for it (and the numeric fields found), once
+  await region.getByRole("combobox", { name: "Result field" }).selectOption("result.score");
+  await expect(region.getByRole("figure", { name: "Distribution of result.score" })).toBeVisible();
+  await page.waitForTimeout(1_000);
+  expect(asked).toEqual(["?auto=true", "?group_by=result.score&stats=result.score"]);
+});

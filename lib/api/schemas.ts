@@ -222,6 +222,11 @@ export const summaryQuery = z.object({
   group_by: resultFieldList.describe("result fields to count values of, e.g. result.label (repeat or comma-separate; up to 10)"),
   stats: resultFieldList.describe("numeric result fields to describe, e.g. result.score (repeat or comma-separate; up to 10)"),
   top: single(z.coerce.number().int().min(1).max(100).default(10)).describe("values listed per group_by field; the rest are counted as other"),
+  auto: single(z.enum(["true", "false"]).default("false"))
+    .transform((v) => v === "true")
+    .describe(
+      "true: where group_by or stats name no field, the summary chooses from `fields`: the label-like field (result.label for classify and review, else one named like a label or the first of strings) and up to 3 numeric fields",
+    ),
 });
 
 export const metricsQuery = z.object({

@@ -75,6 +75,8 @@ export interface SummaryInput {
   group_by: string[];
   stats: string[];
   top?: Count;
+  /** the summary chooses the fields where group_by / stats name none */
+  auto?: boolean;
 }
 
 export interface JobListInput {
@@ -162,7 +164,7 @@ export function createApi(transport: Transport) {
     getProviderBatches: (id: string) => apiFetch<{ items: ProviderBatch[] }>(`/api/batches/${enc(id)}/provider-batches`),
     getSummary: (id: string, input: SummaryInput) =>
       apiFetch<BatchSummary>(
-        withQuery(`/api/batches/${enc(id)}/summary`, { group_by: input.group_by.join(",") || undefined, stats: input.stats.join(",") || undefined, top: input.top }),
+        withQuery(`/api/batches/${enc(id)}/summary`, { group_by: input.group_by.join(",") || undefined, stats: input.stats.join(",") || undefined, top: input.top, auto: input.auto ? "true" : undefined }),
       ),
     listJobs: (id: string, input: JobListInput, cursor?: string | null) =>
       apiFetch<ListResponse<Job>>(withQuery(`/api/batches/${enc(id)}/jobs`, { ...input, cursor })),

@@ -14,6 +14,7 @@ import {
 } from "@/lib/db/sql/summary";
 import { inReadOnlySnapshot } from "@/lib/db/tx";
 import { isTerminalBatch } from "@/lib/contract/statuses";
+import { autoStatsFields, detectLabelField } from "@/lib/contract/summary-fields";
 import { AppError } from "@/lib/errors";
 import { getBatch } from "./batches";
 import type { BatchDetail } from "./batches";
@@ -39,6 +40,12 @@ export interface SummaryOptions {
   groupBy?: ResultField[];
   stats?: ResultField[];
   top?: number;
+  /**
+   * Choose the fields from the sampled `fields` where groupBy / stats name none: the batch's label-like
+   * field (lib/contract/summary-fields) and its first numeric fields, in the same snapshot, so a
+   * viewer that knows no field yet needs one request rather than one to list them and one to ask.
+   */
+  auto?: boolean;
 }
 
 export interface Distribution {
@@ -167,7 +174,7 @@ function batchStamp(b: BatchDetail): string {
 export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}): Promise<BatchSummary> {
   const top = Math.max(1, Math.min(opts.top ?? SUMMARY_TOP_DEFAULT, SUMMARY_TOP_MAX));
   const batch = await getBatch(batchId);
-  const key = JSON.stringify([batchId, top, (opts.groupBy ?? []).map((f) => f.keys), (opts.stats ?? []).map((f) => f.keys)]);
+  const key = JSON.stringify([batchId, top, (opts.groupBy ?? []).map((f) => f.keys), (opts.stats ?? []).map((f) => f.keys), opts.auto ?? false]);
   const stamp = batchStamp(batch);
   const kept = summaryCache.get(key);
   if (kept && kept.stamp === stamp) {
@@ -176,7 +183,7 @@ export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}
     summaryCache.set(key, kept);
     return { ...(await kept.value), batch };
   }
-  const value = computeSummary(batchId, opts, top);
+  const value = computeSummary(batchId, batch.flow, opts, top);
   summaryCache.set(key, { stamp, value });
   while (summaryCache.size > SUMMARY_CACHE_MAX) summaryCache.delete(summaryCache.keys().next().value!);
   const forget = () => {
@@ -187,16 +194,23 @@ export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}
   return { ...(await value), batch };
 }
 
-async function computeSummary(batchId: string, opts: SummaryOptions, top: number): Promise<Omit<BatchSummary, "batch">> {
+/** A field the summary chose by itself, in the form a named one takes. */
+const chosen = (path: string): ResultField => ({ path, keys: path.split(".").slice(1) });
+
+async function computeSummary(batchId: string, flow: string, opts: SummaryOptions, top: number): Promise<Omit<BatchSummary, "batch">> {
   // one snapshot: the figures of a running batch agree with each other
   return inReadOnlySnapshot(async (client) => {
     const r = await summaryTotals(client, batchId);
     const errors = await summaryErrors(client, batchId, ERROR_CODES_LISTED);
     const fields = await summaryFields(client, batchId, SUMMARY_FIELD_SAMPLE);
+    let groupByFields = opts.groupBy ?? [];
+    let statsFields = opts.stats ?? [];
+    if (opts.auto && !groupByFields.length) groupByFields = [detectLabelField(flow, fields)].filter((f) => f !== null).map(chosen);
+    if (opts.auto && !statsFields.length) statsFields = autoStatsFields(fields).map(chosen);
     const groupBy: Distribution[] = [];
-    for (const f of opts.groupBy ?? []) groupBy.push(await distribution(client, batchId, f, top));
+    for (const f of groupByFields) groupBy.push(await distribution(client, batchId, f, top));
     const stats: NumericStats[] = [];
-    for (const f of opts.stats ?? []) stats.push(await numericStats(client, batchId, f));
+    for (const f of statsFields) stats.push(await numericStats(client, batchId, f));
     return {
       counts: {
         total: r.total,

@@ -141,6 +141,29 @@ describe("GET /api/batches/{id}/summary", () => {
     expect(r.json.stats).toHaveLength(2);
   });
 
+  it("auto: chooses the label-like field and the numeric ones from the fields it lists, as if they were named", async () => {
+    const r = await summary(id, "auto=true");
+    expect(r.status).toBe(200);
+    const named = await summary(id, "group_by=result.label&stats=result.score");
+    expect(r.json.group_by).toEqual(named.json.group_by);
+    expect(r.json.stats).toEqual(named.json.stats);
+    expect(r.json.group_by.map((g: { field: string }) => g.field)).toEqual(["result.label"]);
+    expect(r.json.stats.map((g: { field: string }) => g.field)).toEqual(["result.score"]);
+    // a list that names fields is kept; auto fills only the other
+    const grouped = await summary(id, "auto=true&group_by=result.score");
+    expect(grouped.json.group_by.map((g: { field: string }) => g.field)).toEqual(["result.score"]);
+    expect(grouped.json.stats.map((g: { field: string }) => g.field)).toEqual(["result.score"]);
+    // without auto nothing is chosen
+    expect((await summary(id, "auto=false")).json.group_by).toEqual([]);
+    expect((await summary(id, "auto=yes")).status).toBe(422);
+    // no numeric or label-like field: nothing to choose
+    const plain = await batchWith([{ id: "x", status: "succeeded", ms: 1, result: { tags: ["a"] } }]);
+    const p = await summary(plain, "auto=true");
+    expect(p.status).toBe(200);
+    expect(p.json.group_by).toEqual([]);
+    expect(p.json.stats).toEqual([]);
+  });
+
   it("a field no result has is a 422 naming it", async () => {
     const r = await summary(id, "group_by=result.lable");
     expect(r.status).toBe(422);

@@ -11,6 +11,6 @@ const field = (path: string) => ({ path, keys: resultPath(path) });
 // GET /api/batches/[id]/summary – counts, retries, cost and durations, and chosen result fields' distributions and stats
 export const GET = route("GET /api/batches/{id}/summary", async ({ params, query }) =>
   toBatchSummaryJson(
-    await getBatchSummary(params.id, { groupBy: query.group_by?.map(field), stats: query.stats?.map(field), top: query.top }),
+    await getBatchSummary(params.id, { groupBy: query.group_by?.map(field), stats: query.stats?.map(field), top: query.top, auto: query.auto }),
   ),
 );
