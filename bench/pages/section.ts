@@ -262,6 +262,8 @@ export interface ScrollFigures {
   over100: number;
   longestLoafMs: number | null;
   loafSupported: boolean;
+  /** with `detail` (the probe's --detail): when each frame over 50 ms ended and when each API response ended, ms from the scroll's start */
+  detail?: { longFrames: { at: number; ms: number }[]; responses: { at: number; path: string }[] };
 }
 
 /** Trace categories for a scroll's Chromium trace (bench/pages/scroll-probe.ts): main thread, frames, raster, GC. */
@@ -280,7 +282,7 @@ export const TRACE_CATEGORIES = [
  * Scrolls the jobs table from the top until row `rows` is rendered, in steps of about 12 rows a frame.
  * With `trace`, a Chromium trace of the scroll (from its first step to its end) is written there.
  */
-export async function measureScroll(browser: Browser, url: string, rows: number, trace?: string, css?: string): Promise<ScrollFigures> {
+export async function measureScroll(browser: Browser, url: string, rows: number, trace?: string, css?: string, detail = false): Promise<ScrollFigures> {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
   try {
     const page: Page = await ctx.newPage();
@@ -289,17 +291,22 @@ export async function measureScroll(browser: Browser, url: string, rows: number,
     if (css) await page.addStyleTag({ content: css }); // a probe's CSS experiment (scroll-probe.ts --css), never the bench's
     await page.waitForTimeout(500);
     if (trace) await browser.startTracing(page, { path: trace, categories: TRACE_CATEGORIES });
-    const script = `(async (target) => {
+    const script = `(async (target, detail) => {
       const box = document.querySelector('[data-testid="jobs-scroll"]');
       const loafSupported = PerformanceObserver.supportedEntryTypes.includes("long-animation-frame");
       const loafs = [];
       const po = new PerformanceObserver((l) => l.getEntries().forEach((e) => loafs.push(e.duration)));
       po.observe({ type: loafSupported ? "long-animation-frame" : "longtask", buffered: false });
       const deltas = [];
+      const longFrames = [];
+      const responses = [];
+      const ro = detail ? new PerformanceObserver((l) => l.getEntries().forEach((e) => e.name.includes("/api/") && responses.push({ at: e.responseEnd, path: new URL(e.name).pathname + new URL(e.name).search }))) : null;
+      ro?.observe({ type: "resource", buffered: false });
       let last = performance.now();
       let running = true;
       const tick = (t) => {
         deltas.push(t - last);
+        if (detail && t - last > 50) longFrames.push({ at: t, ms: t - last });
         last = t;
         if (running) requestAnimationFrame(tick);
       };
@@ -324,6 +331,7 @@ export async function measureScroll(browser: Browser, url: string, rows: number,
       await frame();
       running = false;
       po.disconnect();
+      ro?.disconnect();
       const s = [...deltas].sort((a, b) => a - b);
       return {
         rows: lastIndex() + 1,
@@ -335,8 +343,9 @@ export async function measureScroll(browser: Browser, url: string, rows: number,
         over100: deltas.filter((d) => d > 100).length,
         longestLoafMs: loafs.length ? Math.max(...loafs) : null,
         loafSupported,
+        ...(detail ? { detail: { longFrames: longFrames.map((f) => ({ at: f.at - t0, ms: f.ms })), responses: responses.map((r) => ({ at: r.at - t0, path: r.path })) } } : {}),
       };
-})(${rows})`;
+})(${rows}, ${detail})`;
     const figures = (await page.evaluate(script)) as ScrollFigures;
     if (trace) await browser.stopTracing();
     return figures;
