@@ -1,12 +1,13 @@
 "use client";
 // The batch's metrics over time, from GET /api/batches/{id}/metrics.
+import { memo } from "react";
 import { Area, AreaChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { SucceededFailedBars, chartTick as tick, chartTooltipStyle as tooltipStyle } from "@/components/ui/charts";
 import type { Metrics } from "@/lib/client/types";
 
 const timeLabel = (t: string) => new Date(t).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
-export function BatchCharts({ metrics }: { metrics: Metrics }) {
+export const BatchCharts = memo(function BatchCharts({ metrics }: { metrics: Metrics }) {
   // finished jobs per bucket, shown as a rate in jobs/min like every rate of the dashboard (formatRate)
   const perMinute = 60 / metrics.bucket_seconds;
   const rate = (n: number) => Math.round(n * perMinute * 10) / 10;
@@ -48,4 +49,4 @@ export function BatchCharts({ metrics }: { metrics: Metrics }) {
       </figure>
     </div>
   );
-}
+});

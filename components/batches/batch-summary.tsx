@@ -2,7 +2,7 @@
 // What a batch's results say, from GET /api/batches/{id}/summary: a label-like field's distribution
 // as bars (picked automatically for classify and review, or by hand), numeric fields as small
 // histograms, and a partial-success reading when some records failed without stopping the batch.
-import { useMemo, useState } from "react";
+import { memo, useMemo, useState } from "react";
 import { Bar, BarChart, CartesianGrid, Cell, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import { chartTick, chartTooltipStyle } from "@/components/ui/charts";
 import { formatCost, formatCount, formatMs } from "@/lib/client/format";
@@ -10,6 +10,7 @@ import { formatShare } from "@/lib/client/outcome";
 import { useSummary } from "@/lib/client/hooks";
 import type { SummaryInput } from "@/lib/client/api";
 import type { Batch, BatchSummary } from "@/lib/client/types";
+import { useHeldWhileScrolling } from "@/lib/client/scroll-activity";
 import { autoStatsFields } from "@/lib/contract/summary-fields";
 
 type Field = BatchSummary["fields"][number];
@@ -20,7 +21,7 @@ const short = (v: number) => String(+v.toPrecision(2));
 const binLabel = (from: number, to: number) => (Number.isInteger(from) && to - from === 1 ? String(from) : short(from));
 const binRange = (from: number, to: number) => (Number.isInteger(from) && to - from === 1 ? String(from) : `${short(from)} to ${short(to)}`);
 
-export function BatchSummaryPanel({ batch, poll }: { batch: Batch; poll: boolean }) {
+export const BatchSummaryPanel = memo(function BatchSummaryPanel({ batch, poll }: { batch: Batch; poll: boolean }) {
   const [picked, setPicked] = useState<string | null>(null);
   const [fields, setFields] = useState<Field[]>([]);
   const numeric = useMemo(() => autoStatsFields(fields), [fields]);
@@ -29,10 +30,11 @@ export function BatchSummaryPanel({ batch, poll }: { batch: Batch; poll: boolean
   // for them was two scans of every result (seconds each on a batch of a million)
   const input = useMemo<SummaryInput>(() => (picked ? { group_by: [picked], stats: numeric } : { group_by: [], stats: [], auto: true }), [picked, numeric]);
   const summary = useSummary(batch.id, input, poll);
-  const s = summary.data;
+  // an answer arriving while the jobs table scrolls is drawn once it rests (its charts took a frame of 100-200 ms mid-scroll)
+  const s = useHeldWhileScrolling(summary.data);
   const labelField = picked ?? s?.group_by[0]?.field ?? null;
   // the fields come with every answer: a picked field's request asks for the numeric ones found
-  const known = s?.fields;
+  const known = summary.data?.fields;
   if (known && JSON.stringify(known.map((f) => [f.field, f.types])) !== JSON.stringify(fields.map((f) => [f.field, f.types]))) setFields(known);
 
   if (!s) {
@@ -80,7 +82,7 @@ export function BatchSummaryPanel({ batch, poll }: { batch: Batch; poll: boolean
       </div>
     </section>
   );
-}
+});
 
 function Distribution({ dist }: { dist: BatchSummary["group_by"][number] }) {
   const data = [

@@ -11,10 +11,12 @@ import { JOBS_PAGE, useJobs } from "@/lib/client/hooks";
 import { jobKeys, LIVE_JOB_PAGES } from "@/lib/client/keys";
 import { JOB_STATUSES, type BatchProgress, type Job, type JobStatus } from "@/lib/client/types";
 import { useDebounced } from "@/lib/client/use-debounced";
+import { noteScroll } from "@/lib/client/scroll-activity";
 import { useRowWindow } from "@/lib/client/use-window";
 import { BulkBar } from "./bulk-bar";
 
-export function JobsTable({
+/** Memoised: the batch page drawing something else (its charts, its summary) does not render the table again. */
+export const JobsTable = memo(function JobsTable({
   batchId,
   progress,
   status,
@@ -79,6 +81,10 @@ export function JobsTable({
   };
   const scroller = useRef<HTMLDivElement>(null);
   const win = useRowWindow(scroller, items.length);
+  const onScroll = () => {
+    noteScroll(); // the page's charts wait for the scroll to rest
+    win.onScroll();
+  };
   // fetch the next page while the rows in view are within 100 of the end of what is loaded; checked
   // again whenever a fetch ends, since a refresh of the loaded rows can replace a next page asked for
   // in the same moment (nothing else here changes then, and the table would wait forever)
@@ -186,7 +192,7 @@ export function JobsTable({
           <h2>{status || search ? "No jobs match" : "No jobs"}</h2>
         </div>
       ) : (
-        <div className="table-wrap jobs-scroll" ref={scroller} onScroll={win.onScroll} data-testid="jobs-scroll">
+        <div className="table-wrap jobs-scroll" ref={scroller} onScroll={onScroll} data-testid="jobs-scroll">
           {/* Laid out as a grid, not as a table: every row has a fixed height and contains its own layout and paint,
               and the rendered rows sit in flow after the rows above them, which are one padding on the rows' box
               (the only style that changes as the window moves). A row of its own at its own `top` cost ~3x more
@@ -275,7 +281,7 @@ export function JobsTable({
       ) : null}
     </section>
   );
-}
+});
 
 /** One row; memoised, so scrolling renders only the rows that come into view. */
 const JobRow = memo(function JobRow({
