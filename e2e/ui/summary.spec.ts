@@ -92,9 +92,9 @@ test("the Results panel asks for the summary once: the fields it charts are chos
   // a follow-up request would leave as soon as the first answer listed the fields
   await page.waitForTimeout(2_000);
   expect(asked).toEqual(["?auto=true"]);
-  // picking a field asks for it (and the numeric fields found), once
+  // picking a field asks for it (and the numeric fields found: classify's comparative and score), once
   await region.getByRole("combobox", { name: "Result field" }).selectOption("result.score");
   await expect(region.getByRole("figure", { name: "Distribution of result.score" })).toBeVisible();
   await page.waitForTimeout(1_000);
-  expect(asked).toEqual(["?auto=true", "?group_by=result.score&stats=result.score"]);
+  expect(asked).toEqual(["?auto=true", `?group_by=result.score&stats=${encodeURIComponent("result.comparative,result.score")}`]);
 });
