@@ -18,7 +18,7 @@ import { migrate } from "@/lib/db/migrate";
 import { pollUntil, ROOT, round } from "../lib/child";
 import { startBenchServer } from "../lib/pg";
 import { stopApp } from "../api/section";
-import { measureScroll, seed } from "./section";
+import { measureScroll, scrollDetailLines, seed } from "./section";
 
 const { values } = parseArgs({
   options: {
@@ -86,12 +86,7 @@ async function main() {
       for (const v of variants) {
         const trace = values.trace && r === 0 ? `${values.trace}-${v.name.replace(/[^\w.+-]/g, "_")}.json` : undefined;
         const s = await measureScroll(browser, `${v.base}/batches/bench_big_batch`, Number(values.rows), trace, v.css, values.detail);
-        for (const f of s.detail?.longFrames ?? []) {
-          const near = s.detail!.responses.filter((x) => x.at <= f.at && x.at > f.at - 500).map((x) => `${x.path.replace(/^\/api\/batches\/[^/]+/, "")} ${round(f.at - x.at)} ms before`);
-          log(`  ${v.name} frame of ${round(f.ms)} ms at ${round(f.at)} ms${near.length ? `: after ${near.join(", ")}` : ""}`);
-        }
-        const nonJobs = (s.detail?.responses ?? []).filter((x) => !x.path.includes("/jobs"));
-        if (s.detail) log(`  ${v.name} non-jobs responses during the scroll: ${nonJobs.map((x) => `${x.path} at ${round(x.at)} ms`).join(", ") || "none"}`);
+        for (const l of scrollDetailLines(s)) log(`  ${v.name} ${l}`);
         const line = `longest ${round(s.maxFrameMs, 1)} ms, p95 ${round(s.p95FrameMs, 1)}, ${s.over50} >50 / ${s.over100} >100 of ${s.frames} frames, ${s.rows} rows in ${round(s.seconds, 1)} s, longest LoAF ${s.longestLoafMs === null ? "none" : round(s.longestLoafMs)}${trace ? ` (traced: ${trace})` : ""}`;
         out[v.name]!.push(line);
         log(`run ${r + 1} ${v.name}: ${line} (load ${loadavg().map((x) => x.toFixed(2)).join(" ")})`);

@@ -354,6 +354,22 @@ export async function measureScroll(browser: Browser, url: string, rows: number,
   }
 }
 
+/** BENCH_SCROLL_DETAIL=1: each scroll also logs its frames over 50 ms with the API responses that ended just before them. */
+const SCROLL_DETAIL = process.env.BENCH_SCROLL_DETAIL === "1";
+
+/** A scroll's frames over 50 ms, each with the API responses that ended in the 500 ms before it, and its other responses. */
+export function scrollDetailLines(s: ScrollFigures): string[] {
+  if (!s.detail) return [];
+  const short = (p: string) => p.replace(/^\/api\/batches\/[^/]+/, "");
+  const lines = s.detail.longFrames.map((f) => {
+    const near = s.detail!.responses.filter((x) => x.at <= f.at && x.at > f.at - 500).map((x) => `${short(x.path)} ${round(f.at - x.at)} ms before`);
+    return `frame of ${round(f.ms)} ms at ${round(f.at)} ms${near.length ? `: after ${near.join(", ")}` : ""}`;
+  });
+  const other = s.detail.responses.filter((x) => !x.path.includes("/jobs"));
+  lines.push(`responses other than jobs pages during the scroll: ${other.map((x) => `${short(x.path)} at ${round(x.at)} ms`).join(", ") || "none"}`);
+  return lines;
+}
+
 const fmtMs = (n: number) => `${Math.round(n).toLocaleString("en-US")} ms`;
 
 export async function runPagesSection(pgs: BenchServer, opts: BenchOptions, report: Report, log: Log): Promise<Target[]> {
@@ -399,7 +415,8 @@ export async function runPagesSection(pgs: BenchServer, opts: BenchOptions, repo
     );
     const runs: ScrollFigures[] = [];
     for (let i = 0; i < (opts.quick ? 1 : 3); i++) {
-      const s = await measureScroll(browser, `${base}/batches/${BIG}`, SCROLL_ROWS);
+      const s = await measureScroll(browser, `${base}/batches/${BIG}`, SCROLL_ROWS, undefined, undefined, SCROLL_DETAIL);
+      for (const line of scrollDetailLines(s)) log(`scroll ${i + 1} ${line}`);
       log(
         `scroll ${i + 1}: ${s.rows} rows in ${round(s.seconds, 1)} s, ${s.frames} frames, longest ${round(s.maxFrameMs, 1)} ms, p95 ${round(s.p95FrameMs, 1)} ms, ${s.over50} over 50 ms, ${s.over100} over 100 ms; longest ${s.loafSupported ? "long animation frame" : "long task"} ${s.longestLoafMs === null ? "none" : `${round(s.longestLoafMs)} ms`}`,
       );
