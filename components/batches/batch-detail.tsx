@@ -158,8 +158,8 @@ function useRefreshWhenFinished(id: string, status: Batch["status"] | undefined)
 }
 
 /**
- * The metrics charts. New metrics arriving while the jobs table scrolls are drawn once it rests: a
- * chart drawn mid-scroll took one frame of 100-200 ms (bench/pages).
+ * The metrics charts. New metrics arriving while the jobs table scrolls are drawn once it rests, as
+ * the Results panel's are (lib/client/scroll-activity).
  */
 const ChartsSection = memo(function ChartsSection({ metrics, error }: { metrics: Metrics | undefined; error: Error | null }) {
   const shown = useHeldWhileScrolling(metrics);

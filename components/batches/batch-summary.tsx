@@ -30,7 +30,7 @@ export const BatchSummaryPanel = memo(function BatchSummaryPanel({ batch, poll }
   // for them was two scans of every result (seconds each on a batch of a million)
   const input = useMemo<SummaryInput>(() => (picked ? { group_by: [picked], stats: numeric } : { group_by: [], stats: [], auto: true }), [picked, numeric]);
   const summary = useSummary(batch.id, input, poll);
-  // an answer arriving while the jobs table scrolls is drawn once it rests (its charts took a frame of 100-200 ms mid-scroll)
+  // an answer arriving while the jobs table scrolls is drawn once it rests (in bench/pages a 117 ms frame followed one)
   const s = useHeldWhileScrolling(summary.data);
   const labelField = picked ?? s?.group_by[0]?.field ?? null;
   // the fields come with every answer: a picked field's request asks for the numeric ones found

@@ -1,7 +1,7 @@
 "use client";
 // While a long list is being scrolled, the page's other panels hold back new data whose render is
-// dear (recharts charts: a summary or metrics answer arriving mid-scroll drew them inside one frame,
-// measured at 100-200 ms in bench/pages). The list notes each scroll; once it has rested for
+// dear (recharts charts: in bench/pages a summary answer arriving mid-scroll was followed by a frame
+// of 117 ms, BENCH_SCROLL_DETAIL=1). The list notes each scroll; once it has rested for
 // SCROLL_REST_MS the held panels render what arrived meanwhile. Nothing else waits: the rows, the
 // progress and every control are live throughout.
 import { useState, useSyncExternalStore } from "react";
