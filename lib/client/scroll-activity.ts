@@ -28,18 +28,17 @@ export function noteScroll(): void {
   }
 }
 
-function subscribe(l: () => void) {
+/** Called back when a scroll starts and when it has rested; returns the unsubscribe. */
+export function subscribeScrolling(l: () => void): () => void {
   listeners.add(l);
   return () => listeners.delete(l);
 }
 
 /** True while a list is being scrolled (and for SCROLL_REST_MS after its last scroll event). */
+export const isScrolling = (): boolean => scrolling;
+
 export function useScrolling(): boolean {
-  return useSyncExternalStore(
-    subscribe,
-    () => scrolling,
-    () => false,
-  );
+  return useSyncExternalStore(subscribeScrolling, isScrolling, () => false);
 }
 
 /** `value`, except while a list scrolls: then the value it had when the scroll began. */
