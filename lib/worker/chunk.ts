@@ -32,16 +32,22 @@ export function groupIntoChunks(jobs: readonly ClaimedJob[]): { single: ClaimedJ
   const single: ClaimedJob[] = [];
   const calls = new Map<string, ClaimedJob[]>();
   for (const j of jobs) {
-    if (j.chunk_size <= 1 || j.reserved || j.call === null) {
+    const call = callOf(j);
+    if (call === null) {
       single.push(j);
       continue;
     }
-    const key = `${j.batch_id} ${j.call}`;
-    const call = calls.get(key);
-    if (call) call.push(j);
+    const key = `${j.batch_id} ${call}`;
+    const group = calls.get(key);
+    if (group) group.push(j);
     else calls.set(key, [j]);
   }
   return { single, chunks: [...calls.values()] };
+}
+
+/** The call a claimed job runs in (a chunked batch's, as groupIntoChunks puts it in one), or null: its lease is the call's. */
+export function callOf(j: ClaimedJob): number | null {
+  return j.chunk_size <= 1 || j.reserved || j.call === null ? null : j.call;
 }
 
 export class Chunk implements ChunkContext {

@@ -39,6 +39,8 @@ export class Outbox {
   private readonly batchOfJob = new Map<number, string>();
   /** job ids of the outcomes queued or being written: their leases are renewed until the write lands */
   readonly unwritten = new Set<number>();
+  /** the call of each unwritten outcome of a chunked batch's job (its lease is the call's) */
+  private readonly callOfJob = new Map<number, number>();
   /** outcomes in the write in flight */
   writing = 0;
   /** failed writes in a row */
@@ -52,8 +54,10 @@ export class Outbox {
     return this.queued.length;
   }
 
-  add(outcome: Outcome, batchId: string): void {
+  /** `call`: the job's call, a chunked batch's (lib/worker/chunk.ts callOf), or null */
+  add(outcome: Outcome, batchId: string, call: number | null = null): void {
     this.batchOfJob.set(outcome.id, batchId);
+    if (call !== null) this.callOfJob.set(outcome.id, call);
     this.unwritten.add(outcome.id);
     this.queued.push(outcome);
     this.schedule();
@@ -61,6 +65,11 @@ export class Outbox {
 
   batchOf(jobId: number): string | undefined {
     return this.batchOfJob.get(jobId);
+  }
+
+  /** The call of an unwritten outcome's job, if it ran in one. */
+  callOf(jobId: number): number | undefined {
+    return this.callOfJob.get(jobId);
   }
 
   private schedule(): void {
@@ -84,6 +93,7 @@ export class Outbox {
         for (const o of items) {
           this.unwritten.delete(o.id);
           this.batchOfJob.delete(o.id);
+          this.callOfJob.delete(o.id);
         }
         this.writing -= items.length;
         this.o.onWritten();

@@ -10,7 +10,7 @@ import { notifyBatch } from "@/lib/engine/events";
 import { redactSecrets } from "@/lib/flows/secrets";
 import { AbortReason, Attempt, handBack, runToOutcome } from "./attempt";
 import { BatchSettingsCache } from "./batch-settings";
-import { Chunk, groupIntoChunks, runChunkToOutcomes } from "./chunk";
+import { callOf, Chunk, groupIntoChunks, runChunkToOutcomes } from "./chunk";
 import { Outbox, type SerialWrites } from "./outbox";
 import { Reservations } from "./reservations";
 import type { Wake } from "./wake";
@@ -157,12 +157,12 @@ export class Slots {
     }
     // not awaited: the slot frees now and the next claim overlaps this write (the batch's own
     // `running` counter still holds the slot until the write commits, so batch concurrency stays exact)
-    this.outbox.add(outcome, a.job.batch_id);
+    this.outbox.add(outcome, a.job.batch_id, callOf(a.job));
   }
 
   /** Gives a claimed job back unstarted: its attempt does not count. */
   private giveBack(j: ClaimedJob, asReservation = j.reserved): void {
-    this.outbox.add(handBack(j, asReservation), j.batch_id);
+    this.outbox.add(handBack(j, asReservation), j.batch_id, callOf(j));
   }
 
   /**

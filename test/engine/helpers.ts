@@ -138,6 +138,8 @@ export function trackWorkerProcesses(): (env: Record<string, string>) => WorkerP
 export async function lapseLeasesOf(worker: string): Promise<void> {
   await getPool().query(`UPDATE workers SET lease_until = now() - interval '1 second' WHERE id = $1`, [worker]);
   await getPool().query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE lease_owner = $1 AND status = 'running'`, [worker]);
+  // a chunked batch's jobs are leased through their call
+  await getPool().query(`UPDATE batch_calls SET lease_expires_at = now() - interval '1 second' WHERE worker_id = $1`, [worker]);
 }
 
 /**

@@ -442,10 +442,14 @@ batches_moved AS (
 -- since this statement's snapshot), and a call seen at 0 on a batch this statement touches goes (no
 -- job runs in it, and none will: a job is claimed into a new call).
 -- A call's row also names this worker and the ids of its jobs: the lease sweep finds a chunked
--- batch's running jobs through their call, not through the worker's in_flight list (below).
+-- batch's running jobs through their call, not through the worker's in_flight list (below). And it
+-- holds their lease: the heartbeat renews a call's row, not each of its jobs' rows, and the sweep
+-- takes the call's lease for a job in a call (the job's own lease_expires_at, written above, is not
+-- renewed).
 calls_opened AS (
-  INSERT INTO batch_calls (batch_id, call_id, open_jobs, worker_id, job_ids)
-  SELECT batch_id, call_id, count(*)::int, $1, array_agg(id ORDER BY id) FROM claimed WHERE call_id IS NOT NULL
+  INSERT INTO batch_calls (batch_id, call_id, open_jobs, worker_id, job_ids, lease_expires_at)
+  SELECT batch_id, call_id, count(*)::int, $1, array_agg(id ORDER BY id), now() + make_interval(secs => $2::float8 / 1000)
+  FROM claimed WHERE call_id IS NOT NULL
   GROUP BY batch_id, call_id ORDER BY batch_id, call_id),
 calls_counted_out AS (
   UPDATE batch_calls call SET open_jobs = call.open_jobs - ended.jobs

@@ -1,8 +1,8 @@
 // Periodic work any worker may do (lib/engine/maintenance.ts), safe from several processes at once.
 // SQL because each round takes its rows with FOR UPDATE SKIP LOCKED (a second sweeper skips them),
 // times are on the database's clock, the lease sweep is one statement over the lapsed workers'
-// in_flight arrays and their open calls' job ids (batch_calls, a chunked batch's), unnested, that
-// moves the jobs, their requeue entries and their logs together, and
+// in_flight arrays and their open calls' job ids (batch_calls, a chunked batch's: under the call's
+// lease), unnested, that moves the jobs, their requeue entries and their logs together, and
 // the counters move in the same transaction as the cycle's.
 import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
@@ -36,15 +36,20 @@ export async function expireLapsedLeases<S extends string>(
 ): Promise<({ batch_id: string; status: S; reserved: boolean; call_id: number | null } & CounterMove)[]> {
   const { rows } = await db.query<{ batch_id: string; status: S; reserved: boolean; call_id: number | null } & CounterMove>(
       `WITH due AS (
-         -- through in_flight (non-chunked batches) and through their open calls (chunked ones); an id
-         -- listed twice counts once (UNION)
-         SELECT j.id FROM (SELECT w.id AS worker_id, f.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id)
+         -- through in_flight (non-chunked batches: the job's own lease) and through their open calls
+         -- (chunked ones: the lease of the call the job runs in, which the heartbeat renews instead of
+         -- the job's; a job listed by an older call it left is judged by its current one alone)
+         SELECT j.id FROM (SELECT w.id AS worker_id, f.id, NULL::int AS call_id, NULL::timestamptz AS call_lease
+                           FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id)
                            WHERE w.id = ANY($2::text[])
                            UNION
-                           SELECT call.worker_id, f.id FROM batch_calls call CROSS JOIN LATERAL unnest(call.job_ids) AS f(id)
+                           SELECT call.worker_id, f.id, call.call_id, call.lease_expires_at
+                           FROM batch_calls call CROSS JOIN LATERAL unnest(call.job_ids) AS f(id)
                            WHERE call.worker_id = ANY($2::text[]) AND call.open_jobs > 0) held
          JOIN jobs j ON j.id = held.id
-         WHERE j.status = 'running' AND j.lease_owner = held.worker_id AND j.lease_expires_at < now()
+         WHERE j.status = 'running' AND j.lease_owner = held.worker_id
+           AND CASE WHEN held.call_id IS NULL THEN j.call_id IS NULL AND j.lease_expires_at < now()
+                    ELSE j.call_id = held.call_id AND COALESCE(held.call_lease, j.lease_expires_at) < now() END
          ORDER BY j.id LIMIT $1 FOR UPDATE OF j SKIP LOCKED),
        lost AS (
          SELECT j.id, j.started_at IS NOT NULL AS started, j.interruptions + 1 > b.max_interruptions AS exhausted,

@@ -1,6 +1,6 @@
 // A worker process's own rows (lib/engine/workers.ts). SQL because every lease is on the database's
-// clock (now() + the lease), the heartbeat is one statement that renews the held jobs' leases and the
-// worker's own row together (a prepared statement, every few seconds per worker), and the stop keeps
+// clock (now() + the lease), the heartbeat is one statement that renews the held jobs' leases (a
+// chunked batch's through their calls' rows) and the worker's own row together (a prepared statement, every few seconds per worker), and the stop keeps
 // in in_flight only the ids still running under the worker (an unnest joined with jobs).
 import type { Queryable } from "./queryable";
 import type { RowOf } from "../rows";
@@ -25,18 +25,34 @@ export async function insertWorker(db: Queryable, w: WorkerRegistration): Promis
   );
 }
 
+/** A chunked batch's call a worker holds, with how many of its jobs the worker still holds in it. */
+export interface HeldCall {
+  batchId: string;
+  callId: number;
+  jobs: number;
+}
+
 /**
- * Renews the leases of `jobIds` still held by `workerId` and the worker's own lease with its counts,
- * and drops from its in_flight the ids no longer its own. Returns the ids still held.
+ * Renews the leases of `jobIds` (jobs in no call) still held by `workerId`, the leases of its `calls`
+ * (a chunked batch's jobs are leased through their call's row: one row per call, whatever its
+ * chunk_size), and the worker's own lease with its counts, and drops from its in_flight the ids no
+ * longer its own. Returns what is still held: rows with an `id` and no call (a job of `jobIds`), rows
+ * with a call and no `id` (a call whose running jobs are the `jobs` the worker counted: all still
+ * its own), and rows with both (a call that counts otherwise, say a job of it cancelled alone: its
+ * jobs still running under the worker). A call not returned holds nothing of the worker's any more.
+ *
+ * Lock order: the jobs, then the worker row (as before the call rows: the lease sweep holds a lapsed
+ * worker's row while it counts jobs out of their calls), then the call rows.
  */
 export async function heartbeat(
   db: Queryable,
   workerId: string,
   jobIds: readonly number[],
+  calls: readonly HeldCall[],
   leaseMs: number,
   counts: { running: number; processed: number; failed: number },
-): Promise<{ id: number }[]> {
-  const { rows } = await db.query<{ id: number }>({
+): Promise<{ id: number | null; batch_id: string | null; call_id: number | null }[]> {
+  const { rows } = await db.query<{ id: number | null; batch_id: string | null; call_id: number | null }>({
     name: "batchboard_heartbeat",
     text: `WITH held AS (
              UPDATE jobs SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
@@ -45,9 +61,24 @@ export async function heartbeat(
              UPDATE workers SET heartbeat_at = now(), lease_until = now() + make_interval(secs => $3::float8 / 1000),
                running = $4, processed = $5, failed = $6,
                in_flight = ARRAY(SELECT unnest(in_flight) EXCEPT (SELECT unnest($1::bigint[]) EXCEPT SELECT id FROM held))
-             WHERE id = $2)
-           SELECT id FROM held`,
-    values: [jobIds, workerId, leaseMs, counts.running, counts.processed, counts.failed],
+             WHERE id = $2 RETURNING id),
+           calls AS (
+             UPDATE batch_calls call SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
+             FROM unnest($7::text[], $8::int[], $9::int[]) AS sent(batch_id, call_id, jobs)
+             WHERE call.batch_id = sent.batch_id AND call.call_id = sent.call_id AND call.worker_id = $2 AND call.open_jobs > 0
+               AND EXISTS (SELECT 1 FROM me)
+             RETURNING call.batch_id, call.call_id, call.open_jobs = sent.jobs AS whole, call.job_ids)
+           SELECT id, NULL::text AS batch_id, NULL::int AS call_id FROM held
+           UNION ALL
+           SELECT NULL, batch_id, call_id FROM calls WHERE whole
+           UNION ALL
+           SELECT job.id, call.batch_id, call.call_id FROM calls call JOIN jobs job ON job.id = ANY(call.job_ids)
+           WHERE NOT call.whole AND job.batch_id = call.batch_id AND job.call_id = call.call_id
+             AND job.status = 'running' AND job.lease_owner = $2`,
+    values: [
+      jobIds, workerId, leaseMs, counts.running, counts.processed, counts.failed,
+      calls.map((c) => c.batchId), calls.map((c) => c.callId), calls.map((c) => c.jobs),
+    ],
   });
   return rows;
 }
