@@ -1,6 +1,8 @@
 // The one error type that crosses layers. lib/engine, lib/flows and lib/datasets throw AppError
 // with a code; lib/api maps each code to its HTTP status and renders the one error body
 // { "error": { "code", "message", "details" } }.
+import type { ZodError } from "zod";
+
 export const ERROR_STATUS = {
   invalid_json: 400,
   bad_request: 400,
@@ -45,3 +47,22 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string, id: string) => new AppError("not_found", `${what} ${JSON.stringify(id)} not found`);
+
+/** zod issues -> details with dotted field paths ("parameters.url", "records.3"). */
+export function zodDetails(error: ZodError, prefix: (string | number)[] = []): ErrorDetail[] {
+  return error.issues.flatMap((issue) => {
+    const base = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
+    // an unknown key is reported at the key itself, so a typo ("concurency") points at the typo
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({ path: [...base, key].join("."), message: "unknown field" }));
+    }
+    return [{ ...(base.length ? { path: base.join(".") } : {}), message: issue.message }];
+  });
+}
+
+/** A failed zod parse as the one validation error (a 422 on /api), each field named in its details. */
+export function validationError(error: ZodError, what: string, prefix: (string | number)[] = []): AppError {
+  const details = zodDetails(error, prefix);
+  const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
+  return new AppError("validation_failed", `invalid ${what}: ${summary}`, details);
+}

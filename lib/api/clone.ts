@@ -8,7 +8,7 @@ import { cloneBatch } from "@/lib/engine/clone-batch";
 import type { BatchDetail } from "@/lib/engine";
 import { AppError } from "@/lib/errors";
 import { validationError } from "./errors";
-import { createBatchSchema } from "./schemas";
+import { createBatchSchema } from "@/lib/contract/batch-options";
 import { toBatchJson, toCreateBatchInput } from "./serialize";
 
 const recordId = z.string().min(1).max(512).refine((s) => findUnstorable(s) === null, "not storable text");

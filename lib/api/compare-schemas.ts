@@ -1,9 +1,9 @@
-// The zod schemas of GET /api/compare and GET /api/compare/records (snake_case, as on the wire).
+// The query schemas of GET /api/compare and GET /api/compare/records (snake_case, as on the wire);
+// their answers' schemas are in lib/contract/compare.ts.
 import { z } from "zod";
 import { VERDICTS } from "@/lib/contract/compare";
-import { BATCH_STATUSES, JOB_STATUSES } from "@/lib/contract/statuses";
 import { findUnstorable } from "@/lib/db/storable";
-import { cursorParam, limitParam, listOf, single } from "./schemas";
+import { cursorParam, limitParam, listOf, single } from "@/lib/contract/wire";
 
 const batchId = z.string().min(1).max(200).refine((s) => findUnstorable(s) === null, "not a batch id");
 
@@ -39,51 +39,5 @@ export const compareRecordsQuery = compareQuery.extend({
   format: single(z.enum(["json", "jsonl", "csv"]).default("json")).describe("json: a page; jsonl or csv: every record, streamed"),
 });
 
-const sideSchema = z.object({
-  id: z.string(),
-  name: z.string().nullable(),
-  flow: z.string(),
-  status: z.enum(BATCH_STATUSES),
-  total: z.number().int(),
-  succeeded: z.number().int(),
-  failed: z.number().int(),
-  cancelled: z.number().int(),
-  skipped: z.number().int(),
-  cost: z.number(),
-  duration_ms: z.object({ mean: z.number().nullable(), p50: z.number().nullable(), p95: z.number().nullable() }),
-  started_at: z.string().nullable(),
-  completed_at: z.string().nullable(),
-});
-
-export const CompareSummarySchema = z.object({
-  field: z.string(),
-  a: sideSchema,
-  b: sideSchema,
-  totals: z.object({ same: z.number().int(), different: z.number().int(), only_a: z.number().int(), only_b: z.number().int() }),
-  agreement: z.number().nullable().describe("same / (same + different); null when no record is in both"),
-  matrix: z
-    .array(z.object({ a: z.unknown(), b: z.unknown(), count: z.number().int() }))
-    .nullable()
-    .describe("records in both batches per (A value, B value), for fields with at most 20 distinct text or boolean values"),
-  difference: z
-    .object({
-      count: z.number().int(),
-      mean: z.number(),
-      min: z.number(),
-      max: z.number(),
-      p50: z.number(),
-      p95: z.number(),
-      histogram: z.array(z.object({ from: z.number(), to: z.number(), count: z.number().int() })),
-    })
-    .nullable()
-    .describe("B minus A over the records whose field is a number in both"),
-});
-
-const comparedSide = z.object({ status: z.enum(JOB_STATUSES), value: z.unknown(), result: z.unknown() }).nullable();
-export const ComparedRecordSchema = z.object({
-  record_id: z.string(),
-  verdict: z.enum(VERDICTS),
-  a: comparedSide,
-  b: comparedSide,
-  data: z.unknown().describe("the record, from A's dataset (B's for a record only B has)"),
-});
+// the answers are wire schemas the dashboard reads too: declared in the contract
+export { ComparedRecordSchema, CompareSummarySchema } from "@/lib/contract/compare";

@@ -4,7 +4,7 @@ import "server-only";
 import { NextResponse } from "next/server";
 import { ZodError } from "zod";
 import { unavailableFrom } from "@/lib/db/errors";
-import { AppError, ERROR_STATUS, type ErrorCode, type ErrorDetail } from "@/lib/errors";
+import { AppError, ERROR_STATUS, validationError, zodDetails, type ErrorCode, type ErrorDetail } from "@/lib/errors";
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details: ErrorDetail[] };
@@ -15,23 +15,8 @@ export function errorResponse(code: ErrorCode, message: string, details: ErrorDe
   return NextResponse.json(body, { status: ERROR_STATUS[code], headers });
 }
 
-/** zod issues -> details with dotted field paths ("parameters.url", "records.3"). */
-export function zodDetails(error: ZodError, prefix: (string | number)[] = []): ErrorDetail[] {
-  return error.issues.flatMap((issue) => {
-    const base = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
-    // an unknown key is reported at the key itself, so a typo ("concurency") points at the typo
-    if (issue.code === "unrecognized_keys") {
-      return issue.keys.map((key) => ({ path: [...base, key].join("."), message: "unknown field" }));
-    }
-    return [{ ...(base.length ? { path: base.join(".") } : {}), message: issue.message }];
-  });
-}
-
-export function validationError(error: ZodError, what: string, prefix: (string | number)[] = []): AppError {
-  const details = zodDetails(error, prefix);
-  const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join("; ");
-  return new AppError("validation_failed", `invalid ${what}: ${summary}`, details);
-}
+// zod failures become the same AppError wherever they are parsed (lib/errors.ts)
+export { validationError, zodDetails };
 
 export function renderError(err: unknown, context = ""): Response {
   if (err instanceof AppError) return errorResponse(err.code, err.message, err.details, err.headers);

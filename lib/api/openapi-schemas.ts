@@ -2,7 +2,7 @@
 // the route registry (./routes) uses to describe lists, streams and references.
 import { z } from "zod";
 import * as V1 from "@/lib/openai/schemas";
-import * as S from "./schemas";
+import * as S from "@/lib/contract/schemas";
 
 export type JsonSchema = Record<string, unknown>;
 

@@ -15,7 +15,7 @@ import { cloneBatchSchema } from "./clone";
 import * as C from "./compare-schemas";
 import { createKeySchema, keyIdParams } from "./keys";
 import { items, list, ref, sse, v1List, type JsonSchema } from "./openapi-schemas";
-import * as S from "./schemas";
+import * as S from "@/lib/contract/schemas";
 import type { Scope } from "@/lib/auth/keys";
 
 /**

@@ -12,7 +12,7 @@ import type { ProviderBatchInfo } from "@/lib/engine/provider-batches";
 import type { ChunkSize, ChunkSizes, FlowDefinition, PromptInput } from "@/lib/flows/types";
 import { flowParametersJsonSchema, flowWarnings, getFlow } from "@/lib/flows/registry";
 import type { z } from "zod";
-import type { Batch, BatchOutcome, BatchSummary, BulkJobsResponse, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ProviderBatchesSchema, ResultLine, Stats, WorkerSchema } from "./schemas";
+import type { Batch, BatchOutcome, BatchSummary, BulkJobsResponse, CreatedBatchSchema, Dataset, DatasetRecordSchema, FlowSchema, Job, JobDetail, MetricsSchema, Prompt, ProviderBatchesSchema, ResultLine, Stats, WorkerSchema } from "@/lib/contract/schemas";
 
 const isoOrNull = (d: Date | null | undefined) => (d ? d.toISOString() : null);
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -404,7 +404,7 @@ export function toPage<T, U>(page: E.Page<T>, map: (t: T) => U) {
 }
 
 /** The validated POST /api/batches body as the engine takes it: the same settings, and the source its dataset / records name. */
-export function toCreateBatchInput(b: z.output<typeof import("./schemas").createBatchSchema>): CreateBatchInput {
+export function toCreateBatchInput(b: z.output<typeof import("@/lib/contract/batch-options").createBatchSchema>): CreateBatchInput {
   const { dataset, records, record_id_field, ...settings } = b;
   const source: E.BatchSource = records
     ? { kind: "records", records, recordIdField: record_id_field ?? "id" }

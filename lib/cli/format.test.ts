@@ -1,6 +1,6 @@
 // The CLI's progress line and summary, as a terminal shows them.
 import { describe, expect, it } from "vitest";
-import type { BatchSummary } from "../api/schemas";
+import type { BatchSummary } from "../contract/batches";
 import { progressLine, summaryText, type ProgressView } from "./format";
 
 const running: ProgressView = {

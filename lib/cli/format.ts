@@ -1,7 +1,7 @@
 // Terminal output for the CLI: aligned tables, durations, and the live progress line.
 import { formatCost, formatCount, formatMs } from "../client/format";
 import { formatShare, headline, outcomeLabel, type OutcomeView } from "../client/outcome";
-import type { BatchSummary } from "../api/schemas";
+import type { BatchSummary } from "../contract/batches";
 
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return "(none)";

@@ -13,7 +13,7 @@ import type { CreateBatchBody, ListResponse } from "../client/types";
 import { formatShare, headline, outcomeDetail, outcomeLabel } from "../client/outcome";
 import { rateLimitNowText, rateLimitText } from "../client/format";
 import { duration, progressLine, summaryText, table } from "./format";
-import type { Batch } from "../api/schemas";
+import type { Batch } from "../contract/batches";
 import { isTerminalBatch } from "../contract/statuses";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;

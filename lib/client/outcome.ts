@@ -1,6 +1,6 @@
 // How a batch ended, in words, for the dashboard and the CLI alike ("completed · 34 failed",
 // "cancelled at 38% (760 of 2,000 processed)"). Pure, relative imports only: the CLI loads it too.
-import type { BatchOutcome } from "@/lib/api/schemas";
+import type { BatchOutcome } from "@/lib/contract/batches";
 import { formatCount } from "./format";
 
 /** The parts of a batch (as on the wire) these read. */

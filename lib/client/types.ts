@@ -1,8 +1,8 @@
 // The REST wire types (snake_case, as sent by /api). Type-only imports from the API's zod schemas
 // keep one source of truth without bundling any server code into the dashboard.
 import type { z } from "zod";
-import type * as C from "@/lib/api/compare-schemas";
-import type * as S from "@/lib/api/schemas";
+import type * as C from "@/lib/contract/compare";
+import type * as S from "@/lib/contract/schemas";
 
 export type Batch = z.infer<typeof S.BatchSchema>;
 export type BatchStatus = Batch["status"];

@@ -62,8 +62,8 @@ export function findUnstorable(value: unknown, json?: string): { path: string; m
   return walk(value, []);
 }
 
-/** The largest value of a PostgreSQL `integer` column: numbers bound for one are checked against it. */
-export const INT4_MAX = 2_147_483_647;
+/** The largest value of a PostgreSQL `integer` column (declared with the wire schemas that check against it). */
+export { INT4_MAX } from "@/lib/contract/wire";
 
 /** How deep JSON input may nest: deep enough for any real record (Jackson's default limit is 1,000). */
 export const MAX_JSON_DEPTH = 256;

@@ -6,6 +6,7 @@
 import "server-only";
 import { getPool } from "@/lib/db/client";
 import { embedJobCounts, findEmbedJob, insertAdapterJob, listEmbedJobRows } from "@/lib/db/sql/adapter-jobs";
+import { fitBatchName } from "@/lib/contract/batch-options";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
 import { toBatch, type BatchRead } from "@/lib/engine/map";
 import { AppError } from "@/lib/errors";
@@ -76,7 +77,7 @@ export async function submitEmbedJob(req: SubmitEmbedRequest) {
   const batch = await createBatch(
     {
       flow: "embed",
-      name: `embed ${req.model}: ${n} document${n === 1 ? "" : "s"}`,
+      name: fitBatchName(`embed ${req.model}: ${n} document${n === 1 ? "" : "s"}`),
       // no base_url: the model's route is the upstream; each record is the document's text
       parameters: { model: req.model, input: "{{record}}" },
       source: { kind: "records", records: req.documents, recordIdField: "id" },

@@ -72,12 +72,5 @@ export const EmbedResultsSchema = z.object({
 
 export const CancelledJobSchema = z.object({ job_id: z.string(), cancelled: z.literal(true), message: z.string() });
 
-export const EmbedJobStatsSchema = z.object({
-  total_jobs_created: z.number().int().describe("every job ever submitted, expired ones included"),
-  total_jobs_completed: z.number().int(),
-  total_jobs_failed: z.number().int(),
-  total_jobs_cancelled: z.number().int(),
-  active_jobs: z.number().int().describe("running now"),
-  pending_jobs: z.number().int().describe("submitted, not started"),
-});
-export type EmbedJobStats = z.output<typeof EmbedJobStatsSchema>;
+// the stats are also part of GET /api/stats (the dashboard's), so they are declared with the contract
+export { EmbedJobStatsSchema, type EmbedJobStats } from "@/lib/contract/system";

@@ -7,17 +7,15 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type pg from "pg";
 import type { z } from "zod";
-import type { createBatchSchema } from "@/lib/api/schemas";
+import { batchOptionsSchema, type createBatchSchema } from "@/lib/contract/batch-options";
 import { getConfig } from "@/lib/config";
-import { rateLimitKeySchema } from "@/lib/contract/rate-limits";
 import { checkOutboundUrlStatic } from "@/lib/flows/outbound";
 import { extractRecordIds, type RecordWithId } from "@/lib/datasets/record-ids";
 import { COPY_CHUNK_CHARS, escapeCopyText, writeDatasetRecords } from "@/lib/datasets/write-records";
-import { AppError, type ErrorDetail } from "@/lib/errors";
+import { AppError, validationError } from "@/lib/errors";
 import { getFlowOrThrow, parseFlowParameters, resolveChunkSize } from "@/lib/flows/registry";
 import { getPool } from "@/lib/db/client";
 import { withImportConnections } from "@/lib/db/imports";
-import { INT4_MAX } from "@/lib/db/storable";
 import {
   copyJobRows,
   deleteDatasetRow,
@@ -41,66 +39,34 @@ import { toBatch, type BatchRead, type BatchRow } from "./map";
 import type { BatchSource, RecordSelection } from "./types";
 
 const DRY_RUN_RECORDS = 10;
-/** a year: the longest a finished batch may be kept by its own ttl_seconds */
-export const TTL_SECONDS_MAX = 31_536_000;
 
 /** The POST /api/batches body as validated (createBatchSchema's output): the wire contract. */
 type CreateBatchBody = z.output<typeof createBatchSchema>;
 
 /**
  * What createBatch takes: the body's settings as the wire names them, each optional (left out, the
- * schema's default applies here too, for callers inside lib that do not go through the schema), and
- * the source its dataset / records / record_id_field resolve to.
+ * schema's default applies: createBatch parses them with batchOptionsSchema), and the source its
+ * dataset / records / record_id_field resolve to.
  */
 export type CreateBatchInput = Pick<CreateBatchBody, "flow"> &
   Partial<Omit<CreateBatchBody, "flow" | "dataset" | "records" | "record_id_field">> & { source: BatchSource };
 
-/** The body's own check again, for callers inside lib that do not go through createBatchSchema. */
-function validateOptions(input: CreateBatchInput): void {
-  const details: ErrorDetail[] = [];
-  const intIn = (path: string, v: number | null | undefined, min: number, max: number) => {
-    if (v === undefined || v === null) return;
-    if (!Number.isInteger(v) || v < min || v > max) details.push({ path, message: `must be an integer from ${min} to ${max}` });
-  };
-  intIn("concurrency", input.concurrency, 1, 1000);
-  intIn("max_records", input.max_records, 1, INT4_MAX);
-  intIn("max_retries", input.max_retries, 0, 100);
-  intIn("max_interruptions", input.max_interruptions, 0, 100);
-  intIn("retry_backoff_ms", input.retry_backoff_ms, 0, 86_400_000);
-  intIn("timeout_ms", input.timeout_ms, 1, 86_400_000);
-  intIn("priority", input.priority, -1000, 1000);
-  intIn("ttl_seconds", input.ttl_seconds, 1, TTL_SECONDS_MAX);
-  intIn("cache_max_age", input.cache_max_age, 1, TTL_SECONDS_MAX);
-  if (input.max_cost !== undefined && input.max_cost !== null && !(Number.isFinite(input.max_cost) && input.max_cost >= 0)) {
-    details.push({ path: "max_cost", message: "must be a number >= 0" });
-  }
-  const reservation = input.cost_reservation;
-  if (reservation != null) {
-    if (input.max_cost == null) details.push({ path: "cost_reservation", message: "needs max_cost: it reserves against the budget" });
-    if (reservation !== "mean" && !(Number.isFinite(reservation.per_record) && reservation.per_record >= 0)) {
-      details.push({ path: "cost_reservation.per_record", message: "must be a number >= 0" });
-    }
-  }
-  const t = input.error_threshold;
-  if (t) {
-    if (!(t.rate > 0 && t.rate <= 1)) details.push({ path: "error_threshold.rate", message: "must be in (0, 1]" });
-    if (!Number.isInteger(t.min_finished) || t.min_finished < 1 || t.min_finished > INT4_MAX) {
-      details.push({ path: "error_threshold.min_finished", message: `must be an integer from 1 to ${INT4_MAX}` });
-    }
-  }
-  const limit = input.rate_limit;
-  if (limit) {
-    intIn("rate_limit.requests_per_minute", limit.requests_per_minute, 1, 1_000_000_000);
-    intIn("rate_limit.tokens_per_minute", limit.tokens_per_minute, 1, 1_000_000_000);
-    const key = limit.key == null ? null : rateLimitKeySchema.safeParse(limit.key);
-    if (key && !key.success) details.push({ path: "rate_limit.key", message: key.error.issues[0]!.message });
-  }
-  if (input.webhook_url) {
+/**
+ * The settings checked by the same schema as POST /api/batches' body (batchOptionsSchema, of which
+ * createBatchSchema is made), whoever the caller (a run again, /v1, /batch, /api/batch): a setting out
+ * of range is the one validation error, naming the field, before anything is written. Left out, a
+ * setting takes the schema's default. The webhook URL is then held to the outbound rules.
+ */
+function checkOptions(input: CreateBatchInput): CreateBatchInput {
+  const parsed = batchOptionsSchema.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error, "batch options");
+  const checked = { ...input, ...parsed.data };
+  if (checked.webhook_url) {
     // the same rules as the http flow's outbound calls: scheme, no credentials, BATCHBOARD_HTTP_ALLOWLIST
-    const check = checkOutboundUrlStatic(input.webhook_url);
-    if (!check.ok) details.push({ path: "webhook_url", message: check.reason });
+    const check = checkOutboundUrlStatic(checked.webhook_url);
+    if (!check.ok) throw new AppError("validation_failed", `webhook_url: ${check.reason}`, [{ path: "webhook_url", message: check.reason }]);
   }
-  if (details.length) throw new AppError("validation_failed", details.map((d) => `${d.path}: ${d.message}`).join("; "), details);
+  return checked;
 }
 
 /**
@@ -155,10 +121,10 @@ export interface CreateBatchOptions {
   beforeCommit?: (client: pg.ClientBase, batch: BatchRead) => Promise<void>;
 }
 
-export async function createBatch(input: CreateBatchInput, options: CreateBatchOptions = {}): Promise<BatchRead> {
-  const flow = getFlowOrThrow(input.flow);
-  const parameters = parseFlowParameters(flow, input.parameters);
-  validateOptions(input);
+export async function createBatch(given: CreateBatchInput, options: CreateBatchOptions = {}): Promise<BatchRead> {
+  const flow = getFlowOrThrow(given.flow);
+  const parameters = parseFlowParameters(flow, given.parameters);
+  const input = checkOptions(given);
   const chunkSize = resolveChunkSize(flow, input.chunk_size, parameters);
   if (input.interactive && (parameters as { mode?: unknown } | null)?.mode === "provider_batch") {
     const message = "a provider batch cannot ask anyone anything: mode provider_batch runs without interactive";

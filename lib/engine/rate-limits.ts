@@ -24,7 +24,7 @@ import {
 } from "@/lib/db/sql/rate-limits";
 import { AppError } from "@/lib/errors";
 import type { FlowDefinition, FlowRecord } from "@/lib/flows/types";
-import type { rateLimitSchema } from "@/lib/api/schemas";
+import type { rateLimitSchema } from "@/lib/contract/batch-options";
 import type { z } from "zod";
 
 /** share of the configured rate regained per second after a decrease (5% per 10 s) */

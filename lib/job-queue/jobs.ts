@@ -9,6 +9,7 @@ import { statSync } from "node:fs";
 import { getConfig } from "@/lib/config";
 import { getPool, getPrisma } from "@/lib/db/client";
 import { findQueueJob, insertAdapterJob, listQueueJobRows, queueJobStats } from "@/lib/db/sql/adapter-jobs";
+import { fitBatchName } from "@/lib/contract/batch-options";
 import { cancelBatch, createBatch, streamResults } from "@/lib/engine";
 import { toBatch, type BatchRead } from "@/lib/engine/map";
 import { AppError, type ErrorDetail } from "@/lib/errors";
@@ -83,7 +84,7 @@ export async function submitCommandJob(
   const line = new RegExp(PLACEHOLDER_PATTERN).test(command) ? command : `${command} {{record.path}}`;
   return submit(jobType, {
     flow: "command",
-    name: `${jobType === "batch_validation" ? "validation" : "tests"}: ${command} (${items.length} ${field})`,
+    name: fitBatchName(`${jobType === "batch_validation" ? "validation" : "tests"}: ${command} (${items.length} ${field})`),
     parameters: { command: line, stdin: "none", workspace_path: "." },
     source: { kind: "records", records: items, recordIdField: "id" },
     concurrency: parallel,

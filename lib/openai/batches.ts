@@ -15,6 +15,7 @@ import {
   unfinalizeOpenAIBatches,
 } from "@/lib/db/sql/openai";
 import { withTx } from "@/lib/db/tx";
+import { fitBatchName } from "@/lib/contract/batch-options";
 import { cancelBatch, createBatch } from "@/lib/engine";
 import { notifyBatch } from "@/lib/engine/events";
 import { newId } from "@/lib/engine/ids";
@@ -111,7 +112,7 @@ async function insertOpenAIRow(
   });
 }
 
-const batchName = (req: CreateBatchRequest, file: FileRow) => `${req.endpoint} · ${file.filename}`;
+const batchName = (req: CreateBatchRequest, file: FileRow) => fitBatchName(`${req.endpoint} · ${file.filename}`);
 
 /** A batch that failed validation: the batch row (failed, no jobs) and its openai_batches row, in one transaction. */
 async function createFailedBatch(req: CreateBatchRequest, file: FileRow, problems: LineProblem[], model: string | null): Promise<string> {

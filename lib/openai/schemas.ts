@@ -1,6 +1,7 @@
 // The /v1 wire schemas: requests validated as OpenAI validates them, responses as its reference
 // documents them (the OpenAPI document at /api/openapi.json is generated from these).
 import { z } from "zod";
+import { BATCH_OPTION_RANGES } from "@/lib/contract/batch-options";
 import { OPENAI_ENDPOINTS } from "@/lib/flows/openai";
 
 const last = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (Array.isArray(v) ? v[v.length - 1] : v), schema);
@@ -29,12 +30,13 @@ export const metadataSchema = z
 
 /** Batchboard's own options for a /v1 batch (an extension: OpenAI's SDKs send it as an extra body field). */
 export const batchOptionsSchema = z.strictObject({
-  concurrency: z.number().int().min(1).max(1000).optional().describe("requests in flight at once (default 16)"),
-  max_retries: z.number().int().min(0).max(100).optional().describe("retries of a 429/5xx/network failure (default 5)"),
-  retry_backoff_ms: z.number().int().min(0).max(86_400_000).optional().describe("base of the exponential backoff (default 1000); Retry-After wins"),
+  concurrency: BATCH_OPTION_RANGES.concurrency.optional().describe("requests in flight at once (default 16)"),
+  max_retries: BATCH_OPTION_RANGES.max_retries.optional().describe("retries of a 429/5xx/network failure (default 5)"),
+  retry_backoff_ms: BATCH_OPTION_RANGES.retry_backoff_ms.optional().describe("base of the exponential backoff (default 1000); Retry-After wins"),
+  // the openai flow's own per-request timeout (its parameter), not the batch's timeout_ms
   timeout_ms: z.number().int().min(1).max(3_600_000).optional().describe("per request (default 600000)"),
-  max_cost: z.number().min(0).optional().describe("stop the batch once its cost reaches this"),
-  priority: z.number().int().min(-1000).max(1000).optional(),
+  max_cost: BATCH_OPTION_RANGES.max_cost.optional().describe("stop the batch once its cost reaches this"),
+  priority: BATCH_OPTION_RANGES.priority.optional(),
 });
 
 export const createBatchRequestSchema = z.strictObject({

@@ -1,7 +1,7 @@
 // Running a batch again: the parent's settings with the caller's changes, on all its records or a
 // selection, linked to its parent both ways; and the refusals.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BatchOptionsSchema, createBatchSchema } from "@/lib/api/schemas";
+import { BatchOptionsSchema, createBatchSchema } from "@/lib/contract/batch-options";
 import { getPool } from "@/lib/db/client";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
 import { sweepRetention } from "@/lib/engine/maintenance";

@@ -1,6 +1,6 @@
 // error_threshold as the plain rate people write (0.5) or as the object {rate, min_finished}.
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ERROR_THRESHOLD_MIN_FINISHED } from "@/lib/api/schemas";
+import { DEFAULT_ERROR_THRESHOLD_MIN_FINISHED } from "@/lib/contract/batch-options";
 import { useTestDatabase } from "../helpers/db";
 import { createBatch } from "../security/api";
 

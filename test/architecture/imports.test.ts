@@ -1,5 +1,7 @@
 // Dependencies run one way: the worker uses the engine, the engine uses the datasets, never the
-// reverse. Read from the source files' import lines (static, re-export and dynamic).
+// reverse; the API uses the engine, never the reverse; and everything may use the contract
+// (lib/contract: statuses and wire schemas, safe in the browser), which uses nothing but zod.
+// Read from the source files' import lines (static, re-export and dynamic).
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -52,5 +54,21 @@ describe("import direction", () => {
 
   it("no lib/datasets file imports lib/engine", () => {
     expect(violations("lib/datasets", "lib/engine")).toEqual([]);
+  });
+
+  it("no file under lib/engine, lib/worker, lib/datasets, lib/flows or lib/db imports lib/api", () => {
+    const below = ["lib/engine", "lib/worker", "lib/datasets", "lib/flows", "lib/db"];
+    expect(below.flatMap((dir) => violations(dir, "lib/api"))).toEqual([]);
+  });
+
+  it("lib/contract imports nothing but zod and lib/contract", () => {
+    // its tests may use vitest: they are not in any bundle
+    const files = sourceFiles("lib/contract").filter((file) => !/\.test\.tsx?$/.test(file));
+    const outside = files.flatMap((file) =>
+      importsOf(file)
+        .filter((m) => m !== "zod" && !m.startsWith("lib/contract/"))
+        .map((m) => `${file} -> ${m}`),
+    );
+    expect(outside).toEqual([]);
   });
 });

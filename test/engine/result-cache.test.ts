@@ -4,7 +4,7 @@
 // Real worker, real PostgreSQL.
 import { z } from "zod";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBatchSchema } from "@/lib/api/schemas";
+import { createBatchSchema } from "@/lib/contract/batch-options";
 import { toBatchJson, toJobJson } from "@/lib/api/serialize";
 import { getPool } from "@/lib/db/client";
 import { answerPrompt, createBatch, getBatch, getJob, listPrompts, type CreateBatchInput } from "@/lib/engine";

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "@/lib/db/client";
 import { getBatch, retryBatch } from "@/lib/engine";
 import { startWorker, type WorkerHandle } from "@/lib/worker/worker";
+import { createV1Batch } from "@/lib/openai/batches";
 import { deleteExpiredFiles, expireBatch, sweepOpenAIBatches } from "@/lib/openai/sweep";
 import { startOpenAIMock, type OpenAIMock } from "@/test/support/openai-mock";
 import { waitFor } from "@/test/support/wait";
@@ -352,6 +353,21 @@ describe("batches", () => {
     const unknown = await v1Json<{ error: { code: string; type: string } }>("GET", "/v1/[...slug]", { params: { slug: "models" } });
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.type).toBe("invalid_request_error");
+  });
+
+  it("checks batchboard options past the route's schema with the batch's own check: a field-named 400, nothing written", async () => {
+    const file = await upload(requestLine("x", chat("m", "x")));
+    const count = async () => (await getPool().query<{ n: number }>(`SELECT count(*)::int AS n FROM batches`)).rows[0]!.n;
+    const before = await count();
+    const request = { input_file_id: file.id, endpoint: "/v1/chat/completions" as const, completion_window: "24h" as const, batchboard: { concurrency: 0 } };
+    const err = await createV1Batch(request).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "validation_failed", details: [expect.objectContaining({ path: "concurrency" })] });
+    expect(await count()).toBe(before);
+    // the same request through the route: the /v1 error shape, naming the field as sent
+    const res = await v1Json<{ error: { param: string; type: string } }>("POST", "/v1/batches", jsonBody(request));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ param: "batchboard.concurrency", type: "invalid_request_error" });
+    expect(await count()).toBe(before);
   });
 
   it("cancels a running batch: cancelling until its files are counted, then cancelled with batch_cancelled lines", async () => {

@@ -1,6 +1,6 @@
 import { route } from "@/lib/api/handler";
 import { toCompareSummaryJson } from "@/lib/api/compare";
-import { resultPath } from "@/lib/api/schemas";
+import { resultPath } from "@/lib/contract/batches";
 import { compareSummary } from "@/lib/engine/compare";
 
 export const dynamic = "force-dynamic";

@@ -2,7 +2,7 @@ import { createDatasetFromRecords, listDatasets } from "@/lib/datasets";
 import { json, readJsonBody, route } from "@/lib/api/handler";
 import { validationError } from "@/lib/api/errors";
 import { importUploadedDataset, isUploadRequest } from "@/lib/api/upload";
-import { createDatasetSchema } from "@/lib/api/schemas";
+import { createDatasetSchema } from "@/lib/contract/datasets";
 import { toDatasetJson, toPage } from "@/lib/api/serialize";
 import { getConfig } from "@/lib/config";
 

@@ -2,7 +2,7 @@
 // the API's own schema (createBatchSchema) before it is sent, so a value the API would refuse is shown
 // at its field without a round trip, with the API's words; the flow's parameters are checked against
 // its JSON Schema (lib/client/json-schema.ts).
-import { createBatchSchema, type CreateBatchBody } from "@/lib/api/schemas";
+import { createBatchSchema, type CreateBatchBody } from "@/lib/contract/batch-options";
 import type { Batch } from "@/lib/client/types";
 import { buildParameters, type FieldValues, type SchemaField } from "@/lib/client/json-schema";
 import { parseRecords, type RecordsFormat } from "@/lib/client/records";

@@ -9,7 +9,7 @@ import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useMemo, useState, type FormEvent } from "react";
 import { Loading, QueryError } from "@/components/ui/query-state";
-import type { CreateBatchBody } from "@/lib/api/schemas";
+import type { CreateBatchBody } from "@/lib/contract/batch-options";
 import { api, ApiError } from "@/lib/client/api";
 import { useBatch, useDatasets, useFlows } from "@/lib/client/hooks";
 import { initialValues, schemaFields, valuesFromParameters, type FieldValues } from "@/lib/client/json-schema";

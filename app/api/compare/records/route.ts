@@ -1,6 +1,6 @@
 import { route } from "@/lib/api/handler";
 import { comparisonStream, toComparedRecordJson } from "@/lib/api/compare";
-import { resultPath } from "@/lib/api/schemas";
+import { resultPath } from "@/lib/contract/batches";
 import { toPage } from "@/lib/api/serialize";
 import { allComparedRecords, assertComparable, compareRecords } from "@/lib/engine/compare";
 

@@ -1,6 +1,6 @@
 import { getBatchSummary } from "@/lib/engine";
 import { route } from "@/lib/api/handler";
-import { resultPath } from "@/lib/api/schemas";
+import { resultPath } from "@/lib/contract/batches";
 import { toBatchSummaryJson } from "@/lib/api/serialize";
 
 export const dynamic = "force-dynamic";
