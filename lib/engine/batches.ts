@@ -3,6 +3,7 @@ import type pg from "pg";
 import { isActiveBatch } from "@/lib/contract/statuses";
 import { AppError } from "@/lib/errors";
 import { getPool } from "@/lib/db/client";
+import type { Queryable } from "@/lib/db/sql/queryable";
 import {
   addToFlowTotals,
   clearBatchStop,
@@ -31,8 +32,9 @@ export type BatchDetail = BatchRead & { rateLimitState: RateLimitState | null };
  * (the last minute of batch_metrics) are expressions of the one statement; through Prisma Client it
  * took two queries and measured slower under load (bench/results/prisma-data-layer.md).
  */
-export async function getBatch(id: string): Promise<BatchDetail> {
-  const row = await readBatchRow(getPool(), id);
+/** A batch with its rate limit's live state; `db` is a connection in a snapshot to read it in one. */
+export async function getBatch(id: string, db: Queryable = getPool()): Promise<BatchDetail> {
+  const row = await readBatchRow(db, id);
   if (!row) throw new AppError("not_found", `batch ${JSON.stringify(id)} not found`);
   const batch = toBatch(row);
   const shared = !!(batch.rateLimit as RateLimitAsked | null)?.key;

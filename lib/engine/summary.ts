@@ -164,7 +164,7 @@ async function histogram(client: Queryable, batchId: string, field: ResultField,
  * computed share that one computation, for any batch.
  */
 const SUMMARY_CACHE_MAX = 200;
-const summaryCache = new Map<string, { stamp: string; value: Promise<Omit<BatchSummary, "batch">> }>();
+const summaryCache = new Map<string, { stamp: string; value: Promise<BatchSummary> }>();
 
 /** What a finished batch's summary depends on, read from the batch row. */
 function batchStamp(b: BatchDetail): string {
@@ -173,33 +173,39 @@ function batchStamp(b: BatchDetail): string {
 
 export async function getBatchSummary(batchId: string, opts: SummaryOptions = {}): Promise<BatchSummary> {
   const top = Math.max(1, Math.min(opts.top ?? SUMMARY_TOP_DEFAULT, SUMMARY_TOP_MAX));
-  const batch = await getBatch(batchId);
+  // the stamp first: a finished batch whose state is unchanged is answered from the kept summary
+  const current = await getBatch(batchId);
   const key = JSON.stringify([batchId, top, (opts.groupBy ?? []).map((f) => f.keys), (opts.stats ?? []).map((f) => f.keys), opts.auto ?? false]);
-  const stamp = batchStamp(batch);
+  const stamp = batchStamp(current);
   const kept = summaryCache.get(key);
   if (kept && kept.stamp === stamp) {
     // most recently used last: the oldest entry is the first one evicted
     summaryCache.delete(key);
     summaryCache.set(key, kept);
-    return { ...(await kept.value), batch };
+    const shared = await kept.value;
+    // a kept finished summary has the stamp of the batch just read (its counters), and that read has
+    // the live rate limit; a summary still being computed answers with the batch of its own snapshot
+    return isTerminalBatch(current.status) ? { ...shared, batch: current } : shared;
   }
-  const value = computeSummary(batchId, batch.flow, opts, top);
+  const value = computeSummary(batchId, current.flow, opts, top);
   summaryCache.set(key, { stamp, value });
   while (summaryCache.size > SUMMARY_CACHE_MAX) summaryCache.delete(summaryCache.keys().next().value!);
   const forget = () => {
     if (summaryCache.get(key)?.value === value) summaryCache.delete(key);
   };
-  // a running batch's summary is shared only while it is being computed; a failed computation is not kept
-  value.then(() => (isTerminalBatch(batch.status) ? undefined : forget()), forget);
-  return { ...(await value), batch };
+  // kept only for a batch finished in the snapshot and unchanged since its stamp was read; a running
+  // batch's summary is shared only while it is being computed; a failed computation is not kept
+  value.then((s) => (isTerminalBatch(s.batch.status) && batchStamp(s.batch) === stamp ? undefined : forget()), forget);
+  return value;
 }
 
 /** A field the summary chose by itself, in the form a named one takes. */
 const chosen = (path: string): ResultField => ({ path, keys: path.split(".").slice(1) });
 
-async function computeSummary(batchId: string, flow: string, opts: SummaryOptions, top: number): Promise<Omit<BatchSummary, "batch">> {
-  // one snapshot: the figures of a running batch agree with each other
+async function computeSummary(batchId: string, flow: string, opts: SummaryOptions, top: number): Promise<BatchSummary> {
+  // one snapshot: the figures of a running batch agree with each other and with the batch's counters
   return inReadOnlySnapshot(async (client) => {
+    const batch = await getBatch(batchId, client);
     const r = await summaryTotals(client, batchId);
     const errors = await summaryErrors(client, batchId, ERROR_CODES_LISTED);
     const fields = await summaryFields(client, batchId, SUMMARY_FIELD_SAMPLE);
@@ -212,6 +218,7 @@ async function computeSummary(batchId: string, flow: string, opts: SummaryOption
     const stats: NumericStats[] = [];
     for (const f of statsFields) stats.push(await numericStats(client, batchId, f));
     return {
+      batch,
       counts: {
         total: r.total,
         pending: r.pending,
