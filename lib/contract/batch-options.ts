@@ -67,8 +67,13 @@ const R = BATCH_OPTION_RANGES;
 
 /** The longest name a batch may have. */
 export const BATCH_NAME_MAX = 200;
-/** A name made from longer text (a command, a file name) cut to fit, with an ellipsis. */
-export const fitBatchName = (text: string): string => (text.length <= BATCH_NAME_MAX ? text : `${text.slice(0, BATCH_NAME_MAX - 1)}…`);
+/** A name made from longer text (a command, a file name) cut to fit, with an ellipsis; never between the two halves of a surrogate pair (an emoji). */
+export function fitBatchName(text: string): string {
+  if (text.length <= BATCH_NAME_MAX) return text;
+  const cut = BATCH_NAME_MAX - 1;
+  const code = text.charCodeAt(cut - 1);
+  return `${text.slice(0, code >= 0xd800 && code <= 0xdbff ? cut - 1 : cut)}…`;
+}
 
 /**
  * A batch's settings, as POST /api/batches names them, with their ranges and defaults: everything of
