@@ -10,6 +10,7 @@ import {
   nonNumericSample,
   summaryErrors,
   summaryFields,
+  summaryOnOneCore,
   summaryTotals,
 } from "@/lib/db/sql/summary";
 import { inReadOnlySnapshot } from "@/lib/db/tx";
@@ -205,6 +206,7 @@ const chosen = (path: string): ResultField => ({ path, keys: path.split(".").sli
 async function computeSummary(batchId: string, flow: string, opts: SummaryOptions, top: number): Promise<BatchSummary> {
   // one snapshot: the figures of a running batch agree with each other and with the batch's counters
   return inReadOnlySnapshot(async (client) => {
+    await summaryOnOneCore(client);
     const batch = await getBatch(batchId, client);
     const r = await summaryTotals(client, batchId);
     const errors = await summaryErrors(client, batchId, ERROR_CODES_LISTED);

@@ -191,6 +191,32 @@ describe("GET /api/batches/{id}/summary", () => {
     expect(m.json.error.details[0]).toMatchObject({ path: "result.n", record_id: "y", sample: "2" });
   });
 
+  it("a value of null at the field counts as missing, like an absent field; a number past a double's range is a 422", async () => {
+    const nulls = await batchWith([
+      { id: "n1", status: "succeeded", ms: 1, result: { label: "a", n: 2 } },
+      { id: "n2", status: "succeeded", ms: 1, result: { label: null, n: null } },
+      { id: "n3", status: "succeeded", ms: 1, result: {} },
+      { id: "n4", status: "succeeded", ms: 1, result: { label: "a", n: 4 } },
+      { id: "n5", status: "succeeded", ms: 1, result: { label: "b", n: 4 } },
+    ]);
+    const r = await summary(nulls, "group_by=result.label&stats=result.n");
+    expect(r.status).toBe(200);
+    expect(r.json.group_by[0]).toEqual({ field: "result.label", present: 3, missing: 2, distinct: 2, values: [{ value: "a", count: 2 }, { value: "b", count: 1 }], other: 0 });
+    expect(r.json.stats[0]).toMatchObject({ count: 3, missing: 2, mean: 10 / 3, min: 2, max: 4, p50: 4 });
+    // only the top value listed: the other one counted as other, the totals still over every value
+    const top1 = await summary(nulls, "group_by=result.label&top=1");
+    expect(top1.json.group_by[0]).toEqual({ field: "result.label", present: 3, missing: 2, distinct: 2, values: [{ value: "a", count: 2 }], other: 1 });
+
+    const huge = await batchWith([
+      { id: "h1", status: "succeeded", ms: 1, result: { n: 1 } },
+      { id: "h2", status: "succeeded", ms: 1, result: { n: 1e300 } },
+    ]);
+    await getPool().query(`UPDATE jobs SET result = '{"n": 1e400}'::jsonb WHERE batch_id = $1 AND record_id = 'h2'`, [huge]);
+    const h = await summary(huge, "stats=result.n");
+    expect(h.status).toBe(422);
+    expect(h.json.error.message).toContain("result.n: holds a number too large to summarise");
+  });
+
   it("a malformed field path is a 422 from the query schema, and never reaches SQL", async () => {
     for (const q of ["group_by=label", "group_by=result..label", "stats=result.a%20b", "group_by=result.a[0]", "stats=resultx", "top=0", "top=101"]) {
       const r = await summary(id, q);

@@ -26,74 +26,91 @@ export interface TotalsRow {
 
 // Durations come from the run that finished (started_at is set again on each attempt); a record
 // "ran" when the flow took it to succeeded or failed, and the mean cost is per such record.
+// One sort serves both percentiles (the array form of percentile_cont); two calls sort twice.
 const TOTALS_SQL = `
-  SELECT count(*)::int AS total,
-         count(*) FILTER (WHERE status = 'pending')::int AS pending,
-         count(*) FILTER (WHERE status = 'running')::int AS running,
-         count(*) FILTER (WHERE status = 'waiting_input')::int AS waiting_input,
-         count(*) FILTER (WHERE status = 'waiting_provider')::int AS waiting_provider,
-         count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-         count(*) FILTER (WHERE status = 'failed')::int AS failed,
-         count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
-         count(*) FILTER (WHERE status = 'skipped')::int AS skipped,
-         COALESCE(sum(GREATEST(attempts - 1, 0)), 0)::bigint AS retries_used,
-         COALESCE(sum(cost), 0)::float8 AS cost_total,
-         count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS ran,
-         count(d.ms)::int AS d_count,
-         avg(d.ms)::float8 AS d_mean,
-         min(d.ms)::float8 AS d_min,
-         max(d.ms)::float8 AS d_max,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY d.ms) AS d_p50,
-         percentile_cont(0.95) WITHIN GROUP (ORDER BY d.ms) AS d_p95
-  FROM jobs j
-  CROSS JOIN LATERAL (
-    SELECT CASE WHEN j.status IN ('succeeded', 'failed') AND j.started_at IS NOT NULL AND j.finished_at IS NOT NULL
-                THEN extract(epoch FROM j.finished_at - j.started_at)::float8 * 1000 END AS ms
-  ) d
-  WHERE j.batch_id = $1`;
+  SELECT total, pending, running, waiting_input, waiting_provider, succeeded, failed, cancelled, skipped,
+         retries_used, cost_total, ran, d_count, d_mean, d_min, d_max, d_p[1] AS d_p50, d_p[2] AS d_p95
+  FROM (
+    SELECT count(*)::int AS total,
+           count(*) FILTER (WHERE status = 'pending')::int AS pending,
+           count(*) FILTER (WHERE status = 'running')::int AS running,
+           count(*) FILTER (WHERE status = 'waiting_input')::int AS waiting_input,
+           count(*) FILTER (WHERE status = 'waiting_provider')::int AS waiting_provider,
+           count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+           count(*) FILTER (WHERE status = 'failed')::int AS failed,
+           count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled,
+           count(*) FILTER (WHERE status = 'skipped')::int AS skipped,
+           COALESCE(sum(GREATEST(attempts - 1, 0)), 0)::bigint AS retries_used,
+           COALESCE(sum(cost), 0)::float8 AS cost_total,
+           count(*) FILTER (WHERE status IN ('succeeded', 'failed'))::int AS ran,
+           count(d.ms)::int AS d_count,
+           avg(d.ms)::float8 AS d_mean,
+           min(d.ms)::float8 AS d_min,
+           max(d.ms)::float8 AS d_max,
+           percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY d.ms) AS d_p
+    FROM jobs j
+    CROSS JOIN LATERAL (
+      SELECT CASE WHEN j.status IN ('succeeded', 'failed') AND j.started_at IS NOT NULL AND j.finished_at IS NOT NULL
+                  THEN extract(epoch FROM j.finished_at - j.started_at)::float8 * 1000 END AS ms
+    ) d
+    WHERE j.batch_id = $1
+  ) totals`;
 
 const ERRORS_SQL = `
   SELECT error_code AS code, count(*)::int AS count
   FROM jobs WHERE batch_id = $1 AND status = 'failed' AND error_code IS NOT NULL
   GROUP BY error_code ORDER BY count(*) DESC, error_code LIMIT $2`;
 
-// the values at one path, over every stored result; `present` and `distinct` are over all groups,
-// computed before the LIMIT keeps the top ones
+// The values at one path, over every stored result, grouped in one pass (a result without the field, or
+// with null there, falls in the NULL group); the window sums run over every group before the LIMIT
+// keeps the top ones, so `results`, `present` and `distinct` count them all.
 const DISTRIBUTION_SQL = `
-  WITH v AS (
-    SELECT result #> $2::text[] AS v FROM jobs WHERE batch_id = $1 AND result IS NOT NULL
-  ), g AS (
-    SELECT v, count(*)::int AS n FROM v WHERE v IS NOT NULL AND v <> 'null'::jsonb GROUP BY v
-  )
-  SELECT (SELECT count(*)::int FROM v) AS results,
-         g.v AS value, g.n AS count,
-         sum(g.n) OVER ()::int AS present, count(*) OVER ()::int AS distinct
-  FROM g ORDER BY g.n DESC, g.v LIMIT $3`;
+  SELECT results, value, count, present, "distinct"
+  FROM (
+    SELECT grouped.value, grouped.count,
+           sum(grouped.count) OVER ()::int AS results,
+           (sum(grouped.count) FILTER (WHERE grouped.value IS NOT NULL) OVER ())::int AS present,
+           (count(*) FILTER (WHERE grouped.value IS NOT NULL) OVER ())::int AS "distinct"
+    FROM (
+      SELECT NULLIF(result #> $2::text[], 'null'::jsonb) AS value, count(*)::int AS count
+      FROM jobs WHERE batch_id = $1 AND result IS NOT NULL
+      GROUP BY 1
+    ) grouped
+  ) counted
+  WHERE value IS NOT NULL
+  ORDER BY count DESC, value LIMIT $3`;
 
+// The value at the path is taken once per result (OFFSET 0 keeps the planner from copying the path
+// expression into each use, which tripled the work: 6.2 s against 2.4 s on 1,000,000 results), cast
+// from jsonb to float8 directly, and one sort serves both percentiles.
 const NUMERIC_SQL = `
-  WITH v AS (
-    SELECT result #> $2::text[] AS v FROM jobs WHERE batch_id = $1 AND result IS NOT NULL
-  ), t AS (
-    SELECT jsonb_typeof(v) AS type, CASE WHEN jsonb_typeof(v) = 'number' THEN (v #>> '{}')::float8 END AS n FROM v
-  )
-  SELECT count(*)::int AS results,
-         count(n)::int AS count,
-         count(*) FILTER (WHERE type IS NOT NULL AND type NOT IN ('number', 'null'))::int AS non_numeric,
-         avg(n) AS mean, min(n) AS min, max(n) AS max,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY n) AS p50,
-         percentile_cont(0.95) WITHIN GROUP (ORDER BY n) AS p95,
-         COALESCE(bool_and(n = trunc(n)), false) AS integers
-  FROM t`;
+  SELECT results, count, non_numeric, mean, min, max, p[1] AS p50, p[2] AS p95, integers
+  FROM (
+    SELECT count(*)::int AS results,
+           count(number.n)::int AS count,
+           count(*) FILTER (WHERE typed.type NOT IN ('number', 'null'))::int AS non_numeric,
+           avg(number.n) AS mean, min(number.n) AS min, max(number.n) AS max,
+           percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY number.n) AS p,
+           COALESCE(bool_and(number.n = trunc(number.n)), false) AS integers
+    FROM jobs j
+    CROSS JOIN LATERAL (SELECT j.result #> $2::text[] AS value OFFSET 0) field
+    CROSS JOIN LATERAL (SELECT jsonb_typeof(field.value) AS type) typed
+    CROSS JOIN LATERAL (SELECT CASE WHEN typed.type = 'number' THEN field.value::float8 END AS n) number
+    WHERE j.batch_id = $1 AND j.result IS NOT NULL
+  ) stats`;
 
 const NON_NUMERIC_SAMPLE_SQL = `
   SELECT record_id, result #> $2::text[] AS value FROM jobs
   WHERE batch_id = $1 AND result IS NOT NULL AND jsonb_typeof(result #> $2::text[]) NOT IN ('number', 'null')
   ORDER BY position LIMIT 1`;
 
-// width_bucket puts the maximum in an extra bucket past the last; LEAST folds it into the last one
+// width_bucket puts the maximum in an extra bucket past the last; LEAST folds it into the last one. The
+// value at the path is taken once per result, as in NUMERIC_SQL.
 const HISTOGRAM_SQL = `
-  SELECT LEAST(width_bucket((result #>> $2::text[])::float8, $3::float8, $4::float8, $5::int), $5::int) AS bin, count(*)::int AS count
-  FROM jobs WHERE batch_id = $1 AND result IS NOT NULL AND jsonb_typeof(result #> $2::text[]) = 'number'
+  SELECT LEAST(width_bucket(field.value::float8, $3::float8, $4::float8, $5::int), $5::int) AS bin, count(*)::int AS count
+  FROM jobs j
+  CROSS JOIN LATERAL (SELECT j.result #> $2::text[] AS value OFFSET 0) field
+  WHERE j.batch_id = $1 AND j.result IS NOT NULL AND jsonb_typeof(field.value) = 'number'
   GROUP BY 1 ORDER BY 1`;
 
 // keys the field syntax can name (no dots, commas, spaces or brackets)
@@ -103,6 +120,16 @@ const FIELDS_SQL = `
   CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(s.result) = 'object' THEN s.result ELSE '{}'::jsonb END) e
   WHERE e.key ~ '^[^.,[:space:][\\]]{1,200}$'
   GROUP BY e.key ORDER BY e.key LIMIT 100`;
+
+/**
+ * Keeps the summary's reads on one core (for the rest of the transaction): its costly steps are sorts
+ * and per-result jsonb work that parallel workers do not share (on 1,000,000 results the whole summary
+ * took as long with two workers as with none), while the workers took the other cores from the
+ * requests a viewer waits for (the batch page, its jobs pages) on the same machine.
+ */
+export async function summaryOnOneCore(db: Queryable): Promise<void> {
+  await db.query("SET LOCAL max_parallel_workers_per_gather = 0");
+}
 
 export async function summaryTotals(db: Queryable, batchId: string): Promise<TotalsRow> {
   const { rows } = await db.query<TotalsRow>(TOTALS_SQL, [batchId]);
