@@ -1,6 +1,6 @@
-// `npm run chaos [-- --jobs N] [-- --quick] [-- --only kill,restart,hang,terminate,graceful]`: fault
+// `npm run chaos [-- --jobs N] [-- --quick] [-- --only kill,restart,hang,terminate,graceful,kill-chunked]`: fault
 // injection on a throwaway embedded PostgreSQL with real standalone workers (kill -9, a database
-// restart, flows hanging past their timeout, terminated connections, graceful stops and restarts). Prints one row per scenario and exits 1 if
+// restart, flows hanging past their timeout, terminated connections, graceful stops and restarts, kill -9 under a chunked batch). Prints one row per scenario and exits 1 if
 // any invariant broke. test/chaos/chaos.test.ts runs the same scenarios at CI size.
 import { parseArgs } from "node:util";
 import { closeDb } from "@/lib/db/client";
@@ -21,7 +21,7 @@ if (!Number.isInteger(jobs) || jobs < 100 || jobs > 100_000) {
   console.error("--jobs must be an integer from 100 to 100000");
   process.exit(2);
 }
-const names = ["kill", "restart", "hang", "terminate", "graceful"];
+const names = ["kill", "restart", "hang", "terminate", "graceful", "kill-chunked"];
 const only = values.only ? values.only.split(",").map((s) => s.trim()) : names;
 const unknown = only.filter((n) => !names.includes(n));
 if (unknown.length) {

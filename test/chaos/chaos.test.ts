@@ -8,6 +8,7 @@ import {
   formatReports,
   gracefulRestarts,
   hangPastTimeout,
+  killChunkedWorkers,
   killWorkers,
   restartDatabase,
   terminateConnections,
@@ -65,5 +66,11 @@ describe("faults: nothing lost, nothing doubled, the batch finishes, counters ex
     const r = await gracefulRestarts({ cluster, size, log });
     expectInvariants(r);
     expect({ succeeded: r.succeeded, failed: r.failed }).toEqual({ succeeded: 600, failed: 0 });
+  }, 90_000);
+
+  it("kill -9 of the worker of a chunked batch while it holds open calls, 3+ times", async () => {
+    const r = await killChunkedWorkers({ cluster, size, log });
+    expectInvariants(r);
+    expect(r.succeeded + r.failed).toBe(600);
   }, 90_000);
 });

@@ -7,6 +7,7 @@ import { waitFor } from "./wait";
 import { chaosRoll } from "@/lib/flows/chaos";
 import { getPool } from "@/lib/db/client";
 import { createBatch, type CreateBatchInput } from "@/lib/engine";
+import { registerChaosFlows } from "./chaos-flows";
 import type { ChaosCluster } from "./cluster";
 import { verifyBatch, type Check, type Expectation } from "./verify-batch";
 import { WorkerFleet, type UnexpectedExit } from "./worker-processes";
@@ -32,12 +33,16 @@ export interface ChaosSize {
   concurrency: number;
   /** how long a batch may take to finish after its faults */
   deadlineMs: number;
+  /** the chunked batch (kill-chunked): records per call, calls at once (its concurrency and its worker's), and one call's delay */
+  chunkSize: number;
+  chunkCalls: number;
+  chunkDelayMs: number;
 }
 
 export function chaosSize(jobs: number, quick: boolean): ChaosSize {
   return quick
-    ? { jobs, kills: 3, maxKills: 4, hangs: 10, outageMs: 1500, terminations: 3, maxTerminations: 8, delayMs: 120, concurrency: 12, deadlineMs: 60_000 }
-    : { jobs, kills: 5, maxKills: 10, hangs: 100, outageMs: 4000, terminations: 8, maxTerminations: Infinity, delayMs: 40, concurrency: 64, deadlineMs: 300_000 };
+    ? { jobs, kills: 3, maxKills: 4, hangs: 10, outageMs: 1500, terminations: 3, maxTerminations: 8, delayMs: 120, concurrency: 12, deadlineMs: 60_000, chunkSize: 25, chunkCalls: 4, chunkDelayMs: 1000 }
+    : { jobs, kills: 5, maxKills: 10, hangs: 100, outageMs: 4000, terminations: 8, maxTerminations: Infinity, delayMs: 40, concurrency: 64, deadlineMs: 300_000, chunkSize: 50, chunkCalls: 16, chunkDelayMs: 1200 };
 }
 
 export interface ScenarioReport {
@@ -106,10 +111,11 @@ async function chaosBatch(
   extra: Partial<CreateBatchInput> = {},
   failureRate = FAILURE_RATE,
   delayMs = ctx.size.delayMs,
+  flow = "chaos",
 ) {
   const recs = records(ctx.size.jobs);
   const batch = await createBatch({
-    flow: "chaos",
+    flow,
     name: `chaos: ${seed}`,
     parameters: { failure_rate: failureRate, seed, delay_ms: delayMs, cost_per_item: 1 },
     source: { kind: "records", records: recs, recordIdField: "id" },
@@ -373,6 +379,160 @@ export async function gracefulRestarts(ctx: ScenarioContext): Promise<ScenarioRe
   }
 }
 
+/**
+ * The calls of a chunked batch the worker with this pid holds open now, and their jobs it has
+ * started: what a kill -9 of it now cuts.
+ */
+async function openCallsOf(batchId: string, pid: number): Promise<{ calls: number; jobs: number }> {
+  const { rows } = await getPool().query<{ calls: number; jobs: number }>(
+    `SELECT count(DISTINCT c.call_id)::int AS calls, count(j.id)::int AS jobs
+     FROM batch_calls c
+     JOIN jobs j ON j.batch_id = c.batch_id AND j.call_id = c.call_id AND j.status = 'running'
+                AND j.lease_owner = c.worker_id AND j.started_at IS NOT NULL
+     WHERE c.batch_id = $1 AND c.open_jobs > 0
+       AND c.worker_id = (SELECT id FROM workers WHERE pid = $2 ORDER BY started_at DESC LIMIT 1)`,
+    [batchId, pid],
+  );
+  return rows[0]!;
+}
+
+/**
+ * 6. kill -9 a worker of a chunked batch (chunk_size records per call, the calls leased through
+ * their batch_calls rows) at random moments, each while it holds open calls of the batch with
+ * started jobs, starting another each time.
+ */
+export async function killChunkedWorkers(ctx: ScenarioContext): Promise<ScenarioReport> {
+  const started = Date.now();
+  const { size } = ctx;
+  const { maxKills } = size;
+  // the flow is the harness's (test/support/chaos-flows.ts): its worker processes register it too
+  registerChaosFlows();
+  const { batch, expectation } = await chaosBatch(
+    ctx,
+    "kill-9-chunked",
+    0,
+    { max_interruptions: maxKills, chunk_size: size.chunkSize, concurrency: size.chunkCalls },
+    FAILURE_RATE,
+    size.chunkDelayMs,
+    "chaos-chunk",
+  );
+  // two workers, each with half the batch's calls: the one left runs on, sweeps the killed one's
+  // lapsed calls and claims their jobs again beside its own calls
+  const fleet = new WorkerFleet({
+    databaseUrl: ctx.cluster.url,
+    concurrency: Math.ceil(size.chunkCalls / 2),
+    leaseMs: LEASE_MS,
+    script: "test/support/chaos-worker.ts",
+  });
+  let kills = 0;
+  let callsCut = 0;
+  let jobsCut = 0;
+  try {
+    await Promise.all([fleet.spawn(), fleet.spawn()]);
+    while (kills < maxKills) {
+      // from half a call to two and a half: some kills cut the first calls a worker claimed, some come
+      // after calls ended (their outcomes written or in the outbox) and cut later ones
+      await pause(randomBetween(0.5, 2.5) * size.chunkDelayMs);
+      // the kill lands while calls run: wait until a worker holds one with started jobs, and kill it
+      const hit = await waitUntil(
+        "a worker to hold open calls",
+        async () => {
+          if (finished(await progress(batch.id))) return { w: null, calls: 0, jobs: 0 };
+          for (const w of fleet.alive().sort(() => Math.random() - 0.5)) {
+            const o = await openCallsOf(batch.id, w.pid);
+            if (o.calls > 0) return { w, ...o };
+          }
+          return null;
+        },
+        20_000,
+      ).catch(() => null);
+      if (!hit?.w) break;
+      await fleet.kill9(hit.w);
+      kills++;
+      callsCut += hit.calls;
+      jobsCut += hit.jobs;
+      const p = await progress(batch.id);
+      ctx.log(`kill -9 #${kills} (pid ${hit.w.pid}) with ${hit.calls} calls open (${hit.jobs} jobs started in them), ${p.succeeded + p.failed} done`);
+      await fleet.spawn();
+    }
+    const done = await waitFinished(batch.id, size.deadlineMs);
+    const extra: Check[] = [
+      done,
+      {
+        name: "kills landed on open calls",
+        ok: kills >= size.kills && callsCut >= kills && jobsCut > 0,
+        detail: `${kills} kills (want >= ${size.kills}), each with calls open: ${callsCut} calls, ${jobsCut} started jobs cut`,
+      },
+      await interruptionsCheck(batch.id),
+      await countedOnceCheck(batch.id),
+      await callsClosedCheck(batch.id, size.jobs / size.chunkSize),
+      crashCheck(fleet),
+    ];
+    return await report(
+      "kill -9 chunked worker",
+      started,
+      batch.id,
+      `${kills} kill -9 (${callsCut} calls, ${jobsCut} jobs cut)`,
+      expectation,
+      extra,
+      fleet,
+    );
+  } finally {
+    await fleet.stopAll();
+  }
+}
+
+/**
+ * Nothing applied twice: one job_attempts row per attempt a job counts (none for a run lost to a
+ * kill), exactly one of them its final outcome, and the batch's attempts and interruptions counters
+ * equal to the jobs' sums.
+ */
+async function countedOnceCheck(batchId: string): Promise<Check> {
+  const { rows } = await getPool().query<{
+    job_attempts: number;
+    rows: number;
+    batch_attempts: number;
+    job_interruptions: number;
+    batch_interruptions: number;
+    not_one_final: number;
+  }>(
+    `SELECT (SELECT COALESCE(sum(attempts), 0)::int FROM jobs WHERE batch_id = $1) AS job_attempts,
+            (SELECT count(*)::int FROM job_attempts WHERE batch_id = $1) AS rows,
+            b.attempts AS batch_attempts,
+            (SELECT COALESCE(sum(interruptions), 0)::int FROM jobs WHERE batch_id = $1) AS job_interruptions,
+            b.interruptions AS batch_interruptions,
+            (SELECT count(*)::int FROM jobs j WHERE j.batch_id = $1 AND
+               (SELECT count(*) FROM job_attempts a WHERE a.batch_id = j.batch_id AND a.job_id = j.id
+                  AND a.outcome IN ('succeeded', 'failed')) <> 1) AS not_one_final
+     FROM batches b WHERE b.id = $1`,
+    [batchId],
+  );
+  const r = rows[0]!;
+  return {
+    name: "every outcome applied once",
+    ok: r.job_attempts === r.rows && r.rows === r.batch_attempts && r.job_interruptions === r.batch_interruptions && r.not_one_final === 0,
+    detail:
+      `attempts: jobs ${r.job_attempts} / attempt rows ${r.rows} / batch ${r.batch_attempts}; ` +
+      `interruptions: jobs ${r.job_interruptions} / batch ${r.batch_interruptions}; ${r.not_one_final} jobs without exactly one final attempt row`,
+  };
+}
+
+/** A chunked batch that finished has no call rows left (none open, none at 0 waiting to be deleted). */
+async function callsClosedCheck(batchId: string, fewestCalls: number): Promise<Check> {
+  const { rows } = await getPool().query<{ rows: number; open: number; made: number }>(
+    `SELECT (SELECT count(*)::int FROM batch_calls WHERE batch_id = $1) AS rows,
+            (SELECT count(*)::int FROM batch_calls WHERE batch_id = $1 AND open_jobs <> 0) AS open,
+            (SELECT next_call_id FROM batches WHERE id = $1) AS made`,
+    [batchId],
+  );
+  const r = rows[0]!;
+  return {
+    name: "batch_calls closed",
+    ok: r.rows === 0 && r.made >= fewestCalls,
+    detail: `${r.rows} call rows left (${r.open} open); ${r.made} calls made (at least ${Math.ceil(fewestCalls)} without faults)`,
+  };
+}
+
 /** After kills: the runs they cut are counted as interruptions (not attempts: max_retries is 0 and verifyBatch checks attempts). */
 async function interruptionsCheck(batchId: string): Promise<Check> {
   const { rows } = await getPool().query<{ n: number; jobs: number }>(
@@ -399,7 +559,7 @@ async function nothingCountedCheck(batchId: string): Promise<Check> {
   };
 }
 
-export const SCENARIOS = [killWorkers, restartDatabase, hangPastTimeout, terminateConnections, gracefulRestarts];
+export const SCENARIOS = [killWorkers, restartDatabase, hangPastTimeout, terminateConnections, gracefulRestarts, killChunkedWorkers];
 
 /** The per-scenario table, then every failed invariant with its detail. */
 export function formatReports(reports: ScenarioReport[]): string {

@@ -28,6 +28,8 @@ export interface FleetOptions {
   databaseUrl: string;
   concurrency: number;
   leaseMs: number;
+  /** the worker's script (default scripts/worker.ts; test/support/chaos-worker.ts runs it with the harness's flows too) */
+  script?: string;
 }
 
 export class WorkerFleet {
@@ -39,7 +41,7 @@ export class WorkerFleet {
 
   /** Starts one worker (running jobs get `graceMs` to finish when it is stopped) and waits until it is claiming. */
   async spawn(graceMs = 2000): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/worker.ts")], {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, this.options.script ?? "scripts/worker.ts")], {
       cwd: root,
       env: {
         ...process.env,
