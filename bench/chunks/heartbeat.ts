@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { median } from "../lib/median";
 import { startBenchServer } from "../lib/pg";
 import type { Queryable } from "@/lib/db/sql/queryable";
+import { holdCalls, LEASE_MS, WORKER } from "./held-calls";
 
 // --shape=64x2048 runs that one alone; CxS with S = 1 is a plain (non-chunked) batch
 const only = process.argv.find((a) => a.startsWith("--shape="))?.slice(8);
@@ -18,8 +19,6 @@ const shapes = [
 ].filter((s) => !only || only === `${s.concurrency}x${s.chunkSize}`);
 const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 10);
 const showPlan = process.argv.includes("--plan");
-const WORKER = "bench-heartbeat";
-const LEASE_MS = 600_000;
 
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
@@ -28,33 +27,12 @@ async function main() {
   try {
     const lines: string[] = [];
     for (const [i, shape] of shapes.entries()) {
-      const url = await pgs.createDatabase(`bench_heartbeat_${i}`);
-      const { migrate } = await import("@/lib/db/migrate");
-      await migrate(url, { log: () => {} });
-      process.env.DATABASE_URL = url;
-      process.env.BATCHBOARD_HTTP_ALLOWLIST = "127.0.0.1";
-      process.env.BATCHBOARD_MAX_INLINE_RECORDS = "1000000";
+      const { held } = await holdCalls(pgs, `bench_heartbeat_${i}`, shape);
       const { closeDb, getPool } = await import("@/lib/db/client");
-      const { createBatch } = await import("@/lib/engine");
-      const { claimJobs } = await import("@/lib/engine/claim");
       const { heartbeatArgs } = await import("./heartbeat-args");
       const { heartbeat } = await import("@/lib/db/sql/workers");
       const pool = getPool();
-      await pool.query(`INSERT INTO workers (id, host, pid, mode, lease_until) VALUES ($1, 'bench', 0, 'standalone', now() + interval '1 day')`, [WORKER]);
       const { concurrency, chunkSize } = shape;
-      const records = concurrency * chunkSize + chunkSize;
-      await createBatch({
-        flow: chunkSize > 1 ? "embed" : "echo",
-        concurrency,
-        ...(chunkSize > 1 ? { chunk_size: chunkSize, parameters: { mode: "provider_batch", model: "bench", base_url: "http://127.0.0.1:9/v1" } } : {}),
-        shuffle: false,
-        source: { kind: "records", recordIdField: "id", records: Array.from({ length: records }, (_, n) => ({ id: `r${n}`, text: `record ${n}` })) },
-      });
-      // every slot busy: `concurrency` calls of chunk_size jobs (one claim per call, as open-calls.ts fills)
-      const held = [];
-      if (chunkSize > 1) for (let c = 0; c < concurrency; c++) held.push(...(await claimJobs(WORKER, 1, LEASE_MS, 1)));
-      else held.push(...(await claimJobs(WORKER, concurrency, LEASE_MS, 1)));
-      if (held.length !== concurrency * chunkSize) throw new Error(`claimed ${held.length} jobs, expected ${concurrency * chunkSize}`);
       const counts = { running: held.length, processed: 0, failed: 0 };
 
       // the statement and its parameters, as the worker sends them
