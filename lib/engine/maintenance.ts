@@ -36,7 +36,11 @@ import type { JobStatus } from "./types";
  * and only the ids in their in_flight list (non-chunked batches) and in their open calls' rows
  * (batch_calls, a chunked batch's), so no index on job status is needed. A worker sweeping
  * passes its own id as `self`: it is alive, and if its lease lapsed it was only paused (a long GC, a
- * starved CPU); its next heartbeat renews it.
+ * starved CPU); its next heartbeat renews it. One transaction takes up to `limit` jobs of in_flight
+ * lists, then whole calls whose lease lapsed while the jobs counted stay under `limit` (at least one:
+ * a call comes back in one transaction): the count can pass `limit` by less than a call, and be
+ * under it while calls remain. Callers that drain loop until it returns 0 (each transaction that
+ * returns more took jobs out of running, so that ends); the maintenance timer calls it once a tick.
  */
 export async function expireLeases(limit = 1000, self: string | null = null): Promise<number> {
   const result = await withTx(async (client) => {

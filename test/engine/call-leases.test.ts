@@ -8,7 +8,7 @@ import { getPool } from "@/lib/db/client";
 import { claimJobs, type ClaimedJob } from "@/lib/engine/claim";
 import { runCycle, type Outcome } from "@/lib/engine/cycle";
 import { cancelJob } from "@/lib/engine/jobs";
-import { cancelBatch } from "@/lib/engine";
+import { cancelBatch, createBatch } from "@/lib/engine";
 import { expireLeases } from "@/lib/engine/maintenance";
 import { callKey, renewLeases, type HeldCall } from "@/lib/engine/workers";
 import { useTestDatabase } from "../helpers/db";
@@ -144,5 +144,46 @@ describe("a chunked batch's leases, through its calls", () => {
     expect(stillRunning.every((j) => again.some((x) => x.id === j.id))).toBe(true);
     await expectCountersExact(b.id);
     await cancelBatch(b.id);
+  });
+  it("the sweep takes only the calls whose lease lapsed (a call with no lease: its jobs' own), each whole in one transaction even past the limit, and every job back once", async () => {
+    const b = await makeChunkedBatch(40, { chunk_size: 10, concurrency: 3 });
+    const plain = await createBatch({ flow: "t-echo", source: { kind: "records", records: [{ id: "a" }, { id: "b" }], recordIdField: "id" }, concurrency: 5 });
+    const w = await registerClaimer(30_000);
+    const got = await claimJobs(w, 10, 30_000);
+    const [a, c, d] = byCall(got.filter((j) => j.batch_id === b.id));
+    expect([a!.length, c!.length, d!.length, got.filter((j) => j.batch_id === plain.id).length]).toEqual([10, 10, 10, 2]);
+    const stillRunning = async (ids: readonly number[]) =>
+      (await getPool().query(`SELECT 1 FROM jobs WHERE id = ANY($1::bigint[]) AND status = 'running' AND lease_owner = $2`, [ids, w])).rowCount;
+    // the worker's own lease and every job's lapsed; call a's lease live (claimed after its last beat),
+    // call c's lapsed, call d with no lease of its own and 5 of its jobs' leases live
+    await lapseLeasesOf(w);
+    await getPool().query(`UPDATE batch_calls SET lease_expires_at = now() + interval '1 hour' WHERE batch_id = $1 AND call_id = $2`, [b.id, a![0]!.call]);
+    await getPool().query(`UPDATE batch_calls SET lease_expires_at = NULL WHERE batch_id = $1 AND call_id = $2`, [b.id, d![0]!.call]);
+    await getPool().query(`UPDATE jobs SET lease_expires_at = now() + interval '1 hour' WHERE id = ANY($1::bigint[])`, [d!.slice(0, 5).map((j) => j.id)]);
+    // limit 3: the 2 plain jobs, then call c whole (10, past the limit); not a (live), not yet d
+    expect(await expireLeases(3)).toBe(12);
+    expect(await stillRunning(c!.map((j) => j.id))).toBe(0);
+    expect(await stillRunning([...a!, ...d!].map((j) => j.id))).toBe(20);
+    // then d: only its 5 jobs whose own lease lapsed; then nothing while a's lease and d's other jobs' are live
+    expect(await expireLeases(3)).toBe(5);
+    expect(await stillRunning(d!.slice(0, 5).map((j) => j.id))).toBe(5);
+    expect(await expireLeases(3)).toBe(0);
+    expect(await stillRunning(a!.map((j) => j.id))).toBe(10);
+    // everything lapses: a whole, then the rest of d
+    await lapseLeasesOf(w);
+    expect(await expireLeases(3)).toBe(10);
+    expect(await expireLeases(3)).toBe(5);
+    expect(await expireLeases(3)).toBe(0);
+    const after = await getPool().query<{ status: string; attempts: number; interruptions: number }>(
+      `SELECT status::text, attempts, interruptions FROM jobs WHERE id = ANY($1::bigint[])`,
+      [got.map((j) => j.id)],
+    );
+    expect(after.rows).toHaveLength(32);
+    expect(after.rows.every((r) => r.status === "pending" && r.attempts === 0 && r.interruptions === 1)).toBe(true);
+    expect((await getPool().query(`SELECT 1 FROM batch_calls WHERE batch_id = $1 AND open_jobs > 0`, [b.id])).rowCount).toBe(0);
+    await expectCountersExact(b.id);
+    await expectCountersExact(plain.id);
+    await cancelBatch(b.id);
+    await cancelBatch(plain.id);
   });
 });

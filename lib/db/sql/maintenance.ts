@@ -1,8 +1,8 @@
 // Periodic work any worker may do (lib/engine/maintenance.ts), safe from several processes at once.
 // SQL because each round takes its rows with FOR UPDATE SKIP LOCKED (a second sweeper skips them),
 // times are on the database's clock, the lease sweep is one statement over the lapsed workers'
-// in_flight arrays and their open calls' job ids (batch_calls, a chunked batch's: under the call's
-// lease), unnested, that moves the jobs, their requeue entries and their logs together, and
+// in_flight arrays and the job ids of their open calls whose lease lapsed (batch_calls, a chunked
+// batch's), unnested, that moves the jobs, their requeue entries and their logs together, and
 // the counters move in the same transaction as the cycle's.
 import type { Batch as BatchModel } from "@/lib/generated/prisma/client";
 import type { RowOf } from "../rows";
@@ -23,11 +23,18 @@ export async function lockLapsedWorkers(db: Queryable, self: string | null): Pro
 }
 
 /**
- * The running jobs of those workers whose lease expired, up to `limit`: pending again without the
- * lost attempt (a started run counts an interruption, and fails `interrupted` past the batch's
- * max_interruptions); a reservation goes back with no count at all. Each job's batch, new status,
- * whether it was only reserved, its call (a chunked batch's: the caller counts it out of it once it
- * holds the batch rows), and its counter move.
+ * The running jobs of those workers whose lease expired: pending again without the lost attempt (a
+ * started run counts an interruption, and fails `interrupted` past the batch's max_interruptions); a
+ * reservation goes back with no count at all. Each job's batch, new status, whether it was only
+ * reserved, its call (a chunked batch's: the caller counts it out of it once it holds the batch rows),
+ * and its counter move.
+ *
+ * How much one call takes: up to `limit` of the jobs in the workers' in_flight lists (non-chunked
+ * batches), then their open calls whose lease lapsed, whole, in (batch, call) order, while the jobs
+ * counted so far (those jobs, then the calls' open_jobs) stay under `limit`: at least one call when the
+ * in_flight jobs left room, so a call of more than `limit` jobs comes back in one transaction, and
+ * a transaction reads only the calls it takes (not every held id to keep `limit` of them). So the
+ * count returned can pass `limit` (by less than one call), and can be under it while more calls wait.
  */
 export async function expireLapsedLeases<S extends string>(
   db: Queryable,
@@ -35,22 +42,36 @@ export async function expireLapsedLeases<S extends string>(
   limit: number,
 ): Promise<({ batch_id: string; status: S; reserved: boolean; call_id: number | null } & CounterMove)[]> {
   const { rows } = await db.query<{ batch_id: string; status: S; reserved: boolean; call_id: number | null } & CounterMove>(
-      `WITH due AS (
-         -- through in_flight (non-chunked batches: the job's own lease) and through their open calls
-         -- (chunked ones: the lease of the call the job runs in, which the heartbeat renews instead of
-         -- the job's; a job listed by an older call it left is judged by its current one alone)
-         SELECT j.id FROM (SELECT w.id AS worker_id, f.id, NULL::int AS call_id, NULL::timestamptz AS call_lease
-                           FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id)
-                           WHERE w.id = ANY($2::text[])
-                           UNION
-                           SELECT call.worker_id, f.id, call.call_id, call.lease_expires_at
-                           FROM batch_calls call CROSS JOIN LATERAL unnest(call.job_ids) AS f(id)
-                           WHERE call.worker_id = ANY($2::text[]) AND call.open_jobs > 0) held
-         JOIN jobs j ON j.id = held.id
-         WHERE j.status = 'running' AND j.lease_owner = held.worker_id
-           AND CASE WHEN held.call_id IS NULL THEN j.call_id IS NULL AND j.lease_expires_at < now()
-                    ELSE j.call_id = held.call_id AND COALESCE(held.call_lease, j.lease_expires_at) < now() END
+      `WITH flight AS (
+         -- through in_flight: non-chunked batches, the job's own lease
+         SELECT j.id FROM workers w CROSS JOIN LATERAL unnest(w.in_flight) AS f(id) JOIN jobs j ON j.id = f.id
+         WHERE w.id = ANY($2::text[])
+           AND j.status = 'running' AND j.lease_owner = w.id AND j.call_id IS NULL AND j.lease_expires_at < now()
          ORDER BY j.id LIMIT $1 FOR UPDATE OF j SKIP LOCKED),
+       held AS MATERIALIZED (
+         -- through their open calls (chunked batches: the lease of the call the job runs in, which the
+         -- heartbeat renews instead of the job's; a call with no lease of its own leaves it to its jobs'):
+         -- only the calls that lapsed, whole, in order, while the jobs before each (open_jobs, the jobs
+         -- still running in it) stay under the limit; their ids unnested here, apart from the locking
+         -- read below (which would otherwise carry each call's whole job_ids along with every id)
+         SELECT call.worker_id, call.call_id, call.lease_expires_at AS call_lease, f.id
+         FROM (SELECT call.worker_id, call.batch_id, call.call_id, call.lease_expires_at,
+                      sum(call.open_jobs) OVER (
+                        ORDER BY call.lease_expires_at IS NULL, call.batch_id, call.call_id ROWS UNBOUNDED PRECEDING)
+                      - call.open_jobs AS jobs_before
+               FROM batch_calls call
+               WHERE call.worker_id = ANY($2::text[]) AND call.open_jobs > 0
+                 AND (call.lease_expires_at IS NULL OR call.lease_expires_at < now())) taken
+         JOIN batch_calls call ON call.batch_id = taken.batch_id AND call.call_id = taken.call_id
+         CROSS JOIN LATERAL unnest(call.job_ids) AS f(id)
+         WHERE (SELECT count(*) FROM flight) + taken.jobs_before < $1),
+       in_calls AS (
+         -- a job listed by an older call it left is judged by its current one alone
+         SELECT j.id FROM held JOIN jobs j ON j.id = held.id
+         WHERE j.status = 'running' AND j.lease_owner = held.worker_id
+           AND j.call_id = held.call_id AND COALESCE(held.call_lease, j.lease_expires_at) < now()
+         ORDER BY j.id FOR UPDATE OF j SKIP LOCKED),
+       due AS (SELECT id FROM flight UNION SELECT id FROM in_calls),
        lost AS (
          SELECT j.id, j.started_at IS NOT NULL AS started, j.interruptions + 1 > b.max_interruptions AS exhausted,
                 j.interruptions + 1 AS n, b.max_interruptions AS bound
