@@ -8,17 +8,17 @@
 import { performance } from "node:perf_hooks";
 import { median } from "../lib/median";
 import { startBenchServer } from "../lib/pg";
-import type { Queryable } from "@/lib/db/sql/queryable";
+import { chunkBenchArgs } from "./args";
 import { holdCalls, LEASE_MS, WORKER } from "./held-calls";
+import { recorded } from "./recorded";
 
-// --shape=64x2048 runs that one alone; CxS with S = 1 is a plain (non-chunked) batch
-const only = process.argv.find((a) => a.startsWith("--shape="))?.slice(8);
-const shapes = [
-  { concurrency: 64, chunkSize: 1 },
-  { concurrency: 64, chunkSize: 2048 },
-].filter((s) => !only || only === `${s.concurrency}x${s.chunkSize}`);
-const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 10);
-const showPlan = process.argv.includes("--plan");
+const { shapes, rounds, showPlan } = chunkBenchArgs(
+  [
+    { concurrency: 64, chunkSize: 1 },
+    { concurrency: 64, chunkSize: 2048 },
+  ],
+  10,
+);
 
 const fmt = (xs: number[]) => `median ${median(xs).toFixed(1)} ms, min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)} ms (n=${xs.length})`;
 
@@ -36,16 +36,8 @@ async function main() {
       const counts = { running: held.length, processed: 0, failed: 0 };
 
       // the statement and its parameters, as the worker sends them
-      let sent: { text: string; values: unknown[] } | null = null;
-      const recorder: Queryable = {
-        query: (async (q: { text: string; values: unknown[] }) => {
-          sent = q;
-          return { rows: [] };
-        }) as unknown as Queryable["query"],
-      };
       const args = heartbeatArgs(held);
-      await heartbeat(recorder, WORKER, ...args, LEASE_MS, counts);
-      const statement = sent as unknown as { text: string; values: unknown[] };
+      const statement = await recorded((db) => heartbeat(db, WORKER, ...args, LEASE_MS, counts));
 
       const times: number[] = [];
       let rows = 0;

@@ -5,14 +5,10 @@
 // with no flow run.
 import type { ClaimedJob } from "@/lib/engine/claim";
 import type { BenchServer } from "../lib/pg";
+import type { Shape } from "./args";
 
 export const WORKER = "bench-heartbeat";
 export const LEASE_MS = 600_000;
-
-export interface Shape {
-  concurrency: number;
-  chunkSize: number;
-}
 
 export async function holdCalls(pgs: BenchServer, database: string, shape: Shape): Promise<{ url: string; held: ClaimedJob[] }> {
   const url = await pgs.createDatabase(database);

@@ -12,14 +12,15 @@
 import { performance } from "node:perf_hooks";
 import { median } from "../lib/median";
 import { startBenchServer } from "../lib/pg";
+import { chunkBenchArgs } from "./args";
 
-// --shape=64x2048 runs that one alone
-const only = process.argv.find((a) => a.startsWith("--shape="))?.slice(8);
-const shapes = [
-  { concurrency: 4, chunkSize: 100 },
-  { concurrency: 64, chunkSize: 2048 },
-].filter((s) => !only || only === `${s.concurrency}x${s.chunkSize}`);
-const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 20);
+const { shapes, rounds } = chunkBenchArgs(
+  [
+    { concurrency: 4, chunkSize: 100 },
+    { concurrency: 64, chunkSize: 2048 },
+  ],
+  20,
+);
 const WORKER = "bench-open-calls";
 const LEASE_MS = 600_000;
 

@@ -17,31 +17,19 @@ import { performance } from "node:perf_hooks";
 import type pg from "pg";
 import { median } from "../lib/median";
 import { startBenchServer } from "../lib/pg";
-import type { Queryable } from "@/lib/db/sql/queryable";
+import { chunkBenchArgs } from "./args";
 import { holdCalls, WORKER } from "./held-calls";
+import { recorded, type Statement } from "./recorded";
 
-const only = process.argv.find((a) => a.startsWith("--shape="))?.slice(8);
-const shapes = [
-  { concurrency: 64, chunkSize: 1 },
-  { concurrency: 64, chunkSize: 2048 },
-].filter((s) => !only || only === `${s.concurrency}x${s.chunkSize}`);
-const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 10);
-const showPlan = process.argv.includes("--plan");
+const { shapes, rounds, showPlan } = chunkBenchArgs(
+  [
+    { concurrency: 64, chunkSize: 1 },
+    { concurrency: 64, chunkSize: 2048 },
+  ],
+  10,
+);
 /** the sweep's limit per transaction (lib/worker/maintenance-timer.ts) */
 const LIMIT = 1000;
-
-/** The statement a function of lib/db/sql sends, with its parameters, without running it. */
-async function recorded(send: (db: Queryable) => Promise<unknown>): Promise<{ text: string; values: unknown[] }> {
-  let sent: { text: string; values: unknown[] } | null = null;
-  const recorder: Queryable = {
-    query: (async (text: string | { text: string; values: unknown[] }, values?: unknown[]) => {
-      sent = typeof text === "string" ? { text, values: values ?? [] } : text;
-      return { rows: [] };
-    }) as unknown as Queryable["query"],
-  };
-  await send(recorder).catch(() => {});
-  return sent!;
-}
 
 interface Timed {
   exec: number[];
@@ -52,7 +40,7 @@ interface Timed {
 }
 
 /** `rounds` runs of EXPLAIN (ANALYZE, BUFFERS) of the statement, each in a transaction rolled back. */
-async function explainRounds(client: pg.PoolClient, stmt: { text: string; values: unknown[] }): Promise<Timed> {
+async function explainRounds(client: pg.PoolClient, stmt: Statement): Promise<Timed> {
   const out: Timed = { exec: [], planning: [], buffers: "", rows: "", plan: [] };
   for (let r = 0; r < rounds; r++) {
     await client.query("BEGIN");
