@@ -6,6 +6,7 @@
 import pg from "pg";
 import { childConfig, childMain, round } from "../lib/child";
 import { medianBy } from "../lib/median";
+import { echoOutcomes } from "./echo-outcomes";
 
 interface Config {
   url: string;
@@ -134,17 +135,7 @@ async function openLoop(batchId: string, owner: string, size: number) {
   return {
     async run(cycles: number) {
       for (let c = 0; c < cycles; c++) {
-        const outcomes = claimed.map((j) => ({
-          id: j.id,
-          attempts: j.attempts,
-          interruptions: j.interruptions,
-          status: "succeeded" as const,
-          result: JSON.stringify(j.data),
-          cost: 0,
-          logs: null,
-          delayMs: 0,
-          durationMs: 0,
-        }));
+        const outcomes = echoOutcomes(claimed);
         claimed = (await cycle.runCycle(client, owner, outcomes, claim)).claimed;
         if (claimed.length === 0) {
           const { rows } = await client.query("SELECT status, pending, running, concurrency, total, claim_cursor FROM batches WHERE id = $1", [batchId]);

@@ -23,6 +23,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { startBenchServer, type BenchServer } from "../lib/pg";
+import { echoOutcomes } from "./echo-outcomes";
 
 interface PlanNode {
   "Node Type": string;
@@ -147,17 +148,7 @@ async function openLoop(url: string, cycle: Cycle, owner: string, size: number, 
     /** runs `cycles` cycles, each writing the last one's outcomes */
     async run(cycles: number) {
       for (let c = 0; c < cycles; c++) {
-        const outcomes = claimed.map((j) => ({
-          id: j.id,
-          attempts: j.attempts,
-          interruptions: j.interruptions,
-          status: "succeeded" as const,
-          result: JSON.stringify(j.data),
-          cost: 0,
-          logs: null,
-          delayMs: 0,
-          durationMs: 0,
-        }));
+        const outcomes = echoOutcomes(claimed);
         claimed = (await cycle.runCycle(db, owner, outcomes, claim)).claimed;
         if (claimed.length !== size) throw new Error(`${owner}, cycle ${c}: claimed ${claimed.length} of ${size}`);
       }
