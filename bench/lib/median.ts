@@ -1,10 +1,12 @@
 // Repeated measurements on a noisy machine: a row reports its median run, and names every run.
 import type { Row } from "./types";
 
-/** The middle of `xs` (the upper middle one for an even count), NaN for none. */
+/** The median of `xs` (the mean of the two middle ones for an even count), NaN for none. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+  if (!s.length) return NaN;
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** The middle item of `items` (not empty) by `key`: the lower middle one for an even count. */

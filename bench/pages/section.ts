@@ -19,6 +19,7 @@ import { round } from "../lib/child";
 import type { BenchServer } from "../lib/pg";
 import type { Report, Target } from "../lib/report";
 import { startApp, stopApp } from "../api/section";
+import { median } from "../lib/median";
 
 const SECTION = "pages";
 const CHROMIUM = process.env.BENCH_CHROMIUM ?? "/usr/bin/chromium";
@@ -175,13 +176,6 @@ async function timeApi(base: string): Promise<{ name: string; ms: number }[]> {
     out.push({ name, ms: round(median(times), 1) });
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
