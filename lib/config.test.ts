@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { configDefaults, getConfig } from "./config";
+import { configDefaults, configValue, getConfig } from "./config";
 
 const saved = process.env.BATCHBOARD_RATE_LIMIT_PER_SECOND;
 afterEach(() => {
@@ -32,5 +32,18 @@ describe("getConfig", () => {
   it("reads booleans as on/off words", () => {
     expect(getConfig({ NODE_ENV: "test", BATCHBOARD_ENABLE_COMMAND_FLOW: "yes" }).BATCHBOARD_ENABLE_COMMAND_FLOW).toBe(true);
     expect(getConfig({ NODE_ENV: "test", BATCHBOARD_WORKER: "0" }).BATCHBOARD_WORKER).toBe(false);
+  });
+});
+
+describe("configValue", () => {
+  it("reads one variable, again after it changed, and names it when invalid", () => {
+    process.env.BATCHBOARD_RATE_LIMIT_PER_SECOND = "7";
+    expect(configValue("BATCHBOARD_RATE_LIMIT_PER_SECOND")).toBe(7);
+    process.env.BATCHBOARD_RATE_LIMIT_PER_SECOND = "9";
+    expect(configValue("BATCHBOARD_RATE_LIMIT_PER_SECOND")).toBe(9);
+    process.env.BATCHBOARD_RATE_LIMIT_PER_SECOND = "lots";
+    expect(() => configValue("BATCHBOARD_RATE_LIMIT_PER_SECOND")).toThrow(/BATCHBOARD_RATE_LIMIT_PER_SECOND/);
+    delete process.env.BATCHBOARD_RATE_LIMIT_PER_SECOND;
+    expect(configValue("BATCHBOARD_RATE_LIMIT_PER_SECOND")).toBe(configDefaults().BATCHBOARD_RATE_LIMIT_PER_SECOND);
   });
 });

@@ -2,14 +2,14 @@
 // unless BATCHBOARD_ENABLE_COMMAND_FLOW=1: refused when a batch is created and again when a job runs.
 import { spawn } from "node:child_process";
 import { z } from "zod";
-import { getConfig } from "@/lib/config";
+import { configValue } from "@/lib/config";
 import { PathRefused, resolveInWorkspace, workspaceRoot } from "@/lib/job-queue/workspace";
 import { quotedPlaceholderProblem } from "./shell-placeholders";
 import { renderTemplate, shellQuote } from "./template";
 import { defineFlow, FlowError } from "./types";
 
 export function commandFlowEnabled(): boolean {
-  return getConfig().BATCHBOARD_ENABLE_COMMAND_FLOW;
+  return configValue("BATCHBOARD_ENABLE_COMMAND_FLOW");
 }
 
 const DISABLED_MESSAGE =

@@ -5,7 +5,7 @@
 // hosts are allowed, private or not. ./outbound-client applies these rules to each connection.
 import { lookup } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
-import { getConfig } from "@/lib/config";
+import { configValue } from "@/lib/config";
 
 /** `retryable`: the refusal may pass later (a DNS failure), as opposed to a rule. */
 export type OutboundCheck = { ok: true; url: URL } | { ok: false; reason: string; retryable?: boolean };
@@ -129,7 +129,7 @@ export function privateAddressReason(host: string, address: string): string {
 }
 
 /** Allowlist entries: "host", "host:port", "*.example.com", or an origin "https://host:port". */
-export function parseAllowlist(raw: string | undefined = getConfig().BATCHBOARD_HTTP_ALLOWLIST): string[] | null {
+export function parseAllowlist(raw: string | undefined = configValue("BATCHBOARD_HTTP_ALLOWLIST")): string[] | null {
   if (raw === undefined || raw.trim() === "") return null;
   return raw
     .split(/[,\s]+/)

@@ -2,7 +2,7 @@
 // and again when a job runs, and the one redaction that keeps their values out of everything stored
 // (job errors, logs, results, prompts; exports are made from those).
 import { z } from "zod";
-import { flowSecretNames, flowSecretValue, modelRouteKeyNames, modelRouteKeys } from "@/lib/config";
+import { flowSecretNames, flowSecretValue, modelRouteKeyNames } from "@/lib/config";
 import { FlowError } from "./types";
 
 // the server's own settings: a flow reading them could hand the database or an admin key to any URL
@@ -66,24 +66,27 @@ export function readProviderKey(name: string): string {
   return value;
 }
 
-/** The values to redact, each as it appears in text and inside a JSON string (escaped). */
+let lastForms: { values: (string | undefined)[]; forms: string[] } | undefined;
+
+/**
+ * The values to redact, each as it appears in text and inside a JSON string (escaped). Read for every
+ * stored result: the variables are looked up each time (an operator's change is seen at once) and the
+ * forms made again only when a value changed.
+ */
 function secretForms(): string[] {
+  const names = [...flowSecretNames().filter((name) => !NEVER_READABLE.test(name)), ...modelRouteKeyNames()];
+  const values = names.map((name) => flowSecretValue(name));
+  if (lastForms && lastForms.values.length === values.length && lastForms.values.every((v, i) => v === values[i])) return lastForms.forms;
   const forms = new Set<string>();
-  for (const name of flowSecretNames()) {
-    if (NEVER_READABLE.test(name)) continue;
-    const value = flowSecretValue(name);
+  // the /v1 upstreams' keys (operator configuration, never readable by flows) are kept out as well
+  for (const value of values) {
     if (!value || value.length < MIN_SECRET_LENGTH) continue;
     forms.add(value);
     forms.add(JSON.stringify(value).slice(1, -1));
   }
-  // the /v1 upstreams' keys (operator configuration, never readable by flows) are kept out as well
-  for (const value of modelRouteKeys()) {
-    if (value.length < MIN_SECRET_LENGTH) continue;
-    forms.add(value);
-    forms.add(JSON.stringify(value).slice(1, -1));
-  }
   // longest first: a secret that contains another is replaced whole
-  return [...forms].sort((a, b) => b.length - a.length);
+  lastForms = { values, forms: [...forms].sort((a, b) => b.length - a.length) };
+  return lastForms.forms;
 }
 
 /** `text` with every readable secret's value replaced by [redacted]. */
