@@ -188,12 +188,14 @@ const configSchema = z.object({
 export type Config = z.infer<typeof configSchema>;
 export const CONFIG_VARIABLES = Object.keys(configSchema.shape) as (keyof Config)[];
 
+/** The one error for invalid settings: each problem on its own line, after the variable it is about. */
+function invalidEnvironment(problems: { variable: string; message: string }[]): Error {
+  return new Error(`Invalid environment:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join("\n")}`);
+}
+
 function parse(env: NodeJS.ProcessEnv): Config {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`Invalid environment:\n${lines.join("\n")}`);
-  }
+  if (!parsed.success) throw invalidEnvironment(parsed.error.issues.map((i) => ({ variable: i.path.join("."), message: i.message })));
   return parsed.data;
 }
 
@@ -216,15 +218,14 @@ const readOne = new Map<keyof Config, { raw: string | undefined; value: unknown 
 /**
  * One variable's validated value, parsed again only when its raw text changed. What runs once per
  * job reads through this: getConfig() looks up every declared variable in process.env (each lookup
- * crosses into the runtime), and the redaction of each job's result calling it twice took 40% of
- * the worker's CPU.
+ * crosses into the runtime) to see whether one changed.
  */
 export function configValue<K extends keyof Config>(name: K, env: NodeJS.ProcessEnv = process.env): Config[K] {
   const raw = env[name];
   const hit = env === process.env ? readOne.get(name) : undefined;
   if (hit && hit.raw === raw) return hit.value as Config[K];
   const parsed = configSchema.shape[name].safeParse(raw);
-  if (!parsed.success) throw new Error(`Invalid environment:\n${parsed.error.issues.map((i) => `  ${name}: ${i.message}`).join("\n")}`);
+  if (!parsed.success) throw invalidEnvironment(parsed.error.issues.map((i) => ({ variable: name, message: i.message })));
   if (env === process.env) readOne.set(name, { raw, value: parsed.data });
   return parsed.data as Config[K];
 }
@@ -273,12 +274,12 @@ export function routeForModel(model: unknown, env: NodeJS.ProcessEnv = process.e
   };
 }
 
-let routeKeyNames: { routes: string | undefined; names: string[] } = { routes: undefined, names: ["OPENAI_API_KEY"] };
+let routeKeyNames: { routes: string | undefined; names: string[] } | undefined;
 
 /** The variables holding the upstream keys of /v1 batches and routed models: OPENAI_API_KEY and each route's. */
 export function modelRouteKeyNames(env: NodeJS.ProcessEnv = process.env): string[] {
   const routes = configValue("BATCHBOARD_MODEL_ROUTES", env);
-  if (routes !== routeKeyNames.routes) routeKeyNames = { routes, names: ["OPENAI_API_KEY", ...parseModelRoutes(routes).flatMap((r) => (r.keyEnv ? [r.keyEnv] : []))] };
+  if (!routeKeyNames || routes !== routeKeyNames.routes) routeKeyNames = { routes, names: ["OPENAI_API_KEY", ...parseModelRoutes(routes).flatMap((r) => (r.keyEnv ? [r.keyEnv] : []))] };
   return routeKeyNames.names;
 }
 
